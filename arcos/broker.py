@@ -1,0 +1,123 @@
+"""Publish/subscribe between the code that commits writes and the open subscriptions.
+
+The interface is deliberately narrow (publish, subscribe, count, close) and events are
+JSON-safe dicts, so a Redis-backed broker can replace the in-process one without any
+caller changing. Topics are dotted strings; see `Topics` for the ones in use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+
+Event = dict[str, Any]
+
+
+class Topics:
+    """Every broker topic the server uses, so publishers and subscribers cannot drift."""
+
+    EVIDENCE_ADDED = "evidence.added"
+    #: Quality metrics are published per project: `metrics.updated.<project slug>`.
+    METRICS_UPDATED_PREFIX = "metrics.updated."
+
+    @classmethod
+    def metrics_updated(cls, project_slug: str) -> str:
+        return cls.METRICS_UPDATED_PREFIX + project_slug
+
+
+class SubscriberTooSlow(Exception):
+    """The subscriber let its queue fill up; it is cut off rather than silently skipped."""
+
+    def __init__(self, topic: str, queue_size: int) -> None:
+        super().__init__(
+            f"subscription to {topic!r} fell more than {queue_size} events behind and was "
+            "closed; subscribe again and re-read missed evidence with evidenceConnection"
+        )
+
+
+class Broker(Protocol):
+    """What the rest of ARCOS needs from a broker."""
+
+    async def publish(self, topic: str, event: Event) -> None:
+        """Deliver `event` to every current subscriber of `topic`."""
+
+    def subscribe(self, topic: str) -> Any:
+        """An async context manager yielding an async iterator of events on `topic`."""
+
+    def subscriber_count(self, topic: str | None = None) -> int:
+        """Live subscriptions on `topic`, or on all topics."""
+
+    async def close(self) -> None:
+        """End every subscription; called when the server shuts down."""
+
+
+class _Subscription:
+    """One subscriber's bounded queue; overflow ends it with `SubscriberTooSlow`."""
+
+    _CLOSED = object()
+
+    def __init__(self, topic: str, queue_size: int) -> None:
+        self.topic = topic
+        self.queue_size = queue_size
+        self.queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=queue_size + 1)
+        self.overflowed = False
+
+    def offer(self, event: Event) -> None:
+        if self.overflowed:
+            return
+        if self.queue.qsize() >= self.queue_size:
+            self.overflowed = True
+            self.queue.put_nowait(SubscriberTooSlow(self.topic, self.queue_size))
+            return
+        self.queue.put_nowait(event)
+
+    def close(self) -> None:
+        if not self.overflowed:
+            self.overflowed = True
+            self.queue.put_nowait(self._CLOSED)
+
+    async def events(self) -> AsyncIterator[Event]:
+        while True:
+            item = await self.queue.get()
+            if item is self._CLOSED:
+                return
+            if isinstance(item, SubscriberTooSlow):
+                raise item
+            yield item
+
+
+class InMemoryBroker:
+    """A broker for one process: each subscriber gets its own bounded asyncio queue."""
+
+    def __init__(self, queue_size: int = 1000) -> None:
+        self._queue_size = queue_size
+        self._topics: dict[str, set[_Subscription]] = {}
+
+    async def publish(self, topic: str, event: Event) -> None:
+        for subscription in list(self._topics.get(topic, ())):
+            subscription.offer(event)
+
+    @asynccontextmanager
+    async def subscribe(self, topic: str) -> AsyncIterator[AsyncIterator[Event]]:
+        subscription = _Subscription(topic, self._queue_size)
+        self._topics.setdefault(topic, set()).add(subscription)
+        try:
+            yield subscription.events()
+        finally:
+            subscribers = self._topics.get(topic)
+            if subscribers is not None:
+                subscribers.discard(subscription)
+                if not subscribers:
+                    del self._topics[topic]
+
+    def subscriber_count(self, topic: str | None = None) -> int:
+        if topic is not None:
+            return len(self._topics.get(topic, ()))
+        return sum(len(subscribers) for subscribers in self._topics.values())
+
+    async def close(self) -> None:
+        for subscribers in self._topics.values():
+            for subscription in subscribers:
+                subscription.close()

@@ -1,0 +1,87 @@
+"""The `arcos` command: serve, export-schema, settings."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from arcos.settings import Settings, SettingsError, documented_settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except SettingsError as error:
+        print(f"arcos: {error}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="arcos", description="ARCOS: a GraphQL-first assurance-evidence server."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the server (SQLite ./arcos.db by default)")
+    serve.add_argument("--host", help="interface (ARCOS_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (ARCOS_PORT, default 8000)")
+    serve.add_argument(
+        "--database-url", help="sqlite://PATH or postgres://… (ARCOS_DATABASE_URL)"
+    )
+    serve.add_argument("--reload", action="store_true", help="restart on code changes (dev)")
+    serve.set_defaults(handler=_serve)
+
+    export = commands.add_parser("export-schema", help="print the GraphQL SDL")
+    export.add_argument("--output", help="write to this file instead of stdout")
+    export.set_defaults(handler=_export_schema)
+
+    show = commands.add_parser("settings", help="list every ARCOS_* setting and its default")
+    show.set_defaults(handler=_show_settings)
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = Settings.from_env(
+        host=args.host, port=args.port, database_url=args.database_url
+    )
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    # uvicorn builds the app itself (needed for --reload), so hand it the settings as env.
+    os.environ.update(settings.to_env())
+    print(f"ARCOS on http://{settings.host}:{settings.port}/graphql", file=sys.stderr)
+    uvicorn.run(
+        "arcos.app:app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        reload=args.reload,
+        log_level=settings.log_level.lower(),
+        lifespan="on",
+    )
+    return 0
+
+
+def _export_schema(args: argparse.Namespace) -> int:
+    from arcos.schema import schema_sdl
+
+    sdl = schema_sdl()
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(sdl)
+    else:
+        sys.stdout.write(sdl)
+    return 0
+
+
+def _show_settings(args: argparse.Namespace) -> int:
+    for name, default, doc in documented_settings():
+        print(f"{name}={default}\n    {doc}")
+    return 0

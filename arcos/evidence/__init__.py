@@ -1,0 +1,1 @@
+"""Evidence: projects, evidence items, their relations, and the live feed of new ones."""

@@ -1,0 +1,62 @@
+"""DataLoaders for evidence fields, so nested fields cost one query per level, not per row."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from strawberry.dataloader import DataLoader
+
+from arcos.evidence.models import Evidence, EvidenceRelation, Project
+from arcos.evidence.service import relations_touching
+
+
+async def _projects_by_id(ids: Sequence[int]) -> list[Project | None]:
+    rows = {p.id: p for p in await Project.filter(id__in=list(ids))}
+    return [rows.get(i) for i in ids]
+
+
+async def _evidence_by_seq(seqs: Sequence[int]) -> list[Evidence | None]:
+    rows = {e.seq: e for e in await Evidence.filter(seq__in=list(seqs))}
+    return [rows.get(s) for s in seqs]
+
+
+async def _relations_by_seq(seqs: Sequence[int]) -> list[list[EvidenceRelation]]:
+    grouped: dict[int, list[EvidenceRelation]] = defaultdict(list)
+    for relation in await relations_touching(seqs):
+        grouped[relation.from_evidence_id].append(relation)
+        if relation.to_evidence_id != relation.from_evidence_id:
+            grouped[relation.to_evidence_id].append(relation)
+    return [grouped.get(s, []) for s in seqs]
+
+
+async def _evidence_counts_by_project(ids: Sequence[int]) -> list[int]:
+    from tortoise.functions import Count
+
+    rows = (
+        await Evidence.filter(project_id__in=list(ids))
+        .group_by("project_id")
+        .annotate(n=Count("seq"))
+        .values("project_id", "n")
+    )
+    counts = {row["project_id"]: row["n"] for row in rows}
+    return [counts.get(i, 0) for i in ids]
+
+
+@dataclass
+class EvidenceLoaders:
+    """One set per request (and per subscription event): caches must not outlive either."""
+
+    project: DataLoader[int, Project | None] = field(
+        default_factory=lambda: DataLoader(_projects_by_id)
+    )
+    evidence: DataLoader[int, Evidence | None] = field(
+        default_factory=lambda: DataLoader(_evidence_by_seq)
+    )
+    relations: DataLoader[int, list[EvidenceRelation]] = field(
+        default_factory=lambda: DataLoader(_relations_by_seq)
+    )
+    project_evidence_count: DataLoader[int, int] = field(
+        default_factory=lambda: DataLoader(_evidence_counts_by_project)
+    )

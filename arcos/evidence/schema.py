@@ -1,0 +1,207 @@
+"""Evidence queries, mutations and subscriptions. Resolvers stay thin: check, call, shape."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from arcos.broker import SubscriberTooSlow, Topics
+from arcos.evidence import service
+from arcos.evidence.drafts import EvidenceDraft
+from arcos.evidence.types import (
+    EvidenceConnection,
+    EvidenceFilter,
+    EvidenceRelationType,
+    EvidenceType,
+    LinkEvidencePayload,
+    OrderDirection,
+    ProjectConnection,
+    ProjectEdge,
+    ProjectType,
+    RelationKind,
+    SubmitEvidenceBatchPayload,
+    SubmitEvidencePayload,
+    parse_evidence_id,
+)
+from arcos.graphql.context import ArcosContext
+from arcos.graphql.errors import ArcosError, ErrorCode, InputRefused
+from arcos.graphql.pagination import check_offset, check_page_size, decode_cursor, encode_cursor
+
+PROJECT_CURSOR = "project"
+
+
+@strawberry.input(description="One evidence item to store.")
+class SubmitEvidenceInput:
+    type: str = strawberry.field(description="What it is, e.g. test_results, security_scan.")
+    source: str = strawberry.field(description="What produced it, e.g. github, jenkins, bandit.")
+    data: JSON = strawberry.field(description="The content: a JSON object.")
+    project: str | None = strawberry.field(
+        default=None, description="Project slug such as github.com/owner/repo."
+    )
+    commit_sha: str | None = None
+    ref: str | None = None
+    metadata: JSON | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry-safe key: the same key from the same submitter returns the first "
+        "result instead of writing twice.",
+    )
+
+    def to_draft(self) -> EvidenceDraft:
+        return EvidenceDraft(
+            type=self.type, source=self.source, data=self.data, project=self.project,
+            commit_sha=self.commit_sha, ref=self.ref, metadata=self.metadata,
+            idempotency_key=self.idempotency_key,
+        )
+
+
+@strawberry.input
+class SubmitEvidenceBatchInput:
+    items: list[SubmitEvidenceInput] = strawberry.field(
+        description="Stored all together or not at all; see the batch limit in the README."
+    )
+
+
+@strawberry.input
+class LinkEvidenceInput:
+    from_: strawberry.ID = strawberry.field(name="from")
+    to: strawberry.ID
+    relation: RelationKind  # type: ignore[valid-type]
+
+
+@strawberry.type
+class EvidenceQueries:
+    @strawberry.field(description="One evidence item by its id; null when there is none.")
+    async def evidence(self, id: strawberry.ID) -> EvidenceType | None:
+        row = await service.find_evidence(parse_evidence_id(id))
+        return EvidenceType.from_model(row) if row else None
+
+    @strawberry.field(description="Offset listing, oldest first (the original API's form).")
+    async def evidence_list(
+        self,
+        info: Info[ArcosContext, None],
+        type: str | None = None,
+        source: str | None = None,
+        project: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[EvidenceType]:
+        check_page_size("limit", limit, info.context.settings.max_page_size)
+        query = service.EvidenceQuery(type=type, source=source, project=project)
+        rows = await service.list_evidence(query, limit, check_offset(offset))
+        return [EvidenceType.from_model(row) for row in rows]
+
+    @strawberry.field(description="Keyset-paginated evidence with a total count.")
+    async def evidence_connection(
+        self,
+        info: Info[ArcosContext, None],
+        first: int = 50,
+        after: str | None = None,
+        filter: EvidenceFilter | None = None,
+        order: OrderDirection = OrderDirection.ASC,
+    ) -> EvidenceConnection:
+        query = (filter or EvidenceFilter()).to_query()
+        return await EvidenceConnection.page(info, query, first, after, order)
+
+    @strawberry.field(description="Projects in creation order.")
+    async def projects(
+        self, info: Info[ArcosContext, None], first: int = 50, after: str | None = None
+    ) -> ProjectConnection:
+        check_page_size("first", first, info.context.settings.max_page_size)
+        after_id = decode_cursor(PROJECT_CURSOR, after)
+        rows, has_next = await service.list_projects(first, after_id)
+        edges = [
+            ProjectEdge(cursor=encode_cursor(PROJECT_CURSOR, p.id), node=ProjectType.from_model(p))
+            for p in rows
+        ]
+        return ProjectConnection(
+            edges=edges,
+            page_info=relay.PageInfo(
+                has_next_page=has_next, has_previous_page=after_id is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else after,
+            ),
+        )
+
+    @strawberry.field(description="One project by slug; null when there is none.")
+    async def project(self, slug: str) -> ProjectType | None:
+        row = await service.find_project(slug)
+        return ProjectType.from_model(row) if row else None
+
+
+@strawberry.type
+class EvidenceMutations:
+    @strawberry.mutation(description="Store one evidence item.")
+    async def submit_evidence(
+        self, info: Info[ArcosContext, None], input: SubmitEvidenceInput
+    ) -> SubmitEvidencePayload:
+        context = info.context
+        try:
+            submission = await service.submit_evidence(
+                input.to_draft(), context.principal, context.draft_limits, context.broker
+            )
+        except InputRefused as refused:
+            return SubmitEvidencePayload(evidence=None, replayed=False, errors=refused.errors)
+        return SubmitEvidencePayload(
+            evidence=EvidenceType.from_model(submission.evidence),
+            replayed=submission.replayed,
+            errors=[],
+        )
+
+    @strawberry.mutation(description="Store several evidence items, all or none.")
+    async def submit_evidence_batch(
+        self, info: Info[ArcosContext, None], input: SubmitEvidenceBatchInput
+    ) -> SubmitEvidenceBatchPayload:
+        context = info.context
+        try:
+            submissions = await service.submit_evidence_batch(
+                [item.to_draft() for item in input.items], context.principal,
+                context.draft_limits, context.broker, context.settings.max_batch_items,
+            )
+        except InputRefused as refused:
+            return SubmitEvidenceBatchPayload(evidence=[], errors=refused.errors)
+        return SubmitEvidenceBatchPayload(
+            evidence=[EvidenceType.from_model(s.evidence) for s in submissions], errors=[]
+        )
+
+    @strawberry.mutation(description="Record that one evidence item relates to another.")
+    async def link_evidence(
+        self, info: Info[ArcosContext, None], input: LinkEvidenceInput
+    ) -> LinkEvidencePayload:
+        try:
+            relation = await service.link_evidence(
+                parse_evidence_id(input.from_), parse_evidence_id(input.to),
+                input.relation, info.context.principal,
+            )
+        except InputRefused as refused:
+            return LinkEvidencePayload(relation=None, errors=refused.errors)
+        return LinkEvidencePayload(relation=EvidenceRelationType.from_model(relation), errors=[])
+
+
+@strawberry.type
+class EvidenceSubscriptions:
+    @strawberry.subscription(
+        description="Each new evidence item as it is committed, optionally filtered."
+    )
+    async def evidence_added(
+        self,
+        info: Info[ArcosContext, None],
+        type: str | None = None,
+        project: str | None = None,
+    ) -> AsyncGenerator[EvidenceType, None]:
+        wanted_project = project.strip().lower() if project else None
+        async with info.context.broker.subscribe(Topics.EVIDENCE_ADDED) as events:
+            try:
+                async for event in events:
+                    if type is not None and event["type"] != type:
+                        continue
+                    if wanted_project is not None and event["project_slug"] != wanted_project:
+                        continue
+                    info.context.fresh_loaders()
+                    yield EvidenceType.from_event(event)
+            except SubscriberTooSlow as slow:
+                raise ArcosError(str(slow), ErrorCode.SUBSCRIBER_TOO_SLOW) from slow

@@ -1,0 +1,322 @@
+"""The rules for writing and reading evidence. Resolvers and adapters call only these.
+
+Writes are all-or-nothing and publish to the broker only after their transaction has
+committed, so a subscriber never sees evidence that a rollback removed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from arcos.broker import Broker, Topics
+from arcos.evidence.canonical import content_sha256
+from arcos.evidence.drafts import DraftLimits, EvidenceDraft, check_draft
+from arcos.evidence.events import evidence_event
+from arcos.evidence.models import Evidence, EvidenceRelation, Project, RelationKind
+from arcos.graphql.errors import InputRefused, UserError, UserErrorCode
+
+
+@dataclass
+class Submission:
+    """The stored evidence, and whether it was an idempotent replay of an earlier write."""
+
+    evidence: Evidence
+    project_slug: str | None
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class EvidenceQuery:
+    """Filters shared by every evidence listing."""
+
+    type: str | None = None
+    source: str | None = None
+    project: str | None = None
+    commit_sha: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def apply(self, queryset: QuerySet[Evidence]) -> QuerySet[Evidence]:
+        if self.type is not None:
+            queryset = queryset.filter(type=self.type)
+        if self.source is not None:
+            queryset = queryset.filter(source=self.source)
+        if self.project is not None:
+            queryset = queryset.filter(project__slug=self.project.strip().lower())
+        if self.commit_sha is not None:
+            queryset = queryset.filter(commit_sha=self.commit_sha.strip().lower())
+        if self.since is not None:
+            queryset = queryset.filter(created_at__gte=self.since)
+        if self.until is not None:
+            queryset = queryset.filter(created_at__lt=self.until)
+        return queryset
+
+
+async def submit_evidence(
+    draft: EvidenceDraft, submitter: str, limits: DraftLimits, broker: Broker
+) -> Submission:
+    """Store one evidence item, or return the earlier one for a repeated idempotency key.
+
+    Raises InputRefused naming each problem when the draft is unacceptable.
+    """
+    submissions = await _store([draft], submitter, limits, broker, lambda _: "")
+    return submissions[0]
+
+
+async def submit_evidence_batch(
+    drafts: Sequence[EvidenceDraft],
+    submitter: str,
+    limits: DraftLimits,
+    broker: Broker,
+    max_items: int,
+) -> list[Submission]:
+    """Store every draft in one transaction, or none of them.
+
+    Raises InputRefused listing every problem (per item, as `items.N.field`) when any draft
+    is unacceptable; nothing is written in that case.
+    """
+    if not drafts:
+        raise InputRefused([UserError(field="items", message="items must not be empty",
+                                      code=UserErrorCode.REQUIRED)])
+    if len(drafts) > max_items:
+        raise InputRefused([UserError(
+            field="items",
+            message=f"a batch holds at most {max_items} items (got {len(drafts)}); split it",
+            code=UserErrorCode.LIMIT_EXCEEDED,
+        )])
+    return await _store(drafts, submitter, limits, broker, lambda index: f"items.{index}.")
+
+
+FieldPrefix = Callable[[int], str]
+
+
+async def _store(
+    drafts: Sequence[EvidenceDraft],
+    submitter: str,
+    limits: DraftLimits,
+    broker: Broker,
+    prefix: FieldPrefix,
+) -> list[Submission]:
+    errors = [e for i, d in enumerate(drafts) for e in check_draft(d, limits, prefix(i))]
+    errors += _duplicate_keys_within(drafts, prefix)
+    if errors:
+        raise InputRefused(errors)
+
+    earlier = await _earlier_submissions(drafts, submitter, prefix)
+    try:
+        created = await _insert(drafts, submitter, earlier)
+    except IntegrityError:
+        # Another request with one of these idempotency keys committed between our look-up
+        # and our insert; the unique index kept one copy. Answer from what it stored.
+        earlier = await _earlier_submissions(drafts, submitter, prefix)
+        if len(earlier) != len([d for d in drafts if d.idempotency_key]):
+            raise
+        created = []
+    results: list[Submission] = []
+    fresh = iter(created)
+    for draft in drafts:
+        replay = earlier.get(draft.idempotency_key) if draft.idempotency_key else None
+        results.append(replay if replay is not None else next(fresh))
+    for submission in created:
+        await broker.publish(
+            Topics.EVIDENCE_ADDED, evidence_event(submission.evidence, submission.project_slug)
+        )
+    return results
+
+
+def _duplicate_keys_within(drafts: Sequence[EvidenceDraft], prefix: FieldPrefix) -> list[UserError]:
+    seen: set[str] = set()
+    errors = []
+    for index, draft in enumerate(drafts):
+        key = draft.idempotency_key
+        if key is None:
+            continue
+        if key in seen:
+            errors.append(UserError(
+                field=prefix(index) + "idempotencyKey",
+                message="the same idempotencyKey appears twice in this batch",
+                code=UserErrorCode.CONFLICT,
+            ))
+        seen.add(key)
+    return errors
+
+
+async def _earlier_submissions(
+    drafts: Sequence[EvidenceDraft], submitter: str, prefix: FieldPrefix
+) -> dict[str, Submission]:
+    """Stored evidence for the drafts' idempotency keys; refuses keys reused for new content."""
+    keys = [d.idempotency_key for d in drafts if d.idempotency_key]
+    if not keys:
+        return {}
+    rows = await Evidence.filter(submitted_by=submitter, idempotency_key__in=keys).prefetch_related(
+        "project"
+    )
+    stored = {row.idempotency_key: row for row in rows}
+    conflicts = []
+    for index, draft in enumerate(drafts):
+        row = stored.get(draft.idempotency_key) if draft.idempotency_key else None
+        if row is not None and not _same_content(row, draft):
+            conflicts.append(UserError(
+                field=prefix(index) + "idempotencyKey",
+                message="this idempotencyKey was already used for different evidence; "
+                "use a new key for new content",
+                code=UserErrorCode.CONFLICT,
+            ))
+    if conflicts:
+        raise InputRefused(conflicts)
+    return {
+        key: Submission(row, row.project.slug if row.project else None, replayed=True)
+        for key, row in stored.items()
+        if key is not None
+    }
+
+
+def _same_content(row: Evidence, draft: EvidenceDraft) -> bool:
+    project_slug = row.project.slug if row.project else None
+    return (
+        row.type == draft.type
+        and row.source == draft.source
+        and row.sha256 == content_sha256(draft.data)
+        and project_slug == draft.project
+        and row.commit_sha == draft.commit_sha
+        and row.ref == draft.ref
+    )
+
+
+async def _insert(
+    drafts: Sequence[EvidenceDraft], submitter: str, earlier: dict[str, Submission]
+) -> list[Submission]:
+    pending = [d for d in drafts if not (d.idempotency_key and d.idempotency_key in earlier)]
+    if not pending:
+        return []
+    now = datetime.now(UTC)
+    created: list[Submission] = []
+    async with in_transaction() as connection:
+        projects = await _ensure_projects({d.project for d in pending if d.project}, connection)
+        for draft in pending:
+            project = projects.get(draft.project) if draft.project else None
+            evidence = await Evidence.create(
+                uid=uuid.uuid4(),
+                type=draft.type,
+                source=draft.source,
+                project=project,
+                commit_sha=draft.commit_sha,
+                ref=draft.ref,
+                data=draft.data,
+                metadata=draft.metadata,
+                sha256=content_sha256(draft.data),
+                submitted_by=submitter,
+                idempotency_key=draft.idempotency_key,
+                created_at=now,
+                using_db=connection,
+            )
+            created.append(Submission(evidence, draft.project))
+    return created
+
+
+async def _ensure_projects(slugs: set[str], connection: Any) -> dict[str, Project]:
+    """Projects for `slugs`, created inside the caller's transaction when missing.
+
+    INSERT … ON CONFLICT DO NOTHING keeps concurrent creators of one slug from failing.
+    """
+    if not slugs:
+        return {}
+    await Project.bulk_create(
+        [Project(slug=slug) for slug in sorted(slugs)], ignore_conflicts=True, using_db=connection
+    )
+    rows = await Project.filter(slug__in=slugs).using_db(connection)
+    return {project.slug: project for project in rows}
+
+
+async def link_evidence(
+    from_uid: uuid.UUID, to_uid: uuid.UUID, relation: RelationKind, submitter: str
+) -> EvidenceRelation:
+    """Record `from --relation--> to`; linking the same pair twice returns the first link."""
+    if from_uid == to_uid:
+        raise InputRefused([UserError(field="to", message="evidence cannot relate to itself",
+                                      code=UserErrorCode.INVALID)])
+    ends = {row.uid: row for row in await Evidence.filter(uid__in=[from_uid, to_uid])}
+    missing = [
+        UserError(field=name, message=f"no evidence with id {uid}", code=UserErrorCode.NOT_FOUND)
+        for name, uid in (("from", from_uid), ("to", to_uid))
+        if uid not in ends
+    ]
+    if missing:
+        raise InputRefused(missing)
+    source, target = ends[from_uid], ends[to_uid]
+    existing = await EvidenceRelation.get_or_none(
+        from_evidence_id=source.seq, to_evidence_id=target.seq, relation=relation
+    )
+    if existing is not None:
+        return existing
+    try:
+        async with in_transaction() as connection:
+            return await EvidenceRelation.create(
+                from_evidence_id=source.seq,
+                to_evidence_id=target.seq,
+                relation=relation,
+                created_by=submitter,
+                using_db=connection,
+            )
+    except IntegrityError:
+        return await EvidenceRelation.get(
+            from_evidence_id=source.seq, to_evidence_id=target.seq, relation=relation
+        )
+
+
+async def find_evidence(uid: uuid.UUID) -> Evidence | None:
+    return await Evidence.get_or_none(uid=uid)
+
+
+async def list_evidence(query: EvidenceQuery, limit: int, offset: int) -> list[Evidence]:
+    """Offset listing, oldest first; kept for the original API's clients."""
+    return await query.apply(Evidence.all()).order_by("seq").offset(offset).limit(limit)
+
+
+async def page_evidence(
+    query: EvidenceQuery, first: int, after_seq: int | None, newest_first: bool
+) -> tuple[list[Evidence], bool]:
+    """One keyset page: rows strictly after the cursor, and whether more follow.
+
+    Keyset on the primary key stays O(page) at any depth and never repeats or skips a row
+    when others insert concurrently.
+    """
+    queryset = query.apply(Evidence.all())
+    if after_seq is not None:
+        queryset = queryset.filter(seq__lt=after_seq) if newest_first else queryset.filter(
+            seq__gt=after_seq
+        )
+    rows = await queryset.order_by("-seq" if newest_first else "seq").limit(first + 1)
+    return rows[:first], len(rows) > first
+
+
+async def count_evidence(query: EvidenceQuery) -> int:
+    return await query.apply(Evidence.all()).count()
+
+
+async def list_projects(first: int, after_id: int | None) -> tuple[list[Project], bool]:
+    queryset = Project.all()
+    if after_id is not None:
+        queryset = queryset.filter(id__gt=after_id)
+    rows = await queryset.order_by("id").limit(first + 1)
+    return rows[:first], len(rows) > first
+
+
+async def find_project(slug: str) -> Project | None:
+    return await Project.get_or_none(slug=slug.strip().lower())
+
+
+async def relations_touching(seqs: Sequence[int]) -> list[EvidenceRelation]:
+    """Every relation whose either end is one of `seqs` (one query, for the DataLoader)."""
+    return await EvidenceRelation.filter(
+        Q(from_evidence_id__in=list(seqs)) | Q(to_evidence_id__in=list(seqs))
+    ).order_by("id")

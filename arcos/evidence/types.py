@@ -1,0 +1,289 @@
+"""GraphQL types of the evidence domain, built from models or from broker events."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from arcos.evidence import models, service
+from arcos.graphql.context import ArcosContext
+from arcos.graphql.errors import BadUserInput, UserError
+from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor
+
+EVIDENCE_CURSOR = "evidence"
+
+RelationKind = strawberry.enum(
+    models.RelationKind, name="EvidenceRelationKind",
+    description="How one evidence item relates to another.",
+)
+
+
+@strawberry.enum(description="Order of a listing by creation.")
+class OrderDirection(Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+def parse_evidence_id(raw: str) -> uuid.UUID:
+    """An evidence UUID from a global Node id (`Evidence:<uuid>` in base64) or a bare UUID."""
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        pass
+    try:
+        global_id = relay.GlobalID.from_id(raw)
+    except Exception:  # strawberry raises several kinds for malformed base64
+        global_id = None
+    if global_id is not None and global_id.type_name == "Evidence":
+        try:
+            return uuid.UUID(global_id.node_id)
+        except ValueError:
+            pass
+    raise BadUserInput(f"'{raw:.80}' is not an evidence id: pass the `id` field of an Evidence")
+
+
+@strawberry.type(name="Project", description="A software project evidence is about.")
+class ProjectType(relay.Node):
+    key: relay.NodeID[str]
+    slug: str = strawberry.field(description="Such as github.com/owner/repo; always lower case.")
+    created_at: datetime
+    db_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, project: models.Project) -> ProjectType:
+        return cls(
+            key=project.slug, slug=project.slug, created_at=project.created_at, db_id=project.id
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[ProjectType | None]:
+        ids = list(node_ids)
+        rows = {p.slug: p for p in await models.Project.filter(slug__in=ids)}
+        return [cls.from_model(rows[i]) if i in rows else None for i in ids]
+
+    @strawberry.field(description="How many evidence items belong to this project.")
+    async def evidence_count(self, info: Info[ArcosContext, None]) -> int:
+        return await info.context.loaders.evidence.project_evidence_count.load(self.db_id)
+
+    @strawberry.field(description="This project's evidence, oldest first unless ordered.")
+    async def evidence(
+        self,
+        info: Info[ArcosContext, None],
+        first: int = 50,
+        after: str | None = None,
+        filter: EvidenceFilter | None = None,
+        order: OrderDirection = OrderDirection.ASC,
+    ) -> EvidenceConnection:
+        query = (filter or EvidenceFilter()).to_query(project=self.slug)
+        return await EvidenceConnection.page(info, query, first, after, order)
+
+
+@strawberry.type(name="Evidence", description="One stored, append-only piece of evidence.")
+class EvidenceType(relay.Node):
+    uid: relay.NodeID[str]
+    type: str
+    source: str
+    commit_sha: str | None
+    ref: str | None
+    data: JSON = strawberry.field(description="The evidence content: a JSON object.")
+    metadata: JSON
+    sha256: str = strawberry.field(
+        description="Hex SHA-256 of `data` as canonical JSON (sorted keys, no spaces, UTF-8)."
+    )
+    submitted_by: str = strawberry.field(description="The principal that submitted it.")
+    created_at: datetime
+    seq: strawberry.Private[int]
+    project_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, evidence: models.Evidence) -> EvidenceType:
+        return cls(
+            uid=str(evidence.uid), type=evidence.type, source=evidence.source,
+            commit_sha=evidence.commit_sha, ref=evidence.ref, data=evidence.data,
+            metadata=evidence.metadata, sha256=evidence.sha256,
+            submitted_by=evidence.submitted_by, created_at=evidence.created_at,
+            seq=evidence.seq, project_id=evidence.project_id,
+        )
+
+    @classmethod
+    def from_event(cls, event: dict[str, Any]) -> EvidenceType:
+        return cls(
+            uid=event["uid"], type=event["type"], source=event["source"],
+            commit_sha=event["commit_sha"], ref=event["ref"], data=event["data"],
+            metadata=event["metadata"], sha256=event["sha256"],
+            submitted_by=event["submitted_by"],
+            created_at=datetime.fromisoformat(event["created_at"]),
+            seq=event["seq"], project_id=event["project_id"],
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[EvidenceType | None]:
+        ids = list(node_ids)
+        uids = []
+        for raw in ids:
+            try:
+                uids.append(uuid.UUID(raw))
+            except ValueError:
+                raise BadUserInput(f"'{raw:.80}' is not an evidence id") from None
+        rows = {str(e.uid): e for e in await models.Evidence.filter(uid__in=uids)}
+        return [cls.from_model(rows[i]) if i in rows else None for i in ids]
+
+    @strawberry.field(description="The project, when the evidence names one.")
+    async def project(self, info: Info[ArcosContext, None]) -> ProjectType | None:
+        if self.project_id is None:
+            return None
+        project = await info.context.loaders.evidence.project.load(self.project_id)
+        return ProjectType.from_model(project) if project else None
+
+    @strawberry.field(description="Links from and to this evidence, oldest first.")
+    async def relations(self, info: Info[ArcosContext, None]) -> list[EvidenceRelationType]:
+        rows = await info.context.loaders.evidence.relations.load(self.seq)
+        return [EvidenceRelationType.from_model(r) for r in rows]
+
+
+@strawberry.type(name="EvidenceRelation", description="`from` relates to `to` as `relation`.")
+class EvidenceRelationType:
+    relation: RelationKind  # type: ignore[valid-type]
+    created_by: str
+    created_at: datetime
+    from_seq: strawberry.Private[int]
+    to_seq: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, relation: models.EvidenceRelation) -> EvidenceRelationType:
+        return cls(
+            relation=relation.relation, created_by=relation.created_by,
+            created_at=relation.created_at, from_seq=relation.from_evidence_id,
+            to_seq=relation.to_evidence_id,
+        )
+
+    @strawberry.field(name="from")
+    async def from_(self, info: Info[ArcosContext, None]) -> EvidenceType:
+        return await _load_evidence(info, self.from_seq)
+
+    @strawberry.field
+    async def to(self, info: Info[ArcosContext, None]) -> EvidenceType:
+        return await _load_evidence(info, self.to_seq)
+
+
+async def _load_evidence(info: Info[ArcosContext, None], seq: int) -> EvidenceType:
+    row = await info.context.loaders.evidence.evidence.load(seq)
+    if row is None:  # relations use ON DELETE RESTRICT, so this means a broken store
+        raise RuntimeError(f"relation points at missing evidence seq={seq}")
+    return EvidenceType.from_model(row)
+
+
+@strawberry.input(description="Narrow an evidence listing; every field given must match.")
+class EvidenceFilter:
+    type: str | None = None
+    source: str | None = None
+    project: str | None = strawberry.field(default=None, description="Project slug.")
+    commit_sha: str | None = None
+    since: datetime | None = strawberry.field(default=None, description="Created at or after.")
+    until: datetime | None = strawberry.field(default=None, description="Created before.")
+
+    def to_query(self, project: str | None = None) -> service.EvidenceQuery:
+        return service.EvidenceQuery(
+            type=self.type, source=self.source, project=project or self.project,
+            commit_sha=self.commit_sha, since=self.since, until=self.until,
+        )
+
+
+@strawberry.type(name="EvidenceEdge")
+class EvidenceEdge:
+    cursor: str
+    node: EvidenceType
+
+
+@strawberry.type(name="EvidenceConnection", description="One keyset page of evidence.")
+class EvidenceConnection:
+    edges: list[EvidenceEdge]
+    page_info: relay.PageInfo
+    query: strawberry.Private[service.EvidenceQuery]
+
+    @strawberry.field(description="The nodes of `edges`, for clients that need no cursors.")
+    def nodes(self) -> list[EvidenceType]:
+        return [edge.node for edge in self.edges]
+
+    @strawberry.field(description="Rows matching the filter across all pages (one COUNT).")
+    async def total_count(self) -> int:
+        return await service.count_evidence(self.query)
+
+    @classmethod
+    async def page(
+        cls,
+        info: Info[ArcosContext, None],
+        query: service.EvidenceQuery,
+        first: int,
+        after: str | None,
+        order: OrderDirection,
+    ) -> EvidenceConnection:
+        check_page_size("first", first, info.context.settings.max_page_size)
+        after_seq = decode_cursor(EVIDENCE_CURSOR, after)
+        rows, has_next = await service.page_evidence(
+            query, first, after_seq, newest_first=order is OrderDirection.DESC
+        )
+        edges = [
+            EvidenceEdge(cursor=encode_cursor(EVIDENCE_CURSOR, row.seq),
+                         node=EvidenceType.from_model(row))
+            for row in rows
+        ]
+        return cls(
+            edges=edges,
+            page_info=relay.PageInfo(
+                has_next_page=has_next,
+                has_previous_page=after_seq is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else after,
+            ),
+            query=query,
+        )
+
+
+@strawberry.type(name="ProjectEdge")
+class ProjectEdge:
+    cursor: str
+    node: ProjectType
+
+
+@strawberry.type(name="ProjectConnection")
+class ProjectConnection:
+    edges: list[ProjectEdge]
+    page_info: relay.PageInfo
+
+    @strawberry.field
+    def nodes(self) -> list[ProjectType]:
+        return [edge.node for edge in self.edges]
+
+
+@strawberry.type
+class SubmitEvidencePayload:
+    evidence: EvidenceType | None
+    replayed: bool = strawberry.field(
+        description="True when an earlier write with the same idempotencyKey was returned."
+    )
+    errors: list[UserError]
+
+
+@strawberry.type
+class SubmitEvidenceBatchPayload:
+    evidence: list[EvidenceType] = strawberry.field(description="In input order; empty on errors.")
+    errors: list[UserError]
+
+
+@strawberry.type
+class LinkEvidencePayload:
+    relation: EvidenceRelationType | None
+    errors: list[UserError]

@@ -1,0 +1,53 @@
+"""Per-request state handed to every resolver: settings, broker, caller and DataLoaders.
+
+Over HTTP a context lives for one request. Over a websocket strawberry builds it once per
+connection, so subscriptions call `fresh_loaders()` before each event to keep DataLoader
+caches from serving one event's rows to the next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+
+from arcos.broker import Broker
+from arcos.evidence.drafts import DraftLimits
+from arcos.evidence.loaders import EvidenceLoaders
+from arcos.settings import Settings
+
+#: Recorded as the submitter until a caller authenticates.
+ANONYMOUS = "anonymous"
+
+
+@dataclass
+class RequestLoaders:
+    """Every domain's DataLoaders, created together."""
+
+    evidence: EvidenceLoaders = field(default_factory=EvidenceLoaders)
+
+
+@dataclass
+class ArcosContext:
+    settings: Settings
+    broker: Broker
+    request: Request | WebSocket | None = None
+    response: Response | WebSocket | None = None
+    principal: str = ANONYMOUS
+    connection_params: dict[str, Any] | None = None
+    loaders: RequestLoaders = field(default_factory=RequestLoaders)
+
+    def fresh_loaders(self) -> RequestLoaders:
+        """Replace the DataLoaders (per subscription event) and return the new set."""
+        self.loaders = RequestLoaders()
+        return self.loaders
+
+    @property
+    def draft_limits(self) -> DraftLimits:
+        return DraftLimits(
+            max_json_depth=self.settings.max_json_depth,
+            max_evidence_bytes=self.settings.max_evidence_bytes,
+        )

@@ -1,0 +1,154 @@
+"""Error vocabulary: expected failures carry a code, unexpected ones are masked.
+
+Two kinds of expected failure exist. Problems with one mutation's input are returned as
+`UserError`s in the payload. Problems with the request as a whole (a bad id, a page too
+large, a missing permission) raise an `ArcosError`, which reaches the client as a GraphQL
+error whose `extensions.code` says what happened. Anything else is a bug: the client sees
+"Unexpected error." with code INTERNAL_SERVER_ERROR and the log gets the traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import Enum, StrEnum
+
+import strawberry
+from graphql import GraphQLError, GraphQLSyntaxError
+from strawberry.extensions import MaskErrors
+
+logger = logging.getLogger("arcos.graphql")
+
+
+class ErrorCode(StrEnum):
+    """Values of `extensions.code` on GraphQL errors (Apollo's names where they exist)."""
+
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    NOT_FOUND = "NOT_FOUND"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    RATE_LIMITED = "RATE_LIMITED"
+    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    SUBSCRIBER_TOO_SLOW = "SUBSCRIBER_TOO_SLOW"
+    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+
+
+class ArcosError(Exception):
+    """An expected failure of a whole field; its code reaches the client unmasked."""
+
+    code: ErrorCode = ErrorCode.BAD_USER_INPUT
+
+    def __init__(self, message: str, code: ErrorCode | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+
+class BadUserInput(ArcosError):
+    code = ErrorCode.BAD_USER_INPUT
+
+
+class NotFound(ArcosError):
+    code = ErrorCode.NOT_FOUND
+
+
+@strawberry.enum(description="Why one part of a mutation's input was refused.")
+class UserErrorCode(Enum):
+    INVALID = "INVALID"
+    REQUIRED = "REQUIRED"
+    TOO_LARGE = "TOO_LARGE"
+    NOT_FOUND = "NOT_FOUND"
+    LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+    CONFLICT = "CONFLICT"
+
+
+@strawberry.type(description="An expected problem with a mutation's input; nothing was written.")
+class UserError:
+    field: str | None = strawberry.field(
+        description="Dotted path of the input field at fault, e.g. `items.2.data`."
+    )
+    message: str
+    code: UserErrorCode
+
+
+class InputRefused(Exception):
+    """Raised by services when input fails validation; resolvers turn it into UserErrors."""
+
+    def __init__(self, errors: list[UserError]) -> None:
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+        self.errors = errors
+
+
+def classify(error: GraphQLError) -> ErrorCode | None:
+    """The code an error should carry, or None when it is unexpected and must be masked."""
+    original = error.original_error
+    if isinstance(original, ArcosError):
+        return original.code
+    if isinstance(original, RecursionError):
+        return ErrorCode.GRAPHQL_PARSE_FAILED
+    if isinstance(error, GraphQLSyntaxError) or isinstance(original, GraphQLSyntaxError):
+        return ErrorCode.GRAPHQL_PARSE_FAILED
+    if original is None:
+        if error.message.startswith("Variable ") or error.path:
+            # Variable coercion, or an argument literal refused while executing a field.
+            return ErrorCode.BAD_USER_INPUT
+        return ErrorCode.GRAPHQL_VALIDATION_FAILED
+    if isinstance(original, GraphQLError):
+        return classify(original)
+    return None
+
+
+class ClassifyErrors(MaskErrors):
+    """Stamp `extensions.code` on every error and mask the unexpected ones.
+
+    Runs for queries, mutations and each subscription event (MaskErrors covers streams
+    since strawberry 0.323), so every transport sees the same codes.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda error: classify(error) is None)
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed: list[GraphQLError] = []
+        for error in errors:
+            existing = (error.extensions or {}).get("code")
+            if existing:
+                processed.append(error)
+                continue
+            code = classify(error)
+            if code is None:
+                processed.append(self.anonymise_error(error))
+                continue
+            message = error.message
+            if isinstance(error.original_error, RecursionError):
+                message = "The document is nested too deeply to parse; flatten it."
+            processed.append(
+                GraphQLError(
+                    message,
+                    nodes=error.nodes,
+                    source=error.source,
+                    positions=error.positions,
+                    path=error.path,
+                    original_error=error.original_error,
+                    extensions={**(error.extensions or {}), "code": code.value},
+                )
+            )
+        return processed
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        return GraphQLError(
+            self.error_message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": ErrorCode.INTERNAL_SERVER_ERROR.value},
+        )
+
+
+def log_unexpected(errors: list[GraphQLError]) -> None:
+    """Log unexpected errors with their traceback; expected ones are the client's business."""
+    for error in errors:
+        if classify(error) is None:
+            logger.error("unexpected error: %s", error, exc_info=error.original_error)

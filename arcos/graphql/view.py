@@ -1,0 +1,102 @@
+"""The /graphql endpoint: strawberry's ASGI view with ARCOS's context and HTTP errors.
+
+Strawberry answers transport problems with plain-text 400s; here they become JSON with
+`extensions.code` and the status the GraphQL-over-HTTP spec asks for (415 for a wrong
+content type, 405 for a mutation over GET).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
+
+from arcos.broker import Broker
+from arcos.graphql.context import ArcosContext
+from arcos.settings import Settings
+from arcos.web.problems import problem
+
+JSON_TYPES = ("application/json", "application/graphql-response+json")
+
+
+class ArcosGraphQL(GraphQL[ArcosContext, None]):
+    def __init__(self, schema: Any, settings: Settings, broker: Broker) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.expose_schema else None,
+            allow_queries_via_get=True,
+            max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+            connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
+            keep_alive=True,
+            keep_alive_interval=15,
+        )
+        self.settings = settings
+        self.broker = broker
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive=receive)
+        refusal = _refuse_transport(request)
+        if refusal is None:
+            try:
+                response = await self.run(request)
+            except HTTPException as error:
+                refusal = _from_strawberry(request, error)
+            except MissingQueryError:
+                refusal = problem(400, "the request has no `query`; send {\"query\": \"...\"}")
+        await (refusal or response)(scope, receive, send)
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> ArcosContext:
+        return ArcosContext(
+            settings=self.settings, broker=self.broker, request=request, response=response
+        )
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            value = json.loads(data)
+        except RecursionError:
+            raise HTTPException(400, "request JSON is nested too deeply") from None
+        except UnicodeDecodeError:
+            raise HTTPException(400, "request body is not valid UTF-8") from None
+        if not isinstance(value, dict | list):
+            raise HTTPException(400, "request body must be a JSON object like {\"query\": ...}")
+        return value
+
+
+def _refuse_transport(request: Request) -> Response | None:
+    """Refusals strawberry would get wrong or answer as plain text."""
+    if request.method == "POST":
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type not in JSON_TYPES:
+            return problem(
+                415,
+                f"POST /graphql needs Content-Type: application/json (got "
+                f"{content_type or 'none'!r})",
+            )
+    elif request.method not in ("GET", "HEAD"):
+        return problem(405, "GraphQL accepts GET (queries) and POST", {"Allow": "GET, POST"})
+    return None
+
+
+def _from_strawberry(request: Request, error: HTTPException) -> Response:
+    reason = error.reason
+    if request.method == "GET" and "not allowed" in reason.lower():
+        return problem(
+            405,
+            f"{reason}: GET carries only queries; send mutations with POST and "
+            "subscriptions over a websocket",
+            {"Allow": "POST"},
+        )
+    return problem(error.status_code, reason)

@@ -1,0 +1,73 @@
+"""The one strawberry schema: every domain's queries, mutations and subscriptions merged.
+
+Every transport (HTTP, websockets, REST and webhook adapters) executes against the schema
+`create_schema` builds, so validation, limits and error codes exist once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry import relay
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext, Info
+
+from arcos.evidence.schema import EvidenceMutations, EvidenceQueries, EvidenceSubscriptions
+from arcos.graphql.errors import ClassifyErrors, log_unexpected
+from arcos.graphql.limits import limit_extensions
+from arcos.settings import Settings
+
+
+@strawberry.type
+class Query(EvidenceQueries):
+    @strawberry.field(description="Any stored object by its global id; null when there is none.")
+    async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:  # noqa: A002
+        # A resolver rather than relay.node(): that field object cannot be shared by the
+        # several schemas (different limits) one process may build.
+        return await id.resolve_node(info, required=False)
+
+
+@strawberry.type
+class Mutation(EvidenceMutations):
+    pass
+
+
+@strawberry.type
+class Subscription(EvidenceSubscriptions):
+    pass
+
+
+class ArcosSchema(strawberry.Schema):
+    """Logs only unexpected errors; expected ones (bad input, limits) are not server faults."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        log_unexpected(errors)
+
+
+def create_schema(settings: Settings) -> ArcosSchema:
+    """The schema with `settings`' limits. The SDL does not depend on settings."""
+    extensions: list[Any] = limit_extensions(
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+        max_cost=settings.max_query_cost,
+        max_page_size=settings.max_page_size,
+        expose_schema=settings.expose_schema,
+    )
+    extensions.append(ClassifyErrors)
+    return ArcosSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=not settings.expose_schema),
+    )
+
+
+def schema_sdl() -> str:
+    """The SDL committed as `schema.graphql`."""
+    return create_schema(Settings()).as_str() + "\n"

@@ -1,0 +1,165 @@
+"""One Settings object for the whole server, read from ARCOS_* environment variables.
+
+Every limit the server enforces lives here with its default, so the README table, the
+CLI flags and the tests all point at the same numbers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, get_type_hints
+
+ENV_PREFIX = "ARCOS_"
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class SettingsError(ValueError):
+    """A setting has a value the server cannot use; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Server configuration. Field `foo_bar` is read from `ARCOS_FOO_BAR`."""
+
+    host: str = field(default="127.0.0.1", metadata={"doc": "Interface to listen on."})
+    port: int = field(default=8000, metadata={"doc": "TCP port to listen on."})
+    database_url: str = field(
+        default="sqlite://./arcos.db",
+        metadata={"doc": "`sqlite://PATH` (embedded default) or `postgres://user@host:port/db`."},
+    )
+    sqlite_synchronous: str = field(
+        default="FULL",
+        metadata={
+            "doc": "SQLite `synchronous` pragma: FULL survives power loss, NORMAL only "
+            "process crashes."
+        },
+    )
+    sqlite_busy_timeout_ms: int = field(
+        default=5000, metadata={"doc": "How long a writer waits for the SQLite lock."}
+    )
+    expose_schema: bool = field(
+        default=True,
+        metadata={"doc": "Serve GraphiQL and allow introspection; set false in production."},
+    )
+    max_body_bytes: int = field(
+        default=10 * 1024 * 1024, metadata={"doc": "Largest accepted request body (413 above)."}
+    )
+    max_json_depth: int = field(
+        default=64, metadata={"doc": "Deepest nesting allowed in request JSON and evidence data."}
+    )
+    max_evidence_bytes: int = field(
+        default=5 * 1024 * 1024,
+        metadata={"doc": "Largest canonical JSON size of one evidence item's data."},
+    )
+    max_query_depth: int = field(default=10, metadata={"doc": "GraphQL selection depth limit."})
+    max_aliases: int = field(default=15, metadata={"doc": "Aliases allowed in one document."})
+    max_tokens: int = field(default=2000, metadata={"doc": "Tokens allowed in one document."})
+    max_query_cost: int = field(
+        default=5000, metadata={"doc": "Cost budget of one operation (see README)."}
+    )
+    max_page_size: int = field(
+        default=100, metadata={"doc": "Largest `first` / `limit` on any list or connection."}
+    )
+    max_batch_items: int = field(
+        default=100, metadata={"doc": "Items allowed in one submitEvidenceBatch."}
+    )
+    max_subscriptions_per_connection: int = field(
+        default=20, metadata={"doc": "Concurrent subscriptions on one websocket."}
+    )
+    subscriber_queue_size: int = field(
+        default=1000,
+        metadata={"doc": "Events buffered per subscriber before it is cut off as too slow."},
+    )
+    ws_init_timeout_seconds: float = field(
+        default=10.0, metadata={"doc": "Time a websocket client has to send connection_init."}
+    )
+    log_level: str = field(default="info", metadata={"doc": "Python log level."})
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, **overrides: Any
+    ) -> Settings:
+        """Build settings from `ARCOS_*` variables, then apply explicit overrides (CLI flags)."""
+        env = os.environ if environ is None else environ
+        hints = get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            name = env_name(spec.name)
+            if name in env:
+                values[spec.name] = _coerce(name, env[name], hints[spec.name])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Refuse values that would make a limit meaningless or the store unsafe."""
+        positive = (
+            "port", "max_body_bytes", "max_json_depth", "max_evidence_bytes", "max_query_depth",
+            "max_aliases", "max_tokens", "max_query_cost", "max_page_size", "max_batch_items",
+            "max_subscriptions_per_connection", "subscriber_queue_size",
+        )
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{env_name(name)} must be a positive number")
+        if self.sqlite_synchronous.upper() not in {"FULL", "NORMAL", "EXTRA"}:
+            raise SettingsError(
+                f"{env_name('sqlite_synchronous')} must be FULL, NORMAL or EXTRA "
+                f"(got {self.sqlite_synchronous!r})"
+            )
+        if not self.database_url.startswith(("sqlite://", "postgres://", "postgresql://")):
+            raise SettingsError(
+                f"{env_name('database_url')} must start with sqlite:// or postgres:// "
+                f"(got {self.database_url!r})"
+            )
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed, validated like the original."""
+        settings = dataclasses.replace(self, **changes)
+        settings.validate()
+        return settings
+
+    def to_env(self) -> dict[str, str]:
+        """The environment that reproduces these settings (used to hand them to uvicorn)."""
+        return {env_name(spec.name): _render(getattr(self, spec.name)) for spec in fields(self)}
+
+
+def env_name(field_name: str) -> str:
+    """The environment variable that sets a field."""
+    return ENV_PREFIX + field_name.upper()
+
+
+def documented_settings() -> list[tuple[str, str, str]]:
+    """(variable, default, description) for every setting, for docs and `arcos settings`."""
+    defaults = Settings()
+    return [
+        (env_name(spec.name), _render(getattr(defaults, spec.name)), spec.metadata.get("doc", ""))
+        for spec in fields(Settings)
+    ]
+
+
+def _coerce(name: str, raw: str, kind: Any) -> Any:
+    if kind is bool:
+        lowered = raw.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise SettingsError(f"{name} must be true or false (got {raw!r})")
+    if kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a number (got {raw!r})") from None
+    return raw
+
+
+def _render(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

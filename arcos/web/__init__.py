@@ -1,0 +1,1 @@
+"""Starlette-level plumbing shared by every HTTP route."""

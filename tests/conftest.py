@@ -1,0 +1,216 @@
+"""Shared fixtures: a store per test (SQLite file, and PostgreSQL when configured), an
+in-process client, and a real uvicorn process on a free port."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from arcos.app import create_app
+from arcos.settings import Settings
+
+POSTGRES_URL_VARIABLE = "ARCOS_TEST_POSTGRES_URL"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _postgres_base_url() -> str | None:
+    return os.environ.get(POSTGRES_URL_VARIABLE) or None
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A throw-away PostgreSQL database for this test session, dropped at the end."""
+    base = _postgres_base_url()
+    if base is None:
+        pytest.skip(
+            f"{POSTGRES_URL_VARIABLE} is not set; set it (e.g. postgres://postgres@127.0.0.1:5432/"
+            "test) to run the PostgreSQL half of the suite"
+        )
+    import asyncpg
+
+    name = f"arcos_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin_url = base.replace("postgres://", "postgresql://", 1)
+
+    async def run(statement: str) -> None:
+        connection = await asyncpg.connect(admin_url)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    root, _, _ = base.rpartition("/")
+    try:
+        yield f"{root}/{name}"
+    finally:
+        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _truncate_postgres(url: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        tables = await connection.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+        )
+        if tables:
+            names = ", ".join(f'"{row["tablename"]}"' for row in tables)
+            await connection.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each test that uses this runs once on a fresh SQLite file and once on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite://{tmp_path / 'arcos.db'}"
+        return
+    url = request.getfixturevalue("postgres_database")
+    asyncio.run(_truncate_postgres(url))
+    yield url
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Any]:
+    """The ASGI app with its lifespan running (store open) for the test's duration."""
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://arcos.test") as http:
+        yield http
+
+
+class GraphQLClient:
+    """Posts operations to /graphql and returns the decoded JSON response."""
+
+    def __init__(self, http: httpx.AsyncClient, headers: dict[str, str] | None = None) -> None:
+        self.http = http
+        self.headers = headers or {}
+
+    async def __call__(
+        self, query: str, variables: dict[str, Any] | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}, **extra},
+            headers=self.headers,
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@pytest.fixture
+def gql(client: httpx.AsyncClient) -> GraphQLClient:
+    return GraphQLClient(client)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    """A real `arcos serve` process."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    database_url: str
+    log_path: Path
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/graphql"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def start_server(
+    database_url: str, log_path: Path, extra_env: dict[str, str] | None = None
+) -> LiveServer:
+    """Start `python -m arcos serve` and wait until /healthz answers."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "ARCOS_DATABASE_URL": database_url,
+        "ARCOS_PORT": str(port),
+        "ARCOS_LOG_LEVEL": "warning",
+        **(extra_env or {}),
+    }
+    log = log_path.open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "arcos", "serve"], env=env, stdout=log, stderr=log,
+        cwd=log_path.parent,
+    )
+    server = LiveServer(process, port, database_url, log_path)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"arcos serve exited early:\n{server.log()}")
+        try:
+            if httpx.get(f"{server.http_url}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"arcos serve did not become healthy:\n{server.log()}")
+
+
+def stop_server(server: LiveServer) -> None:
+    if server.process.poll() is None:
+        server.process.terminate()
+        try:
+            server.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
+
+
+@pytest.fixture
+def live_server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    """A real uvicorn serving ARCOS on a free port, over the test's store."""
+    server = start_server(database_url, tmp_path / "server.log")
+    try:
+        yield server
+    finally:
+        stop_server(server)
+
+
+@pytest.fixture
+def sqlite_live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A live server on SQLite only, for websocket tests that need no PostgreSQL run."""
+    server = start_server(f"sqlite://{tmp_path / 'arcos.db'}", tmp_path / "server.log")
+    try:
+        yield server
+    finally:
+        stop_server(server)

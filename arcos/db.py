@@ -13,6 +13,7 @@ from typing import Any
 
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from arcos.settings import Settings
 
@@ -46,6 +47,9 @@ async def open_store(settings: Settings) -> None:
     Tortoise 1.x keeps its state in a context variable; uvicorn runs the lifespan and the
     requests in different tasks, so the context is registered as the global fallback.
     """
+    # Tortoise caches generated SQL per connection *name*, not per backend: a process that
+    # opens SQLite and later PostgreSQL (the test suite does) would reuse `?` placeholders.
+    EXECUTOR_CACHE.clear()
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
     await Tortoise.generate_schemas(safe=True)
 

@@ -23,7 +23,7 @@ from arcos.settings import Settings
 @strawberry.type
 class Query(EvidenceQueries):
     @strawberry.field(description="Any stored object by its global id; null when there is none.")
-    async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:  # noqa: A002
+    async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         # A resolver rather than relay.node(): that field object cannot be shared by the
         # several schemas (different limits) one process may build.
         return await id.resolve_node(info, required=False)

@@ -50,7 +50,7 @@ class Settings:
         default=10 * 1024 * 1024, metadata={"doc": "Largest accepted request body (413 above)."}
     )
     max_json_depth: int = field(
-        default=64, metadata={"doc": "Deepest nesting allowed in request JSON and evidence data."}
+        default=64, metadata={"doc": "Deepest nesting allowed in evidence `data` and `metadata`."}
     )
     max_evidence_bytes: int = field(
         default=5 * 1024 * 1024,

@@ -89,13 +89,11 @@ def classify(error: GraphQLError) -> ErrorCode | None:
         return ErrorCode.GRAPHQL_PARSE_FAILED
     if isinstance(error, GraphQLSyntaxError) or isinstance(original, GraphQLSyntaxError):
         return ErrorCode.GRAPHQL_PARSE_FAILED
-    if original is None:
+    if original is None or isinstance(original, GraphQLError):
         if error.message.startswith("Variable ") or error.path:
             # Variable coercion, or an argument literal refused while executing a field.
             return ErrorCode.BAD_USER_INPUT
         return ErrorCode.GRAPHQL_VALIDATION_FAILED
-    if isinstance(original, GraphQLError):
-        return classify(original)
     return None
 
 

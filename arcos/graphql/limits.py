@@ -9,7 +9,8 @@ Introspection is exempt, as in strawberry's depth limiter; turn it off in produc
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from functools import lru_cache
 
 from graphql import (
     FieldNode,
@@ -27,13 +28,13 @@ from graphql import (
     ValidationContext,
     ValidationRule,
     VariableNode,
+    parse,
 )
 from graphql.type.definition import GraphQLNamedType, get_named_type
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
-    ParserCache,
     SchemaExtension,
     ValidationCache,
 )
@@ -117,6 +118,9 @@ class _CostEstimator:
         child_cost = self.selection_cost(
             node.selection_set, get_named_type(field_type) if field_type else None, seen
         )
+        if parent is not None and parent.name.endswith("Connection"):
+            # `edges` / `nodes` of a connection: its `first` already counted the items.
+            return 1 + child_cost
         return 1 + self.multiplier(node, field_type) * child_cost
 
     def multiplier(self, node: FieldNode, field_type: GraphQLOutputType | None) -> int:
@@ -144,6 +148,27 @@ def _is_connection(field_type: GraphQLOutputType) -> bool:
     return get_named_type(field_type).name.endswith("Connection")
 
 
+_cached_parse = lru_cache(maxsize=1000)(parse)
+
+
+class CachedParse(SchemaExtension):
+    """Parse each distinct document once.
+
+    Unlike strawberry's ParserCache, a document that fails to parse is left for
+    strawberry's own parse step to report: an error raised from this hook would skip
+    the error-classifying extension and reach the client without `extensions.code`.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.query is not None and context.graphql_document is None:
+            try:
+                context.graphql_document = _cached_parse(context.query, **context.parse_options)
+            except Exception:  # noqa: S110 - strawberry re-parses and reports it
+                pass
+        yield
+
+
 def limit_extensions(
     *, max_depth: int, max_aliases: int, max_tokens: int, max_cost: int, max_page_size: int,
     expose_schema: bool,
@@ -163,7 +188,7 @@ def limit_extensions(
         rules.append(NoSchemaIntrospectionCustomRule)
     return [
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        lambda: ParserCache(maxsize=1000),
+        CachedParse,
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=1000),
     ]

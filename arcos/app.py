@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,6 +14,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from tortoise import connections
 
+from arcos.auth.rate_limit import InMemoryTokenBucket, WriteRateLimiter
+from arcos.auth.service import bootstrap_admin_token
 from arcos.broker import Broker, InMemoryBroker
 from arcos.db import store
 from arcos.graphql.view import ArcosGraphQL
@@ -34,17 +37,26 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "subscriptions": broker.subscriber_count()})
 
 
-def create_app(settings: Settings | None = None, broker: Broker | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None,
+    broker: Broker | None = None,
+    rate_limiter: WriteRateLimiter | None = None,
+) -> Starlette:
     """The ASGI app. The store opens when the lifespan starts and closes when it ends."""
     settings = settings or Settings.from_env()
     broker = broker or InMemoryBroker(queue_size=settings.subscriber_queue_size)
+    rate_limiter = rate_limiter or InMemoryTokenBucket(
+        settings.write_rate_per_minute, settings.write_burst
+    )
     schema = create_schema(settings)
-    graphql = ArcosGraphQL(schema, settings, broker)
+    graphql = ArcosGraphQL(schema, settings, broker, rate_limiter)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with store(settings):
             logger.info("ARCOS ready: store %s", _redacted(settings.database_url))
+            if settings.bootstrap_admin:
+                await _print_first_admin_token(settings)
             try:
                 yield
             finally:
@@ -62,7 +74,29 @@ def create_app(settings: Settings | None = None, broker: Broker | None = None) -
     app.state.settings = settings
     app.state.broker = broker
     app.state.schema = schema
+    app.state.rate_limiter = rate_limiter
     return app
+
+
+async def _print_first_admin_token(settings: Settings) -> None:
+    """Like Jupyter's token: on first start, print the one way in, once."""
+    issued = await bootstrap_admin_token()
+    if issued is None:
+        return
+    url = f"http://{settings.host}:{settings.port}/graphql"
+    banner = (
+        "\n"
+        "    ARCOS created the first admin token. It is shown only this once:\n\n"
+        f"        {issued.secret}\n\n"
+        "    Use it as a bearer token, e.g.\n"
+        f"        curl -H 'Authorization: Bearer {issued.secret}' \\\n"
+        "             -H 'Content-Type: application/json' \\\n"
+        f"             -d '{{\"query\": \"{{ viewer {{ name scopes }} }}\"}}' {url}\n"
+        "    In GraphiQL, add it in the Headers pane:\n"
+        f"        {{\"Authorization\": \"Bearer {issued.secret}\"}}\n"
+        "    Create narrower tokens with `arcos token create --name NAME --scope SCOPE`.\n"
+    )
+    print(banner, file=sys.stderr, flush=True)
 
 
 def app_from_environment() -> Starlette:

@@ -1,4 +1,4 @@
-"""The `arcos` command: serve, export-schema, settings."""
+"""The `arcos` command: serve, export-schema, settings, token."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from arcos.auth.cli import add_token_commands, run_token_command
 from arcos.settings import Settings, SettingsError, documented_settings
 
 
@@ -15,6 +16,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
+        if args.command == "token":
+            return run_token_command(args)
         return int(args.handler(args) or 0)
     except SettingsError as error:
         print(f"arcos: {error}", file=sys.stderr)
@@ -42,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
 
     show = commands.add_parser("settings", help="list every ARCOS_* setting and its default")
     show.set_defaults(handler=_show_settings)
+
+    add_token_commands(commands)
     return parser
 
 

@@ -18,7 +18,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from arcos.settings import Settings
 
 #: Every module holding Tortoise models; later domains append theirs here.
-MODEL_MODULES: list[str] = ["arcos.evidence.models"]
+MODEL_MODULES: list[str] = ["arcos.evidence.models", "arcos.auth.models"]
 
 
 def tortoise_config(settings: Settings) -> dict[str, Any]:

@@ -14,6 +14,9 @@ from strawberry import relay
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 
+from arcos.auth.permissions import requires
+from arcos.auth.schema import AuthMutations, AuthQueries
+from arcos.auth.scopes import Scope
 from arcos.evidence.schema import EvidenceMutations, EvidenceQueries, EvidenceSubscriptions
 from arcos.graphql.errors import ClassifyErrors, log_unexpected
 from arcos.graphql.limits import limit_extensions
@@ -21,8 +24,11 @@ from arcos.settings import Settings
 
 
 @strawberry.type
-class Query(EvidenceQueries):
-    @strawberry.field(description="Any stored object by its global id; null when there is none.")
+class Query(EvidenceQueries, AuthQueries):
+    @strawberry.field(
+        description="Any stored object by its global id; null when there is none.",
+        permission_classes=[requires(Scope.EVIDENCE_READ)],
+    )
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         # A resolver rather than relay.node(): that field object cannot be shared by the
         # several schemas (different limits) one process may build.
@@ -30,7 +36,7 @@ class Query(EvidenceQueries):
 
 
 @strawberry.type
-class Mutation(EvidenceMutations):
+class Mutation(EvidenceMutations, AuthMutations):
     pass
 
 

@@ -78,6 +78,25 @@ class Settings:
     ws_init_timeout_seconds: float = field(
         default=10.0, metadata={"doc": "Time a websocket client has to send connection_init."}
     )
+    anonymous_read: bool = field(
+        default=False,
+        metadata={"doc": "Let callers without a token read evidence (a public dashboard)."},
+    )
+    bootstrap_admin: bool = field(
+        default=True,
+        metadata={"doc": "On an empty store, create an admin token and print it once."},
+    )
+    write_rate_per_minute: int = field(
+        default=600, metadata={"doc": "Sustained writes per minute allowed per principal."}
+    )
+    write_burst: int = field(
+        default=100,
+        metadata={"doc": "Writes a principal may make at once before the rate applies."},
+    )
+    auth_recheck_seconds: float = field(
+        default=30.0,
+        metadata={"doc": "How often open subscriptions re-check that their token is still valid."},
+    )
     log_level: str = field(default="info", metadata={"doc": "Python log level."})
 
     @classmethod
@@ -103,6 +122,7 @@ class Settings:
             "port", "max_body_bytes", "max_json_depth", "max_evidence_bytes", "max_query_depth",
             "max_aliases", "max_tokens", "max_query_cost", "max_page_size", "max_batch_items",
             "max_subscriptions_per_connection", "subscriber_queue_size",
+            "write_rate_per_minute", "write_burst", "auth_recheck_seconds",
         )
         for name in positive:
             if getattr(self, name) <= 0:

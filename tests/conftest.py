@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,18 +90,61 @@ def settings(database_url: str) -> Settings:
     return Settings(database_url=database_url)
 
 
-@pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[Any]:
-    """The ASGI app with its lifespan running (store open) for the test's duration."""
-    application = create_app(settings)
+@dataclass
+class RunningApp:
+    """An app with its lifespan running, an admin token, and clients for it."""
+
+    app: Any
+    admin_token: str
+
+    def client(self, token: str | None = None) -> httpx.AsyncClient:
+        """An in-process client; with `token`, every request carries it as a bearer token."""
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app), base_url="http://arcos.test",
+            headers=headers,
+        )
+
+    async def issue(self, name: str, *scopes: str, expires_in: str | None = None) -> str:
+        """A new token with `scopes`, issued the way an admin would."""
+        from arcos.auth.expiry import parse_duration
+        from arcos.auth.scopes import parse_scopes
+        from arcos.auth.service import create_token
+
+        issued = await create_token(
+            name, parse_scopes(list(scopes)),
+            expires_in=parse_duration(expires_in) if expires_in else None,
+        )
+        return issued.secret
+
+
+@asynccontextmanager
+async def running_app(settings: Settings) -> AsyncIterator[RunningApp]:
+    """Run an app's lifespan (store open) and issue an admin token on it."""
+    application = create_app(settings.replace(bootstrap_admin=False))
     async with application.router.lifespan_context(application):
-        yield application
+        running = RunningApp(application, admin_token="")
+        running.admin_token = await running.issue("test-admin", "admin")
+        yield running
 
 
 @pytest.fixture
-async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://arcos.test") as http:
+async def app(settings: Settings) -> AsyncIterator[RunningApp]:
+    """The ASGI app with its lifespan running (store open) for the test's duration."""
+    async with running_app(settings) as running:
+        yield running
+
+
+@pytest.fixture
+async def client(app: RunningApp) -> AsyncIterator[httpx.AsyncClient]:
+    """A client authenticated with an admin token."""
+    async with app.client(app.admin_token) as http:
+        yield http
+
+
+@pytest.fixture
+async def anonymous_client(app: RunningApp) -> AsyncIterator[httpx.AsyncClient]:
+    async with app.client() as http:
         yield http
 
 
@@ -141,6 +185,11 @@ class LiveServer:
     port: int
     database_url: str
     log_path: Path
+    token: str
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.token}"}
 
     @property
     def http_url(self) -> str:
@@ -154,10 +203,28 @@ class LiveServer:
         return self.log_path.read_text(errors="replace")
 
 
+def issue_token_with_cli(database_url: str, name: str, *scopes: str) -> str:
+    """A token made by `arcos token create` on the store, as an operator would."""
+    arguments = [sys.executable, "-m", "arcos", "token", "create", "--name", name,
+                 "--database-url", database_url]
+    for scope in scopes:
+        arguments += ["--scope", scope]
+    result = subprocess.run(arguments, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
 def start_server(
-    database_url: str, log_path: Path, extra_env: dict[str, str] | None = None
+    database_url: str, log_path: Path, extra_env: dict[str, str] | None = None,
+    token: str | None = None,
 ) -> LiveServer:
-    """Start `python -m arcos serve` and wait until /healthz answers."""
+    """Start `python -m arcos serve` and wait until /healthz answers.
+
+    An admin token is issued through the CLI first (unless one is given), so the server
+    starts on a store that already has a principal and prints no bootstrap token.
+    """
+    if token is None:
+        token = issue_token_with_cli(database_url, f"admin-{uuid.uuid4().hex[:8]}", "admin")
     port = free_port()
     env = {
         **os.environ,
@@ -171,7 +238,7 @@ def start_server(
         [sys.executable, "-m", "arcos", "serve"], env=env, stdout=log, stderr=log,
         cwd=log_path.parent,
     )
-    server = LiveServer(process, port, database_url, log_path)
+    server = LiveServer(process, port, database_url, log_path, token)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -65,7 +65,7 @@ async def test_submit_stores_every_field_and_hashes_the_data(gql):
     assert evidence["project"]["slug"] == "github.com/acme/app"
     assert evidence["project"]["evidenceCount"] == 1
     assert evidence["commitSha"] == "abcdef1234567"
-    assert evidence["submittedBy"] == "anonymous"
+    assert evidence["submittedBy"] == "test-admin"
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
     assert evidence["sha256"] == hashlib.sha256(canonical).hexdigest()
 

@@ -6,8 +6,8 @@ import json
 
 import httpx
 import pytest
+from conftest import running_app
 
-from arcos.app import create_app
 from arcos.settings import Settings
 
 
@@ -20,14 +20,6 @@ def sqlite_settings(tmp_path):
     return Settings(database_url=f"sqlite://{tmp_path / 'limits.db'}")
 
 
-async def make_client(settings: Settings):
-    app = create_app(settings)
-    lifespan = app.router.lifespan_context(app)
-    await lifespan.__aenter__()
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://arcos.test")
-    return app, lifespan, http
-
-
 @pytest.fixture
 async def limited(sqlite_settings):
     """A client on a server with small limits, so each can be crossed cheaply."""
@@ -35,12 +27,8 @@ async def limited(sqlite_settings):
         max_query_depth=4, max_aliases=3, max_tokens=200, max_query_cost=300,
         max_body_bytes=4096, max_page_size=20, max_batch_items=3,
     )
-    _app, lifespan, http = await make_client(settings)
-    try:
+    async with running_app(settings) as running, running.client(running.admin_token) as http:
         yield http
-    finally:
-        await http.aclose()
-        await lifespan.__aexit__(None, None, None)
 
 
 async def post(http: httpx.AsyncClient, query: str, variables: dict | None = None) -> dict:
@@ -224,8 +212,8 @@ async def test_unexpected_errors_are_masked(gql, monkeypatch):
 
 
 async def test_production_setting_turns_off_graphiql_and_introspection(sqlite_settings):
-    _app, lifespan, http = await make_client(sqlite_settings.replace(expose_schema=False))
-    try:
+    settings = sqlite_settings.replace(expose_schema=False)
+    async with running_app(settings) as running, running.client(running.admin_token) as http:
         page = await http.get("/graphql", headers={"accept": "text/html"})
         assert page.status_code == 404
         result = await post(http, "{ __schema { types { name } } }")
@@ -234,9 +222,6 @@ async def test_production_setting_turns_off_graphiql_and_introspection(sqlite_se
         suggestion = await post(http, "{ evidenceLis { id } }")
         assert "Did you mean" not in suggestion["errors"][0]["message"]
         assert (await post(http, "{ evidenceList { id } }")) == {"data": {"evidenceList": []}}
-    finally:
-        await http.aclose()
-        await lifespan.__aexit__(None, None, None)
 
 
 async def test_development_default_serves_graphiql_and_introspection(client, gql):

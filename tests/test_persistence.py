@@ -25,10 +25,10 @@ async def submit(http: httpx.AsyncClient, url: str, n: int) -> str:
     return payload["evidence"]["id"]
 
 
-async def stored_ids(url: str) -> set[str]:
+async def stored_ids(url: str, headers: dict[str, str]) -> set[str]:
     ids: set[str] = set()
     after = None
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=headers) as http:
         while True:
             response = await http.post(f"{url}/graphql", json={
                 "query": "query($a: String) { evidenceConnection(first: 100, after: $a) "
@@ -45,13 +45,13 @@ async def stored_ids(url: str) -> set[str]:
 async def test_writes_survive_a_clean_restart(database_url, tmp_path):
     server = start_server(database_url, tmp_path / "first.log")
     try:
-        async with httpx.AsyncClient(timeout=10) as http:
+        async with httpx.AsyncClient(timeout=10, headers=server.auth_headers) as http:
             written = {await submit(http, server.http_url, n) for n in range(5)}
     finally:
         stop_server(server)
     again = start_server(database_url, tmp_path / "second.log")
     try:
-        assert await stored_ids(again.http_url) == written
+        assert await stored_ids(again.http_url, again.auth_headers) == written
     finally:
         stop_server(again)
 
@@ -60,7 +60,7 @@ async def test_acknowledged_writes_survive_kill_9(database_url, tmp_path):
     server = start_server(database_url, tmp_path / "killed.log")
     acknowledged: list[str] = []
     try:
-        async with httpx.AsyncClient(timeout=10) as http:
+        async with httpx.AsyncClient(timeout=10, headers=server.auth_headers) as http:
             for n in range(10):
                 acknowledged.append(await submit(http, server.http_url, n))
 
@@ -82,7 +82,7 @@ async def test_acknowledged_writes_survive_kill_9(database_url, tmp_path):
     assert count >= 40
     restarted = start_server(database_url, tmp_path / "restarted.log")
     try:
-        stored = await stored_ids(restarted.http_url)
+        stored = await stored_ids(restarted.http_url, restarted.auth_headers)
     finally:
         stop_server(restarted)
     missing = set(acknowledged) - stored

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from arcos.auth.live import while_token_valid
+from arcos.auth.permissions import requires
+from arcos.auth.scopes import Scope
 from arcos.broker import SubscriberTooSlow, Topics
 from arcos.evidence import service
 from arcos.evidence.drafts import EvidenceDraft
@@ -32,6 +36,8 @@ from arcos.graphql.errors import ArcosError, ErrorCode, InputRefused
 from arcos.graphql.pagination import check_offset, check_page_size, decode_cursor, encode_cursor
 
 PROJECT_CURSOR = "project"
+READ = [requires(Scope.EVIDENCE_READ)]
+WRITE = [requires(Scope.EVIDENCE_WRITE)]
 
 
 @strawberry.input(description="One evidence item to store.")
@@ -75,27 +81,36 @@ class LinkEvidenceInput:
 
 @strawberry.type
 class EvidenceQueries:
-    @strawberry.field(description="One evidence item by its id; null when there is none.")
+    @strawberry.field(
+        description="One evidence item by its id; null when there is none.", permission_classes=READ
+    )
     async def evidence(self, id: strawberry.ID) -> EvidenceType | None:
         row = await service.find_evidence(parse_evidence_id(id))
         return EvidenceType.from_model(row) if row else None
 
-    @strawberry.field(description="Offset listing, oldest first (the original API's form).")
+    @strawberry.field(
+        description="Offset listing, oldest first (the original API's form).",
+        permission_classes=READ,
+    )
     async def evidence_list(
         self,
         info: Info[ArcosContext, None],
         type: str | None = None,
-        source: str | None = None,
+        # Named in Python so it cannot collide with the `source` parameter strawberry's
+        # PermissionExtension passes to resolvers.
+        source_name: Annotated[str | None, strawberry.argument(name="source")] = None,
         project: str | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> list[EvidenceType]:
         check_page_size("limit", limit, info.context.settings.max_page_size)
-        query = service.EvidenceQuery(type=type, source=source, project=project)
+        query = service.EvidenceQuery(type=type, source=source_name, project=project)
         rows = await service.list_evidence(query, limit, check_offset(offset))
         return [EvidenceType.from_model(row) for row in rows]
 
-    @strawberry.field(description="Keyset-paginated evidence with a total count.")
+    @strawberry.field(
+        description="Keyset-paginated evidence with a total count.", permission_classes=READ
+    )
     async def evidence_connection(
         self,
         info: Info[ArcosContext, None],
@@ -107,7 +122,7 @@ class EvidenceQueries:
         query = (filter or EvidenceFilter()).to_query()
         return await EvidenceConnection.page(info, query, first, after, order)
 
-    @strawberry.field(description="Projects in creation order.")
+    @strawberry.field(description="Projects in creation order.", permission_classes=READ)
     async def projects(
         self, info: Info[ArcosContext, None], first: int = 50, after: str | None = None
     ) -> ProjectConnection:
@@ -127,7 +142,9 @@ class EvidenceQueries:
             ),
         )
 
-    @strawberry.field(description="One project by slug; null when there is none.")
+    @strawberry.field(
+        description="One project by slug; null when there is none.", permission_classes=READ
+    )
     async def project(self, slug: str) -> ProjectType | None:
         row = await service.find_project(slug)
         return ProjectType.from_model(row) if row else None
@@ -135,14 +152,14 @@ class EvidenceQueries:
 
 @strawberry.type
 class EvidenceMutations:
-    @strawberry.mutation(description="Store one evidence item.")
+    @strawberry.mutation(description="Store one evidence item.", permission_classes=WRITE)
     async def submit_evidence(
         self, info: Info[ArcosContext, None], input: SubmitEvidenceInput
     ) -> SubmitEvidencePayload:
         context = info.context
         try:
             submission = await service.submit_evidence(
-                input.to_draft(), context.principal, context.draft_limits, context.broker
+                input.to_draft(), context.caller.name, context.draft_limits, context.broker
             )
         except InputRefused as refused:
             return SubmitEvidencePayload(evidence=None, replayed=False, errors=refused.errors)
@@ -152,14 +169,16 @@ class EvidenceMutations:
             errors=[],
         )
 
-    @strawberry.mutation(description="Store several evidence items, all or none.")
+    @strawberry.mutation(
+        description="Store several evidence items, all or none.", permission_classes=WRITE
+    )
     async def submit_evidence_batch(
         self, info: Info[ArcosContext, None], input: SubmitEvidenceBatchInput
     ) -> SubmitEvidenceBatchPayload:
         context = info.context
         try:
             submissions = await service.submit_evidence_batch(
-                [item.to_draft() for item in input.items], context.principal,
+                [item.to_draft() for item in input.items], context.caller.name,
                 context.draft_limits, context.broker, context.settings.max_batch_items,
             )
         except InputRefused as refused:
@@ -168,14 +187,16 @@ class EvidenceMutations:
             evidence=[EvidenceType.from_model(s.evidence) for s in submissions], errors=[]
         )
 
-    @strawberry.mutation(description="Record that one evidence item relates to another.")
+    @strawberry.mutation(
+        description="Record that one evidence item relates to another.", permission_classes=WRITE
+    )
     async def link_evidence(
         self, info: Info[ArcosContext, None], input: LinkEvidenceInput
     ) -> LinkEvidencePayload:
         try:
             relation = await service.link_evidence(
                 parse_evidence_id(input.from_), parse_evidence_id(input.to),
-                input.relation, info.context.principal,
+                input.relation, info.context.caller.name,
             )
         except InputRefused as refused:
             return LinkEvidencePayload(relation=None, errors=refused.errors)
@@ -185,7 +206,8 @@ class EvidenceMutations:
 @strawberry.type
 class EvidenceSubscriptions:
     @strawberry.subscription(
-        description="Each new evidence item as it is committed, optionally filtered."
+        description="Each new evidence item as it is committed, optionally filtered.",
+        permission_classes=READ,
     )
     async def evidence_added(
         self,
@@ -193,15 +215,18 @@ class EvidenceSubscriptions:
         type: str | None = None,
         project: str | None = None,
     ) -> AsyncGenerator[EvidenceType, None]:
+        context = info.context
         wanted_project = project.strip().lower() if project else None
-        async with info.context.broker.subscribe(Topics.EVIDENCE_ADDED) as events:
+        async with context.broker.subscribe(Topics.EVIDENCE_ADDED) as events:
             try:
-                async for event in events:
+                async for event in while_token_valid(
+                    events, context.caller, context.settings.auth_recheck_seconds
+                ):
                     if type is not None and event["type"] != type:
                         continue
                     if wanted_project is not None and event["project_slug"] != wanted_project:
                         continue
-                    info.context.fresh_loaders()
+                    context.fresh_loaders()
                     yield EvidenceType.from_event(event)
             except SubscriberTooSlow as slow:
                 raise ArcosError(str(slow), ErrorCode.SUBSCRIBER_TOO_SLOW) from slow

@@ -1,4 +1,5 @@
-"""Per-request state handed to every resolver: settings, broker, caller and DataLoaders.
+"""Per-request state handed to every resolver: settings, broker, caller, rate limiter and
+DataLoaders.
 
 Over HTTP a context lives for one request. Over a websocket strawberry builds it once per
 connection, so subscriptions call `fresh_loaders()` before each event to keep DataLoader
@@ -14,13 +15,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from arcos.auth.caller import Caller
+from arcos.auth.rate_limit import WriteRateLimiter
 from arcos.broker import Broker
 from arcos.evidence.drafts import DraftLimits
 from arcos.evidence.loaders import EvidenceLoaders
 from arcos.settings import Settings
-
-#: Recorded as the submitter until a caller authenticates.
-ANONYMOUS = "anonymous"
 
 
 @dataclass
@@ -34,9 +34,10 @@ class RequestLoaders:
 class ArcosContext:
     settings: Settings
     broker: Broker
+    caller: Caller
+    rate_limiter: WriteRateLimiter
     request: Request | WebSocket | None = None
     response: Response | WebSocket | None = None
-    principal: str = ANONYMOUS
     connection_params: dict[str, Any] | None = None
     loaders: RequestLoaders = field(default_factory=RequestLoaders)
 

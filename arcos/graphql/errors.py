@@ -39,10 +39,16 @@ class ArcosError(Exception):
 
     code: ErrorCode = ErrorCode.BAD_USER_INPUT
 
-    def __init__(self, message: str, code: ErrorCode | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        code: ErrorCode | None = None,
+        extensions: dict[str, object] | None = None,
+    ) -> None:
         super().__init__(message)
         if code is not None:
             self.code = code
+        self.extensions = extensions or {}
 
 
 class BadUserInput(ArcosError):
@@ -129,7 +135,11 @@ class ClassifyErrors(MaskErrors):
                     positions=error.positions,
                     path=error.path,
                     original_error=error.original_error,
-                    extensions={**(error.extensions or {}), "code": code.value},
+                    extensions={
+                        **(error.extensions or {}),
+                        **getattr(error.original_error, "extensions", {}),
+                        "code": code.value,
+                    },
                 )
             )
         return processed

@@ -17,8 +17,17 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import MissingQueryError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.types.unset import UNSET, UnsetType
 
+from arcos.auth.caller import Caller
+from arcos.auth.rate_limit import WriteRateLimiter
+from arcos.auth.service import AuthenticationFailed
+from arcos.auth.transport import (
+    WWW_AUTHENTICATE,
+    authorization_from_params,
+    caller_from_authorization,
+)
 from arcos.broker import Broker
 from arcos.graphql.context import ArcosContext
 from arcos.settings import Settings
@@ -28,7 +37,9 @@ JSON_TYPES = ("application/json", "application/graphql-response+json")
 
 
 class ArcosGraphQL(GraphQL[ArcosContext, None]):
-    def __init__(self, schema: Any, settings: Settings, broker: Broker) -> None:
+    def __init__(
+        self, schema: Any, settings: Settings, broker: Broker, rate_limiter: WriteRateLimiter
+    ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if settings.expose_schema else None,
@@ -40,6 +51,7 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
         )
         self.settings = settings
         self.broker = broker
+        self.rate_limiter = rate_limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,14 +66,46 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
                 refusal = _from_strawberry(request, error)
             except MissingQueryError:
                 refusal = problem(400, "the request has no `query`; send {\"query\": \"...\"}")
+            except AuthenticationFailed as failure:
+                refusal = problem(401, str(failure), {"WWW-Authenticate": WWW_AUTHENTICATE})
         await (refusal or response)(scope, receive, send)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> ArcosContext:
+        """HTTP callers authenticate here, from the Authorization header. Websockets start
+        anonymous and authenticate in `on_ws_connect`, from connection_init."""
+        anonymous_read = self.settings.anonymous_read
+        if isinstance(request, WebSocket):
+            caller = Caller.anonymous(allow_read=False)
+        else:
+            caller = await caller_from_authorization(
+                request.headers.get("authorization"), anonymous_read
+            )
         return ArcosContext(
-            settings=self.settings, broker=self.broker, request=request, response=response
+            settings=self.settings, broker=self.broker, caller=caller,
+            rate_limiter=self.rate_limiter, request=request, response=response,
         )
+
+    async def on_ws_connect(self, context: ArcosContext) -> UnsetType | dict[str, object] | None:
+        """Authenticate a websocket before any subscription can start; refuse with 4403.
+
+        The token travels in the connection_init payload (`{"authorization": "Bearer …"}`),
+        since browsers cannot set headers on websockets; an Authorization header on the
+        upgrade request is accepted too.
+        """
+        value = authorization_from_params(context.connection_params)
+        if value is None and isinstance(context.request, WebSocket):
+            value = context.request.headers.get("authorization")
+        if value is None and not self.settings.anonymous_read:
+            raise ConnectionRejectionError(
+                {"message": "send {\"authorization\": \"Bearer <token>\"} in connection_init"}
+            )
+        try:
+            context.caller = await caller_from_authorization(value, self.settings.anonymous_read)
+        except AuthenticationFailed as failure:
+            raise ConnectionRejectionError({"message": str(failure)}) from None
+        return UNSET
 
     def decode_json(self, data: str | bytes) -> object:
         try:

@@ -1,0 +1,1 @@
+"""Access control: principals, API tokens, scopes, and the checks every transport shares."""

@@ -1,0 +1,130 @@
+"""`arcos token create | list | revoke`: token administration from a shell.
+
+Each command opens the same store as `arcos serve` (`--database-url` or
+ARCOS_DATABASE_URL) and works while the server runs: SQLite in WAL mode lets both write.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from arcos.auth import service
+from arcos.auth.expiry import BadDuration, parse_duration
+from arcos.auth.models import ApiToken, PrincipalKind
+from arcos.auth.scopes import Scope, UnknownScope, parse_scopes
+from arcos.db import store
+from arcos.settings import Settings
+
+
+def add_token_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    token = commands.add_parser("token", help="create, list and revoke API tokens")
+    actions = token.add_subparsers(dest="action", required=True)
+
+    create = actions.add_parser("create", help="issue a token and print its secret once")
+    create.add_argument("--name", required=True, help="unique token name, e.g. jenkins-main")
+    create.add_argument(
+        "--scope", action="append", required=True, dest="scopes", metavar="SCOPE",
+        help="repeatable; one of: " + ", ".join(scope.value for scope in Scope),
+    )
+    create.add_argument("--principal", help="who the token acts for (default: --name)")
+    create.add_argument(
+        "--kind", default=PrincipalKind.CI.value, choices=[k.value for k in PrincipalKind],
+        help="kind of a new principal (default: ci)",
+    )
+    create.add_argument("--expires-in", help="lifetime such as 30d, 12h, 90m (default: none)")
+    create.set_defaults(handler=_create)
+
+    listing = actions.add_parser("list", help="list tokens (never their secrets)")
+    listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    listing.set_defaults(handler=_list)
+
+    revoke = actions.add_parser("revoke", help="revoke a token by id or name")
+    revoke.add_argument("token", metavar="ID_OR_NAME")
+    revoke.set_defaults(handler=_revoke)
+
+    for parser in (create, listing, revoke):
+        parser.add_argument("--database-url", help="the store (ARCOS_DATABASE_URL)")
+
+
+class CommandFailed(Exception):
+    """A token command refused its input; the message goes to stderr, exit status 1."""
+
+
+def run_token_command(args: argparse.Namespace) -> int:
+    settings = Settings.from_env(database_url=args.database_url)
+    try:
+        return asyncio.run(_with_store(settings, lambda: args.handler(args)))
+    except CommandFailed as failure:
+        print(f"arcos token: {failure}", file=sys.stderr)
+        return 1
+
+
+async def _with_store(settings: Settings, action: Callable[[], Awaitable[int]]) -> int:
+    async with store(settings):
+        return await action()
+
+
+async def _create(args: argparse.Namespace) -> int:
+    try:
+        scopes = parse_scopes(args.scopes)
+        expires_in = parse_duration(args.expires_in) if args.expires_in else None
+        issued = await service.create_token(
+            args.name, scopes, args.principal, PrincipalKind(args.kind), expires_in
+        )
+    except (UnknownScope, BadDuration, service.TokenError) as error:
+        raise CommandFailed(str(error)) from None
+    print(issued.secret)
+    expiry = issued.token.expires_at.isoformat() if issued.token.expires_at else "never"
+    print(
+        f"token {issued.token.name!r} (id {issued.token.id}) for {issued.principal.name!r}, "
+        f"scopes {', '.join(issued.token.scopes)}, expires {expiry}. "
+        "The secret above is shown only this once.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+async def _list(args: argparse.Namespace) -> int:
+    tokens = await service.list_tokens()
+    if args.json:
+        for token in tokens:
+            print(json.dumps(_describe(token)))
+        return 0
+    print(f"{'ID':>4}  {'NAME':<24} {'PRINCIPAL':<16} {'PREFIX':<11} {'STATE':<8} SCOPES")
+    for token in tokens:
+        row = _describe(token)
+        print(
+            f"{row['id']:>4}  {row['name']:<24} {row['principal']:<16} "
+            f"{row['prefix']:<11} {row['state']:<8} {','.join(row['scopes'])}"
+        )
+    return 0
+
+
+async def _revoke(args: argparse.Namespace) -> int:
+    try:
+        token = await service.revoke_token(args.token)
+    except service.TokenError as error:
+        raise CommandFailed(str(error)) from None
+    print(f"revoked token {token.name!r} (id {token.id})", file=sys.stderr)
+    return 0
+
+
+def _describe(token: ApiToken) -> dict[str, object]:
+    now = datetime.now(token.created_at.tzinfo)
+    if token.revoked_at is not None:
+        state = "revoked"
+    elif token.expires_at is not None and token.expires_at <= now:
+        state = "expired"
+    else:
+        state = "active"
+    return {
+        "id": token.id, "name": token.name, "principal": token.principal.name,
+        "prefix": token.display_prefix, "state": state, "scopes": list(token.scopes),
+        "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+        "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None,
+    }

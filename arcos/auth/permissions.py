@@ -1,0 +1,62 @@
+"""Strawberry permission classes: every root field declares one, and a test enforces it.
+
+A refusal raises an ArcosError so the client gets `extensions.code` UNAUTHENTICATED (no
+valid token), FORBIDDEN (token lacks the scope) or RATE_LIMITED (with retryAfterSeconds).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+from typing import Any
+
+from strawberry.permission import BasePermission
+from strawberry.types import Info
+
+from arcos.auth.scopes import WRITE_SCOPES, Scope
+from arcos.graphql.errors import ArcosError, ErrorCode
+
+
+class ScopePermission(BasePermission):
+    """Allows callers whose scopes grant `scope`; write scopes also spend rate allowance."""
+
+    scope: Scope
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        context = info.context
+        caller = context.caller
+        if not caller.may(self.scope):
+            if not caller.authenticated:
+                raise ArcosError(
+                    f"this needs a token with the {self.scope.value!r} scope: send "
+                    "'Authorization: Bearer <token>' (websockets: put it in connection_init)",
+                    ErrorCode.UNAUTHENTICATED,
+                )
+            raise ArcosError(
+                f"the token {caller.token_name!r} lacks the {self.scope.value!r} scope",
+                ErrorCode.FORBIDDEN,
+            )
+        if self.scope in WRITE_SCOPES:
+            retry_after = context.rate_limiter.acquire(caller.name)
+            if retry_after is not None:
+                seconds = max(1, math.ceil(retry_after))
+                raise ArcosError(
+                    f"{caller.name!r} is writing faster than ARCOS_WRITE_RATE_PER_MINUTE "
+                    f"allows; retry in {seconds} s",
+                    ErrorCode.RATE_LIMITED,
+                    {"retryAfterSeconds": seconds},
+                )
+        return True
+
+
+@cache
+def requires(scope: Scope) -> type[ScopePermission]:
+    """The permission class for one scope (one class per scope, shared by every field)."""
+    return type(f"Requires_{scope.name}", (ScopePermission,), {"scope": scope})
+
+
+class Public(BasePermission):
+    """Declares a field open to anyone, so the schema walk knows it was a decision."""
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return True

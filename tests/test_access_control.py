@@ -1,0 +1,389 @@
+"""Access control on every root field, for every kind of caller; tokens, rate limit, CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import running_app, start_server, stop_server
+from strawberry.permission import PermissionExtension
+
+from arcos.auth.caller import Caller
+from arcos.auth.rate_limit import InMemoryTokenBucket
+from arcos.auth.scopes import Scope
+from arcos.auth.service import token_sha256
+from arcos.graphql.context import ArcosContext
+
+MISSING_EVIDENCE = "00000000-0000-0000-0000-000000000000"
+MISSING_NODE = "RXZpZGVuY2U6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw"
+
+
+@dataclass(frozen=True)
+class Operation:
+    document: str
+    scope: Scope | None  # None: explicitly public
+
+
+#: Every root field of the schema, with an operation that reaches it and the scope it needs.
+#: test_every_root_field_is_in_the_table keeps this complete.
+OPERATIONS: dict[tuple[str, str], Operation] = {
+    ("Query", "evidence"): Operation(
+        f'{{ evidence(id: "{MISSING_EVIDENCE}") {{ id }} }}', Scope.EVIDENCE_READ),
+    ("Query", "evidenceList"): Operation("{ evidenceList { id } }", Scope.EVIDENCE_READ),
+    ("Query", "evidenceConnection"): Operation(
+        "{ evidenceConnection { totalCount } }", Scope.EVIDENCE_READ),
+    ("Query", "projects"): Operation("{ projects { nodes { slug } } }", Scope.EVIDENCE_READ),
+    ("Query", "project"): Operation('{ project(slug: "a/b") { slug } }', Scope.EVIDENCE_READ),
+    ("Query", "node"): Operation(f'{{ node(id: "{MISSING_NODE}") {{ id }} }}', Scope.EVIDENCE_READ),
+    ("Query", "viewer"): Operation("{ viewer { name } }", None),
+    ("Query", "apiTokens"): Operation("{ apiTokens { name } }", Scope.ADMIN),
+    ("Mutation", "submitEvidence"): Operation(
+        'mutation { submitEvidence(input: {type: "a", source: "b", data: {}}) { replayed } }',
+        Scope.EVIDENCE_WRITE),
+    ("Mutation", "submitEvidenceBatch"): Operation(
+        'mutation { submitEvidenceBatch(input: {items: [{type: "a", source: "b", data: {}}]}) '
+        "{ errors { code } } }", Scope.EVIDENCE_WRITE),
+    ("Mutation", "linkEvidence"): Operation(
+        f'mutation {{ linkEvidence(input: {{from: "{MISSING_EVIDENCE}", to: "{MISSING_NODE}", '
+        "relation: RELATES_TO}) { errors { code } } }", Scope.EVIDENCE_WRITE),
+    ("Mutation", "createApiToken"): Operation(
+        'mutation { createApiToken(input: {name: "made-in-test", scopes: ["evidence:read"]}) '
+        "{ token errors { code } } }", Scope.ADMIN),
+    ("Mutation", "revokeApiToken"): Operation(
+        'mutation { revokeApiToken(input: {token: "no-such-token"}) { errors { code } } }',
+        Scope.ADMIN),
+    ("Subscription", "evidenceAdded"): Operation(
+        "subscription { evidenceAdded { id } }", Scope.EVIDENCE_READ),
+}
+
+AUTH_CODES = {"UNAUTHENTICATED", "FORBIDDEN"}
+
+
+def root_fields(schema) -> list[tuple[str, str, object]]:
+    fields = []
+    for type_name in ("Query", "Mutation", "Subscription"):
+        definition = schema.get_type_by_name(type_name)
+        for field in definition.fields:
+            graphql_name = schema.config.name_converter.get_graphql_name(field)
+            fields.append((type_name, graphql_name, field))
+    return fields
+
+
+def test_every_root_field_declares_a_permission(sqlite_schema):
+    undeclared = [
+        f"{type_name}.{name}" for type_name, name, field in root_fields(sqlite_schema)
+        if not field.permission_classes
+        and not any(isinstance(e, PermissionExtension) for e in field.extensions)
+    ]
+    assert not undeclared, f"fields without permission_classes: {undeclared}"
+
+
+def test_every_root_field_is_in_the_table(sqlite_schema):
+    names = {(type_name, name) for type_name, name, _ in root_fields(sqlite_schema)}
+    assert names == set(OPERATIONS), (
+        f"add these to OPERATIONS: {sorted(names - set(OPERATIONS))}; "
+        f"stale entries: {sorted(set(OPERATIONS) - names)}"
+    )
+
+
+@pytest.fixture
+def sqlite_schema():
+    from arcos.schema import create_schema
+    from arcos.settings import Settings
+
+    return create_schema(Settings())
+
+
+async def run(app, token: str | None, operation: Operation) -> tuple[int, dict]:
+    """Run an operation as the holder of `token`: over HTTP, or via schema.subscribe."""
+    if operation.document.startswith("subscription"):
+        return 200, await first_subscription_result(app, token, operation.document)
+    async with app.client(token) as http:
+        response = await http.post("/graphql", json={"query": operation.document})
+    return response.status_code, response.json()
+
+
+async def first_subscription_result(app, token: str | None, document: str) -> dict:
+    from arcos.auth.transport import caller_from_authorization
+
+    settings = app.app.state.settings
+    caller = await caller_from_authorization(
+        f"Bearer {token}" if token else None, settings.anonymous_read
+    )
+    context = ArcosContext(
+        settings=settings, broker=app.app.state.broker, caller=caller,
+        rate_limiter=app.app.state.rate_limiter,
+    )
+    stream = await app.app.state.schema.subscribe(document, context_value=context)
+    if hasattr(stream, "errors"):
+        return stream.formatted if hasattr(stream, "formatted") else {
+            "errors": [e.formatted for e in stream.errors]
+        }
+    try:
+        result = await asyncio.wait_for(anext(stream), 0.3)
+    except TimeoutError:
+        return {"data": "subscribed"}  # allowed: waiting for events
+    finally:
+        await stream.aclose()
+    return {"errors": [e.formatted for e in result.errors or []]}
+
+
+def auth_codes(body: dict) -> set[str]:
+    return {
+        e.get("extensions", {}).get("code") for e in body.get("errors", [])
+    } & AUTH_CODES
+
+
+@pytest.fixture
+async def callers(app):
+    """Tokens for each kind of caller the table is run as."""
+    tokens = {
+        "admin": app.admin_token,
+        "reader": await app.issue("reader", "evidence:read"),
+        "writer": await app.issue("writer", "evidence:write"),
+        "unrelated": await app.issue("unrelated", "community:read"),
+        "revoked": await app.issue("revoked", "admin"),
+        "expired": await app.issue("expired", "admin", expires_in="1h"),
+    }
+    from datetime import UTC, datetime, timedelta
+
+    from arcos.auth.models import ApiToken
+    from arcos.auth.service import revoke_token
+
+    await revoke_token("revoked")
+    await ApiToken.filter(name="expired").update(
+        expires_at=datetime.now(UTC) - timedelta(seconds=1)
+    )
+    return tokens
+
+
+@pytest.mark.parametrize("field", sorted(OPERATIONS), ids=lambda f: f"{f[0]}.{f[1]}")
+async def test_permission_table(app, callers, field):
+    operation = OPERATIONS[field]
+    status, body = await run(app, None, operation)
+    if operation.scope is None:
+        assert status == 200 and not auth_codes(body), body
+    else:
+        assert auth_codes(body) == {"UNAUTHENTICATED"}, body
+
+    status, body = await run(app, callers["unrelated"], operation)
+    if operation.scope is None:
+        assert not auth_codes(body), body
+    else:
+        assert auth_codes(body) == {"FORBIDDEN"}, body
+        assert operation.scope.value in body["errors"][0]["message"]
+
+    for holder in ("admin", {Scope.EVIDENCE_READ: "reader", Scope.EVIDENCE_WRITE: "writer"}.get(
+        operation.scope, "admin"
+    )):
+        status, body = await run(app, callers[holder], operation)
+        assert status == 200 and not auth_codes(body), (holder, body)
+
+    for dead in ("revoked", "expired"):
+        if operation.document.startswith("subscription"):
+            continue  # websockets refuse dead tokens at connection_init (tested over a socket)
+        status, body = await run(app, callers[dead], operation)
+        assert status == 401, (dead, body)
+        assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_dead_tokens_get_401_with_www_authenticate(app, callers, anonymous_client):
+    for value in (f"Bearer {callers['revoked']}", f"Bearer {callers['expired']}",
+                  "Bearer arcos_" + "x" * 43, "Bearer nonsense", "Basic dXNlcjpwYXNz"):
+        response = await anonymous_client.post(
+            "/graphql", json={"query": "{ viewer { name } }"}, headers={"authorization": value}
+        )
+        assert response.status_code == 401, value
+        assert response.headers["www-authenticate"].startswith("Bearer")
+        hint = "Bearer <token>" if value.startswith("Basic") else "arcos token create"
+        assert hint in response.json()["errors"][0]["message"]
+
+
+async def test_viewer_reports_the_caller(app, callers):
+    async with app.client(callers["writer"]) as http:
+        body = (await http.post("/graphql", json={"query": "{ viewer { authenticated name "
+                                                            "scopes tokenName kind } }"})).json()
+    assert body["data"]["viewer"] == {
+        "authenticated": True, "name": "writer", "scopes": ["evidence:write"],
+        "tokenName": "writer", "kind": "ci",
+    }
+    async with app.client() as http:
+        body = (await http.post("/graphql", json={"query": "{ viewer { authenticated name "
+                                                            "scopes } }"})).json()
+    assert body["data"]["viewer"] == {"authenticated": False, "name": "anonymous", "scopes": []}
+
+
+async def test_evidence_records_its_submitter(app, callers):
+    async with app.client(callers["writer"]) as http:
+        body = (await http.post("/graphql", json={"query": 'mutation { submitEvidence(input: '
+                                '{type: "a", source: "b", data: {}}) { evidence { submittedBy } } }'
+                                })).json()
+    assert body["data"]["submitEvidence"]["evidence"]["submittedBy"] == "writer"
+
+
+async def test_tokens_are_random_prefixed_and_stored_only_as_hashes(app):
+    from arcos.auth.models import ApiToken
+
+    first = await app.issue("one", "evidence:read")
+    second = await app.issue("two", "evidence:read")
+    assert first.startswith("arcos_") and second.startswith("arcos_") and first != second
+    assert len(first) == len("arcos_") + 43
+    rows = await ApiToken.filter(name__in=["one", "two"]).order_by("id")
+    assert [row.secret_sha256 for row in rows] == [token_sha256(first), token_sha256(second)]
+    stored = " ".join(str(vars(row)) for row in rows)
+    assert first not in stored and second not in stored
+
+
+async def test_create_and_revoke_tokens_through_graphql(app, gql):
+    created = await gql(
+        'mutation { createApiToken(input: {name: "dash", scopes: ["evidence:read"], '
+        'expiresIn: "30d"}) { token apiToken { name scopes expiresAt active displayPrefix } '
+        "errors { field code message } } }"
+    )
+    payload = created["data"]["createApiToken"]
+    assert payload["errors"] == []
+    secret = payload["token"]
+    assert payload["apiToken"]["displayPrefix"] == secret[:10]
+    assert payload["apiToken"]["active"] is True and payload["apiToken"]["expiresAt"]
+    async with app.client(secret) as http:
+        assert (await http.post("/graphql", json={"query": "{ evidenceList { id } }"})).json() == {
+            "data": {"evidenceList": []}
+        }
+    revoked = await gql(
+        'mutation { revokeApiToken(input: {token: "dash"}) { apiToken { active revokedAt } } }'
+    )
+    assert revoked["data"]["revokeApiToken"]["apiToken"]["active"] is False
+    async with app.client(secret) as http:
+        response = await http.post("/graphql", json={"query": "{ evidenceList { id } }"})
+    assert response.status_code == 401
+    listing = await gql("{ apiTokens { name active } }")
+    assert {"name": "dash", "active": False} in listing["data"]["apiTokens"]
+
+
+@pytest.mark.parametrize(
+    ("input_literal", "field"),
+    [
+        ('{name: "x", scopes: ["everything"]}', "scopes"),
+        ('{name: "x", scopes: []}', "scopes"),
+        ('{name: "x", scopes: ["admin"], expiresIn: "soon"}', "expiresIn"),
+        ('{name: "has space", scopes: ["admin"]}', "name"),
+        ('{name: "test-admin", scopes: ["admin"]}', "name"),
+    ],
+)
+async def test_bad_token_requests_are_user_errors(gql, input_literal, field):
+    result = await gql(
+        f"mutation {{ createApiToken(input: {input_literal}) {{ token errors {{ field code }} }} }}"
+    )
+    payload = result["data"]["createApiToken"]
+    assert payload["token"] is None
+    assert payload["errors"][0]["field"] == field
+
+
+async def test_anonymous_read_setting_opens_reads_only(tmp_path):
+    from arcos.settings import Settings
+
+    settings = Settings(database_url=f"sqlite://{tmp_path / 'public.db'}", anonymous_read=True)
+    async with running_app(settings) as running, running.client() as http:
+        read = await http.post("/graphql", json={"query": "{ evidenceList { id } }"})
+        assert read.json() == {"data": {"evidenceList": []}}
+        write = await http.post("/graphql", json={"query": OPERATIONS[
+            ("Mutation", "submitEvidence")].document})
+        assert auth_codes(write.json()) == {"UNAUTHENTICATED"}
+
+
+async def test_write_rate_limit_answers_rate_limited_with_a_retry_hint(tmp_path):
+    from arcos.settings import Settings
+
+    settings = Settings(
+        database_url=f"sqlite://{tmp_path / 'rate.db'}", write_rate_per_minute=60, write_burst=3
+    )
+    document = OPERATIONS[("Mutation", "submitEvidence")].document
+    async with running_app(settings) as running, running.client(running.admin_token) as http:
+        results = [
+            (await http.post("/graphql", json={"query": document})).json() for _ in range(4)
+        ]
+        assert all("errors" not in r for r in results[:3])
+        error = results[3]["errors"][0]
+        assert error["extensions"]["code"] == "RATE_LIMITED"
+        assert error["extensions"]["retryAfterSeconds"] >= 1
+        reads = await http.post("/graphql", json={"query": "{ evidenceList { id } }"})
+        assert "errors" not in reads.json()
+
+
+def test_token_bucket_refills_over_time(monkeypatch):
+    now = [100.0]
+    bucket = InMemoryTokenBucket(rate_per_minute=60, burst=2)
+    monkeypatch.setattr(bucket, "_now", lambda: now[0])
+    assert bucket.acquire("a") is None and bucket.acquire("a") is None
+    assert bucket.acquire("a") == pytest.approx(1.0)
+    assert bucket.acquire("b") is None  # per principal
+    now[0] += 1.0
+    assert bucket.acquire("a") is None
+
+
+async def test_failed_authentication_is_logged_without_the_token(app, anonymous_client, caplog):
+    secret = "arcos_" + "Q" * 43
+    with caplog.at_level("WARNING", logger="arcos.auth"):
+        await anonymous_client.post("/graphql", json={"query": "{ viewer { name } }"},
+                                    headers={"authorization": f"Bearer {secret}"})
+    assert "authentication failed: unknown token" in caplog.text
+    assert secret not in caplog.text and "QQQQ" not in caplog.text
+
+
+def test_cli_token_lifecycle(tmp_path: Path):
+    url = f"sqlite://{tmp_path / 'cli.db'}"
+
+    def arcos(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "arcos", "token", *args, "--database-url",
+                               url], capture_output=True, text=True, timeout=60)
+
+    created = arcos("create", "--name", "jenkins", "--scope", "evidence:write",
+                    "--expires-in", "30d")
+    assert created.returncode == 0, created.stderr
+    secret = created.stdout.strip()
+    assert secret.startswith("arcos_") and "shown only this once" in created.stderr
+    assert arcos("create", "--name", "jenkins", "--scope", "admin").returncode == 1
+    bad = arcos("create", "--name", "x", "--scope", "root")
+    assert bad.returncode == 1 and "unknown scope 'root'" in bad.stderr
+    listing = arcos("list")
+    assert "jenkins" in listing.stdout and "active" in listing.stdout
+    assert secret not in listing.stdout
+    assert arcos("revoke", "jenkins").returncode == 0
+    assert '"state": "revoked"' in arcos("list", "--json").stdout
+    missing = arcos("revoke", "nobody")
+    assert missing.returncode == 1 and "no token" in missing.stderr
+
+
+def test_first_start_prints_an_admin_token_that_works(tmp_path: Path):
+    url = f"sqlite://{tmp_path / 'first.db'}"
+    server = start_server(url, tmp_path / "first.log", token="unused")
+    try:
+        log = server.log()
+        secret = next(word for word in log.split() if word.startswith("arcos_"))
+        assert "shown only this once" in log and "Authorization: Bearer" in log
+        response = httpx.post(f"{server.http_url}/graphql",
+                              json={"query": "{ viewer { name scopes } }"},
+                              headers={"authorization": f"Bearer {secret}"})
+        assert response.json()["data"]["viewer"] == {"name": "admin", "scopes": ["admin"]}
+        anonymous = httpx.post(f"{server.http_url}/graphql",
+                               json={"query": "{ evidenceList { id } }"})
+        assert anonymous.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    finally:
+        stop_server(server)
+    again = start_server(url, tmp_path / "second.log", token="unused")
+    try:
+        assert "arcos_" not in again.log()
+    finally:
+        stop_server(again)
+
+
+def test_caller_helpers():
+    assert Caller.anonymous(allow_read=False).scopes == frozenset()
+    assert Caller.anonymous(allow_read=True).may(Scope.EVIDENCE_READ)
+    admin = Caller(name="a", scopes=frozenset({Scope.ADMIN}), authenticated=True)
+    assert all(admin.may(scope) for scope in Scope)

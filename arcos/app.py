@@ -19,6 +19,9 @@ from arcos.auth.service import bootstrap_admin_token
 from arcos.broker import Broker, InMemoryBroker
 from arcos.db import store
 from arcos.graphql.view import ArcosGraphQL
+from arcos.rest.adapter import RestAdapter
+from arcos.rest.operations import load_operations
+from arcos.rest.routes import rest_routes
 from arcos.schema import create_schema
 from arcos.settings import Settings
 from arcos.web.body_limit import BodySizeLimit
@@ -50,6 +53,7 @@ def create_app(
     )
     schema = create_schema(settings)
     graphql = ArcosGraphQL(schema, settings, broker, rate_limiter)
+    rest = RestAdapter(schema, load_operations(schema._schema), settings, broker, rate_limiter)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -67,6 +71,7 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST", "HEAD", "PUT", "DELETE", "PATCH"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", health),
+            *rest_routes(rest, graphql),
         ],
         middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
         lifespan=lifespan,

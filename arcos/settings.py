@@ -97,6 +97,9 @@ class Settings:
         default=30.0,
         metadata={"doc": "How often open subscriptions re-check that their token is still valid."},
     )
+    sse_heartbeat_seconds: float = field(
+        default=15.0, metadata={"doc": "Idle time after which an SSE stream sends a comment."}
+    )
     log_level: str = field(default="info", metadata={"doc": "Python log level."})
 
     @classmethod
@@ -123,6 +126,7 @@ class Settings:
             "max_aliases", "max_tokens", "max_query_cost", "max_page_size", "max_batch_items",
             "max_subscriptions_per_connection", "subscriber_queue_size",
             "write_rate_per_minute", "write_burst", "auth_recheck_seconds",
+            "sse_heartbeat_seconds",
         )
         for name in positive:
             if getattr(self, name) <= 0:

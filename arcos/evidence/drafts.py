@@ -22,6 +22,19 @@ MAX_SLUG_LENGTH = 255
 MAX_REF_LENGTH = 255
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
+#: The same rules as JSON Schema, published in the OpenAPI document. Slugs and SHAs are
+#: lower-cased before checking, so their published patterns accept either case.
+FIELD_CONSTRAINTS: dict[str, dict[str, object]] = {
+    "identifier": {"pattern": IDENTIFIER.pattern, "minLength": 1, "maxLength": 64},
+    "project": {
+        "pattern": r"^[A-Za-z0-9][A-Za-z0-9._\-]*(/[A-Za-z0-9._\-]+)*$",
+        "maxLength": MAX_SLUG_LENGTH,
+    },
+    "commit_sha": {"pattern": r"^[0-9a-fA-F]{7,64}$"},
+    "ref": {"pattern": r"^[^\x00-\x1f\x7f]+$", "minLength": 1, "maxLength": MAX_REF_LENGTH},
+    "idempotency_key": {"minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH},
+}
+
 
 @dataclass
 class EvidenceDraft:
@@ -38,9 +51,9 @@ class EvidenceDraft:
 
     def __post_init__(self) -> None:
         if isinstance(self.project, str):
-            self.project = self.project.strip().lower() or None
+            self.project = self.project.lower()
         if isinstance(self.commit_sha, str):
-            self.commit_sha = self.commit_sha.strip().lower() or None
+            self.commit_sha = self.commit_sha.lower()
         if self.metadata is None:
             self.metadata = {}
 

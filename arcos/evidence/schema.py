@@ -15,7 +15,7 @@ from arcos.auth.permissions import requires
 from arcos.auth.scopes import Scope
 from arcos.broker import SubscriberTooSlow, Topics
 from arcos.evidence import service
-from arcos.evidence.drafts import EvidenceDraft
+from arcos.evidence.drafts import FIELD_CONSTRAINTS, EvidenceDraft
 from arcos.evidence.types import (
     EvidenceConnection,
     EvidenceFilter,
@@ -33,6 +33,7 @@ from arcos.evidence.types import (
 )
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import ArcosError, ErrorCode, InputRefused
+from arcos.graphql.metadata import JSON_SCHEMA
 from arcos.graphql.pagination import check_offset, check_page_size, decode_cursor, encode_cursor
 
 PROJECT_CURSOR = "project"
@@ -42,19 +43,31 @@ WRITE = [requires(Scope.EVIDENCE_WRITE)]
 
 @strawberry.input(description="One evidence item to store.")
 class SubmitEvidenceInput:
-    type: str = strawberry.field(description="What it is, e.g. test_results, security_scan.")
-    source: str = strawberry.field(description="What produced it, e.g. github, jenkins, bandit.")
+    type: str = strawberry.field(
+        description="What it is, e.g. test_results, security_scan.",
+        metadata={JSON_SCHEMA: FIELD_CONSTRAINTS["identifier"]},
+    )
+    source: str = strawberry.field(
+        description="What produced it, e.g. github, jenkins, bandit.",
+        metadata={JSON_SCHEMA: FIELD_CONSTRAINTS["identifier"]},
+    )
     data: JSON = strawberry.field(description="The content: a JSON object.")
     project: str | None = strawberry.field(
-        default=None, description="Project slug such as github.com/owner/repo."
+        default=None, description="Project slug such as github.com/owner/repo.",
+        metadata={JSON_SCHEMA: FIELD_CONSTRAINTS["project"]},
     )
-    commit_sha: str | None = None
-    ref: str | None = None
+    commit_sha: str | None = strawberry.field(
+        default=None, metadata={JSON_SCHEMA: FIELD_CONSTRAINTS["commit_sha"]}
+    )
+    ref: str | None = strawberry.field(
+        default=None, metadata={JSON_SCHEMA: FIELD_CONSTRAINTS["ref"]}
+    )
     metadata: JSON | None = None
     idempotency_key: str | None = strawberry.field(
         default=None,
         description="Retry-safe key: the same key from the same submitter returns the first "
         "result instead of writing twice.",
+        metadata={JSON_SCHEMA: FIELD_CONSTRAINTS["idempotency_key"]},
     )
 
     def to_draft(self) -> EvidenceDraft:
@@ -68,7 +81,8 @@ class SubmitEvidenceInput:
 @strawberry.input
 class SubmitEvidenceBatchInput:
     items: list[SubmitEvidenceInput] = strawberry.field(
-        description="Stored all together or not at all; see the batch limit in the README."
+        description="Stored all together or not at all; see the batch limit in the README.",
+        metadata={JSON_SCHEMA: {"minItems": 1}},
     )
 
 

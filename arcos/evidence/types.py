@@ -140,6 +140,13 @@ class EvidenceType(relay.Node):
         rows = {str(e.uid): e for e in await models.Evidence.filter(uid__in=uids)}
         return [cls.from_model(rows[i]) if i in rows else None for i in ids]
 
+    @strawberry.field(
+        description="This item's position in evidenceConnection: pass it as `after` to read "
+        "what came later (e.g. to catch up after a subscription was interrupted)."
+    )
+    def cursor(self) -> str:
+        return encode_cursor(EVIDENCE_CURSOR, self.seq)
+
     @strawberry.field(description="The project, when the evidence names one.")
     async def project(self, info: Info[ArcosContext, None]) -> ProjectType | None:
         if self.project_id is None:

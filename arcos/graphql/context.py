@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from graphql import DocumentNode
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -39,6 +40,8 @@ class ArcosContext:
     request: Request | WebSocket | None = None
     response: Response | WebSocket | None = None
     connection_params: dict[str, Any] | None = None
+    #: A document parsed and validated once at start-up, used instead of parsing `query`.
+    prepared_document: DocumentNode | None = None
     loaders: RequestLoaders = field(default_factory=RequestLoaders)
 
     def fresh_loaders(self) -> RequestLoaders:

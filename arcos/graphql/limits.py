@@ -154,14 +154,19 @@ _cached_parse = lru_cache(maxsize=1000)(parse)
 class CachedParse(SchemaExtension):
     """Parse each distinct document once.
 
-    Unlike strawberry's ParserCache, a document that fails to parse is left for
+    A document an adapter prepared at start-up (`context.prepared_document`) is used as
+    it is. Unlike strawberry's ParserCache, a document that fails to parse is left for
     strawberry's own parse step to report: an error raised from this hook would skip
     the error-classifying extension and reach the client without `extensions.code`.
     """
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
-        if context.query is not None and context.graphql_document is None:
+        prepared = getattr(context.context, "prepared_document", None)
+        if prepared is not None and context.graphql_document is None:
+            # Adapters (REST, webhooks) run fixed documents parsed and validated at start-up.
+            context.graphql_document = prepared
+        elif context.query is not None and context.graphql_document is None:
             try:
                 context.graphql_document = _cached_parse(context.query, **context.parse_options)
             except Exception:  # noqa: S110 - strawberry re-parses and reports it

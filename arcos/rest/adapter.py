@@ -1,0 +1,141 @@
+"""Runs a REST route: authenticate, build variables, execute the route's prepared GraphQL
+operation with the caller's context, map the outcome to HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from types import SimpleNamespace
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType as StrawberryOperationType
+
+from arcos.auth.caller import Caller
+from arcos.auth.rate_limit import WriteRateLimiter
+from arcos.auth.service import AuthenticationFailed
+from arcos.auth.transport import WWW_AUTHENTICATE, caller_from_authorization
+from arcos.broker import Broker
+from arcos.graphql.context import ArcosContext
+from arcos.graphql.errors import ArcosError
+from arcos.rest.formats import render
+from arcos.rest.operations import PreparedOperation
+from arcos.rest.outcome import STATUS_BY_CODE, data_or_refusal, refuse_user_errors, value_at
+from arcos.rest.refusal import RestRefusal
+from arcos.rest.request import RestCall
+from arcos.rest.table import RestRoute
+from arcos.settings import Settings
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class RestAdapter:
+    """Executes prepared operations on behalf of HTTP callers; one per app."""
+
+    def __init__(
+        self,
+        schema: Any,
+        operations: dict[str, PreparedOperation],
+        settings: Settings,
+        broker: Broker,
+        rate_limiter: WriteRateLimiter,
+    ) -> None:
+        self.schema = schema
+        self.operations = operations
+        self.settings = settings
+        self.broker = broker
+        self.rate_limiter = rate_limiter
+
+    async def caller(self, request: Request) -> Caller:
+        """The caller behind a request; a bad credential is a 401 RestRefusal."""
+        try:
+            return await caller_from_authorization(
+                request.headers.get("authorization"), self.settings.anonymous_read
+            )
+        except AuthenticationFailed as failure:
+            raise RestRefusal(
+                401, str(failure), "UNAUTHENTICATED", {"WWW-Authenticate": WWW_AUTHENTICATE}
+            ) from None
+
+    def context(
+        self, caller: Caller, request: Request, operation: PreparedOperation
+    ) -> ArcosContext:
+        return ArcosContext(
+            settings=self.settings, broker=self.broker, caller=caller,
+            rate_limiter=self.rate_limiter, request=request,
+            prepared_document=operation.document,
+        )
+
+    async def execute(
+        self, name: str, variables: dict[str, Any], caller: Caller, request: Request
+    ) -> ExecutionResult:
+        """Run one prepared operation, allowing only its own operation type."""
+        operation = self.operations[name]
+        return await self.schema.execute(
+            operation.source,
+            variable_values=variables,
+            context_value=self.context(caller, request, operation),
+            operation_name=operation.name,
+            allowed_operation_types={StrawberryOperationType(operation.operation_type.value)},
+        )
+
+    async def subscribe(
+        self, name: str, variables: dict[str, Any], caller: Caller, request: Request
+    ) -> AsyncIterator[ExecutionResult] | ExecutionResult:
+        """Start a prepared subscription after checking its root fields' permissions.
+
+        Strawberry checks a subscription's permissions only when the first event is
+        pulled; an HTTP stream must refuse with 401/403 before it sends its headers.
+        """
+        operation = self.operations[name]
+        context = self.context(caller, request, operation)
+        self._check_root_permissions(operation, context)
+        return await self.schema.subscribe(
+            operation.source,
+            variable_values=variables,
+            context_value=context,
+            operation_name=operation.name,
+        )
+
+    def _check_root_permissions(self, operation: PreparedOperation, context: ArcosContext) -> None:
+        root_type = operation.operation_type.value.capitalize()
+        for field_name in operation.root_fields:
+            field = self.schema.get_field_for_type(field_name, root_type)
+            for permission_class in field.permission_classes if field else ():
+                try:
+                    permission_class().has_permission(None, SimpleNamespace(context=context))
+                except ArcosError as refusal:
+                    status = STATUS_BY_CODE.get(refusal.code, 403)
+                    headers = {"WWW-Authenticate": WWW_AUTHENTICATE} if status == 401 else {}
+                    raise RestRefusal(status, str(refusal), refusal.code, headers) from None
+
+    def endpoint(self, route: RestRoute) -> Endpoint:
+        """The Starlette endpoint for one table row."""
+
+        async def handle(request: Request) -> Response:
+            call = RestCall(request)
+            try:
+                caller = await self.caller(request)
+                variables = await route.variables(call)
+                result = await self.execute(route.operation, variables, caller, request)
+                data = data_or_refusal(result)
+                if route.payload_path is not None:
+                    refuse_user_errors(value_at(data, route.payload_path))
+                body = route.shape.body(value_at(data, route.result_path), route.subject(call))
+                response = render(body, route, call)
+            except RestRefusal as refusal:
+                response = refusal_response(refusal, legacy=route.legacy)
+            response.headers["API-Version"] = route.version
+            return response
+
+        handle.__name__ = f"{route.method.lower()}_{route.operation}"
+        return handle
+
+
+def refusal_response(refusal: RestRefusal, legacy: bool = False) -> Response:
+    """The JSON error body: `{"errors": [...]}`, plus the original API's envelope."""
+    body: dict[str, Any] = {"errors": refusal.errors()}
+    if legacy:
+        body = {"success": False, "error": refusal.message, **body}
+    return JSONResponse(body, status_code=refusal.status, headers=refusal.headers)

@@ -1,0 +1,1 @@
+"""GraphQL documents the REST adapters run (package data)."""

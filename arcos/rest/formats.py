@@ -1,0 +1,72 @@
+"""Response formats for REST bodies: JSON always; NDJSON and CSV for routes that list
+evidence. Chosen by `?format=` first, then by the Accept header."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from starlette.responses import JSONResponse, Response
+
+from arcos.rest.request import RestCall
+
+MEDIA_TYPES = {
+    "json": "application/json",
+    "ndjson": "application/x-ndjson",
+    "csv": "text/csv; charset=utf-8",
+}
+#: Columns of the CSV form; nested values (data, metadata, relations) are JSON text.
+CSV_COLUMNS = (
+    "id", "type", "source", "project", "commitSha", "ref", "sha256", "submittedBy",
+    "createdAt", "data", "metadata",
+)
+
+
+def chosen_format(call: RestCall) -> str:
+    explicit = call.text("format")
+    if explicit is not None:
+        return call.choice("format", tuple(MEDIA_TYPES), "json")
+    accept = call.request.headers.get("accept", "")
+    if "application/x-ndjson" in accept:
+        return "ndjson"
+    if "text/csv" in accept:
+        return "csv"
+    return "json"
+
+
+def render(body: Any, route: Any, call: RestCall) -> Response:
+    """The response for a shaped body in the format the caller asked for."""
+    status = route.shape.status
+    chosen = chosen_format(call) if route.formats else "json"
+    if chosen == "json":
+        return JSONResponse(body, status_code=status)
+    key = route.shape.items_key
+    records = body[key] if key else [body]
+    if chosen == "ndjson":
+        lines = "".join(json.dumps(record, separators=(",", ":")) + "\n" for record in records)
+        return Response(lines, status_code=status, media_type=MEDIA_TYPES["ndjson"])
+    return Response(_csv(records), status_code=status, media_type=MEDIA_TYPES["csv"])
+
+
+def _csv(records: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for record in records:
+        writer.writerow([_cell(column, record.get(column)) for column in CSV_COLUMNS])
+    return out.getvalue()
+
+
+def _cell(column: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if column == "project":
+        return value["slug"]
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    text = str(value)
+    # Cells starting with these run as formulas in spreadsheets (CSV injection).
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+

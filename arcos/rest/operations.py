@@ -1,0 +1,91 @@
+"""The GraphQL operations REST adapters run: loaded from `documents/*.graphql`, split into
+one document per operation (with the fragments it uses), validated once at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLSchema,
+    Node,
+    OperationDefinitionNode,
+    OperationType,
+    parse,
+    print_ast,
+    validate,
+    visit,
+)
+from graphql.language import Visitor
+
+
+class OperationDocumentError(RuntimeError):
+    """A packaged operation does not validate against the schema: a bug caught at start-up."""
+
+
+@dataclass(frozen=True)
+class PreparedOperation:
+    name: str
+    operation_type: OperationType
+    document: DocumentNode
+    source: str
+    root_fields: tuple[str, ...]
+
+
+def load_operations(schema: GraphQLSchema, package: str = "arcos.rest.documents") -> dict[
+    str, PreparedOperation
+]:
+    """Every named operation in the package's .graphql files, validated against `schema`."""
+    definitions: list[OperationDefinitionNode] = []
+    fragments: dict[str, FragmentDefinitionNode] = {}
+    for entry in sorted(resources.files(package).iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".graphql"):
+            continue
+        document = parse(entry.read_text(encoding="utf-8"))
+        for definition in document.definitions:
+            if isinstance(definition, FragmentDefinitionNode):
+                fragments[definition.name.value] = definition
+            elif isinstance(definition, OperationDefinitionNode):
+                if definition.name is None:
+                    raise OperationDocumentError(f"{entry.name}: every operation needs a name")
+                definitions.append(definition)
+    prepared = {}
+    for operation in definitions:
+        name = operation.name.value  # type: ignore[union-attr]
+        needed = [fragments[f] for f in sorted(_fragments_used(operation, fragments))]
+        document = DocumentNode(definitions=(operation, *needed))
+        errors = validate(schema, document)
+        if errors:
+            raise OperationDocumentError(
+                f"REST operation {name} does not match the schema: "
+                + "; ".join(error.message for error in errors)
+            )
+        prepared[name] = PreparedOperation(
+            name=name, operation_type=operation.operation, document=document,
+            source=print_ast(document),
+            root_fields=tuple(
+                s.name.value for s in operation.selection_set.selections
+                if isinstance(s, FieldNode)
+            ),
+        )
+    return prepared
+
+
+def _fragments_used(
+    node: Node, fragments: dict[str, FragmentDefinitionNode], found: set[str] | None = None
+) -> set[str]:
+    found = set() if found is None else found
+
+    class Spreads(Visitor):
+        def enter_fragment_spread(self, spread: FragmentSpreadNode, *_: object) -> None:
+            name = spread.name.value
+            if name not in found and name in fragments:
+                found.add(name)
+                _fragments_used(fragments[name], fragments, found)
+
+    visit(node, Spreads())
+    return found

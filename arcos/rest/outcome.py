@@ -1,0 +1,72 @@
+"""One mapping from GraphQL outcomes to HTTP, shared by every REST route.
+
+GraphQL errors map by `extensions.code`; a mutation payload's `errors` (UserErrors) map to
+422 with each field named; a missing object maps to 404.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from strawberry.types import ExecutionResult
+
+from arcos.auth.transport import WWW_AUTHENTICATE
+from arcos.graphql.errors import ErrorCode
+from arcos.rest.refusal import RestRefusal
+
+STATUS_BY_CODE: dict[str, int] = {
+    ErrorCode.UNAUTHENTICATED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.BAD_USER_INPUT: 400,
+    ErrorCode.GRAPHQL_PARSE_FAILED: 400,
+    ErrorCode.GRAPHQL_VALIDATION_FAILED: 400,
+    ErrorCode.QUERY_TOO_COMPLEX: 400,
+    ErrorCode.INTERNAL_SERVER_ERROR: 500,
+}
+
+
+def data_or_refusal(result: ExecutionResult) -> dict[str, Any]:
+    """The result's data, or a RestRefusal carrying the status its first error calls for."""
+    if result.errors:
+        errors = [error.formatted for error in result.errors]
+        first = errors[0]
+        code = first.get("extensions", {}).get("code", ErrorCode.INTERNAL_SERVER_ERROR)
+        status = STATUS_BY_CODE.get(code, 500)
+        headers: dict[str, str] = {}
+        if status == 401:
+            headers["WWW-Authenticate"] = WWW_AUTHENTICATE
+        if status == 429:
+            retry = first.get("extensions", {}).get("retryAfterSeconds", 1)
+            headers["Retry-After"] = str(max(1, math.ceil(float(retry))))
+        raise RestRefusal(status, first["message"], code, headers, details=[
+            {"message": e["message"], "extensions": e.get("extensions", {})} for e in errors
+        ])
+    assert result.data is not None
+    return result.data
+
+
+def refuse_user_errors(payload: dict[str, Any]) -> None:
+    """422 listing each UserError of a mutation payload, when there are any (409 when
+    every one is a CONFLICT, such as an idempotency key reused for other content)."""
+    user_errors = payload.get("errors") or []
+    if user_errors:
+        conflict = all(error["code"] == "CONFLICT" for error in user_errors)
+        raise RestRefusal(
+            409 if conflict else 422,
+            user_errors[0]["message"],
+            "UNPROCESSABLE_ENTITY",
+            details=[
+                {"message": e["message"], "extensions": {"code": e["code"], "field": e["field"]}}
+                for e in user_errors
+            ],
+        )
+
+
+def value_at(data: dict[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = data
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value

@@ -1,0 +1,59 @@
+"""The Starlette routes of the REST surface, built from the adapter table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import get_introspection_query, graphql_sync
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from arcos.rest.adapter import RestAdapter, refusal_response
+from arcos.rest.documentation import ecosystem_documentation
+from arcos.rest.openapi import openapi_document
+from arcos.rest.refusal import RestRefusal
+from arcos.rest.stream import EvidenceStream
+from arcos.rest.table import ROUTES
+
+
+def rest_routes(adapter: RestAdapter, graphql_app: Any) -> list[BaseRoute]:
+    """Every REST route: the table's rows, the SSE stream, OpenAPI, schema and docs."""
+    schema = adapter.schema
+    openapi = openapi_document(
+        ROUTES, adapter.operations, schema._schema, adapter.settings.max_page_size
+    )
+    documentation = ecosystem_documentation(ROUTES, openapi, adapter.settings)
+    sdl = schema.as_str() + "\n"
+
+    async def openapi_json(request: Request) -> Response:
+        return JSONResponse(openapi)
+
+    async def ecosystem(request: Request) -> Response:
+        return JSONResponse(documentation)
+
+    async def graphql_schema(request: Request) -> Response:
+        if not adapter.settings.expose_schema:
+            return refusal_response(RestRefusal(
+                404, "the schema is not published here (ARCOS_EXPOSE_SCHEMA=false)", "NOT_FOUND"
+            ))
+        wanted = request.query_params.get("format", "sdl").lower()
+        if wanted == "json":
+            result = graphql_sync(schema._schema, get_introspection_query(descriptions=True))
+            return JSONResponse({"data": result.data})
+        if wanted != "sdl":
+            return refusal_response(RestRefusal(400, "format must be sdl or json", "BAD_REQUEST"))
+        return PlainTextResponse(sdl, media_type="application/graphql")
+
+    stream = EvidenceStream(adapter, adapter.settings.sse_heartbeat_seconds)
+    routes: list[BaseRoute] = [Route("/api/v3/evidence/stream", stream.handle, methods=["GET"])]
+    routes += [
+        Route(route.path, adapter.endpoint(route), methods=[route.method]) for route in ROUTES
+    ]
+    routes += [
+        Route("/api/openapi.json", openapi_json, methods=["GET"]),
+        Route("/api/ecosystem/documentation", ecosystem, methods=["GET"]),
+        Route("/api/graphql/schema", graphql_schema, methods=["GET"]),
+        Route("/api/graphql", graphql_app, methods=["GET", "POST"]),
+    ]
+    return routes

@@ -1,0 +1,159 @@
+"""GET /api/v3/evidence/stream: Server-Sent Events fed by the `evidenceAdded` subscription.
+
+Each event's `id` is the evidence cursor. A client that reconnects with `Last-Event-ID`
+first receives what it missed, read from the store through the ListEvidence operation,
+then live events; a live event at or before the last one sent is skipped, so nothing is
+delivered twice. Comment lines keep idle connections alive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from strawberry.types import ExecutionResult
+
+from arcos.auth.caller import Caller
+from arcos.graphql.errors import ArcosError
+from arcos.graphql.pagination import decode_cursor, encode_cursor
+from arcos.rest.adapter import RestAdapter, refusal_response
+from arcos.rest.outcome import data_or_refusal
+from arcos.rest.refusal import RestRefusal
+from arcos.rest.request import RestCall
+
+EVIDENCE_CURSOR = "evidence"
+CATCH_UP_PAGE = 100
+_END = object()
+
+
+class EvidenceStream:
+    def __init__(self, adapter: RestAdapter, heartbeat_seconds: float) -> None:
+        self.adapter = adapter
+        self.heartbeat_seconds = heartbeat_seconds
+
+    async def handle(self, request: Request) -> Response:
+        call = RestCall(request)
+        try:
+            caller = await self.adapter.caller(request)
+            filters = {"type": call.text("type"), "project": call.text("project")}
+            resume_from = request.headers.get("last-event-id") or call.text("last_event_id")
+            last_seq = _seq(resume_from)
+            stream = await self.adapter.subscribe("StreamEvidence", filters, caller, request)
+            if isinstance(stream, ExecutionResult):
+                data_or_refusal(stream)
+                raise RestRefusal(400, "the stream could not start", "BAD_REQUEST")
+        except RestRefusal as refusal:
+            response = refusal_response(refusal)
+            response.headers["API-Version"] = "v3"
+            return response
+        events = self._events(stream, caller, request, filters, last_seq)
+        return StreamingResponse(
+            events,
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "API-Version": "v3"},
+        )
+
+    async def _events(
+        self,
+        stream: AsyncIterator[ExecutionResult],
+        caller: Caller,
+        request: Request,
+        filters: dict[str, Any],
+        last_seq: int | None,
+    ) -> AsyncIterator[str]:
+        live: asyncio.Queue[Any] = asyncio.Queue()
+        pump = asyncio.create_task(_pump(stream, live))
+        try:
+            yield ": connected\n\n"
+            if last_seq is not None:
+                async for item in self._catch_up(caller, request, filters, last_seq, None):
+                    last_seq = _seq(item["cursor"])
+                    yield _frame("evidence", item, item["cursor"])
+            gap_checked = last_seq is None
+            while True:
+                try:
+                    result = await asyncio.wait_for(live.get(), self.heartbeat_seconds)
+                except TimeoutError:
+                    yield ": heartbeat\n\n"
+                    continue
+                if result is _END:
+                    return
+                if result.errors:
+                    yield _frame("error", {"errors": [e.formatted for e in result.errors]}, None)
+                    return
+                item = result.data["evidenceAdded"]
+                seq = _seq(item["cursor"])
+                assert seq is not None
+                if last_seq is not None and seq <= last_seq:
+                    continue
+                if not gap_checked:
+                    # Evidence committed between the catch-up read and the subscription
+                    # starting: read it from the store before the first live event.
+                    gap_checked = True
+                    async for missed in self._catch_up(caller, request, filters, last_seq, seq):
+                        last_seq = _seq(missed["cursor"])
+                        yield _frame("evidence", missed, missed["cursor"])
+                last_seq = seq
+                yield _frame("evidence", item, item["cursor"])
+        finally:
+            pump.cancel()
+            await asyncio.gather(pump, return_exceptions=True)
+
+    async def _catch_up(
+        self,
+        caller: Caller,
+        request: Request,
+        filters: dict[str, Any],
+        after_seq: int | None,
+        before_seq: int | None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Stored evidence after `after_seq` (and before `before_seq`), oldest first."""
+        after = encode_cursor(EVIDENCE_CURSOR, after_seq) if after_seq is not None else None
+        query_filter = {key: value for key, value in filters.items() if value is not None}
+        while True:
+            result = await self.adapter.execute(
+                "ListEvidence",
+                {"first": CATCH_UP_PAGE, "after": after, "filter": query_filter, "order": "ASC"},
+                caller, request,
+            )
+            page = data_or_refusal(result)["evidenceConnection"]
+            for item in page["nodes"]:
+                if before_seq is not None and (_seq(item["cursor"]) or 0) >= before_seq:
+                    return
+                yield item
+            if not page["pageInfo"]["hasNextPage"]:
+                return
+            after = page["pageInfo"]["endCursor"]
+
+
+async def _pump(stream: AsyncIterator[ExecutionResult], live: asyncio.Queue[Any]) -> None:
+    """Move subscription results onto a queue, so heartbeats can interleave with them."""
+    try:
+        async for result in stream:
+            await live.put(result)
+    finally:
+        await live.put(_END)
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+def _seq(cursor: str | None) -> int | None:
+    try:
+        return decode_cursor(EVIDENCE_CURSOR, cursor)
+    except ArcosError as error:
+        raise RestRefusal(
+            400, f"Last-Event-ID must be the id of an earlier event: {error}", "BAD_REQUEST"
+        ) from None
+
+
+def _frame(event: str, payload: Any, event_id: str | None) -> str:
+    lines = [f"event: {event}"]
+    if event_id is not None:
+        lines.append(f"id: {event_id}")
+    lines.append("data: " + json.dumps(payload, separators=(",", ":")))
+    return "\n".join(lines) + "\n\n"

@@ -25,6 +25,7 @@ from arcos.rest.routes import rest_routes
 from arcos.schema import create_schema
 from arcos.settings import Settings
 from arcos.web.body_limit import BodySizeLimit
+from arcos.webhooks.routes import webhook_routes
 
 logger = logging.getLogger("arcos")
 
@@ -72,8 +73,13 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", health),
             *rest_routes(rest, graphql),
+            *webhook_routes(rest),
         ],
-        middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
+        middleware=[Middleware(
+            BodySizeLimit,
+            max_bytes=settings.max_body_bytes,
+            prefix_limits={"/api/webhooks/": settings.webhook_max_body_bytes},
+        )],
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -18,7 +18,11 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from arcos.settings import Settings
 
 #: Every module holding Tortoise models; later domains append theirs here.
-MODEL_MODULES: list[str] = ["arcos.evidence.models", "arcos.auth.models"]
+MODEL_MODULES: list[str] = [
+    "arcos.evidence.models",
+    "arcos.auth.models",
+    "arcos.webhooks.models",
+]
 
 
 def tortoise_config(settings: Settings) -> dict[str, Any]:

@@ -19,12 +19,13 @@ from arcos.auth.schema import AuthMutations, AuthQueries
 from arcos.auth.scopes import Scope
 from arcos.evidence.schema import EvidenceMutations, EvidenceQueries, EvidenceSubscriptions
 from arcos.graphql.errors import ClassifyErrors, log_unexpected
-from arcos.graphql.limits import limit_extensions
+from arcos.graphql.limits import FreshLoaders, limit_extensions
 from arcos.settings import Settings
+from arcos.webhooks.schema import WebhookMutations, WebhookQueries
 
 
 @strawberry.type
-class Query(EvidenceQueries, AuthQueries):
+class Query(EvidenceQueries, AuthQueries, WebhookQueries):
     @strawberry.field(
         description="Any stored object by its global id; null when there is none.",
         permission_classes=[requires(Scope.EVIDENCE_READ)],
@@ -36,7 +37,7 @@ class Query(EvidenceQueries, AuthQueries):
 
 
 @strawberry.type
-class Mutation(EvidenceMutations, AuthMutations):
+class Mutation(EvidenceMutations, AuthMutations, WebhookMutations):
     pass
 
 
@@ -64,7 +65,7 @@ def create_schema(settings: Settings) -> ArcosSchema:
         max_page_size=settings.max_page_size,
         expose_schema=settings.expose_schema,
     )
-    extensions.append(ClassifyErrors)
+    extensions += [FreshLoaders, ClassifyErrors]
     return ArcosSchema(
         query=Query,
         mutation=Mutation,

@@ -22,6 +22,14 @@ class SettingsError(ValueError):
     """A setting has a value the server cannot use; the message names the variable."""
 
 
+ROTATION_DOC = "The previous value, still accepted while senders rotate to the new one."
+
+
+def _secret(doc: str) -> Any:
+    """A secret setting: empty means not configured; never printed by `arcos settings`."""
+    return field(default="", metadata={"doc": doc, "secret": True})
+
+
 @dataclass(frozen=True)
 class Settings:
     """Server configuration. Field `foo_bar` is read from `ARCOS_FOO_BAR`."""
@@ -100,6 +108,26 @@ class Settings:
     sse_heartbeat_seconds: float = field(
         default=15.0, metadata={"doc": "Idle time after which an SSE stream sends a comment."}
     )
+    github_webhook_secret: str = _secret("Secret GitHub signs deliveries with.")
+    github_webhook_secret_previous: str = _secret(ROTATION_DOC)
+    gitlab_webhook_token: str = _secret("GitLab webhook secret token (X-Gitlab-Token).")
+    gitlab_webhook_token_previous: str = _secret(ROTATION_DOC)
+    gitlab_webhook_signing_key: str = _secret("GitLab signing token (whsec_...).")
+    gitlab_webhook_signing_key_previous: str = _secret(ROTATION_DOC)
+    bitbucket_webhook_secret: str = _secret("Secret Bitbucket Cloud/DC sign deliveries with.")
+    bitbucket_webhook_secret_previous: str = _secret(ROTATION_DOC)
+    cicd_webhook_token: str = _secret("Bearer token generic CI/CD senders may use.")
+    cicd_webhook_token_previous: str = _secret(ROTATION_DOC)
+    webhook_allow_unsigned: bool = field(
+        default=False,
+        metadata={"doc": "DEVELOPMENT ONLY: accept deliveries from providers with no secret set."},
+    )
+    webhook_max_body_bytes: int = field(
+        default=25 * 1024 * 1024, metadata={"doc": "Largest webhook body (413 above)."}
+    )
+    webhook_body_retention_days: int = field(
+        default=7, metadata={"doc": "Days raw delivery bodies are kept for re-processing."}
+    )
     log_level: str = field(default="info", metadata={"doc": "Python log level."})
 
     @classmethod
@@ -126,7 +154,7 @@ class Settings:
             "max_aliases", "max_tokens", "max_query_cost", "max_page_size", "max_batch_items",
             "max_subscriptions_per_connection", "subscriber_queue_size",
             "write_rate_per_minute", "write_burst", "auth_recheck_seconds",
-            "sse_heartbeat_seconds",
+            "sse_heartbeat_seconds", "webhook_max_body_bytes", "webhook_body_retention_days",
         )
         for name in positive:
             if getattr(self, name) <= 0:

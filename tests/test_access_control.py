@@ -57,6 +57,19 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("Mutation", "revokeApiToken"): Operation(
         'mutation { revokeApiToken(input: {token: "no-such-token"}) { errors { code } } }',
         Scope.ADMIN),
+    ("Query", "webhookDeliveries"): Operation(
+        "{ webhookDeliveries { nodes { event } } }", Scope.WEBHOOKS_ADMIN),
+    ("Query", "webhookEndpoints"): Operation("{ webhookEndpoints { provider } }",
+                                             Scope.WEBHOOKS_ADMIN),
+    ("Mutation", "ingestWebhookDelivery"): Operation(
+        'mutation { ingestWebhookDelivery(input: {provider: CICD, event: "build", '
+        'dedupeKey: "k", body: "{}"}) { duplicate errors { code } } }', Scope.WEBHOOKS_DELIVER),
+    ("Mutation", "reprocessWebhookDelivery"): Operation(
+        'mutation { reprocessWebhookDelivery(input: {deliveryId: "1"}) { errors { code } } }',
+        Scope.ADMIN),
+    ("Mutation", "setWebhookSecret"): Operation(
+        'mutation { setWebhookSecret(input: {name: GITHUB_WEBHOOK_SECRET, secret: '
+        '"0123456789abcdef0123"}) { errors { code } } }', Scope.ADMIN),
     ("Subscription", "evidenceAdded"): Operation(
         "subscription { evidenceAdded { id } }", Scope.EVIDENCE_READ),
 }
@@ -147,6 +160,8 @@ async def callers(app):
         "reader": await app.issue("reader", "evidence:read"),
         "writer": await app.issue("writer", "evidence:write"),
         "unrelated": await app.issue("unrelated", "community:read"),
+        "hooks": await app.issue("hooks", "webhooks:admin"),
+        "deliverer": await app.issue("deliverer", "webhooks:deliver"),
         "revoked": await app.issue("revoked", "admin"),
         "expired": await app.issue("expired", "admin", expires_in="1h"),
     }
@@ -178,9 +193,9 @@ async def test_permission_table(app, callers, field):
         assert auth_codes(body) == {"FORBIDDEN"}, body
         assert operation.scope.value in body["errors"][0]["message"]
 
-    for holder in ("admin", {Scope.EVIDENCE_READ: "reader", Scope.EVIDENCE_WRITE: "writer"}.get(
-        operation.scope, "admin"
-    )):
+    for holder in ("admin", {Scope.EVIDENCE_READ: "reader", Scope.EVIDENCE_WRITE: "writer",
+                             Scope.WEBHOOKS_ADMIN: "hooks", Scope.WEBHOOKS_DELIVER: "deliverer"}
+                   .get(operation.scope, "admin")):
         status, body = await run(app, callers[holder], operation)
         assert status == 200 and not auth_codes(body), (holder, body)
 

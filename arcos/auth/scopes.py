@@ -9,6 +9,7 @@ class Scope(StrEnum):
     EVIDENCE_READ = "evidence:read"
     EVIDENCE_WRITE = "evidence:write"
     WEBHOOKS_ADMIN = "webhooks:admin"
+    WEBHOOKS_DELIVER = "webhooks:deliver"
     PLUGINS_READ = "plugins:read"
     PLUGINS_WRITE = "plugins:write"
     PLUGINS_EXECUTE = "plugins:execute"

@@ -126,10 +126,7 @@ async def _store(
     for draft in drafts:
         replay = earlier.get(draft.idempotency_key) if draft.idempotency_key else None
         results.append(replay if replay is not None else next(fresh))
-    for submission in created:
-        await broker.publish(
-            Topics.EVIDENCE_ADDED, evidence_event(submission.evidence, submission.project_slug)
-        )
+    await publish_added(broker, created)
     return results
 
 
@@ -198,29 +195,48 @@ async def _insert(
     pending = [d for d in drafts if not (d.idempotency_key and d.idempotency_key in earlier)]
     if not pending:
         return []
+    async with in_transaction() as connection:
+        return await insert_drafts(pending, submitter, connection)
+
+
+async def insert_drafts(
+    drafts: Sequence[EvidenceDraft], submitter: str, connection: Any
+) -> list[Submission]:
+    """Insert checked drafts inside the caller's transaction; publishes nothing.
+
+    For writers that store evidence together with rows of their own (webhook deliveries):
+    they commit, then call `publish_added`.
+    """
     now = datetime.now(UTC)
     created: list[Submission] = []
-    async with in_transaction() as connection:
-        projects = await _ensure_projects({d.project for d in pending if d.project}, connection)
-        for draft in pending:
-            project = projects.get(draft.project) if draft.project else None
-            evidence = await Evidence.create(
-                uid=uuid.uuid4(),
-                type=draft.type,
-                source=draft.source,
-                project=project,
-                commit_sha=draft.commit_sha,
-                ref=draft.ref,
-                data=draft.data,
-                metadata=draft.metadata,
-                sha256=content_sha256(draft.data),
-                submitted_by=submitter,
-                idempotency_key=draft.idempotency_key,
-                created_at=now,
-                using_db=connection,
-            )
-            created.append(Submission(evidence, draft.project))
+    projects = await _ensure_projects({d.project for d in drafts if d.project}, connection)
+    for draft in drafts:
+        project = projects.get(draft.project) if draft.project else None
+        evidence = await Evidence.create(
+            uid=uuid.uuid4(),
+            type=draft.type,
+            source=draft.source,
+            project=project,
+            commit_sha=draft.commit_sha,
+            ref=draft.ref,
+            data=draft.data,
+            metadata=draft.metadata,
+            sha256=content_sha256(draft.data),
+            submitted_by=submitter,
+            idempotency_key=draft.idempotency_key,
+            created_at=now,
+            using_db=connection,
+        )
+        created.append(Submission(evidence, draft.project))
     return created
+
+
+async def publish_added(broker: Broker, submissions: Sequence[Submission]) -> None:
+    """Tell subscribers about committed evidence; call only after the commit."""
+    for submission in submissions:
+        await broker.publish(
+            Topics.EVIDENCE_ADDED, evidence_event(submission.evidence, submission.project_slug)
+        )
 
 
 async def _ensure_projects(slugs: set[str], connection: Any) -> dict[str, Project]:

@@ -15,6 +15,7 @@ from enum import Enum, StrEnum
 import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 logger = logging.getLogger("arcos.graphql")
 
@@ -31,6 +32,7 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "RATE_LIMITED"
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
     SUBSCRIBER_TOO_SLOW = "SUBSCRIBER_TOO_SLOW"
+    TOO_MANY_OPERATIONS = "TOO_MANY_OPERATIONS"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
@@ -93,6 +95,8 @@ def classify(error: GraphQLError) -> ErrorCode | None:
         return original.code
     if isinstance(original, RecursionError):
         return ErrorCode.GRAPHQL_PARSE_FAILED
+    if isinstance(original, InvalidOperationTypeError | CannotGetOperationTypeError):
+        return ErrorCode.GRAPHQL_VALIDATION_FAILED
     if isinstance(error, GraphQLSyntaxError) or isinstance(original, GraphQLSyntaxError):
         return ErrorCode.GRAPHQL_PARSE_FAILED
     if original is None or isinstance(original, GraphQLError):
@@ -127,6 +131,12 @@ class ClassifyErrors(MaskErrors):
             message = error.message
             if isinstance(error.original_error, RecursionError):
                 message = "The document is nested too deeply to parse; flatten it."
+            elif isinstance(error.original_error, InvalidOperationTypeError):
+                message = (
+                    f"{message} here: send queries and mutations with POST /graphql or over "
+                    "graphql-transport-ws; the legacy graphql-ws protocol carries only "
+                    "subscriptions"
+                )
             processed.append(
                 GraphQLError(
                     message,

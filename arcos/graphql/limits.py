@@ -174,6 +174,17 @@ class CachedParse(SchemaExtension):
         yield
 
 
+class FreshLoaders(SchemaExtension):
+    """New DataLoaders for every operation: a websocket's context outlives its operations,
+    and one query's cached rows must not answer the next."""
+
+    def on_operation(self) -> Iterator[None]:
+        refresh = getattr(self.execution_context.context, "fresh_loaders", None)
+        if refresh is not None:
+            refresh()
+        yield
+
+
 def limit_extensions(
     *, max_depth: int, max_aliases: int, max_tokens: int, max_cost: int, max_page_size: int,
     expose_schema: bool,

@@ -18,6 +18,8 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from arcos.auth.caller import Caller
@@ -30,6 +32,7 @@ from arcos.auth.transport import (
 )
 from arcos.broker import Broker
 from arcos.graphql.context import ArcosContext
+from arcos.graphql.websocket import LegacyWSHandler, TransportWSHandler
 from arcos.settings import Settings
 from arcos.web.problems import problem
 
@@ -37,6 +40,8 @@ JSON_TYPES = ("application/json", "application/graphql-response+json")
 
 
 class ArcosGraphQL(GraphQL[ArcosContext, None]):
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
     def __init__(
         self, schema: Any, settings: Settings, broker: Broker, rate_limiter: WriteRateLimiter
     ) -> None:
@@ -106,6 +111,41 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
         except AuthenticationFailed as failure:
             raise ConnectionRejectionError({"message": str(failure)}) from None
         return UNSET
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Any,
+        context: ArcosContext,
+        root_value: None,
+        request_data: Any,
+    ) -> Any:
+        """Run one HTTP operation. Subscriptions are refused here with a pointer to the
+        transports that carry them; strawberry would run them as plain fields."""
+        allowed = OperationType.from_http(request_adapter.method) - {OperationType.SUBSCRIPTION}
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=request_data.extensions,
+            )
+        except CannotGetOperationTypeError as error:
+            raise HTTPException(400, error.as_http_error_reason()) from error
+        except InvalidOperationTypeError as error:
+            if error.operation_type is OperationType.SUBSCRIPTION:
+                raise HTTPException(
+                    400,
+                    "subscriptions need a websocket: connect to /graphql with "
+                    "graphql-transport-ws (or graphql-ws), or read GET /api/v3/evidence/stream",
+                ) from error
+            raise HTTPException(
+                400, error.as_http_error_reason(request_adapter.method)
+            ) from error
 
     def decode_json(self, data: str | bytes) -> object:
         try:

@@ -7,6 +7,7 @@ from typing import Any
 
 from arcos.rest.table import VERSIONS, RestRoute
 from arcos.settings import Settings
+from arcos.webhooks.providers import PROVIDERS
 
 
 def ecosystem_documentation(
@@ -43,7 +44,15 @@ def ecosystem_documentation(
             "openapi": "/api/openapi.json",
             "operations": sorted({route.operation for route in routes}),
         },
-        "webhooks": [],
+        "webhooks": [
+            {
+                "provider": provider.name,
+                "url": provider.path,
+                "authentication": provider.authentication,
+                "events": sorted(provider.mapping.EVENTS),
+            }
+            for provider in PROVIDERS.values()
+        ],
         "authentication": {
             "scheme": "Authorization: Bearer <token>",
             "tokens": "arcos token create --name NAME --scope SCOPE",

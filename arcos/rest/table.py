@@ -91,6 +91,10 @@ def _camel_case(item: dict[str, Any]) -> dict[str, Any]:
     return {_LEGACY_FIELD_NAMES.get(key, key): value for key, value in item.items()}
 
 
+async def _no_variables(call: RestCall) -> dict[str, Any]:
+    return {}
+
+
 async def _id_variables(call: RestCall) -> dict[str, Any]:
     """The path id; one that cannot be an evidence id names no evidence: 404."""
     raw = call.path("id")
@@ -213,6 +217,11 @@ ROUTES: list[RestRoute] = [
         "GET", "/api/v3/evidence/{id}", "GetEvidenceWithRelations", _id_variables,
         ("evidence",), Item(), "v3", "One evidence item with its relations.",
         subject=_evidence_subject, query_parameters=(FORMAT_PARAMETER,), formats=True,
+    ),
+    RestRoute(
+        "GET", "/api/webhooks/endpoints", "WebhookEndpoints", _no_variables,
+        ("webhookEndpoints",), Item(), "v1",
+        "Webhook endpoints: the events each maps, its authentication, whether a secret is set.",
     ),
     RestRoute(
         "POST", "/api/evidence/custom", "SubmitEvidence", _legacy_submit_variables,

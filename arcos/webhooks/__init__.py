@@ -1,0 +1,1 @@
+"""SCM and CI webhooks: verified deliveries become evidence."""

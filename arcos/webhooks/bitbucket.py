@@ -1,0 +1,44 @@
+"""Bitbucket Cloud and Data Center deliveries: `X-Hub-Signature: sha256=<hex>`.
+
+The two are told apart by their delivery header: Cloud sends X-Request-UUID, Data Center
+X-Request-Id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from arcos.webhooks.deliveries import (
+    IncomingDelivery,
+    body_digest,
+    bounded,
+    json_object_text,
+    malformed,
+)
+from arcos.webhooks.signatures import verify_hub_signature
+
+NAME = "bitbucket"
+AUTHENTICATION = "X-Hub-Signature: sha256=<hex HMAC-SHA256(secret, raw body)> (Cloud and DC)"
+SECRET_SETTINGS = ("bitbucket_webhook_secret",)
+
+
+def verify(
+    headers: Mapping[str, str], body: bytes, secrets: dict[str, list[str]], now: float
+) -> None:
+    verify_hub_signature(headers, body, "x-hub-signature", secrets["bitbucket_webhook_secret"])
+
+
+def flavor(headers: Mapping[str, str]) -> str:
+    return "cloud" if headers.get("x-request-uuid") or headers.get("x-hook-uuid") else "server"
+
+
+def identify(headers: Mapping[str, str], body: bytes) -> IncomingDelivery:
+    event = headers.get("x-event-key")
+    if not event:
+        raise malformed("the X-Event-Key header is required")
+    text, _payload = json_object_text(body)
+    key = headers.get("x-request-uuid") or headers.get("x-request-id") or body_digest(body)
+    return IncomingDelivery(
+        provider=NAME, event=bounded(event, 128), action=flavor(headers),
+        dedupe_key=bounded(key), body=text,
+    )

@@ -1,0 +1,49 @@
+"""Which secrets each provider is checked against: an admin's run-time override when one
+exists, else the ARCOS_* setting; each with its `…_PREVIOUS` twin during rotation."""
+
+from __future__ import annotations
+
+from arcos.settings import Settings
+from arcos.webhooks.models import WebhookSecret
+
+#: Every secret name; `ARCOS_<NAME>` and `ARCOS_<NAME>_PREVIOUS` are its settings.
+SECRET_NAMES = (
+    "github_webhook_secret",
+    "gitlab_webhook_token",
+    "gitlab_webhook_signing_key",
+    "bitbucket_webhook_secret",
+    "cicd_webhook_token",
+)
+
+
+async def configured_secrets(names: tuple[str, ...], settings: Settings) -> dict[str, list[str]]:
+    """Current and previous values for each name (empty list when none is configured)."""
+    overrides = {row.name: row for row in await WebhookSecret.filter(name__in=list(names))}
+    secrets: dict[str, list[str]] = {}
+    for name in names:
+        row = overrides.get(name)
+        if row is not None:
+            values = [row.current, row.previous or ""]
+        else:
+            values = [getattr(settings, name), getattr(settings, f"{name}_previous")]
+        secrets[name] = [value for value in values if value]
+    return secrets
+
+
+async def set_secret(
+    name: str, value: str, keep_previous: bool, admin: str, settings: Settings
+) -> WebhookSecret:
+    """Override a secret at run time; the value in force so far stays valid as `previous`
+    when asked (the setting's value, the first time)."""
+    row = await WebhookSecret.get_or_none(name=name)
+    if row is None:
+        in_force = getattr(settings, name) or None
+        return await WebhookSecret.create(
+            name=name, current=value, previous=in_force if keep_previous else None,
+            updated_by=admin,
+        )
+    row.previous = row.current if keep_previous else None
+    row.current = value
+    row.updated_by = admin
+    await row.save()
+    return row

@@ -1,0 +1,52 @@
+"""Every webhook delivery ARCOS received, and secrets an admin set at run time."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class DeliveryOutcome(StrEnum):
+    PROCESSED = "processed"  # evidence written
+    IGNORED = "ignored"  # an event ARCOS does not map
+    PING = "ping"  # a provider's connectivity test
+    FAILED = "failed"  # the mapping produced evidence that did not validate
+
+
+class WebhookDelivery(Model):
+    """One delivery. (provider, dedupe_key) is unique: a redelivery finds the first row."""
+
+    id = fields.BigIntField(primary_key=True)
+    provider = fields.CharField(max_length=32)
+    event = fields.CharField(max_length=128)
+    action = fields.CharField(max_length=128, null=True)
+    dedupe_key = fields.CharField(max_length=255)
+    received_at = fields.DatetimeField()
+    outcome = fields.CharEnumField(DeliveryOutcome, max_length=16)
+    detail = fields.TextField(null=True)
+    evidence_ids: Any = fields.JSONField(default=list)
+    raw_body = fields.TextField(null=True)
+    body_sha256 = fields.CharField(max_length=64)
+    reprocessed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "webhook_delivery"
+        unique_together = (("provider", "dedupe_key"),)
+        indexes = (("provider", "id"), ("received_at",))
+
+
+class WebhookSecret(Model):
+    """A secret set by an admin; it takes precedence over the ARCOS_* setting."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=64, unique=True)
+    current = fields.TextField()
+    previous = fields.TextField(null=True)
+    updated_by = fields.CharField(max_length=255)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "webhook_secret"

@@ -1,0 +1,103 @@
+"""POST /api/webhooks/{github,gitlab,bitbucket,cicd}: verify the raw bytes, then run the
+IngestWebhookDelivery operation against the schema.
+
+Fail closed: a provider with no secret configured refuses every delivery (401 naming the
+setting) unless ARCOS_WEBHOOK_ALLOW_UNSIGNED is on, which is logged loudly. Unmapped events
+answer 202 and pings 200, never 4xx: GitLab disables hooks that keep failing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from arcos.auth.caller import Caller
+from arcos.auth.scopes import Scope
+from arcos.rest.adapter import RestAdapter, refusal_response
+from arcos.rest.outcome import data_or_refusal, refuse_user_errors
+from arcos.rest.refusal import RestRefusal
+from arcos.settings import env_name
+from arcos.webhooks import cicd
+from arcos.webhooks.credentials import configured_secrets
+from arcos.webhooks.models import DeliveryOutcome
+from arcos.webhooks.providers import PROVIDERS, Provider
+
+logger = logging.getLogger("arcos.webhooks")
+
+#: HTTP status for each outcome: only unmapped events are "accepted, nothing to do".
+STATUS = {
+    DeliveryOutcome.PROCESSED.name: 200,
+    DeliveryOutcome.PING.name: 200,
+    DeliveryOutcome.IGNORED.name: 202,
+    DeliveryOutcome.FAILED.name: 202,
+}
+
+
+class WebhookReceiver:
+    def __init__(self, adapter: RestAdapter, provider: Provider) -> None:
+        self.adapter = adapter
+        self.provider = provider
+
+    async def handle(self, request: Request) -> Response:
+        try:
+            body = await request.body()
+            caller = await self._authenticate(request, body)
+            delivery = self.provider.identify(request.headers, body)
+            result = await self.adapter.execute(
+                "IngestWebhookDelivery",
+                {"input": {
+                    "provider": delivery.provider.upper(), "event": delivery.event,
+                    "action": delivery.action, "dedupeKey": delivery.dedupe_key,
+                    "body": delivery.body,
+                }},
+                caller, request,
+            )
+            payload = data_or_refusal(result)["ingestWebhookDelivery"]
+            refuse_user_errors(payload)
+        except RestRefusal as refusal:
+            return refusal_response(refusal)
+        recorded = payload["delivery"]
+        return JSONResponse(
+            {"duplicate": payload["duplicate"], "delivery": recorded},
+            status_code=STATUS[recorded["outcome"]],
+        )
+
+    async def _authenticate(self, request: Request, body: bytes) -> Caller:
+        provider = self.provider
+        settings = self.adapter.settings
+        secrets = await configured_secrets(provider.secret_settings, settings)
+        system = Caller(name=provider.submitter, kind="scm", authenticated=True,
+                        scopes=frozenset({Scope.WEBHOOKS_DELIVER}))
+        if provider.verify is None:  # CI/CD: a bearer token
+            if cicd.shared_token_matches(request.headers, secrets):
+                return system
+            if request.headers.get("authorization"):
+                return await self.adapter.caller(request)  # an API token; scope checked later
+            raise RestRefusal(401, "send Authorization: Bearer <ARCOS_CICD_WEBHOOK_TOKEN or an "
+                              "API token with webhooks:deliver>", "UNAUTHENTICATED",
+                              {"WWW-Authenticate": 'Bearer realm="arcos"'})
+        if not any(secrets.values()):
+            names = " or ".join(env_name(name) for name in provider.secret_settings)
+            if not settings.webhook_allow_unsigned:
+                raise RestRefusal(401, f"{provider.name} deliveries are refused until {names} "
+                                  "is set", "UNAUTHENTICATED")
+            logger.warning("ACCEPTING AN UNSIGNED %s DELIVERY: ARCOS_WEBHOOK_ALLOW_UNSIGNED is "
+                           "on and %s is not set; never run like this in production",
+                           provider.name, names)
+            return system
+        provider.verify(request.headers, body, secrets, time.time())
+        return system
+
+
+def webhook_routes(adapter: RestAdapter) -> list[Route]:
+    if adapter.settings.webhook_allow_unsigned:
+        logger.warning("ARCOS_WEBHOOK_ALLOW_UNSIGNED is on: providers without a secret accept "
+                       "unsigned deliveries. This is for development only.")
+    return [
+        Route(provider.path, WebhookReceiver(adapter, provider).handle, methods=["POST"])
+        for provider in PROVIDERS.values()
+    ]

@@ -1,0 +1,250 @@
+"""Webhook deliveries in GraphQL: the ingest mutation the routes run, and operator tools."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import Enum
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from arcos.auth.permissions import requires
+from arcos.auth.scopes import Scope
+from arcos.evidence import models as evidence_models
+from arcos.evidence.types import EvidenceType
+from arcos.graphql.context import ArcosContext
+from arcos.graphql.errors import BadUserInput, InputRefused, UserError, UserErrorCode
+from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor
+from arcos.webhooks import credentials, service
+from arcos.webhooks.models import DeliveryOutcome, WebhookDelivery
+from arcos.webhooks.providers import PROVIDERS, evidence_mapping_for
+
+DELIVERY_CURSOR = "delivery"
+OPERATORS = [requires(Scope.WEBHOOKS_ADMIN)]
+
+WebhookProvider = strawberry.enum(
+    Enum("WebhookProvider", {name.upper(): name for name in PROVIDERS}),  # type: ignore[misc]
+    description="A source of webhook deliveries.",
+)
+WebhookDeliveryOutcome = strawberry.enum(DeliveryOutcome, name="WebhookDeliveryOutcome")
+WebhookSecretName = strawberry.enum(
+    Enum("WebhookSecretName", {n.upper(): n for n in credentials.SECRET_NAMES}),  # type: ignore[misc]
+    description="A webhook secret; ARCOS_<NAME> is its setting.",
+)
+
+
+@strawberry.type(name="WebhookDelivery", description="One delivery as received.")
+class WebhookDeliveryType:
+    delivery_id: strawberry.ID = strawberry.field(name="deliveryId")
+    provider: str
+    event: str
+    action: str | None
+    dedupe_key: str
+    received_at: datetime
+    outcome: WebhookDeliveryOutcome  # type: ignore[valid-type]
+    detail: str | None = strawberry.field(description="Why it was ignored or failed.")
+    body_retained: bool = strawberry.field(description="Whether it can be re-processed.")
+    reprocessed_at: datetime | None
+    evidence_uids: strawberry.Private[list[str]]
+
+    @classmethod
+    def from_model(cls, row: WebhookDelivery) -> WebhookDeliveryType:
+        return cls(
+            delivery_id=strawberry.ID(str(row.id)), provider=row.provider, event=row.event,
+            action=row.action, dedupe_key=row.dedupe_key, received_at=row.received_at,
+            outcome=row.outcome, detail=row.detail, body_retained=row.raw_body is not None,
+            reprocessed_at=row.reprocessed_at, evidence_uids=list(row.evidence_ids or []),
+        )
+
+    @strawberry.field(description="The evidence this delivery produced.")
+    async def evidence(self) -> list[EvidenceType]:
+        rows = await evidence_models.Evidence.filter(uid__in=self.evidence_uids).order_by("seq")
+        return [EvidenceType.from_model(row) for row in rows]
+
+
+@strawberry.type
+class WebhookDeliveryConnection:
+    nodes: list[WebhookDeliveryType]
+    page_info: relay.PageInfo
+
+
+@strawberry.type
+class WebhookEventMapping:
+    event: str
+    evidence: str
+
+
+@strawberry.type(description="A webhook endpoint and how it authenticates (never the secret).")
+class WebhookEndpoint:
+    provider: str
+    path: str
+    authentication: str
+    secret_configured: bool
+    previous_secret_configured: bool
+    unsigned_allowed: bool = strawberry.field(
+        description="True only when ARCOS_WEBHOOK_ALLOW_UNSIGNED is on and no secret is set."
+    )
+    events: list[WebhookEventMapping]
+
+
+@strawberry.input
+class IngestWebhookDeliveryInput:
+    provider: WebhookProvider  # type: ignore[valid-type]
+    event: str
+    action: str | None = None
+    dedupe_key: str
+    body: str = strawberry.field(description="The delivery's JSON document, as sent.")
+
+
+@strawberry.type
+class IngestWebhookDeliveryPayload:
+    delivery: WebhookDeliveryType | None
+    duplicate: bool = strawberry.field(description="A redelivery: the first outcome is returned.")
+    errors: list[UserError]
+
+
+@strawberry.input
+class ReprocessWebhookDeliveryInput:
+    delivery_id: strawberry.ID = strawberry.field(name="deliveryId")
+
+
+@strawberry.type
+class ReprocessWebhookDeliveryPayload:
+    delivery: WebhookDeliveryType | None
+    errors: list[UserError]
+
+
+@strawberry.input
+class SetWebhookSecretInput:
+    name: WebhookSecretName  # type: ignore[valid-type]
+    secret: str
+    keep_previous: bool = strawberry.field(
+        default=True, description="Keep accepting the old secret until the senders rotate."
+    )
+
+
+@strawberry.type
+class SetWebhookSecretPayload:
+    name: str | None
+    previous_configured: bool
+    errors: list[UserError]
+
+
+@strawberry.type
+class WebhookQueries:
+    @strawberry.field(description="Received deliveries, newest first.",
+                      permission_classes=OPERATORS)
+    async def webhook_deliveries(
+        self,
+        info: Info[ArcosContext, None],
+        provider: WebhookProvider | None = None,  # type: ignore[valid-type]
+        event: str | None = None,
+        outcome: WebhookDeliveryOutcome | None = None,  # type: ignore[valid-type]
+        first: int = 50,
+        after: str | None = None,
+    ) -> WebhookDeliveryConnection:
+        check_page_size("first", first, info.context.settings.max_page_size)
+        after_id = decode_cursor(DELIVERY_CURSOR, after)
+        query = WebhookDelivery.all()
+        if provider is not None:
+            query = query.filter(provider=provider.value)
+        if event is not None:
+            query = query.filter(event=event)
+        if outcome is not None:
+            query = query.filter(outcome=outcome)
+        if after_id is not None:
+            query = query.filter(id__lt=after_id)
+        rows = await query.order_by("-id").limit(first + 1)
+        page = rows[:first]
+        return WebhookDeliveryConnection(
+            nodes=[WebhookDeliveryType.from_model(row) for row in page],
+            page_info=relay.PageInfo(
+                has_next_page=len(rows) > first, has_previous_page=after_id is not None,
+                start_cursor=encode_cursor(DELIVERY_CURSOR, page[0].id) if page else None,
+                end_cursor=encode_cursor(DELIVERY_CURSOR, page[-1].id) if page else after,
+            ),
+        )
+
+    @strawberry.field(description="Every webhook endpoint, what it maps and how it "
+                      "authenticates.", permission_classes=OPERATORS)
+    async def webhook_endpoints(self, info: Info[ArcosContext, None]) -> list[WebhookEndpoint]:
+        settings = info.context.settings
+        endpoints = []
+        for provider in PROVIDERS.values():
+            secrets = await credentials.configured_secrets(provider.secret_settings, settings)
+            configured = any(secrets.values())
+            endpoints.append(WebhookEndpoint(
+                provider=provider.name, path=provider.path,
+                authentication=provider.authentication,
+                secret_configured=configured,
+                previous_secret_configured=any(len(v) > 1 for v in secrets.values()),
+                unsigned_allowed=settings.webhook_allow_unsigned and not configured,
+                events=[WebhookEventMapping(event=e, evidence=d)
+                        for e, d in provider.mapping.EVENTS.items()],
+            ))
+        return endpoints
+
+
+@strawberry.type
+class WebhookMutations:
+    @strawberry.mutation(
+        description="Record one verified delivery and the evidence it maps to. The webhook "
+        "routes run this after checking the provider's signature.",
+        permission_classes=[requires(Scope.WEBHOOKS_DELIVER)],
+    )
+    async def ingest_webhook_delivery(
+        self, info: Info[ArcosContext, None], input: IngestWebhookDeliveryInput
+    ) -> IngestWebhookDeliveryPayload:
+        context = info.context
+        provider = input.provider.value
+        try:
+            ingestion = await service.ingest(
+                provider, input.event, input.action, input.dedupe_key, input.body,
+                evidence_mapping_for(provider), context.caller.name, context.draft_limits,
+                context.broker, timedelta(days=context.settings.webhook_body_retention_days),
+            )
+        except InputRefused as refused:
+            return IngestWebhookDeliveryPayload(delivery=None, duplicate=False,
+                                                errors=refused.errors)
+        return IngestWebhookDeliveryPayload(
+            delivery=WebhookDeliveryType.from_model(ingestion.delivery),
+            duplicate=ingestion.duplicate, errors=[],
+        )
+
+    @strawberry.mutation(description="Map a stored delivery again, e.g. after a mapping fix.",
+                         permission_classes=[requires(Scope.ADMIN)])
+    async def reprocess_webhook_delivery(
+        self, info: Info[ArcosContext, None], input: ReprocessWebhookDeliveryInput
+    ) -> ReprocessWebhookDeliveryPayload:
+        context = info.context
+        if not str(input.delivery_id).isdigit():
+            raise BadUserInput(f"deliveryId must be a number (got {input.delivery_id!r:.40})")
+        try:
+            delivery = await service.reprocess(
+                int(input.delivery_id), evidence_mapping_for, context.caller.name,
+                context.draft_limits, context.broker,
+            )
+        except InputRefused as refused:
+            return ReprocessWebhookDeliveryPayload(delivery=None, errors=refused.errors)
+        return ReprocessWebhookDeliveryPayload(
+            delivery=WebhookDeliveryType.from_model(delivery), errors=[]
+        )
+
+    @strawberry.mutation(description="Replace a webhook secret at run time (admins).",
+                         permission_classes=[requires(Scope.ADMIN)])
+    async def set_webhook_secret(
+        self, info: Info[ArcosContext, None], input: SetWebhookSecretInput
+    ) -> SetWebhookSecretPayload:
+        if len(input.secret) < 16:
+            return SetWebhookSecretPayload(name=None, previous_configured=False, errors=[
+                UserError(field="secret", message="use at least 16 characters",
+                          code=UserErrorCode.INVALID)
+            ])
+        row = await credentials.set_secret(
+            input.name.value, input.secret, input.keep_previous, info.context.caller.name,
+            info.context.settings,
+        )
+        return SetWebhookSecretPayload(name=row.name, previous_configured=bool(row.previous),
+                                       errors=[])
+

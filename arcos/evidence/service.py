@@ -246,11 +246,15 @@ async def _ensure_projects(slugs: set[str], connection: Any) -> dict[str, Projec
     """
     if not slugs:
         return {}
+    found = {p.slug: p for p in await Project.filter(slug__in=slugs).using_db(connection)}
+    missing = sorted(slugs - set(found))
+    if not missing:
+        return found  # the common case: one SELECT
     await Project.bulk_create(
-        [Project(slug=slug) for slug in sorted(slugs)], ignore_conflicts=True, using_db=connection
+        [Project(slug=slug) for slug in missing], ignore_conflicts=True, using_db=connection
     )
-    rows = await Project.filter(slug__in=slugs).using_db(connection)
-    return {project.slug: project for project in rows}
+    created = await Project.filter(slug__in=missing).using_db(connection)
+    return {**found, **{project.slug: project for project in created}}
 
 
 async def link_evidence(

@@ -79,16 +79,15 @@ async def ingest(
     submissions: list[Submission] = []
     try:
         async with in_transaction() as connection:
+            if drafts:
+                submissions = await insert_drafts(drafts, submitter, connection)
+            # Inserted last: a concurrent duplicate fails here and rolls the evidence back.
             delivery = await WebhookDelivery.create(
                 provider=provider, event=event, action=action, dedupe_key=dedupe_key,
                 received_at=datetime.now(UTC), outcome=outcome, detail=detail,
                 raw_body=body, body_sha256=hashlib.sha256(body.encode()).hexdigest(),
-                evidence_ids=[], using_db=connection,
+                evidence_ids=[str(s.evidence.uid) for s in submissions], using_db=connection,
             )
-            if drafts:
-                submissions = await insert_drafts(drafts, submitter, connection)
-                delivery.evidence_ids = [str(s.evidence.uid) for s in submissions]
-                await delivery.save(update_fields=["evidence_ids"], using_db=connection)
     except IntegrityError:
         first = await WebhookDelivery.get_or_none(provider=provider, dedupe_key=dedupe_key)
         if first is None:

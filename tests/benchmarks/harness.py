@@ -569,8 +569,9 @@ def run_load(
 ) -> LoadResult:
     """POST `body` to `url` from `connections` keep-alive connections for `duration` s.
 
-    With `vary`, every request replaces the token `__N__` in `body` with a counter (to
-    defeat caches keyed by the document text). `warmup` seconds run first and are not
+    With `vary`, every request replaces the token `__N__` in `body` and in header values
+    with a counter (to defeat caches keyed by the document text, or to give each webhook
+    delivery its own id). `warmup` seconds run first and are not
     counted. `headers` go on every request (e.g. Authorization). The load generator runs
     in its own process pinned to CLIENT_CORE.
     """
@@ -645,8 +646,13 @@ _WRK_VARY = """
 local counter = 0
 request = function()
   counter = counter + 1
-  local body = string.gsub(template, "__N__", tostring(counter))
-  return wrk.format(nil, nil, nil, body)
+  local n = tostring(counter)
+  local body = string.gsub(template, "__N__", n)
+  local headers = {}
+  for name, value in pairs(wrk.headers) do
+    headers[name] = (string.gsub(value, "__N__", n))
+  end
+  return wrk.format(nil, nil, headers, body)
 end
 """
 
@@ -755,15 +761,17 @@ async def _connection_loop(
         while time.perf_counter() < deadline:
             if vary:
                 counter[0] += 1
-                payload = body.replace(b"__N__", str(counter[0]).encode())
-                request = head + str(len(payload)).encode() + b"\r\n\r\n" + payload
+                number = str(counter[0]).encode()
+                payload = body.replace(b"__N__", number)
+                request = (head.replace(b"__N__", number) + str(len(payload)).encode()
+                           + b"\r\n\r\n" + payload)
             else:
                 request = fixed
             start = time.perf_counter()
             writer.write(request)
             status, _ = await _read_response(reader)
             latencies.append(time.perf_counter() - start)
-            if status != 200:
+            if status // 100 != 2:
                 errors.append(f"HTTP {status}")
     except (OSError, asyncio.IncompleteReadError) as error:
         errors.append(f"{type(error).__name__}: {error}")

@@ -69,7 +69,8 @@ def create_app(
 
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST", "HEAD", "PUT", "DELETE", "PATCH"]),
+            # PUT/DELETE/PATCH are routed so they get a JSON 405 rather than Starlette's text.
+            Route("/graphql", graphql, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", health),
             *rest_routes(rest, graphql),

@@ -26,8 +26,8 @@ ROTATION_DOC = "The previous value, still accepted while senders rotate to the n
 
 
 def _secret(doc: str) -> Any:
-    """A secret setting: empty means not configured; never printed by `arcos settings`."""
-    return field(default="", metadata={"doc": doc, "secret": True})
+    """A secret setting: empty means not configured (`arcos settings` shows defaults only)."""
+    return field(default="", metadata={"doc": doc})
 
 
 @dataclass(frozen=True)
@@ -163,6 +163,11 @@ class Settings:
             raise SettingsError(
                 f"{env_name('sqlite_synchronous')} must be FULL, NORMAL or EXTRA "
                 f"(got {self.sqlite_synchronous!r})"
+            )
+        if self.log_level.upper() not in {"CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"}:
+            raise SettingsError(
+                f"{env_name('log_level')} must be debug, info, warning, error or critical "
+                f"(got {self.log_level!r})"
             )
         if not self.database_url.startswith(("sqlite://", "postgres://", "postgresql://")):
             raise SettingsError(

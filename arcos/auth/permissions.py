@@ -7,13 +7,16 @@ valid token), FORBIDDEN (token lacks the scope) or RATE_LIMITED (with retryAfter
 from __future__ import annotations
 
 import math
+import time
 from functools import cache
 from typing import Any
 
+from starlette.websockets import WebSocket
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from arcos.auth.scopes import WRITE_SCOPES, Scope
+from arcos.auth.service import token_still_valid
 from arcos.graphql.errors import ArcosError, ErrorCode
 
 
@@ -22,9 +25,10 @@ class ScopePermission(BasePermission):
 
     scope: Scope
 
-    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         context = info.context
         caller = context.caller
+        await _still_valid(context)
         if not caller.may(self.scope):
             if not caller.authenticated:
                 raise ArcosError(
@@ -36,7 +40,9 @@ class ScopePermission(BasePermission):
                 f"the token {caller.token_name!r} lacks the {self.scope.value!r} scope",
                 ErrorCode.FORBIDDEN,
             )
-        if self.scope in WRITE_SCOPES:
+        if self.scope in WRITE_SCOPES and caller.token_id is not None:
+            # Rate limits apply to API tokens; signature-verified webhook deliveries have
+            # their providers' own limits and must not be refused with 429.
             retry_after = context.rate_limiter.acquire(caller.name)
             if retry_after is not None:
                 seconds = max(1, math.ceil(retry_after))
@@ -47,6 +53,24 @@ class ScopePermission(BasePermission):
                     {"retryAfterSeconds": seconds},
                 )
         return True
+
+
+async def _still_valid(context: Any) -> None:
+    """A websocket authenticates once, then may live for days: re-check its token at most
+    every ARCOS_AUTH_RECHECK_SECONDS so a revoked token stops working on open sockets too."""
+    caller = context.caller
+    if caller.token_id is None or not isinstance(context.request, WebSocket):
+        return
+    now = time.monotonic()
+    if now - context.auth_checked_at < context.settings.auth_recheck_seconds:
+        return
+    if not await token_still_valid(caller.token_id):
+        raise ArcosError(
+            f"the token {caller.token_name!r} was revoked or has expired; reconnect with a "
+            "valid token",
+            ErrorCode.UNAUTHENTICATED,
+        )
+    context.auth_checked_at = now
 
 
 @cache

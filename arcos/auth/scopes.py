@@ -23,7 +23,7 @@ ANONYMOUS_READ_SCOPES = frozenset({Scope.EVIDENCE_READ, Scope.COMMUNITY_READ})
 
 #: Scopes whose use counts against the per-principal write rate limit.
 WRITE_SCOPES = frozenset(
-    {Scope.EVIDENCE_WRITE, Scope.PLUGINS_WRITE, Scope.COMMUNITY_WRITE, Scope.WEBHOOKS_ADMIN}
+    {Scope.EVIDENCE_WRITE, Scope.PLUGINS_WRITE, Scope.COMMUNITY_WRITE, Scope.WEBHOOKS_DELIVER}
 )
 
 

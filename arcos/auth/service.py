@@ -23,9 +23,11 @@ from arcos.auth.token_format import (
 
 logger = logging.getLogger("arcos.auth")
 
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@\-]{0,99}$")
-#: last_used_at is written at most this often per token, not on every request.
+#: Names start with a letter, so a name can never be mistaken for a numeric token id.
+NAME = re.compile(r"^[A-Za-z][A-Za-z0-9._@\-]{0,99}$")
+DATABASE_ID = re.compile(r"[0-9]{1,18}")
 KNOWN_SCOPES = frozenset(scope.value for scope in Scope)
+#: last_used_at is written at most this often per token, not on every request.
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 BOOTSTRAP_PRINCIPAL = "admin"
 BOOTSTRAP_TOKEN_NAME = "initial-admin"  # noqa: S105 - a name, not a secret
@@ -58,7 +60,7 @@ def check_name(value: str, field: str) -> str:
     if not NAME.match(value or ""):
         raise TokenError(
             f"{field} must be 1-100 letters, digits, '.', '_', '@' or '-', starting with a "
-            f"letter or digit (got {value!r:.60})",
+            f"letter (got {value!r:.60})",
             field,
         )
     return value
@@ -103,7 +105,9 @@ async def list_tokens() -> list[ApiToken]:
 
 async def revoke_token(id_or_name: str) -> ApiToken:
     """Revoke by numeric id or by name. Revoking twice keeps the first revocation time."""
-    lookup = {"id": int(id_or_name)} if id_or_name.isdigit() else {"name": id_or_name}
+    lookup = (
+        {"id": int(id_or_name)} if DATABASE_ID.fullmatch(id_or_name) else {"name": id_or_name}
+    )
     token = await ApiToken.get_or_none(**lookup).prefetch_related("principal")
     if token is None:
         raise TokenError(f"no token with id or name {id_or_name!r}", "token")

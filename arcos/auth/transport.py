@@ -32,6 +32,6 @@ def authorization_from_params(params: Mapping[str, Any] | None) -> str | None:
         return None
     for key in ("authorization", "Authorization"):
         value = params.get(key)
-        if isinstance(value, str):
+        if isinstance(value, str) and value.strip():
             return value
     return None

@@ -36,6 +36,27 @@ FIELD_CONSTRAINTS: dict[str, dict[str, object]] = {
 }
 
 
+#: NUL and lone UTF-16 surrogates: valid in JSON strings, but no store can keep them
+#: (PostgreSQL refuses NUL in text, and surrogates cannot be encoded as UTF-8).
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable(value: Any) -> bool:
+    """Whether a JSON value holds a string (or object key) no store can keep."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if UNSTORABLE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 @dataclass
 class EvidenceDraft:
     """Evidence as submitted, normalised (lower-case slug and sha) but not yet checked."""
@@ -71,6 +92,13 @@ def check_draft(draft: EvidenceDraft, limits: DraftLimits, prefix: str = "") -> 
     def refuse(name: str, message: str, code: UserErrorCode = UserErrorCode.INVALID) -> None:
         errors.append(UserError(field=prefix + name, message=message, code=code))
 
+    for name in ("type", "source", "project", "commit_sha", "ref", "idempotency_key",
+                 "data", "metadata"):
+        if unstorable(getattr(draft, name)):
+            label = _camel(name)
+            refuse(label, f"{label} contains a NUL character or a lone UTF-16 surrogate; "
+                   "remove it or encode the text properly")
+            return errors
     for name in ("type", "source"):
         value = getattr(draft, name)
         if not value:
@@ -108,6 +136,11 @@ def check_draft(draft: EvidenceDraft, limits: DraftLimits, prefix: str = "") -> 
             message, code = problem
             refuse(name, f"{name} {message}", code)
     return errors
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part.capitalize() for part in rest)
 
 
 def _json_object_problem(

@@ -177,6 +177,7 @@ class EvidenceMutations:
             )
         except InputRefused as refused:
             return SubmitEvidencePayload(evidence=None, replayed=False, errors=refused.errors)
+        context.fresh_loaders()  # later fields of this document must see the new row
         return SubmitEvidencePayload(
             evidence=EvidenceType.from_model(submission.evidence),
             replayed=submission.replayed,
@@ -197,6 +198,7 @@ class EvidenceMutations:
             )
         except InputRefused as refused:
             return SubmitEvidenceBatchPayload(evidence=[], errors=refused.errors)
+        context.fresh_loaders()
         return SubmitEvidenceBatchPayload(
             evidence=[EvidenceType.from_model(s.evidence) for s in submissions], errors=[]
         )
@@ -214,6 +216,7 @@ class EvidenceMutations:
             )
         except InputRefused as refused:
             return LinkEvidencePayload(relation=None, errors=refused.errors)
+        info.context.fresh_loaders()
         return LinkEvidencePayload(relation=EvidenceRelationType.from_model(relation), errors=[])
 
 

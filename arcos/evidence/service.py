@@ -19,10 +19,10 @@ from tortoise.transactions import in_transaction
 
 from arcos.broker import Broker, Topics
 from arcos.evidence.canonical import content_sha256
-from arcos.evidence.drafts import DraftLimits, EvidenceDraft, check_draft
+from arcos.evidence.drafts import DraftLimits, EvidenceDraft, check_draft, unstorable
 from arcos.evidence.events import evidence_event
 from arcos.evidence.models import Evidence, EvidenceRelation, Project, RelationKind
-from arcos.graphql.errors import InputRefused, UserError, UserErrorCode
+from arcos.graphql.errors import BadUserInput, InputRefused, UserError, UserErrorCode
 
 
 @dataclass
@@ -44,6 +44,11 @@ class EvidenceQuery:
     commit_sha: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("type", "source", "project", "commit_sha"):
+            if unstorable(getattr(self, name)):
+                raise BadUserInput(f"the {name} filter contains a NUL or a lone surrogate")
 
     def apply(self, queryset: QuerySet[Evidence]) -> QuerySet[Evidence]:
         if self.type is not None:
@@ -116,11 +121,16 @@ async def _store(
         created = await _insert(drafts, submitter, earlier)
     except IntegrityError:
         # Another request with one of these idempotency keys committed between our look-up
-        # and our insert; the unique index kept one copy. Answer from what it stored.
+        # and our insert, and our whole transaction rolled back. Look again and store the
+        # rest once more; a second collision is answered as a conflict to retry.
         earlier = await _earlier_submissions(drafts, submitter, prefix)
-        if len(earlier) != len([d for d in drafts if d.idempotency_key]):
-            raise
-        created = []
+        try:
+            created = await _insert(drafts, submitter, earlier)
+        except IntegrityError:
+            raise InputRefused([UserError(
+                field=None, code=UserErrorCode.CONFLICT,
+                message="other requests are writing the same idempotency keys; retry",
+            )]) from None
     results: list[Submission] = []
     fresh = iter(created)
     for draft in drafts:
@@ -332,6 +342,8 @@ async def list_projects(first: int, after_id: int | None) -> tuple[list[Project]
 
 
 async def find_project(slug: str) -> Project | None:
+    if unstorable(slug):
+        return None  # no stored slug can contain it
     return await Project.get_or_none(slug=slug.strip().lower())
 
 

@@ -13,12 +13,17 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from arcos.auth.permissions import requires
+from arcos.auth.scopes import Scope
 from arcos.evidence import models, service
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import BadUserInput, UserError
 from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor
 
 EVIDENCE_CURSOR = "evidence"
+#: Fields that reach evidence other than the object in hand need `evidence:read` even when
+#: the object itself came back from a mutation a write-only token may run.
+READ = [requires(Scope.EVIDENCE_READ)]
 
 RelationKind = strawberry.enum(
     models.RelationKind, name="EvidenceRelationKind",
@@ -71,11 +76,16 @@ class ProjectType(relay.Node):
         rows = {p.slug: p for p in await models.Project.filter(slug__in=ids)}
         return [cls.from_model(rows[i]) if i in rows else None for i in ids]
 
-    @strawberry.field(description="How many evidence items belong to this project.")
+    @strawberry.field(
+        description="How many evidence items belong to this project.", permission_classes=READ
+    )
     async def evidence_count(self, info: Info[ArcosContext, None]) -> int:
         return await info.context.loaders.evidence.project_evidence_count.load(self.db_id)
 
-    @strawberry.field(description="This project's evidence, oldest first unless ordered.")
+    @strawberry.field(
+        description="This project's evidence, oldest first unless ordered.",
+        permission_classes=READ,
+    )
     async def evidence(
         self,
         info: Info[ArcosContext, None],
@@ -154,7 +164,9 @@ class EvidenceType(relay.Node):
         project = await info.context.loaders.evidence.project.load(self.project_id)
         return ProjectType.from_model(project) if project else None
 
-    @strawberry.field(description="Links from and to this evidence, oldest first.")
+    @strawberry.field(
+        description="Links from and to this evidence, oldest first.", permission_classes=READ
+    )
     async def relations(self, info: Info[ArcosContext, None]) -> list[EvidenceRelationType]:
         rows = await info.context.loaders.evidence.relations.load(self.seq)
         return [EvidenceRelationType.from_model(r) for r in rows]
@@ -176,11 +188,11 @@ class EvidenceRelationType:
             to_seq=relation.to_evidence_id,
         )
 
-    @strawberry.field(name="from")
+    @strawberry.field(name="from", permission_classes=READ)
     async def from_(self, info: Info[ArcosContext, None]) -> EvidenceType:
         return await _load_evidence(info, self.from_seq)
 
-    @strawberry.field
+    @strawberry.field(permission_classes=READ)
     async def to(self, info: Info[ArcosContext, None]) -> EvidenceType:
         return await _load_evidence(info, self.to_seq)
 

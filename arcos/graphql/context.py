@@ -8,6 +8,7 @@ caches from serving one event's rows to the next.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,8 @@ class ArcosContext:
     connection_params: dict[str, Any] | None = None
     #: A document parsed and validated once at start-up, used instead of parsing `query`.
     prepared_document: DocumentNode | None = None
+    #: When the caller's token was last found valid (monotonic seconds; websockets).
+    auth_checked_at: float = field(default_factory=time.monotonic)
     loaders: RequestLoaders = field(default_factory=RequestLoaders)
 
     def fresh_loaders(self) -> RequestLoaders:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import lru_cache
+from typing import Any
 
 from graphql import (
     FieldNode,
@@ -36,10 +37,10 @@ from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.extensions.max_aliases import create_validator as aliases_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
+from strawberry.schema.schema import validate_document
 
 from arcos.graphql.errors import ErrorCode
 
@@ -148,7 +149,16 @@ def _is_connection(field_type: GraphQLOutputType) -> bool:
     return get_named_type(field_type).name.endswith("Connection")
 
 
+#: Documents longer than this are parsed and validated every time instead of cached: one
+#: cache entry must not be able to pin megabytes (a huge string literal) in memory.
+MAX_CACHED_DOCUMENT_CHARS = 16 * 1024
 _cached_parse = lru_cache(maxsize=1000)(parse)
+_cached_validation = lru_cache(maxsize=1000)(validate_document)
+
+
+def _cacheable(context: Any) -> bool:
+    query = context.query
+    return query is not None and len(query) <= MAX_CACHED_DOCUMENT_CHARS
 
 
 class CachedParse(SchemaExtension):
@@ -166,11 +176,27 @@ class CachedParse(SchemaExtension):
         if prepared is not None and context.graphql_document is None:
             # Adapters (REST, webhooks) run fixed documents parsed and validated at start-up.
             context.graphql_document = prepared
-        elif context.query is not None and context.graphql_document is None:
+        elif _cacheable(context) and context.graphql_document is None:
             try:
                 context.graphql_document = _cached_parse(context.query, **context.parse_options)
             except Exception:  # noqa: S110 - strawberry re-parses and reports it
                 pass
+        yield
+
+
+class CachedValidation(SchemaExtension):
+    """Validate each distinct small document once (prepared documents always hit)."""
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        prepared = getattr(context.context, "prepared_document", None)
+        validate = (
+            _cached_validation if prepared is not None or _cacheable(context)
+            else validate_document
+        )
+        context.pre_execution_errors = validate(
+            context.schema._schema, context.graphql_document, context.validation_rules
+        )
         yield
 
 
@@ -206,5 +232,5 @@ def limit_extensions(
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         CachedParse,
         lambda: AddValidationRules(rules),
-        lambda: ValidationCache(maxsize=1000),
+        CachedValidation,
     ]

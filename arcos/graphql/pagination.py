@@ -7,6 +7,9 @@ import binascii
 
 from arcos.graphql.errors import BadUserInput
 
+#: Positions are 64-bit primary keys.
+MAX_POSITION = 2**63 - 1
+
 
 def encode_cursor(kind: str, position: int) -> str:
     """An opaque cursor for the row at `position` (a primary key) of `kind`."""
@@ -21,7 +24,10 @@ def decode_cursor(kind: str, cursor: str | None) -> int | None:
         prefix, _, position = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
         if prefix != kind:
             raise ValueError(prefix)
-        return int(position)
+        number = int(position)
+        if not 0 <= number <= MAX_POSITION:
+            raise ValueError(number)
+        return number
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise BadUserInput(
             f"'{cursor:.40}' is not a {kind} cursor; pass an endCursor from an earlier page"

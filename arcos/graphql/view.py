@@ -154,6 +154,8 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
             raise HTTPException(400, "request JSON is nested too deeply") from None
         except UnicodeDecodeError:
             raise HTTPException(400, "request body is not valid UTF-8") from None
+        except ValueError as error:  # e.g. an integer literal past Python's digit limit
+            raise HTTPException(400, f"request body is not valid JSON: {error}") from None
         if not isinstance(value, dict | list):
             raise HTTPException(400, "request body must be a JSON object like {\"query\": ...}")
         return value
@@ -169,7 +171,7 @@ def _refuse_transport(request: Request) -> Response | None:
                 f"POST /graphql needs Content-Type: application/json (got "
                 f"{content_type or 'none'!r})",
             )
-    elif request.method not in ("GET", "HEAD"):
+    elif request.method != "GET":
         return problem(405, "GraphQL accepts GET (queries) and POST", {"Allow": "GET, POST"})
     return None
 

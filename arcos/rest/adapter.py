@@ -3,6 +3,7 @@ operation with the caller's context, map the outcome to HTTP."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import SimpleNamespace
 from typing import Any
@@ -90,7 +91,7 @@ class RestAdapter:
         """
         operation = self.operations[name]
         context = self.context(caller, request, operation)
-        self._check_root_permissions(operation, context)
+        await self._check_root_permissions(operation, context)
         return await self.schema.subscribe(
             operation.source,
             variable_values=variables,
@@ -98,13 +99,19 @@ class RestAdapter:
             operation_name=operation.name,
         )
 
-    def _check_root_permissions(self, operation: PreparedOperation, context: ArcosContext) -> None:
+    async def _check_root_permissions(
+        self, operation: PreparedOperation, context: ArcosContext
+    ) -> None:
         root_type = operation.operation_type.value.capitalize()
         for field_name in operation.root_fields:
             field = self.schema.get_field_for_type(field_name, root_type)
             for permission_class in field.permission_classes if field else ():
                 try:
-                    permission_class().has_permission(None, SimpleNamespace(context=context))
+                    allowed = permission_class().has_permission(
+                        None, SimpleNamespace(context=context)
+                    )
+                    if inspect.isawaitable(allowed):
+                        await allowed
                 except ArcosError as refusal:
                     status = STATUS_BY_CODE.get(refusal.code, 403)
                     headers = {"WWW-Authenticate": WWW_AUTHENTICATE} if status == 401 else {}

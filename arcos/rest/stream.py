@@ -18,16 +18,17 @@ from starlette.responses import Response, StreamingResponse
 from strawberry.types import ExecutionResult
 
 from arcos.auth.caller import Caller
-from arcos.graphql.errors import ArcosError
+from arcos.evidence.types import EVIDENCE_CURSOR
+from arcos.graphql.errors import ArcosError, ErrorCode
 from arcos.graphql.pagination import decode_cursor, encode_cursor
 from arcos.rest.adapter import RestAdapter, refusal_response
 from arcos.rest.outcome import data_or_refusal
 from arcos.rest.refusal import RestRefusal
 from arcos.rest.request import RestCall
 
-EVIDENCE_CURSOR = "evidence"
 CATCH_UP_PAGE = 100
 _END = object()
+_TOO_SLOW = object()
 
 
 class EvidenceStream:
@@ -65,8 +66,9 @@ class EvidenceStream:
         filters: dict[str, Any],
         last_seq: int | None,
     ) -> AsyncIterator[str]:
-        live: asyncio.Queue[Any] = asyncio.Queue()
-        pump = asyncio.create_task(_pump(stream, live))
+        size = self.adapter.settings.subscriber_queue_size
+        live: asyncio.Queue[Any] = asyncio.Queue(maxsize=size + 1)
+        pump = asyncio.create_task(_pump(stream, live, size))
         try:
             yield ": connected\n\n"
             if last_seq is not None:
@@ -81,6 +83,13 @@ class EvidenceStream:
                     yield ": heartbeat\n\n"
                     continue
                 if result is _END:
+                    return
+                if result is _TOO_SLOW:
+                    yield _frame("error", {"errors": [{
+                        "message": f"the client fell more than {size} events behind and the "
+                        "stream was closed; reconnect with Last-Event-ID to resume",
+                        "extensions": {"code": ErrorCode.SUBSCRIBER_TOO_SLOW.value},
+                    }]}, None)
                     return
                 if result.errors:
                     yield _frame("error", {"errors": [e.formatted for e in result.errors]}, None)
@@ -130,13 +139,21 @@ class EvidenceStream:
             after = page["pageInfo"]["endCursor"]
 
 
-async def _pump(stream: AsyncIterator[ExecutionResult], live: asyncio.Queue[Any]) -> None:
-    """Move subscription results onto a queue, so heartbeats can interleave with them."""
+async def _pump(
+    stream: AsyncIterator[ExecutionResult], live: asyncio.Queue[Any], size: int
+) -> None:
+    """Move subscription results onto a bounded queue, so heartbeats can interleave with
+    them; a client that does not read is cut off, like a slow websocket subscriber."""
+    end: object = _END
     try:
         async for result in stream:
-            await live.put(result)
+            if live.qsize() >= size:
+                end = _TOO_SLOW
+                return
+            live.put_nowait(result)
     finally:
-        await live.put(_END)
+        if not live.full():
+            live.put_nowait(end)
         aclose = getattr(stream, "aclose", None)
         if aclose is not None:
             await aclose()

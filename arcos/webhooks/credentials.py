@@ -30,6 +30,16 @@ async def configured_secrets(names: tuple[str, ...], settings: Settings) -> dict
     return secrets
 
 
+async def previous_configured(names: tuple[str, ...], settings: Settings) -> bool:
+    """Whether any of these secrets has a previous value in force (rotation under way)."""
+    overrides = {row.name: row for row in await WebhookSecret.filter(name__in=list(names))}
+    for name in names:
+        row = overrides.get(name)
+        if (row.previous if row is not None else getattr(settings, f"{name}_previous")):
+            return True
+    return False
+
+
 async def set_secret(
     name: str, value: str, keep_previous: bool, admin: str, settings: Settings
 ) -> WebhookSecret:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from enum import Enum
 
@@ -12,15 +13,24 @@ from strawberry.types import Info
 from arcos.auth.permissions import requires
 from arcos.auth.scopes import Scope
 from arcos.evidence import models as evidence_models
+from arcos.evidence.drafts import unstorable
 from arcos.evidence.types import EvidenceType
 from arcos.graphql.context import ArcosContext
-from arcos.graphql.errors import BadUserInput, InputRefused, UserError, UserErrorCode
+from arcos.graphql.errors import (
+    ArcosError,
+    BadUserInput,
+    ErrorCode,
+    InputRefused,
+    UserError,
+    UserErrorCode,
+)
 from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor
 from arcos.webhooks import credentials, service
 from arcos.webhooks.models import DeliveryOutcome, WebhookDelivery
 from arcos.webhooks.providers import PROVIDERS, evidence_mapping_for
 
 DELIVERY_CURSOR = "delivery"
+DATABASE_ID = re.compile(r"[0-9]{1,18}")
 OPERATORS = [requires(Scope.WEBHOOKS_ADMIN)]
 
 WebhookProvider = strawberry.enum(
@@ -57,7 +67,13 @@ class WebhookDeliveryType:
             reprocessed_at=row.reprocessed_at, evidence_uids=list(row.evidence_ids or []),
         )
 
-    @strawberry.field(description="The evidence this delivery produced.")
+    @strawberry.field(description="Ids of the evidence this delivery produced (reading the "
+                      "evidence itself needs evidence:read).")
+    def evidence_ids(self) -> list[strawberry.ID]:
+        return [strawberry.ID(relay.to_base64("Evidence", uid)) for uid in self.evidence_uids]
+
+    @strawberry.field(description="The evidence this delivery produced.",
+                      permission_classes=[requires(Scope.EVIDENCE_READ)])
     async def evidence(self) -> list[EvidenceType]:
         rows = await evidence_models.Evidence.filter(uid__in=self.evidence_uids).order_by("seq")
         return [EvidenceType.from_model(row) for row in rows]
@@ -131,6 +147,16 @@ class SetWebhookSecretPayload:
     errors: list[UserError]
 
 
+def _field_length_problems(event: str, action: str | None, dedupe_key: str) -> list[UserError]:
+    limits = (("event", event, 128), ("action", action, 128), ("dedupeKey", dedupe_key, 255))
+    return [
+        UserError(field=name, message=f"{name} must be 1-{limit} characters",
+                  code=UserErrorCode.INVALID)
+        for name, value, limit in limits
+        if value is not None and not 0 < len(value) <= limit
+    ]
+
+
 @strawberry.type
 class WebhookQueries:
     @strawberry.field(description="Received deliveries, newest first.",
@@ -150,6 +176,8 @@ class WebhookQueries:
         if provider is not None:
             query = query.filter(provider=provider.value)
         if event is not None:
+            if unstorable(event):
+                raise BadUserInput("the event filter contains a NUL or a lone surrogate")
             query = query.filter(event=event)
         if outcome is not None:
             query = query.filter(outcome=outcome)
@@ -178,7 +206,9 @@ class WebhookQueries:
                 provider=provider.name, path=provider.path,
                 authentication=provider.authentication,
                 secret_configured=configured,
-                previous_secret_configured=any(len(v) > 1 for v in secrets.values()),
+                previous_secret_configured=await credentials.previous_configured(
+                    provider.secret_settings, settings
+                ),
                 unsigned_allowed=settings.webhook_allow_unsigned and not configured,
                 events=[WebhookEventMapping(event=e, evidence=d)
                         for e, d in provider.mapping.EVENTS.items()],
@@ -198,9 +228,23 @@ class WebhookMutations:
     ) -> IngestWebhookDeliveryPayload:
         context = info.context
         provider = input.provider.value
+        dedupe_key = input.dedupe_key
+        if context.caller.token_id is not None:
+            # An API token, not a signature-verified route: it speaks only for CI/CD, and
+            # its dedupe keys live in its own namespace so it cannot pre-empt other senders.
+            if provider != "cicd":
+                raise ArcosError(
+                    "API tokens may deliver only CI/CD payloads; SCM deliveries must arrive "
+                    f"signed at /api/webhooks/{provider}",
+                    ErrorCode.FORBIDDEN,
+                )
+            dedupe_key = f"{context.caller.name}/{dedupe_key}"
+        problems = _field_length_problems(input.event, input.action, dedupe_key)
+        if problems:
+            return IngestWebhookDeliveryPayload(delivery=None, duplicate=False, errors=problems)
         try:
             ingestion = await service.ingest(
-                provider, input.event, input.action, input.dedupe_key, input.body,
+                provider, input.event, input.action, dedupe_key, input.body,
                 evidence_mapping_for(provider), context.caller.name, context.draft_limits,
                 context.broker, timedelta(days=context.settings.webhook_body_retention_days),
             )
@@ -218,7 +262,7 @@ class WebhookMutations:
         self, info: Info[ArcosContext, None], input: ReprocessWebhookDeliveryInput
     ) -> ReprocessWebhookDeliveryPayload:
         context = info.context
-        if not str(input.delivery_id).isdigit():
+        if not DATABASE_ID.fullmatch(str(input.delivery_id)):
             raise BadUserInput(f"deliveryId must be a number (got {input.delivery_id!r:.40})")
         try:
             delivery = await service.reprocess(

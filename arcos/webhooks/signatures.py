@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from arcos.rest.refusal import RestRefusal
 
 HEX_DIGEST = re.compile(r"^[0-9a-fA-F]{64}$")
+UNIX_TIME = re.compile(r"[0-9]{1,12}")
 #: Standard Webhooks (GitLab signing tokens): allowed clock difference, seconds.
 TIMESTAMP_TOLERANCE = 300
 
@@ -64,7 +65,7 @@ def verify_standard_webhook(
     message_id = headers.get("webhook-id")
     timestamp = headers.get("webhook-timestamp", "")
     signatures = headers.get("webhook-signature", "")
-    if not message_id or not timestamp.isdigit():
+    if not message_id or not UNIX_TIME.fullmatch(timestamp):
         raise refuse("webhook-id and a numeric webhook-timestamp are required with "
                      "webhook-signature")
     if abs(now - int(timestamp)) > TIMESTAMP_TOLERANCE:

@@ -36,7 +36,7 @@ def ecosystem_documentation(
                 "protocols": ["graphql-transport-ws", "graphql-ws"],
                 "authentication": 'connection_init payload {"authorization": "Bearer <token>"}',
             },
-            "schema": "/api/graphql/schema",
+            "schema": "/api/graphql/schema" if settings.expose_schema else None,
         },
         "rest": {
             "versions": [{"version": v, "status": s} for v, s in VERSIONS.items()],

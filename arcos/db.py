@@ -22,6 +22,7 @@ MODEL_MODULES: list[str] = [
     "arcos.evidence.models",
     "arcos.auth.models",
     "arcos.webhooks.models",
+    "arcos.intake.models",
 ]
 
 

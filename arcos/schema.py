@@ -20,12 +20,13 @@ from arcos.auth.scopes import Scope
 from arcos.evidence.schema import EvidenceMutations, EvidenceQueries, EvidenceSubscriptions
 from arcos.graphql.errors import ClassifyErrors, log_unexpected
 from arcos.graphql.limits import FreshLoaders, limit_extensions
+from arcos.intake.schema import IntakeMutations, IntakeQueries, IntakeSubscriptions
 from arcos.settings import Settings
 from arcos.webhooks.schema import WebhookMutations, WebhookQueries
 
 
 @strawberry.type
-class Query(EvidenceQueries, AuthQueries, WebhookQueries):
+class Query(EvidenceQueries, AuthQueries, WebhookQueries, IntakeQueries):
     @strawberry.field(
         description="Any stored object by its global id; null when there is none.",
         permission_classes=[requires(Scope.EVIDENCE_READ)],
@@ -37,12 +38,12 @@ class Query(EvidenceQueries, AuthQueries, WebhookQueries):
 
 
 @strawberry.type
-class Mutation(EvidenceMutations, AuthMutations, WebhookMutations):
+class Mutation(EvidenceMutations, AuthMutations, WebhookMutations, IntakeMutations):
     pass
 
 
 @strawberry.type
-class Subscription(EvidenceSubscriptions):
+class Subscription(EvidenceSubscriptions, IntakeSubscriptions):
     pass
 
 

@@ -72,6 +72,35 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         '"0123456789abcdef0123"}) { errors { code } } }', Scope.ADMIN),
     ("Subscription", "evidenceAdded"): Operation(
         "subscription { evidenceAdded { id } }", Scope.EVIDENCE_READ),
+    ("Query", "findings"): Operation(
+        '{ findings(project: "a/b") { nodes { tool } } }', Scope.EVIDENCE_READ),
+    ("Query", "qualityMetrics"): Operation(
+        '{ qualityMetrics(project: "a/b") { name } }', Scope.EVIDENCE_READ),
+    ("Query", "ingestionJob"): Operation(
+        f'{{ ingestionJob(jobId: "{MISSING_EVIDENCE}") {{ status }} }}', Scope.EVIDENCE_READ),
+    ("Mutation", "submitTestReport"): Operation(
+        'mutation { submitTestReport(input: {content: "x"}) { errors { code } } }',
+        Scope.EVIDENCE_WRITE),
+    ("Mutation", "submitCoverageReport"): Operation(
+        'mutation { submitCoverageReport(input: {content: "x"}) { errors { code } } }',
+        Scope.EVIDENCE_WRITE),
+    ("Mutation", "submitSecurityScan"): Operation(
+        'mutation { submitSecurityScan(input: {content: "x"}) { errors { code } } }',
+        Scope.EVIDENCE_WRITE),
+    ("Mutation", "submitVulnerabilityReport"): Operation(
+        'mutation { submitVulnerabilityReport(input: {content: "x"}) { errors { code } } }',
+        Scope.EVIDENCE_WRITE),
+    ("Mutation", "submitSbom"): Operation(
+        'mutation { submitSbom(input: {content: "x"}) { errors { code } } }',
+        Scope.EVIDENCE_WRITE),
+    ("Mutation", "recordBuild"): Operation(
+        'mutation { recordBuild(input: {content: "x"}) { errors { code } } }',
+        Scope.EVIDENCE_WRITE),
+    ("Mutation", "recordDeployment"): Operation(
+        'mutation { recordDeployment(input: {content: "x"}) { errors { code } } }',
+        Scope.EVIDENCE_WRITE),
+    ("Subscription", "qualityMetricUpdated"): Operation(
+        'subscription { qualityMetricUpdated(project: "a/b") { name } }', Scope.EVIDENCE_READ),
 }
 
 AUTH_CODES = {"UNAUTHENTICATED", "FORBIDDEN"}

@@ -1,0 +1,1 @@
+"""CI/CD and security-tool intake: parsed artifacts become evidence, findings and metrics."""

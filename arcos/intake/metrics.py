@@ -1,0 +1,87 @@
+"""Quality metrics from reports: the rows one upload adds to a project's time series, the
+rolling build figures, and the JSON-safe broker events subscribers receive."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from arcos.ingest.results import BuildRecord, MetricValue, Result
+from arcos.intake.findings import FindingsSummary
+from arcos.intake.models import QualityMetric
+
+#: How many recent builds (or deployments) the rolling build metrics cover.
+BUILD_WINDOW = 20
+
+
+def report_values(result: Result, findings: FindingsSummary | None) -> dict[str, MetricValue]:
+    """The report's own metrics, deployments under `deployment.*`, plus finding changes."""
+    values = result.metrics()
+    if isinstance(result, BuildRecord) and result.is_deployment:
+        values = {"deployment." + name.removeprefix("build."): v for name, v in values.items()}
+    if findings is not None:
+        values["findings.new"] = findings.new
+        values["findings.fixed"] = findings.fixed
+    return values
+
+
+async def record_metrics(
+    values: Mapping[str, MetricValue],
+    project_id: int,
+    evidence_uid: uuid.UUID,
+    timestamp: datetime,
+    metadata: dict[str, Any],
+    connection: Any,
+) -> list[QualityMetric]:
+    """Insert one row per known, finite value inside the caller's transaction."""
+    rows = [
+        QualityMetric(
+            project_id=project_id, name=name, value=float(value), timestamp=timestamp,
+            evidence_uid=evidence_uid, metadata=metadata,
+        )
+        for name, value in values.items()
+        if value is not None and math.isfinite(value)
+    ]
+    if rows:
+        await QualityMetric.bulk_create(rows, using_db=connection)
+    return rows
+
+
+async def rolling_build_values(
+    record: BuildRecord, project_id: int, connection: Any
+) -> dict[str, MetricValue]:
+    """Success rate and mean duration over the project's last BUILD_WINDOW builds (or
+    deployments), this one included; call after its own rows are inserted."""
+    prefix = "deployment" if record.is_deployment else "build"
+    outcomes = await _recent(f"{prefix}.succeeded", project_id, connection)
+    durations = await _recent(f"{prefix}.duration_seconds", project_id, connection)
+    return {
+        f"{prefix}.success_rate": sum(outcomes) / len(outcomes) if outcomes else None,
+        f"{prefix}.mean_duration_seconds": sum(durations) / len(durations) if durations else None,
+    }
+
+
+async def _recent(name: str, project_id: int, connection: Any) -> list[float]:
+    rows = (
+        await QualityMetric.filter(project_id=project_id, name=name)
+        .using_db(connection)
+        .order_by("-timestamp", "-id")
+        .limit(BUILD_WINDOW)
+        .values_list("value", flat=True)
+    )
+    return [float(value) for value in rows]
+
+
+def metric_event(row: QualityMetric, project_slug: str) -> dict[str, Any]:
+    """Everything a subscriber needs to render the metric without reading the store."""
+    return {
+        "project": project_slug,
+        "name": row.name,
+        "value": row.value,
+        "timestamp": row.timestamp.isoformat(),
+        "evidence_uid": str(row.evidence_uid),
+        "metadata": row.metadata,
+    }

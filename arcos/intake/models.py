@@ -1,0 +1,98 @@
+"""Stored results of artifact intake: each upload's job record, the findings tracked across
+scans, and the quality-metric time series derived from reports."""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+from typing import Any
+
+from tortoise import fields
+from tortoise.models import Model
+
+from arcos.evidence.models import Project
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class FindingState(StrEnum):
+    OPEN = "open"
+    FIXED = "fixed"
+
+
+class IngestionJob(Model):
+    """One artifact upload and how it ended; `job_id` is the public handle."""
+
+    id = fields.BigIntField(primary_key=True)
+    job_id = fields.UUIDField(unique=True, default=uuid.uuid4)
+    kind = fields.CharField(max_length=32)
+    format = fields.CharField(max_length=32, null=True)
+    status = fields.CharEnumField(JobStatus, max_length=16)
+    error = fields.TextField(null=True)
+    evidence_uid = fields.UUIDField(null=True)
+    project_slug = fields.CharField(max_length=255, null=True)
+    submitted_by = fields.CharField(max_length=255)
+    created_at = fields.DatetimeField()
+    finished_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "ingestion_job"
+
+
+class Finding(Model):
+    """A SAST or SCA finding of one project, identified across scans by its fingerprint.
+
+    `category` is "" when the tool names none, so the unique key never holds a NULL there.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    project: fields.ForeignKeyNullableRelation[Project] = fields.ForeignKeyField(
+        "models.Project", related_name="findings", null=True, on_delete=fields.RESTRICT
+    )
+    project_id: int | None
+    tool = fields.CharField(max_length=128)
+    category = fields.CharField(max_length=255, default="")
+    kind = fields.CharField(max_length=8)
+    fingerprint = fields.CharField(max_length=128)
+    rule_id = fields.CharField(max_length=255, null=True)
+    vulnerability_id = fields.CharField(max_length=255, null=True)
+    severity = fields.CharField(max_length=16)
+    message = fields.TextField()
+    path = fields.TextField(null=True)
+    line = fields.IntField(null=True)
+    component = fields.CharField(max_length=255, null=True)
+    version = fields.CharField(max_length=255, null=True)
+    purl = fields.TextField(null=True)
+    state = fields.CharEnumField(FindingState, max_length=8)
+    first_seen = fields.DatetimeField()
+    last_seen = fields.DatetimeField()
+    first_evidence_uid = fields.UUIDField()
+    last_evidence_uid = fields.UUIDField()
+
+    class Meta:
+        table = "finding"
+        unique_together = (("project", "tool", "category", "fingerprint"),)
+        indexes = (("project_id", "state", "id"),)
+
+
+class QualityMetric(Model):
+    """One value of one named metric of a project at one time, and the evidence behind it."""
+
+    id = fields.BigIntField(primary_key=True)
+    project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
+        "models.Project", related_name="quality_metrics", on_delete=fields.RESTRICT
+    )
+    project_id: int
+    name = fields.CharField(max_length=64)
+    value = fields.FloatField()
+    timestamp = fields.DatetimeField()
+    evidence_uid = fields.UUIDField()
+    metadata: Any = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "quality_metric"
+        indexes = (("project_id", "name", "timestamp"),)

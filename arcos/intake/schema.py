@@ -1,0 +1,284 @@
+"""Artifact intake in GraphQL: one mutation per kind of CI/security report, findings and
+metric queries, and live metric updates. Resolvers stay thin: check, call, shape."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import AsyncGenerator
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from arcos.auth.live import while_token_valid
+from arcos.auth.permissions import requires
+from arcos.auth.scopes import Scope
+from arcos.broker import SubscriberTooSlow, Topics
+from arcos.evidence.drafts import FIELD_CONSTRAINTS
+from arcos.evidence.types import EvidenceType
+from arcos.graphql.context import ArcosContext
+from arcos.graphql.errors import (
+    ArcosError,
+    BadUserInput,
+    ErrorCode,
+    InputRefused,
+    UserError,
+    UserErrorCode,
+)
+from arcos.graphql.metadata import JSON_SCHEMA
+from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor
+from arcos.ingest.parse import Limits
+from arcos.intake import service
+from arcos.intake.findings import FindingsSummary
+from arcos.intake.types import (
+    FindingConnection,
+    FindingEdge,
+    FindingSeverity,
+    FindingsSummaryType,
+    FindingState,
+    FindingType,
+    IngestArtifactPayload,
+    IngestionJobType,
+    QualityMetricType,
+)
+
+FINDING_CURSOR = "finding"
+READ = [requires(Scope.EVIDENCE_READ)]
+WRITE = [requires(Scope.EVIDENCE_WRITE)]
+
+
+@strawberry.input(description="One artifact: its text in `content`, or its bytes (e.g. gzip) "
+                  "base64-encoded in `contentBase64`; exactly one of the two.")
+class ArtifactInput:
+    content: str | None = strawberry.field(default=None, description="The report as text.")
+    content_base64: str | None = strawberry.field(
+        default=None, description="The report's bytes, base64; gzip is detected and inflated."
+    )
+    format: str | None = strawberry.field(
+        default=None, description="Format name (junit, cobertura, sarif, cyclonedx, …) when "
+        "sniffing the content is not enough."
+    )
+    content_type: str | None = strawberry.field(
+        default=None, description="The artifact's media type (e.g. application/sarif+json, "
+        "application/gzip); names the format when `format` is not given."
+    )
+    project: str | None = strawberry.field(
+        default=None, description="Project slug; metrics are recorded only when given.",
+        metadata={JSON_SCHEMA: FIELD_CONSTRAINTS["project"]},
+    )
+    commit_sha: str | None = strawberry.field(
+        default=None, metadata={JSON_SCHEMA: FIELD_CONSTRAINTS["commit_sha"]}
+    )
+    ref: str | None = strawberry.field(
+        default=None, metadata={JSON_SCHEMA: FIELD_CONSTRAINTS["ref"]}
+    )
+    pipeline_run: str | None = strawberry.field(
+        default=None, description="The CI run that produced it (id or URL)."
+    )
+    source_root: str | None = strawberry.field(
+        default=None, description="SARIF only: the checkout directory paths are relative to."
+    )
+
+    def artifact_bytes(self) -> tuple[bytes, str]:
+        """The artifact and the input field it came from; InputRefused unless exactly one."""
+        given = [name for name in ("content", "content_base64") if getattr(self, name) is not None]
+        if len(given) != 1:
+            code = UserErrorCode.INVALID if given else UserErrorCode.REQUIRED
+            raise InputRefused([UserError(
+                field="content", code=code,
+                message="give exactly one of content (text) and contentBase64 (bytes)",
+            )])
+        if self.content is not None:
+            return self.content.encode("utf-8", errors="surrogatepass"), "content"
+        try:
+            raw = base64.b64decode(self.content_base64 or "", validate=True)
+        except (binascii.Error, ValueError):
+            raise InputRefused([UserError(
+                field="contentBase64", code=UserErrorCode.INVALID,
+                message="contentBase64 is not valid base64 (RFC 4648, no line breaks)",
+            )]) from None
+        return raw, "contentBase64"
+
+    def provenance(self) -> service.Provenance:
+        return service.Provenance(
+            project=self.project, commit_sha=self.commit_sha, ref=self.ref,
+            pipeline_run=self.pipeline_run,
+        )
+
+
+def _refused(errors: list[UserError], job_id: str | None = None) -> IngestArtifactPayload:
+    return IngestArtifactPayload(
+        job_id=strawberry.ID(job_id) if job_id else None, evidence=None, metrics=[],
+        findings=FindingsSummaryType.from_summary(FindingsSummary()), warnings=[], errors=errors,
+    )
+
+
+def _renamed(errors: list[UserError], field: str) -> list[UserError]:
+    """Parser errors name `content`; say `contentBase64` when that is what was sent."""
+    return [
+        UserError(field=field, message=e.message, code=e.code) if e.field == "content" else e
+        for e in errors
+    ]
+
+
+async def _ingest(
+    info: Info[ArcosContext, None], input: ArtifactInput, kind: service.IntakeKind
+) -> IngestArtifactPayload:
+    context = info.context
+    try:
+        content, field = input.artifact_bytes()
+    except InputRefused as refused:
+        return _refused(refused.errors)
+    try:
+        intake = await service.ingest_artifact(
+            kind, content, input.format, input.content_type, input.provenance(),
+            context.caller.name, Limits(), context.draft_limits, context.broker,
+            source_root=input.source_root,
+        )
+    except service.IntakeRefused as refused:
+        job_id = str(refused.job.job_id) if refused.job else None
+        return _refused(_renamed(refused.errors, field), job_id)
+    context.fresh_loaders()  # later fields of this document must see the new rows
+    return IngestArtifactPayload(
+        job_id=strawberry.ID(str(intake.job.job_id)),
+        evidence=EvidenceType.from_model(intake.evidence),
+        metrics=[QualityMetricType.from_model(row) for row in intake.metrics],
+        findings=FindingsSummaryType.from_summary(intake.findings),
+        warnings=intake.warnings, errors=[],
+    )
+
+
+@strawberry.type
+class IntakeMutations:
+    @strawberry.mutation(description="Store a JUnit XML test report.", permission_classes=WRITE)
+    async def submit_test_report(
+        self, info: Info[ArcosContext, None], input: ArtifactInput
+    ) -> IngestArtifactPayload:
+        return await _ingest(info, input, "test_report")
+
+    @strawberry.mutation(description="Store a Cobertura, coverage.py JSON or LCOV report.",
+                         permission_classes=WRITE)
+    async def submit_coverage_report(
+        self, info: Info[ArcosContext, None], input: ArtifactInput
+    ) -> IngestArtifactPayload:
+        return await _ingest(info, input, "coverage_report")
+
+    @strawberry.mutation(description="Store a SARIF static-analysis log; tracks its findings.",
+                         permission_classes=WRITE)
+    async def submit_security_scan(
+        self, info: Info[ArcosContext, None], input: ArtifactInput
+    ) -> IngestArtifactPayload:
+        return await _ingest(info, input, "sast_report")
+
+    @strawberry.mutation(
+        description="Store a dependency audit (CycloneDX VEX, OSV, pip-audit, npm audit); "
+        "tracks its findings.", permission_classes=WRITE,
+    )
+    async def submit_vulnerability_report(
+        self, info: Info[ArcosContext, None], input: ArtifactInput
+    ) -> IngestArtifactPayload:
+        return await _ingest(info, input, "vulnerability_report")
+
+    @strawberry.mutation(description="Store a CycloneDX or SPDX SBOM.", permission_classes=WRITE)
+    async def submit_sbom(
+        self, info: Info[ArcosContext, None], input: ArtifactInput
+    ) -> IngestArtifactPayload:
+        return await _ingest(info, input, "sbom")
+
+    @strawberry.mutation(description="Record a CI build (ARCOS build JSON).",
+                         permission_classes=WRITE)
+    async def record_build(
+        self, info: Info[ArcosContext, None], input: ArtifactInput
+    ) -> IngestArtifactPayload:
+        return await _ingest(info, input, "build")
+
+    @strawberry.mutation(description="Record a deployment (ARCOS build JSON with environment).",
+                         permission_classes=WRITE)
+    async def record_deployment(
+        self, info: Info[ArcosContext, None], input: ArtifactInput
+    ) -> IngestArtifactPayload:
+        return await _ingest(info, input, "deployment")
+
+
+@strawberry.type
+class IntakeQueries:
+    @strawberry.field(description="A project's findings in the order they were first seen.",
+                      permission_classes=READ)
+    async def findings(
+        self,
+        info: Info[ArcosContext, None],
+        project: str,
+        severity: FindingSeverity | None = None,
+        tool: str | None = None,
+        state: FindingState | None = None,  # type: ignore[valid-type]
+        first: int = 50,
+        after: str | None = None,
+    ) -> FindingConnection:
+        check_page_size("first", first, info.context.settings.max_page_size)
+        after_id = decode_cursor(FINDING_CURSOR, after)
+        query = service.FindingQuery(
+            project=project, severity=severity.value if severity else None, tool=tool,
+            state=state,
+        )
+        rows, has_next = await service.page_findings(query, first, after_id)
+        edges = [FindingEdge(cursor=encode_cursor(FINDING_CURSOR, row.id),
+                             node=FindingType.from_model(row)) for row in rows]
+        return FindingConnection(
+            edges=edges,
+            page_info=relay.PageInfo(
+                has_next_page=has_next, has_previous_page=after_id is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else after,
+            ),
+        )
+
+    @strawberry.field(
+        description="A project's metric values in time order: the latest `limit` of them.",
+        permission_classes=READ,
+    )
+    async def quality_metrics(
+        self,
+        info: Info[ArcosContext, None],
+        project: str,
+        names: list[str] | None = None,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+        limit: int = 100,
+    ) -> list[QualityMetricType]:
+        check_page_size("limit", limit, info.context.settings.max_page_size)
+        rows = await service.metric_series(project, names, from_, to, limit)
+        return [QualityMetricType.from_model(row) for row in rows]
+
+    @strawberry.field(description="One upload's job; null when there is none.",
+                      permission_classes=READ)
+    async def ingestion_job(self, job_id: strawberry.ID) -> IngestionJobType | None:
+        try:
+            parsed = uuid.UUID(str(job_id))
+        except ValueError:
+            raise BadUserInput(f"'{job_id:.40}' is not a job id: pass a payload's jobId") from None
+        row = await service.find_job(parsed)
+        return IngestionJobType.from_model(row) if row else None
+
+
+@strawberry.type
+class IntakeSubscriptions:
+    @strawberry.subscription(description="Each metric value of a project as it is committed.",
+                             permission_classes=READ)
+    async def quality_metric_updated(
+        self, info: Info[ArcosContext, None], project: str
+    ) -> AsyncGenerator[QualityMetricType, None]:
+        context = info.context
+        topic = Topics.metrics_updated(project.strip().lower())
+        async with context.broker.subscribe(topic) as events:
+            try:
+                async for event in while_token_valid(
+                    events, context.caller, context.settings.auth_recheck_seconds
+                ):
+                    context.fresh_loaders()
+                    yield QualityMetricType.from_event(event)
+            except SubscriberTooSlow as slow:
+                raise ArcosError(str(slow), ErrorCode.SUBSCRIBER_TOO_SLOW) from slow

@@ -1,0 +1,327 @@
+"""The rules of artifact intake: parse an upload, then store its evidence, findings, metrics
+and job record in one transaction, and tell subscribers only after the commit."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal, NoReturn, TypeAlias
+
+from tortoise.exceptions import IntegrityError
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from arcos.broker import Broker, Topics
+from arcos.evidence.drafts import (
+    CONTROL_CHARS,
+    MAX_SLUG_LENGTH,
+    SLUG,
+    DraftLimits,
+    EvidenceDraft,
+    check_draft,
+)
+from arcos.evidence.models import Evidence, Project
+from arcos.evidence.service import Submission, insert_drafts, publish_added
+from arcos.graphql.errors import InputRefused, UserError, UserErrorCode
+from arcos.ingest.errors import PAYLOAD_TOO_LARGE, ArtifactRefused
+from arcos.ingest.parse import Limits, parse
+from arcos.ingest.results import (
+    BuildRecord,
+    Kind,
+    Result,
+    StaticAnalysisReport,
+    VulnerabilityReport,
+)
+from arcos.intake import metrics as quality
+from arcos.intake.findings import FindingsSummary, record_scan, storable
+from arcos.intake.models import Finding, FindingState, IngestionJob, JobStatus, QualityMetric
+from arcos.intake.summary import source_of, summarize
+
+IntakeKind: TypeAlias = Literal[
+    "test_report", "coverage_report", "sast_report", "vulnerability_report", "sbom", "build",
+    "deployment",
+]
+#: The evidence `type` each kind of upload becomes.
+EVIDENCE_TYPES: dict[IntakeKind, str] = {
+    "test_report": "test_results",
+    "coverage_report": "test_coverage",
+    "sast_report": "security_scan",
+    "vulnerability_report": "vulnerability_report",
+    "sbom": "sbom",
+    "build": "build",
+    "deployment": "deployment",
+}
+MAX_PIPELINE_RUN_LENGTH = 255
+_FORMAT_NAME = re.compile(r"^[a-z0-9][a-z0-9._+\-]{0,31}$")
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where an artifact came from, as the uploader states it."""
+
+    project: str | None = None
+    commit_sha: str | None = None
+    ref: str | None = None
+    pipeline_run: str | None = None
+
+
+@dataclass
+class Intake:
+    """What one accepted upload stored."""
+
+    job: IngestionJob
+    evidence: Evidence
+    metrics: list[QualityMetric]
+    findings: FindingsSummary
+    warnings: list[str]
+    project_slug: str | None = None
+
+
+class IntakeRefused(InputRefused):
+    """Nothing but a failed job record was stored; `job` is that record when there is one."""
+
+    def __init__(self, errors: list[UserError], job: IngestionJob | None = None) -> None:
+        super().__init__(errors)
+        self.job = job
+
+
+@dataclass
+class _Parsed:
+    kind: IntakeKind
+    result: Result
+    draft: EvidenceDraft
+    job_id: uuid.UUID
+    started_at: datetime
+    metric_metadata: dict[str, Any] = field(default_factory=dict)
+
+
+async def ingest_artifact(
+    kind: IntakeKind,
+    content: bytes,
+    format: str | None,
+    content_type: str | None,
+    provenance: Provenance,
+    submitter: str,
+    limits: Limits,
+    draft_limits: DraftLimits,
+    broker: Broker,
+    source_root: str | None = None,
+) -> Intake:
+    """Parse and store one artifact. Raises IntakeRefused (after recording a failed job)
+    when the artifact or the provenance cannot be accepted; nothing else is written then."""
+    job_id, started_at = uuid.uuid4(), datetime.now(UTC)
+    try:
+        result = parse(content, format=format, content_type=content_type,
+                       kind=_parse_kind(kind), limits=limits, source_root=source_root)
+        _check_deployment(kind, result)
+    except ArtifactRefused as refused:
+        code = UserErrorCode.TOO_LARGE if refused.status == PAYLOAD_TOO_LARGE else (
+            UserErrorCode.INVALID
+        )
+        error = UserError(field="content", message=refused.message, code=code)
+        await _refuse(job_id, kind, format, provenance, submitter, started_at, [error])
+    draft = _draft(kind, result, provenance, job_id)
+    problems = check_draft(draft, draft_limits) + _pipeline_run_problems(provenance.pipeline_run)
+    if problems:
+        await _refuse(job_id, kind, result.format, provenance, submitter, started_at, problems)
+    parsed = _Parsed(kind, result, draft, job_id, started_at, _metric_metadata(draft, provenance))
+    try:
+        intake = await _store(parsed, submitter)
+    except IntegrityError:
+        # A concurrent scan of the same project and tool inserted one of our new findings
+        # first and our transaction rolled back: apply the scan again on top of theirs.
+        intake = await _store(parsed, submitter)
+    await _publish(broker, intake)
+    return intake
+
+
+def _parse_kind(kind: IntakeKind) -> Kind:
+    return "build" if kind == "deployment" else kind
+
+
+def _check_deployment(kind: IntakeKind, result: Result) -> None:
+    if kind == "deployment" and isinstance(result, BuildRecord) and not result.is_deployment:
+        raise ArtifactRefused(422, "a deployment record needs an `environment`, e.g. production")
+
+
+def _draft(
+    kind: IntakeKind, result: Result, provenance: Provenance, job_id: uuid.UUID
+) -> EvidenceDraft:
+    commit_sha, ref = provenance.commit_sha, provenance.ref
+    if isinstance(result, BuildRecord):
+        commit_sha, ref = commit_sha or result.commit, ref or result.ref
+    metadata = {"job_id": str(job_id), "kind": kind, "format": result.format}
+    if provenance.pipeline_run is not None:
+        metadata["pipeline_run"] = provenance.pipeline_run
+    return EvidenceDraft(
+        type=EVIDENCE_TYPES[kind], source=source_of(result), data=summarize(result),
+        project=provenance.project.strip() if provenance.project else None,
+        commit_sha=commit_sha, ref=ref, metadata=metadata,
+    )
+
+
+def _pipeline_run_problems(pipeline_run: str | None) -> list[UserError]:
+    if pipeline_run is None or (
+        0 < len(pipeline_run) <= MAX_PIPELINE_RUN_LENGTH and not CONTROL_CHARS.search(pipeline_run)
+        and storable(pipeline_run) == pipeline_run
+    ):
+        return []
+    return [UserError(
+        field="pipelineRun", code=UserErrorCode.INVALID,
+        message=f"pipelineRun must be 1-{MAX_PIPELINE_RUN_LENGTH} characters without control "
+        "characters",
+    )]
+
+
+def _metric_metadata(draft: EvidenceDraft, provenance: Provenance) -> dict[str, Any]:
+    values = {
+        "type": draft.type, "source": draft.source, "commit_sha": draft.commit_sha,
+        "ref": draft.ref, "pipeline_run": provenance.pipeline_run,
+    }
+    return {key: value for key, value in values.items() if value is not None}
+
+
+async def _refuse(
+    job_id: uuid.UUID,
+    kind: IntakeKind,
+    format: str | None,
+    provenance: Provenance,
+    submitter: str,
+    started_at: datetime,
+    errors: list[UserError],
+) -> NoReturn:
+    """Record the failed job in its own small transaction, then raise IntakeRefused."""
+    slug = (provenance.project or "").strip().lower()
+    async with in_transaction() as connection:
+        job = await IngestionJob.create(
+            job_id=job_id, kind=kind, status=JobStatus.FAILED,
+            format=format.lower() if format and _FORMAT_NAME.match(format.lower()) else None,
+            error=storable("; ".join(e.message for e in errors)),
+            project_slug=slug if len(slug) <= MAX_SLUG_LENGTH and SLUG.match(slug) else None,
+            submitted_by=submitter, created_at=started_at, finished_at=datetime.now(UTC),
+            using_db=connection,
+        )
+    raise IntakeRefused(errors, job)
+
+
+async def _store(parsed: _Parsed, submitter: str) -> Intake:
+    result = parsed.result
+    async with in_transaction() as connection:
+        [submission] = await insert_drafts([parsed.draft], submitter, connection)
+        evidence = submission.evidence
+        findings = None
+        if isinstance(result, StaticAnalysisReport | VulnerabilityReport):
+            findings = await record_scan(
+                result, evidence.project_id, evidence.uid, evidence.created_at, connection
+            )
+        rows = await _record_metrics(parsed, evidence, findings, connection)
+        job = await IngestionJob.create(
+            job_id=parsed.job_id, kind=parsed.kind, format=result.format,
+            status=JobStatus.SUCCEEDED, evidence_uid=evidence.uid,
+            project_slug=submission.project_slug, submitted_by=submitter,
+            created_at=parsed.started_at, finished_at=datetime.now(UTC), using_db=connection,
+        )
+    return Intake(
+        job=job, evidence=evidence, metrics=rows, findings=findings or FindingsSummary(),
+        warnings=list(result.warnings), project_slug=submission.project_slug,
+    )
+
+
+async def _record_metrics(
+    parsed: _Parsed, evidence: Evidence, findings: FindingsSummary | None, connection: Any
+) -> list[QualityMetric]:
+    if evidence.project_id is None:
+        return []  # a time series belongs to a project
+    record = quality.record_metrics
+    arguments = (evidence.project_id, evidence.uid, evidence.created_at,
+                 parsed.metric_metadata, connection)
+    rows = await record(quality.report_values(parsed.result, findings), *arguments)
+    if isinstance(parsed.result, BuildRecord):
+        rolling = await quality.rolling_build_values(
+            parsed.result, evidence.project_id, connection
+        )
+        rows += await record(rolling, *arguments)
+    return rows
+
+
+async def _publish(broker: Broker, intake: Intake) -> None:
+    """After the commit: the evidence, then each metric on its project's topic."""
+    await publish_added(broker, [Submission(intake.evidence, intake.project_slug)])
+    if intake.project_slug is None:
+        return
+    topic = Topics.metrics_updated(intake.project_slug)
+    for row in intake.metrics:
+        await broker.publish(topic, quality.metric_event(row, intake.project_slug))
+
+
+@dataclass(frozen=True)
+class FindingQuery:
+    """Filters of the findings listing; `project` is a slug."""
+
+    project: str
+    severity: str | None = None
+    tool: str | None = None
+    state: FindingState | None = None
+
+    def apply(self, queryset: QuerySet[Finding]) -> QuerySet[Finding]:
+        queryset = queryset.filter(project__slug=self.project.strip().lower())
+        if self.severity is not None:
+            queryset = queryset.filter(severity=self.severity)
+        if self.tool is not None:
+            queryset = queryset.filter(tool=self.tool)
+        if self.state is not None:
+            queryset = queryset.filter(state=self.state)
+        return queryset
+
+
+async def page_findings(
+    query: FindingQuery, first: int, after_id: int | None
+) -> tuple[list[Finding], bool]:
+    """One keyset page of findings in id order, and whether more follow."""
+    if storable(query.project) != query.project or (
+        query.tool is not None and storable(query.tool) != query.tool
+    ):
+        return [], False  # no stored value can contain NUL or a lone surrogate
+    queryset = query.apply(Finding.all())
+    if after_id is not None:
+        queryset = queryset.filter(id__gt=after_id)
+    rows = await queryset.order_by("id").limit(first + 1)
+    return rows[:first], len(rows) > first
+
+
+async def count_findings(query: FindingQuery) -> int:
+    if storable(query.project) != query.project:
+        return 0
+    return await query.apply(Finding.all()).count()
+
+
+async def metric_series(
+    project: str,
+    names: Sequence[str] | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+) -> list[QualityMetric]:
+    """The latest `limit` values of a project's metrics, in time order (oldest first)."""
+    found = await Project.get_or_none(slug=project.strip().lower()) if (
+        storable(project) == project
+    ) else None
+    if found is None:
+        return []
+    queryset = QualityMetric.filter(project_id=found.id)
+    if names is not None:
+        queryset = queryset.filter(name__in=[name for name in names if storable(name) == name])
+    if since is not None:
+        queryset = queryset.filter(timestamp__gte=since)
+    if until is not None:
+        queryset = queryset.filter(timestamp__lt=until)
+    latest = await queryset.order_by("-timestamp", "-id").limit(limit)
+    return latest[::-1]
+
+
+async def find_job(job_id: uuid.UUID) -> IngestionJob | None:
+    return await IngestionJob.get_or_none(job_id=job_id)
+

@@ -1,0 +1,137 @@
+"""The evidence an artifact becomes: a compact, JSON-safe summary (totals, warnings, a few
+examples), never the artifact itself, so evidence stays small however large the report."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Any
+
+from arcos.evidence.drafts import IDENTIFIER, UNSTORABLE
+from arcos.ingest.results import (
+    SEVERITIES,
+    BuildRecord,
+    CoverageReport,
+    Result,
+    Sbom,
+    StaticAnalysisReport,
+    TestReport,
+    Tool,
+    VulnerabilityReport,
+)
+
+#: Failing test cases named in a test report's evidence; the rest are only counted.
+MAX_LISTED_FAILURES = 20
+
+
+def tools_of(result: Result) -> tuple[Tool, ...]:
+    """The tools an artifact names (a SARIF log may name several)."""
+    if isinstance(result, StaticAnalysisReport):
+        return result.tools
+    tool = getattr(result, "tool", None)
+    return (tool,) if tool is not None else ()
+
+
+def source_of(result: Result) -> str:
+    """The evidence `source`: the first tool's name as an identifier, else the format."""
+    for tool in tools_of(result):
+        name = re.sub(r"\s+", "-", tool.name.strip().lower())
+        if IDENTIFIER.match(name):
+            return name
+    return result.format
+
+
+def summarize(result: Result) -> dict[str, Any]:
+    """Evidence `data` for a parsed artifact."""
+    data: dict[str, Any] = {
+        "format": result.format,
+        "tools": [{"name": tool.name, "version": tool.version} for tool in tools_of(result)],
+        "metrics": result.metrics(),
+        "warnings": list(result.warnings),
+    }
+    data.update(_details(result))
+    return scrub(data)
+
+
+def scrub(value: Any) -> Any:
+    """The value with text no store can keep removed and non-finite numbers as null: a
+    hostile report must not turn its own summary into invalid evidence."""
+    if isinstance(value, str):
+        return UNSTORABLE.sub("", value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {scrub(key): scrub(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub(item) for item in value]
+    return value
+
+
+def _details(result: Result) -> dict[str, Any]:
+    if isinstance(result, TestReport):
+        return _tests(result)
+    if isinstance(result, CoverageReport):
+        return {"files": len(result.files), "tool_percent_covered": result.tool_percent_covered}
+    if isinstance(result, StaticAnalysisReport | VulnerabilityReport):
+        return _findings(result)
+    if isinstance(result, Sbom):
+        return _sbom(result)
+    return _build(result)
+
+
+def _tests(report: TestReport) -> dict[str, Any]:
+    failures = [
+        {"classname": case.classname, "name": case.name, "outcome": case.outcome}
+        for case in report.cases
+        if case.outcome in ("failed", "errored")
+    ]
+    return {
+        "totals": {
+            "total": report.total, "passed": report.passed, "failed": report.failed,
+            "errored": report.errored, "skipped": report.skipped, "flaky": report.flaky,
+        },
+        "failures": failures[:MAX_LISTED_FAILURES],
+        "failures_not_listed": max(0, len(failures) - MAX_LISTED_FAILURES),
+    }
+
+
+def _findings(report: StaticAnalysisReport | VulnerabilityReport) -> dict[str, Any]:
+    active = [finding for finding in report.findings if not finding.suppressed]
+    counts = Counter(finding.severity for finding in active)
+    details: dict[str, Any] = {
+        "totals": {
+            "total": len(active),
+            "suppressed": len(report.findings) - len(active),
+            **{severity: counts[severity] for severity in SEVERITIES},
+        },
+        "rules": sorted({finding.rule_id for finding in active})[:100],
+    }
+    if isinstance(report, VulnerabilityReport):
+        details["vulnerable_components"] = report.vulnerable_components
+        details["incomplete"] = report.incomplete
+    return details
+
+
+def _sbom(sbom: Sbom) -> dict[str, Any]:
+    subject = sbom.subject
+    return {
+        "spec_version": sbom.spec_version,
+        "subject": None if subject is None else {
+            "name": subject.name, "version": subject.version, "purl": subject.purl,
+        },
+        "totals": {"components": len(sbom.components), "licenses_unknown": sbom.licenses_unknown},
+    }
+
+
+def _build(record: BuildRecord) -> dict[str, Any]:
+    return {
+        "status": record.status,
+        "duration_seconds": record.duration_seconds,
+        "commit": record.commit,
+        "ref": record.ref,
+        "pipeline_id": record.pipeline_id,
+        "environment": record.environment,
+        "started_at": record.started_at.isoformat() if record.started_at else None,
+        "finished_at": record.finished_at.isoformat() if record.finished_at else None,
+    }

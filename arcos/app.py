@@ -79,7 +79,11 @@ def create_app(
         middleware=[Middleware(
             BodySizeLimit,
             max_bytes=settings.max_body_bytes,
-            prefix_limits={"/api/webhooks/": settings.webhook_max_body_bytes},
+            prefix_limits={
+                "/api/webhooks/": settings.webhook_max_body_bytes,
+                "/api/cicd/": settings.max_artifact_bytes,
+                "/api/security/": settings.max_artifact_bytes,
+            },
         )],
         lifespan=lifespan,
     )

@@ -118,6 +118,10 @@ class Settings:
     bitbucket_webhook_secret_previous: str = _secret(ROTATION_DOC)
     cicd_webhook_token: str = _secret("Bearer token generic CI/CD senders may use.")
     cicd_webhook_token_previous: str = _secret(ROTATION_DOC)
+    max_artifact_bytes: int = field(
+        default=50 * 1024 * 1024,
+        metadata={"doc": "Largest report upload to /api/cicd and /api/security (413 above)."},
+    )
     webhook_allow_unsigned: bool = field(
         default=False,
         metadata={"doc": "DEVELOPMENT ONLY: accept deliveries from providers with no secret set."},
@@ -155,6 +159,7 @@ class Settings:
             "max_subscriptions_per_connection", "subscriber_queue_size",
             "write_rate_per_minute", "write_burst", "auth_recheck_seconds",
             "sse_heartbeat_seconds", "webhook_max_body_bytes", "webhook_body_retention_days",
+            "max_artifact_bytes",
         )
         for name in positive:
             if getattr(self, name) <= 0:

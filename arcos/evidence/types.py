@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -19,6 +19,9 @@ from arcos.evidence import models, service
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import BadUserInput, UserError
 from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor
+
+if TYPE_CHECKING:
+    from arcos.intake.types import QualityMetricType
 
 EVIDENCE_CURSOR = "evidence"
 #: Fields that reach evidence other than the object in hand need `evidence:read` even when
@@ -81,6 +84,19 @@ class ProjectType(relay.Node):
     )
     async def evidence_count(self, info: Info[ArcosContext, None]) -> int:
         return await info.context.loaders.evidence.project_evidence_count.load(self.db_id)
+
+    @strawberry.field(
+        description="The newest value of each quality metric (or of `names`).",
+        permission_classes=READ,
+    )
+    async def latest_metrics(
+        self, names: list[str] | None = None
+    ) -> list[Annotated[QualityMetricType, strawberry.lazy("arcos.intake.types")]]:
+        # Imported here: the intake domain builds on evidence, not the other way round.
+        from arcos.intake.service import latest_metrics
+        from arcos.intake.types import QualityMetricType as Metric
+
+        return [Metric.from_model(row) for row in await latest_metrics(self.db_id, names)]
 
     @strawberry.field(
         description="This project's evidence, oldest first unless ordered.",

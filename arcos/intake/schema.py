@@ -136,7 +136,9 @@ async def _ingest(
     try:
         intake = await service.ingest_artifact(
             kind, content, input.format, input.content_type, input.provenance(),
-            context.caller.name, Limits(), context.draft_limits, context.broker,
+            context.caller.name,
+            Limits(max_decompressed_bytes=context.settings.max_artifact_bytes),
+            context.draft_limits, context.broker,
             source_root=input.source_root,
         )
     except service.IntakeRefused as refused:

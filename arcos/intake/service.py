@@ -152,13 +152,16 @@ def _draft(
 ) -> EvidenceDraft:
     commit_sha, ref = provenance.commit_sha, provenance.ref
     if isinstance(result, BuildRecord):
-        commit_sha, ref = commit_sha or result.commit, ref or result.ref
+        # The record fills only what the caller left out; an empty value given is kept
+        # so that the draft check refuses it.
+        commit_sha = result.commit if commit_sha is None else commit_sha
+        ref = result.ref if ref is None else ref
     metadata = {"job_id": str(job_id), "kind": kind, "format": result.format}
     if provenance.pipeline_run is not None:
         metadata["pipeline_run"] = provenance.pipeline_run
     return EvidenceDraft(
         type=EVIDENCE_TYPES[kind], source=source_of(result), data=summarize(result),
-        project=provenance.project.strip() if provenance.project else None,
+        project=provenance.project,  # checked as given: an empty slug is refused, not dropped
         commit_sha=commit_sha, ref=ref, metadata=metadata,
     )
 
@@ -325,3 +328,15 @@ async def metric_series(
 async def find_job(job_id: uuid.UUID) -> IngestionJob | None:
     return await IngestionJob.get_or_none(job_id=job_id)
 
+
+
+async def latest_metrics(project_id: int, names: list[str] | None) -> list[QualityMetric]:
+    """The newest value of each metric of a project (optionally only `names`), by name."""
+    query = QualityMetric.filter(project_id=project_id)
+    if names:
+        query = query.filter(name__in=names)
+    latest: dict[str, QualityMetric] = {}
+    # Newest first; the first row seen per name wins. Bounded by the metric names in use.
+    for row in await query.order_by("-timestamp", "-id").limit(5000):
+        latest.setdefault(row.name, row)
+    return [latest[name] for name in sorted(latest)]

@@ -142,7 +142,7 @@ class RestAdapter:
 
 def refusal_response(refusal: RestRefusal, legacy: bool = False) -> Response:
     """The JSON error body: `{"errors": [...]}`, plus the original API's envelope."""
-    body: dict[str, Any] = {"errors": refusal.errors()}
+    body: dict[str, Any] = {"errors": refusal.errors(), **refusal.extra}
     if legacy:
         body = {"success": False, "error": refusal.message, **body}
     return JSONResponse(body, status_code=refusal.status, headers=refusal.headers)

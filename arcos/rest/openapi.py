@@ -87,6 +87,18 @@ EVIDENCE_EXAMPLE = {
 }
 
 
+EXAMPLES: dict[str, Any] = {
+    "SubmitEvidenceInput": EVIDENCE_EXAMPLE,
+    "SubmitEvidenceBatchInput": {"items": [EVIDENCE_EXAMPLE]},
+    "ArtifactInput": {
+        "content": '{"status": "success", "duration_seconds": 312.5, "commit": "4f9c2e1", '
+                   '"ref": "refs/heads/main", "pipeline_id": "1234", "environment": "staging"}',
+        "format": "build",
+        "project": "github.com/acme/app",
+    },
+}
+
+
 def openapi_document(
     routes: list[RestRoute],
     operations: dict[str, PreparedOperation],
@@ -132,8 +144,9 @@ def _path_item(
             "content": _content(route.shape.schema(value_schema), route.formats),
         },
     }
-    if route.payload_path is not None:
+    if route.method == "POST":
         responses["422"] = _error_response("Input refused; each error names its field.")
+    if route.payload_path is not None:
         responses["409"] = _error_response(
             "An idempotency key was already used for different content."
         )
@@ -159,12 +172,13 @@ def _path_item(
         input_type = schema.get_type(route.body_input)
         assert isinstance(input_type, GraphQLInputObjectType)
         body_schema = input_object_schema(input_type)
-        batch = "items" in input_type.fields
-        example = {"items": [EVIDENCE_EXAMPLE]} if batch else EVIDENCE_EXAMPLE
-        item["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": body_schema, "example": example}},
+        example = EXAMPLES.get(route.body_input, EVIDENCE_EXAMPLE)
+        content: dict[str, Any] = {
+            "application/json": {"schema": body_schema, "example": example}
         }
+        for media_type in route.raw_body_types:
+            content[media_type] = {"schema": {"type": "string", "format": "binary"}}
+        item["requestBody"] = {"required": True, "content": content}
     return item
 
 

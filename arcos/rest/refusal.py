@@ -15,8 +15,10 @@ class RestRefusal(Exception):
         code: str,
         headers: dict[str, str] | None = None,
         details: list[dict[str, Any]] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
+        self.extra = extra or {}
         self.status = status
         self.message = message
         self.code = code

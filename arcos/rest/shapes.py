@@ -119,6 +119,53 @@ class Legacy:
         return _object(properties)
 
 
+@dataclass(frozen=True)
+class Upload:
+    """An artifact upload, in the original API's envelope. The operation may pick one of
+    several mutations (`@include`), so the payload is whichever root field answered.
+    Refusals carry the job id too: `/api/cicd/status/{job_id}` knows about every upload."""
+
+    status: int = 201
+    items_key: str | None = None
+
+    def body(self, value: Any, subject: str) -> Any:
+        payload = next(item for item in value.values() if item is not None)
+        errors = payload["errors"]
+        if errors:
+            too_large = any(error["code"] == "TOO_LARGE" for error in errors)
+            raise RestRefusal(
+                413 if too_large else 422, errors[0]["message"],
+                "PAYLOAD_TOO_LARGE" if too_large else "UNPROCESSABLE_ENTITY",
+                details=[{"message": e["message"],
+                          "extensions": {"code": e["code"], "field": e["field"]}}
+                         for e in errors],
+                extra={"job_id": payload["jobId"]},
+            )
+        evidence = payload["evidence"]
+        return {
+            "success": True,
+            "job_id": payload["jobId"],
+            "evidence_id": evidence["id"] if evidence else None,
+            "evidence": evidence,
+            "metrics": payload["metrics"],
+            "findings": payload["findings"],
+            "warnings": payload["warnings"],
+        }
+
+    def schema(self, value_schema: JsonSchema) -> JsonSchema:
+        payload = non_null(next(iter(value_schema["properties"].values())))
+        properties = payload["properties"]
+        return _object({
+            "success": {"const": True},
+            "job_id": properties["jobId"],
+            "evidence_id": {"type": ["string", "null"]},
+            "evidence": properties["evidence"],
+            "metrics": properties["metrics"],
+            "findings": properties["findings"],
+            "warnings": properties["warnings"],
+        })
+
+
 def non_null(schema: JsonSchema) -> JsonSchema:
     """The schema without its `null` alternative: shapes answer 404 instead of null."""
     if "anyOf" in schema:

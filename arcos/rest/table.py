@@ -4,15 +4,17 @@ here (and, for a new operation, a document in `documents/`)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from arcos.evidence.types import parse_evidence_id
 from arcos.graphql.errors import ArcosError
+from arcos.rest.artifacts import artifact_input, is_coverage
 from arcos.rest.refusal import RestRefusal
 from arcos.rest.request import RestCall
-from arcos.rest.shapes import Batch, Item, Legacy, Page, Shape
+from arcos.rest.shapes import Batch, Item, Legacy, Page, Shape, Upload
 
 VariableBuilder = Callable[[RestCall], Awaitable[dict[str, Any]]]
 #: Stands for ARCOS_MAX_PAGE_SIZE in parameter schemas; the OpenAPI builder fills it in.
@@ -42,6 +44,8 @@ class RestRoute:
     query_parameters: tuple[QueryParameter, ...] = ()
     formats: bool = False
     legacy: bool = False
+    #: Besides a JSON body: media types accepted as the raw artifact (OpenAPI lists them).
+    raw_body_types: tuple[str, ...] = ()
 
 
 #: Versions and their status, as the documentation endpoint and OpenAPI report them.
@@ -137,6 +141,24 @@ async def _legacy_list_variables(call: RestCall) -> dict[str, Any]:
     }
 
 
+async def _artifact_variables(call: RestCall) -> dict[str, Any]:
+    return {"input": await artifact_input(call)}
+
+
+async def _test_artifact_variables(call: RestCall) -> dict[str, Any]:
+    fields = await artifact_input(call)
+    return {"input": fields, "coverage": is_coverage(fields)}
+
+
+async def _job_variables(call: RestCall) -> dict[str, Any]:
+    raw = call.path("job_id")
+    try:
+        uuid.UUID(raw)
+    except ValueError:
+        raise RestRefusal(404, f"no upload job {raw!r:.80}", "NOT_FOUND") from None
+    return {"jobId": raw}
+
+
 def _evidence_subject(call: RestCall) -> str:
     return f"evidence with id {call.path('id')!r}"
 
@@ -160,6 +182,18 @@ PAGE_PARAMETERS = (
     QueryParameter("after", "`nextCursor` of the previous page."),
     QueryParameter("order", "asc (oldest first) or desc.",
                    {"type": "string", "enum": ["asc", "desc"]}),
+)
+RAW_ARTIFACT_TYPES = (
+    "application/xml", "text/xml", "application/sarif+json", "application/vnd.cyclonedx+json",
+    "application/spdx+json", "text/plain", "application/gzip", "application/octet-stream",
+)
+UPLOAD_PARAMETERS = (
+    QueryParameter("format", "The artifact's format when sniffing is not enough (raw bodies)."),
+    QueryParameter("project", "Project slug (raw bodies)."),
+    QueryParameter("commit", "Commit SHA (raw bodies)."),
+    QueryParameter("ref", "Git ref (raw bodies)."),
+    QueryParameter("pipeline_run", "The CI run that produced it (raw bodies)."),
+    QueryParameter("source_root", "SARIF: the checkout directory (raw bodies)."),
 )
 FORMAT_PARAMETER = QueryParameter(
     "format", "json (default), ndjson or csv; `Accept` works too.",
@@ -222,6 +256,33 @@ ROUTES: list[RestRoute] = [
         "GET", "/api/webhooks/endpoints", "WebhookEndpoints", _no_variables,
         ("webhookEndpoints",), Item(), "v1",
         "Webhook endpoints: the events each maps, its authentication, whether a secret is set.",
+    ),
+    *(
+        RestRoute(
+            "POST", path, operation, variables, (), Upload(), "legacy", summary,
+            body_input="ArtifactInput", legacy=True, raw_body_types=RAW_ARTIFACT_TYPES,
+            query_parameters=UPLOAD_PARAMETERS,
+        )
+        for path, operation, variables, summary in (
+            ("/api/cicd/build", "RecordBuild", _artifact_variables,
+             "Record a CI build (ARCOS build JSON: status, duration, commit, pipeline id)."),
+            ("/api/cicd/test", "SubmitTestArtifact", _test_artifact_variables,
+             "A JUnit test report, or a coverage report (Cobertura, coverage.py JSON, LCOV)."),
+            ("/api/cicd/deploy", "RecordDeployment", _artifact_variables,
+             "Record a deployment (ARCOS build JSON with an environment)."),
+            ("/api/security/scan", "SubmitSecurityScan", _artifact_variables,
+             "A SARIF 2.1.0 static-analysis log; its findings are tracked across scans."),
+            ("/api/security/vulnerability", "SubmitVulnerabilityReport", _artifact_variables,
+             "A vulnerability report: CycloneDX with vulnerabilities, OSV, pip-audit, npm audit."),
+            ("/api/security/dependencies", "SubmitSbom", _artifact_variables,
+             "An SBOM: CycloneDX 1.4-1.6 or SPDX 2.3 JSON."),
+        )
+    ),
+    RestRoute(
+        "GET", "/api/cicd/status/{job_id}", "IngestionJob", _job_variables,
+        ("ingestionJob",), Legacy("job"), "legacy",
+        "The status and result of one upload, by the job_id every upload answers with.",
+        subject=lambda call: f"upload job {call.path('job_id')!r}", legacy=True,
     ),
     RestRoute(
         "POST", "/api/evidence/custom", "SubmitEvidence", _legacy_submit_variables,

@@ -143,3 +143,60 @@ async def test_project_latest_metrics_shows_the_newest_values(client, gql):
     assert result["data"]["project"]["latestMetrics"] == [
         {"name": "build.success_rate", "value": 0.5}
     ]
+
+
+async def test_metric_reaches_a_websocket_subscriber_after_a_rest_upload(
+    sqlite_live_server, genuine
+):
+    import asyncio
+
+    import httpx
+    from websockets.asyncio.client import connect
+
+    server = sqlite_live_server
+    async with connect(server.ws_url, subprotocols=["graphql-transport-ws"]) as socket:
+        await socket.send(json.dumps({"type": "connection_init",
+                                      "payload": {"authorization": f"Bearer {server.token}"}}))
+        assert json.loads(await asyncio.wait_for(socket.recv(), 10))["type"] == "connection_ack"
+        await socket.send(json.dumps({"id": "m", "type": "subscribe", "payload": {
+            "query": f'subscription {{ qualityMetricUpdated(project: "{PROJECT}") '
+                     "{ name value } }"}}))
+        await asyncio.sleep(0.3)
+        async with httpx.AsyncClient(headers=server.auth_headers) as http:
+            upload = await http.post(f"{server.http_url}/api/cicd/test",
+                                     content=genuine.read("junit-xunit2"),
+                                     params={"project": PROJECT},
+                                     headers={"content-type": "application/xml"})
+        assert upload.status_code == 201, upload.text
+        recorded = metrics(upload.json())
+        seen: dict[str, float] = {}
+        while set(seen) != set(recorded):
+            message = json.loads(await asyncio.wait_for(socket.recv(), 10))
+            assert message["type"] == "next", message
+            metric = message["payload"]["data"]["qualityMetricUpdated"]
+            seen[metric["name"]] = metric["value"]
+    assert seen == recorded
+
+
+async def test_graphql_multipart_upload_of_a_report_file(client, genuine):
+    operations = {
+        "query": "mutation($f: Upload!) { submitTestReport(input: {file: $f, project: "
+                 f'"{PROJECT}"}}) {{ jobId metrics {{ name value }} errors {{ field message }} }} }}',
+        "variables": {"f": None},
+    }
+    response = await client.post(
+        "/graphql",
+        data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.f"]})},
+        files={"0": ("junit.xml", genuine.read("junit-xunit2"), "application/xml")},
+    )
+    assert response.status_code == 200, response.text
+    payload = response.json()["data"]["submitTestReport"]
+    assert payload["errors"] == [] and payload["jobId"]
+    assert metrics(payload)["tests.total"] == sum(genuine.pytest_counts().values())
+    both = await client.post(
+        "/graphql",
+        data={"operations": json.dumps({**operations, "query": operations["query"].replace(
+            "file: $f", 'file: $f, content: "x"')}), "map": json.dumps({"0": ["variables.f"]})},
+        files={"0": ("junit.xml", b"<testsuite/>", "application/xml")},
+    )
+    assert both.json()["data"]["submitTestReport"]["errors"][0]["field"] == "content"

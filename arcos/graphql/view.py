@@ -36,7 +36,7 @@ from arcos.graphql.websocket import LegacyWSHandler, TransportWSHandler
 from arcos.settings import Settings
 from arcos.web.problems import problem
 
-JSON_TYPES = ("application/json", "application/graphql-response+json")
+JSON_TYPES = ("application/json", "application/graphql-response+json", "multipart/form-data")
 
 
 class ArcosGraphQL(GraphQL[ArcosContext, None]):
@@ -52,6 +52,9 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
             connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
             keep_alive=True,
+            # Safe here: every operation needs a bearer token, which browsers never attach
+            # on their own, so a cross-site form post cannot act for anyone.
+            multipart_uploads_enabled=True,
             keep_alive_interval=15,
         )
         self.settings = settings
@@ -168,7 +171,8 @@ def _refuse_transport(request: Request) -> Response | None:
         if content_type not in JSON_TYPES:
             return problem(
                 415,
-                f"POST /graphql needs Content-Type: application/json (got "
+                f"POST /graphql needs Content-Type: application/json (or multipart/form-data "
+                f"for uploads; got "
                 f"{content_type or 'none'!r})",
             )
     elif request.method != "GET":

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import strawberry
 from strawberry import relay
+from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from arcos.auth.live import while_token_valid
@@ -79,19 +80,28 @@ class ArtifactInput:
     pipeline_run: str | None = strawberry.field(
         default=None, description="The CI run that produced it (id or URL)."
     )
+    file: Upload | None = strawberry.field(
+        default=None,
+        description="The report as a file in a GraphQL multipart request (the `operations` "
+        "/ `map` form fields); the usual body-size limit applies.",
+    )
     source_root: str | None = strawberry.field(
         default=None, description="SARIF only: the checkout directory paths are relative to."
     )
 
-    def artifact_bytes(self) -> tuple[bytes, str]:
+    async def artifact_bytes(self) -> tuple[bytes, str]:
         """The artifact and the input field it came from; InputRefused unless exactly one."""
-        given = [name for name in ("content", "content_base64") if getattr(self, name) is not None]
+        sources = ("content", "content_base64", "file")
+        given = [name for name in sources if getattr(self, name) is not None]
         if len(given) != 1:
             code = UserErrorCode.INVALID if given else UserErrorCode.REQUIRED
             raise InputRefused([UserError(
                 field="content", code=code,
-                message="give exactly one of content (text) and contentBase64 (bytes)",
+                message="give exactly one of content (text), contentBase64 (bytes) and file "
+                "(a multipart upload)",
             )])
+        if self.file is not None:
+            return await self.file.read(), "file"
         if self.content is not None:
             return self.content.encode("utf-8", errors="surrogatepass"), "content"
         try:
@@ -130,7 +140,7 @@ async def _ingest(
 ) -> IngestArtifactPayload:
     context = info.context
     try:
-        content, field = input.artifact_bytes()
+        content, field = await input.artifact_bytes()
     except InputRefused as refused:
         return _refused(refused.errors)
     try:

@@ -6,7 +6,6 @@ from collections.abc import AsyncGenerator
 from typing import Annotated
 
 import strawberry
-from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -34,7 +33,13 @@ from arcos.evidence.types import (
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import ArcosError, ErrorCode, InputRefused
 from arcos.graphql.metadata import JSON_SCHEMA
-from arcos.graphql.pagination import check_offset, check_page_size, decode_cursor, encode_cursor
+from arcos.graphql.pagination import (
+    check_offset,
+    check_page_size,
+    decode_cursor,
+    encode_cursor,
+    page_info,
+)
 
 PROJECT_CURSOR = "project"
 READ = [requires(Scope.EVIDENCE_READ)]
@@ -149,11 +154,7 @@ class EvidenceQueries:
         ]
         return ProjectConnection(
             edges=edges,
-            page_info=relay.PageInfo(
-                has_next_page=has_next, has_previous_page=after_id is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else after,
-            ),
+            page_info=page_info([edge.cursor for edge in edges], has_next, after),
         )
 
     @strawberry.field(

@@ -18,7 +18,7 @@ from arcos.auth.scopes import Scope
 from arcos.evidence import models, service
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import BadUserInput, UserError
-from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor
+from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
 
 if TYPE_CHECKING:
     from arcos.intake.types import QualityMetricType
@@ -277,12 +277,7 @@ class EvidenceConnection:
         ]
         return cls(
             edges=edges,
-            page_info=relay.PageInfo(
-                has_next_page=has_next,
-                has_previous_page=after_seq is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else after,
-            ),
+            page_info=page_info([edge.cursor for edge in edges], has_next, after),
             query=query,
         )
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 
+from strawberry import relay
+
 from arcos.graphql.errors import BadUserInput
 
 #: Positions are 64-bit primary keys.
@@ -45,3 +47,15 @@ def check_offset(value: int) -> int:
     if value < 0:
         raise BadUserInput(f"offset must not be negative (got {value})")
     return value
+
+
+def page_info(
+    cursors: list[str], has_next: bool, after: str | None
+) -> relay.PageInfo:
+    """PageInfo of one forward keyset page whose rows have `cursors`, in order."""
+    return relay.PageInfo(
+        has_next_page=has_next,
+        has_previous_page=after is not None,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else after,
+    )

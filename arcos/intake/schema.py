@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from strawberry import relay
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
@@ -31,7 +30,7 @@ from arcos.graphql.errors import (
     UserErrorCode,
 )
 from arcos.graphql.metadata import JSON_SCHEMA
-from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor
+from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
 from arcos.ingest.parse import Limits
 from arcos.intake import service
 from arcos.intake.findings import FindingsSummary
@@ -241,11 +240,7 @@ class IntakeQueries:
                              node=FindingType.from_model(row)) for row in rows]
         return FindingConnection(
             edges=edges,
-            page_info=relay.PageInfo(
-                has_next_page=has_next, has_previous_page=after_id is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else after,
-            ),
+            page_info=page_info([edge.cursor for edge in edges], has_next, after),
         )
 
     @strawberry.field(

@@ -24,7 +24,7 @@ from arcos.graphql.errors import (
     UserError,
     UserErrorCode,
 )
-from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor
+from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
 from arcos.webhooks import credentials, service
 from arcos.webhooks.models import DeliveryOutcome, WebhookDelivery
 from arcos.webhooks.providers import PROVIDERS, evidence_mapping_for
@@ -187,10 +187,8 @@ class WebhookQueries:
         page = rows[:first]
         return WebhookDeliveryConnection(
             nodes=[WebhookDeliveryType.from_model(row) for row in page],
-            page_info=relay.PageInfo(
-                has_next_page=len(rows) > first, has_previous_page=after_id is not None,
-                start_cursor=encode_cursor(DELIVERY_CURSOR, page[0].id) if page else None,
-                end_cursor=encode_cursor(DELIVERY_CURSOR, page[-1].id) if page else after,
+            page_info=page_info(
+                [encode_cursor(DELIVERY_CURSOR, row.id) for row in page], len(rows) > first, after
             ),
         )
 

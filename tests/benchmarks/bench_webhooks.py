@@ -46,14 +46,7 @@ def raw_sqlite_rate(path: Path, synchronous: str, row: bytes, seconds: float) ->
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--duration", type=float, default=4.0)
-    parser.add_argument("--warmup", type=float, default=1.0)
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--synchronous", default="FULL", choices=("FULL", "NORMAL", "EXTRA"))
-    parser.add_argument("--load-tool", default="auto", choices=("auto", "wrk", "python"))
-    parser.add_argument("--workdir")
-    parser.add_argument("--arcos-src")
+    harness.add_load_arguments(parser, connections=16)
     return parser.parse_args(argv)
 
 

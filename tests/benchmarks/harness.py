@@ -335,6 +335,18 @@ def arcos_source_line() -> str:
     return f"{package} (git {head}{state})"
 
 
+def add_load_arguments(parser: argparse.ArgumentParser, *, connections: int) -> None:
+    """The flags every closed-loop HTTP benchmark takes (rounds, timing, store, tool)."""
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=float, default=4.0)
+    parser.add_argument("--warmup", type=float, default=1.0)
+    parser.add_argument("--connections", type=int, default=connections)
+    parser.add_argument("--synchronous", default="FULL", choices=("FULL", "NORMAL", "EXTRA"))
+    parser.add_argument("--load-tool", default="auto", choices=("auto", "wrk", "python"))
+    parser.add_argument("--workdir")
+    parser.add_argument("--arcos-src")
+
+
 def make_workdir(requested: str | None) -> Path:
     """The directory holding the SQLite file and logs (a fresh temp dir by default)."""
     if requested:

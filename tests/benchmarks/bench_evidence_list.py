@@ -237,17 +237,10 @@ CASES = (
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    tool = harness.load_tool_name(args.load_tool)
-    harness.use_arcos_source(args.arcos_src)
-    harness.pin_self(harness.CLIENT_CORE)
-    workdir = harness.make_workdir(args.workdir)
+    tool, workdir = harness.prepare(
+        args, "ARCOS benchmark S1: evidenceList over GraphQL vs the same rows from Starlette"
+    )
     database_url = f"sqlite://{workdir / 'bench.db'}"
-
-    print("ARCOS benchmark S1: evidenceList over GraphQL vs the same rows from Starlette")
-    for line in harness.environment_lines(
-        workdir, args.synchronous, harness.describe_load_tool(tool, args.connections)
-    ):
-        print(line)
     print(
         f"run             {args.rounds} rounds x {args.duration:g}s (+{args.warmup:g}s warm-up) "
         f"per case, {args.rows} rows seeded"

@@ -52,14 +52,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    tool = harness.load_tool_name(args.load_tool)
-    harness.use_arcos_source(args.arcos_src)
-    harness.pin_self(harness.CLIENT_CORE)
-    workdir = harness.make_workdir(args.workdir)
-    for line in harness.environment_lines(
-        workdir, args.synchronous, harness.describe_load_tool(tool, args.connections)
-    ):
-        print(line)
+    tool, workdir = harness.prepare(args)
     body = PUSH.read_bytes()
     signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
     headers = {

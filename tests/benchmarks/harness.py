@@ -347,6 +347,22 @@ def add_load_arguments(parser: argparse.ArgumentParser, *, connections: int) -> 
     parser.add_argument("--arcos-src")
 
 
+def prepare(args: argparse.Namespace, title: str | None = None) -> tuple[str, Path]:
+    """What every load benchmark does first: choose the load tool, point servers at the
+    arcos to measure, pin the driver, make the work directory and print the environment."""
+    tool = load_tool_name(args.load_tool)
+    use_arcos_source(args.arcos_src)
+    pin_self(CLIENT_CORE)
+    workdir = make_workdir(args.workdir)
+    if title:
+        print(title)
+    for line in environment_lines(
+        workdir, args.synchronous, describe_load_tool(tool, args.connections)
+    ):
+        print(line)
+    return tool, workdir
+
+
 def make_workdir(requested: str | None) -> Path:
     """The directory holding the SQLite file and logs (a fresh temp dir by default)."""
     if requested:

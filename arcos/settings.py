@@ -202,6 +202,11 @@ class Settings:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{env_name(name)} must be a positive number")
+        if self.ws_max_init_bytes > self.ws_max_message_bytes:
+            raise SettingsError(
+                f"{env_name('ws_max_init_bytes')} ({self.ws_max_init_bytes}) must not exceed "
+                f"{env_name('ws_max_message_bytes')} ({self.ws_max_message_bytes})"
+            )
         if self.sqlite_synchronous.upper() not in {"FULL", "NORMAL", "EXTRA"}:
             raise SettingsError(
                 f"{env_name('sqlite_synchronous')} must be FULL, NORMAL or EXTRA "

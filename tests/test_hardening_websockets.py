@@ -37,6 +37,8 @@ from ws_client import (
     bearer,
 )
 
+from arcos.settings import Settings, SettingsError
+
 pytestmark = pytest.mark.server
 
 #: Bytes of padding in each hostile connection_init: compresses to a few KiB.
@@ -137,6 +139,7 @@ async def test_compressed_connection_init_bomb_is_refused_before_it_inflates(
     print(f"bomb: peak growth {growth:.1f} MiB, worst /healthz {probe.worst:.3f} s")
 
     assert {code for code, _ in closes} == {1009}, closes
+    assert "ARCOS_WS_MAX_INIT_BYTES=8192" in (closes[0][1] or ""), closes[0]
     assert growth < BOMB_GROWTH_CEILING_MIB, f"peak memory grew {growth:.0f} MiB"
     probe.assert_responsive()
     # A real client still gets in, with compression.
@@ -146,6 +149,14 @@ async def test_compressed_connection_init_bomb_is_refused_before_it_inflates(
     finally:
         await client.websocket.close()
     assert_no_traceback(server)
+
+
+def test_init_limit_cannot_exceed_the_message_limit() -> None:
+    """A pre-ack bound above the post-ack one would be silently lowered; refuse it."""
+    with pytest.raises(SettingsError, match=r"ARCOS_WS_MAX_INIT_BYTES .* must not exceed"):
+        Settings.from_env(
+            {"ARCOS_WS_MAX_INIT_BYTES": "2048", "ARCOS_WS_MAX_MESSAGE_BYTES": "1024"}
+        )
 
 
 @pytest.fixture
@@ -170,7 +181,8 @@ async def test_message_size_is_capped_before_and_after_connection_ack(
     client = await open_socket(server, protocol)
     try:
         await client.send({"type": "connection_init", "payload": {"pad": "x" * 2048}})
-        assert (await close_code(client))[0] == 1009
+        code, reason = await close_code(client)
+        assert code == 1009 and "ARCOS_WS_MAX_INIT_BYTES=1024" in (reason or ""), reason
     finally:
         await client.websocket.close()
 
@@ -183,7 +195,8 @@ async def test_message_size_is_capped_before_and_after_connection_ack(
         await client.expect_silence(0.3)
         # ...but not larger than the message limit.
         await client.subscribe("huge", query="#" + "x" * 70_000 + "\n{ __typename }")
-        assert (await client.expect_close())[0] == 1009
+        code, reason = await client.expect_close()
+        assert code == 1009 and "ARCOS_WS_MAX_MESSAGE_BYTES=65536" in (reason or ""), reason
     finally:
         await client.websocket.close()
     assert_no_traceback(server)

@@ -23,15 +23,37 @@ from typing import Any
 from uvicorn.config import Config
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
+from websockets.frames import CloseCode
+from websockets.server import ServerProtocol
+
+from arcos.settings import env_name
 
 MESSAGE_LIMIT_EXTENSION = "arcos.websocket.message_limit"
 #: Close code for a message the app cannot read (the graphql-transport-ws "bad request").
 BAD_MESSAGE = 4400
 
 
+class SizeLimitedServerProtocol(ServerProtocol):
+    """websockets' server side, closing an oversized message with a reason that names the
+    setting to raise instead of the library's byte counts."""
+
+    #: The Settings field whose value `max_message_size` currently is.
+    limit_setting = "ws_max_init_bytes"
+
+    def fail(self, code: CloseCode | int, reason: str = "") -> None:
+        if code == CloseCode.MESSAGE_TOO_BIG:
+            reason = (
+                f"message over {env_name(self.limit_setting)}={self.max_message_size} bytes"
+            )
+        super().fail(code, reason)
+
+
 class ArcosWebSocketProtocol(WebSocketsSansIOProtocol):
-    """`max_init_bytes` bounds every message until the app calls the scope extension's
-    `raise_to(n)`; uvicorn's `ws_max_size` is the bound after that."""
+    """`max_init_bytes` (ARCOS_WS_MAX_INIT_BYTES) bounds every message until the app calls
+    the scope extension's `raise_to(n)`; uvicorn's `ws_max_size` (ARCOS_WS_MAX_MESSAGE_BYTES)
+    caps what it may raise the bound to."""
+
+    conn: SizeLimitedServerProtocol
 
     def __init__(
         self,
@@ -43,7 +65,12 @@ class ArcosWebSocketProtocol(WebSocketsSansIOProtocol):
         max_init_bytes: int,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
-        self.conn.max_message_size = min(max_init_bytes, config.ws_max_size)
+        # Same extensions and logger as uvicorn's, with the pre-ack bound and named refusals.
+        self.conn = SizeLimitedServerProtocol(
+            extensions=self.conn.available_extensions,
+            max_size=min(max_init_bytes, config.ws_max_size),
+            logger=self.conn.logger,
+        )
 
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)
@@ -54,6 +81,7 @@ class ArcosWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def _raise_limit(self, max_bytes: int) -> None:
         self.conn.max_message_size = min(max_bytes, self.config.ws_max_size)
+        self.conn.limit_setting = "ws_max_message_bytes"
 
     def send_receive_event_to_app(self) -> None:
         """uvicorn logs a traceback for a text message that is not UTF-8; close with 4400

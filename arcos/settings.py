@@ -111,15 +111,17 @@ class Settings:
         default=64,
         metadata={"doc": "Websockets one client address may hold open before connection_ack."},
     )
-    ws_max_sockets_per_principal: int = field(
+    max_live_connections_per_principal: int = field(
         default=64,
-        metadata={"doc": "Acknowledged websockets one principal (token owner) may hold open."},
+        metadata={
+            "doc": "Websockets (once acknowledged) plus SSE streams one principal may hold open."
+        },
     )
-    ws_max_anonymous_sockets_per_address: int = field(
+    max_anonymous_live_connections_per_address: int = field(
         default=16,
         metadata={
-            "doc": "Acknowledged websockets anonymous readers (ARCOS_ANONYMOUS_READ) may hold "
-            "open from one client address."
+            "doc": "Websockets plus SSE streams anonymous readers (ARCOS_ANONYMOUS_READ) may "
+            "hold open from one client address."
         },
     )
     anonymous_read: bool = field(
@@ -194,7 +196,7 @@ class Settings:
             "max_aliases", "max_tokens", "max_query_cost", "max_page_size", "max_batch_items",
             "max_subscriptions_per_connection", "subscriber_queue_size", "ws_max_init_bytes",
             "ws_max_message_bytes", "ws_max_pending_per_address",
-            "ws_max_sockets_per_principal", "ws_max_anonymous_sockets_per_address",
+            "max_live_connections_per_principal", "max_anonymous_live_connections_per_address",
             "write_rate_per_minute", "write_burst", "auth_recheck_seconds",
             "sse_heartbeat_seconds", "webhook_max_body_bytes", "webhook_body_retention_days",
             "max_artifact_bytes",

@@ -5,8 +5,8 @@ while a second client polls /healthz.
    inflate past ARCOS_WS_MAX_INIT_BYTES, later messages past ARCOS_WS_MAX_MESSAGE_BYTES,
    compression is off unless ARCOS_WS_COMPRESSION is set, and one address cannot hold more
    than ARCOS_WS_MAX_PENDING_PER_ADDRESS sockets before connection_ack.
-5. One principal holds at most ARCOS_WS_MAX_SOCKETS_PER_PRINCIPAL sockets, anonymous
-   readers at most ARCOS_WS_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS per address; closed sockets
+5. One principal holds at most ARCOS_MAX_LIVE_CONNECTIONS_PER_PRINCIPAL sockets, anonymous
+   readers at most ARCOS_MAX_ANONYMOUS_LIVE_CONNECTIONS_PER_ADDRESS per address; closed sockets
    give their place back.
 10. A message the server cannot read closes the socket with 4400 and a reason, in both
     protocols, and leaves no traceback in the log.
@@ -255,8 +255,8 @@ async def test_pending_sockets_per_address_are_capped_and_released(
 @pytest.fixture
 def capped_server(tmp_path: Path) -> Iterator[LiveServer]:
     server = serve(
-        tmp_path, ARCOS_WS_MAX_SOCKETS_PER_PRINCIPAL="3",
-        ARCOS_WS_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS="2", ARCOS_ANONYMOUS_READ="true",
+        tmp_path, ARCOS_MAX_LIVE_CONNECTIONS_PER_PRINCIPAL="3",
+        ARCOS_MAX_ANONYMOUS_LIVE_CONNECTIONS_PER_ADDRESS="2", ARCOS_ANONYMOUS_READ="true",
         # The flood comes from one address; this test is about the per-principal count.
         ARCOS_WS_MAX_PENDING_PER_ADDRESS="200",
     )
@@ -270,7 +270,7 @@ async def test_one_token_cannot_open_a_flood_of_sockets(
     capped_server: LiveServer, http: httpx.AsyncClient
 ) -> None:
     """One read token tries 120 sockets with 20 subscriptions each: three are admitted, the
-    rest closed with 4429 naming ARCOS_WS_MAX_SOCKETS_PER_PRINCIPAL, in both protocols.
+    rest closed with 4429 naming ARCOS_MAX_LIVE_CONNECTIONS_PER_PRINCIPAL, in both protocols.
     Another principal is not affected, and a closed socket gives its place back."""
     server = capped_server
     api = Api(http, server.http_url, server.ws_url, server.token)
@@ -295,7 +295,7 @@ async def test_one_token_cannot_open_a_flood_of_sockets(
         refusals = [outcome for _, outcome in results if outcome != (None, None)]
         assert len(admitted) == 3, f"{len(admitted)} sockets admitted for one token"
         assert all(
-            code == 4429 and "ARCOS_WS_MAX_SOCKETS_PER_PRINCIPAL=3" in (reason or "")
+            code == 4429 and "ARCOS_MAX_LIVE_CONNECTIONS_PER_PRINCIPAL=3" in (reason or "")
             for code, reason in refusals
         ), refusals[:3]
         await api.wait_for_subscriptions(60)
@@ -316,6 +316,42 @@ async def test_one_token_cannot_open_a_flood_of_sockets(
     assert_no_traceback(server)
 
 
+async def test_sse_streams_share_the_principal_count(
+    capped_server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    """An SSE stream is a live connection too: with two websockets and one stream open, a
+    second stream gets 429 and a third websocket 4429; closing the stream frees its place."""
+    server = capped_server
+    api = Api(http, server.http_url, server.ws_url, server.token)
+    reader = await api.issue_token("stream-reader", "evidence:read")
+    url = f"{server.http_url}/api/v3/evidence/stream"
+    headers = {"authorization": f"Bearer {reader}"}
+    async with AsyncExitStack() as stack:
+        for protocol in PROTOCOLS:
+            client = await open_socket(server, protocol)
+            stack.push_async_callback(client.websocket.close)
+            assert await init(client, reader) == (None, None)
+        async with http.stream("GET", url, headers=headers) as stream:
+            assert stream.status_code == 200
+            refused = await http.get(url, headers=headers)
+            assert refused.status_code == 429, refused.text
+            error = refused.json()["errors"][0]
+            assert "ARCOS_MAX_LIVE_CONNECTIONS_PER_PRINCIPAL=3" in error["message"], error
+            socket = await open_socket(server)
+            stack.push_async_callback(socket.websocket.close)
+            assert (await init(socket, reader))[0] == 4429
+        # The stream is closed: its place is free again (the server notices the hang-up).
+        for _ in range(50):
+            late = await open_socket(server)
+            stack.push_async_callback(late.websocket.close)
+            if await init(late, reader) == (None, None):
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the closed SSE stream never gave its place back")
+    assert_no_traceback(server)
+
+
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 async def test_anonymous_readers_are_capped_per_address(
     capped_server: LiveServer, protocol: str
@@ -330,7 +366,8 @@ async def test_anonymous_readers_are_capped_per_address(
             outcomes.append(await init(client, None))
         assert outcomes[:2] == [(None, None), (None, None)]
         code, reason = outcomes[2]
-        assert code == 4429 and "ARCOS_WS_MAX_ANONYMOUS_SOCKETS_PER_ADDRESS" in (reason or "")
+        assert code == 4429, outcomes
+        assert "ARCOS_MAX_ANONYMOUS_LIVE_CONNECTIONS_PER_ADDRESS" in (reason or ""), reason
         # A token holder from the same address is counted separately.
         holder = await open_socket(server, protocol)
         stack.push_async_callback(holder.websocket.close)

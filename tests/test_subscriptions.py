@@ -230,7 +230,7 @@ def crowd_server(tmp_path: Path) -> Iterator[LiveServer]:
     server = start_server(
         f"sqlite://{tmp_path / 'arcos.db'}", tmp_path / "server.log",
         extra_env={
-            "ARCOS_WS_MAX_SOCKETS_PER_PRINCIPAL": "200",
+            "ARCOS_MAX_LIVE_CONNECTIONS_PER_PRINCIPAL": "200",
             "ARCOS_WS_MAX_PENDING_PER_ADDRESS": "200",
         },
     )

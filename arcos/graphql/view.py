@@ -31,9 +31,19 @@ from arcos.auth.transport import (
 )
 from arcos.broker import Broker
 from arcos.graphql.context import ArcosContext
-from arcos.graphql.socket_limits import Admission, SocketLimits, SocketRefused
-from arcos.graphql.websocket import ArcosWebSocketAdapter, LegacyWSHandler, TransportWSHandler
+from arcos.graphql.websocket import (
+    ArcosWebSocketAdapter,
+    LegacyWSHandler,
+    TransportWSHandler,
+    close_reason,
+)
 from arcos.settings import Settings
+from arcos.web.connection_limits import (
+    TOO_MANY_CONNECTIONS,
+    Admission,
+    ConnectionLimits,
+    ConnectionRefused,
+)
 from arcos.web.json_text import UnreadableJson, parse_json
 from arcos.web.problems import problem
 from arcos.web.ws_protocol import raise_message_limit
@@ -49,7 +59,12 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
     websocket_adapter_class = ArcosWebSocketAdapter  # type: ignore[assignment]
 
     def __init__(
-        self, schema: Any, settings: Settings, broker: Broker, rate_limiter: WriteRateLimiter
+        self,
+        schema: Any,
+        settings: Settings,
+        broker: Broker,
+        rate_limiter: WriteRateLimiter,
+        connection_limits: ConnectionLimits | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -66,7 +81,7 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
         self.settings = settings
         self.broker = broker
         self.rate_limiter = rate_limiter
-        self.socket_limits = SocketLimits(settings)
+        self.connection_limits = connection_limits or ConnectionLimits(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -89,16 +104,16 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
         await (refusal or response)(scope, receive, send)
 
     async def _serve_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Run one websocket while it holds a place in the socket counts (refused with 4429
-        when its address has too many awaiting connection_ack); the place is given back
-        however the socket ends."""
+        """Run one websocket while it holds a place in the connection counts (refused with
+        4429 when its address has too many awaiting connection_ack); the places are given
+        back however the socket ends."""
         client = scope.get("client")
         try:
-            admission = self.socket_limits.admit(client[0] if client else "unknown")
-        except SocketRefused as refused:
+            admission = self.connection_limits.admit_websocket(client[0] if client else "unknown")
+        except ConnectionRefused as refused:
             websocket = WebSocket(scope, receive, send)
             await websocket.accept(subprotocol=await self.pick_websocket_subprotocol(websocket))
-            await websocket.close(refused.code, refused.reason)
+            await websocket.close(TOO_MANY_CONNECTIONS, close_reason(refused.reason))
             return
         scope.setdefault("state", {})[ADMISSION] = admission
         try:
@@ -143,7 +158,7 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
             raise ConnectionRejectionError({"message": str(failure)}) from None
         if isinstance(context.request, WebSocket):
             admission: Admission = context.request.scope["state"][ADMISSION]
-            admission.acknowledge(context.caller)  # SocketRefused: the handlers close 4429
+            admission.acknowledge(context.caller)  # ConnectionRefused: handlers close 4429
             raise_message_limit(context.request.scope, self.settings.ws_max_message_bytes)
         return UNSET
 

@@ -22,8 +22,8 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from strawberry.subscriptions.protocols.graphql_ws.types import StartMessage
 
 from arcos.graphql.errors import ErrorCode
-from arcos.graphql.socket_limits import SocketRefused
 from arcos.graphql.ws_messages import BadMessage, read_message
+from arcos.web.connection_limits import TOO_MANY_CONNECTIONS, ConnectionRefused
 from arcos.web.ws_protocol import BAD_MESSAGE
 
 #: A close frame's reason is at most 123 bytes.
@@ -71,8 +71,8 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
     async def handle_connection_init(self, message: Any) -> None:
         try:
             await super().handle_connection_init(message)
-        except SocketRefused as refused:
-            await self.websocket.close(refused.code, refused.reason)
+        except ConnectionRefused as refused:
+            await self.websocket.close(TOO_MANY_CONNECTIONS, close_reason(refused.reason))
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         limit = self.max_subscriptions_per_connection
@@ -93,9 +93,12 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Any, Any]):
     async def handle_connection_init(self, message: Any) -> None:
         try:
             await super().handle_connection_init(message)
-        except SocketRefused as refused:
-            await self.send_message({"type": "connection_error", "payload": refused.error()})
-            await self.websocket.close(refused.code, refused.reason)
+        except ConnectionRefused as refused:
+            await self.send_message({"type": "connection_error", "payload": {
+                "message": refused.reason,
+                "extensions": {"code": ErrorCode.RATE_LIMITED.value},
+            }})
+            await self.websocket.close(TOO_MANY_CONNECTIONS, close_reason(refused.reason))
 
     async def handle_start(self, message: StartMessage) -> None:
         limit = self.max_subscriptions_per_connection

@@ -289,6 +289,7 @@ async def test_one_token_cannot_open_a_flood_of_sockets(
 
         with HealthProbe(server.http_url) as probe:
             results = await asyncio.gather(*(attempt(i) for i in range(120)))
+        print(f"flood: worst /healthz {probe.worst:.3f} s")
         probe.assert_responsive()
 
         admitted = [client for client, outcome in results if outcome == (None, None)]

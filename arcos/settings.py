@@ -104,7 +104,7 @@ class Settings:
         default=1024 * 1024,
         metadata={
             "doc": "Largest websocket message after connection_ack (a subscribe: query plus "
-            "variables); larger ones close the socket with 1009."
+            "variables); larger ones close the socket with 1009. Send big mutations over HTTP."
         },
     )
     ws_max_pending_per_address: int = field(

@@ -25,6 +25,7 @@ from arcos.rest.routes import rest_routes
 from arcos.schema import create_schema
 from arcos.settings import Settings
 from arcos.web.body_limit import BodySizeLimit
+from arcos.web.connection_limits import ConnectionLimits
 from arcos.webhooks.routes import webhook_routes
 
 logger = logging.getLogger("arcos")
@@ -53,7 +54,8 @@ def create_app(
         settings.write_rate_per_minute, settings.write_burst
     )
     schema = create_schema(settings)
-    graphql = ArcosGraphQL(schema, settings, broker, rate_limiter)
+    connection_limits = ConnectionLimits(settings)
+    graphql = ArcosGraphQL(schema, settings, broker, rate_limiter, connection_limits)
     rest = RestAdapter(schema, load_operations(schema._schema), settings, broker, rate_limiter)
 
     @asynccontextmanager
@@ -91,6 +93,7 @@ def create_app(
     app.state.broker = broker
     app.state.schema = schema
     app.state.rate_limiter = rate_limiter
+    app.state.connection_limits = connection_limits
     return app
 
 

@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from functools import partial
 
 from arcos.auth.cli import add_token_commands, run_token_command
 from arcos.settings import Settings, SettingsError, documented_settings
@@ -53,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from arcos.web.ws_protocol import ArcosWebSocketProtocol
+
     settings = Settings.from_env(
         host=args.host, port=args.port, database_url=args.database_url
     )
@@ -70,6 +73,11 @@ def _serve(args: argparse.Namespace) -> int:
         reload=args.reload,
         log_level=settings.log_level.lower(),
         lifespan="on",
+        # Our protocol bounds messages before connection_ack (see arcos/web/ws_protocol.py);
+        # ws_max_size is the bound after it.
+        ws=partial(ArcosWebSocketProtocol, max_init_bytes=settings.ws_max_init_bytes),
+        ws_max_size=settings.ws_max_message_bytes,
+        ws_per_message_deflate=settings.ws_compression,
     )
     return 0
 

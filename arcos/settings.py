@@ -86,6 +86,44 @@ class Settings:
     ws_init_timeout_seconds: float = field(
         default=10.0, metadata={"doc": "Time a websocket client has to send connection_init."}
     )
+    ws_compression: bool = field(
+        default=False,
+        metadata={
+            "doc": "Offer permessage-deflate on websockets. Off: compressing costs CPU per "
+            "subscriber for every event, and inflated input costs memory."
+        },
+    )
+    ws_max_init_bytes: int = field(
+        default=8192,
+        metadata={
+            "doc": "Largest websocket message (after decompression) before connection_ack, "
+            "i.e. the connection_init carrying the token."
+        },
+    )
+    ws_max_message_bytes: int = field(
+        default=1024 * 1024,
+        metadata={
+            "doc": "Largest websocket message after connection_ack (a subscribe: query plus "
+            "variables); larger ones close the socket with 1009. Send big mutations over HTTP."
+        },
+    )
+    ws_max_pending_per_address: int = field(
+        default=64,
+        metadata={"doc": "Websockets one client address may hold open before connection_ack."},
+    )
+    max_live_connections_per_principal: int = field(
+        default=64,
+        metadata={
+            "doc": "Websockets (once acknowledged) plus SSE streams one principal may hold open."
+        },
+    )
+    max_anonymous_live_connections_per_address: int = field(
+        default=16,
+        metadata={
+            "doc": "Websockets plus SSE streams anonymous readers (ARCOS_ANONYMOUS_READ) may "
+            "hold open from one client address."
+        },
+    )
     anonymous_read: bool = field(
         default=False,
         metadata={"doc": "Let callers without a token read evidence (a public dashboard)."},
@@ -156,7 +194,9 @@ class Settings:
         positive = (
             "port", "max_body_bytes", "max_json_depth", "max_evidence_bytes", "max_query_depth",
             "max_aliases", "max_tokens", "max_query_cost", "max_page_size", "max_batch_items",
-            "max_subscriptions_per_connection", "subscriber_queue_size",
+            "max_subscriptions_per_connection", "subscriber_queue_size", "ws_max_init_bytes",
+            "ws_max_message_bytes", "ws_max_pending_per_address",
+            "max_live_connections_per_principal", "max_anonymous_live_connections_per_address",
             "write_rate_per_minute", "write_burst", "auth_recheck_seconds",
             "sse_heartbeat_seconds", "webhook_max_body_bytes", "webhook_body_retention_days",
             "max_artifact_bytes",
@@ -164,6 +204,11 @@ class Settings:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{env_name(name)} must be a positive number")
+        if self.ws_max_init_bytes > self.ws_max_message_bytes:
+            raise SettingsError(
+                f"{env_name('ws_max_init_bytes')} ({self.ws_max_init_bytes}) must not exceed "
+                f"{env_name('ws_max_message_bytes')} ({self.ws_max_message_bytes})"
+            )
         if self.sqlite_synchronous.upper() not in {"FULL", "NORMAL", "EXTRA"}:
             raise SettingsError(
                 f"{env_name('sqlite_synchronous')} must be FULL, NORMAL or EXTRA "

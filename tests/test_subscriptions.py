@@ -11,6 +11,7 @@ import json
 import signal
 import sys
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -223,9 +224,26 @@ async def test_fifty_subscribers_each_receive_one_event_exactly_once(api: Api) -
 # 4. Abrupt disconnects release their subscriptions ------------------------------------------
 
 
+@pytest.fixture
+def crowd_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A live server that lets one principal hold 200 websockets (the default is fewer)."""
+    server = start_server(
+        f"sqlite://{tmp_path / 'arcos.db'}", tmp_path / "server.log",
+        extra_env={
+            "ARCOS_MAX_LIVE_CONNECTIONS_PER_PRINCIPAL": "200",
+            "ARCOS_WS_MAX_PENDING_PER_ADDRESS": "200",
+        },
+    )
+    try:
+        yield server
+    finally:
+        stop_server(server)
+
+
 async def test_abruptly_dropped_connections_release_their_subscriptions(
-    api: Api, sqlite_live_server: LiveServer
+    crowd_server: LiveServer, http: httpx.AsyncClient
 ) -> None:
+    api = api_for(crowd_server, http)
     batch_size, batches = 50, 4
     clients: list[SubscriptionClient] = []
     try:
@@ -259,7 +277,7 @@ async def test_abruptly_dropped_connections_release_their_subscriptions(
         await api.wait_for_subscriptions(1)
         evidence_id = await api.submit(type="build", source="ci", data={})
         assert (await client.next_evidence("after"))["id"] == evidence_id
-    assert_no_traceback(sqlite_live_server.log())
+    assert_no_traceback(crowd_server.log())
 
 
 # 5. Both stores ------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ content type, 405 for a mutation over GET).
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -32,18 +31,40 @@ from arcos.auth.transport import (
 )
 from arcos.broker import Broker
 from arcos.graphql.context import ArcosContext
-from arcos.graphql.websocket import LegacyWSHandler, TransportWSHandler
+from arcos.graphql.websocket import (
+    ArcosWebSocketAdapter,
+    LegacyWSHandler,
+    TransportWSHandler,
+    close_reason,
+)
 from arcos.settings import Settings
+from arcos.web.connection_limits import (
+    TOO_MANY_CONNECTIONS,
+    Admission,
+    ConnectionLimits,
+    ConnectionRefused,
+)
+from arcos.web.json_text import UnreadableJson, parse_json
 from arcos.web.problems import problem
+from arcos.web.ws_protocol import raise_message_limit
 
 JSON_TYPES = ("application/json", "application/graphql-response+json", "multipart/form-data")
+#: Where a websocket's `Admission` lives in its ASGI scope's per-connection state.
+ADMISSION = "arcos.websocket_admission"
 
 
 class ArcosGraphQL(GraphQL[ArcosContext, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
+    websocket_adapter_class = ArcosWebSocketAdapter  # type: ignore[assignment]
+
     def __init__(
-        self, schema: Any, settings: Settings, broker: Broker, rate_limiter: WriteRateLimiter
+        self,
+        schema: Any,
+        settings: Settings,
+        broker: Broker,
+        rate_limiter: WriteRateLimiter,
+        connection_limits: ConnectionLimits | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -60,8 +81,12 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
         self.settings = settings
         self.broker = broker
         self.rate_limiter = rate_limiter
+        self.connection_limits = connection_limits or ConnectionLimits(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._serve_websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
@@ -77,6 +102,24 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
             except AuthenticationFailed as failure:
                 refusal = problem(401, str(failure), {"WWW-Authenticate": WWW_AUTHENTICATE})
         await (refusal or response)(scope, receive, send)
+
+    async def _serve_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run one websocket while it holds a place in the connection counts (refused with
+        4429 when its address has too many awaiting connection_ack); the places are given
+        back however the socket ends."""
+        client = scope.get("client")
+        try:
+            admission = self.connection_limits.admit_websocket(client[0] if client else "unknown")
+        except ConnectionRefused as refused:
+            websocket = WebSocket(scope, receive, send)
+            await websocket.accept(subprotocol=await self.pick_websocket_subprotocol(websocket))
+            await websocket.close(TOO_MANY_CONNECTIONS, close_reason(refused.reason))
+            return
+        scope.setdefault("state", {})[ADMISSION] = admission
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            admission.release()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -113,6 +156,10 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
             context.caller = await caller_from_authorization(value, self.settings.anonymous_read)
         except AuthenticationFailed as failure:
             raise ConnectionRejectionError({"message": str(failure)}) from None
+        if isinstance(context.request, WebSocket):
+            admission: Admission = context.request.scope["state"][ADMISSION]
+            admission.acknowledge(context.caller)  # ConnectionRefused: handlers close 4429
+            raise_message_limit(context.request.scope, self.settings.ws_max_message_bytes)
         return UNSET
 
     async def execute_single(
@@ -152,13 +199,9 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         try:
-            value = json.loads(data)
-        except RecursionError:
-            raise HTTPException(400, "request JSON is nested too deeply") from None
-        except UnicodeDecodeError:
-            raise HTTPException(400, "request body is not valid UTF-8") from None
-        except ValueError as error:  # e.g. an integer literal past Python's digit limit
-            raise HTTPException(400, f"request body is not valid JSON: {error}") from None
+            value = parse_json(data)
+        except UnreadableJson as error:
+            raise HTTPException(400, f"request body: {error}") from None
         if not isinstance(value, dict | list):
             raise HTTPException(400, "request body must be a JSON object like {\"query\": ...}")
         return value

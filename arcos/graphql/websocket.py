@@ -1,10 +1,19 @@
-"""Websocket protocol handlers that refuse operations past the per-connection cap with a
-coded error naming the limit, instead of strawberry's bare "Subscription limit reached"."""
+"""strawberry's websocket plumbing with ARCOS's refusals.
+
+- The handlers refuse operations past the per-connection cap with a coded error naming the
+  limit, instead of strawberry's bare "Subscription limit reached", and close a socket the
+  per-principal limits refuse at connection_init with 4429 and a reason naming the setting.
+- The adapter checks every message (`ws_messages.read_message`) and closes the socket with
+  4400 and a reason for one it cannot read, in both protocols, instead of a traceback.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from typing import Any
 
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
@@ -13,6 +22,12 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from strawberry.subscriptions.protocols.graphql_ws.types import StartMessage
 
 from arcos.graphql.errors import ErrorCode
+from arcos.graphql.ws_messages import BadMessage, read_message
+from arcos.web.connection_limits import TOO_MANY_CONNECTIONS, ConnectionRefused
+from arcos.web.ws_protocol import BAD_MESSAGE
+
+#: A close frame's reason is at most 123 bytes.
+MAX_CLOSE_REASON_BYTES = 123
 
 
 def cap_error(limit: int) -> dict[str, Any]:
@@ -23,7 +38,42 @@ def cap_error(limit: int) -> dict[str, Any]:
     }
 
 
+class ArcosWebSocketAdapter(ASGIWebSocketAdapter):
+    async def iter_json(
+        self, *, ignore_parsing_errors: bool = False
+    ) -> AsyncGenerator[object, None]:
+        """Each message, checked; the first one that fails the checks (or a binary frame)
+        closes the socket with 4400 and ends the stream. `ignore_parsing_errors` (the legacy
+        protocol's habit of skipping bad JSON) is deliberately not honoured."""
+        try:
+            while self.ws.application_state == WebSocketState.CONNECTED:
+                event = await self.ws.receive()
+                if event["type"] == "websocket.disconnect":
+                    return
+                if event.get("text") is None:
+                    raise BadMessage("messages must be text frames carrying JSON")
+                yield read_message(event["text"])
+        except BadMessage as bad:
+            await self.close(BAD_MESSAGE, close_reason(bad.reason))
+        except WebSocketDisconnect:  # pragma: no cover - receive() returns it as an event
+            return
+
+
+def close_reason(text: str) -> str:
+    """`text` cut to fit a close frame."""
+    encoded = text.encode()
+    if len(encoded) <= MAX_CLOSE_REASON_BYTES:
+        return text
+    return encoded[: MAX_CLOSE_REASON_BYTES - 3].decode(errors="ignore") + "..."
+
+
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
+    async def handle_connection_init(self, message: Any) -> None:
+        try:
+            await super().handle_connection_init(message)
+        except ConnectionRefused as refused:
+            await self.websocket.close(TOO_MANY_CONNECTIONS, close_reason(refused.reason))
+
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         limit = self.max_subscriptions_per_connection
         if (
@@ -40,6 +90,16 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler[Any, Any]):
+    async def handle_connection_init(self, message: Any) -> None:
+        try:
+            await super().handle_connection_init(message)
+        except ConnectionRefused as refused:
+            await self.send_message({"type": "connection_error", "payload": {
+                "message": refused.reason,
+                "extensions": {"code": ErrorCode.RATE_LIMITED.value},
+            }})
+            await self.websocket.close(TOO_MANY_CONNECTIONS, close_reason(refused.reason))
+
     async def handle_start(self, message: StartMessage) -> None:
         limit = self.max_subscriptions_per_connection
         if (

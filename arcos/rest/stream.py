@@ -15,6 +15,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 from strawberry.types import ExecutionResult
 
 from arcos.auth.caller import Caller
@@ -25,6 +26,7 @@ from arcos.rest.adapter import RestAdapter, refusal_response
 from arcos.rest.outcome import data_or_refusal
 from arcos.rest.refusal import RestRefusal
 from arcos.rest.request import RestCall
+from arcos.web.connection_limits import Claim, ConnectionLimits, ConnectionRefused
 
 CATCH_UP_PAGE = 100
 _END = object()
@@ -38,22 +40,31 @@ class EvidenceStream:
 
     async def handle(self, request: Request) -> Response:
         call = RestCall(request)
+        claim: Claim | None = None
         try:
             caller = await self.adapter.caller(request)
             filters = {"type": call.text("type"), "project": call.text("project")}
             resume_from = request.headers.get("last-event-id") or call.text("last_event_id")
             last_seq = _seq(resume_from)
+            claim = _claim_live(request, caller)
             stream = await self.adapter.subscribe("StreamEvidence", filters, caller, request)
             if isinstance(stream, ExecutionResult):
                 data_or_refusal(stream)
                 raise RestRefusal(400, "the stream could not start", "BAD_REQUEST")
         except RestRefusal as refusal:
+            if claim is not None:
+                claim.release()
             response = refusal_response(refusal)
             response.headers["API-Version"] = "v3"
             return response
+        except BaseException:
+            if claim is not None:
+                claim.release()
+            raise
         events = self._events(stream, caller, request, filters, last_seq)
-        return StreamingResponse(
+        return ClaimedStreamingResponse(
             events,
+            claim,
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "API-Version": "v3"},
         )
@@ -137,6 +148,29 @@ class EvidenceStream:
             if not page["pageInfo"]["hasNextPage"]:
                 return
             after = page["pageInfo"]["endCursor"]
+
+
+def _claim_live(request: Request, caller: Caller) -> Claim:
+    """The stream's place in the caller's live-connection count, or 429 naming the setting."""
+    limits: ConnectionLimits = request.app.state.connection_limits
+    try:
+        return limits.claim_live(caller, request.client.host if request.client else "unknown")
+    except ConnectionRefused as refused:
+        raise RestRefusal(429, refused.reason, ErrorCode.RATE_LIMITED.value) from None
+
+
+class ClaimedStreamingResponse(StreamingResponse):
+    """A stream that gives its live-connection place back however it ends."""
+
+    def __init__(self, content: AsyncIterator[str], claim: Claim, **options: Any) -> None:
+        super().__init__(content, **options)
+        self.claim = claim
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.claim.release()
 
 
 async def _pump(

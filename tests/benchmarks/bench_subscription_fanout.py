@@ -455,7 +455,13 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, list[RoundResult]] = {"arcos": [], "raw": []}
     with harness.running([]) as servers:
         arcos = harness.start_arcos(
-            f"sqlite://{workdir / 'fanout.db'}", workdir, synchronous=args.synchronous
+            f"sqlite://{workdir / 'fanout.db'}", workdir, synchronous=args.synchronous,
+            # Every client uses one token from one address, and compression is opt-in.
+            extra_env={
+                "ARCOS_MAX_LIVE_CONNECTIONS_PER_PRINCIPAL": str(args.clients),
+                "ARCOS_WS_MAX_PENDING_PER_ADDRESS": str(args.clients),
+                "ARCOS_WS_COMPRESSION": "true" if args.compression == "deflate" else "false",
+            },
         )
         servers.append(arcos)
         print("auth            " + (

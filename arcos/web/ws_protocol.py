@@ -1,0 +1,111 @@
+"""uvicorn's websocket protocol with a message size that is small until the app has
+authenticated the socket, and no traceback for a text frame that is not UTF-8.
+
+Why here and not in the app: permessage-deflate inflates a frame inside the websockets
+library, before any ASGI code sees it, and uvicorn gives one `ws_max_size` for the whole
+life of a socket. A 15 KB compressed `connection_init` used to inflate to 15 MB and be
+parsed before its token was looked at. The websockets parser reads `max_message_size` again
+for every frame and bounds decompression by it, so lowering it until `connection_ack` makes
+the pre-authentication bound real: a larger message is cut off while inflating and the socket
+is closed with 1009 (message too big).
+
+The app raises the limit through the `arcos.websocket.message_limit` scope extension (see
+`raise_message_limit`); under another server the extension is absent and only uvicorn's
+`ws_max_size` applies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, MutableMapping
+from typing import Any
+
+from uvicorn.config import Config
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from uvicorn.server import ServerState
+from websockets.frames import CloseCode
+from websockets.server import ServerProtocol
+
+from arcos.settings import env_name
+
+MESSAGE_LIMIT_EXTENSION = "arcos.websocket.message_limit"
+#: Close code for a message the app cannot read (the graphql-transport-ws "bad request").
+BAD_MESSAGE = 4400
+
+
+class SizeLimitedServerProtocol(ServerProtocol):
+    """websockets' server side, closing an oversized message with a reason that names the
+    setting to raise instead of the library's byte counts."""
+
+    #: The Settings field whose value `max_message_size` currently is.
+    limit_setting = "ws_max_init_bytes"
+
+    def fail(self, code: CloseCode | int, reason: str = "") -> None:
+        if code == CloseCode.MESSAGE_TOO_BIG:
+            reason = (
+                f"message over {env_name(self.limit_setting)}={self.max_message_size} bytes"
+            )
+        super().fail(code, reason)
+
+
+class ArcosWebSocketProtocol(WebSocketsSansIOProtocol):
+    """`max_init_bytes` (ARCOS_WS_MAX_INIT_BYTES) bounds every message until the app calls
+    the scope extension's `raise_to(n)`; uvicorn's `ws_max_size` (ARCOS_WS_MAX_MESSAGE_BYTES)
+    caps what it may raise the bound to."""
+
+    conn: SizeLimitedServerProtocol
+
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+        *,
+        max_init_bytes: int,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        # Same extensions and logger as uvicorn's, with the pre-ack bound and named refusals.
+        self.conn = SizeLimitedServerProtocol(
+            extensions=self.conn.available_extensions,
+            max_size=min(max_init_bytes, config.ws_max_size),
+            logger=self.conn.logger,
+        )
+
+    def handle_connect(self, event: Any) -> None:
+        super().handle_connect(event)
+        # The ASGI task was created but has not run yet, so it sees the extension.
+        scope = getattr(self, "scope", None)
+        if scope is not None:
+            scope["extensions"][MESSAGE_LIMIT_EXTENSION] = {"raise_to": self._raise_limit}
+
+    def _raise_limit(self, max_bytes: int) -> None:
+        self.conn.max_message_size = min(max_bytes, self.config.ws_max_size)
+        self.conn.limit_setting = "ws_max_message_bytes"
+
+    def send_receive_event_to_app(self) -> None:
+        """uvicorn logs a traceback for a text message that is not UTF-8; close with 4400
+        and a reason instead, like every other message the app cannot read."""
+        if self.curr_msg_data_type == "text" and not _is_utf8(self.frames):
+            self.frames = []
+            self.conn.send_close(BAD_MESSAGE, "text message is not valid UTF-8")
+            self.handle_parser_exception()
+            return
+        super().send_receive_event_to_app()
+
+
+def _is_utf8(frames: list[bytes]) -> bool:
+    try:
+        b"".join(frames).decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def raise_message_limit(scope: MutableMapping[str, Any], max_bytes: int) -> None:
+    """Let an acknowledged socket send messages up to `max_bytes` (a no-op when the server
+    does not run `ArcosWebSocketProtocol`)."""
+    extension = scope.get("extensions", {}).get(MESSAGE_LIMIT_EXTENSION)
+    if extension is not None:
+        raise_to: Callable[[int], None] = extension["raise_to"]
+        raise_to(max_bytes)

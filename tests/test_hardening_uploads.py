@@ -75,20 +75,28 @@ def stream_body(server: LiveServer, path: str, size: int, headers: dict[str, str
         pass  # refused and closed before the whole body went out
 
 
-def sarif_log(runs: int, results_per_run: int) -> bytes:
-    """A SARIF log of `runs` tools with `results_per_run` distinct findings each."""
+def sarif_log(runs: int, results_per_run: int, active_every: int = 1) -> bytes:
+    """A SARIF log of `runs` tools with `results_per_run` results each; all but every
+    `active_every`-th result are suppressed in source (parsed and counted, not tracked)."""
+    def result(tool: int, n: int) -> dict:
+        item = {
+            "ruleId": f"R{n % 20:02d}", "level": "warning",
+            "message": {"text": f"finding {n} of tool {tool} in module {n % 300}"},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": {"uri": f"pkg/module_{n % 300}.py"},
+                "region": {"startLine": n % 900 + 1}}}],
+            "partialFingerprints": {"primaryLocationLineHash": f"{tool:04x}{n:012x}:1"},
+        }
+        if n % active_every:
+            item["suppressions"] = [{"kind": "inSource"}]
+        return item
+
     def run(tool: int) -> dict:
-        return {"tool": {"driver": {"name": f"lint{tool}", "version": "1.0", "rules": [
-            {"id": f"R{n:02d}", "defaultConfiguration": {"level": "warning"}}
-            for n in range(20)]}},
-            "results": [{
-                "ruleId": f"R{n % 20:02d}", "level": "warning",
-                "message": {"text": f"finding {n} of tool {tool} in module {n % 300}"},
-                "locations": [{"physicalLocation": {
-                    "artifactLocation": {"uri": f"pkg/module_{n % 300}.py"},
-                    "region": {"startLine": n % 900 + 1}}}],
-                "partialFingerprints": {"primaryLocationLineHash": f"{tool:04x}{n:012x}:1"},
-            } for n in range(results_per_run)]}
+        rules = [{"id": f"R{n:02d}", "defaultConfiguration": {"level": "warning"}}
+                 for n in range(20)]
+        return {"tool": {"driver": {"name": f"lint{tool}", "version": "1.0", "rules": rules}},
+                "results": [result(tool, n) for n in range(results_per_run)]}
+
     return json.dumps({"version": "2.1.0", "runs": [run(tool) for tool in range(runs)]}).encode()
 
 
@@ -172,8 +180,8 @@ def test_anonymous_large_uploads_cost_no_memory(server):
 def test_a_large_sarif_is_parsed_off_the_event_loop_and_stored_whole(server):
     """Item 6: a SARIF upload within the limits stalled every other request while it was
     parsed; now /healthz answers throughout, and every finding is stored with its evidence."""
-    runs, per_run = 8, 5_000
-    body = gzip.compress(sarif_log(runs, per_run))
+    runs, per_run, active_every = 8, 5_000, 10
+    body = gzip.compress(sarif_log(runs, per_run, active_every))
     with HealthProbe(server.http_url) as probe:
         response = httpx.post(
             f"{server.http_url}/api/security/scan", content=body,
@@ -182,19 +190,23 @@ def test_a_large_sarif_is_parsed_off_the_event_loop_and_stored_whole(server):
         )
     assert response.status_code == 201, response.text[:500]
     probe.assert_responsive()
-    assert response.json()["findings"]["new"] == runs * per_run
+    tracked = runs * per_run // active_every
+    uploaded = response.json()
+    assert uploaded["findings"]["new"] == tracked
+    measured = {metric["name"]: metric["value"] for metric in uploaded["metrics"]}
+    assert measured["findings.suppressed"] == runs * per_run - tracked  # counted, all of them
     database = server.database_url.removeprefix("sqlite://")
     with closing(sqlite3.connect(database)) as store:
         stored = store.execute("SELECT COUNT(*) FROM finding").fetchone()[0]
         jobs = store.execute("SELECT status FROM ingestion_job").fetchall()
-    assert stored == runs * per_run
+    assert stored == tracked
     assert jobs == [("succeeded",)]
 
 
 def test_uploads_beyond_the_parse_queue_are_refused_with_retry_after(tmp_path):
     live = start_server(f"sqlite://{tmp_path / 'arcos.db'}", tmp_path / "server.log",
                         {"ARCOS_PARSE_WORKERS": "1", "ARCOS_PARSE_QUEUE": "0"})
-    body = gzip.compress(sarif_log(4, 5_000))
+    body = gzip.compress(sarif_log(4, 5_000, 100))
     answers: list[httpx.Response] = []
 
     def upload() -> None:

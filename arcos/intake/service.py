@@ -32,12 +32,13 @@ from arcos.ingest.parse import Limits, parse
 from arcos.ingest.results import (
     BuildRecord,
     Kind,
+    MetricValue,
     Result,
     StaticAnalysisReport,
     VulnerabilityReport,
 )
 from arcos.intake import metrics as quality
-from arcos.intake.findings import FindingsSummary, record_scan, storable
+from arcos.intake.findings import FindingsSummary, record_scan, storable, tracked_only
 from arcos.intake.models import Finding, FindingState, IngestionJob, JobStatus, QualityMetric
 from arcos.intake.summary import source_of, summarize
 from arcos.intake.workers import ParsePool
@@ -97,6 +98,7 @@ class _Parsed:
     draft: EvidenceDraft
     job_id: uuid.UUID
     started_at: datetime
+    metrics: dict[str, MetricValue]
     metric_metadata: dict[str, Any] = field(default_factory=dict)
 
 
@@ -121,7 +123,7 @@ async def ingest_artifact(
     job_id, started_at = uuid.uuid4(), datetime.now(UTC)
     try:
         arguments = (kind, content, format, content_type, limits, source_root)
-        result, summary = await (
+        prepared = await (
             pool.run(parse_artifact, *arguments) if pool else _inline(*arguments)
         )
     except ArtifactRefused as refused:
@@ -130,11 +132,13 @@ async def ingest_artifact(
         )
         error = UserError(field="content", message=refused.message, code=code)
         await _refuse(job_id, kind, format, provenance, submitter, started_at, [error])
-    draft = _draft(kind, result, summary, provenance, job_id)
+    result = prepared.result
+    draft = _draft(kind, result, prepared.summary, provenance, job_id)
     problems = check_draft(draft, draft_limits) + _pipeline_run_problems(provenance.pipeline_run)
     if problems:
         await _refuse(job_id, kind, result.format, provenance, submitter, started_at, problems)
-    parsed = _Parsed(kind, result, draft, job_id, started_at, _metric_metadata(draft, provenance))
+    parsed = _Parsed(kind, result, draft, job_id, started_at, prepared.metrics,
+                     _metric_metadata(draft, provenance))
     try:
         intake = await _store(parsed, submitter)
     except IntegrityError:
@@ -145,6 +149,15 @@ async def ingest_artifact(
     return intake
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What a parse worker hands back: compact, so crossing back to the server is cheap."""
+
+    result: Result  # scans keep only the findings that will be stored
+    summary: dict[str, Any]  # the evidence `data`
+    metrics: dict[str, MetricValue]  # the report's own metrics, over all its findings
+
+
 def parse_artifact(
     kind: IntakeKind,
     content: bytes | Path,
@@ -152,19 +165,22 @@ def parse_artifact(
     content_type: str | None,
     limits: Limits,
     source_root: str | None,
-) -> tuple[Result, dict[str, Any]]:
+) -> Prepared:
     """Everything CPU-heavy about an upload, in one picklable call a worker process runs:
-    decode, parse, check and summarise; `content` may be a file the worker reads itself.
-    Returns the result and its evidence `data`."""
+    decode, parse, check, summarise and measure; `content` may be a file the worker reads
+    itself."""
     if isinstance(content, Path):
         content = content.read_bytes()
     result = parse(content, format=format, content_type=content_type,
                    kind=_parse_kind(kind), limits=limits, source_root=source_root)
     _check_deployment(kind, result)
-    return result, summarize(result)
+    summary, metrics = summarize(result), result.metrics()
+    if isinstance(result, StaticAnalysisReport | VulnerabilityReport):
+        result = tracked_only(result)
+    return Prepared(result, summary, metrics)
 
 
-async def _inline(*arguments: Any) -> tuple[Result, dict[str, Any]]:
+async def _inline(*arguments: Any) -> Prepared:
     return parse_artifact(*arguments)
 
 
@@ -272,7 +288,7 @@ async def _record_metrics(
     record = quality.record_metrics
     arguments = (evidence.project_id, evidence.uid, evidence.created_at,
                  parsed.metric_metadata, connection)
-    rows = await record(quality.report_values(parsed.result, findings), *arguments)
+    rows = await record(quality.report_values(parsed.result, findings, parsed.metrics), *arguments)
     if isinstance(parsed.result, BuildRecord):
         rolling = await quality.rolling_build_values(
             parsed.result, evidence.project_id, connection

@@ -228,3 +228,32 @@ def test_uploads_beyond_the_parse_queue_are_refused_with_retry_after(tmp_path):
     refused = next(answer for answer in answers if answer.status_code == 429)
     assert int(refused.headers["retry-after"]) >= 1
     assert "ARCOS_PARSE_QUEUE" in refused.text
+
+
+def test_an_unannounced_body_over_the_limit_is_cut_off_while_streaming(tmp_path):
+    """Without Content-Length the limit is enforced as the route reads (nothing is
+    buffered ahead of it): the upload is answered 413 once it passes the limit, and the
+    spooled part is discarded."""
+    spools = tmp_path / "spools"
+    spools.mkdir()
+    live = start_server(f"sqlite://{tmp_path / 'arcos.db'}", tmp_path / "server.log",
+                        {"ARCOS_MAX_ARTIFACT_BYTES": str(3 * 512 * 1024), "TMPDIR": str(spools)})
+    try:
+        request = (f"POST /api/cicd/test HTTP/1.1\r\nHost: 127.0.0.1:{live.port}\r\n"
+                   f"Authorization: Bearer {live.token}\r\nContent-Type: application/xml\r\n"
+                   "Transfer-Encoding: chunked\r\n\r\n").encode()
+        chunk = b"<testsuite>" + b" " * (64 * 1024 - 11)
+        framed = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+        with socket.create_connection(("127.0.0.1", live.port), timeout=30) as connection:
+            connection.sendall(request)
+            try:
+                for _ in range(32):  # 2 MiB: past the limit, and past the in-memory part
+                    connection.sendall(framed)
+            except OSError:
+                pass  # answered and closed before the rest went out
+            head = connection.recv(4096)
+        leftovers = list(spools.iterdir())  # before the server stops
+    finally:
+        stop_server(live)
+    assert head.startswith(b"HTTP/1.1 413"), head[:200]
+    assert leftovers == [], leftovers

@@ -19,6 +19,7 @@ from arcos.auth.service import bootstrap_admin_token
 from arcos.broker import Broker, InMemoryBroker
 from arcos.db import store
 from arcos.graphql.view import ArcosGraphQL
+from arcos.intake.workers import ParsePool
 from arcos.rest.adapter import RestAdapter
 from arcos.rest.operations import load_operations
 from arcos.rest.routes import rest_routes
@@ -55,8 +56,13 @@ def create_app(
     )
     schema = create_schema(settings)
     connection_limits = ConnectionLimits(settings)
-    graphql = ArcosGraphQL(schema, settings, broker, rate_limiter, connection_limits)
-    rest = RestAdapter(schema, load_operations(schema._schema), settings, broker, rate_limiter)
+    parse_pool = ParsePool(settings.parse_workers, settings.parse_queue)
+    graphql = ArcosGraphQL(
+        schema, settings, broker, rate_limiter, connection_limits, parse_pool=parse_pool
+    )
+    rest = RestAdapter(
+        schema, load_operations(schema._schema), settings, broker, rate_limiter, parse_pool
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -67,6 +73,7 @@ def create_app(
             try:
                 yield
             finally:
+                parse_pool.close()
                 await broker.close()
 
     app = Starlette(

@@ -160,6 +160,20 @@ class Settings:
         default=50 * 1024 * 1024,
         metadata={"doc": "Largest report upload to /api/cicd and /api/security (413 above)."},
     )
+    max_gzip_members: int = field(
+        default=64,
+        metadata={"doc": "Most concatenated gzip members in one report (413 above)."},
+    )
+    parse_workers: int = field(
+        default=2,
+        metadata={"doc": "Worker processes that decode and parse uploaded reports, off the "
+                  "event loop."},
+    )
+    parse_queue: int = field(
+        default=8,
+        metadata={"doc": "Uploads that may wait for a parse worker; more are refused with 429 "
+                  "and Retry-After."},
+    )
     webhook_allow_unsigned: bool = field(
         default=False,
         metadata={"doc": "DEVELOPMENT ONLY: accept deliveries from providers with no secret set."},
@@ -199,7 +213,7 @@ class Settings:
             "max_live_connections_per_principal", "max_anonymous_live_connections_per_address",
             "write_rate_per_minute", "write_burst", "auth_recheck_seconds",
             "sse_heartbeat_seconds", "webhook_max_body_bytes", "webhook_body_retention_days",
-            "max_artifact_bytes",
+            "max_artifact_bytes", "max_gzip_members", "parse_workers",
         )
         for name in positive:
             if getattr(self, name) <= 0:
@@ -209,6 +223,8 @@ class Settings:
                 f"{env_name('ws_max_init_bytes')} ({self.ws_max_init_bytes}) must not exceed "
                 f"{env_name('ws_max_message_bytes')} ({self.ws_max_message_bytes})"
             )
+        if self.parse_queue < 0:
+            raise SettingsError(f"{env_name('parse_queue')} must be zero or more")
         if self.sqlite_synchronous.upper() not in {"FULL", "NORMAL", "EXTRA"}:
             raise SettingsError(
                 f"{env_name('sqlite_synchronous')} must be FULL, NORMAL or EXTRA "

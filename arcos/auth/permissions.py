@@ -15,6 +15,7 @@ from starlette.websockets import WebSocket
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
+from arcos.auth.caller import Caller
 from arcos.auth.scopes import WRITE_SCOPES, Scope
 from arcos.auth.service import token_still_valid
 from arcos.graphql.errors import ArcosError, ErrorCode
@@ -29,17 +30,7 @@ class ScopePermission(BasePermission):
         context = info.context
         caller = context.caller
         await _still_valid(context)
-        if not caller.may(self.scope):
-            if not caller.authenticated:
-                raise ArcosError(
-                    f"this needs a token with the {self.scope.value!r} scope: send "
-                    "'Authorization: Bearer <token>' (websockets: put it in connection_init)",
-                    ErrorCode.UNAUTHENTICATED,
-                )
-            raise ArcosError(
-                f"the token {caller.token_name!r} lacks the {self.scope.value!r} scope",
-                ErrorCode.FORBIDDEN,
-            )
+        check_scope(caller, self.scope)
         if self.scope in WRITE_SCOPES and caller.token_id is not None:
             # Rate limits apply to API tokens; signature-verified webhook deliveries have
             # their providers' own limits and must not be refused with 429.
@@ -53,6 +44,22 @@ class ScopePermission(BasePermission):
                     {"retryAfterSeconds": seconds},
                 )
         return True
+
+
+def check_scope(caller: Caller, scope: Scope) -> None:
+    """UNAUTHENTICATED without a token, FORBIDDEN without the scope. Also run by the REST
+    and webhook routes before they read a body, so a refused caller costs no upload."""
+    if caller.may(scope):
+        return
+    if not caller.authenticated:
+        raise ArcosError(
+            f"this needs a token with the {scope.value!r} scope: send "
+            "'Authorization: Bearer <token>' (websockets: put it in connection_init)",
+            ErrorCode.UNAUTHENTICATED,
+        )
+    raise ArcosError(
+        f"the token {caller.token_name!r} lacks the {scope.value!r} scope", ErrorCode.FORBIDDEN
+    )
 
 
 async def _still_valid(context: Any) -> None:

@@ -22,6 +22,7 @@ from arcos.auth.rate_limit import WriteRateLimiter
 from arcos.broker import Broker
 from arcos.evidence.drafts import DraftLimits
 from arcos.evidence.loaders import EvidenceLoaders
+from arcos.intake.workers import ParsePool
 from arcos.settings import Settings
 
 
@@ -46,6 +47,8 @@ class ArcosContext:
     #: When the caller's token was last found valid (monotonic seconds; websockets).
     auth_checked_at: float = field(default_factory=time.monotonic)
     loaders: RequestLoaders = field(default_factory=RequestLoaders)
+    #: Where uploads are parsed, off the event loop; None parses inline (unit tests).
+    parse_pool: ParsePool | None = None
 
     def fresh_loaders(self) -> RequestLoaders:
         """Replace the DataLoaders (per subscription event) and return the new set."""

@@ -37,6 +37,7 @@ from arcos.graphql.websocket import (
     TransportWSHandler,
     close_reason,
 )
+from arcos.intake.workers import ParsePool
 from arcos.settings import Settings
 from arcos.web.connection_limits import (
     TOO_MANY_CONNECTIONS,
@@ -65,6 +66,7 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
         broker: Broker,
         rate_limiter: WriteRateLimiter,
         connection_limits: ConnectionLimits | None = None,
+        parse_pool: ParsePool | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -82,6 +84,7 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
         self.broker = broker
         self.rate_limiter = rate_limiter
         self.connection_limits = connection_limits or ConnectionLimits(settings)
+        self.parse_pool = parse_pool
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -133,9 +136,16 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
             caller = await caller_from_authorization(
                 request.headers.get("authorization"), anonymous_read
             )
+            if not caller.authenticated and _is_upload(request):
+                # Only mutations take files, and they all need a token: refuse before the
+                # (possibly large) multipart body is read. A bad token never gets this far.
+                raise AuthenticationFailed(
+                    "multipart uploads need a token: send 'Authorization: Bearer <token>'"
+                )
         return ArcosContext(
             settings=self.settings, broker=self.broker, caller=caller,
             rate_limiter=self.rate_limiter, request=request, response=response,
+            parse_pool=self.parse_pool,
         )
 
     async def on_ws_connect(self, context: ArcosContext) -> UnsetType | dict[str, object] | None:
@@ -205,6 +215,11 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
         if not isinstance(value, dict | list):
             raise HTTPException(400, "request body must be a JSON object like {\"query\": ...}")
         return value
+
+
+def _is_upload(request: Request) -> bool:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return request.method == "POST" and content_type == "multipart/form-data"
 
 
 def _refuse_transport(request: Request) -> Response | None:

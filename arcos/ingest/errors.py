@@ -27,6 +27,10 @@ class ArtifactRefused(Exception):
     def __str__(self) -> str:
         return f"{self.status}: {self.message}"
 
+    def __reduce__(self) -> tuple[type[ArtifactRefused], tuple[int, str]]:
+        # Parsers run in worker processes; the refusal crosses back by pickling.
+        return (ArtifactRefused, (self.status, self.message))
+
 
 MAX_WARNINGS = 50
 

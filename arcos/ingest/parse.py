@@ -23,7 +23,7 @@ from arcos.ingest import (
     spdx,
 )
 from arcos.ingest.errors import UNPROCESSABLE, ArtifactRefused
-from arcos.ingest.payload import decode
+from arcos.ingest.payload import DEFAULT_MAX_MEMBERS, decode
 from arcos.ingest.results import Kind, Result
 
 FORMAT_KINDS: dict[str, tuple[Kind, ...]] = {
@@ -65,6 +65,7 @@ class Limits:
     max_decompressed_bytes: int = 50 * 1024 * 1024
     max_sarif_runs: int = 20
     max_results_per_run: int = 25_000
+    max_gzip_members: int = DEFAULT_MAX_MEMBERS
 
 
 def parse(
@@ -89,7 +90,7 @@ def parse(
     media_type = (content_type or "").split(";", 1)[0].strip().lower()
     data = decode(
         content, gzip=True if media_type in _GZIP_TYPES else None,
-        max_bytes=limits.max_decompressed_bytes,
+        max_bytes=limits.max_decompressed_bytes, max_members=limits.max_gzip_members,
     )
     hinted = detect.format_from_hint(format) if format else detect.format_from_hint(content_type)
     head = detect.head_text(data)

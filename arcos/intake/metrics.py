@@ -17,9 +17,14 @@ from arcos.intake.models import QualityMetric
 BUILD_WINDOW = 20
 
 
-def report_values(result: Result, findings: FindingsSummary | None) -> dict[str, MetricValue]:
-    """The report's own metrics, deployments under `deployment.*`, plus finding changes."""
-    values = result.metrics()
+def report_values(
+    result: Result, findings: FindingsSummary | None,
+    own: Mapping[str, MetricValue] | None = None,
+) -> dict[str, MetricValue]:
+    """The report's own metrics (`own` when already computed, e.g. by the parse worker
+    before it dropped repeated findings), deployments under `deployment.*`, plus finding
+    changes."""
+    values = dict(own) if own is not None else result.metrics()
     if isinstance(result, BuildRecord) and result.is_deployment:
         values = {"deployment." + name.removeprefix("build."): v for name, v in values.items()}
     if findings is not None:

@@ -8,6 +8,7 @@ import binascii
 import uuid
 from collections.abc import AsyncGenerator
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 import strawberry
@@ -45,6 +46,7 @@ from arcos.intake.types import (
     IngestionJobType,
     QualityMetricType,
 )
+from arcos.web.spool import BodySpool
 
 FINDING_CURSOR = "finding"
 READ = [requires(Scope.EVIDENCE_READ)]
@@ -88,8 +90,9 @@ class ArtifactInput:
         default=None, description="SARIF only: the checkout directory paths are relative to."
     )
 
-    async def artifact_bytes(self) -> tuple[bytes, str]:
-        """The artifact and the input field it came from; InputRefused unless exactly one."""
+    async def artifact_bytes(self) -> tuple[bytes | Path, str]:
+        """The artifact (its bytes, or the path of a REST body spooled to disk) and the input
+        field it came from; InputRefused unless exactly one was given."""
         sources = ("content", "content_base64", "file")
         given = [name for name in sources if getattr(self, name) is not None]
         if len(given) != 1:
@@ -99,6 +102,8 @@ class ArtifactInput:
                 message="give exactly one of content (text), contentBase64 (bytes) and file "
                 "(a multipart upload)",
             )])
+        if isinstance(self.file, BodySpool):  # a REST raw body: its `content`
+            return self.file.source(), "content"
         if self.file is not None:
             return await self.file.read(), "file"
         if self.content is not None:
@@ -146,9 +151,10 @@ async def _ingest(
         intake = await service.ingest_artifact(
             kind, content, input.format, input.content_type, input.provenance(),
             context.caller.name,
-            Limits(max_decompressed_bytes=context.settings.max_artifact_bytes),
+            Limits(max_decompressed_bytes=context.settings.max_artifact_bytes,
+                   max_gzip_members=context.settings.max_gzip_members),
             context.draft_limits, context.broker,
-            source_root=input.source_root,
+            source_root=input.source_root, pool=context.parse_pool,
         )
     except service.IntakeRefused as refused:
         job_id = str(refused.job.job_id) if refused.job else None

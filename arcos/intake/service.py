@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal, NoReturn, TypeAlias
 
 from tortoise.exceptions import IntegrityError
@@ -31,14 +32,16 @@ from arcos.ingest.parse import Limits, parse
 from arcos.ingest.results import (
     BuildRecord,
     Kind,
+    MetricValue,
     Result,
     StaticAnalysisReport,
     VulnerabilityReport,
 )
 from arcos.intake import metrics as quality
-from arcos.intake.findings import FindingsSummary, record_scan, storable
+from arcos.intake.findings import FindingsSummary, record_scan, storable, tracked_only
 from arcos.intake.models import Finding, FindingState, IngestionJob, JobStatus, QualityMetric
 from arcos.intake.summary import source_of, summarize
+from arcos.intake.workers import ParsePool
 
 IntakeKind: TypeAlias = Literal[
     "test_report", "coverage_report", "sast_report", "vulnerability_report", "sbom", "build",
@@ -95,12 +98,13 @@ class _Parsed:
     draft: EvidenceDraft
     job_id: uuid.UUID
     started_at: datetime
+    metrics: dict[str, MetricValue]
     metric_metadata: dict[str, Any] = field(default_factory=dict)
 
 
 async def ingest_artifact(
     kind: IntakeKind,
-    content: bytes,
+    content: bytes | Path,
     format: str | None,
     content_type: str | None,
     provenance: Provenance,
@@ -109,25 +113,32 @@ async def ingest_artifact(
     draft_limits: DraftLimits,
     broker: Broker,
     source_root: str | None = None,
+    pool: ParsePool | None = None,
 ) -> Intake:
     """Parse and store one artifact. Raises IntakeRefused (after recording a failed job)
-    when the artifact or the provenance cannot be accepted; nothing else is written then."""
+    when the artifact or the provenance cannot be accepted; nothing else is written then.
+
+    With a `pool`, the parse runs in one of its worker processes (the server always passes
+    one); without, in this thread (scripts and unit tests)."""
     job_id, started_at = uuid.uuid4(), datetime.now(UTC)
     try:
-        result = parse(content, format=format, content_type=content_type,
-                       kind=_parse_kind(kind), limits=limits, source_root=source_root)
-        _check_deployment(kind, result)
+        arguments = (kind, content, format, content_type, limits, source_root)
+        prepared = await (
+            pool.run(parse_artifact, *arguments) if pool else _inline(*arguments)
+        )
     except ArtifactRefused as refused:
         code = UserErrorCode.TOO_LARGE if refused.status == PAYLOAD_TOO_LARGE else (
             UserErrorCode.INVALID
         )
         error = UserError(field="content", message=refused.message, code=code)
         await _refuse(job_id, kind, format, provenance, submitter, started_at, [error])
-    draft = _draft(kind, result, provenance, job_id)
+    result = prepared.result
+    draft = _draft(kind, result, prepared.summary, provenance, job_id)
     problems = check_draft(draft, draft_limits) + _pipeline_run_problems(provenance.pipeline_run)
     if problems:
         await _refuse(job_id, kind, result.format, provenance, submitter, started_at, problems)
-    parsed = _Parsed(kind, result, draft, job_id, started_at, _metric_metadata(draft, provenance))
+    parsed = _Parsed(kind, result, draft, job_id, started_at, prepared.metrics,
+                     _metric_metadata(draft, provenance))
     try:
         intake = await _store(parsed, submitter)
     except IntegrityError:
@@ -136,6 +147,41 @@ async def ingest_artifact(
         intake = await _store(parsed, submitter)
     await _publish(broker, intake)
     return intake
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a parse worker hands back: compact, so crossing back to the server is cheap."""
+
+    result: Result  # scans keep only the findings that will be stored
+    summary: dict[str, Any]  # the evidence `data`
+    metrics: dict[str, MetricValue]  # the report's own metrics, over all its findings
+
+
+def parse_artifact(
+    kind: IntakeKind,
+    content: bytes | Path,
+    format: str | None,
+    content_type: str | None,
+    limits: Limits,
+    source_root: str | None,
+) -> Prepared:
+    """Everything CPU-heavy about an upload, in one picklable call a worker process runs:
+    decode, parse, check, summarise and measure; `content` may be a file the worker reads
+    itself."""
+    if isinstance(content, Path):
+        content = content.read_bytes()
+    result = parse(content, format=format, content_type=content_type,
+                   kind=_parse_kind(kind), limits=limits, source_root=source_root)
+    _check_deployment(kind, result)
+    summary, metrics = summarize(result), result.metrics()
+    if isinstance(result, StaticAnalysisReport | VulnerabilityReport):
+        result = tracked_only(result)
+    return Prepared(result, summary, metrics)
+
+
+async def _inline(*arguments: Any) -> Prepared:
+    return parse_artifact(*arguments)
 
 
 def _parse_kind(kind: IntakeKind) -> Kind:
@@ -148,7 +194,8 @@ def _check_deployment(kind: IntakeKind, result: Result) -> None:
 
 
 def _draft(
-    kind: IntakeKind, result: Result, provenance: Provenance, job_id: uuid.UUID
+    kind: IntakeKind, result: Result, summary: dict[str, Any], provenance: Provenance,
+    job_id: uuid.UUID,
 ) -> EvidenceDraft:
     commit_sha, ref = provenance.commit_sha, provenance.ref
     if isinstance(result, BuildRecord):
@@ -160,7 +207,7 @@ def _draft(
     if provenance.pipeline_run is not None:
         metadata["pipeline_run"] = provenance.pipeline_run
     return EvidenceDraft(
-        type=EVIDENCE_TYPES[kind], source=source_of(result), data=summarize(result),
+        type=EVIDENCE_TYPES[kind], source=source_of(result), data=summary,
         project=provenance.project,  # checked as given: an empty slug is refused, not dropped
         commit_sha=commit_sha, ref=ref, metadata=metadata,
     )
@@ -241,7 +288,7 @@ async def _record_metrics(
     record = quality.record_metrics
     arguments = (evidence.project_id, evidence.uid, evidence.created_at,
                  parsed.metric_metadata, connection)
-    rows = await record(quality.report_values(parsed.result, findings), *arguments)
+    rows = await record(quality.report_values(parsed.result, findings, parsed.metrics), *arguments)
     if isinstance(parsed.result, BuildRecord):
         rolling = await quality.rolling_build_values(
             parsed.result, evidence.project_id, connection

@@ -14,12 +14,14 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from arcos.auth.caller import Caller
+from arcos.auth.permissions import check_scope
 from arcos.auth.rate_limit import WriteRateLimiter
 from arcos.auth.service import AuthenticationFailed
 from arcos.auth.transport import WWW_AUTHENTICATE, caller_from_authorization
 from arcos.broker import Broker
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import ArcosError
+from arcos.intake.workers import ParsePool
 from arcos.rest.formats import render
 from arcos.rest.operations import PreparedOperation
 from arcos.rest.outcome import STATUS_BY_CODE, data_or_refusal, refuse_user_errors, value_at
@@ -41,12 +43,14 @@ class RestAdapter:
         settings: Settings,
         broker: Broker,
         rate_limiter: WriteRateLimiter,
+        parse_pool: ParsePool | None = None,
     ) -> None:
         self.schema = schema
         self.operations = operations
         self.settings = settings
         self.broker = broker
         self.rate_limiter = rate_limiter
+        self.parse_pool = parse_pool
 
     async def caller(self, request: Request) -> Caller:
         """The caller behind a request; a bad credential is a 401 RestRefusal."""
@@ -65,7 +69,7 @@ class RestAdapter:
         return ArcosContext(
             settings=self.settings, broker=self.broker, caller=caller,
             rate_limiter=self.rate_limiter, request=request,
-            prepared_document=operation.document,
+            prepared_document=operation.document, parse_pool=self.parse_pool,
         )
 
     async def execute(
@@ -99,6 +103,22 @@ class RestAdapter:
             operation_name=operation.name,
         )
 
+    def authorize(self, name: str, caller: Caller) -> None:
+        """Refuse (401/403) a caller whose scopes cannot run operation `name`, before its
+        body is read: the permission classes run again, in full, when it executes."""
+        operation = self.operations[name]
+        root_type = operation.operation_type.value.capitalize()
+        for field_name in operation.root_fields:
+            field = self.schema.get_field_for_type(field_name, root_type)
+            for permission_class in field.permission_classes if field else ():
+                scope = getattr(permission_class, "scope", None)
+                if scope is None:
+                    continue
+                try:
+                    check_scope(caller, scope)
+                except ArcosError as refusal:
+                    raise _refusal(refusal) from None
+
     async def _check_root_permissions(
         self, operation: PreparedOperation, context: ArcosContext
     ) -> None:
@@ -113,17 +133,16 @@ class RestAdapter:
                     if inspect.isawaitable(allowed):
                         await allowed
                 except ArcosError as refusal:
-                    status = STATUS_BY_CODE.get(refusal.code, 403)
-                    headers = {"WWW-Authenticate": WWW_AUTHENTICATE} if status == 401 else {}
-                    raise RestRefusal(status, str(refusal), refusal.code, headers) from None
+                    raise _refusal(refusal) from None
 
     def endpoint(self, route: RestRoute) -> Endpoint:
         """The Starlette endpoint for one table row."""
 
         async def handle(request: Request) -> Response:
-            call = RestCall(request)
+            call = RestCall(request, parse_pool=self.parse_pool)
             try:
                 caller = await self.caller(request)
+                self.authorize(route.operation, caller)  # before any body is read
                 variables = await route.variables(call)
                 result = await self.execute(route.operation, variables, caller, request)
                 data = data_or_refusal(result)
@@ -133,11 +152,19 @@ class RestAdapter:
                 response = render(body, route, call)
             except RestRefusal as refusal:
                 response = refusal_response(refusal, legacy=route.legacy)
+            finally:
+                call.close()
             response.headers["API-Version"] = route.version
             return response
 
         handle.__name__ = f"{route.method.lower()}_{route.operation}"
         return handle
+
+
+def _refusal(refusal: ArcosError) -> RestRefusal:
+    status = STATUS_BY_CODE.get(refusal.code, 403)
+    headers = {"WWW-Authenticate": WWW_AUTHENTICATE} if status == 401 else {}
+    return RestRefusal(status, str(refusal), refusal.code, headers)
 
 
 def refusal_response(refusal: RestRefusal, legacy: bool = False) -> Response:

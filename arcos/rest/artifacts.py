@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+from pathlib import Path
 from typing import Any
 
-from arcos.ingest.detect import detect
+from arcos.ingest.detect import detect, head_text, looks_like_json
 from arcos.ingest.errors import ArtifactRefused
-from arcos.ingest.payload import decode
+from arcos.ingest.payload import PEEK_INPUT_BYTES, peek
 from arcos.rest.refusal import RestRefusal
 from arcos.rest.request import RestCall
+from arcos.web.spool import BodySpool
 
 ENVELOPE_FIELDS = ("content", "contentBase64")
 #: Envelope fields, and the query parameter that carries each with a raw body.
@@ -29,59 +32,83 @@ METADATA = (
     ("sourceRoot", "source_root"),
 )
 COVERAGE_FORMATS = frozenset({"cobertura", "coverage-json", "lcov"})
-#: How much of a gzip body is inflated just to tell coverage from tests (the parser inflates
-#: it again, with its own limit).
-SNIFF_LIMIT = 64 * 1024 * 1024
-GZIP_TYPES = ("application/gzip", "application/x-gzip")
+#: How much of an upload is decoded just to tell coverage from tests: a bounded prefix, so
+#: the sniff costs the event loop the same for any body (the worker parses the whole).
+SNIFF_BYTES = 64 * 1024
+#: coverage.py writes `meta` (with `format`) first: enough to know a truncated JSON head.
+_COVERAGE_JSON_HEAD = re.compile(r'^\{\s*"meta"\s*:\s*\{[^{}]*"format"')
 
 
 async def artifact_input(call: RestCall) -> dict[str, Any]:
-    """The GraphQL input for an upload, from an envelope or a raw body."""
+    """The GraphQL input for an upload, from an envelope or a raw body. The body is read
+    only here, after the adapter has authenticated and authorised the caller, and is
+    streamed to a temporary file: a raw body reaches the mutation as its `file`."""
     request = call.request
-    raw = await request.body()
-    if not raw:
-        raise RestRefusal(400, "the body is empty: post the report file itself, or a JSON "
-                          "envelope {\"content\": ...}", "BAD_REQUEST")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     fields: dict[str, Any] = {}
     for name, parameter in METADATA:
         value = call.text(parameter)  # checked even beside an envelope: empty is refused
         if value is not None:
             fields[name] = value
-    envelope = _envelope(raw) if content_type == "application/json" else None
+    spool = call.keep(await BodySpool.of(request))
+    if not spool.size:
+        raise RestRefusal(400, "the body is empty: post the report file itself, or a JSON "
+                          "envelope {\"content\": ...}", "BAD_REQUEST")
+    envelope = None
+    if content_type == "application/json":
+        source = spool.source()
+        envelope = (
+            await call.parse_pool.run(read_envelope, source)
+            if call.parse_pool is not None and isinstance(source, Path)
+            else read_envelope(source)
+        )
     if envelope is not None:
         return {**fields, **_from_envelope(envelope)}
-    gzipped = (
-        request.headers.get("content-encoding", "").lower() == "gzip"
-        or content_type in GZIP_TYPES
-    )
-    text = None if gzipped else _utf8(raw)
-    if text is None:
-        fields["contentBase64"] = base64.b64encode(raw).decode("ascii")
-    else:
-        fields["content"] = text
+    fields["file"] = spool
     if "format" not in fields and content_type:
         fields["contentType"] = content_type
     return fields
 
 
+def read_envelope(source: bytes | Path) -> dict[str, Any] | None:
+    """The body as an envelope, or None when it is a JSON report posted raw. Run in a
+    parse worker when the body is large: a JSON document is parsed whole."""
+    raw = source.read_bytes() if isinstance(source, Path) else source
+    return _envelope(raw)
+
+
 def is_coverage(fields: dict[str, Any]) -> bool:
-    """Whether an upload to the tests route is a coverage report (else a test report)."""
+    """Whether an upload to the tests route is a coverage report (else a test report),
+    judged from at most SNIFF_BYTES of its decoded start."""
     if fields.get("format"):
         return str(fields["format"]).lower() in COVERAGE_FORMATS
     try:
-        if fields.get("content") is not None:
-            raw = str(fields["content"]).encode("utf-8", errors="surrogatepass")
-        else:
-            raw = base64.b64decode(str(fields.get("contentBase64") or ""), validate=True)
-        kind = detect(decode(raw, max_bytes=SNIFF_LIMIT), fields.get("contentType"))
+        raw, whole = _prefix(fields)
+        head, complete = peek(raw, SNIFF_BYTES)
+        text = head_text(head)
+        if looks_like_json(text) and not (whole and complete):
+            return _COVERAGE_JSON_HEAD.match(text) is not None
+        kind = detect(head, fields.get("contentType"))
     except (ArtifactRefused, ValueError):
         return False  # the test-report mutation will say what is wrong with it
     return kind in COVERAGE_FORMATS
 
 
+def _prefix(fields: dict[str, Any]) -> tuple[bytes, bool]:
+    """The first PEEK_INPUT_BYTES of the artifact as sent, and whether that is all of it."""
+    budget = PEEK_INPUT_BYTES
+    if isinstance(fields.get("file"), BodySpool):
+        spool = fields["file"]
+        return spool.head(budget), spool.size <= budget
+    if fields.get("content") is not None:
+        text = str(fields["content"])[:budget]
+        return text.encode("utf-8", errors="surrogatepass"), len(text) == len(fields["content"])
+    encoded = str(fields.get("contentBase64") or "")
+    chars = budget // 3 * 4
+    return base64.b64decode(encoded[:chars], validate=True), len(encoded) <= chars
+
+
 def _envelope(raw: bytes) -> dict[str, Any] | None:
-    """The body as an envelope, or None when it is a JSON report posted raw."""
     try:
         value = json.loads(raw)
     except (ValueError, RecursionError):
@@ -100,10 +127,3 @@ def _from_envelope(envelope: dict[str, Any]) -> dict[str, Any]:
             f"{', '.join(sorted(allowed))}", "BAD_REQUEST",
         )
     return dict(envelope)
-
-
-def _utf8(raw: bytes) -> str | None:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None

@@ -10,7 +10,9 @@ from typing import Any
 
 from starlette.requests import Request
 
+from arcos.intake.workers import ParsePool
 from arcos.rest.refusal import RestRefusal
+from arcos.web.spool import BodySpool
 
 JSON_TYPES = ("application/json",)
 _ABSENT = object()
@@ -20,6 +22,20 @@ _ABSENT = object()
 class RestCall:
     request: Request
     body: Any = field(default=_ABSENT)
+    #: Where large bodies are parsed off the event loop (None: inline).
+    parse_pool: ParsePool | None = None
+    #: Spooled bodies, removed by `close()` when the request is answered.
+    spools: list[BodySpool] = field(default_factory=list)
+
+    def keep(self, spool: BodySpool) -> BodySpool:
+        """Hold `spool` until the request is answered."""
+        self.spools.append(spool)
+        return spool
+
+    def close(self) -> None:
+        for spool in self.spools:
+            spool.close()
+        self.spools.clear()
 
     def path(self, name: str) -> str:
         return str(self.request.path_params[name])

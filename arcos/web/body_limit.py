@@ -1,8 +1,9 @@
-"""Refuse request bodies over a size limit before any handler reads them.
+"""Refuse request bodies over a size limit while they stream, never buffering them here.
 
-The body is read here (up to the limit) and replayed to the app, so an over-limit body is
-answered 413 whether or not the client sent Content-Length, and nothing downstream ever
-holds more than `max_bytes` of it.
+The limit is counted on every chunk the app pulls from `receive`, so an over-limit body is
+answered 413 whether or not the client sent Content-Length, nothing downstream ever holds
+more than the limit, and a route that refuses a caller before reading the body (a bad or
+missing token) never makes the server read or hold it at all.
 """
 
 from __future__ import annotations
@@ -10,6 +11,10 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from arcos.web.problems import problem
+
+
+class BodyTooLarge(Exception):
+    """Raised from `receive` once a body passes its limit; answered 413 here."""
 
 
 class BodySizeLimit:
@@ -38,21 +43,29 @@ class BodySizeLimit:
         if declared is not None and declared > limit:
             await self._refuse(scope, receive, send, limit)
             return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
+        received = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal received
             message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                await self._refuse(scope, receive, send, limit)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        await self.app(scope, _replay(b"".join(chunks), receive), send)
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except BodyTooLarge:
+            if started:
+                raise  # too late for a 413: let the server drop the connection
+            await self._refuse(scope, receive, send, limit)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         setting = "ARCOS_MAX_BODY_BYTES" if limit == self.max_bytes else "its route's limit"
@@ -73,16 +86,3 @@ def _declared_length(scope: Scope) -> int | None:
             except ValueError:
                 return None
     return None
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay

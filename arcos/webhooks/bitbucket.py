@@ -20,6 +20,8 @@ from arcos.webhooks.signatures import verify_hub_signature
 NAME = "bitbucket"
 AUTHENTICATION = "X-Hub-Signature: sha256=<hex HMAC-SHA256(secret, raw body)> (Cloud and DC)"
 SECRET_SETTINGS = ("bitbucket_webhook_secret",)
+#: Headers whose presence means the body is signed (and must be read to be verified).
+SIGNED_BODY_HEADERS = ("x-hub-signature",)
 
 
 def verify(

@@ -19,6 +19,8 @@ NAME = "github"
 AUTHENTICATION = "X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, raw body)>"
 SECRET_SETTINGS = ("github_webhook_secret",)
 SIGNATURE_HEADER = "x-hub-signature-256"
+#: Headers whose presence means the body is signed (and must be read to be verified).
+SIGNED_BODY_HEADERS = (SIGNATURE_HEADER,)
 
 
 def verify(

@@ -19,6 +19,8 @@ AUTHENTICATION = (
     "id.timestamp.body)> (±5 min)"
 )
 SECRET_SETTINGS = ("gitlab_webhook_token", "gitlab_webhook_signing_key")
+#: Headers whose presence means the body is signed; X-Gitlab-Token is checked without it.
+SIGNED_BODY_HEADERS = ("webhook-signature",)
 
 
 def verify(

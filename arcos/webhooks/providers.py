@@ -25,6 +25,12 @@ class Provider:
     identify: Callable[[Mapping[str, str], bytes], IncomingDelivery]
     verify: Verify | None  # None: bearer-token authenticated (CI/CD)
     mapping: ModuleType
+    #: Without any of these headers `verify` needs no body: it is run before reading one.
+    signed_body_headers: tuple[str, ...] = ()
+
+    def signs_body(self, headers: Mapping[str, str]) -> bool:
+        """Whether this delivery claims a signature over its body."""
+        return any(headers.get(name) for name in self.signed_body_headers)
 
     @property
     def path(self) -> str:
@@ -48,6 +54,7 @@ PROVIDERS: dict[str, Provider] = {
         identify=module.identify,
         verify=getattr(module, "verify", None),
         mapping=mapping,
+        signed_body_headers=getattr(module, "SIGNED_BODY_HEADERS", ()),
     )
     for module, mapping in (
         (github, github_mapping),

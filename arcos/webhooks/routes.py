@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Mapping
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -28,6 +29,9 @@ from arcos.webhooks.providers import PROVIDERS, Provider
 
 logger = logging.getLogger("arcos.webhooks")
 
+#: Verifies a signed body once it has been read: (headers, body, now) -> None or refusal.
+BodyCheck = Callable[[Mapping[str, str], bytes, float], None]
+
 #: HTTP status for each outcome: only unmapped events are "accepted, nothing to do".
 STATUS = {
     DeliveryOutcome.PROCESSED.name: 200,
@@ -44,8 +48,10 @@ class WebhookReceiver:
 
     async def handle(self, request: Request) -> Response:
         try:
+            caller, verify_body = await self._authenticate(request)
             body = await request.body()
-            caller = await self._authenticate(request, body)
+            if verify_body is not None:
+                verify_body(request.headers, body, time.time())
             delivery = self.provider.identify(request.headers, body)
             result = await self.adapter.execute(
                 "IngestWebhookDelivery",
@@ -66,7 +72,11 @@ class WebhookReceiver:
             status_code=STATUS[recorded["outcome"]],
         )
 
-    async def _authenticate(self, request: Request, body: bytes) -> Caller:
+    async def _authenticate(self, request: Request) -> tuple[Caller, BodyCheck | None]:
+        """Everything the headers alone can settle, before the body is read: a provider
+        with no secret, a missing or wrong token and an unsigned delivery are refused
+        without reading a byte of the body. Returns the caller and, for a delivery that
+        signs its body, the check to run on the body once read."""
         provider = self.provider
         settings = self.adapter.settings
         secrets = await configured_secrets(provider.secret_settings, settings)
@@ -74,9 +84,11 @@ class WebhookReceiver:
                         scopes=frozenset({Scope.WEBHOOKS_DELIVER}))
         if provider.verify is None:  # CI/CD: a bearer token
             if cicd.shared_token_matches(request.headers, secrets):
-                return system
+                return system, None
             if request.headers.get("authorization"):
-                return await self.adapter.caller(request)  # an API token; scope checked later
+                caller = await self.adapter.caller(request)  # an API token
+                self.adapter.authorize("IngestWebhookDelivery", caller)
+                return caller, None
             raise RestRefusal(401, "send Authorization: Bearer <ARCOS_CICD_WEBHOOK_TOKEN or an "
                               "API token with webhooks:deliver>", "UNAUTHENTICATED",
                               {"WWW-Authenticate": 'Bearer realm="arcos"'})
@@ -88,9 +100,14 @@ class WebhookReceiver:
             logger.warning("ACCEPTING AN UNSIGNED %s DELIVERY: ARCOS_WEBHOOK_ALLOW_UNSIGNED is "
                            "on and %s is not set; never run like this in production",
                            provider.name, names)
-            return system
-        provider.verify(request.headers, body, secrets, time.time())
-        return system
+            return system, None
+        verify = provider.verify
+        if not provider.signs_body(request.headers):
+            # No body signature: what verify checks (a token, or the signature's absence)
+            # is all in the headers.
+            verify(request.headers, b"", secrets, time.time())
+            return system, None
+        return system, lambda headers, body, now: verify(headers, body, secrets, now)
 
 
 def webhook_routes(adapter: RestAdapter) -> list[Route]:

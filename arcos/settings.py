@@ -70,6 +70,10 @@ class Settings:
     max_query_cost: int = field(
         default=5000, metadata={"doc": "Cost budget of one operation (see README)."}
     )
+    max_fragment_spreads: int = field(
+        default=50,
+        metadata={"doc": "Fragment spreads (`...Name`) allowed in one GraphQL document."},
+    )
     max_page_size: int = field(
         default=100, metadata={"doc": "Largest `first` / `limit` on any list or connection."}
     )
@@ -155,7 +159,8 @@ class Settings:
         """Refuse values that would make a limit meaningless or the store unsafe."""
         positive = (
             "port", "max_body_bytes", "max_json_depth", "max_evidence_bytes", "max_query_depth",
-            "max_aliases", "max_tokens", "max_query_cost", "max_page_size", "max_batch_items",
+            "max_aliases", "max_tokens", "max_query_cost", "max_fragment_spreads",
+            "max_page_size", "max_batch_items",
             "max_subscriptions_per_connection", "subscriber_queue_size",
             "write_rate_per_minute", "write_burst", "auth_recheck_seconds",
             "sse_heartbeat_seconds", "webhook_max_body_bytes", "webhook_body_retention_days",

@@ -6,6 +6,7 @@ Each attack runs against a live `arcos serve` while `HealthProbe` measures `/hea
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -105,3 +106,48 @@ def test_legitimate_fragments_still_work(server: LiveServer) -> None:
     body = response.json()
     assert "errors" not in body, body
     assert body["data"]["viewer"]["name"]
+
+
+SUBMIT = """mutation($i: SubmitEvidenceInput!) {
+  submitEvidence(input: $i) { evidence { id metadata } replayed errors { field code } } }"""
+
+
+def test_graphql_replay_with_other_metadata_is_a_conflict(server: LiveServer) -> None:
+    key = f"meta-{uuid.uuid4().hex}"
+    base = {"type": "build", "source": "ci", "data": {"ok": True}, "idempotencyKey": key}
+
+    def submit(metadata: dict[str, object]) -> dict:
+        response = httpx.post(
+            f"{server.http_url}/graphql", headers=server.auth_headers,
+            json={"query": SUBMIT, "variables": {"i": {**base, "metadata": metadata}}},
+            timeout=REQUEST_TIMEOUT_SECONDS,
+        )
+        return response.json()["data"]["submitEvidence"]
+
+    first = submit({"runner": "a", "attempt": 1})
+    assert first["errors"] == [] and not first["replayed"]
+    same = submit({"attempt": 1, "runner": "a"})  # key order does not matter
+    assert same["replayed"] and same["evidence"]["id"] == first["evidence"]["id"]
+    other = submit({"runner": "b", "attempt": 1})
+    assert other["evidence"] is None
+    assert other["errors"] == [{"field": "idempotencyKey", "code": "CONFLICT"}]
+
+
+def test_rest_replay_with_other_metadata_is_a_conflict(server: LiveServer) -> None:
+    headers = {**server.auth_headers, "Idempotency-Key": f"meta-{uuid.uuid4().hex}"}
+    body = {"type": "build", "source": "ci", "data": {"ok": True}, "metadata": {"runner": "a"}}
+    with httpx.Client(base_url=server.http_url, timeout=REQUEST_TIMEOUT_SECONDS) as http:
+        first = http.post("/api/v1/evidence", json=body, headers=headers)
+        assert first.status_code == 201, first.text
+        replay = http.post("/api/v1/evidence", json=body, headers=headers)
+        assert replay.status_code in (200, 201) and replay.json()["id"] == first.json()["id"]
+        other = http.post(
+            "/api/v1/evidence", json={**body, "metadata": {"runner": "b"}}, headers=headers
+        )
+        assert other.status_code == 409, other.text
+        assert other.json()["errors"][0]["extensions"]["code"] == "CONFLICT"
+        without = http.post(
+            "/api/v1/evidence", json={k: v for k, v in body.items() if k != "metadata"},
+            headers=headers,
+        )
+        assert without.status_code == 409, without.text

@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
+
+    from arcos.log_bounds import bound_root_handlers, bounded_log_config
 
     settings = Settings.from_env(
         host=args.host, port=args.port, database_url=args.database_url
@@ -59,6 +62,7 @@ def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    bound_root_handlers()
     # uvicorn builds the app itself (needed for --reload), so hand it the settings as env.
     os.environ.update(settings.to_env())
     print(f"ARCOS on http://{settings.host}:{settings.port}/graphql", file=sys.stderr)
@@ -69,6 +73,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=settings.port,
         reload=args.reload,
         log_level=settings.log_level.lower(),
+        log_config=bounded_log_config(LOGGING_CONFIG),
         lifespan="on",
     )
     return 0

@@ -5,15 +5,21 @@ Each attack runs against a live `arcos serve` while `HealthProbe` measures `/hea
 
 from __future__ import annotations
 
+import io
+import logging
+import socket
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from conftest import LiveServer, start_server, stop_server
 from stall_probe import HealthProbe
+
+from arcos.log_bounds import BoundedRecords
 
 #: Long enough for a refused request on a busy machine, far shorter than the old stalls.
 REQUEST_TIMEOUT_SECONDS = 15.0
@@ -151,3 +157,147 @@ def test_rest_replay_with_other_metadata_is_a_conflict(server: LiveServer) -> No
             headers=headers,
         )
         assert without.status_code == 409, without.text
+
+
+#: (name, document, variables builder): every query argument compared with a column.
+FILTER_ARGUMENTS: list[tuple[str, str, Callable[[str], dict[str, Any]]]] = [
+    ("evidenceList.type", "query($v: String) { evidenceList(type: $v) { id } }",
+     lambda v: {"v": v}),
+    ("evidenceList.source", "query($v: String) { evidenceList(source: $v) { id } }",
+     lambda v: {"v": v}),
+    ("evidenceList.project", "query($v: String) { evidenceList(project: $v) { id } }",
+     lambda v: {"v": v}),
+    ("evidenceConnection.filter.type",
+     "query($f: EvidenceFilter) { evidenceConnection(filter: $f) { totalCount } }",
+     lambda v: {"f": {"type": v}}),
+    ("evidenceConnection.filter.commitSha",
+     "query($v: String) { evidenceConnection(filter: {commitSha: $v}) { totalCount } }",
+     lambda v: {"v": v}),
+    ("evidenceConnection.filter.project",
+     "query($f: EvidenceFilter) { evidenceConnection(filter: $f) { totalCount } }",
+     lambda v: {"f": {"project": v}}),
+    ("project.slug", "query($v: String!) { project(slug: $v) { slug } }", lambda v: {"v": v}),
+    ("project.evidence.filter.source",
+     "query($v: String) { projects(first: 5) { nodes { "
+     "evidence(first: 5, filter: {source: $v}) { totalCount } } } }",
+     lambda v: {"v": v}),
+    ("project.latestMetrics.names",
+     "query($v: String!) { projects(first: 5) { nodes { latestMetrics(names: [$v]) { name } } } "
+     "}",
+     lambda v: {"v": v}),
+    ("findings.project",
+     "query($v: String!) { findings(project: $v) { nodes { id } } }", lambda v: {"v": v}),
+    ("findings.tool",
+     'query($v: String) { findings(project: "p", tool: $v) { nodes { id } } }',
+     lambda v: {"v": v}),
+    ("qualityMetrics.project",
+     "query($v: String!) { qualityMetrics(project: $v) { name } }", lambda v: {"v": v}),
+    ("qualityMetrics.names",
+     'query($v: [String!]) { qualityMetrics(project: "p", names: $v) { name } }',
+     lambda v: {"v": ["ok", v]}),
+    ("webhookDeliveries.event",
+     "query($v: String) { webhookDeliveries(event: $v) { nodes { event } } }",
+     lambda v: {"v": v}),
+    ("revokeApiToken.input.token",
+     "mutation($v: String!) { revokeApiToken(input: {token: $v}) { errors { code } } }",
+     lambda v: {"v": v}),
+]
+
+#: Each column's limit is at most 255, so 256 characters is over every one of them.
+OVER_EVERY_COLUMN = 256
+#: A value near the request body limit (ARCOS_MAX_BODY_BYTES, 10 MiB).
+HUGE = 9 * 1024 * 1024
+#: How much one refused request may add to the server log.
+LOG_GROWTH_LIMIT = 64 * 1024
+
+
+@pytest.mark.parametrize("size", [65, OVER_EVERY_COLUMN, HUGE], ids=["65", "256", "9MiB"])
+def test_overlong_graphql_filters_are_bad_input_and_keep_the_log_small(
+    server: LiveServer, size: int
+) -> None:
+    value = "x" * size
+    with httpx.Client(base_url=server.http_url, timeout=REQUEST_TIMEOUT_SECONDS) as http:
+        # A project to list, so nested fields (Project.evidence, latestMetrics) resolve.
+        http.post("/api/v1/evidence", headers=server.auth_headers,
+                  json={"type": "t", "source": "s", "data": {}, "project": "p"})
+        log_before = server.log_path.stat().st_size
+        with probing(server) as probe:
+            for name, document, variables in FILTER_ARGUMENTS:
+                response = http.post("/graphql", headers=server.auth_headers,
+                                     json={"query": document, "variables": variables(value)})
+                errors = response.json().get("errors") or []
+                if size == 65 and name.rsplit(".", 1)[-1] in ("project", "slug", "event",
+                                                             "tool", "token"):
+                    # Within these columns' limits (128 to 255): an ordinary answer.
+                    assert errors == [], (name, response.text[:500])
+                    continue
+                assert [e["extensions"]["code"] for e in errors] == ["BAD_USER_INPUT"], (
+                    name, response.text[:500]
+                )
+                assert "limit of" in errors[0]["message"], errors[0]["message"]
+                assert len(response.content) < 4096, name  # the value is not echoed back
+        probe.assert_responsive()
+    assert server.log_path.stat().st_size - log_before < LOG_GROWTH_LIMIT, server.log()[-2000:]
+
+
+REST_FILTERS = [
+    ("/api/v3/evidence", "type"), ("/api/v3/evidence", "source"),
+    ("/api/v3/evidence", "project"), ("/api/v3/evidence", "commit_sha"),
+    ("/api/evidence/list", "type"), ("/api/evidence/list", "source"),
+    ("/api/evidence/list", "project"),
+]
+
+
+def raw_get(server: LiveServer, target: str) -> bytes:
+    """GET `target` over a plain socket (httpx refuses URLs over 64 KiB); the status line
+    of the answer, or b"" when the server closed the connection without one."""
+    request = (f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               f"Authorization: Bearer {server.token}\r\nConnection: close\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=REQUEST_TIMEOUT_SECONDS) as sock:
+        try:
+            sock.sendall(request.encode())
+        except OSError:
+            pass  # refused mid-request: whatever it answered is still readable
+        try:
+            return sock.recv(4096).split(b"\r\n", 1)[0]
+        except OSError:
+            return b""
+
+
+@pytest.mark.parametrize("size", [OVER_EVERY_COLUMN, 12 * 1024, HUGE],
+                         ids=["256", "12KiB", "9MiB"])
+def test_overlong_rest_filters_are_4xx_and_keep_the_log_small(
+    server: LiveServer, size: int
+) -> None:
+    """A query string is also bounded by the HTTP parser (h11 takes about 16 KiB of request
+    line and headers): past that the request is refused before ARCOS sees it."""
+    value = "x" * size
+    log_before = server.log_path.stat().st_size
+    with probing(server) as probe:
+        for path, parameter in REST_FILTERS:
+            status_line = raw_get(server, f"{path}?{parameter}={value}")
+            assert status_line == b"" or status_line.split()[1].startswith(b"4"), (
+                path, parameter, status_line
+            )
+    probe.assert_responsive()
+    assert server.log_path.stat().st_size - log_before < LOG_GROWTH_LIMIT, server.log()[-2000:]
+
+
+def test_log_records_are_clipped_however_large_the_value() -> None:
+    """Defence in depth for values that reach a message anyway (an unexpected error)."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(BoundedRecords())
+    logger = logging.getLogger("arcos.test.bounded")
+    logger.addHandler(handler)
+    try:
+        huge = "y" * HUGE
+        try:
+            raise ValueError(f"Length of {huge!r} > 64")
+        except ValueError:
+            logger.error("unexpected error: %s", huge, exc_info=True)
+    finally:
+        logger.removeHandler(handler)
+    written = stream.getvalue()
+    assert "unexpected error" in written and "ValueError" in written
+    assert len(written) < LOG_GROWTH_LIMIT

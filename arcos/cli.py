@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
 from collections.abc import Sequence
 
 from arcos.auth.cli import add_token_commands, run_token_command
+from arcos.db import StoreUnavailable, store
 from arcos.settings import Settings, SettingsError, documented_settings
 
 
@@ -22,6 +24,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"arcos: {error}", file=sys.stderr)
         return 2
+    except StoreUnavailable as error:
+        print(f"arcos: {error}", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -63,6 +68,9 @@ def _serve(args: argparse.Namespace) -> int:
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
     bound_root_handlers()
+    # Open the store once first: an unreachable database is one line here, rather than a
+    # traceback from uvicorn's lifespan. This also creates a new SQLite store.
+    asyncio.run(_check_store(settings))
     # uvicorn builds the app itself (needed for --reload), so hand it the settings as env.
     os.environ.update(settings.to_env())
     print(f"ARCOS on http://{settings.host}:{settings.port}/graphql", file=sys.stderr)
@@ -77,6 +85,11 @@ def _serve(args: argparse.Namespace) -> int:
         lifespan="on",
     )
     return 0
+
+
+async def _check_store(settings: Settings) -> None:
+    async with store(settings):
+        pass
 
 
 def _export_schema(args: argparse.Namespace) -> int:

@@ -19,7 +19,20 @@ _FALSE = {"0", "false", "no", "off"}
 
 
 class SettingsError(ValueError):
-    """A setting has a value the server cannot use; the message names the variable."""
+    """A setting has a value the server cannot use; the message names the variable.
+
+    `setting` is the field at fault, so a command can name its flag instead when the
+    value came from one (`arcos serve --port 0`).
+    """
+
+    def __init__(self, message: str, setting: str | None = None) -> None:
+        super().__init__(message)
+        self.setting = setting
+
+    def naming_flag(self, flag: str) -> SettingsError:
+        """The same error, naming the command-line flag `flag` instead of the variable."""
+        assert self.setting is not None
+        return SettingsError(str(self).replace(env_name(self.setting), flag), self.setting)
 
 
 ROTATION_DOC = "The previous value, still accepted while senders rotate to the new one."
@@ -142,7 +155,8 @@ class Settings:
     def from_env(
         cls, environ: Mapping[str, str] | None = None, **overrides: Any
     ) -> Settings:
-        """Build settings from `ARCOS_*` variables, then apply explicit overrides (CLI flags)."""
+        """Build settings from `ARCOS_*` variables, then apply explicit overrides (CLI flags,
+        named `--field-name`: an error about one names the flag)."""
         env = os.environ if environ is None else environ
         hints = get_type_hints(cls)
         values: dict[str, Any] = {}
@@ -150,9 +164,15 @@ class Settings:
             name = env_name(spec.name)
             if name in env:
                 values[spec.name] = _coerce(name, env[name], hints[spec.name])
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        flags = {k: v for k, v in overrides.items() if v is not None}
+        values.update(flags)
         settings = cls(**values)
-        settings.validate()
+        try:
+            settings.validate()
+        except SettingsError as error:
+            if error.setting in flags:
+                raise error.naming_flag("--" + error.setting.replace("_", "-")) from None
+            raise
         return settings
 
     def validate(self) -> None:
@@ -168,21 +188,21 @@ class Settings:
         )
         for name in positive:
             if getattr(self, name) <= 0:
-                raise SettingsError(f"{env_name(name)} must be a positive number")
+                raise SettingsError(f"{env_name(name)} must be a positive number", name)
         if self.sqlite_synchronous.upper() not in {"FULL", "NORMAL", "EXTRA"}:
             raise SettingsError(
                 f"{env_name('sqlite_synchronous')} must be FULL, NORMAL or EXTRA "
-                f"(got {self.sqlite_synchronous!r})"
+                f"(got {self.sqlite_synchronous!r})", "sqlite_synchronous",
             )
         if self.log_level.upper() not in {"CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"}:
             raise SettingsError(
                 f"{env_name('log_level')} must be debug, info, warning, error or critical "
-                f"(got {self.log_level!r})"
+                f"(got {self.log_level!r})", "log_level",
             )
         if not self.database_url.startswith(("sqlite://", "postgres://", "postgresql://")):
             raise SettingsError(
                 f"{env_name('database_url')} must start with sqlite:// or postgres:// "
-                f"(got {self.database_url!r})"
+                f"(got {self.database_url!r})", "database_url",
             )
 
     def replace(self, **changes: Any) -> Settings:

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import socket
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -301,3 +304,84 @@ def test_log_records_are_clipped_however_large_the_value() -> None:
     written = stream.getvalue()
     assert "unexpected error" in written and "ValueError" in written
     assert len(written) < LOG_GROWTH_LIMIT
+
+
+def arcos_cli(*args: str, cwd: Path, env: dict[str, str] | None = None
+              ) -> subprocess.CompletedProcess[str]:
+    """`python -m arcos ARGS` in `cwd`, with no ARCOS_* variable inherited."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("ARCOS_")}
+    return subprocess.run(
+        [sys.executable, "-m", "arcos", *args], capture_output=True, text=True, timeout=60,
+        cwd=cwd, env={**environment, "PYTHONPATH": str(Path(__file__).parents[1]),
+                      **(env or {})},
+    )
+
+
+@pytest.mark.parametrize("command", [("list",), ("create", "--name", "n", "--scope", "admin")])
+def test_token_commands_refuse_a_missing_store(tmp_path: Path, command: tuple[str, ...]) -> None:
+    result = arcos_cli("token", *command, cwd=tmp_path)
+    assert result.returncode == 1
+    assert f"no ARCOS store at {tmp_path / 'arcos.db'}" in result.stderr
+    assert "ARCOS_DATABASE_URL" in result.stderr and not (tmp_path / "arcos.db").exists()
+
+    elsewhere = tmp_path / "elsewhere.db"
+    explicit = arcos_cli("token", *command, "--database-url", f"sqlite://{elsewhere}",
+                         cwd=tmp_path)
+    assert explicit.returncode == 1 and "--database-url" in explicit.stderr
+    assert "--create-store" in explicit.stderr and not elsewhere.exists()
+
+
+def test_token_create_makes_the_store_only_when_asked(
+    tmp_path: Path
+) -> None:
+    created = arcos_cli("token", "create", "--create-store", "--name", "first", "--scope",
+                        "admin", cwd=tmp_path)
+    assert created.returncode == 0, created.stderr
+    listing = arcos_cli("token", "list", cwd=tmp_path)
+    assert listing.returncode == 0 and "first" in listing.stdout
+
+
+def test_empty_expiry_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite://{tmp_path / 'arcos.db'}"
+    assert arcos_cli("token", "create", "--create-store", "--name", "a", "--scope", "admin",
+                     "--database-url", url, cwd=tmp_path).returncode == 0
+    empty = arcos_cli("token", "create", "--name", "b", "--scope", "admin", "--expires-in", "",
+                      "--database-url", url, cwd=tmp_path)
+    assert empty.returncode == 1 and "is not a duration" in empty.stderr
+    listing = arcos_cli("token", "list", "--database-url", url, cwd=tmp_path)
+    assert " b " not in listing.stdout and "a" in listing.stdout
+
+
+def test_graphql_empty_expiry_is_refused(server: LiveServer) -> None:
+    response = httpx.post(
+        f"{server.http_url}/graphql", headers=server.auth_headers, timeout=30,
+        json={"query": 'mutation { createApiToken(input: {name: "never", scopes: ["admin"], '
+                       'expiresIn: ""}) { token errors { field code } } }'},
+    )
+    payload = response.json()["data"]["createApiToken"]
+    assert payload["token"] is None
+    assert [error["field"] for error in payload["errors"]] == ["expiresIn"]
+
+
+@pytest.mark.parametrize("command", [("token", "list"), ("serve",)])
+def test_an_unreachable_postgres_is_one_line(tmp_path: Path, command: tuple[str, ...]) -> None:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"postgres://arcos:secret@127.0.0.1:{port}/arcos"
+    result = arcos_cli(*command, "--database-url", url, cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("arcos")]
+    assert "Traceback" not in result.stderr and len(lines) == 1, result.stderr
+    assert f"cannot open the store postgres://arcos:***@127.0.0.1:{port}/arcos" in lines[0]
+    assert "secret" not in result.stderr
+
+
+def test_flag_errors_name_the_flag(tmp_path: Path) -> None:
+    flag = arcos_cli("serve", "--port", "0", cwd=tmp_path)
+    assert flag.returncode == 2 and "--port must be a positive number" in flag.stderr
+    assert "ARCOS_PORT" not in flag.stderr
+    variable = arcos_cli("serve", cwd=tmp_path, env={"ARCOS_PORT": "0"})
+    assert variable.returncode == 2 and "ARCOS_PORT must be a positive number" in variable.stderr
+    url = arcos_cli("token", "list", "--database-url", "mysql://x", cwd=tmp_path)
+    assert url.returncode == 2 and "--database-url must start with" in url.stderr

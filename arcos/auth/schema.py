@@ -117,7 +117,9 @@ class AuthMutations:
     ) -> CreateApiTokenPayload:
         try:
             scopes = parse_scopes(input.scopes)
-            expires_in = parse_duration(input.expires_in) if input.expires_in else None
+            expires_in = (
+                parse_duration(input.expires_in) if input.expires_in is not None else None
+            )
             issued = await service.create_token(
                 input.name, scopes, input.principal, input.principal_kind, expires_in
             )

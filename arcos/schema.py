@@ -68,6 +68,7 @@ def create_schema(settings: Settings) -> ArcosSchema:
             max_page_size=settings.max_page_size,
         ),
         max_fragment_spreads=settings.max_fragment_spreads,
+        max_field_merges=settings.max_field_merges,
     )
     extensions: list[Any] = limit_extensions(
         max_tokens=settings.max_tokens, limits=limits, expose_schema=settings.expose_schema

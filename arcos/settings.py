@@ -87,6 +87,13 @@ class Settings:
         default=50,
         metadata={"doc": "Fragment spreads (`...Name`) allowed in one GraphQL document."},
     )
+    max_field_merges: int = field(
+        default=1000,
+        metadata={
+            "doc": "Pairs of same-named fields validation may compare in one document (a "
+            "field selected n times in one place makes n(n-1)/2; nested repeats multiply)."
+        },
+    )
     max_page_size: int = field(
         default=100, metadata={"doc": "Largest `first` / `limit` on any list or connection."}
     )
@@ -180,7 +187,7 @@ class Settings:
         positive = (
             "port", "max_body_bytes", "max_json_depth", "max_evidence_bytes", "max_query_depth",
             "max_aliases", "max_tokens", "max_query_cost", "max_fragment_spreads",
-            "max_page_size", "max_batch_items",
+            "max_field_merges", "max_page_size", "max_batch_items",
             "max_subscriptions_per_connection", "subscriber_queue_size",
             "write_rate_per_minute", "write_burst", "auth_recheck_seconds",
             "sse_heartbeat_seconds", "webhook_max_body_bytes", "webhook_body_retention_days",

@@ -48,6 +48,16 @@ def doubling(levels: int, leaf: str = "viewer { name }", spread: str = "...F{p} 
     return " ".join(parts)
 
 
+def nested_repeats(copies: int, levels: int) -> str:
+    """`relations { from { ... } }` repeated `copies` times at each of `levels` levels."""
+    inner = "id"
+    for _ in range(levels):
+        inner = " ".join([f"relations {{ from {{ {inner} }} }}"] * copies)
+    return inner
+
+
+NESTED = nested_repeats(3, 4)
+
 FRAGMENT_BOMBS = {
     # The exact documents from the issue: 20 levels took 6.6 s, 29 stalled for minutes.
     "issue-20": doubling(20),
@@ -65,6 +75,10 @@ FRAGMENT_BOMBS = {
     + " ".join(["...B"] * 2) + " } fragment B on Query { evidenceList(limit: 100) { id } }",
     "distinct-fragments": "query { " + " ".join(f"...A{i}" for i in range(120)) + " } "
     + " ".join(f"fragment A{i} on Query {{ viewer {{ name }} }}" for i in range(120)),
+    # The same class without fragments: graphql-core compares repeated fields pairwise.
+    "repeated-field": "{ " + "viewer { name } " * 490 + "}",
+    "repeated-inline": "{ " + " ".join(["... on Query { viewer { name } }"] * 200) + " }",
+    "repeated-nested": "{ evidenceList(limit: 1) { " + NESTED + " } }",
 }
 
 

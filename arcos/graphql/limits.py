@@ -2,10 +2,12 @@
 
 The limits are checked in order of cost, cheapest first, and a refusal stops the rest:
 the token count while parsing (strawberry's MaxTokensLimiter), then the number of fragment
-spreads (one pass over the document), then depth, aliases and cost in one walk that
-measures each fragment once (`arcos.graphql.shape`), and only then graphql-core's own
-validation rules, some of which (overlapping fields) grow with the square of the number
-of fragments. Introspection is exempt from depth and cost; turn it off in production.
+spreads (one pass over the document), then the pairs of same-named fields graphql-core's
+overlapping-fields rule would compare (`arcos.graphql.merges`, counted up to the budget),
+then depth, aliases and cost in one walk that measures each fragment once
+(`arcos.graphql.shape`), and only then graphql-core's own validation rules, whose
+overlapping-fields check grows with the square of the fragments and repeated fields.
+Introspection is exempt from depth and cost; turn it off in production.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from strawberry.extensions import (
 from strawberry.schema.schema import validate_document
 
 from arcos.graphql.errors import ErrorCode
+from arcos.graphql.merges import TooManyMerges, check_field_merges
 from arcos.graphql.shape import Limit, LimitExceeded, ShapeLimits, ShapeMeter
 
 
@@ -43,6 +46,7 @@ class DocumentLimits:
 
     shape: ShapeLimits
     max_fragment_spreads: int
+    max_field_merges: int
 
     def refusals(self, schema: GraphQLSchema, document: DocumentNode) -> list[GraphQLError]:
         """The first limit `document` exceeds, as a coded error; empty when within all."""
@@ -52,6 +56,15 @@ class DocumentLimits:
                 f"The document spreads fragments {spreads} times, over the limit of "
                 f"{self.max_fragment_spreads} (ARCOS_MAX_FRAGMENT_SPREADS): spread each "
                 "fragment fewer times or split the request.",
+                extensions={"code": ErrorCode.QUERY_TOO_COMPLEX.value},
+            )]
+        try:
+            check_field_merges(document, self.max_field_merges)
+        except TooManyMerges:
+            return [GraphQLError(
+                "The document repeats fields so often that validating it would compare more "
+                f"than {self.max_field_merges} pairs of same-named fields "
+                "(ARCOS_MAX_FIELD_MERGES): select each field once per selection set.",
                 extensions={"code": ErrorCode.QUERY_TOO_COMPLEX.value},
             )]
         meter = ShapeMeter(schema, document, self.shape)

@@ -38,17 +38,27 @@ def bounded_traceback(text: str) -> str:
 
 
 class BoundedRecords(logging.Filter):
-    """Clips a record's message and traceback before any handler formats it."""
+    """Clips a record's message, its arguments and its traceback before any handler
+    formats it. Arguments are clipped one by one rather than merged into the message:
+    uvicorn's access formatter reads them as a tuple."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if len(message) > MAX_LINE_CHARS:
-            record.msg, record.args = clip(message), None
+        if isinstance(record.msg, str):
+            record.msg = clip(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_clipped(argument) for argument in record.args)
         if record.exc_info and not record.exc_text:
             record.exc_text = bounded_traceback(
                 "".join(traceback.format_exception(*record.exc_info))
             )
         return True
+
+
+def _clipped(argument: object) -> object:
+    if isinstance(argument, (int, float)) or argument is None:
+        return argument  # numbers keep their type for %d and %f
+    text = argument if isinstance(argument, str) else str(argument)
+    return clip(text) if len(text) > MAX_LINE_CHARS else argument
 
 
 def bound_root_handlers() -> None:

@@ -21,6 +21,7 @@ import httpx
 import pytest
 from conftest import LiveServer, start_server, stop_server
 from stall_probe import HealthProbe
+from uvicorn.logging import AccessFormatter
 
 from arcos.log_bounds import BoundedRecords
 
@@ -317,6 +318,24 @@ def test_log_records_are_clipped_however_large_the_value() -> None:
         logger.removeHandler(handler)
     written = stream.getvalue()
     assert "unexpected error" in written and "ValueError" in written
+    assert len(written) < LOG_GROWTH_LIMIT
+
+
+def test_uvicorn_access_lines_are_clipped_and_still_formatted() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s'))
+    handler.addFilter(BoundedRecords())
+    logger = logging.getLogger("arcos.test.access")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        path = "/api/v3/evidence?type=" + "x" * HUGE
+        logger.error('%s - "%s %s HTTP/%s" %d', "127.0.0.1:1", "GET", path, "1.1", 400)
+    finally:
+        logger.removeHandler(handler)
+    written = stream.getvalue()
+    assert written.startswith('127.0.0.1:1 - "GET /api/v3/evidence?type=xxx') and "400" in written
     assert len(written) < LOG_GROWTH_LIMIT
 
 

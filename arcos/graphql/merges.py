@@ -47,9 +47,10 @@ def check_field_merges(document: DocumentNode, budget: int) -> None:
 class _MergeCounter:
     def __init__(self, budget: int) -> None:
         self.left = budget
+        self._grouped: dict[int, dict[str, list[FieldNode]]] = {}
 
     def within(self, selection_set: SelectionSetNode) -> None:
-        for fields in _fields_by_name(selection_set).values():
+        for fields in self._by_name(selection_set).values():
             for index, first in enumerate(fields):
                 for second in fields[index + 1:]:
                     self._pair(first, second)
@@ -57,8 +58,8 @@ class _MergeCounter:
     def _between(self, first: SelectionSetNode | None, second: SelectionSetNode | None) -> None:
         if first is None or second is None:
             return
-        others = _fields_by_name(second)
-        for name, fields in _fields_by_name(first).items():
+        others = self._by_name(second)
+        for name, fields in self._by_name(first).items():
             for one in fields:
                 for other in others.get(name, ()):
                     self._pair(one, other)
@@ -68,6 +69,14 @@ class _MergeCounter:
         if self.left < 0:
             raise TooManyMerges
         self._between(first.selection_set, second.selection_set)
+
+
+    def _by_name(self, selection_set: SelectionSetNode) -> dict[str, list[FieldNode]]:
+        """Grouped once per selection set: pairs revisit the same sub-selections."""
+        key = id(selection_set)
+        if key not in self._grouped:
+            self._grouped[key] = _fields_by_name(selection_set)
+        return self._grouped[key]
 
 
 def _fields_by_name(selection_set: SelectionSetNode) -> dict[str, list[FieldNode]]:

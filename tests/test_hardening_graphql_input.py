@@ -263,6 +263,7 @@ REST_FILTERS = [
     ("/api/v3/evidence", "project"), ("/api/v3/evidence", "commit_sha"),
     ("/api/evidence/list", "type"), ("/api/evidence/list", "source"),
     ("/api/evidence/list", "project"),
+    ("/api/v3/evidence/stream", "type"), ("/api/v3/evidence/stream", "project"),
 ]
 
 

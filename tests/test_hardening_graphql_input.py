@@ -22,6 +22,7 @@ import pytest
 from conftest import LiveServer, start_server, stop_server
 from stall_probe import HealthProbe
 from uvicorn.logging import AccessFormatter
+from ws_client import TRANSPORT_WS, ws_connect
 
 from arcos.log_bounds import BoundedRecords
 
@@ -419,3 +420,16 @@ def test_flag_errors_name_the_flag(tmp_path: Path) -> None:
     assert variable.returncode == 2 and "ARCOS_PORT must be a positive number" in variable.stderr
     url = arcos_cli("token", "list", "--database-url", "mysql://x", cwd=tmp_path)
     assert url.returncode == 2 and "--database-url must start with" in url.stderr
+
+
+@pytest.mark.parametrize("name", ["issue-20", "issue-29", "doubling-24", "repeated-field"])
+async def test_fragment_bombs_over_websockets_are_refused(server: LiveServer, name: str) -> None:
+    probe = probing(server)
+    try:
+        async with ws_connect(server.ws_url, TRANSPORT_WS, token=server.token) as client:
+            await client.subscribe("bomb", FRAGMENT_BOMBS[name])
+            errors = await client.expect_error("bomb", within=REQUEST_TIMEOUT_SECONDS)
+    finally:
+        probe.__exit__(None, None, None)
+    probe.assert_responsive()
+    assert [error["extensions"]["code"] for error in errors] == ["QUERY_TOO_COMPLEX"], errors

@@ -141,6 +141,14 @@ def _cacheable(context: Any) -> bool:
     return query is not None and len(query) <= MAX_CACHED_DOCUMENT_CHARS
 
 
+def cached_document(context: Any) -> bool:
+    """Whether work on this operation's document may be remembered: an adapter's
+    prepared document, or one small enough to cache (documents are cached by identity,
+    and CachedParse returns the same object for the same small query)."""
+    prepared = getattr(context.context, "prepared_document", None)
+    return prepared is not None or _cacheable(context)
+
+
 class CachedParse(SchemaExtension):
     """Parse each distinct document once.
 
@@ -174,8 +182,7 @@ class CachedValidation(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        prepared = getattr(context.context, "prepared_document", None)
-        cached = prepared is not None or _cacheable(context)
+        cached = cached_document(context)
         schema, document = context.schema._schema, context.graphql_document
         assert document is not None
         refusals = (

@@ -18,7 +18,7 @@ from arcos.auth.rate_limit import WriteRateLimiter
 from arcos.auth.service import AuthenticationFailed
 from arcos.auth.transport import WWW_AUTHENTICATE, caller_from_authorization
 from arcos.broker import Broker
-from arcos.graphql.bounds import first_overlong_argument
+from arcos.graphql.bounds import cached_bounded_sites, first_overlong_argument
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import ArcosError
 from arcos.rest.formats import render
@@ -94,7 +94,8 @@ class RestAdapter:
         operation = self.operations[name]
         context = self.context(caller, request, operation)
         await self._check_root_permissions(operation, context)
-        overlong = first_overlong_argument(self.schema._schema, operation.document, variables)
+        sites = cached_bounded_sites(self.schema._schema, operation.document)
+        overlong = first_overlong_argument(sites, variables)
         if overlong is not None:
             return ExecutionResult(data=None, errors=[overlong])
         return await self.schema.subscribe(

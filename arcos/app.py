@@ -17,7 +17,7 @@ from tortoise import connections
 from arcos.auth.rate_limit import InMemoryTokenBucket, WriteRateLimiter
 from arcos.auth.service import bootstrap_admin_token
 from arcos.broker import Broker, InMemoryBroker
-from arcos.db import store
+from arcos.db import redacted, store
 from arcos.graphql.view import ArcosGraphQL
 from arcos.intake.workers import ParsePool
 from arcos.rest.adapter import RestAdapter
@@ -67,7 +67,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with store(settings):
-            logger.info("ARCOS ready: store %s", _redacted(settings.database_url))
+            logger.info("ARCOS ready: store %s", redacted(settings.database_url))
             if settings.bootstrap_admin:
                 await _print_first_admin_token(settings)
             try:
@@ -130,10 +130,3 @@ def app_from_environment() -> Starlette:
     return create_app(Settings.from_env())
 
 
-def _redacted(url: str) -> str:
-    scheme, sep, rest = url.partition("://")
-    if "@" in rest:
-        credentials, _, host = rest.rpartition("@")
-        user = credentials.split(":")[0]
-        return f"{scheme}{sep}{user}:***@{host}"
-    return url

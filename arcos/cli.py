@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
@@ -10,6 +11,7 @@ from collections.abc import Sequence
 from functools import partial
 
 from arcos.auth.cli import add_token_commands, run_token_command
+from arcos.db import StoreUnavailable, store
 from arcos.settings import Settings, SettingsError, documented_settings
 
 
@@ -23,6 +25,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"arcos: {error}", file=sys.stderr)
         return 2
+    except StoreUnavailable as error:
+        print(f"arcos: {error}", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,7 +58,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
+    from arcos.log_bounds import bound_root_handlers, bounded_log_config
     from arcos.web.ws_protocol import ArcosWebSocketProtocol
 
     settings = Settings.from_env(
@@ -62,6 +69,10 @@ def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    bound_root_handlers()
+    # Open the store once first: an unreachable database is one line here, rather than a
+    # traceback from uvicorn's lifespan. This also creates a new SQLite store.
+    asyncio.run(_check_store(settings))
     # uvicorn builds the app itself (needed for --reload), so hand it the settings as env.
     os.environ.update(settings.to_env())
     print(f"ARCOS on http://{settings.host}:{settings.port}/graphql", file=sys.stderr)
@@ -72,6 +83,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=settings.port,
         reload=args.reload,
         log_level=settings.log_level.lower(),
+        log_config=bounded_log_config(LOGGING_CONFIG),
         lifespan="on",
         # Our protocol bounds messages before connection_ack (see arcos/web/ws_protocol.py);
         # ws_max_size is the bound after it.
@@ -80,6 +92,11 @@ def _serve(args: argparse.Namespace) -> int:
         ws_per_message_deflate=settings.ws_compression,
     )
     return 0
+
+
+async def _check_store(settings: Settings) -> None:
+    async with store(settings):
+        pass
 
 
 def _export_schema(args: argparse.Namespace) -> int:

@@ -7,13 +7,17 @@ process-crash safety but may lose the last transactions on power loss; see the R
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
+import asyncpg
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.exceptions import DBConnectionError, OperationalError
 
 from arcos.settings import Settings
 
@@ -24,6 +28,35 @@ MODEL_MODULES: list[str] = [
     "arcos.webhooks.models",
     "arcos.intake.models",
 ]
+
+
+#: What opening an unreachable or misconfigured store raises: a refused or unresolvable
+#: host, PostgreSQL refusing the role or database, an SQLite file that cannot be opened.
+CONNECTION_FAILURES = (
+    OSError, asyncpg.PostgresError, sqlite3.Error, DBConnectionError, OperationalError,
+)
+
+
+class StoreUnavailable(Exception):
+    """The store could not be opened; the message says which store and why, in one line."""
+
+
+def redacted(url: str) -> str:
+    """`url` with any password replaced, for messages and logs."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        credentials, _, host = rest.rpartition("@")
+        user = credentials.split(":")[0]
+        return f"{scheme}{sep}{user}:***@{host}"
+    return url
+
+
+def sqlite_file(settings: Settings) -> Path | None:
+    """The SQLite file `settings` name, or None for PostgreSQL and in-memory stores."""
+    if not settings.database_url.startswith("sqlite://"):
+        return None
+    path = expand_db_url(settings.database_url)["credentials"]["file_path"]
+    return None if path == ":memory:" else Path(path).resolve()
 
 
 def tortoise_config(settings: Settings) -> dict[str, Any]:
@@ -55,8 +88,15 @@ async def open_store(settings: Settings) -> None:
     # Tortoise caches generated SQL per connection *name*, not per backend: a process that
     # opens SQLite and later PostgreSQL (the test suite does) would reuse `?` placeholders.
     EXECUTOR_CACHE.clear()
-    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
-    await Tortoise.generate_schemas(safe=True)
+    try:
+        await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+        await Tortoise.generate_schemas(safe=True)
+    except CONNECTION_FAILURES as error:
+        await Tortoise.close_connections()
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise StoreUnavailable(
+            f"cannot open the store {redacted(settings.database_url)}: {reason}"
+        ) from None
 
 
 async def close_store() -> None:

@@ -18,8 +18,10 @@ from arcos.auth.permissions import requires
 from arcos.auth.schema import AuthMutations, AuthQueries
 from arcos.auth.scopes import Scope
 from arcos.evidence.schema import EvidenceMutations, EvidenceQueries, EvidenceSubscriptions
+from arcos.graphql.bounds import ArgumentBounds
 from arcos.graphql.errors import ClassifyErrors, log_unexpected
-from arcos.graphql.limits import FreshLoaders, limit_extensions
+from arcos.graphql.limits import DocumentLimits, FreshLoaders, limit_extensions
+from arcos.graphql.shape import ShapeLimits
 from arcos.intake.schema import IntakeMutations, IntakeQueries, IntakeSubscriptions
 from arcos.settings import Settings
 from arcos.webhooks.schema import WebhookMutations, WebhookQueries
@@ -58,15 +60,20 @@ class ArcosSchema(strawberry.Schema):
 
 def create_schema(settings: Settings) -> ArcosSchema:
     """The schema with `settings`' limits. The SDL does not depend on settings."""
-    extensions: list[Any] = limit_extensions(
-        max_depth=settings.max_query_depth,
-        max_aliases=settings.max_aliases,
-        max_tokens=settings.max_tokens,
-        max_cost=settings.max_query_cost,
-        max_page_size=settings.max_page_size,
-        expose_schema=settings.expose_schema,
+    limits = DocumentLimits(
+        ShapeLimits(
+            max_depth=settings.max_query_depth,
+            max_aliases=settings.max_aliases,
+            max_cost=settings.max_query_cost,
+            max_page_size=settings.max_page_size,
+        ),
+        max_fragment_spreads=settings.max_fragment_spreads,
+        max_field_merges=settings.max_field_merges,
     )
-    extensions += [FreshLoaders, ClassifyErrors]
+    extensions: list[Any] = limit_extensions(
+        max_tokens=settings.max_tokens, limits=limits, expose_schema=settings.expose_schema
+    )
+    extensions += [ArgumentBounds, FreshLoaders, ClassifyErrors]
     return ArcosSchema(
         query=Query,
         mutation=Mutation,

@@ -19,7 +19,20 @@ _FALSE = {"0", "false", "no", "off"}
 
 
 class SettingsError(ValueError):
-    """A setting has a value the server cannot use; the message names the variable."""
+    """A setting has a value the server cannot use; the message names the variable.
+
+    `setting` is the field at fault, so a command can name its flag instead when the
+    value came from one (`arcos serve --port 0`).
+    """
+
+    def __init__(self, message: str, setting: str | None = None) -> None:
+        super().__init__(message)
+        self.setting = setting
+
+    def naming_flag(self, flag: str) -> SettingsError:
+        """The same error, naming the command-line flag `flag` instead of the variable."""
+        assert self.setting is not None
+        return SettingsError(str(self).replace(env_name(self.setting), flag), self.setting)
 
 
 ROTATION_DOC = "The previous value, still accepted while senders rotate to the new one."
@@ -69,6 +82,17 @@ class Settings:
     max_tokens: int = field(default=2000, metadata={"doc": "Tokens allowed in one document."})
     max_query_cost: int = field(
         default=5000, metadata={"doc": "Cost budget of one operation (see README)."}
+    )
+    max_fragment_spreads: int = field(
+        default=50,
+        metadata={"doc": "Fragment spreads (`...Name`) allowed in one GraphQL document."},
+    )
+    max_field_merges: int = field(
+        default=1000,
+        metadata={
+            "doc": "Pairs of same-named fields validation may compare in one document (a "
+            "field selected n times in one place makes n(n-1)/2; nested repeats multiply)."
+        },
     )
     max_page_size: int = field(
         default=100, metadata={"doc": "Largest `first` / `limit` on any list or connection."}
@@ -190,7 +214,8 @@ class Settings:
     def from_env(
         cls, environ: Mapping[str, str] | None = None, **overrides: Any
     ) -> Settings:
-        """Build settings from `ARCOS_*` variables, then apply explicit overrides (CLI flags)."""
+        """Build settings from `ARCOS_*` variables, then apply explicit overrides (CLI flags,
+        named `--field-name`: an error about one names the flag)."""
         env = os.environ if environ is None else environ
         hints = get_type_hints(cls)
         values: dict[str, Any] = {}
@@ -198,16 +223,23 @@ class Settings:
             name = env_name(spec.name)
             if name in env:
                 values[spec.name] = _coerce(name, env[name], hints[spec.name])
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        flags = {k: v for k, v in overrides.items() if v is not None}
+        values.update(flags)
         settings = cls(**values)
-        settings.validate()
+        try:
+            settings.validate()
+        except SettingsError as error:
+            if error.setting in flags:
+                raise error.naming_flag("--" + error.setting.replace("_", "-")) from None
+            raise
         return settings
 
     def validate(self) -> None:
         """Refuse values that would make a limit meaningless or the store unsafe."""
         positive = (
             "port", "max_body_bytes", "max_json_depth", "max_evidence_bytes", "max_query_depth",
-            "max_aliases", "max_tokens", "max_query_cost", "max_page_size", "max_batch_items",
+            "max_aliases", "max_tokens", "max_query_cost", "max_fragment_spreads",
+            "max_field_merges", "max_page_size", "max_batch_items",
             "max_subscriptions_per_connection", "subscriber_queue_size", "ws_max_init_bytes",
             "ws_max_message_bytes", "ws_max_pending_per_address",
             "max_live_connections_per_principal", "max_anonymous_live_connections_per_address",
@@ -217,28 +249,28 @@ class Settings:
         )
         for name in positive:
             if getattr(self, name) <= 0:
-                raise SettingsError(f"{env_name(name)} must be a positive number")
+                raise SettingsError(f"{env_name(name)} must be a positive number", name)
         if self.ws_max_init_bytes > self.ws_max_message_bytes:
             raise SettingsError(
                 f"{env_name('ws_max_init_bytes')} ({self.ws_max_init_bytes}) must not exceed "
                 f"{env_name('ws_max_message_bytes')} ({self.ws_max_message_bytes})"
             )
         if self.parse_queue < 0:
-            raise SettingsError(f"{env_name('parse_queue')} must be zero or more")
+            raise SettingsError(f"{env_name('parse_queue')} must be zero or more", "parse_queue")
         if self.sqlite_synchronous.upper() not in {"FULL", "NORMAL", "EXTRA"}:
             raise SettingsError(
                 f"{env_name('sqlite_synchronous')} must be FULL, NORMAL or EXTRA "
-                f"(got {self.sqlite_synchronous!r})"
+                f"(got {self.sqlite_synchronous!r})", "sqlite_synchronous",
             )
         if self.log_level.upper() not in {"CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"}:
             raise SettingsError(
                 f"{env_name('log_level')} must be debug, info, warning, error or critical "
-                f"(got {self.log_level!r})"
+                f"(got {self.log_level!r})", "log_level",
             )
         if not self.database_url.startswith(("sqlite://", "postgres://", "postgresql://")):
             raise SettingsError(
                 f"{env_name('database_url')} must start with sqlite:// or postgres:// "
-                f"(got {self.database_url!r})"
+                f"(got {self.database_url!r})", "database_url",
             )
 
     def replace(self, **changes: Any) -> Settings:

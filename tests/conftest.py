@@ -204,9 +204,10 @@ class LiveServer:
 
 
 def issue_token_with_cli(database_url: str, name: str, *scopes: str) -> str:
-    """A token made by `arcos token create` on the store, as an operator would."""
+    """A token made by `arcos token create` on the store, as an operator would (creating
+    the store when the server has not started on it yet)."""
     arguments = [sys.executable, "-m", "arcos", "token", "create", "--name", name,
-                 "--database-url", database_url]
+                 "--database-url", database_url, "--create-store"]
     for scope in scopes:
         arguments += ["--scope", scope]
     result = subprocess.run(arguments, capture_output=True, text=True, timeout=60, check=False)

@@ -386,8 +386,8 @@ def test_cli_token_lifecycle(tmp_path: Path):
         return subprocess.run([sys.executable, "-m", "arcos", "token", *args, "--database-url",
                                url], capture_output=True, text=True, timeout=60)
 
-    created = arcos("create", "--name", "jenkins", "--scope", "evidence:write",
-                    "--expires-in", "30d")
+    created = arcos("create", "--create-store", "--name", "jenkins", "--scope",
+                    "evidence:write", "--expires-in", "30d")
     assert created.returncode == 0, created.stderr
     secret = created.stdout.strip()
     assert secret.startswith("arcos_") and "shown only this once" in created.stderr

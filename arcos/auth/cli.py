@@ -2,6 +2,9 @@
 
 Each command opens the same store as `arcos serve` (`--database-url` or
 ARCOS_DATABASE_URL) and works while the server runs: SQLite in WAL mode lets both write.
+Unlike `arcos serve`, a token command never creates an SQLite store (unless told to with
+`--create-store`): run in the wrong directory it would otherwise make an empty one and
+issue a token no server knows.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -17,8 +21,8 @@ from arcos.auth import service
 from arcos.auth.expiry import BadDuration, parse_duration
 from arcos.auth.models import ApiToken, PrincipalKind
 from arcos.auth.scopes import Scope, UnknownScope, parse_scopes
-from arcos.db import store
-from arcos.settings import Settings
+from arcos.db import StoreUnavailable, sqlite_file, store
+from arcos.settings import Settings, env_name
 
 
 def add_token_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -37,6 +41,11 @@ def add_token_commands(commands: argparse._SubParsersAction) -> None:  # type: i
         help="kind of a new principal (default: ci)",
     )
     create.add_argument("--expires-in", help="lifetime such as 30d, 12h, 90m (default: none)")
+    create.add_argument(
+        "--create-store", action="store_true",
+        help="create the SQLite store if it does not exist yet (to issue a token before "
+        "the server's first start)",
+    )
     create.set_defaults(handler=_create)
 
     listing = actions.add_parser("list", help="list tokens (never their secrets)")
@@ -58,10 +67,32 @@ class CommandFailed(Exception):
 def run_token_command(args: argparse.Namespace) -> int:
     settings = Settings.from_env(database_url=args.database_url)
     try:
+        if not getattr(args, "create_store", False):
+            _require_existing_store(settings, from_flag=args.database_url is not None)
         return asyncio.run(_with_store(settings, lambda: args.handler(args)))
-    except CommandFailed as failure:
+    except (CommandFailed, StoreUnavailable) as failure:
         print(f"arcos token: {failure}", file=sys.stderr)
         return 1
+
+
+def _require_existing_store(settings: Settings, *, from_flag: bool) -> None:
+    """Refuse to work on an SQLite store that does not exist, naming where it looked."""
+    path = sqlite_file(settings)
+    if path is None or path.exists():
+        return
+    variable = env_name("database_url")
+    if from_flag:
+        origin = "--database-url"
+    elif variable in os.environ:
+        origin = variable
+    else:
+        origin = f"the default {variable}, relative to {os.getcwd()}"
+    raise CommandFailed(
+        f"no ARCOS store at {path} (from {origin}). Point the command at the store "
+        "`arcos serve` uses: run it in the server's directory, or pass "
+        "--database-url sqlite://PATH (or set ARCOS_DATABASE_URL). "
+        "`token create --create-store` makes a new store there."
+    )
 
 
 async def _with_store(settings: Settings, action: Callable[[], Awaitable[int]]) -> int:
@@ -72,7 +103,8 @@ async def _with_store(settings: Settings, action: Callable[[], Awaitable[int]]) 
 async def _create(args: argparse.Namespace) -> int:
     try:
         scopes = parse_scopes(args.scopes)
-        expires_in = parse_duration(args.expires_in) if args.expires_in else None
+        # An empty --expires-in is a mistake to refuse, not "never expires".
+        expires_in = parse_duration(args.expires_in) if args.expires_in is not None else None
         issued = await service.create_token(
             args.name, scopes, args.principal, PrincipalKind(args.kind), expires_in
         )

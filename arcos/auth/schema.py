@@ -13,6 +13,7 @@ from arcos.auth.permissions import Public, requires
 from arcos.auth.scopes import Scope, UnknownScope, parse_scopes
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import UserError, UserErrorCode
+from arcos.graphql.metadata import column_bound
 
 ADMIN = [requires(Scope.ADMIN)]
 
@@ -81,7 +82,10 @@ class CreateApiTokenPayload:
 
 @strawberry.input
 class RevokeApiTokenInput:
-    token: str = strawberry.field(description="The token's tokenId or name.")
+    token: str = strawberry.field(
+        description="The token's tokenId or name.",
+        metadata=column_bound(models.ApiToken, "name"),
+    )
 
 
 @strawberry.type
@@ -113,7 +117,9 @@ class AuthMutations:
     ) -> CreateApiTokenPayload:
         try:
             scopes = parse_scopes(input.scopes)
-            expires_in = parse_duration(input.expires_in) if input.expires_in else None
+            expires_in = (
+                parse_duration(input.expires_in) if input.expires_in is not None else None
+            )
             issued = await service.create_token(
                 input.name, scopes, input.principal, input.principal_kind, expires_in
             )

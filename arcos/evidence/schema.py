@@ -16,6 +16,9 @@ from arcos.broker import SubscriberTooSlow, Topics
 from arcos.evidence import service
 from arcos.evidence.drafts import FIELD_CONSTRAINTS, EvidenceDraft
 from arcos.evidence.types import (
+    SLUG_BOUND,
+    SOURCE_BOUND,
+    TYPE_BOUND,
     EvidenceConnection,
     EvidenceFilter,
     EvidenceRelationType,
@@ -114,11 +117,13 @@ class EvidenceQueries:
     async def evidence_list(
         self,
         info: Info[ArcosContext, None],
-        type: str | None = None,
+        type: Annotated[str | None, strawberry.argument(metadata=TYPE_BOUND)] = None,
         # Named in Python so it cannot collide with the `source` parameter strawberry's
         # PermissionExtension passes to resolvers.
-        source_name: Annotated[str | None, strawberry.argument(name="source")] = None,
-        project: str | None = None,
+        source_name: Annotated[
+            str | None, strawberry.argument(name="source", metadata=SOURCE_BOUND)
+        ] = None,
+        project: Annotated[str | None, strawberry.argument(metadata=SLUG_BOUND)] = None,
         limit: int = 50,
         offset: int = 0,
     ) -> list[EvidenceType]:
@@ -160,7 +165,9 @@ class EvidenceQueries:
     @strawberry.field(
         description="One project by slug; null when there is none.", permission_classes=READ
     )
-    async def project(self, slug: str) -> ProjectType | None:
+    async def project(
+        self, slug: Annotated[str, strawberry.argument(metadata=SLUG_BOUND)]
+    ) -> ProjectType | None:
         row = await service.find_project(slug)
         return ProjectType.from_model(row) if row else None
 
@@ -230,8 +237,8 @@ class EvidenceSubscriptions:
     async def evidence_added(
         self,
         info: Info[ArcosContext, None],
-        type: str | None = None,
-        project: str | None = None,
+        type: Annotated[str | None, strawberry.argument(metadata=TYPE_BOUND)] = None,
+        project: Annotated[str | None, strawberry.argument(metadata=SLUG_BOUND)] = None,
     ) -> AsyncGenerator[EvidenceType, None]:
         context = info.context
         wanted_project = project.strip().lower() if project else None

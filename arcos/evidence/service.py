@@ -188,6 +188,8 @@ async def _earlier_submissions(
 
 
 def _same_content(row: Evidence, draft: EvidenceDraft) -> bool:
+    """Whether a replay carries what was stored: every field a client sets, `metadata`
+    included (compared canonically, so key order does not matter)."""
     project_slug = row.project.slug if row.project else None
     return (
         row.type == draft.type
@@ -196,6 +198,7 @@ def _same_content(row: Evidence, draft: EvidenceDraft) -> bool:
         and project_slug == draft.project
         and row.commit_sha == draft.commit_sha
         and row.ref == draft.ref
+        and content_sha256(row.metadata or {}) == content_sha256(draft.metadata or {})
     )
 
 

@@ -18,10 +18,22 @@ from arcos.auth.scopes import Scope
 from arcos.evidence import models, service
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import BadUserInput, UserError
+from arcos.graphql.metadata import column_bound
 from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
+
+# Only the table, for the bound of `latestMetrics(names:)`; the rest of the intake domain
+# (which builds on evidence) is imported where it is used.
+from arcos.intake.models import QualityMetric
 
 if TYPE_CHECKING:
     from arcos.intake.types import QualityMetricType
+
+#: Bounds of string arguments compared with columns (checked by arcos.graphql.bounds).
+TYPE_BOUND = column_bound(models.Evidence, "type")
+SOURCE_BOUND = column_bound(models.Evidence, "source")
+COMMIT_SHA_BOUND = column_bound(models.Evidence, "commit_sha")
+SLUG_BOUND = column_bound(models.Project, "slug")
+METRIC_NAME_BOUND = column_bound(QualityMetric, "name")
 
 EVIDENCE_CURSOR = "evidence"
 #: Fields that reach evidence other than the object in hand need `evidence:read` even when
@@ -90,7 +102,8 @@ class ProjectType(relay.Node):
         permission_classes=READ,
     )
     async def latest_metrics(
-        self, names: list[str] | None = None
+        self,
+        names: Annotated[list[str] | None, strawberry.argument(metadata=METRIC_NAME_BOUND)] = None,
     ) -> list[Annotated[QualityMetricType, strawberry.lazy("arcos.intake.types")]]:
         # Imported here: the intake domain builds on evidence, not the other way round.
         from arcos.intake.service import latest_metrics
@@ -222,10 +235,12 @@ async def _load_evidence(info: Info[ArcosContext, None], seq: int) -> EvidenceTy
 
 @strawberry.input(description="Narrow an evidence listing; every field given must match.")
 class EvidenceFilter:
-    type: str | None = None
-    source: str | None = None
-    project: str | None = strawberry.field(default=None, description="Project slug.")
-    commit_sha: str | None = None
+    type: str | None = strawberry.field(default=None, metadata=TYPE_BOUND)
+    source: str | None = strawberry.field(default=None, metadata=SOURCE_BOUND)
+    project: str | None = strawberry.field(
+        default=None, description="Project slug.", metadata=SLUG_BOUND
+    )
+    commit_sha: str | None = strawberry.field(default=None, metadata=COMMIT_SHA_BOUND)
     since: datetime | None = strawberry.field(default=None, description="Created at or after.")
     until: datetime | None = strawberry.field(default=None, description="Created before.")
 

@@ -17,6 +17,8 @@ from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
+from arcos.log_bounds import clip
+
 logger = logging.getLogger("arcos.graphql")
 
 
@@ -169,4 +171,5 @@ def log_unexpected(errors: list[GraphQLError]) -> None:
     """Log unexpected errors with their traceback; expected ones are the client's business."""
     for error in errors:
         if classify(error) is None:
-            logger.error("unexpected error: %s", error, exc_info=error.original_error)
+            # Clipped: the message may quote request values of any size.
+            logger.error("unexpected error: %s", clip(str(error)), exc_info=error.original_error)

@@ -1,152 +1,125 @@
 """Static limits on GraphQL documents, applied before anything executes.
 
-Strawberry ships depth, alias and token limiters; it has no cost limiter, so `QueryCost`
-is ours: every field costs 1, and a list field multiplies the cost of what it selects by
-the number of items it may return (its `first`/`limit` argument, the page-size cap when
-that argument is a variable, `UNPAGED_LIST_FACTOR` for lists without one).
-Introspection is exempt, as in strawberry's depth limiter; turn it off in production.
+The limits are checked in order of cost, cheapest first, and a refusal stops the rest:
+the token count while parsing (strawberry's MaxTokensLimiter), then the number of fragment
+spreads (one pass over the document), then the pairs of same-named fields graphql-core's
+overlapping-fields rule would compare (`arcos.graphql.merges`, counted up to the budget),
+then depth, aliases and cost in one walk that measures each fragment once
+(`arcos.graphql.shape`), and only then graphql-core's own validation rules, whose
+overlapping-fields check grows with the square of the fragments and repeated fields.
+Introspection is exempt from depth and cost; turn it off in production.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from graphql import (
-    FieldNode,
+    DocumentNode,
+    ExecutableDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
-    GraphQLInterfaceType,
-    GraphQLList,
-    GraphQLNonNull,
-    GraphQLObjectType,
-    GraphQLOutputType,
-    InlineFragmentNode,
-    IntValueNode,
+    GraphQLSchema,
     OperationDefinitionNode,
     SelectionSetNode,
-    ValidationContext,
-    ValidationRule,
-    VariableNode,
     parse,
 )
-from graphql.type.definition import GraphQLNamedType, get_named_type
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
     SchemaExtension,
 )
-from strawberry.extensions.max_aliases import create_validator as aliases_validator
-from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 from strawberry.schema.schema import validate_document
 
 from arcos.graphql.errors import ErrorCode
-
-#: Arguments that bound how many items a list field returns.
-PAGE_ARGUMENTS = ("first", "limit")
-#: Assumed size of a list field that takes no page argument.
-UNPAGED_LIST_FACTOR = 10
+from arcos.graphql.merges import TooManyMerges, check_field_merges
+from arcos.graphql.shape import Limit, LimitExceeded, ShapeLimits, ShapeMeter
 
 
-def query_cost_rule(max_cost: int, max_page_size: int) -> type[ValidationRule]:
-    """A validation rule class refusing operations whose cost exceeds `max_cost`."""
+@dataclass(frozen=True)
+class DocumentLimits:
+    """The limits checked before graphql-core validates a document."""
 
-    class QueryCost(ValidationRule):
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: object) -> None:
-            schema = self.context.schema
-            root = schema.get_root_type(node.operation)
-            estimator = _CostEstimator(self.context, max_page_size)
-            cost = estimator.selection_cost(node.selection_set, root, frozenset())
-            if cost > max_cost:
-                self.report_error(
-                    GraphQLError(
-                        f"Operation cost {cost} exceeds the limit of {max_cost}: ask for "
-                        "fewer items (first/limit) or fewer nested fields.",
-                        node,
-                        extensions={"code": ErrorCode.QUERY_TOO_COMPLEX.value},
-                    )
-                )
+    shape: ShapeLimits
+    max_fragment_spreads: int
+    max_field_merges: int
 
-    return QueryCost
-
-
-class _CostEstimator:
-    def __init__(self, context: ValidationContext, max_page_size: int) -> None:
-        self.context = context
-        self.max_page_size = max_page_size
-
-    def selection_cost(
-        self,
-        selection_set: SelectionSetNode | None,
-        parent: GraphQLNamedType | None,
-        seen_fragments: frozenset[str],
-    ) -> int:
-        if selection_set is None:
-            return 0
-        total = 0
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                total += self.field_cost(selection, parent, seen_fragments)
-            elif isinstance(selection, InlineFragmentNode):
-                condition = selection.type_condition
-                target = (
-                    self.context.schema.get_type(condition.name.value) if condition else parent
-                )
-                total += self.selection_cost(selection.selection_set, target, seen_fragments)
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = self.context.get_fragment(name)
-                if fragment is None or name in seen_fragments:
-                    continue  # other rules report unknown and cyclic fragments
-                target = self.context.schema.get_type(fragment.type_condition.name.value)
-                total += self.selection_cost(
-                    fragment.selection_set, target, seen_fragments | {name}
-                )
-        return total
-
-    def field_cost(
-        self, node: FieldNode, parent: GraphQLNamedType | None, seen: frozenset[str]
-    ) -> int:
-        name = node.name.value
-        if name.startswith("__"):
-            return 0
-        field_type: GraphQLOutputType | None = None
-        if isinstance(parent, (GraphQLObjectType, GraphQLInterfaceType)):
-            definition = parent.fields.get(name)
-            field_type = definition.type if definition else None
-        child_cost = self.selection_cost(
-            node.selection_set, get_named_type(field_type) if field_type else None, seen
-        )
-        if parent is not None and parent.name.endswith("Connection"):
-            # `edges` / `nodes` of a connection: its `first` already counted the items.
-            return 1 + child_cost
-        return 1 + self.multiplier(node, field_type) * child_cost
-
-    def multiplier(self, node: FieldNode, field_type: GraphQLOutputType | None) -> int:
-        for argument in node.arguments or ():
-            if argument.name.value not in PAGE_ARGUMENTS:
+    def refusals(self, schema: GraphQLSchema, document: DocumentNode) -> list[GraphQLError]:
+        """The first limit `document` exceeds, as a coded error; empty when within all."""
+        spreads = count_fragment_spreads(document)
+        if spreads > self.max_fragment_spreads:
+            return [GraphQLError(
+                f"The document spreads fragments {spreads} times, over the limit of "
+                f"{self.max_fragment_spreads} (ARCOS_MAX_FRAGMENT_SPREADS): spread each "
+                "fragment fewer times or split the request.",
+                extensions={"code": ErrorCode.QUERY_TOO_COMPLEX.value},
+            )]
+        try:
+            check_field_merges(document, self.max_field_merges)
+        except TooManyMerges:
+            return [GraphQLError(
+                "The document repeats fields so often that validating it would compare more "
+                f"than {self.max_field_merges} pairs of same-named fields "
+                "(ARCOS_MAX_FIELD_MERGES): select each field once per selection set.",
+                extensions={"code": ErrorCode.QUERY_TOO_COMPLEX.value},
+            )]
+        meter = ShapeMeter(schema, document, self.shape)
+        for definition in document.definitions:
+            if not isinstance(definition, OperationDefinitionNode):
                 continue
-            value = argument.value
-            if isinstance(value, IntValueNode):
-                return max(1, min(int(value.value), self.max_page_size))
-            if isinstance(value, VariableNode):
-                return self.max_page_size
-        if field_type is not None and _is_list(field_type):
-            return UNPAGED_LIST_FACTOR
-        if field_type is not None and _is_connection(field_type):
-            return self.max_page_size
-        return 1
+            try:
+                meter.operation(definition)
+            except LimitExceeded as exceeded:
+                return [self._refusal(exceeded, definition)]
+        return []
+
+    def _refusal(
+        self, exceeded: LimitExceeded, operation: OperationDefinitionNode
+    ) -> GraphQLError:
+        name = f"Operation '{operation.name.value}'" if operation.name else "The operation"
+        limits = self.shape
+        if exceeded.limit is Limit.DEPTH:
+            message = (
+                f"{name} exceeds the maximum depth of {limits.max_depth} "
+                "(ARCOS_MAX_QUERY_DEPTH): select fewer nested fields."
+            )
+            code = ErrorCode.GRAPHQL_VALIDATION_FAILED
+        elif exceeded.limit is Limit.ALIASES:
+            message = (
+                f"{name} uses more than {limits.max_aliases} aliases (ARCOS_MAX_ALIASES), "
+                "counting each use of a fragment: ask for fewer aliased fields."
+            )
+            code = ErrorCode.GRAPHQL_VALIDATION_FAILED
+        else:
+            message = (
+                f"{name} costs at least {exceeded.shape.cost}, over the limit of "
+                f"{limits.max_cost} (ARCOS_MAX_QUERY_COST): ask for fewer items "
+                "(first/limit) or fewer nested fields."
+            )
+            code = ErrorCode.QUERY_TOO_COMPLEX
+        return GraphQLError(message, operation, extensions={"code": code.value})
 
 
-def _is_list(field_type: GraphQLOutputType) -> bool:
-    unwrapped = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
-    return isinstance(unwrapped, GraphQLList)
-
-
-def _is_connection(field_type: GraphQLOutputType) -> bool:
-    return get_named_type(field_type).name.endswith("Connection")
+def count_fragment_spreads(document: DocumentNode) -> int:
+    """How many `...Name` spreads the document contains as written (not expanded)."""
+    count = 0
+    pending: list[SelectionSetNode | None] = [
+        definition.selection_set
+        for definition in document.definitions
+        if isinstance(definition, ExecutableDefinitionNode)
+    ]
+    while pending:
+        selection_set = pending.pop()
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FragmentSpreadNode):
+                count += 1
+            else:
+                pending.append(getattr(selection, "selection_set", None))
+    return count
 
 
 #: Documents longer than this are parsed and validated every time instead of cached: one
@@ -156,9 +129,24 @@ _cached_parse = lru_cache(maxsize=1000)(parse)
 _cached_validation = lru_cache(maxsize=1000)(validate_document)
 
 
+@lru_cache(maxsize=1000)
+def _cached_refusals(
+    limits: DocumentLimits, schema: GraphQLSchema, document: DocumentNode
+) -> list[GraphQLError]:
+    return limits.refusals(schema, document)
+
+
 def _cacheable(context: Any) -> bool:
     query = context.query
     return query is not None and len(query) <= MAX_CACHED_DOCUMENT_CHARS
+
+
+def cached_document(context: Any) -> bool:
+    """Whether work on this operation's document may be remembered: an adapter's
+    prepared document, or one small enough to cache (documents are cached by identity,
+    and CachedParse returns the same object for the same small query)."""
+    prepared = getattr(context.context, "prepared_document", None)
+    return prepared is not None or _cacheable(context)
 
 
 class CachedParse(SchemaExtension):
@@ -185,17 +173,25 @@ class CachedParse(SchemaExtension):
 
 
 class CachedValidation(SchemaExtension):
-    """Validate each distinct small document once (prepared documents always hit)."""
+    """Check `limits`, then validate; each distinct small document once (prepared
+    documents always hit). A document over a limit is never validated further."""
+
+    def __init__(self, limits: DocumentLimits) -> None:
+        super().__init__()
+        self.limits = limits
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        prepared = getattr(context.context, "prepared_document", None)
-        validate = (
-            _cached_validation if prepared is not None or _cacheable(context)
-            else validate_document
+        cached = cached_document(context)
+        schema, document = context.schema._schema, context.graphql_document
+        assert document is not None
+        refusals = (
+            _cached_refusals(self.limits, schema, document) if cached
+            else self.limits.refusals(schema, document)
         )
-        context.pre_execution_errors = validate(
-            context.schema._schema, context.graphql_document, context.validation_rules
+        validate = _cached_validation if cached else validate_document
+        context.pre_execution_errors = refusals or validate(
+            schema, document, context.validation_rules
         )
         yield
 
@@ -212,25 +208,19 @@ class FreshLoaders(SchemaExtension):
 
 
 def limit_extensions(
-    *, max_depth: int, max_aliases: int, max_tokens: int, max_cost: int, max_page_size: int,
-    expose_schema: bool,
+    *, max_tokens: int, limits: DocumentLimits, expose_schema: bool
 ) -> list[Callable[[], SchemaExtension]]:
     """Schema extension factories for every static limit.
 
     Extensions are created per request (factories, never shared instances), but the rule
-    classes are built once here: strawberry's validation cache is keyed by the rule
-    classes, so building them per request would make every lookup a miss.
+    list is built once here: the validation cache is keyed by the rule classes.
     """
-    rules: list[type[ASTValidationRule]] = [
-        depth_validator(max_depth, None),
-        aliases_validator(max_aliases),
-        query_cost_rule(max_cost, max_page_size),
-    ]
-    if not expose_schema:
-        rules.append(NoSchemaIntrospectionCustomRule)
+    rules: list[type[ASTValidationRule]] = (
+        [] if expose_schema else [NoSchemaIntrospectionCustomRule]
+    )
     return [
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         CachedParse,
         lambda: AddValidationRules(rules),
-        CachedValidation,
+        lambda: CachedValidation(limits),
     ]

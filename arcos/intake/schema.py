@@ -20,7 +20,7 @@ from arcos.auth.permissions import requires
 from arcos.auth.scopes import Scope
 from arcos.broker import SubscriberTooSlow, Topics
 from arcos.evidence.drafts import FIELD_CONSTRAINTS
-from arcos.evidence.types import EvidenceType
+from arcos.evidence.types import METRIC_NAME_BOUND, SLUG_BOUND, EvidenceType
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import (
     ArcosError,
@@ -30,11 +30,12 @@ from arcos.graphql.errors import (
     UserError,
     UserErrorCode,
 )
-from arcos.graphql.metadata import JSON_SCHEMA
+from arcos.graphql.metadata import JSON_SCHEMA, column_bound
 from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
 from arcos.ingest.parse import Limits
 from arcos.intake import service
 from arcos.intake.findings import FindingsSummary
+from arcos.intake.models import Finding
 from arcos.intake.types import (
     FindingConnection,
     FindingEdge,
@@ -228,9 +229,11 @@ class IntakeQueries:
     async def findings(
         self,
         info: Info[ArcosContext, None],
-        project: str,
+        project: Annotated[str, strawberry.argument(metadata=SLUG_BOUND)],
         severity: FindingSeverity | None = None,
-        tool: str | None = None,
+        tool: Annotated[
+            str | None, strawberry.argument(metadata=column_bound(Finding, "tool"))
+        ] = None,
         state: FindingState | None = None,  # type: ignore[valid-type]
         first: int = 50,
         after: str | None = None,
@@ -256,8 +259,8 @@ class IntakeQueries:
     async def quality_metrics(
         self,
         info: Info[ArcosContext, None],
-        project: str,
-        names: list[str] | None = None,
+        project: Annotated[str, strawberry.argument(metadata=SLUG_BOUND)],
+        names: Annotated[list[str] | None, strawberry.argument(metadata=METRIC_NAME_BOUND)] = None,
         from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
         to: datetime | None = None,
         limit: int = 100,
@@ -282,7 +285,8 @@ class IntakeSubscriptions:
     @strawberry.subscription(description="Each metric value of a project as it is committed.",
                              permission_classes=READ)
     async def quality_metric_updated(
-        self, info: Info[ArcosContext, None], project: str
+        self, info: Info[ArcosContext, None],
+        project: Annotated[str, strawberry.argument(metadata=SLUG_BOUND)],
     ) -> AsyncGenerator[QualityMetricType, None]:
         context = info.context
         topic = Topics.metrics_updated(project.strip().lower())

@@ -19,6 +19,7 @@ from arcos.auth.rate_limit import WriteRateLimiter
 from arcos.auth.service import AuthenticationFailed
 from arcos.auth.transport import WWW_AUTHENTICATE, caller_from_authorization
 from arcos.broker import Broker
+from arcos.graphql.bounds import cached_bounded_sites, first_overlong_argument
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import ArcosError
 from arcos.intake.workers import ParsePool
@@ -91,11 +92,16 @@ class RestAdapter:
         """Start a prepared subscription after checking its root fields' permissions.
 
         Strawberry checks a subscription's permissions only when the first event is
-        pulled; an HTTP stream must refuse with 401/403 before it sends its headers.
+        pulled, and reports refused arguments as its first event; an HTTP stream must
+        refuse with 401/403 (or 400) before it sends its headers.
         """
         operation = self.operations[name]
         context = self.context(caller, request, operation)
         await self._check_root_permissions(operation, context)
+        sites = cached_bounded_sites(self.schema._schema, operation.document)
+        overlong = first_overlong_argument(sites, variables)
+        if overlong is not None:
+            return ExecutionResult(data=None, errors=[overlong])
         return await self.schema.subscribe(
             operation.source,
             variable_values=variables,

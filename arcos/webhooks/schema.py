@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -24,6 +25,7 @@ from arcos.graphql.errors import (
     UserError,
     UserErrorCode,
 )
+from arcos.graphql.metadata import column_bound
 from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
 from arcos.webhooks import credentials, service
 from arcos.webhooks.models import DeliveryOutcome, WebhookDelivery
@@ -165,7 +167,9 @@ class WebhookQueries:
         self,
         info: Info[ArcosContext, None],
         provider: WebhookProvider | None = None,  # type: ignore[valid-type]
-        event: str | None = None,
+        event: Annotated[
+            str | None, strawberry.argument(metadata=column_bound(WebhookDelivery, "event"))
+        ] = None,
         outcome: WebhookDeliveryOutcome | None = None,  # type: ignore[valid-type]
         first: int = 50,
         after: str | None = None,

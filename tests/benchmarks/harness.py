@@ -226,15 +226,17 @@ def create_arcos_token(database_url: str, workdir: Path) -> str | None:
     """
     env = {**os.environ, "ARCOS_DATABASE_URL": database_url, "ARCOS_LOG_LEVEL": "warning"}
     probe = subprocess.run(
-        [sys.executable, "-m", "arcos", "token", "--help"], env=env, cwd=workdir,
+        [sys.executable, "-m", "arcos", "token", "create", "--help"], env=env, cwd=workdir,
         capture_output=True, text=True, check=False,
     )
     if probe.returncode != 0:
         return None
+    # Newer servers refuse to create a missing store from a token command unless asked.
+    create_store = ["--create-store"] if "--create-store" in probe.stdout else []
     failures = []
     for scopes in BENCH_SCOPES:
         command = [
-            sys.executable, "-m", "arcos", "token", "create",
+            sys.executable, "-m", "arcos", "token", "create", *create_store,
             "--name", f"bench-{os.getpid()}-{time.monotonic_ns()}",
         ]
         for scope in scopes:

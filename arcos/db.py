@@ -15,6 +15,7 @@ from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
+from arcos.evidence.upgrade import add_size_columns
 from arcos.settings import Settings
 
 #: Every module holding Tortoise models; later domains append theirs here.
@@ -57,6 +58,7 @@ async def open_store(settings: Settings) -> None:
     EXECUTOR_CACHE.clear()
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
     await Tortoise.generate_schemas(safe=True)
+    await add_size_columns()
 
 
 async def close_store() -> None:

@@ -18,6 +18,7 @@ from arcos.auth.permissions import requires
 from arcos.auth.schema import AuthMutations, AuthQueries
 from arcos.auth.scopes import Scope
 from arcos.evidence.schema import EvidenceMutations, EvidenceQueries, EvidenceSubscriptions
+from arcos.graphql.budget import BoundedResponse
 from arcos.graphql.errors import ClassifyErrors, log_unexpected
 from arcos.graphql.limits import FreshLoaders, limit_extensions
 from arcos.intake.schema import IntakeMutations, IntakeQueries, IntakeSubscriptions
@@ -66,7 +67,7 @@ def create_schema(settings: Settings) -> ArcosSchema:
         max_page_size=settings.max_page_size,
         expose_schema=settings.expose_schema,
     )
-    extensions += [FreshLoaders, ClassifyErrors]
+    extensions += [FreshLoaders, BoundedResponse, ClassifyErrors]
     return ArcosSchema(
         query=Query,
         mutation=Mutation,

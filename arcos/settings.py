@@ -64,6 +64,14 @@ class Settings:
         default=5 * 1024 * 1024,
         metadata={"doc": "Largest canonical JSON size of one evidence item's data."},
     )
+    max_response_bytes: int = field(
+        default=32 * 1024 * 1024,
+        metadata={
+            "doc": "Most evidence `data` and `metadata` (canonical JSON bytes) one response "
+            "or subscription event may carry; RESPONSE_TOO_LARGE above. At least twice "
+            "ARCOS_MAX_EVIDENCE_BYTES, so any one item can be read."
+        },
+    )
     max_query_depth: int = field(default=10, metadata={"doc": "GraphQL selection depth limit."})
     max_aliases: int = field(default=15, metadata={"doc": "Aliases allowed in one document."})
     max_tokens: int = field(default=2000, metadata={"doc": "Tokens allowed in one document."})
@@ -155,6 +163,7 @@ class Settings:
         """Refuse values that would make a limit meaningless or the store unsafe."""
         positive = (
             "port", "max_body_bytes", "max_json_depth", "max_evidence_bytes", "max_query_depth",
+            "max_response_bytes",
             "max_aliases", "max_tokens", "max_query_cost", "max_page_size", "max_batch_items",
             "max_subscriptions_per_connection", "subscriber_queue_size",
             "write_rate_per_minute", "write_burst", "auth_recheck_seconds",
@@ -164,6 +173,12 @@ class Settings:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{env_name(name)} must be a positive number")
+        if self.max_response_bytes < 2 * self.max_evidence_bytes:
+            raise SettingsError(
+                f"{env_name('max_response_bytes')} must be at least twice "
+                f"{env_name('max_evidence_bytes')} ({2 * self.max_evidence_bytes}), so one "
+                "item's data and metadata can always be read; raise it"
+            )
         if self.sqlite_synchronous.upper() not in {"FULL", "NORMAL", "EXTRA"}:
             raise SettingsError(
                 f"{env_name('sqlite_synchronous')} must be FULL, NORMAL or EXTRA "

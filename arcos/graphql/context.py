@@ -22,6 +22,7 @@ from arcos.auth.rate_limit import WriteRateLimiter
 from arcos.broker import Broker
 from arcos.evidence.drafts import DraftLimits
 from arcos.evidence.loaders import EvidenceLoaders
+from arcos.graphql.budget import ResponseBudget
 from arcos.settings import Settings
 
 
@@ -46,10 +47,17 @@ class ArcosContext:
     #: When the caller's token was last found valid (monotonic seconds; websockets).
     auth_checked_at: float = field(default_factory=time.monotonic)
     loaders: RequestLoaders = field(default_factory=RequestLoaders)
+    #: What the current operation (or subscription event) may still return; see budget.py.
+    response_budget: ResponseBudget = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.response_budget = ResponseBudget(self.settings.max_response_bytes)
 
     def fresh_loaders(self) -> RequestLoaders:
-        """Replace the DataLoaders (per subscription event) and return the new set."""
+        """Replace the DataLoaders and the response budget (per operation and per
+        subscription event) and return the new loaders."""
         self.loaders = RequestLoaders()
+        self.response_budget = ResponseBudget(self.settings.max_response_bytes)
         return self.loaders
 
     @property

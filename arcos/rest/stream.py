@@ -9,7 +9,6 @@ delivered twice. Comment lines keep idle connections alive.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -21,6 +20,7 @@ from arcos.auth.caller import Caller
 from arcos.evidence.types import EVIDENCE_CURSOR
 from arcos.graphql.errors import ArcosError, ErrorCode
 from arcos.graphql.pagination import decode_cursor, encode_cursor
+from arcos.graphql.preencoded import dumps
 from arcos.rest.adapter import RestAdapter, refusal_response
 from arcos.rest.outcome import data_or_refusal
 from arcos.rest.refusal import RestRefusal
@@ -172,5 +172,5 @@ def _frame(event: str, payload: Any, event_id: str | None) -> str:
     lines = [f"event: {event}"]
     if event_id is not None:
         lines.append(f"id: {event_id}")
-    lines.append("data: " + json.dumps(payload, separators=(",", ":")))
+    lines.append("data: " + dumps(payload))
     return "\n".join(lines) + "\n\n"

@@ -1,0 +1,193 @@
+"""Issue #9, items 4 and 5 (second half): responses are bounded by size, and one large event
+to many subscribers is encoded once, not once per subscriber.
+
+Both run against a real `arcos serve` while `HealthProbe` polls /healthz.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
+
+from tests.conftest import LiveServer, issue_token_with_cli, start_server, stop_server
+from tests.stall_probe import HealthProbe, memory_kib, peak_growth_mib
+
+MIB = 1024 * 1024
+#: Lines of a stored build log; about 4.4 MB as canonical JSON.
+LOG_LINES = 3400
+LINE = ("résumé naïve café – Ωmega " * 40)[:1000]
+
+
+def large_report(lines: int = LOG_LINES, tag: str = "") -> dict[str, Any]:
+    """A build log with non-ASCII text: cheap to validate on write, but each JSON encoding
+    of it (escaping every non-ASCII character) costs tens of milliseconds."""
+    return {"tag": tag, "log": [f"{n:06d} {LINE}" for n in range(lines)]}
+
+
+def canonical_size(value: Any) -> int:
+    return len(json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+@pytest.fixture
+def bounded_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A SQLite server whose response bound (16 MiB) is below four stored 4.5 MB items."""
+    server = start_server(
+        f"sqlite://{tmp_path / 'arcos.db'}", tmp_path / "server.log",
+        extra_env={"ARCOS_MAX_RESPONSE_BYTES": str(16 * MIB)},
+    )
+    try:
+        yield server
+    finally:
+        stop_server(server)
+
+
+def store(server: LiveServer, data: dict[str, Any]) -> dict[str, Any]:
+    response = httpx.post(
+        f"{server.http_url}/api/v1/evidence", headers=server.auth_headers, timeout=60,
+        json={"type": "test_results", "source": "ci", "data": data},
+    )
+    assert response.status_code == 201, response.text[:500]
+    return response.json()
+
+
+ALIASED_LISTING = "query { " + " ".join(
+    f"a{n}: evidenceConnection(first: 20) {{ nodes {{ data }} }}" for n in range(15)
+) + " }"
+
+
+def test_listing_past_the_response_bound_is_refused_before_it_is_built(
+    bounded_server: LiveServer,
+) -> None:
+    server = bounded_server
+    report = large_report()
+    size = canonical_size(report)
+    stored = [store(server, report) for _ in range(4)]
+    reader = {"authorization": "Bearer " + issue_token_with_cli(
+        server.database_url, "reader", "evidence:read"
+    )}
+    before = memory_kib(server.process.pid)
+    with HealthProbe(server.http_url) as probe, httpx.Client(
+        base_url=server.http_url, headers=reader, timeout=120
+    ) as http:
+        aliased = http.post("/graphql", json={"query": ALIASED_LISTING})
+        over_get = http.get("/graphql", params={"query": ALIASED_LISTING})
+        ndjson = http.get("/api/v3/evidence", params={"first": 20, "format": "ndjson"})
+        csv = http.get("/api/v3/evidence", params={"first": 20, "format": "csv"})
+        original = http.get("/api/evidence/list", params={"limit": 20})
+    growth = peak_growth_mib(server.process.pid, before)
+    print(f"\npeak memory growth {growth:.0f} MiB; /healthz worst {probe.worst:.3f} s")
+
+    for response in (aliased, over_get):
+        body = response.json()
+        assert body["data"] is None, str(body)[:300]
+        [error] = body["errors"]
+        assert error["extensions"]["code"] == "RESPONSE_TOO_LARGE", error
+        assert "ARCOS_MAX_RESPONSE_BYTES" in error["message"], error
+        assert len(response.content) < 4096
+    for response in (ndjson, csv, original):
+        assert response.status_code == 400, response.text[:300]
+        assert "RESPONSE_TOO_LARGE" in response.text
+        assert len(response.content) < 4096
+    # Refused before the values were loaded: 15 x 4 items would be 270 MB of data alone.
+    assert growth < 96, f"peak memory rose {growth:.0f} MiB for a refused query"
+    probe.assert_responsive()
+
+    # Items within the bound still read in full; sizes are known without the data.
+    with httpx.Client(base_url=server.http_url, headers=reader, timeout=120) as http:
+        one = http.get(f"/api/v1/evidence/{stored[0]['id']}")
+        sizes = http.post("/graphql", json={
+            "query": "{ evidenceConnection(first: 20) { nodes { id dataSize } } }"
+        }).json()
+        listing = http.get("/api/v3/evidence", params={"first": 3}).json()
+    assert one.status_code == 200
+    assert one.json()["data"] == report
+    assert [node["dataSize"] for node in sizes["data"]["evidenceConnection"]["nodes"]] == [
+        size
+    ] * 4
+    assert [item["data"] for item in listing["items"]] == [report] * 3
+
+
+SUBSCRIPTION = "subscription { evidenceAdded { id sha256 data } }"
+SOCKETS = 10
+SUBSCRIPTIONS_PER_SOCKET = 20
+
+
+async def _subscriber(server: LiveServer, ready: asyncio.Event, count: list[int]) -> list[str]:
+    """One socket with 20 subscriptions; returns the raw `next` message of each."""
+    async with connect(
+        server.ws_url, subprotocols=[Subprotocol("graphql-transport-ws")],
+        max_size=None, compression=None,
+    ) as socket:
+        await socket.send(json.dumps({"type": "connection_init", "payload": {
+            "authorization": server.auth_headers["authorization"],
+        }}))
+        assert json.loads(await socket.recv())["type"] == "connection_ack"
+        for n in range(SUBSCRIPTIONS_PER_SOCKET):
+            await socket.send(json.dumps({
+                "id": f"s{n:02d}", "type": "subscribe", "payload": {"query": SUBSCRIPTION},
+            }))
+        count[0] += 1
+        if count[0] == SOCKETS:
+            ready.set()
+        messages: list[str] = []
+        while len(messages) < SUBSCRIPTIONS_PER_SOCKET:
+            raw = await asyncio.wait_for(socket.recv(), 120)
+            assert isinstance(raw, str)
+            if raw.startswith('{"type":"ping"'):
+                await socket.send('{"type":"pong"}')
+                continue
+            messages.append(raw)
+        return messages
+
+
+async def _fan_out(server: LiveServer, report: dict[str, Any]) -> tuple[list[str], float]:
+    ready = asyncio.Event()
+    count = [0]
+    tasks = [asyncio.create_task(_subscriber(server, ready, count)) for _ in range(SOCKETS)]
+    await asyncio.wait_for(ready.wait(), 60)
+    deadline = time.monotonic() + 30
+    async with httpx.AsyncClient(base_url=server.http_url, timeout=60) as http:
+        while (await http.get("/healthz")).json()["subscriptions"] < SOCKETS * 20:
+            assert time.monotonic() < deadline, "subscriptions did not start"
+            await asyncio.sleep(0.05)
+        started = time.perf_counter()
+        response = await http.post(
+            "/api/v1/evidence", headers=server.auth_headers,
+            json={"type": "test_results", "source": "ci", "data": report},
+        )
+        assert response.status_code == 201, response.text[:300]
+    results = await asyncio.gather(*tasks)
+    return [raw for messages in results for raw in messages], time.perf_counter() - started
+
+
+def test_one_large_event_reaches_many_subscribers_without_stalling(
+    sqlite_live_server: LiveServer,
+) -> None:
+    server = sqlite_live_server
+    report = large_report(tag="fan-out")
+    with HealthProbe(server.http_url) as probe:
+        messages, seconds = asyncio.run(_fan_out(server, report))
+    print(f"\n{len(messages)} deliveries of {len(messages[0]) / MIB:.1f} MiB in {seconds:.2f} s;"
+          f" /healthz worst {probe.worst:.3f} s")
+
+    assert len(messages) == SOCKETS * SUBSCRIPTIONS_PER_SOCKET
+    first = json.loads(messages[0])
+    item = first["payload"]["data"]["evidenceAdded"]
+    assert item["data"] == report
+    # Every subscriber got the same complete message, apart from its subscription id.
+    def normalised(raw: str) -> str:
+        at = raw.index('"id":"s')  # the subscription's id: s00 .. s19
+        return raw[:at] + '"id":"s00"' + raw[at + 10:]
+
+    expected = normalised(messages[0])
+    assert all(normalised(raw) == expected for raw in messages)
+    probe.assert_responsive()

@@ -1,12 +1,15 @@
 """The broker event for new evidence: a JSON-safe snapshot, so any broker can carry it.
 
-`data` and `metadata` travel as their canonical JSON text, encoded once when the item was
-written; subscribers splice that text into their messages instead of encoding the values
-again (see arcos/graphql/preencoded.py).
+`data` and `metadata` travel as JSON text encoded once per event; subscribers splice that
+text into their messages instead of encoding the values again (see
+arcos/graphql/preencoded.py). The text is canonical JSON with non-ASCII characters escaped,
+as every other message is: an ASCII string is copied into each message and out to each
+socket as plain bytes, where one with other characters would be transcoded per subscriber.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from arcos.evidence.canonical import canonical_json
@@ -24,7 +27,8 @@ def evidence_event(
     `canonical` is the encoding the writer already made; without it the values are
     encoded here, once per event.
     """
-    texts = canonical or {name: canonical_json(getattr(evidence, name)) for name in JSON_VALUES}
+    known = canonical or {}
+    texts = {name: _ascii_json(getattr(evidence, name), known.get(name)) for name in JSON_VALUES}
     return {
         "seq": evidence.seq,
         "uid": str(evidence.uid),
@@ -34,10 +38,18 @@ def evidence_event(
         "project_slug": project_slug,
         "commit_sha": evidence.commit_sha,
         "ref": evidence.ref,
-        **{f"{name}_json": texts[name].decode("utf-8") for name in JSON_VALUES},
+        **{f"{name}_json": texts[name] for name in JSON_VALUES},
         "data_size": evidence.data_size,
         "metadata_size": evidence.metadata_size,
         "sha256": evidence.sha256,
         "submitted_by": evidence.submitted_by,
         "created_at": evidence.created_at.isoformat(),
     }
+
+
+def _ascii_json(value: Any, canonical: bytes | None) -> str:
+    """Canonical JSON of `value` with non-ASCII escaped; reuses `canonical` when it is ASCII."""
+    encoded = canonical if canonical is not None else canonical_json(value)
+    if encoded.isascii():
+        return encoded.decode("ascii")
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)

@@ -46,8 +46,10 @@ class Evidence(Model):
     ref = fields.CharField(max_length=255, null=True)
     data: Any = fields.JSONField()
     metadata: Any = fields.JSONField()
-    #: Canonical JSON byte lengths of `data` and `metadata`, stored at write time so a
-    #: response can be sized (and refused) without reading the values themselves.
+    # Canonical JSON byte lengths of `data` and `metadata`, stored at write time so a
+    # response can be sized (and refused) without reading the values themselves. A plain
+    # comment: Tortoise turns `#:` into a column COMMENT, which PostgreSQL refuses on an
+    # older table still lacking the column (see arcos/evidence/upgrade.py).
     data_size = fields.BigIntField()
     metadata_size = fields.BigIntField()
     sha256 = fields.CharField(max_length=64)

@@ -123,12 +123,16 @@ class EvidenceStream:
         """Stored evidence after `after_seq` (and before `before_seq`), oldest first."""
         after = encode_cursor(EVIDENCE_CURSOR, after_seq) if after_seq is not None else None
         query_filter = {key: value for key, value in filters.items() if value is not None}
+        first = CATCH_UP_PAGE
         while True:
             result = await self.adapter.execute(
                 "ListEvidence",
-                {"first": CATCH_UP_PAGE, "after": after, "filter": query_filter, "order": "ASC"},
+                {"first": first, "after": after, "filter": query_filter, "order": "ASC"},
                 caller, request,
             )
+            if _too_large(result) and first > 1:
+                first //= 2  # large items: smaller pages; any one item always fits
+                continue
             page = data_or_refusal(result)["evidenceConnection"]
             for item in page["nodes"]:
                 if before_seq is not None and (_seq(item["cursor"]) or 0) >= before_seq:
@@ -157,6 +161,13 @@ async def _pump(
         aclose = getattr(stream, "aclose", None)
         if aclose is not None:
             await aclose()
+
+
+def _too_large(result: ExecutionResult) -> bool:
+    return any(
+        (error.extensions or {}).get("code") == ErrorCode.RESPONSE_TOO_LARGE
+        for error in result.errors or ()
+    )
 
 
 def _seq(cursor: str | None) -> int | None:

@@ -13,10 +13,7 @@ import json
 from typing import Any
 
 from arcos.evidence.canonical import canonical_json
-from arcos.evidence.models import Evidence
-
-#: The large values of an event, carried as text under `<name>_json`.
-JSON_VALUES = ("data", "metadata")
+from arcos.evidence.models import LARGE_VALUES, Evidence
 
 
 def evidence_event(
@@ -28,7 +25,7 @@ def evidence_event(
     encoded here, once per event.
     """
     known = canonical or {}
-    texts = {name: _ascii_json(getattr(evidence, name), known.get(name)) for name in JSON_VALUES}
+    texts = {name: _ascii_json(getattr(evidence, name), known.get(name)) for name in LARGE_VALUES}
     return {
         "seq": evidence.seq,
         "uid": str(evidence.uid),
@@ -38,7 +35,7 @@ def evidence_event(
         "project_slug": project_slug,
         "commit_sha": evidence.commit_sha,
         "ref": evidence.ref,
-        **{f"{name}_json": texts[name] for name in JSON_VALUES},
+        **{f"{name}_json": texts[name] for name in LARGE_VALUES},
         "data_size": evidence.data_size,
         "metadata_size": evidence.metadata_size,
         "sha256": evidence.sha256,

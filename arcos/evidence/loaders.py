@@ -9,7 +9,7 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from arcos.evidence.models import Evidence, EvidenceRelation, Project
+from arcos.evidence.models import LARGE_VALUES, Evidence, EvidenceRelation, Project
 from arcos.evidence.service import relations_touching, summaries
 
 
@@ -67,7 +67,7 @@ class EvidenceLoaders:
     )
     #: `data` and `metadata` by seq; resolvers charge the response budget before loading.
     json_values: dict[str, DataLoader[int, Any]] = field(
-        default_factory=lambda: {name: _json_column(name) for name in ("data", "metadata")}
+        default_factory=lambda: {name: _json_column(name) for name in LARGE_VALUES}
     )
     relations: DataLoader[int, list[EvidenceRelation]] = field(
         default_factory=lambda: DataLoader(_relations_by_seq)

@@ -9,6 +9,9 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
+#: Evidence columns that may hold megabytes; read only for items a response asks for.
+LARGE_VALUES = ("data", "metadata")
+
 
 class EvidenceIsAppendOnly(RuntimeError):
     """Evidence is a record of what happened; it is never edited in place."""

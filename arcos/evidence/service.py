@@ -22,20 +22,24 @@ from arcos.broker import Broker, Topics
 from arcos.evidence.canonical import canonical_json, content_sha256
 from arcos.evidence.drafts import DraftLimits, EvidenceDraft, check_draft, unstorable
 from arcos.evidence.events import evidence_event
-from arcos.evidence.models import Evidence, EvidenceRelation, Project, RelationKind
-from arcos.graphql.errors import BadUserInput, InputRefused, UserError, UserErrorCode
-
-#: Every Evidence column but the two large JSON values: listings and look-ups select these,
-#: and `data` / `metadata` are loaded only for the items a response asks for and can hold.
-SUMMARY_FIELDS = (
-    "seq", "uid", "type", "source", "project_id", "commit_sha", "ref", "data_size",
-    "metadata_size", "sha256", "submitted_by", "idempotency_key", "created_at",
+from arcos.evidence.models import (
+    LARGE_VALUES,
+    Evidence,
+    EvidenceRelation,
+    Project,
+    RelationKind,
 )
+from arcos.graphql.errors import BadUserInput, InputRefused, UserError, UserErrorCode
 
 
 def summaries(queryset: QuerySet[Evidence]) -> QuerySet[Evidence]:
-    """`queryset` without the `data` and `metadata` columns (rows are read-only)."""
-    return queryset.only(*SUMMARY_FIELDS)
+    """`queryset` without the large columns (`data`, `metadata`; rows are read-only).
+
+    Listings and look-ups select these; the values are loaded only for the items a
+    response asks for and can hold (see arcos/graphql/budget.py).
+    """
+    columns = [name for name in Evidence._meta.fields_db_projection if name not in LARGE_VALUES]
+    return queryset.only(*columns)
 
 
 @dataclass

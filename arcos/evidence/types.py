@@ -16,7 +16,6 @@ from strawberry.types import Info
 from arcos.auth.permissions import requires
 from arcos.auth.scopes import Scope
 from arcos.evidence import models, service
-from arcos.evidence.events import JSON_VALUES
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import BadUserInput, UserError
 from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
@@ -159,7 +158,7 @@ class EvidenceType(relay.Node):
             created_at=datetime.fromisoformat(event["created_at"]),
             seq=event["seq"], project_id=event["project_id"],
             metadata_size=event["metadata_size"],
-            encoded={name: PreEncodedJSON(event[f"{name}_json"]) for name in JSON_VALUES},
+            encoded={name: PreEncodedJSON(event[f"{name}_json"]) for name in models.LARGE_VALUES},
         )
 
     @strawberry.field(description="The evidence content: a JSON object.")

@@ -32,22 +32,24 @@ class ResponseBudget:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.spent = 0
-        self.refusal: ResponseTooLarge | None = None
+        self.exceeded = False
 
     def charge(self, size: int) -> None:
-        """Count `size` bytes, or raise ResponseTooLarge when they do not fit."""
-        if self.refusal is None and self.spent + size <= self.limit:
+        """Count `size` bytes, or raise ResponseTooLarge when they do not fit; once one
+        value has not fit, none does, so the refusal does not depend on field order."""
+        if not self.exceeded and self.spent + size <= self.limit:
             self.spent += size
             return
-        if self.refusal is None:
-            self.refusal = ResponseTooLarge(
-                f"the response would be larger than {SETTING} ({self.limit} bytes of "
-                "evidence data and metadata): ask for fewer items (first/limit), select "
-                "`dataSize` instead of `data`, and read large items one at a time with "
-                "evidence(id:)",
-                extensions={"setting": SETTING, "limit": self.limit},
-            )
-        raise self.refusal
+        self.exceeded = True
+        raise self.refusal()
+
+    def refusal(self) -> ResponseTooLarge:
+        return ResponseTooLarge(
+            f"the response would be larger than {SETTING} ({self.limit} bytes of evidence "
+            "data and metadata): ask for fewer items (first/limit), select `dataSize` "
+            "instead of `data`, and read large items one at a time with evidence(id:)",
+            extensions={"setting": SETTING, "limit": self.limit},
+        )
 
 
 class BoundedResponse(SchemaExtension):
@@ -63,11 +65,11 @@ class BoundedResponse(SchemaExtension):
         context = self.execution_context
         budget: ResponseBudget | None = getattr(context.context, "response_budget", None)
         result = context.result
-        if budget is None or budget.refusal is None or result is None:
+        if budget is None or not budget.exceeded or result is None:
             return
         if context.operation_type is OperationType.SUBSCRIPTION:
             return
-        refusal = budget.refusal
+        refusal = budget.refusal()
         result.data = None
         result.errors = [GraphQLError(
             str(refusal), extensions={"code": refusal.code.value, **refusal.extensions}

@@ -19,6 +19,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.exceptions import DBConnectionError, OperationalError
 
+from arcos.evidence.upgrade import add_size_columns
 from arcos.settings import Settings
 
 #: Every module holding Tortoise models; later domains append theirs here.
@@ -91,6 +92,7 @@ async def open_store(settings: Settings) -> None:
     try:
         await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
         await Tortoise.generate_schemas(safe=True)
+        await add_size_columns()
     except CONNECTION_FAILURES as error:
         await Tortoise.close_connections()
         reason = " ".join(str(error).split()) or type(error).__name__

@@ -19,6 +19,7 @@ from arcos.auth.schema import AuthMutations, AuthQueries
 from arcos.auth.scopes import Scope
 from arcos.evidence.schema import EvidenceMutations, EvidenceQueries, EvidenceSubscriptions
 from arcos.graphql.bounds import ArgumentBounds
+from arcos.graphql.budget import BoundedResponse
 from arcos.graphql.errors import ClassifyErrors, log_unexpected
 from arcos.graphql.limits import DocumentLimits, FreshLoaders, limit_extensions
 from arcos.graphql.shape import ShapeLimits
@@ -73,7 +74,7 @@ def create_schema(settings: Settings) -> ArcosSchema:
     extensions: list[Any] = limit_extensions(
         max_tokens=settings.max_tokens, limits=limits, expose_schema=settings.expose_schema
     )
-    extensions += [ArgumentBounds, FreshLoaders, ClassifyErrors]
+    extensions += [ArgumentBounds, FreshLoaders, BoundedResponse, ClassifyErrors]
     return ArcosSchema(
         query=Query,
         mutation=Mutation,

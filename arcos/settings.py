@@ -77,6 +77,14 @@ class Settings:
         default=5 * 1024 * 1024,
         metadata={"doc": "Largest canonical JSON size of one evidence item's data."},
     )
+    max_response_bytes: int = field(
+        default=32 * 1024 * 1024,
+        metadata={
+            "doc": "Most evidence `data` and `metadata` (canonical JSON bytes) one response "
+            "or subscription event may carry; RESPONSE_TOO_LARGE above. At least twice "
+            "ARCOS_MAX_EVIDENCE_BYTES, so any one item can be read."
+        },
+    )
     max_query_depth: int = field(default=10, metadata={"doc": "GraphQL selection depth limit."})
     max_aliases: int = field(default=15, metadata={"doc": "Aliases allowed in one document."})
     max_tokens: int = field(default=2000, metadata={"doc": "Tokens allowed in one document."})
@@ -238,8 +246,8 @@ class Settings:
         """Refuse values that would make a limit meaningless or the store unsafe."""
         positive = (
             "port", "max_body_bytes", "max_json_depth", "max_evidence_bytes", "max_query_depth",
-            "max_aliases", "max_tokens", "max_query_cost", "max_fragment_spreads",
-            "max_field_merges", "max_page_size", "max_batch_items",
+            "max_response_bytes", "max_aliases", "max_tokens", "max_query_cost",
+            "max_fragment_spreads", "max_field_merges", "max_page_size", "max_batch_items",
             "max_subscriptions_per_connection", "subscriber_queue_size", "ws_max_init_bytes",
             "ws_max_message_bytes", "ws_max_pending_per_address",
             "max_live_connections_per_principal", "max_anonymous_live_connections_per_address",
@@ -257,6 +265,13 @@ class Settings:
             )
         if self.parse_queue < 0:
             raise SettingsError(f"{env_name('parse_queue')} must be zero or more", "parse_queue")
+        if self.max_response_bytes < 2 * self.max_evidence_bytes:
+            raise SettingsError(
+                f"{env_name('max_response_bytes')} must be at least twice "
+                f"{env_name('max_evidence_bytes')} ({2 * self.max_evidence_bytes}), so one "
+                "item's data and metadata can always be read; raise it",
+                "max_response_bytes",
+            )
         if self.sqlite_synchronous.upper() not in {"FULL", "NORMAL", "EXTRA"}:
             raise SettingsError(
                 f"{env_name('sqlite_synchronous')} must be FULL, NORMAL or EXTRA "

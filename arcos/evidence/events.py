@@ -1,14 +1,31 @@
-"""The broker event for new evidence: a JSON-safe snapshot, so any broker can carry it."""
+"""The broker event for new evidence: a JSON-safe snapshot, so any broker can carry it.
+
+`data` and `metadata` travel as JSON text encoded once per event; subscribers splice that
+text into their messages instead of encoding the values again (see
+arcos/graphql/preencoded.py). The text is canonical JSON with non-ASCII characters escaped,
+as every other message is: an ASCII string is copied into each message and out to each
+socket as plain bytes, where one with other characters would be transcoded per subscriber.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from arcos.evidence.models import Evidence
+from arcos.evidence.canonical import canonical_json
+from arcos.evidence.models import LARGE_VALUES, Evidence
 
 
-def evidence_event(evidence: Evidence, project_slug: str | None) -> dict[str, Any]:
-    """Everything a subscriber needs to render the evidence without reading the store."""
+def evidence_event(
+    evidence: Evidence, project_slug: str | None, canonical: dict[str, bytes] | None = None
+) -> dict[str, Any]:
+    """Everything a subscriber needs to render the evidence without reading the store.
+
+    `canonical` is the encoding the writer already made; without it the values are
+    encoded here, once per event.
+    """
+    known = canonical or {}
+    texts = {name: _ascii_json(getattr(evidence, name), known.get(name)) for name in LARGE_VALUES}
     return {
         "seq": evidence.seq,
         "uid": str(evidence.uid),
@@ -18,9 +35,18 @@ def evidence_event(evidence: Evidence, project_slug: str | None) -> dict[str, An
         "project_slug": project_slug,
         "commit_sha": evidence.commit_sha,
         "ref": evidence.ref,
-        "data": evidence.data,
-        "metadata": evidence.metadata,
+        **{f"{name}_json": texts[name] for name in LARGE_VALUES},
+        "data_size": evidence.data_size,
+        "metadata_size": evidence.metadata_size,
         "sha256": evidence.sha256,
         "submitted_by": evidence.submitted_by,
         "created_at": evidence.created_at.isoformat(),
     }
+
+
+def _ascii_json(value: Any, canonical: bytes | None) -> str:
+    """Canonical JSON of `value` with non-ASCII escaped; reuses `canonical` when it is ASCII."""
+    encoded = canonical if canonical is not None else canonical_json(value)
+    if encoded.isascii():
+        return encoded.decode("ascii")
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)

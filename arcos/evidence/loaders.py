@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from arcos.evidence.models import Evidence, EvidenceRelation, Project
-from arcos.evidence.service import relations_touching
+from arcos.evidence.models import LARGE_VALUES, Evidence, EvidenceRelation, Project
+from arcos.evidence.service import relations_touching, summaries
 
 
 async def _projects_by_id(ids: Sequence[int]) -> list[Project | None]:
@@ -18,8 +19,18 @@ async def _projects_by_id(ids: Sequence[int]) -> list[Project | None]:
 
 
 async def _evidence_by_seq(seqs: Sequence[int]) -> list[Evidence | None]:
-    rows = {e.seq: e for e in await Evidence.filter(seq__in=list(seqs))}
+    rows = {e.seq: e for e in await summaries(Evidence.filter(seq__in=list(seqs)))}
     return [rows.get(s) for s in seqs]
+
+
+def _json_column(column: str) -> DataLoader[int, Any]:
+    """Loads one large JSON column (`data` or `metadata`) for the rows asked for only."""
+
+    async def load(seqs: Sequence[int]) -> list[Any]:
+        rows = dict(await Evidence.filter(seq__in=list(seqs)).values_list("seq", column))
+        return [rows.get(s) for s in seqs]
+
+    return DataLoader(load)
 
 
 async def _relations_by_seq(seqs: Sequence[int]) -> list[list[EvidenceRelation]]:
@@ -53,6 +64,10 @@ class EvidenceLoaders:
     )
     evidence: DataLoader[int, Evidence | None] = field(
         default_factory=lambda: DataLoader(_evidence_by_seq)
+    )
+    #: `data` and `metadata` by seq; resolvers charge the response budget before loading.
+    json_values: dict[str, DataLoader[int, Any]] = field(
+        default_factory=lambda: {name: _json_column(name) for name in LARGE_VALUES}
     )
     relations: DataLoader[int, list[EvidenceRelation]] = field(
         default_factory=lambda: DataLoader(_relations_by_seq)

@@ -9,6 +9,9 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
+#: Evidence columns that may hold megabytes; read only for items a response asks for.
+LARGE_VALUES = ("data", "metadata")
+
 
 class EvidenceIsAppendOnly(RuntimeError):
     """Evidence is a record of what happened; it is never edited in place."""
@@ -46,6 +49,12 @@ class Evidence(Model):
     ref = fields.CharField(max_length=255, null=True)
     data: Any = fields.JSONField()
     metadata: Any = fields.JSONField()
+    # Canonical JSON byte lengths of `data` and `metadata`, stored at write time so a
+    # response can be sized (and refused) without reading the values themselves. A plain
+    # comment: Tortoise turns `#:` into a column COMMENT, which PostgreSQL refuses on an
+    # older table still lacking the column (see arcos/evidence/upgrade.py).
+    data_size = fields.BigIntField()
+    metadata_size = fields.BigIntField()
     sha256 = fields.CharField(max_length=64)
     submitted_by = fields.CharField(max_length=255)
     idempotency_key = fields.CharField(max_length=255, null=True)

@@ -6,6 +6,7 @@ committed, so a subscriber never sees evidence that a rollback removed.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,20 +19,41 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from arcos.broker import Broker, Topics
-from arcos.evidence.canonical import content_sha256
+from arcos.evidence.canonical import canonical_json, content_sha256
 from arcos.evidence.drafts import DraftLimits, EvidenceDraft, check_draft, unstorable
 from arcos.evidence.events import evidence_event
-from arcos.evidence.models import Evidence, EvidenceRelation, Project, RelationKind
+from arcos.evidence.models import (
+    LARGE_VALUES,
+    Evidence,
+    EvidenceRelation,
+    Project,
+    RelationKind,
+)
 from arcos.graphql.errors import BadUserInput, InputRefused, UserError, UserErrorCode
+
+
+def summaries(queryset: QuerySet[Evidence]) -> QuerySet[Evidence]:
+    """`queryset` without the large columns (`data`, `metadata`; rows are read-only).
+
+    Listings and look-ups select these; the values are loaded only for the items a
+    response asks for and can hold (see arcos/graphql/budget.py).
+    """
+    columns = [name for name in Evidence._meta.fields_db_projection if name not in LARGE_VALUES]
+    return queryset.only(*columns)
 
 
 @dataclass
 class Submission:
-    """The stored evidence, and whether it was an idempotent replay of an earlier write."""
+    """The stored evidence, and whether it was an idempotent replay of an earlier write.
+
+    A fresh write also keeps the canonical JSON it stored, so the broker event carries it
+    and no subscriber has to encode the values again.
+    """
 
     evidence: Evidence
     project_slug: str | None
     replayed: bool = False
+    canonical: dict[str, bytes] | None = None
 
 
 @dataclass(frozen=True)
@@ -164,9 +186,9 @@ async def _earlier_submissions(
     keys = [d.idempotency_key for d in drafts if d.idempotency_key]
     if not keys:
         return {}
-    rows = await Evidence.filter(submitted_by=submitter, idempotency_key__in=keys).prefetch_related(
-        "project"
-    )
+    rows = await summaries(
+        Evidence.filter(submitted_by=submitter, idempotency_key__in=keys)
+    ).prefetch_related("project")
     stored = {row.idempotency_key: row for row in rows}
     conflicts = []
     for index, draft in enumerate(drafts):
@@ -225,6 +247,7 @@ async def insert_drafts(
     projects = await _ensure_projects({d.project for d in drafts if d.project}, connection)
     for draft in drafts:
         project = projects.get(draft.project) if draft.project else None
+        canonical = {"data": canonical_json(draft.data), "metadata": canonical_json(draft.metadata)}
         evidence = await Evidence.create(
             uid=uuid.uuid4(),
             type=draft.type,
@@ -234,13 +257,15 @@ async def insert_drafts(
             ref=draft.ref,
             data=draft.data,
             metadata=draft.metadata,
-            sha256=content_sha256(draft.data),
+            data_size=len(canonical["data"]),
+            metadata_size=len(canonical["metadata"]),
+            sha256=hashlib.sha256(canonical["data"]).hexdigest(),
             submitted_by=submitter,
             idempotency_key=draft.idempotency_key,
             created_at=now,
             using_db=connection,
         )
-        created.append(Submission(evidence, draft.project))
+        created.append(Submission(evidence, draft.project, canonical=canonical))
     return created
 
 
@@ -248,7 +273,8 @@ async def publish_added(broker: Broker, submissions: Sequence[Submission]) -> No
     """Tell subscribers about committed evidence; call only after the commit."""
     for submission in submissions:
         await broker.publish(
-            Topics.EVIDENCE_ADDED, evidence_event(submission.evidence, submission.project_slug)
+            Topics.EVIDENCE_ADDED,
+            evidence_event(submission.evidence, submission.project_slug, submission.canonical),
         )
 
 
@@ -277,7 +303,9 @@ async def link_evidence(
     if from_uid == to_uid:
         raise InputRefused([UserError(field="to", message="evidence cannot relate to itself",
                                       code=UserErrorCode.INVALID)])
-    ends = {row.uid: row for row in await Evidence.filter(uid__in=[from_uid, to_uid])}
+    ends = {
+        row.uid: row for row in await summaries(Evidence.filter(uid__in=[from_uid, to_uid]))
+    }
     missing = [
         UserError(field=name, message=f"no evidence with id {uid}", code=UserErrorCode.NOT_FOUND)
         for name, uid in (("from", from_uid), ("to", to_uid))
@@ -307,12 +335,12 @@ async def link_evidence(
 
 
 async def find_evidence(uid: uuid.UUID) -> Evidence | None:
-    return await Evidence.get_or_none(uid=uid)
+    return await summaries(Evidence.filter(uid=uid)).first()
 
 
 async def list_evidence(query: EvidenceQuery, limit: int, offset: int) -> list[Evidence]:
     """Offset listing, oldest first; kept for the original API's clients."""
-    return await query.apply(Evidence.all()).order_by("seq").offset(offset).limit(limit)
+    return await summaries(query.apply(Evidence.all())).order_by("seq").offset(offset).limit(limit)
 
 
 async def page_evidence(
@@ -323,7 +351,7 @@ async def page_evidence(
     Keyset on the primary key stays O(page) at any depth and never repeats or skips a row
     when others insert concurrently.
     """
-    queryset = query.apply(Evidence.all())
+    queryset = summaries(query.apply(Evidence.all()))
     if after_seq is not None:
         queryset = queryset.filter(seq__lt=after_seq) if newest_first else queryset.filter(
             seq__gt=after_seq

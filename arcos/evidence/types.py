@@ -20,6 +20,7 @@ from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import BadUserInput, UserError
 from arcos.graphql.metadata import column_bound
 from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
+from arcos.graphql.preencoded import PreEncodedJSON
 
 # Only the table, for the bound of `latestMetrics(names:)`; the rest of the intake domain
 # (which builds on evidence) is imported where it is used.
@@ -134,8 +135,11 @@ class EvidenceType(relay.Node):
     source: str
     commit_sha: str | None
     ref: str | None
-    data: JSON = strawberry.field(description="The evidence content: a JSON object.")
-    metadata: JSON
+    data_size: int = strawberry.field(
+        description="Bytes of `data` as canonical JSON. Select it instead of `data` to size "
+        "items in a listing; a response carries at most ARCOS_MAX_RESPONSE_BYTES of "
+        "`data` and `metadata` (RESPONSE_TOO_LARGE above)."
+    )
     sha256: str = strawberry.field(
         description="Hex SHA-256 of `data` as canonical JSON (sorted keys, no spaces, UTF-8)."
     )
@@ -143,27 +147,47 @@ class EvidenceType(relay.Node):
     created_at: datetime
     seq: strawberry.Private[int]
     project_id: strawberry.Private[int | None]
+    metadata_size: strawberry.Private[int]
+    #: Values already in hand (a broker event's canonical text); others are loaded.
+    encoded: strawberry.Private[dict[str, PreEncodedJSON]]
 
     @classmethod
     def from_model(cls, evidence: models.Evidence) -> EvidenceType:
+        """From a stored row; `data` and `metadata` need not have been selected."""
         return cls(
             uid=str(evidence.uid), type=evidence.type, source=evidence.source,
-            commit_sha=evidence.commit_sha, ref=evidence.ref, data=evidence.data,
-            metadata=evidence.metadata, sha256=evidence.sha256,
-            submitted_by=evidence.submitted_by, created_at=evidence.created_at,
-            seq=evidence.seq, project_id=evidence.project_id,
+            commit_sha=evidence.commit_sha, ref=evidence.ref, data_size=evidence.data_size,
+            sha256=evidence.sha256, submitted_by=evidence.submitted_by,
+            created_at=evidence.created_at, seq=evidence.seq, project_id=evidence.project_id,
+            metadata_size=evidence.metadata_size, encoded={},
         )
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> EvidenceType:
         return cls(
             uid=event["uid"], type=event["type"], source=event["source"],
-            commit_sha=event["commit_sha"], ref=event["ref"], data=event["data"],
-            metadata=event["metadata"], sha256=event["sha256"],
-            submitted_by=event["submitted_by"],
+            commit_sha=event["commit_sha"], ref=event["ref"], data_size=event["data_size"],
+            sha256=event["sha256"], submitted_by=event["submitted_by"],
             created_at=datetime.fromisoformat(event["created_at"]),
             seq=event["seq"], project_id=event["project_id"],
+            metadata_size=event["metadata_size"],
+            encoded={name: PreEncodedJSON(event[f"{name}_json"]) for name in models.LARGE_VALUES},
         )
+
+    @strawberry.field(description="The evidence content: a JSON object.")
+    async def data(self, info: Info[ArcosContext, None]) -> JSON:
+        return await self._json_value(info, "data", self.data_size)
+
+    @strawberry.field
+    async def metadata(self, info: Info[ArcosContext, None]) -> JSON:
+        return await self._json_value(info, "metadata", self.metadata_size)
+
+    async def _json_value(self, info: Info[ArcosContext, None], name: str, size: int) -> Any:
+        """Charge the response budget, then load the value (or use the one in hand)."""
+        info.context.response_budget.charge(size)
+        if name in self.encoded:
+            return self.encoded[name]
+        return await info.context.loaders.evidence.json_values[name].load(self.seq)
 
     @classmethod
     async def resolve_nodes(
@@ -176,7 +200,9 @@ class EvidenceType(relay.Node):
                 uids.append(uuid.UUID(raw))
             except ValueError:
                 raise BadUserInput(f"'{raw:.80}' is not an evidence id") from None
-        rows = {str(e.uid): e for e in await models.Evidence.filter(uid__in=uids)}
+        rows = {
+            str(e.uid): e for e in await service.summaries(models.Evidence.filter(uid__in=uids))
+        }
         return [cls.from_model(rows[i]) if i in rows else None for i in ids]
 
     @strawberry.field(

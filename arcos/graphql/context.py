@@ -22,6 +22,7 @@ from arcos.auth.rate_limit import WriteRateLimiter
 from arcos.broker import Broker
 from arcos.evidence.drafts import DraftLimits
 from arcos.evidence.loaders import EvidenceLoaders
+from arcos.graphql.budget import ResponseBudget
 from arcos.intake.workers import ParsePool
 from arcos.settings import Settings
 
@@ -49,10 +50,17 @@ class ArcosContext:
     loaders: RequestLoaders = field(default_factory=RequestLoaders)
     #: Where uploads are parsed, off the event loop; None parses inline (unit tests).
     parse_pool: ParsePool | None = None
+    #: What the current operation (or subscription event) may still return; see budget.py.
+    response_budget: ResponseBudget = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.response_budget = ResponseBudget(self.settings.max_response_bytes)
 
     def fresh_loaders(self) -> RequestLoaders:
-        """Replace the DataLoaders (per subscription event) and return the new set."""
+        """Replace the DataLoaders and the response budget (per operation and per
+        subscription event) and return the new loaders."""
         self.loaders = RequestLoaders()
+        self.response_budget = ResponseBudget(self.settings.max_response_bytes)
         return self.loaders
 
     @property

@@ -31,6 +31,7 @@ from arcos.auth.transport import (
 )
 from arcos.broker import Broker
 from arcos.graphql.context import ArcosContext
+from arcos.graphql.preencoded import dumps
 from arcos.graphql.websocket import (
     ArcosWebSocketAdapter,
     LegacyWSHandler,
@@ -206,6 +207,10 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
             raise HTTPException(
                 400, error.as_http_error_reason(request_adapter.method)
             ) from error
+
+    def encode_json(self, data: object) -> str:
+        """HTTP bodies and websocket messages; pre-encoded evidence values are spliced in."""
+        return dumps(data)
 
     def decode_json(self, data: str | bytes) -> object:
         try:

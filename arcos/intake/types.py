@@ -16,6 +16,7 @@ from strawberry.types import Info
 from arcos.auth.permissions import requires
 from arcos.auth.scopes import Scope
 from arcos.evidence.models import Evidence
+from arcos.evidence.service import summaries
 from arcos.evidence.types import EvidenceType
 from arcos.graphql.errors import BadUserInput, UserError
 from arcos.intake import models
@@ -42,7 +43,7 @@ class FindingSeverity(Enum):
 async def _evidence_by_uid(uid: str | None) -> EvidenceType | None:
     if uid is None:
         return None
-    row = await Evidence.get_or_none(uid=uuid.UUID(uid))
+    row = await summaries(Evidence.filter(uid=uuid.UUID(uid))).first()
     return EvidenceType.from_model(row) if row else None
 
 

@@ -24,6 +24,7 @@ STATUS_BY_CODE: dict[str, int] = {
     ErrorCode.GRAPHQL_PARSE_FAILED: 400,
     ErrorCode.GRAPHQL_VALIDATION_FAILED: 400,
     ErrorCode.QUERY_TOO_COMPLEX: 400,
+    ErrorCode.RESPONSE_TOO_LARGE: 400,
     ErrorCode.INTERNAL_SERVER_ERROR: 500,
 }
 

@@ -9,7 +9,6 @@ delivered twice. Comment lines keep idle connections alive.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,6 +21,7 @@ from arcos.auth.caller import Caller
 from arcos.evidence.types import EVIDENCE_CURSOR
 from arcos.graphql.errors import ArcosError, ErrorCode
 from arcos.graphql.pagination import decode_cursor, encode_cursor
+from arcos.graphql.preencoded import dumps
 from arcos.rest.adapter import RestAdapter, refusal_response
 from arcos.rest.outcome import data_or_refusal
 from arcos.rest.refusal import RestRefusal
@@ -134,12 +134,16 @@ class EvidenceStream:
         """Stored evidence after `after_seq` (and before `before_seq`), oldest first."""
         after = encode_cursor(EVIDENCE_CURSOR, after_seq) if after_seq is not None else None
         query_filter = {key: value for key, value in filters.items() if value is not None}
+        first = CATCH_UP_PAGE
         while True:
             result = await self.adapter.execute(
                 "ListEvidence",
-                {"first": CATCH_UP_PAGE, "after": after, "filter": query_filter, "order": "ASC"},
+                {"first": first, "after": after, "filter": query_filter, "order": "ASC"},
                 caller, request,
             )
+            if _too_large(result) and first > 1:
+                first //= 2  # large items: smaller pages; any one item always fits
+                continue
             page = data_or_refusal(result)["evidenceConnection"]
             for item in page["nodes"]:
                 if before_seq is not None and (_seq(item["cursor"]) or 0) >= before_seq:
@@ -193,6 +197,13 @@ async def _pump(
             await aclose()
 
 
+def _too_large(result: ExecutionResult) -> bool:
+    return any(
+        (error.extensions or {}).get("code") == ErrorCode.RESPONSE_TOO_LARGE
+        for error in result.errors or ()
+    )
+
+
 def _seq(cursor: str | None) -> int | None:
     try:
         return decode_cursor(EVIDENCE_CURSOR, cursor)
@@ -206,5 +217,5 @@ def _frame(event: str, payload: Any, event_id: str | None) -> str:
     lines = [f"event: {event}"]
     if event_id is not None:
         lines.append(f"id: {event_id}")
-    lines.append("data: " + json.dumps(payload, separators=(",", ":")))
+    lines.append("data: " + dumps(payload))
     return "\n".join(lines) + "\n\n"

@@ -15,6 +15,7 @@ from arcos.auth.permissions import requires
 from arcos.auth.scopes import Scope
 from arcos.evidence import models as evidence_models
 from arcos.evidence.drafts import unstorable
+from arcos.evidence.service import summaries
 from arcos.evidence.types import EvidenceType
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import (
@@ -77,7 +78,9 @@ class WebhookDeliveryType:
     @strawberry.field(description="The evidence this delivery produced.",
                       permission_classes=[requires(Scope.EVIDENCE_READ)])
     async def evidence(self) -> list[EvidenceType]:
-        rows = await evidence_models.Evidence.filter(uid__in=self.evidence_uids).order_by("seq")
+        rows = await summaries(
+            evidence_models.Evidence.filter(uid__in=self.evidence_uids)
+        ).order_by("seq")
         return [EvidenceType.from_model(row) for row in rows]
 
 

@@ -20,7 +20,7 @@ from tortoise.transactions import in_transaction
 from arcos.broker import Broker
 from arcos.evidence.drafts import DraftLimits, EvidenceDraft, check_draft
 from arcos.evidence.models import Evidence, EvidenceRelation, RelationKind
-from arcos.evidence.service import Submission, insert_drafts, publish_added
+from arcos.evidence.service import Submission, insert_drafts, publish_added, summaries
 from arcos.graphql.errors import InputRefused, UserError, UserErrorCode
 from arcos.webhooks.models import DeliveryOutcome, WebhookDelivery
 
@@ -120,7 +120,9 @@ async def reprocess(
     )
     submissions: list[Submission] = []
     async with in_transaction() as connection:
-        previous = await Evidence.filter(uid__in=delivery.evidence_ids).using_db(connection)
+        previous = await summaries(Evidence.filter(uid__in=delivery.evidence_ids)).using_db(
+            connection
+        )
         if drafts:
             submissions = await insert_drafts(drafts, submitter, connection)
             for submission in submissions:

@@ -1,0 +1,286 @@
+"""Issue #9, items 4 and 5 (second half): responses are bounded by size, and one large event
+to many subscribers is encoded once, not once per subscriber.
+
+Both run against a real `arcos serve` while `HealthProbe` polls /healthz.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import multiprocessing
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
+
+from tests.conftest import (
+    LiveServer,
+    issue_token_with_cli,
+    running_app,
+    start_server,
+    stop_server,
+)
+from tests.stall_probe import HealthProbe, memory_kib, peak_growth_mib
+
+MIB = 1024 * 1024
+#: A build log and its timings; about 4.4 MB as canonical JSON.
+LOG_LINES = 3200
+TIMINGS = 60_000
+LINE = ("PASSED tests/test_module.py::test_case[param-xyz] in 0.01s; " * 20)[:1000]
+
+
+def large_report(tag: str = "") -> dict[str, Any]:
+    """Text and floats: cheap to validate on write (few objects), but each JSON encoding
+    of it (formatting every float) costs about a tenth of a second."""
+    return {
+        "tag": tag,
+        "log": [f"{n:06d} {LINE}" for n in range(LOG_LINES)],
+        "timings": [n / 7 for n in range(TIMINGS)],
+    }
+
+
+def canonical_size(value: Any) -> int:
+    return len(json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+@pytest.fixture
+def bounded_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A SQLite server whose response bound (16 MiB) is below four stored 4.5 MB items."""
+    server = start_server(
+        f"sqlite://{tmp_path / 'arcos.db'}", tmp_path / "server.log",
+        extra_env={"ARCOS_MAX_RESPONSE_BYTES": str(16 * MIB)},
+    )
+    try:
+        yield server
+    finally:
+        stop_server(server)
+
+
+def store(server: LiveServer, data: dict[str, Any]) -> dict[str, Any]:
+    response = httpx.post(
+        f"{server.http_url}/api/v1/evidence", headers=server.auth_headers, timeout=60,
+        json={"type": "test_results", "source": "ci", "data": data},
+    )
+    assert response.status_code == 201, response.text[:500]
+    return response.json()
+
+
+ALIASED_LISTING = "query { " + " ".join(
+    f"a{n}: evidenceConnection(first: 20) {{ nodes {{ data }} }}" for n in range(15)
+) + " }"
+
+
+def test_listing_past_the_response_bound_is_refused_before_it_is_built(
+    bounded_server: LiveServer,
+) -> None:
+    server = bounded_server
+    report = large_report()
+    size = canonical_size(report)
+    stored = [store(server, report) for _ in range(4)]
+    reader = {"authorization": "Bearer " + issue_token_with_cli(
+        server.database_url, "reader", "evidence:read"
+    )}
+    before = memory_kib(server.process.pid)
+    with HealthProbe(server.http_url) as probe, httpx.Client(
+        base_url=server.http_url, headers=reader, timeout=120
+    ) as http:
+        aliased = http.post("/graphql", json={"query": ALIASED_LISTING})
+        over_get = http.get("/graphql", params={"query": ALIASED_LISTING})
+        ndjson = http.get("/api/v3/evidence", params={"first": 20, "format": "ndjson"})
+        csv = http.get("/api/v3/evidence", params={"first": 20, "format": "csv"})
+        original = http.get("/api/evidence/list", params={"limit": 20})
+    growth = peak_growth_mib(server.process.pid, before)
+    print(f"\npeak memory growth {growth:.0f} MiB; /healthz worst {probe.worst:.3f} s")
+
+    for response in (aliased, over_get):
+        body = response.json()
+        assert body["data"] is None, str(body)[:300]
+        [error] = body["errors"]
+        assert error["extensions"]["code"] == "RESPONSE_TOO_LARGE", error
+        assert "ARCOS_MAX_RESPONSE_BYTES" in error["message"], error
+        assert len(response.content) < 4096
+    for response in (ndjson, csv, original):
+        assert response.status_code == 400, response.text[:300]
+        assert "RESPONSE_TOO_LARGE" in response.text
+        assert len(response.content) < 4096
+    # Refused before the values were loaded: 15 x 4 items would be 270 MB of data alone.
+    assert growth < 96, f"peak memory rose {growth:.0f} MiB for a refused query"
+    probe.assert_responsive()
+
+    # Items within the bound still read in full; sizes are known without the data.
+    with httpx.Client(base_url=server.http_url, headers=reader, timeout=120) as http:
+        one = http.get(f"/api/v1/evidence/{stored[0]['id']}")
+        sizes = http.post("/graphql", json={
+            "query": "{ evidenceConnection(first: 20) { nodes { id dataSize } } }"
+        }).json()
+        listing = http.get("/api/v3/evidence", params={"first": 3}).json()
+    assert one.status_code == 200
+    assert one.json()["data"] == report
+    assert [node["dataSize"] for node in sizes["data"]["evidenceConnection"]["nodes"]] == [
+        size
+    ] * 4
+    assert [item["data"] for item in listing["items"]] == [report] * 3
+    # An SSE client catching up over more than the bound gets every item, in smaller pages.
+    assert [item["id"] for item in catch_up(server, reader, len(stored))] == [
+        item["id"] for item in stored
+    ]
+
+
+def catch_up(server: LiveServer, headers: dict[str, str], count: int) -> list[dict[str, Any]]:
+    from arcos.graphql.pagination import encode_cursor
+
+    items: list[dict[str, Any]] = []
+    with httpx.stream(
+        "GET", f"{server.http_url}/api/v3/evidence/stream", timeout=60,
+        headers={**headers, "last-event-id": encode_cursor("evidence", 0)},
+    ) as response:
+        assert response.status_code == 200
+        for line in response.iter_lines():
+            assert not line.startswith("event: error"), line
+            if line.startswith("data: "):
+                items.append(json.loads(line.removeprefix("data: ")))
+                if len(items) == count:
+                    break
+    return items
+
+
+SUBSCRIPTION = "subscription { evidenceAdded { id sha256 data } }"
+SOCKETS = 3
+SUBSCRIPTIONS_PER_SOCKET = 20
+
+
+async def _subscriber(server: LiveServer, ready: asyncio.Event, count: list[int]) -> list[str]:
+    """One socket with 20 subscriptions; returns the raw `next` message of each."""
+    async with connect(
+        server.ws_url, subprotocols=[Subprotocol("graphql-transport-ws")],
+        max_size=None, compression=None,
+    ) as socket:
+        await socket.send(json.dumps({"type": "connection_init", "payload": {
+            "authorization": server.auth_headers["authorization"],
+        }}))
+        assert json.loads(await socket.recv())["type"] == "connection_ack"
+        for n in range(SUBSCRIPTIONS_PER_SOCKET):
+            await socket.send(json.dumps({
+                "id": f"s{n:02d}", "type": "subscribe", "payload": {"query": SUBSCRIPTION},
+            }))
+        count[0] += 1
+        if count[0] == SOCKETS:
+            ready.set()
+        messages: list[str] = []
+        while len(messages) < SUBSCRIPTIONS_PER_SOCKET:
+            raw = await asyncio.wait_for(socket.recv(), 120)
+            assert isinstance(raw, str)
+            if raw.startswith('{"type":"ping"'):
+                await socket.send('{"type":"pong"}')
+                continue
+            messages.append(raw)
+        return messages
+
+
+async def _fan_out(server: LiveServer, report: dict[str, Any]) -> tuple[list[str], float]:
+    ready = asyncio.Event()
+    count = [0]
+    tasks = [asyncio.create_task(_subscriber(server, ready, count)) for _ in range(SOCKETS)]
+    await asyncio.wait_for(ready.wait(), 60)
+    deadline = time.monotonic() + 30
+    async with httpx.AsyncClient(base_url=server.http_url, timeout=60) as http:
+        while (await http.get("/healthz")).json()["subscriptions"] < SOCKETS * 20:
+            assert time.monotonic() < deadline, "subscriptions did not start"
+            await asyncio.sleep(0.05)
+        started = time.perf_counter()
+        response = await http.post(
+            "/api/v1/evidence", headers=server.auth_headers,
+            json={"type": "test_results", "source": "ci", "data": report},
+        )
+        assert response.status_code == 201, response.text[:300]
+    results = await asyncio.gather(*tasks)
+    return [raw for messages in results for raw in messages], time.perf_counter() - started
+
+
+def _normalised(raw: str) -> str:
+    """A `next` message with its subscription id (s00 .. s19) made s00."""
+    at = raw.index('"id":"s')
+    return raw[:at] + '"id":"s00"' + raw[at + 10:]
+
+
+def fan_out_summary(server: LiveServer) -> dict[str, Any]:
+    """Run the fan-out and check every delivery; in a child process, so that receiving
+    hundreds of megabytes does not hold the GIL the /healthz probe thread needs."""
+    report = large_report(tag="fan-out")
+    messages, seconds = asyncio.run(_fan_out(server, report))
+    item = json.loads(messages[0])["payload"]["data"]["evidenceAdded"]
+    expected = _normalised(messages[0])
+    return {
+        "deliveries": len(messages),
+        "data_matches": item["data"] == report,
+        "all_identical": all(_normalised(raw) == expected for raw in messages),
+        "seconds": seconds,
+        "mib": len(messages[0].encode()) / MIB,
+    }
+
+
+def test_one_large_event_reaches_many_subscribers_without_stalling(
+    sqlite_live_server: LiveServer,
+) -> None:
+    server = sqlite_live_server
+    with HealthProbe(server.http_url) as probe, ProcessPoolExecutor(
+        1, mp_context=multiprocessing.get_context("fork")
+    ) as pool:
+        # Without its Popen, which cannot cross to the child.
+        target = dataclasses.replace(server, process=None)
+        summary = pool.submit(fan_out_summary, target).result(timeout=300)
+    print(f"\n{summary}; /healthz worst {probe.worst:.3f} s")
+
+    assert summary["deliveries"] == SOCKETS * SUBSCRIPTIONS_PER_SOCKET
+    assert summary["data_matches"]
+    # Every subscriber got the same complete message, apart from its subscription id.
+    assert summary["all_identical"]
+    probe.assert_responsive()
+
+
+async def test_a_store_from_before_the_size_columns_gets_them_filled(settings: Any) -> None:
+    """`generate_schemas(safe=True)` adds no columns: start-up adds and fills them."""
+    from tortoise import connections
+
+    from arcos.db import store
+    from arcos.evidence.models import Evidence
+
+    async with running_app(settings) as app, app.client(app.admin_token) as http:
+        for data in ({"n": 1}, {"text": "x" * 1000}):
+            response = await http.post(
+                "/api/v1/evidence", json={"type": "t", "source": "s", "data": data}
+            )
+            assert response.status_code == 201, response.text
+        # Make the table look like one an older ARCOS created.
+        for column in ("data_size", "metadata_size"):
+            await connections.get("default").execute_script(
+                f"ALTER TABLE evidence DROP COLUMN {column}"
+            )
+    async with store(settings):
+        rows = await Evidence.all().order_by("seq").values_list("data_size", "metadata_size")
+    # The stored text's length: canonical on SQLite, a few bytes over on PostgreSQL (jsonb
+    # text has spaces), which only makes the bound stricter for these older rows.
+    canonical = [len('{"n":1}'), len('{"text":""}') + 1000]
+    assert [metadata for _, metadata in rows] == [2, 2]
+    assert all(size <= stored <= size + 4 for (stored, _), size in zip(rows, canonical, strict=True))
+
+
+def test_pre_encoded_values_are_spliced_and_cannot_be_imitated() -> None:
+    from arcos.graphql.preencoded import PreEncodedJSON, dumps
+
+    inner = PreEncodedJSON('{"a":[1,"\\u00e9"]}')
+    message = {"id": "s1", "payload": {"data": inner, "other": [inner, "x"]}}
+    assert json.loads(dumps(message)) == {
+        "id": "s1", "payload": {"data": {"a": [1, "é"]}, "other": [{"a": [1, "é"]}, "x"]},
+    }
+    # A client string shaped like a placeholder stays a string.
+    assert json.loads(dumps({"v": "0:0", "w": inner})) == {"v": "0:0", "w": {"a": [1, "é"]}}
+    assert dumps({"plain": 1}) == '{"plain":1}'

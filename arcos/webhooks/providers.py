@@ -27,6 +27,11 @@ class Provider:
     mapping: ModuleType
 
     @property
+    def signed(self) -> bool:
+        """Whether deliveries arrive signed by the provider (not by a bearer token)."""
+        return self.verify is not None
+
+    @property
     def path(self) -> str:
         return f"/api/webhooks/{self.name}"
 

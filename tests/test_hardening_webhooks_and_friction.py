@@ -24,8 +24,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import REPO_ROOT, LiveServer, start_server, stop_server
+from conftest import REPO_ROOT, LiveServer, issue_token_with_cli, start_server, stop_server
 
+from arcos.rest.table import ROUTES
 from arcos.settings import Settings, SettingsError
 
 GITHUB_SECRET = "github-secret-0123456789abcdef"
@@ -256,6 +257,59 @@ def test_github_body_replays_are_new_deliveries_unless_a_window_is_set(serve):
 def test_replay_window_setting_refuses_negative_values():
     with pytest.raises(SettingsError, match="ARCOS_WEBHOOK_REPLAY_WINDOW_SECONDS"):
         Settings(webhook_replay_window_seconds=-1).validate()
+
+
+# Friction: a submitter reads its own upload jobs --------------------------------------------
+
+
+def test_a_write_only_token_reads_its_own_jobs_and_no_one_elses(live_server):
+    server = live_server
+    ci = issue_token_with_cli(server.database_url, "ci-main", "evidence:write")
+    other = issue_token_with_cli(server.database_url, "ci-other", "evidence:write")
+    reader = issue_token_with_cli(server.database_url, "dashboard", "evidence:read")
+    build = json.dumps({"status": "success", "duration_seconds": 3}).encode()
+    upload = httpx.post(f"{server.http_url}/api/cicd/build?project=github.com/acme/app",
+                        content=build, headers={"authorization": f"Bearer {ci}",
+                                                "content-type": "application/json"})
+    assert upload.status_code == 201, upload.text
+    job_id = upload.json()["job_id"]
+    status_url = f"{server.http_url}/api/cicd/status/{job_id}"
+
+    own = httpx.get(status_url, headers={"authorization": f"Bearer {ci}"})
+    assert own.status_code == 200, own.text
+    assert own.json()["job"]["status"] == "SUCCEEDED"
+    assert httpx.get(status_url, headers={"authorization": f"Bearer {reader}"}).status_code == 200
+    foreign = httpx.get(status_url, headers={"authorization": f"Bearer {other}"})
+    assert foreign.status_code == 404, foreign.text  # as absent as an unknown job
+    query = f'{{ ingestionJob(jobId: "{job_id}") {{ status }} }}'
+    assert graphql(server, query, other)["data"]["ingestionJob"] is None
+    assert graphql(server, query, ci)["data"]["ingestionJob"]["status"] == "SUCCEEDED"
+    # Reaching the evidence itself still needs evidence:read.
+    deeper = graphql(server, f'{{ ingestionJob(jobId: "{job_id}") {{ evidence {{ id }} }} }}', ci)
+    assert deeper["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    unrelated = issue_token_with_cli(server.database_url, "hooks", "webhooks:admin")
+    assert httpx.get(status_url,
+                     headers={"authorization": f"Bearer {unrelated}"}).status_code == 403
+
+
+# Friction: JSON bodies need Content-Type: application/json ----------------------------------
+
+
+def test_every_json_body_route_refuses_a_body_without_content_type(sqlite_live_server):
+    server = sqlite_live_server
+    json_routes = [route.path for route in ROUTES
+                   if route.method == "POST" and route.body_input and not route.raw_body_types]
+    assert len(json_routes) >= 5
+    body = json.dumps({"type": "build", "source": "ci", "data": {"status": "success"}}).encode()
+    for path in [*json_routes, "/graphql", "/api/graphql"]:
+        for content_type in (None, "", "text/plain", "application/x-www-form-urlencoded"):
+            headers = dict(server.auth_headers)
+            if content_type is not None:
+                headers["content-type"] = content_type
+            response = httpx.post(f"{server.http_url}{path}", content=body, headers=headers)
+            assert response.status_code == 415, (path, content_type, response.text)
+            assert "application/json" in response.text
+    assert evidence_total(server) == 0
 
 
 # Friction: the README's webhook secret is one ARCOS accepts ---------------------------------

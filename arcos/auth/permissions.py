@@ -15,6 +15,7 @@ from starlette.websockets import WebSocket
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
+from arcos.auth.caller import Caller
 from arcos.auth.scopes import WRITE_SCOPES, Scope
 from arcos.auth.service import token_still_valid
 from arcos.graphql.errors import ArcosError, ErrorCode
@@ -30,16 +31,7 @@ class ScopePermission(BasePermission):
         caller = context.caller
         await _still_valid(context)
         if not caller.may(self.scope):
-            if not caller.authenticated:
-                raise ArcosError(
-                    f"this needs a token with the {self.scope.value!r} scope: send "
-                    "'Authorization: Bearer <token>' (websockets: put it in connection_init)",
-                    ErrorCode.UNAUTHENTICATED,
-                )
-            raise ArcosError(
-                f"the token {caller.token_name!r} lacks the {self.scope.value!r} scope",
-                ErrorCode.FORBIDDEN,
-            )
+            raise _refusal(caller, repr(self.scope.value))
         if self.scope in WRITE_SCOPES and caller.token_id is not None:
             # Rate limits apply to API tokens; signature-verified webhook deliveries have
             # their providers' own limits and must not be refused with 429.
@@ -53,6 +45,31 @@ class ScopePermission(BasePermission):
                     {"retryAfterSeconds": seconds},
                 )
         return True
+
+
+class AnyScopePermission(BasePermission):
+    """Allows callers holding any of `scopes`: a read a writer may make of what it wrote
+    (the resolver narrows what it sees). A read spends no write allowance."""
+
+    scopes: tuple[Scope, ...]
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        caller = info.context.caller
+        await _still_valid(info.context)
+        if not any(caller.may(scope) for scope in self.scopes):
+            raise _refusal(caller, " or ".join(repr(scope.value) for scope in self.scopes))
+        return True
+
+
+def _refusal(caller: Caller, needed: str) -> ArcosError:
+    if not caller.authenticated:
+        return ArcosError(
+            f"this needs a token with the {needed} scope: send "
+            "'Authorization: Bearer <token>' (websockets: put it in connection_init)",
+            ErrorCode.UNAUTHENTICATED,
+        )
+    return ArcosError(f"the token {caller.token_name!r} lacks the {needed} scope",
+                      ErrorCode.FORBIDDEN)
 
 
 async def _still_valid(context: Any) -> None:
@@ -77,6 +94,13 @@ async def _still_valid(context: Any) -> None:
 def requires(scope: Scope) -> type[ScopePermission]:
     """The permission class for one scope (one class per scope, shared by every field)."""
     return type(f"Requires_{scope.name}", (ScopePermission,), {"scope": scope})
+
+
+@cache
+def requires_any(*scopes: Scope) -> type[AnyScopePermission]:
+    """The permission class for "any of these scopes" (one class per combination)."""
+    name = "_or_".join(scope.name for scope in scopes)
+    return type(f"RequiresAny_{name}", (AnyScopePermission,), {"scopes": scopes})
 
 
 class Public(BasePermission):

@@ -8,6 +8,7 @@ header) never make a captured body new evidence when ARCOS can tell.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import base64
 import hashlib
@@ -18,8 +19,10 @@ import re
 import subprocess
 import sys
 import time
+import tomllib
 import uuid
 from collections.abc import Callable, Iterator
+from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import httpx
@@ -312,7 +315,59 @@ def test_every_json_body_route_refuses_a_body_without_content_type(sqlite_live_s
     assert evidence_total(server) == 0
 
 
-# Friction: the README's webhook secret is one ARCOS accepts ---------------------------------
+# Friction: examples installable, reading ARCOS_TOKEN, valid secrets --------------------------
+
+
+def _requirement_name(requirement: str) -> str:
+    return re.split(r"[\[<>=!~;\s]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_examples_needs_are_an_installable_extra_the_readme_names():
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    offered = {_requirement_name(r) for r in (*project["dependencies"],
+                                              *project["optional-dependencies"]["examples"])}
+    distributions = packages_distributions()
+    needed = set()
+    for script in (REPO_ROOT / "examples").glob("*.py"):
+        for node in ast.walk(ast.parse(script.read_text())):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                     else [node.module] if isinstance(node, ast.ImportFrom) and node.module
+                     else [])
+            for name in names:
+                top = name.split(".")[0]
+                if top not in sys.stdlib_module_names and top != "__future__":
+                    needed.update(_requirement_name(d) for d in distributions[top])
+    assert needed and needed <= offered, f"examples import {needed - offered} uninstalled"
+    readme = (REPO_ROOT / "README.md").read_text()
+    assert "pip install -e '.[examples]'" in readme
+
+
+def test_example_scripts_take_the_token_from_arcos_token(sqlite_live_server):
+    server = sqlite_live_server
+    env = {**os.environ, "ARCOS_TOKEN": server.token}
+    result = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "examples" / "submit_evidence.py"),
+         "--url", f"{server.http_url}/graphql", "--type", "build", "--source", "ci",
+         "--data", '{"status": "success"}'],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["submittedBy"].startswith("admin-")
+    sys.path.insert(0, str(REPO_ROOT / "examples"))
+    try:
+        import watch_evidence
+    finally:
+        sys.path.pop(0)
+    os.environ["ARCOS_TOKEN"], saved = "arcos_from_env", os.environ.get("ARCOS_TOKEN")
+    try:
+        assert watch_evidence.parse_args([]).token == "arcos_from_env"
+    finally:
+        if saved is None:
+            del os.environ["ARCOS_TOKEN"]
+        else:
+            os.environ["ARCOS_TOKEN"] = saved
+    readme = (REPO_ROOT / "README.md").read_text()
+    assert "export ARCOS_TOKEN=" in readme.split("## REST")[0]  # where a token is first made
 
 
 def test_readme_webhook_example_uses_a_secret_arcos_accepts(serve):
@@ -330,3 +385,41 @@ def test_readme_webhook_example_uses_a_secret_arcos_accepts(serve):
         capture_output=True, text=True, timeout=60, check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ci_pipeline_example_names_the_tool_it_lacks(tmp_path):
+    script = str(REPO_ROOT / "examples" / "ci_pipeline.sh")
+    empty_path = tmp_path / "bin"
+    empty_path.mkdir()
+    env = {"PATH": str(empty_path), "ARCOS_TOKEN": "arcos_x", "PYTHON": sys.executable,
+           "HOME": str(tmp_path)}
+    no_curl = subprocess.run(["/bin/bash", script], env=env, capture_output=True, text=True,
+                             timeout=60, check=False)
+    assert no_curl.returncode != 0
+    assert "needs curl" in no_curl.stderr, no_curl.stderr
+
+    bare = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True,
+                   timeout=120)
+    env = {**os.environ, "ARCOS_TOKEN": "arcos_x", "PYTHON": str(bare / "bin" / "python")}
+    no_tools = subprocess.run(["bash", script], env=env, capture_output=True, text=True,
+                              timeout=60, check=False)
+    assert no_tools.returncode != 0
+    assert "pip install -e '.[test]'" in no_tools.stderr, no_tools.stderr
+    for module in ("pytest", "coverage", "ruff", "bandit"):
+        assert module in no_tools.stderr
+    assert "running tests" not in no_tools.stdout  # it stopped before doing anything
+
+
+# Friction: GraphiQL's assets come from a CDN, and the README says so -------------------------
+
+
+def test_readme_names_the_cdn_graphiql_loads_from(sqlite_live_server):
+    page = httpx.get(f"{sqlite_live_server.http_url}/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    hosts = set(re.findall(r"(?:src|href)=\"https://([^/\"]+)/", page.text))
+    assert hosts, "GraphiQL serves its assets locally now: update the README's Using it"
+    using_it = (REPO_ROOT / "README.md").read_text().split("## Using it", 1)[1].split("\n## ")[0]
+    for host in hosts:
+        assert host in using_it, f"GraphiQL loads from {host}; the README must say so"
+    assert "air-gapped" in using_it

@@ -28,6 +28,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import REPO_ROOT, LiveServer, issue_token_with_cli, start_server, stop_server
+from stall_probe import HealthProbe
 
 from arcos.rest.table import ROUTES
 from arcos.settings import Settings, SettingsError
@@ -145,9 +146,11 @@ def test_signed_gitlab_bytes_resent_with_fresh_unsigned_headers_are_one_delivery
     assert first.json()["duplicate"] is False
     sequential = [httpx.post(url, content=body, headers={**signed, **fresh_gitlab_headers()})
                   for _ in range(3)]
-    concurrent = asyncio.run(post_concurrently(
-        url, [(body, {**signed, **fresh_gitlab_headers("System Hook")}) for _ in range(8)]
-    ))
+    with HealthProbe(server.http_url) as probe:
+        concurrent = asyncio.run(post_concurrently(
+            url, [(body, {**signed, **fresh_gitlab_headers("System Hook")}) for _ in range(8)]
+        ))
+    probe.assert_responsive()
     for response in (*sequential, *concurrent):
         assert response.status_code == 200, response.text
         assert response.json()["duplicate"] is True
@@ -223,7 +226,7 @@ def test_github_body_replays_are_new_deliveries_unless_a_window_is_set(serve):
     assert len(deliveries(default)) == 2  # documented: GitHub signs the body only
     stop_server(default)
 
-    window = 6
+    window = 12
     server = serve(**SIGNING_ENV, ARCOS_WEBHOOK_REPLAY_WINDOW_SECONDS=str(window))
     url = f"{server.http_url}/api/webhooks/github"
     body = json.dumps({**GITHUB_PUSH, "after": "f" * 40}).encode()
@@ -231,9 +234,12 @@ def test_github_body_replays_are_new_deliveries_unless_a_window_is_set(serve):
     first = httpx.post(url, content=body, headers=github_attempt(body)[1])
     assert first.status_code == 200 and first.json()["duplicate"] is False
     first_id = first.json()["delivery"]["deliveryId"]
-    replays = asyncio.run(post_concurrently(url, [
-        github_attempt(body, event) for event in ("push", "push", "pull_request", "release") * 3
-    ]))
+    with HealthProbe(server.http_url) as probe:
+        replays = asyncio.run(post_concurrently(url, [
+            github_attempt(body, event)
+            for event in ("push", "push", "pull_request", "release") * 3
+        ]))
+    probe.assert_responsive()
     assert time.monotonic() - started < window, "the machine is too slow for this window"
     for response in replays:
         assert response.status_code == 200, response.text

@@ -242,15 +242,15 @@ class WebhookMutations:
         if problems:
             return IngestWebhookDeliveryPayload(delivery=None, duplicate=False, errors=problems)
         settings = context.settings
-        # Only bodies a provider signed can be told apart from replays by their bytes;
-        # CI/CD senders are principals whose keys are namespaced instead.
-        window = settings.webhook_replay_window_seconds if PROVIDERS[provider].signed else 0
         try:
             ingestion = await service.ingest(
                 provider, input.event, input.action, dedupe_key, input.body,
                 evidence_mapping_for(provider), context.caller.name, context.draft_limits,
                 context.broker, timedelta(days=settings.webhook_body_retention_days),
-                timedelta(seconds=window),
+                timedelta(seconds=settings.webhook_replay_window_seconds),
+                # Only bodies a provider signed can be told apart from replays by their
+                # bytes; CI/CD senders are principals whose keys are namespaced instead.
+                guard_replays=PROVIDERS[provider].signed,
             )
         except InputRefused as refused:
             return IngestWebhookDeliveryPayload(delivery=None, duplicate=False,

@@ -71,11 +71,14 @@ async def ingest(
     broker: Broker,
     retention: timedelta,
     replay_window: timedelta,
+    guard_replays: bool,
 ) -> Ingestion:
     """Record a delivery and its evidence; a repeated dedupe key returns the first record,
-    and so does a body already delivered within `replay_window` (zero: off)."""
+    and so does, when `guard_replays`, a body already delivered within `replay_window`
+    (the configured window; zero: off)."""
     body_sha256 = hashlib.sha256(body.encode()).hexdigest()
-    existing = await _first_delivery(provider, dedupe_key, body_sha256, replay_window)
+    window = replay_window if guard_replays else timedelta(0)
+    existing = await _first_delivery(provider, dedupe_key, body_sha256, window)
     if existing is not None:
         return Ingestion(existing, duplicate=True)
     payload = _payload(body)
@@ -92,9 +95,9 @@ async def ingest(
                 raw_body=body, body_sha256=body_sha256,
                 evidence_ids=[str(s.evidence.uid) for s in submissions], using_db=connection,
             )
-            await replay.claim(provider, body_sha256, delivery.id, replay_window, connection)
+            await replay.claim(provider, body_sha256, delivery.id, window, connection)
     except IntegrityError:
-        first = await _first_delivery(provider, dedupe_key, body_sha256, replay_window)
+        first = await _first_delivery(provider, dedupe_key, body_sha256, window)
         if first is None:
             raise
         return Ingestion(first, duplicate=True)

@@ -36,11 +36,13 @@ class SettingsError(ValueError):
 
 
 ROTATION_DOC = "The previous value, still accepted while senders rotate to the new one."
+#: Shortest webhook secret accepted, from a setting or from setWebhookSecret alike.
+MIN_SECRET_LENGTH = 16
 
 
 def _secret(doc: str) -> Any:
     """A secret setting: empty means not configured (`arcos settings` shows defaults only)."""
-    return field(default="", metadata={"doc": doc})
+    return field(default="", metadata={"doc": doc, "secret": True})
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,13 @@ class Settings:
     webhook_body_retention_days: int = field(
         default=7, metadata={"doc": "Days raw delivery bodies are kept for re-processing."}
     )
+    webhook_replay_window_seconds: int = field(
+        default=0,
+        metadata={
+            "doc": "A signed body a provider already delivered within this many seconds is a "
+            "duplicate, whatever its delivery id (0: off; 259200 covers GitHub's redelivery)."
+        },
+    )
     log_level: str = field(default="info", metadata={"doc": "Python log level."})
 
     @classmethod
@@ -272,6 +281,17 @@ class Settings:
                 "item's data and metadata can always be read; raise it",
                 "max_response_bytes",
             )
+        for name in ("webhook_replay_window_seconds",):
+            if getattr(self, name) < 0:
+                raise SettingsError(f"{env_name(name)} must be 0 (off) or a positive number", name)
+        for name in SECRET_SETTINGS:
+            value = getattr(self, name)
+            if value and len(value) < MIN_SECRET_LENGTH:
+                raise SettingsError(
+                    f"{env_name(name)} must be at least {MIN_SECRET_LENGTH} characters (a "
+                    "guessable secret protects nothing); generate one with "
+                    "`python3 -c 'import secrets; print(secrets.token_hex(32))'`"
+                )
         if self.sqlite_synchronous.upper() not in {"FULL", "NORMAL", "EXTRA"}:
             raise SettingsError(
                 f"{env_name('sqlite_synchronous')} must be FULL, NORMAL or EXTRA "
@@ -297,6 +317,10 @@ class Settings:
     def to_env(self) -> dict[str, str]:
         """The environment that reproduces these settings (used to hand them to uvicorn)."""
         return {env_name(spec.name): _render(getattr(self, spec.name)) for spec in fields(self)}
+
+
+#: Every secret setting (see `_secret`), checked against MIN_SECRET_LENGTH.
+SECRET_SETTINGS = tuple(spec.name for spec in fields(Settings) if spec.metadata.get("secret"))
 
 
 def env_name(field_name: str) -> str:

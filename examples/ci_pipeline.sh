@@ -7,13 +7,32 @@
 #
 # ARCOS_PROJECT names the project (default github.com/example/arcos); ARCOS_TESTS picks the
 # test paths (default: the whole suite); PYTHON the interpreter with the test extra.
+#
+# Needs: curl, and an interpreter with this project's test extra, which brings pytest,
+# coverage, ruff and bandit[sarif]:  python3 -m venv .venv && .venv/bin/pip install -e '.[test]'
+# then PYTHON=.venv/bin/python. It checks both before doing anything.
 set -euo pipefail
+
+PYTHON="${PYTHON:-python3}"
+if ! command -v curl > /dev/null; then
+    echo "ci_pipeline.sh needs curl on PATH to post the reports; install it" >&2
+    exit 2
+fi
+missing=()
+for module in pytest coverage ruff bandit sarif_om; do
+    "$PYTHON" -c "import $module" 2> /dev/null || missing+=("$module")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "ci_pipeline.sh needs the test extra's tools in $PYTHON (missing: ${missing[*]}):" >&2
+    echo "  python3 -m venv .venv && .venv/bin/pip install -e '.[test]'" >&2
+    echo "  then run it with PYTHON=.venv/bin/python" >&2
+    exit 2
+fi
 cd "$(dirname "$0")/.."
 
 URL="${ARCOS_URL:-http://127.0.0.1:8000}"
 TOKEN="${ARCOS_TOKEN:?set ARCOS_TOKEN to a token with evidence:write and evidence:read}"
 PROJECT="${ARCOS_PROJECT:-github.com/example/arcos}"
-PYTHON="${PYTHON:-python3}"
 read -r -a TESTS <<< "${ARCOS_TESTS:-tests}"
 COMMIT="$(git rev-parse HEAD 2>/dev/null || true)"
 OUT="$(mktemp -d)"

@@ -7,6 +7,7 @@ import argparse
 import hashlib
 import hmac
 import json
+import os
 import sys
 import uuid
 
@@ -33,11 +34,16 @@ PUSH = {
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", default="http://127.0.0.1:8000/api/webhooks/github")
-    parser.add_argument("--secret", required=True, help="the ARCOS_GITHUB_WEBHOOK_SECRET value")
+    parser.add_argument(
+        "--secret", default=os.environ.get("ARCOS_GITHUB_WEBHOOK_SECRET"),
+        help="the ARCOS_GITHUB_WEBHOOK_SECRET value (default: that variable)",
+    )
     parser.add_argument("--event", default="push", help="X-GitHub-Event (default push)")
     parser.add_argument("--payload", help="a JSON file to send instead of the sample push")
     parser.add_argument("--delivery", default=None, help="X-GitHub-Delivery (default: new)")
     args = parser.parse_args()
+    if not args.secret:
+        parser.error("give --secret or export ARCOS_GITHUB_WEBHOOK_SECRET (the server's value)")
 
     payload = PUSH
     if args.payload:

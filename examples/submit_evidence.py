@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -53,7 +54,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--idempotency-key", help="retry-safe key: resubmitting with it never stores twice"
     )
-    parser.add_argument("--token", help="API token, sent as 'Authorization: Bearer <token>'")
+    parser.add_argument(
+        "--token", default=os.environ.get("ARCOS_TOKEN"),
+        help="API token, sent as 'Authorization: Bearer <token>' (default: $ARCOS_TOKEN)",
+    )
     parser.add_argument(
         "--timeout", type=float, default=30.0, help="seconds to wait for ARCOS (default 30)"
     )

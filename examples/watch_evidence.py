@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -47,7 +48,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help=f"websocket subprotocol (default {TRANSPORT_WS})",
     )
     parser.add_argument(
-        "--token", help="API token, sent in connection_init as authorization: Bearer <token>"
+        "--token", default=os.environ.get("ARCOS_TOKEN"),
+        help="API token, sent in connection_init as authorization: Bearer <token> "
+        "(default: $ARCOS_TOKEN)",
     )
     parser.add_argument(
         "--timeout", type=float, default=10.0,

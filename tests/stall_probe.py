@@ -35,12 +35,15 @@ class HealthProbe:
     latencies: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
+    _first_sample: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
     def __enter__(self) -> HealthProbe:
         self._thread = threading.Thread(target=self._run, name="healthz-probe", daemon=True)
         self._thread.start()
-        time.sleep(self.interval)  # at least one sample before the attack starts
+        # At least one answer before the attack starts, so the probe measures the attack
+        # and not its own start-up.
+        self._first_sample.wait(timeout=30)
         return self
 
     def __exit__(
@@ -63,6 +66,7 @@ class HealthProbe:
                 except httpx.HTTPError as error:
                     self.failures.append(f"/healthz failed: {error!r}")
                 self.latencies.append(time.perf_counter() - started)
+                self._first_sample.set()
                 self._stop.wait(self.interval)
 
     @property

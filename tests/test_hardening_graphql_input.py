@@ -11,7 +11,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -84,16 +83,6 @@ FRAGMENT_BOMBS = {
 }
 
 
-def probing(server: LiveServer) -> HealthProbe:
-    """A probe that has answered once before the attack starts (its client takes a while
-    to build on a loaded machine, longer than the probe's own start-up pause)."""
-    probe = HealthProbe(server.http_url).__enter__()
-    deadline = time.monotonic() + 30
-    while not probe.latencies and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return probe
-
-
 def refused_codes(response: httpx.Response) -> list[str]:
     assert response.status_code in (200, 400), response.text
     errors = response.json().get("errors") or []
@@ -109,7 +98,7 @@ def test_fragment_bombs_are_refused_without_stalling(
     document = FRAGMENT_BOMBS[name]
     headers = {} if anonymous else server.auth_headers
     with httpx.Client(base_url=server.http_url, timeout=REQUEST_TIMEOUT_SECONDS) as http:
-        with probing(server) as probe:
+        with HealthProbe(server.http_url) as probe:
             if method == "POST":
                 response = http.post("/graphql", json={"query": document}, headers=headers)
             else:
@@ -240,7 +229,7 @@ def test_overlong_graphql_filters_are_bad_input_and_keep_the_log_small(
         http.post("/api/v1/evidence", headers=server.auth_headers,
                   json={"type": "t", "source": "s", "data": {}, "project": "p"})
         log_before = server.log_path.stat().st_size
-        with probing(server) as probe:
+        with HealthProbe(server.http_url) as probe:
             for name, document, variables in FILTER_ARGUMENTS:
                 response = http.post("/graphql", headers=server.auth_headers,
                                      json={"query": document, "variables": variables(value)})
@@ -293,7 +282,7 @@ def test_overlong_rest_filters_are_4xx_and_keep_the_log_small(
     line and headers): past that the request is refused before ARCOS sees it."""
     value = "x" * size
     log_before = server.log_path.stat().st_size
-    with probing(server) as probe:
+    with HealthProbe(server.http_url) as probe:
         for path, parameter in REST_FILTERS:
             status_line = raw_get(server, f"{path}?{parameter}={value}")
             assert status_line == b"" or status_line.split()[1].startswith(b"4"), (
@@ -424,12 +413,9 @@ def test_flag_errors_name_the_flag(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["issue-20", "issue-29", "doubling-24", "repeated-field"])
 async def test_fragment_bombs_over_websockets_are_refused(server: LiveServer, name: str) -> None:
-    probe = probing(server)
-    try:
+    with HealthProbe(server.http_url) as probe:
         async with ws_connect(server.ws_url, TRANSPORT_WS, token=server.token) as client:
             await client.subscribe("bomb", FRAGMENT_BOMBS[name])
             errors = await client.expect_error("bomb", within=REQUEST_TIMEOUT_SECONDS)
-    finally:
-        probe.__exit__(None, None, None)
     probe.assert_responsive()
     assert [error["extensions"]["code"] for error in errors] == ["QUERY_TOO_COMPLEX"], errors

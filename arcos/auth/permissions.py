@@ -26,11 +26,17 @@ class ScopePermission(BasePermission):
 
     scope: Scope
 
+    @classmethod
+    def check_caller(cls, caller: Caller) -> None:
+        """The scope part of the check, with no I/O: REST and webhook routes run it before
+        they read a body, so a refused caller costs no upload."""
+        check_scope(caller, cls.scope)
+
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         context = info.context
         caller = context.caller
         await _still_valid(context)
-        check_scope(caller, self.scope)
+        self.check_caller(caller)
         if self.scope in WRITE_SCOPES and caller.token_id is not None:
             # Rate limits apply to API tokens; signature-verified webhook deliveries have
             # their providers' own limits and must not be refused with 429.
@@ -47,19 +53,38 @@ class ScopePermission(BasePermission):
 
 
 def check_scope(caller: Caller, scope: Scope) -> None:
-    """UNAUTHENTICATED without a token, FORBIDDEN without the scope. Also run by the REST
-    and webhook routes before they read a body, so a refused caller costs no upload."""
-    if caller.may(scope):
-        return
+    """UNAUTHENTICATED without a token, FORBIDDEN without the scope."""
+    if not caller.may(scope):
+        raise _refusal(caller, repr(scope.value))
+
+
+class AnyScopePermission(BasePermission):
+    """Allows callers holding any of `scopes`: a read a writer may make of what it wrote
+    (the resolver narrows what it sees). A read spends no write allowance."""
+
+    scopes: tuple[Scope, ...]
+
+    @classmethod
+    def check_caller(cls, caller: Caller) -> None:
+        """Like ScopePermission.check_caller, for any of `scopes`."""
+        if not any(caller.may(scope) for scope in cls.scopes):
+            raise _refusal(caller, " or ".join(repr(scope.value) for scope in cls.scopes))
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        await _still_valid(info.context)
+        self.check_caller(info.context.caller)
+        return True
+
+
+def _refusal(caller: Caller, needed: str) -> ArcosError:
     if not caller.authenticated:
-        raise ArcosError(
-            f"this needs a token with the {scope.value!r} scope: send "
+        return ArcosError(
+            f"this needs a token with the {needed} scope: send "
             "'Authorization: Bearer <token>' (websockets: put it in connection_init)",
             ErrorCode.UNAUTHENTICATED,
         )
-    raise ArcosError(
-        f"the token {caller.token_name!r} lacks the {scope.value!r} scope", ErrorCode.FORBIDDEN
-    )
+    return ArcosError(f"the token {caller.token_name!r} lacks the {needed} scope",
+                      ErrorCode.FORBIDDEN)
 
 
 async def _still_valid(context: Any) -> None:
@@ -84,6 +109,13 @@ async def _still_valid(context: Any) -> None:
 def requires(scope: Scope) -> type[ScopePermission]:
     """The permission class for one scope (one class per scope, shared by every field)."""
     return type(f"Requires_{scope.name}", (ScopePermission,), {"scope": scope})
+
+
+@cache
+def requires_any(*scopes: Scope) -> type[AnyScopePermission]:
+    """The permission class for "any of these scopes" (one class per combination)."""
+    name = "_or_".join(scope.name for scope in scopes)
+    return type(f"RequiresAny_{name}", (AnyScopePermission,), {"scopes": scopes})
 
 
 class Public(BasePermission):

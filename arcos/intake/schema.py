@@ -16,7 +16,7 @@ from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from arcos.auth.live import while_token_valid
-from arcos.auth.permissions import requires
+from arcos.auth.permissions import requires, requires_any
 from arcos.auth.scopes import Scope
 from arcos.broker import SubscriberTooSlow, Topics
 from arcos.evidence.drafts import FIELD_CONSTRAINTS
@@ -269,14 +269,21 @@ class IntakeQueries:
         rows = await service.metric_series(project, names, from_, to, limit)
         return [QualityMetricType.from_model(row) for row in rows]
 
-    @strawberry.field(description="One upload's job; null when there is none.",
-                      permission_classes=READ)
-    async def ingestion_job(self, job_id: strawberry.ID) -> IngestionJobType | None:
+    @strawberry.field(
+        description="One upload's job; null when there is none. evidence:read sees every "
+        "job; evidence:write alone sees only its own principal's jobs (others are null).",
+        permission_classes=[requires_any(Scope.EVIDENCE_READ, Scope.EVIDENCE_WRITE)],
+    )
+    async def ingestion_job(
+        self, info: Info[ArcosContext, None], job_id: strawberry.ID
+    ) -> IngestionJobType | None:
         try:
             parsed = uuid.UUID(str(job_id))
         except ValueError:
             raise BadUserInput(f"'{job_id:.40}' is not a job id: pass a payload's jobId") from None
-        row = await service.find_job(parsed)
+        caller = info.context.caller
+        submitter = None if caller.may(Scope.EVIDENCE_READ) else caller.name
+        row = await service.find_job(parsed, submitter)
         return IngestionJobType.from_model(row) if row else None
 
 

@@ -372,8 +372,13 @@ async def metric_series(
     return latest[::-1]
 
 
-async def find_job(job_id: uuid.UUID) -> IngestionJob | None:
-    return await IngestionJob.get_or_none(job_id=job_id)
+async def find_job(job_id: uuid.UUID, submitter: str | None = None) -> IngestionJob | None:
+    """A job by id; with `submitter`, only if that principal submitted it (a job of someone
+    else is as absent as an unknown one, so its existence is not revealed)."""
+    query = IngestionJob.filter(job_id=job_id)
+    if submitter is not None:
+        query = query.filter(submitted_by=submitter)
+    return await query.first()
 
 
 

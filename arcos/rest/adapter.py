@@ -14,7 +14,6 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from arcos.auth.caller import Caller
-from arcos.auth.permissions import check_scope
 from arcos.auth.rate_limit import WriteRateLimiter
 from arcos.auth.service import AuthenticationFailed
 from arcos.auth.transport import WWW_AUTHENTICATE, caller_from_authorization
@@ -117,11 +116,11 @@ class RestAdapter:
         for field_name in operation.root_fields:
             field = self.schema.get_field_for_type(field_name, root_type)
             for permission_class in field.permission_classes if field else ():
-                scope = getattr(permission_class, "scope", None)
-                if scope is None:
-                    continue
+                check_caller = getattr(permission_class, "check_caller", None)
+                if check_caller is None:
+                    continue  # Public
                 try:
-                    check_scope(caller, scope)
+                    check_caller(caller)
                 except ArcosError as refusal:
                     raise _refusal(refusal) from None
 

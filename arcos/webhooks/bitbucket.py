@@ -1,7 +1,10 @@
 """Bitbucket Cloud and Data Center deliveries: `X-Hub-Signature: sha256=<hex>`.
 
 The two are told apart by their delivery header: Cloud sends X-Request-UUID, Data Center
-X-Request-Id.
+X-Request-Id. The signature covers the body only, so those ids and X-Event-Key are
+unsigned: Data Center repeats the event key in the body (`eventKey`), and a header that
+contradicts it is refused; a captured body re-sent with a fresh request id is a new
+delivery unless ARCOS_WEBHOOK_REPLAY_WINDOW_SECONDS is set.
 """
 
 from __future__ import annotations
@@ -38,7 +41,11 @@ def identify(headers: Mapping[str, str], body: bytes) -> IncomingDelivery:
     event = headers.get("x-event-key")
     if not event:
         raise malformed("the X-Event-Key header is required")
-    text, _payload = json_object_text(body)
+    text, payload = json_object_text(body)
+    signed_key = payload.get("eventKey")
+    if isinstance(signed_key, str) and signed_key != event:
+        raise malformed(f"X-Event-Key {event[:64]!r} does not match the signed body's eventKey "
+                        f"{signed_key[:64]!r}: the header is not signed and was altered")
     key = headers.get("x-request-uuid") or headers.get("x-request-id") or body_digest(body)
     return IncomingDelivery(
         provider=NAME, event=bounded(event, 128), action=flavor(headers),

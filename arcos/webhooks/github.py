@@ -1,4 +1,9 @@
-"""GitHub deliveries: `X-Hub-Signature-256` over the raw body; JSON or form-encoded."""
+"""GitHub deliveries: `X-Hub-Signature-256` over the raw body; JSON or form-encoded.
+
+The signature covers the body only: X-GitHub-Event, X-GitHub-Delivery and X-GitHub-Hook-ID
+are unsigned, and the body does not name its event. A captured body re-sent with a fresh
+delivery id is therefore a new delivery, unless ARCOS_WEBHOOK_REPLAY_WINDOW_SECONDS is set.
+"""
 
 from __future__ import annotations
 

@@ -38,6 +38,27 @@ class WebhookDelivery(Model):
         indexes = (("provider", "id"), ("received_at",))
 
 
+class WebhookReplayMark(Model):
+    """A body a provider delivered within ARCOS_WEBHOOK_REPLAY_WINDOW_SECONDS.
+
+    GitHub and Bitbucket sign the body but not the delivery id, so a captured body re-sent
+    with a fresh id passes both the signature and the dedupe index. (provider, body_sha256)
+    is unique: of several concurrent replays, on one instance or many sharing the store,
+    only one claims the mark; the others find the first delivery.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    provider = fields.CharField(max_length=32)
+    body_sha256 = fields.CharField(max_length=64)
+    delivery_id = fields.BigIntField()
+    seen_at = fields.DatetimeField()
+
+    class Meta:
+        table = "webhook_replay_mark"
+        unique_together = (("provider", "body_sha256"),)
+        indexes = (("seen_at",),)
+
+
 class WebhookSecret(Model):
     """A secret set by an admin; it takes precedence over the ARCOS_* setting."""
 

@@ -33,6 +33,11 @@ class Provider:
         return any(headers.get(name) for name in self.signed_body_headers)
 
     @property
+    def signed(self) -> bool:
+        """Whether deliveries arrive signed by the provider (not by a bearer token)."""
+        return self.verify is not None
+
+    @property
     def path(self) -> str:
         return f"/api/webhooks/{self.name}"
 

@@ -28,6 +28,7 @@ from arcos.graphql.errors import (
 )
 from arcos.graphql.metadata import column_bound
 from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
+from arcos.settings import MIN_SECRET_LENGTH
 from arcos.webhooks import credentials, service
 from arcos.webhooks.models import DeliveryOutcome, WebhookDelivery
 from arcos.webhooks.providers import PROVIDERS, evidence_mapping_for
@@ -247,11 +248,16 @@ class WebhookMutations:
         problems = _field_length_problems(input.event, input.action, dedupe_key)
         if problems:
             return IngestWebhookDeliveryPayload(delivery=None, duplicate=False, errors=problems)
+        settings = context.settings
         try:
             ingestion = await service.ingest(
                 provider, input.event, input.action, dedupe_key, input.body,
                 evidence_mapping_for(provider), context.caller.name, context.draft_limits,
-                context.broker, timedelta(days=context.settings.webhook_body_retention_days),
+                context.broker, timedelta(days=settings.webhook_body_retention_days),
+                timedelta(seconds=settings.webhook_replay_window_seconds),
+                # Only bodies a provider signed can be told apart from replays by their
+                # bytes; CI/CD senders are principals whose keys are namespaced instead.
+                guard_replays=PROVIDERS[provider].signed,
             )
         except InputRefused as refused:
             return IngestWebhookDeliveryPayload(delivery=None, duplicate=False,
@@ -285,9 +291,9 @@ class WebhookMutations:
     async def set_webhook_secret(
         self, info: Info[ArcosContext, None], input: SetWebhookSecretInput
     ) -> SetWebhookSecretPayload:
-        if len(input.secret) < 16:
+        if len(input.secret) < MIN_SECRET_LENGTH:
             return SetWebhookSecretPayload(name=None, previous_configured=False, errors=[
-                UserError(field="secret", message="use at least 16 characters",
+                UserError(field="secret", message=f"use at least {MIN_SECRET_LENGTH} characters",
                           code=UserErrorCode.INVALID)
             ])
         row = await credentials.set_secret(

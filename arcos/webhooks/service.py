@@ -22,6 +22,7 @@ from arcos.evidence.drafts import DraftLimits, EvidenceDraft, check_draft
 from arcos.evidence.models import Evidence, EvidenceRelation, RelationKind
 from arcos.evidence.service import Submission, insert_drafts, publish_added, summaries
 from arcos.graphql.errors import InputRefused, UserError, UserErrorCode
+from arcos.webhooks import replay
 from arcos.webhooks.models import DeliveryOutcome, WebhookDelivery
 
 
@@ -69,9 +70,15 @@ async def ingest(
     limits: DraftLimits,
     broker: Broker,
     retention: timedelta,
+    replay_window: timedelta,
+    guard_replays: bool,
 ) -> Ingestion:
-    """Record a delivery and its evidence; a repeated dedupe key returns the first record."""
-    existing = await WebhookDelivery.get_or_none(provider=provider, dedupe_key=dedupe_key)
+    """Record a delivery and its evidence; a repeated dedupe key returns the first record,
+    and so does, when `guard_replays`, a body already delivered within `replay_window`
+    (the configured window; zero: off)."""
+    body_sha256 = hashlib.sha256(body.encode()).hexdigest()
+    window = replay_window if guard_replays else timedelta(0)
+    existing = await _first_delivery(provider, dedupe_key, body_sha256, window)
     if existing is not None:
         return Ingestion(existing, duplicate=True)
     payload = _payload(body)
@@ -85,17 +92,26 @@ async def ingest(
             delivery = await WebhookDelivery.create(
                 provider=provider, event=event, action=action, dedupe_key=dedupe_key,
                 received_at=datetime.now(UTC), outcome=outcome, detail=detail,
-                raw_body=body, body_sha256=hashlib.sha256(body.encode()).hexdigest(),
+                raw_body=body, body_sha256=body_sha256,
                 evidence_ids=[str(s.evidence.uid) for s in submissions], using_db=connection,
             )
+            await replay.claim(provider, body_sha256, delivery.id, window, connection)
     except IntegrityError:
-        first = await WebhookDelivery.get_or_none(provider=provider, dedupe_key=dedupe_key)
+        first = await _first_delivery(provider, dedupe_key, body_sha256, window)
         if first is None:
             raise
         return Ingestion(first, duplicate=True)
     await publish_added(broker, submissions)
-    await _sweeper.maybe_sweep(retention)
+    await _sweeper.maybe_sweep(retention, replay_window)
     return Ingestion(delivery, duplicate=False)
+
+
+async def _first_delivery(
+    provider: str, dedupe_key: str, body_sha256: str, replay_window: timedelta
+) -> WebhookDelivery | None:
+    """The delivery this one repeats: the same dedupe key, or the same body in the window."""
+    first = await WebhookDelivery.get_or_none(provider=provider, dedupe_key=dedupe_key)
+    return first or await replay.recent_delivery(provider, body_sha256, replay_window)
 
 
 async def reprocess(
@@ -151,11 +167,12 @@ class _RetentionSweeper:
     def __init__(self) -> None:
         self.last: datetime | None = None
 
-    async def maybe_sweep(self, retention: timedelta) -> None:
+    async def maybe_sweep(self, retention: timedelta, replay_window: timedelta) -> None:
         now = datetime.now(UTC)
         if self.last is None or now - self.last >= self.interval:
             self.last = now
             await forget_old_bodies(retention)
+            await replay.forget_stale(replay_window)
 
 
 _sweeper = _RetentionSweeper()

@@ -18,17 +18,16 @@ from typing import Any
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
-from websockets.typing import Subprotocol
-
-from tests.conftest import (
+from conftest import (
     LiveServer,
     issue_token_with_cli,
     running_app,
     start_server,
     stop_server,
 )
-from tests.stall_probe import HealthProbe, memory_kib, peak_growth_mib
+from stall_probe import HealthProbe, memory_kib, peak_growth_mib
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
 MIB = 1024 * 1024
 #: A build log and its timings; about 4.4 MB as canonical JSON.

@@ -29,6 +29,8 @@ import httpx
 import pytest
 from conftest import REPO_ROOT, LiveServer, issue_token_with_cli, start_server, stop_server
 from stall_probe import HealthProbe
+from test_webhooks import BITBUCKET_PUSH as BITBUCKET_CLOUD_PUSH
+from test_webhooks import GITLAB_PUSH
 
 from arcos.rest.table import ROUTES
 from arcos.settings import Settings, SettingsError
@@ -40,13 +42,6 @@ SIGNING_ENV = {
     "ARCOS_GITLAB_WEBHOOK_SIGNING_KEY": GITLAB_KEY,
     "ARCOS_GITHUB_WEBHOOK_SECRET": GITHUB_SECRET,
     "ARCOS_BITBUCKET_WEBHOOK_SECRET": BITBUCKET_SECRET,
-}
-GITLAB_PUSH = {
-    "object_kind": "push", "event_name": "push", "before": "0" * 40, "after": "b" * 40,
-    "ref": "refs/heads/main", "checkout_sha": "b" * 40, "user_username": "jsmith",
-    "project": {"path_with_namespace": "Group/Project",
-                "web_url": "https://gitlab.com/group/project"},
-    "commits": [], "total_commits_count": 0,
 }
 GITHUB_PUSH = {
     "ref": "refs/heads/main", "before": "0" * 40, "after": "a" * 40, "forced": False,
@@ -62,15 +57,6 @@ BITBUCKET_DC_MERGED = {
                                 "repository": {"slug": "repo", "project": {"key": "PRJ"}}},
                     "toRef": {"id": "refs/heads/main", "latestCommit": "d" * 40,
                               "repository": {"slug": "repo", "project": {"key": "PRJ"}}}},
-}
-BITBUCKET_CLOUD_PUSH = {
-    "push": {"changes": [{"new": {"type": "branch", "name": "main",
-                                   "target": {"hash": "c" * 40}},
-                           "old": {"type": "branch", "name": "main",
-                                   "target": {"hash": "d" * 40}},
-                           "commits": []}]},
-    "repository": {"full_name": "ws/repo", "name": "repo"},
-    "actor": {"display_name": "A", "nickname": "a"},
 }
 DELIVERIES = "{ webhookDeliveries(first: 100) { nodes { deliveryId event dedupeKey } } }"
 

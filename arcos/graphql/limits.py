@@ -19,12 +19,10 @@ from typing import Any
 
 from graphql import (
     DocumentNode,
-    ExecutableDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
-    SelectionSetNode,
     parse,
 )
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
@@ -37,6 +35,7 @@ from strawberry.schema.schema import validate_document
 
 from arcos.graphql.errors import ErrorCode
 from arcos.graphql.merges import TooManyMerges, check_field_merges
+from arcos.graphql.selection_sets import written_selection_sets
 from arcos.graphql.shape import Limit, LimitExceeded, ShapeLimits, ShapeMeter
 
 
@@ -106,20 +105,11 @@ class DocumentLimits:
 
 def count_fragment_spreads(document: DocumentNode) -> int:
     """How many `...Name` spreads the document contains as written (not expanded)."""
-    count = 0
-    pending: list[SelectionSetNode | None] = [
-        definition.selection_set
-        for definition in document.definitions
-        if isinstance(definition, ExecutableDefinitionNode)
-    ]
-    while pending:
-        selection_set = pending.pop()
-        for selection in selection_set.selections if selection_set else ():
-            if isinstance(selection, FragmentSpreadNode):
-                count += 1
-            else:
-                pending.append(getattr(selection, "selection_set", None))
-    return count
+    return sum(
+        isinstance(selection, FragmentSpreadNode)
+        for selection_set in written_selection_sets(document)
+        for selection in selection_set.selections
+    )
 
 
 #: Documents longer than this are parsed and validated every time instead of cached: one

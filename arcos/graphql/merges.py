@@ -16,11 +16,12 @@ from collections import defaultdict
 
 from graphql import (
     DocumentNode,
-    ExecutableDefinitionNode,
     FieldNode,
     InlineFragmentNode,
     SelectionSetNode,
 )
+
+from arcos.graphql.selection_sets import written_selection_sets
 
 
 class TooManyMerges(Exception):
@@ -31,17 +32,8 @@ def check_field_merges(document: DocumentNode, budget: int) -> None:
     """Raise TooManyMerges when validating `document` would compare more than `budget`
     pairs of same-named fields."""
     counter = _MergeCounter(budget)
-    pending: list[SelectionSetNode | None] = [
-        definition.selection_set
-        for definition in document.definitions
-        if isinstance(definition, ExecutableDefinitionNode)
-    ]
-    while pending:
-        selection_set = pending.pop()
-        if selection_set is None:
-            continue
+    for selection_set in written_selection_sets(document):
         counter.within(selection_set)
-        pending.extend(getattr(s, "selection_set", None) for s in selection_set.selections)
 
 
 class _MergeCounter:

@@ -32,13 +32,17 @@ from arcos.evidence.models import (
 from arcos.graphql.errors import BadUserInput, InputRefused, UserError, UserErrorCode
 
 
-def summaries(queryset: QuerySet[Evidence]) -> QuerySet[Evidence]:
-    """`queryset` without the large columns (`data`, `metadata`; rows are read-only).
+def summaries(queryset: QuerySet[Evidence], *keep: str) -> QuerySet[Evidence]:
+    """`queryset` without the large columns (`data`, `metadata`; rows are read-only),
+    except those named in `keep`.
 
     Listings and look-ups select these; the values are loaded only for the items a
     response asks for and can hold (see arcos/graphql/budget.py).
     """
-    columns = [name for name in Evidence._meta.fields_db_projection if name not in LARGE_VALUES]
+    columns = [
+        name for name in Evidence._meta.fields_db_projection
+        if name not in LARGE_VALUES or name in keep
+    ]
     return queryset.only(*columns)
 
 
@@ -186,8 +190,9 @@ async def _earlier_submissions(
     keys = [d.idempotency_key for d in drafts if d.idempotency_key]
     if not keys:
         return {}
+    # A replay is compared on its metadata too; its data is compared by hash.
     rows = await summaries(
-        Evidence.filter(submitted_by=submitter, idempotency_key__in=keys)
+        Evidence.filter(submitted_by=submitter, idempotency_key__in=keys), "metadata"
     ).prefetch_related("project")
     stored = {row.idempotency_key: row for row in rows}
     conflicts = []

@@ -3,6 +3,7 @@ and job record in one transaction, and tell subscribers only after the commit.""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 from collections.abc import Sequence
@@ -38,7 +39,7 @@ from arcos.ingest.results import (
     VulnerabilityReport,
 )
 from arcos.intake import metrics as quality
-from arcos.intake.findings import FindingsSummary, record_scan, storable, tracked_only
+from arcos.intake.findings import FindingsSummary, Tracking, record_scan, storable, track
 from arcos.intake.models import Finding, FindingState, IngestionJob, JobStatus, QualityMetric
 from arcos.intake.summary import source_of, summarize
 from arcos.intake.workers import ParsePool
@@ -100,6 +101,7 @@ class _Parsed:
     started_at: datetime
     metrics: dict[str, MetricValue]
     metric_metadata: dict[str, Any] = field(default_factory=dict)
+    tracking: Tracking | None = None
 
 
 async def ingest_artifact(
@@ -138,7 +140,7 @@ async def ingest_artifact(
     if problems:
         await _refuse(job_id, kind, result.format, provenance, submitter, started_at, problems)
     parsed = _Parsed(kind, result, draft, job_id, started_at, prepared.metrics,
-                     _metric_metadata(draft, provenance))
+                     _metric_metadata(draft, provenance), prepared.tracking)
     try:
         intake = await _store(parsed, submitter)
     except IntegrityError:
@@ -156,6 +158,7 @@ class Prepared:
     result: Result  # scans keep only the findings that will be stored
     summary: dict[str, Any]  # the evidence `data`
     metrics: dict[str, MetricValue]  # the report's own metrics, over all its findings
+    tracking: Tracking | None = None  # scans: which findings are beyond the limit
 
 
 def parse_artifact(
@@ -174,10 +177,13 @@ def parse_artifact(
     result = parse(content, format=format, content_type=content_type,
                    kind=_parse_kind(kind), limits=limits, source_root=source_root)
     _check_deployment(kind, result)
-    summary, metrics = summarize(result), result.metrics()
-    if isinstance(result, StaticAnalysisReport | VulnerabilityReport):
-        result = tracked_only(result)
-    return Prepared(result, summary, metrics)
+    metrics = result.metrics()
+    if not isinstance(result, StaticAnalysisReport | VulnerabilityReport):
+        return Prepared(result, summarize(result), metrics)
+    tracked, tracking = track(result, limits.max_findings_per_scan)
+    # totals over every finding; warnings with the one saying what was not tracked
+    summary = summarize(dataclasses.replace(result, warnings=tracked.warnings), tracking)
+    return Prepared(tracked, summary, metrics, tracking)
 
 
 async def _inline(*arguments: Any) -> Prepared:
@@ -265,7 +271,8 @@ async def _store(parsed: _Parsed, submitter: str) -> Intake:
         findings = None
         if isinstance(result, StaticAnalysisReport | VulnerabilityReport):
             findings = await record_scan(
-                result, evidence.project_id, evidence.uid, evidence.created_at, connection
+                result, evidence.project_id, evidence.uid, evidence.created_at, connection,
+                parsed.tracking,
             )
         rows = await _record_metrics(parsed, evidence, findings, connection)
         job = await IngestionJob.create(

@@ -205,10 +205,8 @@ async def _record_scope(
     Stored rows are read as plain tuples and new rows are inserted as plain values (see
     `_insert`), so neither the event loop nor the store's connection is held for long.
     An open finding the scan reported beyond the limit is seen again, not fixed."""
-    stored = {fingerprint: (row_id, state) for row_id, fingerprint, state in await _in_scope(
-        project_id, scope
-    ).using_db(connection).values_list("id", "fingerprint", "state")}
     reported = {finding.fingerprint for finding in members}
+    stored = await _stored(scope, project_id, reported, connection)
     fresh = [finding for finding in members if finding.fingerprint not in stored]
     again = [stored[fp] for fp in reported if fp in stored]
     reopened = sum(1 for _, state in again if state == FindingState.FIXED)
@@ -223,6 +221,24 @@ async def _record_scope(
     await _update(beyond, connection, last_seen=seen_at, last_evidence_uid=evidence_uid)
     await _update(gone, connection, state=FindingState.FIXED)
     return len(fresh) + reopened, len(gone)
+
+
+async def _stored(
+    scope: Scope, project_id: int | None, reported: set[str], connection: Any
+) -> dict[str, tuple[int, FindingState]]:
+    """fingerprint -> (id, state) of the scope's open findings and of its fixed ones this
+    scan reports again: not the whole history of fixed findings, which grows by up to
+    ARCOS_MAX_FINDINGS_PER_SCAN a scan and would make every later scan slower."""
+    in_scope = _in_scope(project_id, scope).using_db(connection)
+    fields = ("id", "fingerprint", "state")
+    rows = list(await in_scope.filter(state=FindingState.OPEN).values_list(*fields))
+    open_now = {fingerprint for _, fingerprint, _ in rows}
+    again = sorted(fingerprint for fingerprint in reported if fingerprint not in open_now)
+    for start in range(0, len(again), ID_CHUNK):
+        rows += await in_scope.filter(
+            state=FindingState.FIXED, fingerprint__in=again[start:start + ID_CHUNK]
+        ).values_list(*fields)
+    return {fingerprint: (row_id, state) for row_id, fingerprint, state in rows}
 
 
 async def _update(ids: Iterable[int], connection: Any, **values: Any) -> None:

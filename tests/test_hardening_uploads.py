@@ -289,9 +289,9 @@ def graded_sarif(graded: dict[str, Sequence[int]]) -> bytes:
     return json.dumps({"version": "2.1.0", "runs": runs}).encode()
 
 
-def upload_scan(server: LiveServer, log: bytes) -> dict:
+def upload_scan(server: LiveServer, log: bytes, path: str = "/api/security/scan") -> dict:
     response = httpx.post(
-        f"{server.http_url}/api/security/scan", content=gzip.compress(log),
+        f"{server.http_url}{path}", content=gzip.compress(log),
         params={"project": "github.com/acme/graded"},
         headers={**server.auth_headers, "content-type": "application/gzip"}, timeout=300,
     )
@@ -366,3 +366,70 @@ def test_a_scan_tracks_its_most_severe_findings_and_counts_the_rest(live_server)
     assert scan["findings"] == {"total": 500, "new": 0, "fixed": 6_400, "untracked": 0}
     assert not any("ARCOS_MAX_FINDINGS_PER_SCAN" in text for text in scan["warnings"])
     assert tally(stored_findings(server), "state") == {"FIXED": 6_500, "OPEN": 500}
+
+
+def graded_vulnerabilities(graded: dict[str, Sequence[int]]) -> bytes:
+    """A CycloneDX BOM with one vulnerability of each given severity per numbered component."""
+    numbered = [(n, severity) for severity, numbers in graded.items() for n in numbers]
+    return json.dumps({
+        "bomFormat": "CycloneDX", "specVersion": "1.6",
+        "metadata": {"tools": {"components": [{"name": "scanner", "version": "1.0"}]}},
+        "components": [{"type": "library", "name": f"c{n}", "version": "1.0",
+                        "purl": f"pkg:pypi/c{n}@1.0", "bom-ref": f"c{n}"} for n, _ in numbered],
+        "vulnerabilities": [{"id": f"CVE-2026-{10_000 + n}", "ratings": [{"severity": severity}],
+                             "affects": [{"ref": f"c{n}"}]} for n, severity in numbered],
+    }).encode()
+
+
+def test_a_vulnerability_report_tracks_its_most_severe_findings_too(tmp_path):
+    """The same limit holds for dependency audits, whose findings are tracked the same way."""
+    live = start_server(f"sqlite://{tmp_path / 'arcos.db'}", tmp_path / "server.log",
+                        {"ARCOS_MAX_FINDINGS_PER_SCAN": "50"})
+    path = "/api/security/vulnerability"
+    graded = {"critical": range(0, 10), "high": range(10, 30), "medium": range(30, 100),
+              "low": range(100, 200)}
+    try:
+        scan = upload_scan(live, graded_vulnerabilities(graded), path)
+        measured = {metric["name"]: metric["value"] for metric in scan["metrics"]}
+        assert [measured[f"vulns.{s}"] for s in SCORES] == [10, 20, 70, 100]
+        assert scan["findings"] == {"total": 200, "new": 50, "fixed": 0, "untracked": 150}
+        assert any("ARCOS_MAX_FINDINGS_PER_SCAN" in text for text in scan["warnings"])
+        stored = stored_findings(live)
+        assert tally(stored, "severity") == {"CRITICAL": 10, "HIGH": 20, "MEDIUM": 20}
+        # Five criticals fixed: the five next mediums are tracked now (and so counted new);
+        # the mediums and lows beyond the limit again are neither new nor fixed.
+        graded["critical"] = range(5, 10)
+        scan = upload_scan(live, graded_vulnerabilities(graded), path)
+        assert scan["findings"] == {"total": 195, "new": 5, "fixed": 5, "untracked": 145}
+        assert tally(stored_findings(live), "state") == {"OPEN": 50, "FIXED": 5}
+    finally:
+        stop_server(live)
+
+
+def junit_report(cases: int, failing_every: int) -> bytes:
+    lines = [f'<testcase classname="pkg.mod{n % 100}" name="test_{n}" time="0.001"/>'
+             if n % failing_every else
+             f'<testcase classname="pkg.mod{n % 100}" name="test_{n}"><failure message="no"/>'
+             "</testcase>" for n in range(cases)]
+    return (f'<testsuite name="big" tests="{cases}">' + "".join(lines) + "</testsuite>").encode()
+
+
+def test_a_large_test_report_crosses_back_from_its_worker_compactly(server):
+    """Item 6, the hand-back: the parse worker once returned every test case (or coverage
+    file, or SBOM component) to the server, whose event loop then unpickled 400,000
+    objects in one go. Now only the summary and the metrics cross back."""
+    cases, failing_every = 400_000, 1_000
+    before = memory_kib(server.process.pid)
+    with HealthProbe(server.http_url) as probe:
+        response = httpx.post(
+            f"{server.http_url}/api/cicd/test", content=gzip.compress(junit_report(
+                cases, failing_every)), params={"project": "github.com/acme/big"},
+            headers={**server.auth_headers, "content-type": "application/gzip"}, timeout=300,
+        )
+    assert response.status_code == 201, response.text[:500]
+    probe.assert_responsive()
+    growth = peak_growth_mib(server.process.pid, before)
+    assert growth < 16, f"the server's peak memory grew {growth:.0f} MiB for one report"
+    measured = {metric["name"]: metric["value"] for metric in response.json()["metrics"]}
+    assert measured["tests.total"] == cases
+    assert measured["tests.failed"] == cases // failing_every

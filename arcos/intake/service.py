@@ -32,10 +32,13 @@ from arcos.ingest.errors import PAYLOAD_TOO_LARGE, ArtifactRefused
 from arcos.ingest.parse import Limits, parse
 from arcos.ingest.results import (
     BuildRecord,
+    CoverageReport,
     Kind,
     MetricValue,
     Result,
+    Sbom,
     StaticAnalysisReport,
+    TestReport,
     VulnerabilityReport,
 )
 from arcos.intake import metrics as quality
@@ -155,7 +158,7 @@ async def ingest_artifact(
 class Prepared:
     """What a parse worker hands back: compact, so crossing back to the server is cheap."""
 
-    result: Result  # scans keep only the findings that will be stored
+    result: Result  # without per-item tuples; scans keep only the findings to store
     summary: dict[str, Any]  # the evidence `data`
     metrics: dict[str, MetricValue]  # the report's own metrics, over all its findings
     tracking: Tracking | None = None  # scans: which findings are beyond the limit
@@ -179,11 +182,23 @@ def parse_artifact(
     _check_deployment(kind, result)
     metrics = result.metrics()
     if not isinstance(result, StaticAnalysisReport | VulnerabilityReport):
-        return Prepared(result, summarize(result), metrics)
+        return Prepared(_without_items(result), summarize(result), metrics)
     tracked, tracking = track(result, limits.max_findings_per_scan)
     # totals over every finding; warnings with the one saying what was not tracked
     summary = summarize(dataclasses.replace(result, warnings=tracked.warnings), tracking)
     return Prepared(tracked, summary, metrics, tracking)
+
+
+#: The per-item tuples of reports whose items are summarised and measured, never stored.
+_ITEMS: dict[type, str] = {TestReport: "cases", CoverageReport: "files", Sbom: "components"}
+
+
+def _without_items(result: Result) -> Result:
+    """The result without its per-item tuple once the summary and the metrics are taken: a
+    50 MB JUnit report holds a million test cases, which the server process would otherwise
+    unpickle (seconds of CPU, hundreds of MB) only to throw away."""
+    items = _ITEMS.get(type(result))
+    return dataclasses.replace(result, **{items: ()}) if items else result
 
 
 async def _inline(*arguments: Any) -> Prepared:

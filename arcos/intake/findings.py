@@ -93,7 +93,7 @@ def _key(scope: Scope, fingerprint: str) -> bytes:
 class Tracking:
     """Which of a scan's findings are beyond the per-scan limit, in a form that crosses
     from a parse worker as one bytes object (8 bytes a finding, sorted) rather than as
-    hundreds of thousands of objects to unpickle on the server's event loop."""
+    hundreds of thousands of objects for the server process to unpickle and hold."""
 
     limit: int
     tracked: int = 0
@@ -137,10 +137,9 @@ class _Keys:
         return self.blob[index * KEY_BYTES:(index + 1) * KEY_BYTES]
 
 
-def _rank(severity: str) -> int:
-    return results.SEVERITIES.index(severity) if severity in results.SEVERITIES else len(
-        results.SEVERITIES
-    )
+def _rank(severity: results.Severity) -> int:
+    """0 for critical, then high, medium, low, info and unknown (the enum's order)."""
+    return results.SEVERITIES.index(severity)
 
 
 def track(report: Report, limit: int) -> tuple[Report, Tracking]:

@@ -198,6 +198,11 @@ class Settings:
         default=64,
         metadata={"doc": "Most concatenated gzip members in one report (413 above)."},
     )
+    max_findings_per_scan: int = field(
+        default=5000,
+        metadata={"doc": "Findings one scan tracks, the most severe first (GitHub shows 5,000); "
+                  "the rest are counted in the metrics, not stored, and named in a warning."},
+    )
     parse_workers: int = field(
         default=2,
         metadata={"doc": "Worker processes that decode and parse uploaded reports, off the "
@@ -262,7 +267,7 @@ class Settings:
             "max_live_connections_per_principal", "max_anonymous_live_connections_per_address",
             "write_rate_per_minute", "write_burst", "auth_recheck_seconds",
             "sse_heartbeat_seconds", "webhook_max_body_bytes", "webhook_body_retention_days",
-            "max_artifact_bytes", "max_gzip_members", "parse_workers",
+            "max_artifact_bytes", "max_gzip_members", "max_findings_per_scan", "parse_workers",
         )
         for name in positive:
             if getattr(self, name) <= 0:

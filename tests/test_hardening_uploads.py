@@ -1,6 +1,7 @@
 """Uploads against a live server (issue #9, items 2, 6 and 7): gzip handled in linear time
 and only after authentication, bodies never read for a caller that is refused, reports
-parsed off the event loop, while a second client keeps measuring /healthz."""
+parsed off the event loop and scans stored in bounded transactions, while a second client
+keeps measuring /healthz."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from contextlib import closing
 from pathlib import Path
 
@@ -18,6 +20,8 @@ import httpx
 import pytest
 from conftest import LiveServer, issue_token_with_cli, start_server, stop_server
 from stall_probe import HealthProbe, memory_kib, peak_growth_mib
+
+from arcos.ingest import sarif
 
 #: A body of this many tiny gzip members took the old `_gunzip` seconds (it is quadratic).
 TINY_MEMBER = gzip.compress(b"x")
@@ -257,3 +261,175 @@ def test_an_unannounced_body_over_the_limit_is_cut_off_while_streaming(tmp_path)
         stop_server(live)
     assert head.startswith(b"HTTP/1.1 413"), head[:200]
     assert leftovers == [], leftovers
+
+
+#: Severity bands of the graded scans below (GitHub's security-severity scores).
+SCORES = {"critical": 9.5, "high": 8.0, "medium": 5.0, "low": 2.0}
+PER_RUN = 20_000  # under GitHub's 25,000 results per run
+
+
+def graded_sarif(graded: dict[str, Sequence[int]]) -> bytes:
+    """One tool's SARIF log with one distinct result per number in each severity's range,
+    in runs of at most PER_RUN results (all runs are the same tool, so one scope)."""
+    def result(n: int, severity: str) -> dict:
+        return {
+            "ruleId": f"R{n % 20:02d}", "level": "warning",
+            "message": {"text": f"finding {n}"},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": {"uri": f"pkg/module_{n % 300}.py"},
+                "region": {"startLine": n % 900 + 1}}}],
+            "partialFingerprints": {"primaryLocationLineHash": f"{n:012x}:1"},
+            "properties": {"security-severity": str(SCORES[severity])},
+        }
+
+    results = [result(n, severity) for severity, numbers in graded.items() for n in numbers]
+    runs = [{"tool": {"driver": {"name": "lint", "version": "1.0"}},
+             "results": results[start:start + PER_RUN]}
+            for start in range(0, len(results), PER_RUN)]
+    return json.dumps({"version": "2.1.0", "runs": runs}).encode()
+
+
+def upload_scan(server: LiveServer, log: bytes, path: str = "/api/security/scan") -> dict:
+    response = httpx.post(
+        f"{server.http_url}{path}", content=gzip.compress(log),
+        params={"project": "github.com/acme/graded"},
+        headers={**server.auth_headers, "content-type": "application/gzip"}, timeout=300,
+    )
+    assert response.status_code == 201, response.text[:500]
+    return response.json()
+
+
+def graphql(server: LiveServer, query: str, **variables: object) -> dict:
+    response = httpx.post(f"{server.http_url}/graphql", json={
+        "query": query, "variables": variables}, headers=server.auth_headers, timeout=60)
+    assert response.status_code == 200 and "errors" not in response.json(), response.text[:500]
+    return response.json()["data"]
+
+
+def stored_findings(server: LiveServer) -> list[dict]:
+    """Every stored finding of the project (severity, state, fingerprint), page by page."""
+    query = """query($after: String) {
+        findings(project: "github.com/acme/graded", first: 100, after: $after) {
+        nodes { severity state fingerprint } pageInfo { hasNextPage endCursor } } }"""
+    found: list[dict] = []
+    after = None
+    while True:
+        page = graphql(server, query, after=after)["findings"]
+        found += page["nodes"]
+        if not page["pageInfo"]["hasNextPage"]:
+            return found
+        after = page["pageInfo"]["endCursor"]
+
+
+def tally(findings: list[dict], field: str) -> Counter[str]:
+    return Counter(finding[field] for finding in findings)
+
+
+def test_a_scan_tracks_its_most_severe_findings_and_counts_the_rest(live_server):
+    """Item 6, the store half: 80,000 distinct results (within GitHub's limits) once held
+    the store's only SQLite connection, and so /healthz, for seconds in one transaction.
+    Now one scan tracks ARCOS_MAX_FINDINGS_PER_SCAN (5,000) findings, the most severe,
+    then by fingerprint; the metrics count all of them, a warning says what was left out,
+    and later scans do not mark a finding fixed because it fell beyond the limit."""
+    server = live_server
+    first = {"critical": range(0, 1_000), "high": range(1_000, 4_000),
+             "medium": range(4_000, 10_000), "low": range(10_000, 80_000)}
+    with HealthProbe(server.http_url) as probe:
+        scan = upload_scan(server, graded_sarif(first))
+    probe.assert_responsive()
+    measured = {metric["name"]: metric["value"] for metric in scan["metrics"]}
+    assert measured["findings.total"] == 80_000
+    assert [measured[f"findings.{s}"] for s in SCORES] == [1_000, 3_000, 6_000, 70_000]
+    assert scan["findings"] == {"total": 80_000, "new": 5_000, "fixed": 0, "untracked": 75_000}
+    assert scan["evidence"]["data"]["tracking"] == {
+        "tracked": 5_000, "beyond_limit": 75_000, "limit": 5_000}
+    [warning] = [text for text in scan["warnings"] if "ARCOS_MAX_FINDINGS_PER_SCAN" in text]
+    assert "75,000" in warning and "5,000 most severe" in warning
+    assert scan["evidence"]["data"]["warnings"] == scan["warnings"]
+    # The most severe: every critical and high finding, then the mediums lowest by fingerprint.
+    stored = stored_findings(server)
+    assert tally(stored, "severity") == {"CRITICAL": 1_000, "HIGH": 3_000, "MEDIUM": 1_000}
+    mediums = sarif.parse(graded_sarif({"medium": first["medium"]})).findings
+    expected = sorted(finding.fingerprint for finding in mediums)[:1_000]
+    assert sorted(f["fingerprint"] for f in stored if f["severity"] == "MEDIUM") == expected
+
+    # 100 criticals fixed, 2,000 new ones: the stored highs and mediums fall beyond the
+    # limit this time, and are still open, not fixed.
+    second = {"critical": [*range(100, 1_000), *range(80_000, 82_000)],
+              "high": range(1_000, 4_000), "medium": range(4_000, 10_000)}
+    scan = upload_scan(server, graded_sarif(second))
+    assert scan["findings"] == {"total": 11_900, "new": 2_000, "fixed": 100, "untracked": 6_900}
+    assert tally(stored_findings(server), "state") == {"FIXED": 100, "OPEN": 6_900}
+
+    # A small scan tracks everything it reports: whatever it no longer reports is fixed.
+    scan = upload_scan(server, graded_sarif({"high": range(1_000, 1_500)}))
+    assert scan["findings"] == {"total": 500, "new": 0, "fixed": 6_400, "untracked": 0}
+    assert not any("ARCOS_MAX_FINDINGS_PER_SCAN" in text for text in scan["warnings"])
+    assert tally(stored_findings(server), "state") == {"FIXED": 6_500, "OPEN": 500}
+
+
+def graded_vulnerabilities(graded: dict[str, Sequence[int]]) -> bytes:
+    """A CycloneDX BOM with one vulnerability of each given severity per numbered component."""
+    numbered = [(n, severity) for severity, numbers in graded.items() for n in numbers]
+    return json.dumps({
+        "bomFormat": "CycloneDX", "specVersion": "1.6",
+        "metadata": {"tools": {"components": [{"name": "scanner", "version": "1.0"}]}},
+        "components": [{"type": "library", "name": f"c{n}", "version": "1.0",
+                        "purl": f"pkg:pypi/c{n}@1.0", "bom-ref": f"c{n}"} for n, _ in numbered],
+        "vulnerabilities": [{"id": f"CVE-2026-{10_000 + n}", "ratings": [{"severity": severity}],
+                             "affects": [{"ref": f"c{n}"}]} for n, severity in numbered],
+    }).encode()
+
+
+def test_a_vulnerability_report_tracks_its_most_severe_findings_too(tmp_path):
+    """The same limit holds for dependency audits, whose findings are tracked the same way."""
+    live = start_server(f"sqlite://{tmp_path / 'arcos.db'}", tmp_path / "server.log",
+                        {"ARCOS_MAX_FINDINGS_PER_SCAN": "50"})
+    path = "/api/security/vulnerability"
+    graded = {"critical": range(0, 10), "high": range(10, 30), "medium": range(30, 100),
+              "low": range(100, 200)}
+    try:
+        scan = upload_scan(live, graded_vulnerabilities(graded), path)
+        measured = {metric["name"]: metric["value"] for metric in scan["metrics"]}
+        assert [measured[f"vulns.{s}"] for s in SCORES] == [10, 20, 70, 100]
+        assert scan["findings"] == {"total": 200, "new": 50, "fixed": 0, "untracked": 150}
+        assert any("ARCOS_MAX_FINDINGS_PER_SCAN" in text for text in scan["warnings"])
+        stored = stored_findings(live)
+        assert tally(stored, "severity") == {"CRITICAL": 10, "HIGH": 20, "MEDIUM": 20}
+        # Five criticals fixed: the five next mediums are tracked now (and so counted new);
+        # the mediums and lows beyond the limit again are neither new nor fixed.
+        graded["critical"] = range(5, 10)
+        scan = upload_scan(live, graded_vulnerabilities(graded), path)
+        assert scan["findings"] == {"total": 195, "new": 5, "fixed": 5, "untracked": 145}
+        assert tally(stored_findings(live), "state") == {"OPEN": 50, "FIXED": 5}
+    finally:
+        stop_server(live)
+
+
+def junit_report(cases: int, failing_every: int) -> bytes:
+    lines = [f'<testcase classname="pkg.mod{n % 100}" name="test_{n}" time="0.001"/>'
+             if n % failing_every else
+             f'<testcase classname="pkg.mod{n % 100}" name="test_{n}"><failure message="no"/>'
+             "</testcase>" for n in range(cases)]
+    return (f'<testsuite name="big" tests="{cases}">' + "".join(lines) + "</testsuite>").encode()
+
+
+def test_a_large_test_report_crosses_back_from_its_worker_compactly(server):
+    """Item 6, the hand-back: the parse worker once returned every test case (or coverage
+    file, or SBOM component) to the server, whose event loop then unpickled 400,000
+    objects in one go. Now only the summary and the metrics cross back."""
+    cases, failing_every = 400_000, 1_000
+    before = memory_kib(server.process.pid)
+    with HealthProbe(server.http_url) as probe:
+        response = httpx.post(
+            f"{server.http_url}/api/cicd/test", content=gzip.compress(junit_report(
+                cases, failing_every)), params={"project": "github.com/acme/big"},
+            headers={**server.auth_headers, "content-type": "application/gzip"}, timeout=300,
+        )
+    assert response.status_code == 201, response.text[:500]
+    probe.assert_responsive()
+    growth = peak_growth_mib(server.process.pid, before)
+    assert growth < 16, f"the server's peak memory grew {growth:.0f} MiB for one report"
+    measured = {metric["name"]: metric["value"] for metric in response.json()["metrics"]}
+    assert measured["tests.total"] == cases
+    assert measured["tests.failed"] == cases // failing_every

@@ -66,6 +66,8 @@ class Limits:
     max_sarif_runs: int = 20
     max_results_per_run: int = 25_000
     max_gzip_members: int = DEFAULT_MAX_MEMBERS
+    max_findings_per_scan: int = 5000
+    """Findings a scan tracks (the intake applies it; parsing counts every result)."""
 
 
 def parse(

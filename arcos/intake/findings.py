@@ -1,9 +1,19 @@
 """Findings tracked across scans: a scan of one project+tool+category opens what is new,
-re-opens what came back, and marks as fixed what it no longer reports."""
+re-opens what came back, and marks as fixed what it no longer reports.
+
+One scan tracks at most `ARCOS_MAX_FINDINGS_PER_SCAN` findings, the most severe (like
+GitHub code scanning, which shows the top 5,000 results of an upload by severity): the store
+transaction holds the store's connection (SQLite's only one) for ~65 µs per finding, and a
+log within GitHub's limits may name 500,000. The rest are counted in the metrics and named
+in a warning, and tracking stays truthful: a stored finding the scan reported beyond the
+limit is still open, not fixed (see `Tracking`).
+"""
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import hashlib
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -32,6 +42,8 @@ class FindingsSummary:
     total: int = 0
     new: int = 0
     fixed: int = 0
+    untracked: int = 0
+    """Active findings beyond ARCOS_MAX_FINDINGS_PER_SCAN: in `total`, not tracked."""
 
 
 def storable(value: str | None, limit: int | None = None) -> str | None:
@@ -66,13 +78,87 @@ def scan_scopes(
     return {scope: list(members.values()) for scope, members in scopes.items()}
 
 
-def tracked_only(report: Report) -> Report:
-    """The report with only the findings `record_scan` stores (one active finding per
-    fingerprint and scope): what a parse worker hands back, since a log of 400,000
-    results may name far fewer findings and every object crossing costs unpickling time
-    on the server process."""
-    kept = tuple(finding for members in scan_scopes(report).values() for finding in members)
-    return dataclasses.replace(report, findings=kept)
+#: Bytes of a beyond-the-limit finding's key: 2**-64 chance that a fixed finding is
+#: mistaken for one still reported (and so stays open one scan longer), never the reverse.
+KEY_BYTES = 8
+
+
+def _key(scope: Scope, fingerprint: str) -> bytes:
+    """A finding's identity in a scope, as stored (fingerprints are kept to 128 characters)."""
+    identity = "\x1f".join((*scope, fingerprint[:128])).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(identity, digest_size=KEY_BYTES).digest()
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """Which of a scan's findings are beyond the per-scan limit, in a form that crosses
+    from a parse worker as one bytes object (8 bytes a finding, sorted) rather than as
+    hundreds of thousands of objects for the server process to unpickle and hold."""
+
+    limit: int
+    tracked: int = 0
+    beyond: bytes = b""
+
+    @property
+    def untracked(self) -> int:
+        return len(self.beyond) // KEY_BYTES
+
+    def reported_beyond(self, scope: Scope, fingerprint: str) -> bool:
+        """True when the scan reported this finding but did not track it: a stored finding
+        for which this is true must not be marked fixed."""
+        if not self.beyond:
+            return False
+        key, keys = _key(scope, fingerprint), _Keys(self.beyond)
+        index = bisect.bisect_left(keys, key)
+        return index < len(keys) and keys[index] == key
+
+    def warning(self) -> str | None:
+        if not self.beyond:
+            return None
+        return (
+            f"the scan reports {self.tracked + self.untracked:,} findings; only the "
+            f"{self.tracked:,} most severe are tracked (ARCOS_MAX_FINDINGS_PER_SCAN = "
+            f"{self.limit:,}); the other {self.untracked:,} are counted in the metrics but not "
+            "stored, and stay as they were (an open one is not marked fixed) — raise the "
+            "setting or narrow the scan to track them"
+        )
+
+
+@dataclass(frozen=True)
+class _Keys:
+    """A sorted run of KEY_BYTES-byte keys, as a sequence `bisect` can search."""
+
+    blob: bytes
+
+    def __len__(self) -> int:
+        return len(self.blob) // KEY_BYTES
+
+    def __getitem__(self, index: int) -> bytes:
+        return self.blob[index * KEY_BYTES:(index + 1) * KEY_BYTES]
+
+
+def _rank(severity: results.Severity) -> int:
+    """0 for critical, then high, medium, low, info and unknown (the enum's order)."""
+    return results.SEVERITIES.index(severity)
+
+
+def track(report: Report, limit: int) -> tuple[Report, Tracking]:
+    """The report with only the findings `record_scan` stores — one active finding per
+    fingerprint and scope, at most `limit` of them, the most severe first (then by
+    fingerprint, so the choice is the same on every run) — and what it left out.
+
+    A parse worker calls this: a log of 400,000 results then hands back at most `limit`
+    findings and one bytes object, since every object crossing costs unpickling time on
+    the server process. The metrics must be taken from the report before this."""
+    scoped = [(finding, scope) for scope, members in scan_scopes(report).items()
+              for finding in members]
+    scoped.sort(key=lambda pair: (_rank(pair[0].severity), pair[0].fingerprint, pair[1]))
+    kept = tuple(finding for finding, _ in scoped[:limit])
+    beyond = b"".join(sorted(_key(scope, finding.fingerprint) for finding, scope in scoped[limit:]))
+    tracking = Tracking(limit=limit, tracked=len(kept), beyond=beyond)
+    warning = tracking.warning()
+    warnings = report.warnings + ((warning,) if warning else ())
+    return dataclasses.replace(report, findings=kept, warnings=warnings), tracking
 
 
 async def record_scan(
@@ -81,15 +167,19 @@ async def record_scan(
     evidence_uid: uuid.UUID,
     seen_at: datetime,
     connection: Any,
+    tracking: Tracking | None = None,
 ) -> FindingsSummary:
-    """Apply one scan to the stored findings inside the caller's transaction."""
+    """Apply one scan to the stored findings inside the caller's transaction; `tracking`
+    says which findings `track` left out of the report (none when not given)."""
+    tracking = tracking or Tracking(limit=len(report.findings))
     total = new = fixed = 0
     for scope, members in scan_scopes(report).items():
         opened, closed = await _record_scope(
-            scope, members, project_id, evidence_uid, seen_at, connection
+            scope, members, project_id, evidence_uid, seen_at, connection, tracking
         )
         total, new, fixed = total + len(members), new + opened, fixed + closed
-    return FindingsSummary(total=total, new=new, fixed=fixed)
+    untracked = tracking.untracked
+    return FindingsSummary(total=total + untracked, new=new, fixed=fixed, untracked=untracked)
 
 
 def _in_scope(project_id: int | None, scope: Scope) -> QuerySet[Finding]:
@@ -107,26 +197,47 @@ async def _record_scope(
     evidence_uid: uuid.UUID,
     seen_at: datetime,
     connection: Any,
+    tracking: Tracking,
 ) -> tuple[int, int]:
     """Returns (newly open, newly fixed) for one scope.
 
-    A scan may hold hundreds of thousands of findings: stored rows are read as plain
-    tuples and new rows are inserted as plain values (see `_insert`), so neither the event
-    loop nor the store's connection is held for long."""
-    stored = {fingerprint: (row_id, state) for row_id, fingerprint, state in await _in_scope(
-        project_id, scope
-    ).using_db(connection).values_list("id", "fingerprint", "state")}
+    Stored rows are read as plain tuples and new rows are inserted as plain values (see
+    `_insert`), so neither the event loop nor the store's connection is held for long.
+    An open finding the scan reported beyond the limit is seen again, not fixed."""
     reported = {finding.fingerprint for finding in members}
+    stored = await _stored(scope, project_id, reported, connection)
     fresh = [finding for finding in members if finding.fingerprint not in stored]
     again = [stored[fp] for fp in reported if fp in stored]
     reopened = sum(1 for _, state in again if state == FindingState.FIXED)
-    gone = [row_id for fp, (row_id, state) in stored.items()
-            if fp not in reported and state == FindingState.OPEN]
+    beyond: list[int] = []
+    gone: list[int] = []
+    for fp, (row_id, state) in stored.items():
+        if fp not in reported and state == FindingState.OPEN:
+            (beyond if tracking.reported_beyond(scope, fp) else gone).append(row_id)
     await _insert(fresh, scope, project_id, evidence_uid, seen_at, connection)
     await _update([row_id for row_id, _ in again], connection, state=FindingState.OPEN,
                   last_seen=seen_at, last_evidence_uid=evidence_uid)
+    await _update(beyond, connection, last_seen=seen_at, last_evidence_uid=evidence_uid)
     await _update(gone, connection, state=FindingState.FIXED)
     return len(fresh) + reopened, len(gone)
+
+
+async def _stored(
+    scope: Scope, project_id: int | None, reported: set[str], connection: Any
+) -> dict[str, tuple[int, FindingState]]:
+    """fingerprint -> (id, state) of the scope's open findings and of its fixed ones this
+    scan reports again: not the whole history of fixed findings, which grows by up to
+    ARCOS_MAX_FINDINGS_PER_SCAN a scan and would make every later scan slower."""
+    in_scope = _in_scope(project_id, scope).using_db(connection)
+    fields = ("id", "fingerprint", "state")
+    rows = list(await in_scope.filter(state=FindingState.OPEN).values_list(*fields))
+    open_now = {fingerprint for _, fingerprint, _ in rows}
+    again = sorted(fingerprint for fingerprint in reported if fingerprint not in open_now)
+    for start in range(0, len(again), ID_CHUNK):
+        rows += await in_scope.filter(
+            state=FindingState.FIXED, fingerprint__in=again[start:start + ID_CHUNK]
+        ).values_list(*fields)
+    return {fingerprint: (row_id, state) for row_id, fingerprint, state in rows}
 
 
 async def _update(ids: Iterable[int], connection: Any, **values: Any) -> None:

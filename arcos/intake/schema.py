@@ -153,7 +153,8 @@ async def _ingest(
             kind, content, input.format, input.content_type, input.provenance(),
             context.caller.name,
             Limits(max_decompressed_bytes=context.settings.max_artifact_bytes,
-                   max_gzip_members=context.settings.max_gzip_members),
+                   max_gzip_members=context.settings.max_gzip_members,
+                   max_findings_per_scan=context.settings.max_findings_per_scan),
             context.draft_limits, context.broker,
             source_root=input.source_root, pool=context.parse_pool,
         )

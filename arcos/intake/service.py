@@ -3,6 +3,7 @@ and job record in one transaction, and tell subscribers only after the commit.""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 from collections.abc import Sequence
@@ -31,14 +32,17 @@ from arcos.ingest.errors import PAYLOAD_TOO_LARGE, ArtifactRefused
 from arcos.ingest.parse import Limits, parse
 from arcos.ingest.results import (
     BuildRecord,
+    CoverageReport,
     Kind,
     MetricValue,
     Result,
+    Sbom,
     StaticAnalysisReport,
+    TestReport,
     VulnerabilityReport,
 )
 from arcos.intake import metrics as quality
-from arcos.intake.findings import FindingsSummary, record_scan, storable, tracked_only
+from arcos.intake.findings import FindingsSummary, Tracking, record_scan, storable, track
 from arcos.intake.models import Finding, FindingState, IngestionJob, JobStatus, QualityMetric
 from arcos.intake.summary import source_of, summarize
 from arcos.intake.workers import ParsePool
@@ -100,6 +104,7 @@ class _Parsed:
     started_at: datetime
     metrics: dict[str, MetricValue]
     metric_metadata: dict[str, Any] = field(default_factory=dict)
+    tracking: Tracking | None = None
 
 
 async def ingest_artifact(
@@ -138,7 +143,7 @@ async def ingest_artifact(
     if problems:
         await _refuse(job_id, kind, result.format, provenance, submitter, started_at, problems)
     parsed = _Parsed(kind, result, draft, job_id, started_at, prepared.metrics,
-                     _metric_metadata(draft, provenance))
+                     _metric_metadata(draft, provenance), prepared.tracking)
     try:
         intake = await _store(parsed, submitter)
     except IntegrityError:
@@ -153,9 +158,10 @@ async def ingest_artifact(
 class Prepared:
     """What a parse worker hands back: compact, so crossing back to the server is cheap."""
 
-    result: Result  # scans keep only the findings that will be stored
+    result: Result  # without per-item tuples; scans keep only the findings to store
     summary: dict[str, Any]  # the evidence `data`
     metrics: dict[str, MetricValue]  # the report's own metrics, over all its findings
+    tracking: Tracking | None = None  # scans: which findings are beyond the limit
 
 
 def parse_artifact(
@@ -174,10 +180,25 @@ def parse_artifact(
     result = parse(content, format=format, content_type=content_type,
                    kind=_parse_kind(kind), limits=limits, source_root=source_root)
     _check_deployment(kind, result)
-    summary, metrics = summarize(result), result.metrics()
-    if isinstance(result, StaticAnalysisReport | VulnerabilityReport):
-        result = tracked_only(result)
-    return Prepared(result, summary, metrics)
+    metrics = result.metrics()
+    if not isinstance(result, StaticAnalysisReport | VulnerabilityReport):
+        return Prepared(_without_items(result), summarize(result), metrics)
+    tracked, tracking = track(result, limits.max_findings_per_scan)
+    # totals over every finding; warnings with the one saying what was not tracked
+    summary = summarize(dataclasses.replace(result, warnings=tracked.warnings), tracking)
+    return Prepared(tracked, summary, metrics, tracking)
+
+
+#: The per-item tuples of reports whose items are summarised and measured, never stored.
+_ITEMS: dict[type, str] = {TestReport: "cases", CoverageReport: "files", Sbom: "components"}
+
+
+def _without_items(result: Result) -> Result:
+    """The result without its per-item tuple once the summary and the metrics are taken: a
+    50 MB JUnit report holds a million test cases, which the server process would otherwise
+    unpickle (seconds of CPU, hundreds of MB) only to throw away."""
+    items = _ITEMS.get(type(result))
+    return dataclasses.replace(result, **{items: ()}) if items else result
 
 
 async def _inline(*arguments: Any) -> Prepared:
@@ -265,7 +286,8 @@ async def _store(parsed: _Parsed, submitter: str) -> Intake:
         findings = None
         if isinstance(result, StaticAnalysisReport | VulnerabilityReport):
             findings = await record_scan(
-                result, evidence.project_id, evidence.uid, evidence.created_at, connection
+                result, evidence.project_id, evidence.uid, evidence.created_at, connection,
+                parsed.tracking,
             )
         rows = await _record_metrics(parsed, evidence, findings, connection)
         job = await IngestionJob.create(

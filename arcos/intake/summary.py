@@ -20,6 +20,7 @@ from arcos.ingest.results import (
     Tool,
     VulnerabilityReport,
 )
+from arcos.intake.findings import Tracking
 
 #: Failing test cases named in a test report's evidence; the rest are only counted.
 MAX_LISTED_FAILURES = 20
@@ -42,8 +43,9 @@ def source_of(result: Result) -> str:
     return result.format
 
 
-def summarize(result: Result) -> dict[str, Any]:
-    """Evidence `data` for a parsed artifact."""
+def summarize(result: Result, tracking: Tracking | None = None) -> dict[str, Any]:
+    """Evidence `data` for a parsed artifact; for a scan, `tracking` says how many of its
+    findings are tracked and how many were beyond ARCOS_MAX_FINDINGS_PER_SCAN."""
     data: dict[str, Any] = {
         "format": result.format,
         "tools": [{"name": tool.name, "version": tool.version} for tool in tools_of(result)],
@@ -51,6 +53,9 @@ def summarize(result: Result) -> dict[str, Any]:
         "warnings": list(result.warnings),
     }
     data.update(_details(result))
+    if tracking is not None:
+        data["tracking"] = {"tracked": tracking.tracked, "beyond_limit": tracking.untracked,
+                            "limit": tracking.limit}
     return scrub(data)
 
 

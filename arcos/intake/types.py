@@ -174,10 +174,15 @@ class FindingsSummaryType:
     total: int = strawberry.field(description="Active (unsuppressed) findings in the scan.")
     new: int = strawberry.field(description="Findings opened or re-opened by this scan.")
     fixed: int = strawberry.field(description="Open findings this scan no longer reports.")
+    untracked: int = strawberry.field(
+        description="Findings in `total` beyond ARCOS_MAX_FINDINGS_PER_SCAN (the least "
+        "severe): counted, not tracked; an open one stays open."
+    )
 
     @classmethod
     def from_summary(cls, summary: FindingsSummary) -> FindingsSummaryType:
-        return cls(total=summary.total, new=summary.new, fixed=summary.fixed)
+        return cls(total=summary.total, new=summary.new, fixed=summary.fixed,
+                   untracked=summary.untracked)
 
 
 @strawberry.type(description="The result of one artifact upload.")

@@ -149,7 +149,7 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
         return ArcosContext(
             settings=self.settings, broker=self.broker, caller=caller,
             rate_limiter=self.rate_limiter, request=request, response=response,
-            parse_pool=self.parse_pool,
+            parse_pool=self.parse_pool, connection_limits=self.connection_limits,
         )
 
     async def on_ws_connect(self, context: ArcosContext) -> UnsetType | dict[str, object] | None:

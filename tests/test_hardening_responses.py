@@ -311,3 +311,79 @@ def test_pre_encoded_values_are_spliced_and_cannot_be_imitated() -> None:
     # A client string shaped like a placeholder stays a string.
     assert json.loads(dumps({"v": "0:0", "w": inner})) == {"v": "0:0", "w": {"a": [1, "é"]}}
     assert dumps({"plain": 1}) == '{"plain":1}'
+
+
+@pytest.fixture
+def impatient_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A SQLite server that buffers 3 events per subscriber before cutting it off."""
+    server = start_server(
+        f"sqlite://{tmp_path / 'arcos.db'}", tmp_path / "server.log",
+        extra_env={"ARCOS_SUBSCRIBER_QUEUE_SIZE": "3"},
+    )
+    try:
+        yield server
+    finally:
+        stop_server(server)
+
+
+async def _open_subscriber(server: LiveServer, ids: list[str], max_queue: int) -> Any:
+    """An acknowledged graphql-transport-ws socket subscribed once per id; `max_queue=1`
+    makes a reader that stops reading the TCP stream once one message waits unread."""
+    socket = await connect(
+        server.ws_url, subprotocols=[Subprotocol("graphql-transport-ws")],
+        max_size=None, compression=None, max_queue=max_queue,
+    )
+    await socket.send(json.dumps({"type": "connection_init", "payload": {
+        "authorization": server.auth_headers["authorization"],
+    }}))
+    assert json.loads(await socket.recv())["type"] == "connection_ack"
+    for operation_id in ids:
+        await socket.send(json.dumps({
+            "id": operation_id, "type": "subscribe", "payload": {"query": SUBSCRIPTION},
+        }))
+    return socket
+
+
+async def test_a_reader_that_stops_reading_large_events_does_not_hold_up_the_others(
+    impatient_server: LiveServer,
+) -> None:
+    """A socket whose client stops reading fills its buffers with the first large events;
+    its subscriptions then wait for it to drain without holding the send lane, so a reading
+    subscriber still gets every event, and the stuck ones are cut off as too slow."""
+    server = impatient_server
+    events = 12
+    stuck = await _open_subscriber(server, ["stuck0", "stuck1"], max_queue=1)
+    reader = await _open_subscriber(server, ["reader"], max_queue=16)
+    try:
+        async with httpx.AsyncClient(base_url=server.http_url, timeout=60) as http:
+            deadline = time.monotonic() + 30
+            while (await http.get("/healthz")).json()["subscriptions"] < 3:
+                assert time.monotonic() < deadline, "subscriptions did not start"
+                await asyncio.sleep(0.05)
+            with HealthProbe(server.http_url) as probe:
+                receiving = asyncio.create_task(_receive(reader, events))
+                for n in range(events):
+                    response = await http.post(
+                        "/api/v1/evidence", headers=server.auth_headers,
+                        json={"type": "test_results", "source": "ci",
+                              "data": {"n": n, "blob": "x" * 2_000_000}},
+                    )
+                    assert response.status_code == 201, response.text[:300]
+                received = await asyncio.wait_for(receiving, 60)
+        numbers = [message["payload"]["data"]["evidenceAdded"]["data"]["n"] for message in received]
+        assert numbers == list(range(events))
+        probe.assert_responsive()
+        # Once it reads again, the stuck socket learns that both its subscriptions fell behind.
+        codes: list[str] = []
+        while len(codes) < 2:
+            message = json.loads(await asyncio.wait_for(stuck.recv(), 30))
+            if message["type"] == "next" and message["payload"].get("errors"):
+                codes.append(message["payload"]["errors"][0]["extensions"]["code"])
+        assert codes == ["SUBSCRIBER_TOO_SLOW"] * 2
+    finally:
+        await stuck.close()
+        await reader.close()
+
+
+async def _receive(socket: Any, count: int) -> list[dict[str, Any]]:
+    return [json.loads(await socket.recv()) for _ in range(count)]

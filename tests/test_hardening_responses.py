@@ -154,6 +154,8 @@ def catch_up(server: LiveServer, headers: dict[str, str], count: int) -> list[di
 
 SUBSCRIPTION = "subscription { evidenceAdded { id sha256 data } }"
 SOCKETS = 3
+#: What one 4.4 MB event to 200 subscribers may add to the server's peak memory.
+FAN_OUT_GROWTH_CEILING_MIB = 250
 SUBSCRIPTIONS_PER_SOCKET = 20
 
 
@@ -250,27 +252,35 @@ def test_large_messages_to_many_subscribers_take_turns_with_other_clients(
         extra_env={"ARCOS_MAX_SUBSCRIPTIONS_PER_PRINCIPAL": "200"},
     )
     try:
-        fan_out_and_probe(server, 10)
+        growth = fan_out_and_probe(server, 10)
     finally:
         stop_server(server)
+    # One message in flight at a time: sends no longer pile up 200 copies at once
+    # (+621 MiB before the lane, +89 MiB after).
+    assert growth < FAN_OUT_GROWTH_CEILING_MIB, f"peak memory rose {growth:.0f} MiB"
 
 
-def fan_out_and_probe(server: LiveServer, sockets: int) -> None:
-    """`sockets` sockets of 20 subscribers in a child process receive one large write while the
-    probe watches /healthz; every delivery is checked."""
+def fan_out_and_probe(server: LiveServer, sockets: int) -> float:
+    """`sockets` sockets of 20 subscribers in a child process receive one large write while
+    the probe watches /healthz; every delivery is checked. Returns how far the server's
+    peak memory rose, in MiB."""
+    before = memory_kib(server.process.pid)
     with HealthProbe(server.http_url) as probe, ProcessPoolExecutor(
         1, mp_context=multiprocessing.get_context("fork")
     ) as pool:
         # Without its Popen, which cannot cross to the child.
         target = dataclasses.replace(server, process=None)
         summary = pool.submit(fan_out_summary, target, sockets).result(timeout=300)
-    print(f"\n{sockets} sockets: {summary}; /healthz worst {probe.worst:.3f} s")
+    growth = peak_growth_mib(server.process.pid, before)
+    print(f"\n{sockets} sockets: {summary}; /healthz worst {probe.worst:.3f} s; "
+          f"peak memory +{growth:.0f} MiB")
 
     assert summary["deliveries"] == sockets * SUBSCRIPTIONS_PER_SOCKET
     assert summary["data_matches"]
     # Every subscriber got the same complete message, apart from its subscription id.
     assert summary["all_identical"]
     probe.assert_responsive()
+    return growth
 
 
 async def test_a_store_from_before_the_size_columns_gets_them_filled(settings: Any) -> None:
@@ -301,7 +311,7 @@ async def test_a_store_from_before_the_size_columns_gets_them_filled(settings: A
 
 
 def test_pre_encoded_values_are_spliced_and_cannot_be_imitated() -> None:
-    from arcos.graphql.preencoded import PreEncodedJSON, dumps
+    from arcos.graphql.preencoded import PreEncodedJSON, dumps, encode
 
     inner = PreEncodedJSON('{"a":[1,"\\u00e9"]}')
     message = {"id": "s1", "payload": {"data": inner, "other": [inner, "x"]}}
@@ -311,6 +321,8 @@ def test_pre_encoded_values_are_spliced_and_cannot_be_imitated() -> None:
     # A client string shaped like a placeholder stays a string.
     assert json.loads(dumps({"v": "0:0", "w": inner})) == {"v": "0:0", "w": {"a": [1, "é"]}}
     assert dumps({"plain": 1}) == '{"plain":1}'
+    # The size is known before anything is spliced, and never less than the text's.
+    assert encode(message).size >= len(dumps(message)) > len(inner.text) * 2
 
 
 @pytest.fixture

@@ -15,7 +15,9 @@ The lane covers only the CPU part of a send, which under `arcos serve`'s websock
 does not suspend. A socket whose transport buffer is full (a slow reader) waits for it to
 drain *before* queueing for the lane, and gives its turn back if its buffer filled again
 while it queued, so a slow consumer never holds the lane; it is cut off as before when its
-subscriber queue (ARCOS_SUBSCRIBER_QUEUE_SIZE) overflows.
+subscriber queue (ARCOS_SUBSCRIBER_QUEUE_SIZE) overflows. (Under another ASGI server the
+writable event is not exposed, the lane is held for the whole send, and a slow reader can
+hold it until its buffer drains.)
 """
 
 from __future__ import annotations

@@ -61,7 +61,8 @@ def create_app(
         schema, settings, broker, rate_limiter, connection_limits, parse_pool=parse_pool
     )
     rest = RestAdapter(
-        schema, load_operations(schema._schema), settings, broker, rate_limiter, parse_pool
+        schema, load_operations(schema._schema), settings, broker, rate_limiter, parse_pool,
+        connection_limits,
     )
 
     @asynccontextmanager

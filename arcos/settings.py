@@ -151,6 +151,14 @@ class Settings:
             "doc": "Websockets (once acknowledged) plus SSE streams one principal may hold open."
         },
     )
+    max_subscriptions_per_principal: int = field(
+        default=100,
+        metadata={
+            "doc": "Subscriptions one principal (or, for anonymous readers, one client "
+            "address) may hold open across all its websockets and SSE streams; each one "
+            "receives its own copy of every matching event."
+        },
+    )
     max_anonymous_live_connections_per_address: int = field(
         default=16,
         metadata={
@@ -264,7 +272,8 @@ class Settings:
             "max_fragment_spreads", "max_field_merges", "max_page_size", "max_batch_items",
             "max_subscriptions_per_connection", "subscriber_queue_size", "ws_max_init_bytes",
             "ws_max_message_bytes", "ws_max_pending_per_address",
-            "max_live_connections_per_principal", "max_anonymous_live_connections_per_address",
+            "max_live_connections_per_principal", "max_subscriptions_per_principal",
+            "max_anonymous_live_connections_per_address",
             "write_rate_per_minute", "write_burst", "auth_recheck_seconds",
             "sse_heartbeat_seconds", "webhook_max_body_bytes", "webhook_body_retention_days",
             "max_artifact_bytes", "max_gzip_members", "max_findings_per_scan", "parse_workers",

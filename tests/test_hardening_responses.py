@@ -1,5 +1,6 @@
 """Issue #9, items 4 and 5 (second half): responses are bounded by size, and one large event
-to many subscribers is encoded once, not once per subscriber.
+to many subscribers is encoded once, not once per subscriber, and sent in turns that leave
+other clients answered.
 
 Both run against a real `arcos serve` while `HealthProbe` polls /healthz.
 """
@@ -153,10 +154,14 @@ def catch_up(server: LiveServer, headers: dict[str, str], count: int) -> list[di
 
 SUBSCRIPTION = "subscription { evidenceAdded { id sha256 data } }"
 SOCKETS = 3
+#: What one 4.4 MB event to 200 subscribers may add to the server's peak memory.
+FAN_OUT_GROWTH_CEILING_MIB = 250
 SUBSCRIPTIONS_PER_SOCKET = 20
 
 
-async def _subscriber(server: LiveServer, ready: asyncio.Event, count: list[int]) -> list[str]:
+async def _subscriber(
+    server: LiveServer, ready: asyncio.Event, count: list[int], sockets: int
+) -> list[str]:
     """One socket with 20 subscriptions; returns the raw `next` message of each."""
     async with connect(
         server.ws_url, subprotocols=[Subprotocol("graphql-transport-ws")],
@@ -171,7 +176,7 @@ async def _subscriber(server: LiveServer, ready: asyncio.Event, count: list[int]
                 "id": f"s{n:02d}", "type": "subscribe", "payload": {"query": SUBSCRIPTION},
             }))
         count[0] += 1
-        if count[0] == SOCKETS:
+        if count[0] == sockets:
             ready.set()
         messages: list[str] = []
         while len(messages) < SUBSCRIPTIONS_PER_SOCKET:
@@ -184,14 +189,18 @@ async def _subscriber(server: LiveServer, ready: asyncio.Event, count: list[int]
         return messages
 
 
-async def _fan_out(server: LiveServer, report: dict[str, Any]) -> tuple[list[str], float]:
+async def _fan_out(
+    server: LiveServer, report: dict[str, Any], sockets: int
+) -> tuple[list[str], float]:
     ready = asyncio.Event()
     count = [0]
-    tasks = [asyncio.create_task(_subscriber(server, ready, count)) for _ in range(SOCKETS)]
+    tasks = [
+        asyncio.create_task(_subscriber(server, ready, count, sockets)) for _ in range(sockets)
+    ]
     await asyncio.wait_for(ready.wait(), 60)
     deadline = time.monotonic() + 30
     async with httpx.AsyncClient(base_url=server.http_url, timeout=60) as http:
-        while (await http.get("/healthz")).json()["subscriptions"] < SOCKETS * 20:
+        while (await http.get("/healthz")).json()["subscriptions"] < sockets * 20:
             assert time.monotonic() < deadline, "subscriptions did not start"
             await asyncio.sleep(0.05)
         started = time.perf_counter()
@@ -210,11 +219,11 @@ def _normalised(raw: str) -> str:
     return raw[:at] + '"id":"s00"' + raw[at + 10:]
 
 
-def fan_out_summary(server: LiveServer) -> dict[str, Any]:
+def fan_out_summary(server: LiveServer, sockets: int) -> dict[str, Any]:
     """Run the fan-out and check every delivery; in a child process, so that receiving
     hundreds of megabytes does not hold the GIL the /healthz probe thread needs."""
     report = large_report(tag="fan-out")
-    messages, seconds = asyncio.run(_fan_out(server, report))
+    messages, seconds = asyncio.run(_fan_out(server, report, sockets))
     item = json.loads(messages[0])["payload"]["data"]["evidenceAdded"]
     expected = _normalised(messages[0])
     return {
@@ -229,20 +238,49 @@ def fan_out_summary(server: LiveServer) -> dict[str, Any]:
 def test_one_large_event_reaches_many_subscribers_without_stalling(
     sqlite_live_server: LiveServer,
 ) -> None:
-    server = sqlite_live_server
+    fan_out_and_probe(sqlite_live_server, SOCKETS)
+
+
+def test_large_messages_to_many_subscribers_take_turns_with_other_clients(
+    tmp_path: Path,
+) -> None:
+    """200 subscribers of one 4.4 MB event: each delivery costs a few copies of the
+    message, and done back to back they kept /healthz waiting for seconds (3.5 s here, 10 s
+    at 600 subscribers)."""
+    server = start_server(
+        f"sqlite://{tmp_path / 'arcos.db'}", tmp_path / "server.log",
+        extra_env={"ARCOS_MAX_SUBSCRIPTIONS_PER_PRINCIPAL": "200"},
+    )
+    try:
+        growth = fan_out_and_probe(server, 10)
+    finally:
+        stop_server(server)
+    # One message in flight at a time: sends no longer pile up 200 copies at once
+    # (+621 MiB before the lane, +89 MiB after).
+    assert growth < FAN_OUT_GROWTH_CEILING_MIB, f"peak memory rose {growth:.0f} MiB"
+
+
+def fan_out_and_probe(server: LiveServer, sockets: int) -> float:
+    """`sockets` sockets of 20 subscribers in a child process receive one large write while
+    the probe watches /healthz; every delivery is checked. Returns how far the server's
+    peak memory rose, in MiB."""
+    before = memory_kib(server.process.pid)
     with HealthProbe(server.http_url) as probe, ProcessPoolExecutor(
         1, mp_context=multiprocessing.get_context("fork")
     ) as pool:
         # Without its Popen, which cannot cross to the child.
         target = dataclasses.replace(server, process=None)
-        summary = pool.submit(fan_out_summary, target).result(timeout=300)
-    print(f"\n{summary}; /healthz worst {probe.worst:.3f} s")
+        summary = pool.submit(fan_out_summary, target, sockets).result(timeout=300)
+    growth = peak_growth_mib(server.process.pid, before)
+    print(f"\n{sockets} sockets: {summary}; /healthz worst {probe.worst:.3f} s; "
+          f"peak memory +{growth:.0f} MiB")
 
-    assert summary["deliveries"] == SOCKETS * SUBSCRIPTIONS_PER_SOCKET
+    assert summary["deliveries"] == sockets * SUBSCRIPTIONS_PER_SOCKET
     assert summary["data_matches"]
     # Every subscriber got the same complete message, apart from its subscription id.
     assert summary["all_identical"]
     probe.assert_responsive()
+    return growth
 
 
 async def test_a_store_from_before_the_size_columns_gets_them_filled(settings: Any) -> None:
@@ -273,7 +311,7 @@ async def test_a_store_from_before_the_size_columns_gets_them_filled(settings: A
 
 
 def test_pre_encoded_values_are_spliced_and_cannot_be_imitated() -> None:
-    from arcos.graphql.preencoded import PreEncodedJSON, dumps
+    from arcos.graphql.preencoded import PreEncodedJSON, dumps, encode
 
     inner = PreEncodedJSON('{"a":[1,"\\u00e9"]}')
     message = {"id": "s1", "payload": {"data": inner, "other": [inner, "x"]}}
@@ -283,3 +321,81 @@ def test_pre_encoded_values_are_spliced_and_cannot_be_imitated() -> None:
     # A client string shaped like a placeholder stays a string.
     assert json.loads(dumps({"v": "0:0", "w": inner})) == {"v": "0:0", "w": {"a": [1, "é"]}}
     assert dumps({"plain": 1}) == '{"plain":1}'
+    # The size is known before anything is spliced, and never less than the text's.
+    assert encode(message).size >= len(dumps(message)) > len(inner.text) * 2
+
+
+@pytest.fixture
+def impatient_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A SQLite server that buffers 3 events per subscriber before cutting it off."""
+    server = start_server(
+        f"sqlite://{tmp_path / 'arcos.db'}", tmp_path / "server.log",
+        extra_env={"ARCOS_SUBSCRIBER_QUEUE_SIZE": "3"},
+    )
+    try:
+        yield server
+    finally:
+        stop_server(server)
+
+
+async def _open_subscriber(server: LiveServer, ids: list[str], max_queue: int) -> Any:
+    """An acknowledged graphql-transport-ws socket subscribed once per id; `max_queue=1`
+    makes a reader that stops reading the TCP stream once one message waits unread."""
+    socket = await connect(
+        server.ws_url, subprotocols=[Subprotocol("graphql-transport-ws")],
+        max_size=None, compression=None, max_queue=max_queue,
+    )
+    await socket.send(json.dumps({"type": "connection_init", "payload": {
+        "authorization": server.auth_headers["authorization"],
+    }}))
+    assert json.loads(await socket.recv())["type"] == "connection_ack"
+    for operation_id in ids:
+        await socket.send(json.dumps({
+            "id": operation_id, "type": "subscribe", "payload": {"query": SUBSCRIPTION},
+        }))
+    return socket
+
+
+async def test_a_reader_that_stops_reading_large_events_does_not_hold_up_the_others(
+    impatient_server: LiveServer,
+) -> None:
+    """A socket whose client stops reading fills its buffers with the first large events;
+    its subscriptions then wait for it to drain without holding the send lane, so a reading
+    subscriber still gets every event, and the stuck ones are cut off as too slow."""
+    server = impatient_server
+    events = 12
+    stuck = await _open_subscriber(server, ["stuck0", "stuck1"], max_queue=1)
+    reader = await _open_subscriber(server, ["reader"], max_queue=16)
+    try:
+        async with httpx.AsyncClient(base_url=server.http_url, timeout=60) as http:
+            deadline = time.monotonic() + 30
+            while (await http.get("/healthz")).json()["subscriptions"] < 3:
+                assert time.monotonic() < deadline, "subscriptions did not start"
+                await asyncio.sleep(0.05)
+            with HealthProbe(server.http_url) as probe:
+                receiving = asyncio.create_task(_receive(reader, events))
+                for n in range(events):
+                    response = await http.post(
+                        "/api/v1/evidence", headers=server.auth_headers,
+                        json={"type": "test_results", "source": "ci",
+                              "data": {"n": n, "blob": "x" * 2_000_000}},
+                    )
+                    assert response.status_code == 201, response.text[:300]
+                received = await asyncio.wait_for(receiving, 60)
+        numbers = [message["payload"]["data"]["evidenceAdded"]["data"]["n"] for message in received]
+        assert numbers == list(range(events))
+        probe.assert_responsive()
+        # Once it reads again, the stuck socket learns that both its subscriptions fell behind.
+        codes: list[str] = []
+        while len(codes) < 2:
+            message = json.loads(await asyncio.wait_for(stuck.recv(), 30))
+            if message["type"] == "next" and message["payload"].get("errors"):
+                codes.append(message["payload"]["errors"][0]["extensions"]["code"])
+        assert codes == ["SUBSCRIBER_TOO_SLOW"] * 2
+    finally:
+        await stuck.close()
+        await reader.close()
+
+
+async def _receive(socket: Any, count: int) -> list[dict[str, Any]]:
+    return [json.loads(await socket.recv()) for _ in range(count)]

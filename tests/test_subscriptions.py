@@ -226,11 +226,13 @@ async def test_fifty_subscribers_each_receive_one_event_exactly_once(api: Api) -
 
 @pytest.fixture
 def crowd_server(tmp_path: Path) -> Iterator[LiveServer]:
-    """A live server that lets one principal hold 200 websockets (the default is fewer)."""
+    """A live server that lets one principal hold 200 websockets and subscriptions (the
+    defaults are fewer)."""
     server = start_server(
         f"sqlite://{tmp_path / 'arcos.db'}", tmp_path / "server.log",
         extra_env={
             "ARCOS_MAX_LIVE_CONNECTIONS_PER_PRINCIPAL": "200",
+            "ARCOS_MAX_SUBSCRIPTIONS_PER_PRINCIPAL": "200",
             "ARCOS_WS_MAX_PENDING_PER_ADDRESS": "200",
         },
     )

@@ -9,10 +9,9 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from arcos.auth.live import while_token_valid
 from arcos.auth.permissions import requires
 from arcos.auth.scopes import Scope
-from arcos.broker import SubscriberTooSlow, Topics
+from arcos.broker import Topics
 from arcos.evidence import service
 from arcos.evidence.drafts import FIELD_CONSTRAINTS, EvidenceDraft
 from arcos.evidence.types import (
@@ -34,7 +33,8 @@ from arcos.evidence.types import (
     parse_evidence_id,
 )
 from arcos.graphql.context import ArcosContext
-from arcos.graphql.errors import ArcosError, ErrorCode, InputRefused
+from arcos.graphql.errors import InputRefused
+from arcos.graphql.live_events import live_events
 from arcos.graphql.metadata import JSON_SCHEMA
 from arcos.graphql.pagination import (
     check_offset,
@@ -242,16 +242,11 @@ class EvidenceSubscriptions:
     ) -> AsyncGenerator[EvidenceType, None]:
         context = info.context
         wanted_project = project.strip().lower() if project else None
-        async with context.broker.subscribe(Topics.EVIDENCE_ADDED) as events:
-            try:
-                async for event in while_token_valid(
-                    events, context.caller, context.settings.auth_recheck_seconds
-                ):
-                    if type is not None and event["type"] != type:
-                        continue
-                    if wanted_project is not None and event["project_slug"] != wanted_project:
-                        continue
-                    context.fresh_loaders()
-                    yield EvidenceType.from_event(event)
-            except SubscriberTooSlow as slow:
-                raise ArcosError(str(slow), ErrorCode.SUBSCRIBER_TOO_SLOW) from slow
+        async with live_events(context, Topics.EVIDENCE_ADDED) as events:
+            async for event in events:
+                if type is not None and event["type"] != type:
+                    continue
+                if wanted_project is not None and event["project_slug"] != wanted_project:
+                    continue
+                context.fresh_loaders()
+                yield EvidenceType.from_event(event)

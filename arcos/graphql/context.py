@@ -25,6 +25,7 @@ from arcos.evidence.loaders import EvidenceLoaders
 from arcos.graphql.budget import ResponseBudget
 from arcos.intake.workers import ParsePool
 from arcos.settings import Settings
+from arcos.web.connection_limits import ConnectionLimits
 
 
 @dataclass
@@ -50,6 +51,9 @@ class ArcosContext:
     loaders: RequestLoaders = field(default_factory=RequestLoaders)
     #: Where uploads are parsed, off the event loop; None parses inline (unit tests).
     parse_pool: ParsePool | None = None
+    #: The process's live-connection and subscription counts; None counts nothing (unit
+    #: tests).
+    connection_limits: ConnectionLimits | None = None
     #: What the current operation (or subscription event) may still return; see budget.py.
     response_budget: ResponseBudget = field(init=False)
 

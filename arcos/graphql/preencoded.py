@@ -28,12 +28,37 @@ class PreEncodedJSON:
         return json.loads(self.text)
 
 
-def dumps(value: Any) -> str:
-    """Compact JSON for `value`, with every `PreEncodedJSON` inside it spliced in.
+class Encoded:
+    """A value's compact JSON, not yet spliced: the envelope text with placeholders, and
+    the pre-encoded texts that replace them. `size` is known before any large text is
+    copied, so a sender can decide how to send the message before building it."""
 
-    Each pre-encoded value is first encoded as a placeholder string carrying a random
-    nonce (so no client-supplied string can imitate one), then one pass replaces the
-    placeholders; the spliced texts are never scanned again.
+    __slots__ = ("envelope", "nonce", "spliced")
+
+    def __init__(self, envelope: str, nonce: str, spliced: list[str]) -> None:
+        self.envelope = envelope
+        self.nonce = nonce
+        self.spliced = spliced
+
+    @property
+    def size(self) -> int:
+        """Characters of the final text, near enough (each placeholder is counted too)."""
+        return len(self.envelope) + sum(len(text) for text in self.spliced)
+
+    def text(self) -> str:
+        """The final JSON text: one copy of each spliced text."""
+        if not self.spliced:
+            return self.envelope
+        pattern = re.compile(f'"{self.nonce}:([0-9]+)"')
+        return pattern.sub(lambda match: self.spliced[int(match.group(1))], self.envelope)
+
+
+def encode(value: Any) -> Encoded:
+    """Compact JSON for `value`, with every `PreEncodedJSON` inside it left to splice.
+
+    Each pre-encoded value is encoded as a placeholder string carrying a random nonce (so
+    no client-supplied string can imitate one); `Encoded.text()` replaces the placeholders
+    in one pass and never scans the spliced texts.
     """
     spliced: list[str] = []
     nonce = ""
@@ -46,8 +71,9 @@ def dumps(value: Any) -> str:
         spliced.append(item.text)
         return f"{nonce}:{len(spliced) - 1}"
 
-    text = json.dumps(value, separators=(",", ":"), default=placeholder)
-    if not spliced:
-        return text
-    pattern = re.compile(f'"{nonce}:([0-9]+)"')
-    return pattern.sub(lambda match: spliced[int(match.group(1))], text)
+    return Encoded(json.dumps(value, separators=(",", ":"), default=placeholder), nonce, spliced)
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON for `value`, with every `PreEncodedJSON` inside it spliced in."""
+    return encode(value).text()

@@ -48,6 +48,7 @@ from arcos.web.connection_limits import (
 )
 from arcos.web.json_text import UnreadableJson, parse_json
 from arcos.web.problems import problem
+from arcos.web.send_lane import SendLane
 from arcos.web.ws_protocol import raise_message_limit
 
 JSON_TYPES = ("application/json", "application/graphql-response+json", "multipart/form-data")
@@ -86,6 +87,8 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
         self.rate_limiter = rate_limiter
         self.connection_limits = connection_limits or ConnectionLimits(settings)
         self.parse_pool = parse_pool
+        #: Large outgoing websocket messages of this process take turns here.
+        self.send_lane = SendLane()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -146,7 +149,7 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
         return ArcosContext(
             settings=self.settings, broker=self.broker, caller=caller,
             rate_limiter=self.rate_limiter, request=request, response=response,
-            parse_pool=self.parse_pool,
+            parse_pool=self.parse_pool, connection_limits=self.connection_limits,
         )
 
     async def on_ws_connect(self, context: ArcosContext) -> UnsetType | dict[str, object] | None:

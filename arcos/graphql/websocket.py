@@ -5,15 +5,18 @@
   per-principal limits refuse at connection_init with 4429 and a reason naming the setting.
 - The adapter checks every message (`ws_messages.read_message`) and closes the socket with
   4400 and a reason for one it cannot read, in both protocols, instead of a traceback.
+- The adapter sends a large message in its turn on the view's send lane
+  (arcos/web/send_lane.py), so one event to many subscribers leaves other clients answered.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
@@ -22,9 +25,11 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from strawberry.subscriptions.protocols.graphql_ws.types import StartMessage
 
 from arcos.graphql.errors import ErrorCode
+from arcos.graphql.preencoded import encode
 from arcos.graphql.ws_messages import BadMessage, read_message
 from arcos.web.connection_limits import TOO_MANY_CONNECTIONS, ConnectionRefused
-from arcos.web.ws_protocol import BAD_MESSAGE
+from arcos.web.send_lane import SendLane
+from arcos.web.ws_protocol import BAD_MESSAGE, writable_event
 
 #: A close frame's reason is at most 123 bytes.
 MAX_CLOSE_REASON_BYTES = 123
@@ -39,6 +44,20 @@ def cap_error(limit: int) -> dict[str, Any]:
 
 
 class ArcosWebSocketAdapter(ASGIWebSocketAdapter):
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        """Encode `message` (pre-encoded values still unspliced), then splice and send it,
+        in its turn on the send lane when it is large."""
+        encoded = encode(message)
+        lane: SendLane = self.view.send_lane  # type: ignore[attr-defined]  # ArcosGraphQL's
+
+        async def send() -> None:
+            await self.ws.send_text(encoded.text())
+
+        try:
+            await lane.send(encoded.size, send, writable_event(self.ws.scope))
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
     async def iter_json(
         self, *, ignore_parsing_errors: bool = False
     ) -> AsyncGenerator[object, None]:

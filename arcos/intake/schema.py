@@ -15,21 +15,19 @@ import strawberry
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
-from arcos.auth.live import while_token_valid
 from arcos.auth.permissions import requires, requires_any
 from arcos.auth.scopes import Scope
-from arcos.broker import SubscriberTooSlow, Topics
+from arcos.broker import Topics
 from arcos.evidence.drafts import FIELD_CONSTRAINTS
 from arcos.evidence.types import METRIC_NAME_BOUND, SLUG_BOUND, EvidenceType
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import (
-    ArcosError,
     BadUserInput,
-    ErrorCode,
     InputRefused,
     UserError,
     UserErrorCode,
 )
+from arcos.graphql.live_events import live_events
 from arcos.graphql.metadata import JSON_SCHEMA, column_bound
 from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
 from arcos.ingest.parse import Limits
@@ -298,12 +296,7 @@ class IntakeSubscriptions:
     ) -> AsyncGenerator[QualityMetricType, None]:
         context = info.context
         topic = Topics.metrics_updated(project.strip().lower())
-        async with context.broker.subscribe(topic) as events:
-            try:
-                async for event in while_token_valid(
-                    events, context.caller, context.settings.auth_recheck_seconds
-                ):
-                    context.fresh_loaders()
-                    yield QualityMetricType.from_event(event)
-            except SubscriberTooSlow as slow:
-                raise ArcosError(str(slow), ErrorCode.SUBSCRIBER_TOO_SLOW) from slow
+        async with live_events(context, topic) as events:
+            async for event in events:
+                context.fresh_loaders()
+                yield QualityMetricType.from_event(event)

@@ -29,6 +29,7 @@ from arcos.rest.refusal import RestRefusal
 from arcos.rest.request import RestCall
 from arcos.rest.table import RestRoute
 from arcos.settings import Settings
+from arcos.web.connection_limits import ConnectionLimits
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -44,6 +45,7 @@ class RestAdapter:
         broker: Broker,
         rate_limiter: WriteRateLimiter,
         parse_pool: ParsePool | None = None,
+        connection_limits: ConnectionLimits | None = None,
     ) -> None:
         self.schema = schema
         self.operations = operations
@@ -51,6 +53,7 @@ class RestAdapter:
         self.broker = broker
         self.rate_limiter = rate_limiter
         self.parse_pool = parse_pool
+        self.connection_limits = connection_limits
 
     async def caller(self, request: Request) -> Caller:
         """The caller behind a request; a bad credential is a 401 RestRefusal."""
@@ -70,6 +73,7 @@ class RestAdapter:
             settings=self.settings, broker=self.broker, caller=caller,
             rate_limiter=self.rate_limiter, request=request,
             prepared_document=operation.document, parse_pool=self.parse_pool,
+            connection_limits=self.connection_limits,
         )
 
     async def execute(

@@ -5,9 +5,14 @@ One read token once held 1,500 websockets with 20 subscriptions each (+755 MB). 
 connection now takes a place in a count: per principal, or per client address for anonymous
 readers, until it closes; a websocket also holds a place per address from its upgrade until
 `connection_ack`. A full count refuses the connection (websocket close 4429, HTTP 429) with
-a reason naming the setting to raise. With ARCOS_MAX_SUBSCRIPTIONS_PER_CONNECTION this also
-bounds one principal's subscriptions to connections times subscriptions per connection, so
-there is no separate subscription count.
+a reason naming the setting to raise.
+
+Subscriptions are counted too, across all of a principal's connections: every subscriber
+gets its own copy of each event, so one large write costs the server a few copies of it per
+subscription. Sockets times ARCOS_MAX_SUBSCRIPTIONS_PER_CONNECTION let one read token hold
+64 x 20 = 1,280 of them, and one 4.4 MB event then cost about nine seconds of copying (7 ms
+each); ARCOS_MAX_SUBSCRIPTIONS_PER_PRINCIPAL (100) bounds that to under a second, whatever
+the mix of sockets and streams.
 
 Behind a reverse proxy every client has the proxy's address: raise the per-address limits
 there, or have the proxy enforce its own.
@@ -107,6 +112,10 @@ class ConnectionLimits:
             "max_live_connections_per_principal", settings.max_live_connections_per_principal,
             "live connections per principal",
         )
+        self.subscriptions = Count(
+            "max_subscriptions_per_principal", settings.max_subscriptions_per_principal,
+            "subscriptions per principal",
+        )
         self.anonymous = Count(
             "max_anonymous_live_connections_per_address",
             settings.max_anonymous_live_connections_per_address,
@@ -123,3 +132,10 @@ class ConnectionLimits:
         if caller.authenticated:
             return self.principals.claim(caller.name)
         return self.anonymous.claim(address)
+
+    def claim_subscription(self, caller: Caller, address: str) -> Claim:
+        """A place for one subscription: per principal, or per address for anonymous
+        readers."""
+        return self.subscriptions.claim(
+            caller.name if caller.authenticated else f"anonymous@{address}"
+        )

@@ -11,7 +11,8 @@ is closed with 1009 (message too big).
 
 The app raises the limit through the `arcos.websocket.message_limit` scope extension (see
 `raise_message_limit`); under another server the extension is absent and only uvicorn's
-`ws_max_size` applies.
+`ws_max_size` applies. The `arcos.websocket.writable` extension lets the app's send lane
+(arcos/web/send_lane.py) wait for a slow reader's buffer to drain before taking its turn.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from websockets.server import ServerProtocol
 from arcos.settings import env_name
 
 MESSAGE_LIMIT_EXTENSION = "arcos.websocket.message_limit"
+#: The scope extension carrying the socket's "transport accepts writes" event (see
+#: arcos/web/send_lane.py).
+WRITABLE_EXTENSION = "arcos.websocket.writable"
 #: Close code for a message the app cannot read (the graphql-transport-ws "bad request").
 BAD_MESSAGE = 4400
 
@@ -78,6 +82,7 @@ class ArcosWebSocketProtocol(WebSocketsSansIOProtocol):
         scope = getattr(self, "scope", None)
         if scope is not None:
             scope["extensions"][MESSAGE_LIMIT_EXTENSION] = {"raise_to": self._raise_limit}
+            scope["extensions"][WRITABLE_EXTENSION] = {"event": self.writable}
 
     def _raise_limit(self, max_bytes: int) -> None:
         self.conn.max_message_size = min(max_bytes, self.config.ws_max_size)
@@ -100,6 +105,13 @@ def _is_utf8(frames: list[bytes]) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def writable_event(scope: MutableMapping[str, Any]) -> asyncio.Event | None:
+    """The event that is set while the socket's transport accepts writes (cleared while its
+    buffer is over the high-water mark), or None under another server."""
+    extension = scope.get("extensions", {}).get(WRITABLE_EXTENSION)
+    return None if extension is None else extension["event"]
 
 
 def raise_message_limit(scope: MutableMapping[str, Any], max_bytes: int) -> None:

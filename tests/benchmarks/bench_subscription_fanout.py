@@ -459,6 +459,7 @@ def main(argv: list[str] | None = None) -> int:
             # Every client uses one token from one address, and compression is opt-in.
             extra_env={
                 "ARCOS_MAX_LIVE_CONNECTIONS_PER_PRINCIPAL": str(args.clients),
+                "ARCOS_MAX_SUBSCRIPTIONS_PER_PRINCIPAL": str(args.clients),
                 "ARCOS_WS_MAX_PENDING_PER_ADDRESS": str(args.clients),
                 "ARCOS_WS_COMPRESSION": "true" if args.compression == "deflate" else "false",
             },

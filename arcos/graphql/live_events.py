@@ -1,0 +1,56 @@
+"""The events of one subscription, taken while it holds a place in its principal's count.
+
+Every subscription resolver (and so every websocket operation and SSE stream) reads its
+topic through `live_events`, which claims a place in ARCOS_MAX_SUBSCRIPTIONS_PER_PRINCIPAL's
+count for as long as the broker subscription lives (given back when the client completes
+it, the socket closes or the subscriber is cut off), stops at a revoked token, and turns an
+overflowed queue into a coded SUBSCRIBER_TOO_SLOW error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from arcos.auth.live import while_token_valid
+from arcos.broker import Event, SubscriberTooSlow
+from arcos.graphql.context import ArcosContext
+from arcos.graphql.errors import ArcosError, ErrorCode
+from arcos.settings import env_name
+from arcos.web.connection_limits import Claim, ConnectionRefused
+
+SETTING = env_name("max_subscriptions_per_principal")
+
+
+@asynccontextmanager
+async def live_events(context: ArcosContext, topic: str) -> AsyncIterator[AsyncIterator[Event]]:
+    """The events published on `topic` for `context`'s caller; raises a TOO_MANY_OPERATIONS
+    `ArcosError` naming the setting when the caller holds as many subscriptions as allowed."""
+    claim = _claim(context)
+    try:
+        async with context.broker.subscribe(topic) as events:
+            try:
+                yield while_token_valid(
+                    events, context.caller, context.settings.auth_recheck_seconds
+                )
+            except SubscriberTooSlow as slow:
+                raise ArcosError(str(slow), ErrorCode.SUBSCRIBER_TOO_SLOW) from slow
+    finally:
+        if claim is not None:
+            claim.release()
+
+
+def _claim(context: ArcosContext) -> Claim | None:
+    limits = context.connection_limits
+    if limits is None:
+        return None
+    client = getattr(context.request, "client", None)
+    try:
+        return limits.claim_subscription(context.caller, client.host if client else "unknown")
+    except ConnectionRefused as refused:
+        limit = context.settings.max_subscriptions_per_principal
+        raise ArcosError(
+            f"{refused.reason} or raise {SETTING}: each subscription gets its own copy of "
+            "every event",
+            ErrorCode.TOO_MANY_OPERATIONS, {"setting": SETTING, "limit": limit},
+        ) from None

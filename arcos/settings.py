@@ -146,9 +146,11 @@ class Settings:
         metadata={"doc": "Websockets one client address may hold open before connection_ack."},
     )
     max_live_connections_per_principal: int = field(
-        default=64,
+        default=16,
         metadata={
-            "doc": "Websockets (once acknowledged) plus SSE streams one principal may hold open."
+            "doc": "Websockets (once acknowledged) plus SSE streams one principal may hold "
+            "open. Each stuck reader can keep one large message buffered, so this also bounds "
+            "that memory."
         },
     )
     max_subscriptions_per_principal: int = field(

@@ -25,6 +25,7 @@ from arcos.evidence.loaders import EvidenceLoaders
 from arcos.graphql.budget import ResponseBudget
 from arcos.intake.workers import ParsePool
 from arcos.settings import Settings
+from arcos.web.json_threads import INLINE, JsonThreads
 
 
 @dataclass
@@ -50,6 +51,8 @@ class ArcosContext:
     loaders: RequestLoaders = field(default_factory=RequestLoaders)
     #: Where uploads are parsed, off the event loop; None parses inline (unit tests).
     parse_pool: ParsePool | None = None
+    #: Where large JSON is decoded, checked and encoded, off the event loop.
+    json_threads: JsonThreads = INLINE
     #: What the current operation (or subscription event) may still return; see budget.py.
     response_budget: ResponseBudget = field(init=False)
 

@@ -29,6 +29,7 @@ from arcos.rest.refusal import RestRefusal
 from arcos.rest.request import RestCall
 from arcos.rest.table import RestRoute
 from arcos.settings import Settings
+from arcos.web.json_threads import INLINE, JsonThreads
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -44,6 +45,7 @@ class RestAdapter:
         broker: Broker,
         rate_limiter: WriteRateLimiter,
         parse_pool: ParsePool | None = None,
+        json_threads: JsonThreads = INLINE,
     ) -> None:
         self.schema = schema
         self.operations = operations
@@ -51,6 +53,7 @@ class RestAdapter:
         self.broker = broker
         self.rate_limiter = rate_limiter
         self.parse_pool = parse_pool
+        self.json_threads = json_threads
 
     async def caller(self, request: Request) -> Caller:
         """The caller behind a request; a bad credential is a 401 RestRefusal."""
@@ -70,6 +73,7 @@ class RestAdapter:
             settings=self.settings, broker=self.broker, caller=caller,
             rate_limiter=self.rate_limiter, request=request,
             prepared_document=operation.document, parse_pool=self.parse_pool,
+            json_threads=self.json_threads,
         )
 
     async def execute(
@@ -144,7 +148,7 @@ class RestAdapter:
         """The Starlette endpoint for one table row."""
 
         async def handle(request: Request) -> Response:
-            call = RestCall(request, parse_pool=self.parse_pool)
+            call = RestCall(request, parse_pool=self.parse_pool, json_threads=self.json_threads)
             try:
                 caller = await self.caller(request)
                 self.authorize(route.operation, caller)  # before any body is read

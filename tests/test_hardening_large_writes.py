@@ -1,0 +1,123 @@
+"""Issue #9, the rest of "no client, with or without a token, can stall the server": large
+authenticated writes, against a live `arcos serve`.
+
+Decoding a 4 MB body, checking the item and encoding it canonically took about a second of
+event-loop time per write, and a write token may burst ARCOS_WRITE_BURST writes at once.
+That work now runs in the app's JSON threads, a few at a time, so /healthz stays answered
+while every write is stored whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from typing import Any
+
+import httpx
+from conftest import LiveServer
+from stall_probe import HealthProbe
+from test_webhooks import JENKINS
+
+from arcos.evidence.canonical import canonical_json
+
+#: Small objects, as a test report's results are: what makes the checks' walks costly.
+RESULTS = 40_000
+WRITERS = 8
+SUBMIT = """mutation($input: SubmitEvidenceInput!) {
+  submitEvidence(input: $input) { evidence { id sha256 } errors { field message } } }"""
+
+
+def large_data(writer: int) -> dict[str, Any]:
+    """About 4 MB of canonical JSON, different for every writer."""
+    return {
+        "writer": writer,
+        "results": [
+            {"name": f"test_{writer}_{index}", "outcome": "passed", "seconds": index / 1000,
+             "retried": False, "tags": ["unit"]}
+            for index in range(RESULTS)
+        ],
+    }
+
+
+def graphql_write(server: LiveServer, data: dict[str, Any]) -> tuple[str, bytes, dict]:
+    body = {"query": SUBMIT, "variables": {"input": {"type": "test.report", "source": "ci",
+                                                     "data": data}}}
+    return f"{server.http_url}/graphql", json.dumps(body).encode(), server.auth_headers
+
+
+def rest_write(server: LiveServer, data: dict[str, Any]) -> tuple[str, bytes, dict]:
+    body = {"type": "test.report", "source": "ci", "data": data}
+    return f"{server.http_url}/api/v1/evidence", json.dumps(body).encode(), server.auth_headers
+
+
+async def post_all(writes: list[tuple[str, bytes, dict]]) -> list[httpx.Response]:
+    async with httpx.AsyncClient(timeout=120) as http:
+        return await asyncio.gather(*(
+            http.post(url, content=body,
+                      headers={**headers, "content-type": "application/json"})
+            for url, body, headers in writes
+        ))
+
+
+def stored_evidence(response: httpx.Response) -> dict[str, Any]:
+    """The evidence a write answered with: GraphQL's payload, or REST's item itself."""
+    assert response.status_code in (200, 201), response.text[:500]
+    payload = response.json()
+    if response.url.path == "/graphql":
+        result = payload["data"]["submitEvidence"]
+        assert result["errors"] == [], result
+        return result["evidence"]
+    return payload
+
+
+def test_a_burst_of_large_writes_leaves_other_clients_answered(live_server: LiveServer):
+    server = live_server
+    datas = [large_data(writer) for writer in range(WRITERS)]
+    writes = [(graphql_write if writer % 2 else rest_write)(server, data)
+              for writer, data in enumerate(datas)]
+    assert all(len(body) > 4_000_000 for _, body, _ in writes)
+
+    with HealthProbe(server.http_url) as probe:
+        responses = asyncio.run(post_all(writes))
+    probe.assert_responsive()
+
+    for data, response in zip(datas, responses, strict=True):
+        evidence = stored_evidence(response)
+        canonical = canonical_json(data)
+        assert evidence["sha256"] == hashlib.sha256(canonical).hexdigest()
+        # What was stored is the whole item: read it back and hash it here.
+        fetched = httpx.get(f"{server.http_url}/api/v1/evidence/{evidence['id']}",
+                            headers=server.auth_headers, timeout=60)
+        assert fetched.status_code == 200, fetched.text[:500]
+        assert canonical_json(fetched.json()["data"]) == canonical
+
+
+def large_build_notification(build: int) -> bytes:
+    """A Jenkins notification carrying a 4 MB log excerpt: mapped to small build evidence,
+    but the body is decoded (twice: once to identify it, once to map it) all the same."""
+    notification = json.loads(json.dumps(JENKINS))
+    notification["build"]["number"] = build
+    notification["build"]["log"] = large_data(build)["results"]
+    return json.dumps(notification).encode()
+
+
+def test_a_burst_of_large_webhook_deliveries_leaves_other_clients_answered(
+    live_server: LiveServer,
+):
+    server = live_server
+    writes = [(f"{server.http_url}/api/webhooks/cicd", large_build_notification(build),
+               server.auth_headers) for build in range(WRITERS)]
+    assert all(len(body) > 4_000_000 for _, body, _ in writes)
+
+    with HealthProbe(server.http_url) as probe:
+        responses = asyncio.run(post_all(writes))
+    probe.assert_responsive()
+
+    for response in responses:
+        assert response.status_code == 200, response.text[:500]
+        assert response.json()["duplicate"] is False
+        assert response.json()["delivery"]["outcome"] == "PROCESSED"
+    evidence_ids = [response.json()["delivery"]["evidenceIds"] for response in responses]
+    assert all(len(ids) == 1 for ids in evidence_ids), evidence_ids
+    assert len({ids[0] for ids in evidence_ids}) == WRITERS

@@ -15,11 +15,13 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 from conftest import LiveServer
 from stall_probe import HealthProbe
 from test_webhooks import JENKINS
 
 from arcos.evidence.canonical import canonical_json
+from arcos.evidence.drafts import DraftLimits, EvidenceDraft, check_draft
 
 #: Small objects, as a test report's results are: what makes the checks' walks costly.
 RESULTS = 40_000
@@ -121,3 +123,24 @@ def test_a_burst_of_large_webhook_deliveries_leaves_other_clients_answered(
     evidence_ids = [response.json()["delivery"]["evidenceIds"] for response in responses]
     assert all(len(ids) == 1 for ids in evidence_ids), evidence_ids
     assert len({ids[0] for ids in evidence_ids}) == WRITERS
+
+
+@pytest.mark.parametrize(("data", "refused"), [
+    ({"a": "x\x00"}, "NUL"),
+    ({"a\x00": 1}, "NUL"),
+    ({"a": "\\\x00"}, "NUL"),  # a backslash, then a NUL
+    ({"a": "\\u0000"}, None),  # the six characters \u0000: storable text
+    ({"a": "\ud800"}, "NUL"),
+    ({"\udc00": 1}, "NUL"),
+    ({"a": [float("nan")], "b": "\x00"}, "NUL"),  # the NUL is named first, as before
+    ({"a": [float("inf")]}, "NaN"),
+])
+def test_the_one_walk_check_finds_what_the_three_walks_found(data: dict, refused: str | None):
+    """NUL, lone surrogates and NaN are now found in the canonical encoding (C speed)."""
+    draft = EvidenceDraft(type="t", source="s", data=data)
+    errors = check_draft(draft, DraftLimits(max_json_depth=64, max_evidence_bytes=1 << 20))
+    if refused is None:
+        assert errors == [] and draft.canonical is not None
+    else:
+        assert [error.field for error in errors] == ["data"]
+        assert refused in errors[0].message

@@ -1,14 +1,16 @@
 """A few threads, owned by the app, for the JSON work that grows with a request: decoding a
-large body, checking and canonically encoding a large evidence item.
+large body, checking a webhook signature, checking and canonically encoding a large
+evidence item.
 
-Done on the event loop, one 4 MB write held every other client for about a second, and a
-burst of them for as long as the burst lasted. In a thread the loop keeps its turn: the
-GIL is handed back between the thread's Python steps every switch interval (5 ms), and
-after each C call (one `json.loads` or `json.dumps`, tens of milliseconds for 4 MB), so
-other requests wait at most one such call instead of a whole queue of writes.
-The pool is small: a burst of large writes waits its turn rather than decoding all of its
-bodies at once (memory), and a thread costs ~0.1 ms to hand off, so small bodies are
-decoded inline (`min_bytes`).
+On the event loop, one 4 MB write held every other client for about a second, and a burst
+of them for as long as the burst lasted. In a thread the loop keeps its turn: the GIL is
+handed back between the thread's Python steps every switch interval (5 ms) and after each
+C call (one `json.loads` or `json.dumps` holds it throughout: tens of milliseconds for
+4 MB), so other requests wait for at most one such call, not for a queue of writes.
+Threads share the GIL, so more of them decode no faster; one (the default) also leaves the
+loop a single rival for it. A burst of large writes waits its turn here instead of
+decoding all its bodies at once. A hand-off costs ~0.1 ms, so small work runs inline
+(`min_bytes`).
 """
 
 from __future__ import annotations

@@ -90,7 +90,7 @@ async def ingest(
     """Record a delivery and its evidence; a repeated dedupe key returns the first record,
     and so does, when `guard_replays`, a body already delivered within `replay_window`
     (the configured window; zero: off)."""
-    body_sha256 = hashlib.sha256(body.encode()).hexdigest()
+    body_sha256 = await threads.run(_digest, body, size=len(body))
     window = replay_window if guard_replays else timedelta(0)
     existing = await _first_delivery(provider, dedupe_key, body_sha256, window)
     if existing is not None:
@@ -198,6 +198,10 @@ async def forget_old_bodies(retention: timedelta) -> None:
     await WebhookDelivery.filter(received_at__lt=cutoff, raw_body__not_isnull=True).update(
         raw_body=None
     )
+
+
+def _digest(body: str) -> str:
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 def _payload(body: str) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from arcos.schema import create_schema
 from arcos.settings import Settings
 from arcos.web.body_limit import BodySizeLimit
 from arcos.web.connection_limits import ConnectionLimits
+from arcos.web.json_threads import JsonThreads
 from arcos.webhooks.routes import webhook_routes
 
 logger = logging.getLogger("arcos")
@@ -57,12 +58,14 @@ def create_app(
     schema = create_schema(settings)
     connection_limits = ConnectionLimits(settings)
     parse_pool = ParsePool(settings.parse_workers, settings.parse_queue)
+    json_threads = JsonThreads(settings.json_threads, settings.json_thread_min_bytes)
     graphql = ArcosGraphQL(
-        schema, settings, broker, rate_limiter, connection_limits, parse_pool=parse_pool
+        schema, settings, broker, rate_limiter, connection_limits, parse_pool=parse_pool,
+        json_threads=json_threads,
     )
     rest = RestAdapter(
         schema, load_operations(schema._schema), settings, broker, rate_limiter, parse_pool,
-        connection_limits,
+        connection_limits=connection_limits, json_threads=json_threads,
     )
 
     @asynccontextmanager
@@ -75,6 +78,7 @@ def create_app(
                 yield
             finally:
                 parse_pool.close()
+                json_threads.close()
                 await broker.close()
 
     app = Starlette(

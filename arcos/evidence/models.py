@@ -7,10 +7,21 @@ from enum import StrEnum
 from typing import Any
 
 from tortoise import fields
+from tortoise.fields.data import JSON_DUMPS
 from tortoise.models import Model
+
+from arcos.graphql.preencoded import PreEncodedJSON
 
 #: Evidence columns that may hold megabytes; read only for items a response asks for.
 LARGE_VALUES = ("data", "metadata")
+
+
+def json_column(value: Any) -> str:
+    """The text a JSON column stores: a `PreEncodedJSON` (the canonical text a write has
+    already made) as it is, so a large item is not encoded again inside its transaction."""
+    if isinstance(value, PreEncodedJSON):
+        return value.text
+    return JSON_DUMPS(value)
 
 
 class EvidenceIsAppendOnly(RuntimeError):
@@ -47,8 +58,8 @@ class Evidence(Model):
     project_id: int | None
     commit_sha = fields.CharField(max_length=64, null=True)
     ref = fields.CharField(max_length=255, null=True)
-    data: Any = fields.JSONField()
-    metadata: Any = fields.JSONField()
+    data: Any = fields.JSONField(encoder=json_column)
+    metadata: Any = fields.JSONField(encoder=json_column)
     # Canonical JSON byte lengths of `data` and `metadata`, stored at write time so a
     # response can be sized (and refused) without reading the values themselves. A plain
     # comment: Tortoise turns `#:` into a column COMMENT, which PostgreSQL refuses on an

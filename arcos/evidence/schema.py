@@ -181,13 +181,14 @@ class EvidenceMutations:
         context = info.context
         try:
             submission = await service.submit_evidence(
-                input.to_draft(), context.caller.name, context.draft_limits, context.broker
+                input.to_draft(), context.caller.name, context.draft_limits, context.broker,
+                context.json_threads,
             )
         except InputRefused as refused:
             return SubmitEvidencePayload(evidence=None, replayed=False, errors=refused.errors)
         context.fresh_loaders()  # later fields of this document must see the new row
         return SubmitEvidencePayload(
-            evidence=EvidenceType.from_model(submission.evidence),
+            evidence=EvidenceType.from_model(submission.evidence, submission.canonical),
             replayed=submission.replayed,
             errors=[],
         )
@@ -203,12 +204,14 @@ class EvidenceMutations:
             submissions = await service.submit_evidence_batch(
                 [item.to_draft() for item in input.items], context.caller.name,
                 context.draft_limits, context.broker, context.settings.max_batch_items,
+                context.json_threads,
             )
         except InputRefused as refused:
             return SubmitEvidenceBatchPayload(evidence=[], errors=refused.errors)
         context.fresh_loaders()
         return SubmitEvidenceBatchPayload(
-            evidence=[EvidenceType.from_model(s.evidence) for s in submissions], errors=[]
+            evidence=[EvidenceType.from_model(s.evidence, s.canonical) for s in submissions],
+            errors=[],
         )
 
     @strawberry.mutation(

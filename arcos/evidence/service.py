@@ -19,7 +19,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from arcos.broker import Broker, Topics
-from arcos.evidence.canonical import canonical_json, content_sha256
+from arcos.evidence.canonical import canonical_json, content_sha256, size_up_to
 from arcos.evidence.drafts import DraftLimits, EvidenceDraft, check_draft, unstorable
 from arcos.evidence.events import evidence_event
 from arcos.evidence.models import (
@@ -30,11 +30,13 @@ from arcos.evidence.models import (
     RelationKind,
 )
 from arcos.graphql.errors import BadUserInput, InputRefused, UserError, UserErrorCode
+from arcos.graphql.preencoded import PreEncodedJSON
+from arcos.web.json_threads import INLINE, JsonThreads
 
 
-def summaries(queryset: QuerySet[Evidence], *keep: str) -> QuerySet[Evidence]:
-    """`queryset` without the large columns (`data`, `metadata`; rows are read-only),
-    except those named in `keep`.
+def summaries(queryset: QuerySet[Evidence], keep: tuple[str, ...] = ()) -> QuerySet[Evidence]:
+    """`queryset` without the large columns (`data`, `metadata`; rows are read-only) other
+    than those in `keep`.
 
     Listings and look-ups select these; the values are loaded only for the items a
     response asks for and can hold (see arcos/graphql/budget.py).
@@ -93,13 +95,17 @@ class EvidenceQuery:
 
 
 async def submit_evidence(
-    draft: EvidenceDraft, submitter: str, limits: DraftLimits, broker: Broker
+    draft: EvidenceDraft,
+    submitter: str,
+    limits: DraftLimits,
+    broker: Broker,
+    threads: JsonThreads = INLINE,
 ) -> Submission:
     """Store one evidence item, or return the earlier one for a repeated idempotency key.
 
     Raises InputRefused naming each problem when the draft is unacceptable.
     """
-    submissions = await _store([draft], submitter, limits, broker, lambda _: "")
+    submissions = await _store([draft], submitter, limits, broker, lambda _: "", threads)
     return submissions[0]
 
 
@@ -109,6 +115,7 @@ async def submit_evidence_batch(
     limits: DraftLimits,
     broker: Broker,
     max_items: int,
+    threads: JsonThreads = INLINE,
 ) -> list[Submission]:
     """Store every draft in one transaction, or none of them.
 
@@ -124,7 +131,9 @@ async def submit_evidence_batch(
             message=f"a batch holds at most {max_items} items (got {len(drafts)}); split it",
             code=UserErrorCode.LIMIT_EXCEEDED,
         )])
-    return await _store(drafts, submitter, limits, broker, lambda index: f"items.{index}.")
+    return await _store(
+        drafts, submitter, limits, broker, lambda index: f"items.{index}.", threads
+    )
 
 
 FieldPrefix = Callable[[int], str]
@@ -136,8 +145,13 @@ async def _store(
     limits: DraftLimits,
     broker: Broker,
     prefix: FieldPrefix,
+    threads: JsonThreads,
 ) -> list[Submission]:
-    errors = [e for i, d in enumerate(drafts) for e in check_draft(d, limits, prefix(i))]
+    # Checking and encoding large items takes long enough to stall other clients: in a
+    # thread, unless they are small enough that the hand-off would cost more.
+    errors = await threads.run(
+        check_drafts, drafts, limits, prefix, size=_size_up_to(drafts, threads.min_bytes)
+    )
     errors += _duplicate_keys_within(drafts, prefix)
     if errors:
         raise InputRefused(errors)
@@ -166,6 +180,24 @@ async def _store(
     return results
 
 
+def check_drafts(
+    drafts: Sequence[EvidenceDraft], limits: DraftLimits, prefix: FieldPrefix
+) -> list[UserError]:
+    """`check_draft` for every draft, each draft's problems under `prefix(index)`."""
+    return [e for i, d in enumerate(drafts) for e in check_draft(d, limits, prefix(i))]
+
+
+def _size_up_to(drafts: Sequence[EvidenceDraft], cap: int) -> int:
+    """About the canonical size of the drafts' values, counted only up to `cap`."""
+    size = 0
+    for draft in drafts:
+        for value in (draft.data, draft.metadata):
+            size += size_up_to(value, cap - size)
+            if size >= cap:
+                return cap
+    return size
+
+
 def _duplicate_keys_within(drafts: Sequence[EvidenceDraft], prefix: FieldPrefix) -> list[UserError]:
     seen: set[str] = set()
     errors = []
@@ -190,9 +222,9 @@ async def _earlier_submissions(
     keys = [d.idempotency_key for d in drafts if d.idempotency_key]
     if not keys:
         return {}
-    # A replay is compared on its metadata too; its data is compared by hash.
+    # `metadata` too: a replay must carry the same (its `data` is compared by hash).
     rows = await summaries(
-        Evidence.filter(submitted_by=submitter, idempotency_key__in=keys), "metadata"
+        Evidence.filter(submitted_by=submitter, idempotency_key__in=keys), keep=("metadata",)
     ).prefetch_related("project")
     stored = {row.idempotency_key: row for row in rows}
     conflicts = []
@@ -221,7 +253,7 @@ def _same_content(row: Evidence, draft: EvidenceDraft) -> bool:
     return (
         row.type == draft.type
         and row.source == draft.source
-        and row.sha256 == content_sha256(draft.data)
+        and row.sha256 == hashlib.sha256(_canonical(draft)["data"]).hexdigest()
         and project_slug == draft.project
         and row.commit_sha == draft.commit_sha
         and row.ref == draft.ref
@@ -252,7 +284,7 @@ async def insert_drafts(
     projects = await _ensure_projects({d.project for d in drafts if d.project}, connection)
     for draft in drafts:
         project = projects.get(draft.project) if draft.project else None
-        canonical = {"data": canonical_json(draft.data), "metadata": canonical_json(draft.metadata)}
+        canonical = _canonical(draft)
         evidence = await Evidence.create(
             uid=uuid.uuid4(),
             type=draft.type,
@@ -260,8 +292,8 @@ async def insert_drafts(
             project=project,
             commit_sha=draft.commit_sha,
             ref=draft.ref,
-            data=draft.data,
-            metadata=draft.metadata,
+            data=PreEncodedJSON(canonical["data"].decode()),
+            metadata=PreEncodedJSON(canonical["metadata"].decode()),
             data_size=len(canonical["data"]),
             metadata_size=len(canonical["metadata"]),
             sha256=hashlib.sha256(canonical["data"]).hexdigest(),
@@ -270,8 +302,17 @@ async def insert_drafts(
             created_at=now,
             using_db=connection,
         )
+        evidence.data, evidence.metadata = draft.data, draft.metadata
         created.append(Submission(evidence, draft.project, canonical=canonical))
     return created
+
+
+def _canonical(draft: EvidenceDraft) -> dict[str, bytes]:
+    """The draft's values as canonical JSON: kept from `check_draft`, or encoded now."""
+    if draft.canonical is None:
+        draft.canonical = {name: canonical_json(getattr(draft, name))
+                           for name in ("data", "metadata")}
+    return draft.canonical
 
 
 async def publish_added(broker: Broker, submissions: Sequence[Submission]) -> None:

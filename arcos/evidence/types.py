@@ -16,6 +16,7 @@ from strawberry.types import Info
 from arcos.auth.permissions import requires
 from arcos.auth.scopes import Scope
 from arcos.evidence import models, service
+from arcos.evidence.events import ascii_json
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import BadUserInput, UserError
 from arcos.graphql.metadata import column_bound
@@ -152,14 +153,24 @@ class EvidenceType(relay.Node):
     encoded: strawberry.Private[dict[str, PreEncodedJSON]]
 
     @classmethod
-    def from_model(cls, evidence: models.Evidence) -> EvidenceType:
-        """From a stored row; `data` and `metadata` need not have been selected."""
+    def from_model(
+        cls, evidence: models.Evidence, canonical: dict[str, bytes] | None = None
+    ) -> EvidenceType:
+        """From a stored row; `data` and `metadata` need not have been selected.
+
+        `canonical`: the values' encoding a write just made, answered as it is rather
+        than read back from the store, decoded and encoded again.
+        """
+        encoded = {
+            name: PreEncodedJSON(ascii_json(getattr(evidence, name), text))
+            for name, text in (canonical or {}).items()
+        }
         return cls(
             uid=str(evidence.uid), type=evidence.type, source=evidence.source,
             commit_sha=evidence.commit_sha, ref=evidence.ref, data_size=evidence.data_size,
             sha256=evidence.sha256, submitted_by=evidence.submitted_by,
             created_at=evidence.created_at, seq=evidence.seq, project_id=evidence.project_id,
-            metadata_size=evidence.metadata_size, encoded={},
+            metadata_size=evidence.metadata_size, encoded=encoded,
         )
 
     @classmethod

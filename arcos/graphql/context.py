@@ -26,6 +26,7 @@ from arcos.graphql.budget import ResponseBudget
 from arcos.intake.workers import ParsePool
 from arcos.settings import Settings
 from arcos.web.connection_limits import ConnectionLimits
+from arcos.web.json_threads import INLINE, JsonThreads
 
 
 @dataclass
@@ -54,6 +55,8 @@ class ArcosContext:
     #: The process's live-connection and subscription counts; None counts nothing (unit
     #: tests).
     connection_limits: ConnectionLimits | None = None
+    #: Where large JSON is decoded, checked and encoded, off the event loop.
+    json_threads: JsonThreads = INLINE
     #: What the current operation (or subscription event) may still return; see budget.py.
     response_budget: ResponseBudget = field(init=False)
 

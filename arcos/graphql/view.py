@@ -7,10 +7,11 @@ content type, 405 for a mutation over GET).
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -47,6 +48,7 @@ from arcos.web.connection_limits import (
     ConnectionRefused,
 )
 from arcos.web.json_text import UnreadableJson, parse_json
+from arcos.web.json_threads import INLINE, JsonThreads
 from arcos.web.problems import problem
 from arcos.web.send_lane import SendLane
 from arcos.web.ws_protocol import raise_message_limit
@@ -54,6 +56,8 @@ from arcos.web.ws_protocol import raise_message_limit
 JSON_TYPES = ("application/json", "application/graphql-response+json", "multipart/form-data")
 #: Where a websocket's `Admission` lives in its ASGI scope's per-connection state.
 ADMISSION = "arcos.websocket_admission"
+#: The request body this task decoded in a JSON thread, and what it decoded to.
+_DECODED: ContextVar[tuple[bytes, object] | None] = ContextVar("arcos_decoded", default=None)
 
 
 class ArcosGraphQL(GraphQL[ArcosContext, None]):
@@ -69,6 +73,7 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
         rate_limiter: WriteRateLimiter,
         connection_limits: ConnectionLimits | None = None,
         parse_pool: ParsePool | None = None,
+        json_threads: JsonThreads = INLINE,
     ) -> None:
         super().__init__(
             schema,
@@ -89,6 +94,7 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
         self.parse_pool = parse_pool
         #: Large outgoing websocket messages of this process take turns here.
         self.send_lane = SendLane()
+        self.json_threads = json_threads
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -150,6 +156,7 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
             settings=self.settings, broker=self.broker, caller=caller,
             rate_limiter=self.rate_limiter, request=request, response=response,
             parse_pool=self.parse_pool, connection_limits=self.connection_limits,
+            json_threads=self.json_threads,
         )
 
     async def on_ws_connect(self, context: ArcosContext) -> UnsetType | dict[str, object] | None:
@@ -215,7 +222,24 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
         """HTTP bodies and websocket messages; pre-encoded evidence values are spliced in."""
         return dumps(data)
 
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> Any:
+        """Strawberry's parsing, with a large JSON body decoded in a JSON thread first;
+        `decode_json` then hands back that result for that very body."""
+        if request.method == "POST" and "application/json" in (request.content_type or ""):
+            body = await request.get_body()
+            if len(body) >= self.json_threads.min_bytes:
+                value = await self.json_threads.run(self.decode_json, body)
+                token = _DECODED.set((body, value))
+                try:
+                    return await super().parse_http_body(request)
+                finally:
+                    _DECODED.reset(token)
+        return await super().parse_http_body(request)
+
     def decode_json(self, data: str | bytes) -> object:
+        decoded = _DECODED.get()
+        if decoded is not None and decoded[0] is data:
+            return decoded[1]
         try:
             value = parse_json(data)
         except UnreadableJson as error:

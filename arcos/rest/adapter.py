@@ -30,6 +30,7 @@ from arcos.rest.request import RestCall
 from arcos.rest.table import RestRoute
 from arcos.settings import Settings
 from arcos.web.connection_limits import ConnectionLimits
+from arcos.web.json_threads import INLINE, JsonThreads
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -46,6 +47,7 @@ class RestAdapter:
         rate_limiter: WriteRateLimiter,
         parse_pool: ParsePool | None = None,
         connection_limits: ConnectionLimits | None = None,
+        json_threads: JsonThreads = INLINE,
     ) -> None:
         self.schema = schema
         self.operations = operations
@@ -54,6 +56,7 @@ class RestAdapter:
         self.rate_limiter = rate_limiter
         self.parse_pool = parse_pool
         self.connection_limits = connection_limits
+        self.json_threads = json_threads
 
     async def caller(self, request: Request) -> Caller:
         """The caller behind a request; a bad credential is a 401 RestRefusal."""
@@ -74,6 +77,7 @@ class RestAdapter:
             rate_limiter=self.rate_limiter, request=request,
             prepared_document=operation.document, parse_pool=self.parse_pool,
             connection_limits=self.connection_limits,
+            json_threads=self.json_threads,
         )
 
     async def execute(
@@ -148,7 +152,7 @@ class RestAdapter:
         """The Starlette endpoint for one table row."""
 
         async def handle(request: Request) -> Response:
-            call = RestCall(request, parse_pool=self.parse_pool)
+            call = RestCall(request, parse_pool=self.parse_pool, json_threads=self.json_threads)
             try:
                 caller = await self.caller(request)
                 self.authorize(route.operation, caller)  # before any body is read

@@ -8,8 +8,9 @@ import io
 import json
 from typing import Any
 
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
+from arcos.graphql.preencoded import dumps
 from arcos.rest.request import RestCall
 
 MEDIA_TYPES = {
@@ -41,7 +42,8 @@ def render(body: Any, route: Any, call: RestCall) -> Response:
     status = route.shape.status
     chosen = chosen_format(call) if route.formats else "json"
     if chosen == "json":
-        return JSONResponse(body, status_code=status)
+        # `dumps`: a stored item's values may arrive as the JSON text its write made.
+        return Response(dumps(body), status_code=status, media_type="application/json")
     key = route.shape.items_key
     records = body[key] if key else [body]
     if chosen == "ndjson":

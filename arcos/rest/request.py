@@ -12,6 +12,7 @@ from starlette.requests import Request
 
 from arcos.intake.workers import ParsePool
 from arcos.rest.refusal import RestRefusal
+from arcos.web.json_threads import INLINE, JsonThreads
 from arcos.web.spool import BodySpool
 
 JSON_TYPES = ("application/json",)
@@ -24,6 +25,8 @@ class RestCall:
     body: Any = field(default=_ABSENT)
     #: Where large bodies are parsed off the event loop (None: inline).
     parse_pool: ParsePool | None = None
+    #: Where large JSON bodies are decoded, off the event loop.
+    json_threads: JsonThreads = INLINE
     #: Spooled bodies, removed by `close()` when the request is answered.
     spools: list[BodySpool] = field(default_factory=list)
 
@@ -98,16 +101,20 @@ class RestCall:
                 "UNSUPPORTED_MEDIA_TYPE",
             )
         raw = await self.request.body()
-        try:
-            value = json.loads(raw)
-        except RecursionError:
-            raise _bad("the JSON body is nested too deeply") from None
-        except (ValueError, UnicodeDecodeError) as error:
-            raise _bad(f"the body is not valid JSON: {error}") from None
-        if not isinstance(value, dict):
-            raise _bad("the body must be a JSON object")
-        self.body = value
-        return value
+        self.body = await self.json_threads.run(_json_object, raw, size=len(raw))
+        return self.body
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise _bad("the JSON body is nested too deeply") from None
+    except (ValueError, UnicodeDecodeError) as error:
+        raise _bad(f"the body is not valid JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise _bad("the body must be a JSON object")
+    return value
 
 
 def _bad(message: str) -> RestRefusal:

@@ -24,6 +24,7 @@ from arcos.rest.refusal import RestRefusal
 from arcos.settings import env_name
 from arcos.webhooks import cicd
 from arcos.webhooks.credentials import configured_secrets
+from arcos.webhooks.deliveries import IncomingDelivery
 from arcos.webhooks.models import DeliveryOutcome
 from arcos.webhooks.providers import PROVIDERS, Provider
 
@@ -50,9 +51,9 @@ class WebhookReceiver:
         try:
             caller, verify_body = await self._authenticate(request)
             body = await request.body()
-            if verify_body is not None:
-                verify_body(request.headers, body, time.time())
-            delivery = self.provider.identify(request.headers, body)
+            delivery = await self.adapter.json_threads.run(
+                self._read, request.headers, body, verify_body, time.time(), size=len(body)
+            )
             result = await self.adapter.execute(
                 "IngestWebhookDelivery",
                 {"input": {
@@ -71,6 +72,15 @@ class WebhookReceiver:
             {"duplicate": payload["duplicate"], "delivery": recorded},
             status_code=STATUS[recorded["outcome"]],
         )
+
+    def _read(
+        self, headers: Mapping[str, str], body: bytes, verify_body: BodyCheck | None, now: float
+    ) -> IncomingDelivery:
+        """Check the signature over the body and parse it: both grow with the body, so a
+        large one runs in a JSON thread."""
+        if verify_body is not None:
+            verify_body(headers, body, now)
+        return self.provider.identify(headers, body)
 
     async def _authenticate(self, request: Request) -> tuple[Caller, BodyCheck | None]:
         """Everything the headers alone can settle, before the body is read: a provider

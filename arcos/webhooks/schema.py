@@ -257,7 +257,7 @@ class WebhookMutations:
                 timedelta(seconds=settings.webhook_replay_window_seconds),
                 # Only bodies a provider signed can be told apart from replays by their
                 # bytes; CI/CD senders are principals whose keys are namespaced instead.
-                guard_replays=PROVIDERS[provider].signed,
+                guard_replays=PROVIDERS[provider].signed, threads=context.json_threads,
             )
         except InputRefused as refused:
             return IngestWebhookDeliveryPayload(delivery=None, duplicate=False,
@@ -278,7 +278,7 @@ class WebhookMutations:
         try:
             delivery = await service.reprocess(
                 int(input.delivery_id), evidence_mapping_for, context.caller.name,
-                context.draft_limits, context.broker,
+                context.draft_limits, context.broker, context.json_threads,
             )
         except InputRefused as refused:
             return ReprocessWebhookDeliveryPayload(delivery=None, errors=refused.errors)

@@ -22,6 +22,7 @@ from arcos.evidence.drafts import DraftLimits, EvidenceDraft, check_draft
 from arcos.evidence.models import Evidence, EvidenceRelation, RelationKind
 from arcos.evidence.service import Submission, insert_drafts, publish_added, summaries
 from arcos.graphql.errors import InputRefused, UserError, UserErrorCode
+from arcos.web.json_threads import INLINE, JsonThreads
 from arcos.webhooks import replay
 from arcos.webhooks.models import DeliveryOutcome, WebhookDelivery
 
@@ -44,9 +45,21 @@ class Mapping:
         return cls(module.normalize, frozenset(getattr(module, "PING_EVENTS", frozenset())))
 
 
-def _classify(
-    mapping: Mapping, event: str, payload: dict[str, Any], limits: DraftLimits
-) -> tuple[DeliveryOutcome, list[EvidenceDraft], str | None]:
+Classified = tuple[DeliveryOutcome, list[EvidenceDraft], str | None]
+
+
+async def _classify(
+    mapping: Mapping, event: str, body: str, limits: DraftLimits, threads: JsonThreads
+) -> Classified:
+    """Parse, map and check a delivery; in a thread when the body is large, since each of
+    the three steps grows with it."""
+    return await threads.run(_parse_and_classify, mapping, event, body, limits, size=len(body))
+
+
+def _parse_and_classify(
+    mapping: Mapping, event: str, body: str, limits: DraftLimits
+) -> Classified:
+    payload = _payload(body)
     if event in mapping.ping_events:
         return DeliveryOutcome.PING, [], None
     drafts = mapping.normalize(event, payload)
@@ -72,17 +85,17 @@ async def ingest(
     retention: timedelta,
     replay_window: timedelta,
     guard_replays: bool,
+    threads: JsonThreads = INLINE,
 ) -> Ingestion:
     """Record a delivery and its evidence; a repeated dedupe key returns the first record,
     and so does, when `guard_replays`, a body already delivered within `replay_window`
     (the configured window; zero: off)."""
-    body_sha256 = hashlib.sha256(body.encode()).hexdigest()
+    body_sha256 = await threads.run(_digest, body, size=len(body))
     window = replay_window if guard_replays else timedelta(0)
     existing = await _first_delivery(provider, dedupe_key, body_sha256, window)
     if existing is not None:
         return Ingestion(existing, duplicate=True)
-    payload = _payload(body)
-    outcome, drafts, detail = _classify(mapping, event, payload, limits)
+    outcome, drafts, detail = await _classify(mapping, event, body, limits, threads)
     submissions: list[Submission] = []
     try:
         async with in_transaction() as connection:
@@ -120,6 +133,7 @@ async def reprocess(
     submitter: str,
     limits: DraftLimits,
     broker: Broker,
+    threads: JsonThreads = INLINE,
 ) -> WebhookDelivery:
     """Map a stored delivery again (after a mapping fix). New evidence supersedes the old."""
     delivery = await WebhookDelivery.get_or_none(id=delivery_id)
@@ -131,8 +145,8 @@ async def reprocess(
             field="id", code=UserErrorCode.INVALID,
             message="its body is past ARCOS_WEBHOOK_BODY_RETENTION_DAYS and was not kept",
         )])
-    outcome, drafts, detail = _classify(
-        mapping_for(delivery.provider), delivery.event, _payload(delivery.raw_body), limits
+    outcome, drafts, detail = await _classify(
+        mapping_for(delivery.provider), delivery.event, delivery.raw_body, limits, threads
     )
     submissions: list[Submission] = []
     async with in_transaction() as connection:
@@ -184,6 +198,10 @@ async def forget_old_bodies(retention: timedelta) -> None:
     await WebhookDelivery.filter(received_at__lt=cutoff, raw_body__not_isnull=True).update(
         raw_body=None
     )
+
+
+def _digest(body: str) -> str:
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 def _payload(body: str) -> dict[str, Any]:

@@ -2,8 +2,8 @@
 
 Run on demand (not part of pytest):
 
-    /work/venv/bin/python tests/benchmarks/bench_evidence_list.py            # ~95 s
-    /work/venv/bin/python tests/benchmarks/bench_evidence_list.py --rounds 5 --duration 10
+    .venv/bin/python tests/benchmarks/bench_evidence_list.py            # ~95 s
+    .venv/bin/python tests/benchmarks/bench_evidence_list.py --rounds 5 --duration 10
 
 What it does:
 

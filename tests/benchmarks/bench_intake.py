@@ -3,7 +3,7 @@ posted to the REST upload routes (parse -> evidence + findings + metrics -> SQLi
 next to merely decoding the same bytes (json.loads / defusedxml) in the same run.
 Target: end to end <= 5x the bare parse; memory bounded by the document size.
 
-Run: /work/venv/bin/python tests/benchmarks/bench_intake.py [--rounds 3]
+Run: .venv/bin/python tests/benchmarks/bench_intake.py [--rounds 3]
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """REST adapter overhead: the same submitEvidence through POST /api/v1/evidence and through
 POST /graphql, interleaved in one run. Target: the adapter adds at most 10% latency.
 
-Run: /work/venv/bin/python tests/benchmarks/bench_rest_adapter.py [--rounds 5]
+Run: .venv/bin/python tests/benchmarks/bench_rest_adapter.py [--rounds 5]
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 
 Run on demand (not part of pytest):
 
-    /work/venv/bin/python tests/benchmarks/bench_subscription_fanout.py             # ~70 s
-    /work/venv/bin/python tests/benchmarks/bench_subscription_fanout.py --clients 1000
-    /work/venv/bin/python tests/benchmarks/bench_subscription_fanout.py --clients 1000 --rate 10
+    .venv/bin/python tests/benchmarks/bench_subscription_fanout.py             # ~70 s
+    .venv/bin/python tests/benchmarks/bench_subscription_fanout.py --clients 1000
+    .venv/bin/python tests/benchmarks/bench_subscription_fanout.py --clients 1000 --rate 10
 
 What it does, per round (rounds interleave A/B/A/B...):
 

@@ -3,7 +3,7 @@
 `sqlite3` loop inserting one row per transaction with the same pragmas, in the same run.
 Target: >= 1,000 deliveries/s per worker on SQLite.
 
-Run: /work/venv/bin/python tests/benchmarks/bench_webhooks.py [--rounds 5]
+Run: .venv/bin/python tests/benchmarks/bench_webhooks.py [--rounds 5]
 """
 
 from __future__ import annotations

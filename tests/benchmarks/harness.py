@@ -12,7 +12,7 @@ What lives here:
   fdatasync latency of the work directory, pinning, load tool);
 * small statistics and table helpers.
 
-Method (see /work/shared/reference/performance.md section 4): rounds are interleaved
+Method: rounds are interleaved
 A/B/A/B, each figure is reported as the median of the rounds with its min-max, and
 ratios are taken within a round before they are summarised.
 """

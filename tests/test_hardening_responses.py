@@ -30,6 +30,8 @@ from stall_probe import HealthProbe, memory_kib, peak_growth_mib
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
+from arcos.settings import Settings
+
 MIB = 1024 * 1024
 #: A build log and its timings; about 4.4 MB as canonical JSON.
 LOG_LINES = 3200
@@ -399,3 +401,54 @@ async def test_a_reader_that_stops_reading_large_events_does_not_hold_up_the_oth
 
 async def _receive(socket: Any, count: int) -> list[dict[str, Any]]:
     return [json.loads(await socket.recv()) for _ in range(count)]
+
+
+async def test_every_field_of_a_mutation_shares_one_response_budget(tmp_path: Path) -> None:
+    """A mutation refreshes its DataLoaders after writing, so later fields see the write;
+    that must not hand each aliased field a fresh response allowance (fifteen aliases
+    would make fifteen times ARCOS_MAX_RESPONSE_BYTES)."""
+    settings = Settings(
+        database_url=f"sqlite://{tmp_path / 'arcos.db'}", max_evidence_bytes=1500,
+        max_response_bytes=3000,
+    )
+    submit = ('mutation($d: JSON!) { submitEvidence(input: {type: "t", source: "s", '
+              'project: "github.com/a/b", data: $d}) { evidence { id } } }')
+    async with running_app(settings) as app, app.client(app.admin_token) as http:
+        ids = []
+        for index in range(4):
+            response = await http.post("/graphql", json={
+                "query": submit, "variables": {"d": {"x": "y" * 900, "i": index}}})
+            ids.append(response.json()["data"]["submitEvidence"]["evidence"]["id"])
+        reads = ("relation { from { project { evidence(first: 3) { nodes { data } } } } } "
+                 "errors { message }")
+        links = " ".join(
+            f'l{n}: linkEvidence(input: {{from: "{ids[0]}", to: "{ids[1]}", '
+            f"relation: RELATES_TO}}) {{ {reads} }}"
+            for n in range(5)
+        )
+        body = (await http.post("/graphql", json={"query": f"mutation {{ {links} }}"})).json()
+    assert body["data"] is None, f"{len(json.dumps(body))} bytes answered past the bound"
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["RESPONSE_TOO_LARGE"]
+
+
+async def test_non_ascii_data_is_counted_as_it_is_sent(tmp_path: Path) -> None:
+    """Responses escape non-ASCII (`é` is 2 bytes stored, 6 sent): `dataSize` and the bound
+    count what is sent, so non-ASCII data cannot pass the bound at three times its size."""
+    settings = Settings(
+        database_url=f"sqlite://{tmp_path / 'arcos.db'}", max_evidence_bytes=1500,
+        max_response_bytes=3000,
+    )
+    data = {"text": "é😀" * 200}
+    submit = ('mutation($d: JSON!) { submitEvidence(input: {type: "t", source: "s", data: $d}) '
+              "{ evidence { dataSize } } }")
+    async with running_app(settings) as app, app.client(app.admin_token) as http:
+        sizes = []
+        for _ in range(2):
+            response = await http.post("/graphql", json={"query": submit, "variables": {"d": data}})
+            sizes.append(response.json()["data"]["submitEvidence"]["evidence"]["dataSize"])
+        listing = (await http.post("/graphql", json={
+            "query": "{ evidenceConnection(first: 2) { nodes { data } } }"})).json()
+    sent = json.dumps(data, sort_keys=True, separators=(",", ":"))  # ASCII-escaped
+    assert sizes == [len(sent)] * 2
+    assert len(json.dumps(data, ensure_ascii=False).encode()) * 2 < 3000 < len(sent) * 2
+    assert [error["extensions"]["code"] for error in listing["errors"]] == ["RESPONSE_TOO_LARGE"]

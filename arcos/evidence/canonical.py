@@ -26,6 +26,25 @@ def canonical_json(value: Any) -> bytes:
     return json.dumps(value, **CANONICAL_FORM).encode("utf-8")
 
 
+def wire_size(canonical: bytes) -> int:
+    """How long the canonical JSON is as ARCOS sends it: with every non-ASCII character
+    escaped (`\\uXXXX`, two of them past U+FFFF), as JSON responses and events carry it.
+
+    Up to three times the UTF-8 size (`é` is 2 bytes, 6 escaped), so a response bound
+    counted in UTF-8 bytes would let non-ASCII data through at three times the bound.
+    Counted at C speed: ASCII characters cost 1 (DEL 6, as `json.dumps` escapes it only
+    when escaping non-ASCII), other BMP characters 6, the rest 12.
+    """
+    deletes = canonical.count(b"\x7f")
+    if canonical.isascii():
+        return len(canonical) + 5 * deletes
+    text = canonical.decode("utf-8")
+    ascii_count = len(text.encode("ascii", "ignore"))
+    astral_count = len(text.encode("utf-16-le")) // 2 - len(text)
+    other_count = len(text) - ascii_count - astral_count
+    return ascii_count + 5 * deletes + 6 * other_count + 12 * astral_count
+
+
 def content_sha256(value: Any) -> str:
     """Hex SHA-256 of the canonical encoding."""
     return hashlib.sha256(canonical_json(value)).hexdigest()

@@ -251,5 +251,5 @@ class EvidenceSubscriptions:
                     continue
                 if wanted_project is not None and event["project_slug"] != wanted_project:
                     continue
-                context.fresh_loaders()
+                context.next_event()
                 yield EvidenceType.from_event(event)

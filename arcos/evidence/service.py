@@ -19,7 +19,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from arcos.broker import Broker, Topics
-from arcos.evidence.canonical import canonical_json, content_sha256, size_up_to
+from arcos.evidence.canonical import canonical_json, content_sha256, size_up_to, wire_size
 from arcos.evidence.drafts import DraftLimits, EvidenceDraft, check_draft, unstorable
 from arcos.evidence.events import evidence_event
 from arcos.evidence.models import (
@@ -294,8 +294,8 @@ async def insert_drafts(
             ref=draft.ref,
             data=PreEncodedJSON(canonical["data"].decode()),
             metadata=PreEncodedJSON(canonical["metadata"].decode()),
-            data_size=len(canonical["data"]),
-            metadata_size=len(canonical["metadata"]),
+            data_size=wire_size(canonical["data"]),
+            metadata_size=wire_size(canonical["metadata"]),
             sha256=hashlib.sha256(canonical["data"]).hexdigest(),
             submitted_by=submitter,
             idempotency_key=draft.idempotency_key,

@@ -17,6 +17,7 @@ from arcos.auth.permissions import requires
 from arcos.auth.scopes import Scope
 from arcos.evidence import models, service
 from arcos.evidence.events import ascii_json
+from arcos.graphql.budget import charge_response
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import BadUserInput, UserError
 from arcos.graphql.metadata import column_bound
@@ -137,9 +138,10 @@ class EvidenceType(relay.Node):
     commit_sha: str | None
     ref: str | None
     data_size: int = strawberry.field(
-        description="Bytes of `data` as canonical JSON. Select it instead of `data` to size "
-        "items in a listing; a response carries at most ARCOS_MAX_RESPONSE_BYTES of "
-        "`data` and `metadata` (RESPONSE_TOO_LARGE above)."
+        description="Bytes of `data` as responses carry it: canonical JSON with non-ASCII "
+        "characters escaped. Select it instead of `data` to size items in a listing; a "
+        "response carries at most ARCOS_MAX_RESPONSE_BYTES of `data` and `metadata` "
+        "(RESPONSE_TOO_LARGE above)."
     )
     sha256: str = strawberry.field(
         description="Hex SHA-256 of `data` as canonical JSON (sorted keys, no spaces, UTF-8)."
@@ -195,7 +197,7 @@ class EvidenceType(relay.Node):
 
     async def _json_value(self, info: Info[ArcosContext, None], name: str, size: int) -> Any:
         """Charge the response budget, then load the value (or use the one in hand)."""
-        info.context.response_budget.charge(size)
+        charge_response(info.context.settings.max_response_bytes, size)
         if name in self.encoded:
             return self.encoded[name]
         return await info.context.loaders.evidence.json_values[name].load(self.seq)

@@ -11,6 +11,7 @@ response.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextvars import ContextVar
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -52,6 +53,25 @@ class ResponseBudget:
         )
 
 
+#: The budget of the operation (or subscription event) running in this task. Per task, not
+#: per context: a websocket's operations share one context but each runs in its own task,
+#: and a mutation's later fields must not get a fresh allowance.
+_current: ContextVar[ResponseBudget | None] = ContextVar("arcos_response_budget", default=None)
+
+
+def start_response(limit: int) -> ResponseBudget:
+    """A fresh budget for the operation or subscription event this task is answering."""
+    budget = ResponseBudget(limit)
+    _current.set(budget)
+    return budget
+
+
+def charge_response(limit: int, size: int) -> None:
+    """Charge `size` bytes to this task's budget (started with `limit` if there is none)."""
+    budget = _current.get() or start_response(limit)
+    budget.charge(size)
+
+
 class BoundedResponse(SchemaExtension):
     """Answer a query or mutation that ran out of response budget with that one error.
 
@@ -61,11 +81,11 @@ class BoundedResponse(SchemaExtension):
     """
 
     def on_operation(self) -> Iterator[None]:
-        yield
         context = self.execution_context
-        budget: ResponseBudget | None = getattr(context.context, "response_budget", None)
+        budget = start_response(context.context.settings.max_response_bytes)
+        yield
         result = context.result
-        if budget is None or not budget.exceeded or result is None:
+        if not budget.exceeded or result is None:
             return
         if context.operation_type is OperationType.SUBSCRIPTION:
             return

@@ -2,8 +2,9 @@
 DataLoaders.
 
 Over HTTP a context lives for one request. Over a websocket strawberry builds it once per
-connection, so subscriptions call `fresh_loaders()` before each event to keep DataLoader
-caches from serving one event's rows to the next.
+connection, so subscriptions call `next_event()` before each event to keep DataLoader
+caches from serving one event's rows to the next, and to give each event its own response
+budget.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from arcos.auth.rate_limit import WriteRateLimiter
 from arcos.broker import Broker
 from arcos.evidence.drafts import DraftLimits
 from arcos.evidence.loaders import EvidenceLoaders
-from arcos.graphql.budget import ResponseBudget
+from arcos.graphql.budget import start_response
 from arcos.intake.workers import ParsePool
 from arcos.settings import Settings
 from arcos.web.connection_limits import ConnectionLimits
@@ -57,18 +58,18 @@ class ArcosContext:
     connection_limits: ConnectionLimits | None = None
     #: Where large JSON is decoded, checked and encoded, off the event loop.
     json_threads: JsonThreads = INLINE
-    #: What the current operation (or subscription event) may still return; see budget.py.
-    response_budget: ResponseBudget = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.response_budget = ResponseBudget(self.settings.max_response_bytes)
-
     def fresh_loaders(self) -> RequestLoaders:
-        """Replace the DataLoaders and the response budget (per operation and per
-        subscription event) and return the new loaders."""
+        """Replace the DataLoaders (per operation, and after a write so later fields see
+        it) and return the new set. The response budget is untouched: it belongs to the
+        whole operation."""
         self.loaders = RequestLoaders()
-        self.response_budget = ResponseBudget(self.settings.max_response_bytes)
         return self.loaders
+
+    def next_event(self) -> None:
+        """Before a subscription event: fresh DataLoaders, and a response budget of its own
+        (each event is its own response)."""
+        self.fresh_loaders()
+        start_response(self.settings.max_response_bytes)
 
     @property
     def draft_limits(self) -> DraftLimits:

@@ -298,5 +298,5 @@ class IntakeSubscriptions:
         topic = Topics.metrics_updated(project.strip().lower())
         async with live_events(context, topic) as events:
             async for event in events:
-                context.fresh_loaders()
+                context.next_event()
                 yield QualityMetricType.from_event(event)

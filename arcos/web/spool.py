@@ -45,10 +45,12 @@ class BodySpool:
 
     def _roll_over(self) -> None:
         handle, name = tempfile.mkstemp(prefix="arcos-upload-")
-        on_disk = os.fdopen(handle, "w+b")
-        assert isinstance(self._file, io.BytesIO)
-        on_disk.write(self._file.getbuffer())
-        self._file, self.path = on_disk, Path(name)
+        in_memory = self._file
+        assert isinstance(in_memory, io.BytesIO)
+        # Owned from here on, so `close()` removes the file even when this write fails
+        # (a full disk).
+        self._file, self.path = os.fdopen(handle, "w+b"), Path(name)
+        self._file.write(in_memory.getbuffer())
 
     def head(self, size: int) -> bytes:
         """The first `size` bytes."""

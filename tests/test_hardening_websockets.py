@@ -15,9 +15,12 @@ while a second client polls /healthz.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import os
+import struct
 from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, suppress
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +56,7 @@ def assert_no_traceback(server: LiveServer, since: int = 0) -> None:
     log = server.log()[since:]
     assert "Traceback" not in log, log[-4000:]
     assert "Exception in ASGI application" not in log, log[-4000:]
+    assert "Fatal error" not in log, log[-4000:]
 
 
 def serve(tmp_path: Path, **env: str) -> LiveServer:
@@ -456,3 +460,101 @@ async def test_unreadable_message_closes_with_4400_and_no_traceback(
         await healthy.expect_silence(0.1)
     finally:
         await healthy.websocket.close()
+
+
+# A text frame that is not UTF-8 next to a message the app refuses: the app stays the only
+# thing that closes the socket, so neither close races the other into a traceback.
+
+#: Frame opcodes (RFC 6455 section 5.2).
+TEXT, CLOSE = 0x1, 0x8
+INVALID_UTF8 = b"\xff\xfe"
+
+
+def client_frame(opcode: int, payload: bytes) -> bytes:
+    """One final, masked client frame. The all-zero mask leaves the payload as it is, and
+    lets a text frame carry bytes that are not UTF-8, which websockets' client refuses."""
+    assert len(payload) < 126
+    return bytes([0x80 | opcode, 0x80 | len(payload)]) + bytes(4) + payload
+
+
+class RawSocket:
+    """A websocket spoken frame by frame over a plain TCP connection."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, server: LiveServer, protocol: str) -> RawSocket:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        key = base64.b64encode(os.urandom(16)).decode()
+        writer.write(
+            f"GET /graphql HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            f"Sec-WebSocket-Protocol: {protocol}\r\n\r\n".encode()
+        )
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT)
+        assert head.startswith(b"HTTP/1.1 101"), head
+        return cls(reader, writer)
+
+    def write(self, *frames: bytes) -> None:
+        """All `frames` in one TCP write."""
+        self.writer.write(b"".join(frames))
+
+    async def read_close(self) -> tuple[int, str]:
+        """The server's close code and reason (it sends nothing else to a socket that never
+        sent connection_init)."""
+        first, length = await asyncio.wait_for(self.reader.readexactly(2), TIMEOUT)
+        assert first & 0x0F == CLOSE and length < 126, (first, length)
+        payload = await self.reader.readexactly(length)
+        return struct.unpack("!H", payload[:2])[0], payload[2:].decode()
+
+    async def finish(self, code: int) -> None:
+        """Answer the server's close with `code` and wait until it drops the connection (a
+        reset too: the old code aborted it; the log says why)."""
+        self.write(client_frame(CLOSE, struct.pack("!H", code)))
+        with suppress(ConnectionResetError):
+            await asyncio.wait_for(self.reader.read(), TIMEOUT)
+        self.writer.close()
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize("after_close", [False, True], ids=["same-write", "after-close"])
+async def test_invalid_utf8_after_a_refused_message_leaves_no_traceback(
+    plain_server: LiveServer, http: httpx.AsyncClient, protocol: str, after_close: bool
+) -> None:
+    """"not json" then a text frame that is not UTF-8, in one TCP write or after the 4400
+    close. The protocol used to close the socket itself for the second frame: the app then
+    closed it again ("Unexpected ASGI message 'websocket.close'") or, after the close, the
+    library refused to close twice ("Fatal error on transport"), each with a traceback."""
+    server = plain_server
+    log_start = len(server.log())
+    socket = await RawSocket.open(server, protocol)
+    refused = client_frame(TEXT, b"not json")
+    invalid = client_frame(TEXT, INVALID_UTF8)
+    if after_close:
+        socket.write(refused)
+        code, reason = await socket.read_close()
+        socket.write(invalid)
+    else:
+        socket.write(refused, invalid)
+        code, reason = await socket.read_close()
+    await socket.finish(code)
+    assert code == 4400 and reason, (code, reason)
+    # The log is written by the server's loop: a request it answers comes after the frames.
+    assert (await http.get(f"{server.http_url}/healthz")).status_code == 200
+    assert_no_traceback(server, since=log_start)
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_invalid_utf8_text_frame_is_refused_by_name(
+    plain_server: LiveServer, protocol: str
+) -> None:
+    """A lone text frame that is not UTF-8 closes with 4400 and a reason that says so."""
+    log_start = len(plain_server.log())
+    socket = await RawSocket.open(plain_server, protocol)
+    socket.write(client_frame(TEXT, INVALID_UTF8))
+    code, reason = await socket.read_close()
+    await socket.finish(code)
+    assert code == 4400 and "UTF-8" in reason, (code, reason)
+    assert_no_traceback(plain_server, since=log_start)

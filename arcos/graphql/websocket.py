@@ -61,16 +61,17 @@ class ArcosWebSocketAdapter(ASGIWebSocketAdapter):
     async def iter_json(
         self, *, ignore_parsing_errors: bool = False
     ) -> AsyncGenerator[object, None]:
-        """Each message, checked; the first one that fails the checks (or a binary frame)
-        closes the socket with 4400 and ends the stream. `ignore_parsing_errors` (the legacy
-        protocol's habit of skipping bad JSON) is deliberately not honoured."""
+        """Each message, checked; the first one that fails the checks (or a binary frame, or
+        a text frame that is not UTF-8: the server hands both over as bytes) closes the
+        socket with 4400 and ends the stream. `ignore_parsing_errors` (the legacy protocol's
+        habit of skipping bad JSON) is deliberately not honoured."""
         try:
             while self.ws.application_state == WebSocketState.CONNECTED:
                 event = await self.ws.receive()
                 if event["type"] == "websocket.disconnect":
                     return
                 if event.get("text") is None:
-                    raise BadMessage("messages must be text frames carrying JSON")
+                    raise BadMessage("messages must be UTF-8 text frames carrying JSON")
                 yield read_message(event["text"])
         except BadMessage as bad:
             await self.close(BAD_MESSAGE, close_reason(bad.reason))

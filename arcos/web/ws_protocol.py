@@ -1,5 +1,5 @@
 """uvicorn's websocket protocol with a message size that is small until the app has
-authenticated the socket, and no traceback for a text frame that is not UTF-8.
+authenticated the socket, and a text frame that is not UTF-8 handed to the app as bytes.
 
 Why here and not in the app: permessage-deflate inflates a frame inside the websockets
 library, before any ASGI code sees it, and uvicorn gives one `ws_max_size` for the whole
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, MutableMapping
+from contextlib import suppress
 from typing import Any
 
 from uvicorn.config import Config
@@ -33,7 +34,8 @@ MESSAGE_LIMIT_EXTENSION = "arcos.websocket.message_limit"
 #: The scope extension carrying the socket's "transport accepts writes" event (see
 #: arcos/web/send_lane.py).
 WRITABLE_EXTENSION = "arcos.websocket.writable"
-#: Close code for a message the app cannot read (the graphql-transport-ws "bad request").
+#: Close code for a message the app cannot read (the graphql-transport-ws "bad request"):
+#: the app's, for a binary frame or a text frame that is not UTF-8 alike.
 BAD_MESSAGE = 4400
 
 
@@ -89,22 +91,25 @@ class ArcosWebSocketProtocol(WebSocketsSansIOProtocol):
         self.conn.limit_setting = "ws_max_message_bytes"
 
     def send_receive_event_to_app(self) -> None:
-        """uvicorn logs a traceback for a text message that is not UTF-8; close with 4400
-        and a reason instead, like every other message the app cannot read."""
-        if self.curr_msg_data_type == "text" and not _is_utf8(self.frames):
-            self.frames = []
-            self.conn.send_close(BAD_MESSAGE, "text message is not valid UTF-8")
-            self.handle_parser_exception()
+        """uvicorn's delivery, except that a text message that is not UTF-8 reaches the app
+        as bytes instead of closing the socket here (with a traceback in uvicorn's own code).
+        The app refuses bytes with 4400 and a reason, and stays the only thing that closes
+        the socket: a close from here raced the app's close of a message queued before it
+        ("Unexpected ASGI message 'websocket.close'") or, after the close, made websockets
+        refuse a second close ("Fatal error on transport"). Each message is decoded once."""
+        data = b"".join(self.frames)
+        self.frames = []
+        if self.close_sent:
+            # The app is past `websocket.close`: drop what the peer sends until its reply.
             return
-        super().send_receive_event_to_app()
-
-
-def _is_utf8(frames: list[bytes]) -> bool:
-    try:
-        b"".join(frames).decode()
-    except UnicodeDecodeError:
-        return False
-    return True
+        event: dict[str, Any] = {"type": "websocket.receive", "bytes": data}
+        if self.curr_msg_data_type == "text":
+            with suppress(UnicodeDecodeError):
+                event = {"type": "websocket.receive", "text": data.decode()}
+        self.queue.put_nowait(event)  # type: ignore[arg-type]  # an ASGI receive event
+        if not self.read_paused:
+            self.read_paused = True
+            self.transport.pause_reading()
 
 
 def writable_event(scope: MutableMapping[str, Any]) -> asyncio.Event | None:

@@ -474,3 +474,13 @@ def test_reading_large_stored_items_does_not_decode_them_on_the_loop(
             for item in items:
                 assert item["data"] == by_id[item["id"]], route  # exactly what was stored
                 assert item["metadata"] == {}, route
+
+
+def test_stored_text_is_escaped_as_every_other_message() -> None:
+    """`ascii_text` of stored JSON equals `json.dumps`'s escaping of the decoded value."""
+    from arcos.evidence.events import ascii_text
+
+    value = {"k\u00e9y": ["caf\u00e9 \"\u2713\" \\ \U0001d11e", "\u2028", "plain"], "n": 1.5}
+    stored = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    assert ascii_text(stored) == json.dumps(value, separators=(",", ":"))
+    assert ascii_text("{\"a\":1}") == "{\"a\":1}"

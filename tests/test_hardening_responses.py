@@ -452,3 +452,88 @@ async def test_non_ascii_data_is_counted_as_it_is_sent(tmp_path: Path) -> None:
     assert sizes == [len(sent)] * 2
     assert len(json.dumps(data, ensure_ascii=False).encode()) * 2 < 3000 < len(sent) * 2
     assert [error["extensions"]["code"] for error in listing["errors"]] == ["RESPONSE_TOO_LARGE"]
+
+
+
+#: Clients repeating listings at once, each in its own process (so the probe's process
+#: does no client work): each old read decoded and re-encoded its items on the loop, so
+#: /healthz waited behind all of them.
+READERS = 6
+ROUNDS = 3
+#: Test cases per item: about 4.5 MB of small objects, which cost the old reads the most
+#: (about 0.3 s per item to decode and encode again).
+CASES = 55_000
+
+
+def case_report(tag: str) -> dict[str, Any]:
+    return {"tag": tag, "cases": [
+        {"name": f"test_{n:06d}", "duration": n / 7, "passed": n % 3 > 0,
+         "retries": [n % 5, n % 7]}
+        for n in range(CASES)
+    ]}
+THREE_ITEMS = "{ evidenceConnection(first: 3) { nodes { id data metadata } } }"
+
+
+def _reads(http: httpx.Client, one_id: str) -> list[tuple[str, httpx.Response]]:
+    """One listing of three items over GraphQL and REST v3, and one item over REST v1."""
+    return [
+        ("graphql", http.post("/graphql", json={"query": THREE_ITEMS})),
+        ("v3", http.get("/api/v3/evidence", params={"first": 3})),
+        ("v1", http.get(f"/api/v1/evidence/{one_id}")),
+    ]
+
+
+def _read_repeatedly(base_url: str, headers: dict[str, str], one_id: str) -> list[int]:
+    """The status of each read; the bodies are checked once, after the attack, so that
+    parsing them here does not compete with the server for the CPU."""
+    with httpx.Client(base_url=base_url, headers=headers, timeout=120) as http:
+        return [response.status_code for _ in range(ROUNDS) for _, response in _reads(http, one_id)]
+
+
+def test_reading_large_stored_items_does_not_decode_them_on_the_loop(
+    live_server: LiveServer,
+) -> None:
+    """Stored `data` reaches GraphQL, REST v3 and /api/v1/evidence/{id} as the text the
+    store holds, spliced into the response: repeated reads of large items leave /healthz
+    answered, and what comes back is exactly what was stored (non-ASCII included)."""
+    server = live_server
+    reports = [case_report(f"item {n} café ✓ 𝄞") for n in range(4)]
+    stored = [store(server, report) for report in reports]
+    by_id = {item["id"]: report for item, report in zip(stored, reports, strict=True)}
+    reader = {"authorization": "Bearer " + issue_token_with_cli(
+        server.database_url, "reader", "evidence:read"
+    )}
+
+    with HealthProbe(server.http_url) as probe, ProcessPoolExecutor(
+        READERS, mp_context=multiprocessing.get_context("fork")
+    ) as pool:
+        runs = [pool.submit(_read_repeatedly, server.http_url, reader, stored[1]["id"])
+                for _ in range(READERS)]
+        statuses = [status for run in runs for status in run.result()]
+    print(f"\n/healthz worst {probe.worst:.3f} s over {len(statuses)} reads")
+    assert statuses == [200] * READERS * ROUNDS * 3
+    probe.assert_responsive()
+
+    with httpx.Client(base_url=server.http_url, headers=reader, timeout=120) as http:
+        for route, response in _reads(http, stored[1]["id"]):
+            assert response.status_code == 200, route
+            assert response.content.isascii(), route  # non-ASCII escaped, as elsewhere
+            body = response.json()
+            if route == "graphql":
+                items = body["data"]["evidenceConnection"]["nodes"]
+            else:
+                items = body["items"] if route == "v3" else [body]
+            assert len(items) == (1 if route == "v1" else 3), route
+            for item in items:
+                assert item["data"] == by_id[item["id"]], route  # exactly what was stored
+                assert item["metadata"] == {}, route
+
+
+def test_stored_text_is_escaped_as_every_other_message() -> None:
+    """`ascii_text` of stored JSON equals `json.dumps`'s escaping of the decoded value."""
+    from arcos.evidence.events import ascii_text
+
+    value = {"k\u00e9y": ["caf\u00e9 \"\u2713\" \\ \U0001d11e", "\u2028", "plain"], "n": 1.5}
+    stored = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    assert ascii_text(stored) == json.dumps(value, separators=(",", ":"))
+    assert ascii_text("{\"a\":1}") == "{\"a\":1}"

@@ -10,6 +10,7 @@ socket as plain bytes, where one with other characters would be transcoded per s
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from arcos.evidence.canonical import canonical_json
@@ -47,6 +48,18 @@ def evidence_event(
 def ascii_json(value: Any, canonical: bytes | None) -> str:
     """Canonical JSON of `value` with non-ASCII escaped; reuses `canonical` when it is ASCII."""
     encoded = canonical if canonical is not None else canonical_json(value)
-    if encoded.isascii():
-        return encoded.decode("ascii")
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return ascii_text(encoded.decode("utf-8"))
+
+
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+
+
+def ascii_text(text: str) -> str:
+    """JSON `text` with non-ASCII characters escaped, as `ascii_json` makes it.
+
+    Valid JSON has such characters only inside strings, so escaping them changes no value;
+    `json.dumps` of a run of them is exactly their escapes (one C call per run).
+    """
+    if text.isascii():
+        return text
+    return _NON_ASCII_RUN.sub(lambda run: json.dumps(run.group())[1:-1], text)

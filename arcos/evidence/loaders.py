@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from strawberry.dataloader import DataLoader
 
 from arcos.evidence.models import LARGE_VALUES, Evidence, EvidenceRelation, Project
 from arcos.evidence.service import relations_touching, summaries
+from arcos.evidence.stored_json import stored_json_texts
+from arcos.graphql.preencoded import PreEncodedJSON
 
 
 async def _projects_by_id(ids: Sequence[int]) -> list[Project | None]:
@@ -23,12 +24,13 @@ async def _evidence_by_seq(seqs: Sequence[int]) -> list[Evidence | None]:
     return [rows.get(s) for s in seqs]
 
 
-def _json_column(column: str) -> DataLoader[int, Any]:
-    """Loads one large JSON column (`data` or `metadata`) for the rows asked for only."""
+def _json_column(column: str) -> DataLoader[int, PreEncodedJSON | None]:
+    """Loads one large JSON column (`data` or `metadata`) for the rows asked for only, as
+    the text the store holds: see arcos/evidence/stored_json.py."""
 
-    async def load(seqs: Sequence[int]) -> list[Any]:
-        rows = dict(await Evidence.filter(seq__in=list(seqs)).values_list("seq", column))
-        return [rows.get(s) for s in seqs]
+    async def load(seqs: Sequence[int]) -> list[PreEncodedJSON | None]:
+        texts = await stored_json_texts(column, seqs)
+        return [PreEncodedJSON(texts[s]) if s in texts else None for s in seqs]
 
     return DataLoader(load)
 
@@ -66,7 +68,7 @@ class EvidenceLoaders:
         default_factory=lambda: DataLoader(_evidence_by_seq)
     )
     #: `data` and `metadata` by seq; resolvers charge the response budget before loading.
-    json_values: dict[str, DataLoader[int, Any]] = field(
+    json_values: dict[str, DataLoader[int, PreEncodedJSON | None]] = field(
         default_factory=lambda: {name: _json_column(name) for name in LARGE_VALUES}
     )
     relations: DataLoader[int, list[EvidenceRelation]] = field(

@@ -16,7 +16,7 @@ from strawberry.types import Info
 from arcos.auth.permissions import requires
 from arcos.auth.scopes import Scope
 from arcos.evidence import models, service
-from arcos.evidence.events import ascii_json
+from arcos.evidence.events import ascii_json, ascii_text
 from arcos.graphql.budget import charge_response
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import BadUserInput, UserError
@@ -200,7 +200,13 @@ class EvidenceType(relay.Node):
         charge_response(info.context.settings.max_response_bytes, size)
         if name in self.encoded:
             return self.encoded[name]
-        return await info.context.loaders.evidence.json_values[name].load(self.seq)
+        stored = await info.context.loaders.evidence.json_values[name].load(self.seq)
+        if stored is None or stored.text.isascii():
+            return stored
+        # Escaped like every other message (see arcos/evidence/events.py); a large text
+        # in a JSON thread.
+        text = await info.context.json_threads.run(ascii_text, stored.text, size=size)
+        return PreEncodedJSON(text)
 
     @classmethod
     async def resolve_nodes(

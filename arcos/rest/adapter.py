@@ -162,7 +162,7 @@ class RestAdapter:
                 if route.payload_path is not None:
                     refuse_user_errors(value_at(data, route.payload_path))
                 body = route.shape.body(value_at(data, route.result_path), route.subject(call))
-                response = render(body, route, call)
+                response = await render(body, route, call)
             except RestRefusal as refusal:
                 response = refusal_response(refusal, legacy=route.legacy)
             finally:

@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from arcos.graphql.preencoded import dumps
+from arcos.graphql.preencoded import PreEncodedJSON, dumps
 from arcos.rest.request import RestCall
 
 MEDIA_TYPES = {
@@ -37,19 +37,28 @@ def chosen_format(call: RestCall) -> str:
     return "json"
 
 
-def render(body: Any, route: Any, call: RestCall) -> Response:
-    """The response for a shaped body in the format the caller asked for."""
+async def render(body: Any, route: Any, call: RestCall) -> Response:
+    """The response for a shaped body in the format the caller asked for.
+
+    A stored item's `data` and `metadata` arrive as JSON text (`PreEncodedJSON`): JSON and
+    NDJSON splice it in as it is; CSV cells hold it re-encoded with sorted keys, which
+    decodes it, so a large table is written in a JSON thread.
+    """
     status = route.shape.status
     chosen = chosen_format(call) if route.formats else "json"
     if chosen == "json":
-        # `dumps`: a stored item's values may arrive as the JSON text its write made.
         return Response(dumps(body), status_code=status, media_type="application/json")
     key = route.shape.items_key
     records = body[key] if key else [body]
     if chosen == "ndjson":
-        lines = "".join(json.dumps(record, separators=(",", ":")) + "\n" for record in records)
+        lines = "".join(dumps(record) + "\n" for record in records)
         return Response(lines, status_code=status, media_type=MEDIA_TYPES["ndjson"])
-    return Response(_csv(records), status_code=status, media_type=MEDIA_TYPES["csv"])
+    size = sum(
+        len(value.text) for record in records for value in record.values()
+        if isinstance(value, PreEncodedJSON)
+    )
+    table = await call.json_threads.run(_csv, records, size=size)
+    return Response(table, status_code=status, media_type=MEDIA_TYPES["csv"])
 
 
 def _csv(records: list[dict[str, Any]]) -> str:
@@ -66,6 +75,8 @@ def _cell(column: str, value: Any) -> str:
         return ""
     if column == "project":
         return value["slug"]
+    if isinstance(value, PreEncodedJSON):
+        value = value.value()
     if isinstance(value, (dict, list)):
         return json.dumps(value, sort_keys=True, separators=(",", ":"))
     text = str(value)

@@ -3,7 +3,6 @@ refused with a 400/415 that names the parameter and says what to send instead.""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -12,6 +11,7 @@ from starlette.requests import Request
 
 from arcos.intake.workers import ParsePool
 from arcos.rest.refusal import RestRefusal
+from arcos.web.json_text import UnreadableJson, parse_json_object
 from arcos.web.json_threads import INLINE, JsonThreads
 from arcos.web.spool import BodySpool
 
@@ -107,14 +107,9 @@ class RestCall:
 
 def _json_object(raw: bytes) -> dict[str, Any]:
     try:
-        value = json.loads(raw)
-    except RecursionError:
-        raise _bad("the JSON body is nested too deeply") from None
-    except (ValueError, UnicodeDecodeError) as error:
-        raise _bad(f"the body is not valid JSON: {error}") from None
-    if not isinstance(value, dict):
-        raise _bad("the body must be a JSON object")
-    return value
+        return parse_json_object(raw)
+    except UnreadableJson as error:
+        raise _bad(f"the request body: {error}") from None
 
 
 def _bad(message: str) -> RestRefusal:

@@ -9,6 +9,7 @@ endpoint answers it with HTTP 400 and the websocket transport with close code 44
 from __future__ import annotations
 
 import json
+from typing import Any
 
 
 class UnreadableJson(ValueError):
@@ -28,3 +29,11 @@ def parse_json(data: str | bytes) -> object:
         ) from None
     except ValueError:  # an integer literal past Python's digit limit
         raise UnreadableJson("JSON has a number with too many digits") from None
+
+
+def parse_json_object(data: str | bytes) -> dict[str, Any]:
+    """`parse_json` for bodies that must be one JSON object (REST writes, webhooks)."""
+    value = parse_json(data)
+    if not isinstance(value, dict):
+        raise UnreadableJson("the JSON must be an object like {...}")
+    return value

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from arcos.rest.refusal import RestRefusal
+from arcos.web.json_text import UnreadableJson, parse_json_object
 
 
 @dataclass(frozen=True)
@@ -27,16 +27,12 @@ def json_object_text(raw: bytes) -> tuple[str, dict[str, Any]]:
     """The body as text and as a parsed JSON object; 400 when it is neither."""
     try:
         text = raw.decode("utf-8")
-        value = json.loads(text)
     except UnicodeDecodeError:
         raise malformed("the body is not UTF-8") from None
-    except RecursionError:
-        raise malformed("the JSON body is nested too deeply") from None
-    except ValueError as error:
-        raise malformed(f"the body is not valid JSON: {error}") from None
-    if not isinstance(value, dict):
-        raise malformed("the body must be a JSON object")
-    return text, value
+    try:
+        return text, parse_json_object(text)
+    except UnreadableJson as error:
+        raise malformed(f"the body: {error}") from None
 
 
 def body_digest(raw: bytes) -> str:

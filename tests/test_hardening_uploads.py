@@ -21,7 +21,7 @@ import pytest
 from conftest import LiveServer, issue_token_with_cli, start_server, stop_server
 from stall_probe import HealthProbe, memory_kib, peak_growth_mib
 
-from arcos.ingest import sarif
+from arcos.formats import sarif
 
 #: A body of this many tiny gzip members took the old `_gunzip` seconds (it is quadratic).
 TINY_MEMBER = gzip.compress(b"x")

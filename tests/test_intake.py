@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 
 from arcos.evidence.drafts import DraftLimits
-from arcos.ingest.parse import Limits
+from arcos.formats.parse import Limits
 from arcos.intake import service
 from arcos.intake.models import Finding, IngestionJob, JobStatus, QualityMetric
 
 # The genuine-artifact fixtures live beside the ingest tests; make them importable even when
-# this module is collected before (or without) tests/ingest.
+# this module is collected before (or without) tests/formats.
 sys.path.insert(0, str(Path(__file__).parent / "ingest"))
-pytest_plugins = ["ingest_artifacts"]
+pytest_plugins = ["format_artifacts"]
 
 PROJECT = "github.com/acme/app"
 SHA = "0123456789abcdef0123456789abcdef01234567"

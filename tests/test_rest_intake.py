@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent / "ingest"))
-pytest_plugins = ["ingest_artifacts"]
+pytest_plugins = ["format_artifacts"]
 
 PROJECT = "github.com/acme/app"
 

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from tortoise.queryset import QuerySet
 
 from arcos.evidence.drafts import UNSTORABLE
-from arcos.ingest import results
+from arcos.formats import results
 from arcos.intake.models import Finding, FindingState
 
 #: Ids per UPDATE … WHERE id IN (…): under SQLite's and asyncpg's parameter limits.

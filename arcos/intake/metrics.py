@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from arcos.ingest.results import BuildRecord, MetricValue, Result
+from arcos.formats.results import BuildRecord, MetricValue, Result
 from arcos.intake.findings import FindingsSummary
 from arcos.intake.models import QualityMetric
 

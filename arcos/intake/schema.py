@@ -20,6 +20,7 @@ from arcos.auth.scopes import Scope
 from arcos.broker import Topics
 from arcos.evidence.drafts import FIELD_CONSTRAINTS
 from arcos.evidence.types import METRIC_NAME_BOUND, SLUG_BOUND, EvidenceType
+from arcos.formats.parse import Limits
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import (
     BadUserInput,
@@ -30,7 +31,6 @@ from arcos.graphql.errors import (
 from arcos.graphql.live_events import live_events
 from arcos.graphql.metadata import JSON_SCHEMA, column_bound
 from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
-from arcos.ingest.parse import Limits
 from arcos.intake import service
 from arcos.intake.findings import FindingsSummary
 from arcos.intake.models import Finding

@@ -27,10 +27,9 @@ from arcos.evidence.drafts import (
 )
 from arcos.evidence.models import Evidence, Project
 from arcos.evidence.service import Submission, insert_drafts, publish_added
-from arcos.graphql.errors import InputRefused, UserError, UserErrorCode
-from arcos.ingest.errors import PAYLOAD_TOO_LARGE, ArtifactRefused
-from arcos.ingest.parse import Limits, parse
-from arcos.ingest.results import (
+from arcos.formats.errors import PAYLOAD_TOO_LARGE, ArtifactRefused
+from arcos.formats.parse import Limits, parse
+from arcos.formats.results import (
     BuildRecord,
     CoverageReport,
     Kind,
@@ -41,6 +40,7 @@ from arcos.ingest.results import (
     TestReport,
     VulnerabilityReport,
 )
+from arcos.graphql.errors import InputRefused, UserError, UserErrorCode
 from arcos.intake import metrics as quality
 from arcos.intake.findings import FindingsSummary, Tracking, record_scan, storable, track
 from arcos.intake.models import Finding, FindingState, IngestionJob, JobStatus, QualityMetric

@@ -9,7 +9,7 @@ from collections import Counter
 from typing import Any
 
 from arcos.evidence.drafts import IDENTIFIER, UNSTORABLE
-from arcos.ingest.results import (
+from arcos.formats.results import (
     SEVERITIES,
     BuildRecord,
     CoverageReport,

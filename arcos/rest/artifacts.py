@@ -14,9 +14,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from arcos.ingest.detect import detect, head_text, looks_like_json
-from arcos.ingest.errors import ArtifactRefused
-from arcos.ingest.payload import PEEK_INPUT_BYTES, peek
+from arcos.formats.detect import detect, head_text, looks_like_json
+from arcos.formats.errors import ArtifactRefused
+from arcos.formats.payload import PEEK_INPUT_BYTES, peek
 from arcos.rest.refusal import RestRefusal
 from arcos.rest.request import RestCall
 from arcos.web.spool import BodySpool

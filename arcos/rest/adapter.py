@@ -29,6 +29,7 @@ from arcos.rest.refusal import RestRefusal
 from arcos.rest.request import RestCall
 from arcos.rest.table import RestRoute
 from arcos.settings import Settings
+from arcos.store.unit_of_work import Writer
 from arcos.web.connection_limits import ConnectionLimits
 from arcos.web.json_threads import INLINE, JsonThreads
 
@@ -48,6 +49,7 @@ class RestAdapter:
         parse_pool: ParsePool | None = None,
         connection_limits: ConnectionLimits | None = None,
         json_threads: JsonThreads = INLINE,
+        writer: Writer | None = None,
     ) -> None:
         self.schema = schema
         self.operations = operations
@@ -57,6 +59,7 @@ class RestAdapter:
         self.parse_pool = parse_pool
         self.connection_limits = connection_limits
         self.json_threads = json_threads
+        self.writer = writer or Writer(broker)
 
     async def caller(self, request: Request) -> Caller:
         """The caller behind a request; a bad credential is a 401 RestRefusal."""
@@ -77,7 +80,7 @@ class RestAdapter:
             rate_limiter=self.rate_limiter, request=request,
             prepared_document=operation.document, parse_pool=self.parse_pool,
             connection_limits=self.connection_limits,
-            json_threads=self.json_threads,
+            json_threads=self.json_threads, writer=self.writer,
         )
 
     async def execute(

@@ -38,6 +38,15 @@ class RequestLoaders:
     evidence: EvidenceLoaders = field(default_factory=EvidenceLoaders)
 
 
+@dataclass(frozen=True)
+class ParsedText:
+    """A JSON text an adapter has already parsed, with its value: a resolver that receives
+    this very text as a variable uses the value instead of parsing megabytes again."""
+
+    text: str
+    value: Any
+
+
 @dataclass
 class ArcosContext:
     settings: Settings
@@ -61,6 +70,14 @@ class ArcosContext:
     json_threads: JsonThreads = INLINE
     #: The app's one write path; None in contexts that only read (unit tests).
     writer: Writer | None = None
+
+    #: A JSON text among the variables that the adapter already parsed.
+    parsed_text: ParsedText | None = None
+
+    def parsed(self, text: str) -> Any | None:
+        """The value of `text` if the adapter parsed this same string, else None."""
+        known = self.parsed_text
+        return known.value if known is not None and known.text is text else None
 
     def write_context(self) -> WriteContext:
         """What a service needs to write on behalf of this context's caller."""

@@ -19,7 +19,7 @@ from arcos.auth.service import AuthenticationFailed
 from arcos.auth.transport import WWW_AUTHENTICATE, caller_from_authorization
 from arcos.broker import Broker
 from arcos.graphql.bounds import cached_bounded_sites, first_overlong_argument
-from arcos.graphql.context import ArcosContext
+from arcos.graphql.context import ArcosContext, ParsedText
 from arcos.graphql.errors import ArcosError
 from arcos.intake.workers import ParsePool
 from arcos.rest.formats import render
@@ -84,14 +84,18 @@ class RestAdapter:
         )
 
     async def execute(
-        self, name: str, variables: dict[str, Any], caller: Caller, request: Request
+        self, name: str, variables: dict[str, Any], caller: Caller, request: Request,
+        parsed: ParsedText | None = None,
     ) -> ExecutionResult:
-        """Run one prepared operation, allowing only its own operation type."""
+        """Run one prepared operation, allowing only its own operation type. `parsed`: a
+        JSON text among the variables that the route has already parsed."""
         operation = self.operations[name]
+        context = self.context(caller, request, operation)
+        context.parsed_text = parsed
         return await self.schema.execute(
             operation.source,
             variable_values=variables,
-            context_value=self.context(caller, request, operation),
+            context_value=context,
             operation_name=operation.name,
             allowed_operation_types={StrawberryOperationType(operation.operation_type.value)},
         )

@@ -248,7 +248,8 @@ class WebhookMutations:
         )
         try:
             ingestion = await service.ingest(
-                delivery, evidence_mapping_for(provider), context.write_context()
+                delivery, evidence_mapping_for(provider), context.write_context(),
+                payload=context.parsed(input.body),
             )
         except Refused as refused:
             return IngestWebhookDeliveryPayload(delivery=None, duplicate=False,

@@ -64,17 +64,29 @@ Classified = tuple[DeliveryOutcome, list[EvidenceDraft], str | None]
 
 
 async def _classify(
-    mapping: EvidenceMapping, event: str, body: str, limits: DraftLimits, threads: JsonThreads
+    mapping: EvidenceMapping,
+    event: str,
+    body: str,
+    limits: DraftLimits,
+    threads: JsonThreads,
+    payload: dict[str, Any] | None = None,
 ) -> Classified:
-    """Parse, map and check a delivery; in a thread when the body is large, since each of
-    the three steps grows with it."""
-    return await threads.run(_parse_and_classify, mapping, event, body, limits, size=len(body))
+    """Parse (unless `payload` is given), map and check a delivery; in a thread when the
+    body is large, since each of the three steps grows with it."""
+    return await threads.run(
+        _parse_and_classify, mapping, event, body, limits, payload, size=len(body)
+    )
 
 
 def _parse_and_classify(
-    mapping: EvidenceMapping, event: str, body: str, limits: DraftLimits
+    mapping: EvidenceMapping,
+    event: str,
+    body: str,
+    limits: DraftLimits,
+    payload: dict[str, Any] | None,
 ) -> Classified:
-    payload = _payload(body)
+    if payload is None:
+        payload = _payload(body)
     if event in mapping.ping_events:
         return DeliveryOutcome.PING, [], None
     drafts = mapping.normalize(event, payload)
@@ -88,11 +100,15 @@ def _parse_and_classify(
 
 
 async def ingest(
-    delivery: Delivery, mapping: EvidenceMapping, write: WriteContext
+    delivery: Delivery,
+    mapping: EvidenceMapping,
+    write: WriteContext,
+    payload: dict[str, Any] | None = None,
 ) -> Ingestion:
     """Record a delivery and its evidence in one unit of work; a repeated dedupe key
     returns the first record, and so does, when the delivery guards replays, a body
-    already delivered within ARCOS_WEBHOOK_REPLAY_WINDOW_SECONDS.
+    already delivered within ARCOS_WEBHOOK_REPLAY_WINDOW_SECONDS. `payload` is the body
+    already parsed (by the webhook route), so a large body is parsed once.
 
     The unique (provider, dedupe_key) index, not the look-up, decides which of several
     concurrent duplicates is the first.
@@ -106,7 +122,7 @@ async def ingest(
     if existing is not None:
         return Ingestion(existing, duplicate=True)
     outcome, drafts, detail = await _classify(
-        mapping, delivery.event, delivery.body, draft_limits(write.settings), threads
+        mapping, delivery.event, delivery.body, draft_limits(write.settings), threads, payload
     )
 
     async def work(unit: UnitOfWork) -> Ingestion:

@@ -25,11 +25,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from arcos.auth.caller import Caller
 from arcos.auth.rate_limit import WriteRateLimiter
 from arcos.auth.service import AuthenticationFailed
-from arcos.auth.transport import (
-    WWW_AUTHENTICATE,
-    authorization_from_params,
-    caller_from_authorization,
-)
+from arcos.auth.transport import authorization_from_params, caller_from_authorization
 from arcos.broker import Broker
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.preencoded import dumps
@@ -113,7 +109,7 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
             except MissingQueryError:
                 refusal = problem(400, "the request has no `query`; send {\"query\": \"...\"}")
             except AuthenticationFailed as failure:
-                refusal = problem(401, str(failure), {"WWW-Authenticate": WWW_AUTHENTICATE})
+                refusal = problem(401, str(failure))
         await (refusal or response)(scope, receive, send)
 
     async def _serve_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:

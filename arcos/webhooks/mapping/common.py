@@ -198,22 +198,19 @@ def clean_ref(value: Any) -> str | None:
 
 def branch_ref(value: Any) -> str | None:
     """`refs/heads/<branch>` for a branch name; a full ref (`refs/…`) is kept as it is."""
-    name = text(value, MAX_REF_LENGTH)
-    if name is None:
-        return None
-    if name.startswith("refs/"):
-        return clean_ref(name)
-    return clean_ref("refs/heads/" + name)
+    return _full_ref(value, "refs/heads/")
 
 
 def tag_ref(value: Any) -> str | None:
     """`refs/tags/<tag>` for a tag name; a full ref is kept as it is."""
+    return _full_ref(value, "refs/tags/")
+
+
+def _full_ref(value: Any, namespace: str) -> str | None:
     name = text(value, MAX_REF_LENGTH)
     if name is None:
         return None
-    if name.startswith("refs/"):
-        return clean_ref(name)
-    return clean_ref("refs/tags/" + name)
+    return clean_ref(name if name.startswith("refs/") else namespace + name)
 
 
 def url_host(value: Any) -> str | None:

@@ -153,14 +153,7 @@ def coded(error: GraphQLError) -> GraphQLError:
         return error
     code = classify(error)
     if code is None:
-        return GraphQLError(
-            MASKED_MESSAGE,
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            extensions={"code": ErrorCode.INTERNAL_SERVER_ERROR.value},
-        )
+        return _replacing(error, MASKED_MESSAGE, {"code": ErrorCode.INTERNAL_SERVER_ERROR.value})
     message = error.message
     if isinstance(error.original_error, RecursionError):
         message = "The document is nested too deeply to parse; flatten it."
@@ -170,18 +163,29 @@ def coded(error: GraphQLError) -> GraphQLError:
             "graphql-transport-ws; the legacy graphql-ws protocol carries only "
             "subscriptions"
         )
+    extensions = {
+        **(error.extensions or {}),
+        **getattr(error.original_error, "extensions", {}),
+        "code": code.value,
+    }
+    return _replacing(error, message, extensions, error.original_error)
+
+
+def _replacing(
+    error: GraphQLError,
+    message: str,
+    extensions: dict[str, object],
+    original_error: Exception | None = None,
+) -> GraphQLError:
+    """A new error in place of `error`: the same position in the document and the response."""
     return GraphQLError(
         message,
         nodes=error.nodes,
         source=error.source,
         positions=error.positions,
         path=error.path,
-        original_error=error.original_error,
-        extensions={
-            **(error.extensions or {}),
-            **getattr(error.original_error, "extensions", {}),
-            "code": code.value,
-        },
+        original_error=original_error,
+        extensions=extensions,
     )
 
 

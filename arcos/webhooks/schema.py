@@ -31,7 +31,7 @@ from arcos.settings import MIN_SECRET_LENGTH
 from arcos.storable import unstorable
 from arcos.webhooks import credentials, service
 from arcos.webhooks.models import DeliveryOutcome, WebhookDelivery
-from arcos.webhooks.providers import PROVIDERS, evidence_mapping_for
+from arcos.webhooks.providers import PROVIDERS, SECRET_NAMES, evidence_mapping_for
 
 DELIVERY_CURSOR = "delivery"
 OPERATORS = [requires(Scope.WEBHOOKS_ADMIN)]
@@ -42,7 +42,7 @@ WebhookProvider = strawberry.enum(
 )
 WebhookDeliveryOutcome = strawberry.enum(DeliveryOutcome, name="WebhookDeliveryOutcome")
 WebhookSecretName = strawberry.enum(
-    Enum("WebhookSecretName", {n.upper(): n for n in credentials.SECRET_NAMES}),  # type: ignore[misc]
+    Enum("WebhookSecretName", {n.upper(): n for n in SECRET_NAMES}),  # type: ignore[misc]
     description="A webhook secret; ARCOS_<NAME> is its setting.",
 )
 

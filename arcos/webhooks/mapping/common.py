@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -377,6 +378,39 @@ def draft(
         ref=clean_ref(ref),
         metadata=meta,
     )
+
+
+@dataclass(frozen=True)
+class DraftMaker:
+    """How one provider's payloads name what every draft needs: the project they are
+    about and who acted (GitHub and GitLab; Bitbucket's project depends on the family)."""
+
+    source: str
+    project: Callable[[JsonObject], str | None]
+    actor: Callable[[JsonObject], Any]
+
+    def one(
+        self,
+        kind: str,
+        event: str,
+        payload: JsonObject,
+        data: JsonObject,
+        action: Any = None,
+        commit_sha: Any = None,
+        ref: Any = None,
+    ) -> list[EvidenceDraft]:
+        """The single draft an event family makes of `payload`, as the list it returns."""
+        return [
+            draft(
+                type=kind,
+                source=self.source,
+                project=self.project(payload),
+                data=data,
+                meta=metadata(event, action, self.actor(payload)),
+                commit_sha=commit_sha,
+                ref=ref,
+            )
+        ]
 
 
 def commit_entry(commit_id: Any, message: Any, author: Any, timestamp: Any) -> JsonObject:

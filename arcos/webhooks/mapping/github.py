@@ -7,6 +7,7 @@ from typing import Any
 from arcos.evidence.drafts import EvidenceDraft
 from arcos.webhooks.mapping.common import (
     MAX_COMMITS,
+    DraftMaker,
     JsonObject,
     Mapper,
     boolean,
@@ -14,11 +15,9 @@ from arcos.webhooks.mapping.common import (
     clean_ref,
     commit_entry,
     dig,
-    draft,
     first,
     integer,
     make_slug,
-    metadata,
     obj,
     objects,
     result,
@@ -132,29 +131,15 @@ def _project(payload: JsonObject) -> str | None:
     return make_slug(host, full_name)
 
 
-def _meta(event: str, payload: JsonObject) -> JsonObject:
-    return metadata(event, payload.get("action"), dig(payload, "sender", "login"))
-
-
 def _make(
-    kind: str,
-    event: str,
-    payload: JsonObject,
-    data: JsonObject,
-    commit_sha: Any = None,
+    kind: str, event: str, payload: JsonObject, data: JsonObject, commit_sha: Any = None,
     ref: Any = None,
 ) -> list[EvidenceDraft]:
-    return [
-        draft(
-            type=kind,
-            source=SOURCE,
-            project=_project(payload),
-            data=data,
-            meta=_meta(event, payload),
-            commit_sha=commit_sha,
-            ref=ref,
-        )
-    ]
+    """GitHub states the action in the payload."""
+    return _DRAFTS.one(kind, event, payload, data, payload.get("action"), commit_sha, ref)
+
+
+_DRAFTS = DraftMaker(SOURCE, _project, lambda payload: dig(payload, "sender", "login"))
 
 
 def _login(value: Any) -> str | None:

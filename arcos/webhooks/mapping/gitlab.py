@@ -8,6 +8,7 @@ from typing import Any
 from arcos.evidence.drafts import EvidenceDraft
 from arcos.webhooks.mapping.common import (
     MAX_COMMITS,
+    DraftMaker,
     JsonObject,
     Mapper,
     boolean,
@@ -15,11 +16,9 @@ from arcos.webhooks.mapping.common import (
     clean_ref,
     commit_entry,
     dig,
-    draft,
     first,
     integer,
     make_slug,
-    metadata,
     number,
     obj,
     objects,
@@ -114,26 +113,7 @@ def _actor(payload: JsonObject) -> str | None:
     return first(text(payload.get("user_username")), text(dig(payload, "user", "username")))
 
 
-def _make(
-    kind: str,
-    event: str,
-    payload: JsonObject,
-    data: JsonObject,
-    action: Any = None,
-    commit_sha: Any = None,
-    ref: Any = None,
-) -> list[EvidenceDraft]:
-    return [
-        draft(
-            type=kind,
-            source=SOURCE,
-            project=_project(payload),
-            data=data,
-            meta=metadata(event, action, _actor(payload)),
-            commit_sha=commit_sha,
-            ref=ref,
-        )
-    ]
+_make = DraftMaker(SOURCE, _project, _actor).one
 
 
 def _is_zero(value: Any) -> bool:

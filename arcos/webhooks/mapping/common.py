@@ -216,26 +216,26 @@ def _full_ref(value: Any, namespace: str) -> str | None:
 
 def url_host(value: Any) -> str | None:
     """The lower-case host name (no port, no user) of an http(s) or ssh URL, else None."""
-    found = text(value, MAX_URL)
-    if found is None:
-        return None
-    try:
-        host = urlsplit(found.strip()).hostname
-    except ValueError:
-        return None
-    return host or None
+    parts = _url_parts(value)
+    return (parts[0] or None) if parts is not None else None
 
 
 def url_path(value: Any) -> str | None:
     """The path of a URL without surrounding slashes, else None."""
+    parts = _url_parts(value)
+    return (parts[1].strip("/") or None) if parts is not None else None
+
+
+def _url_parts(value: Any) -> tuple[str | None, str] | None:
+    """(host, path) of a URL; None when it is not text or does not parse."""
     found = text(value, MAX_URL)
     if found is None:
         return None
     try:
-        path = urlsplit(found.strip()).path
+        parts = urlsplit(found.strip())
+        return parts.hostname, parts.path
     except ValueError:
         return None
-    return path.strip("/") or None
 
 
 def slug_part(value: Any) -> str | None:
@@ -411,6 +411,20 @@ class DraftMaker:
                 ref=ref,
             )
         ]
+
+
+def pushed_commits(payload: JsonObject) -> list[JsonObject]:
+    """The commits a push lists (GitHub's and GitLab's payloads share the shape), at most
+    MAX_COMMITS of them."""
+    return [
+        commit_entry(
+            commit.get("id"),
+            commit.get("message"),
+            dig(commit, "author", "name"),
+            commit.get("timestamp"),
+        )
+        for commit in objects(payload.get("commits"), MAX_COMMITS)
+    ]
 
 
 def commit_entry(commit_id: Any, message: Any, author: Any, timestamp: Any) -> JsonObject:

@@ -6,20 +6,19 @@ from typing import Any
 
 from arcos.evidence.drafts import EvidenceDraft
 from arcos.webhooks.mapping.common import (
-    MAX_COMMITS,
     DraftMaker,
     JsonObject,
     Mapper,
     boolean,
     branch_ref,
     clean_ref,
-    commit_entry,
     dig,
     first,
     integer,
     make_slug,
     obj,
     objects,
+    pushed_commits,
     result,
     seconds_between,
     sha,
@@ -168,15 +167,7 @@ def _pull_numbers(value: Any) -> list[int]:
 
 
 def _push(event: str, payload: JsonObject) -> list[EvidenceDraft]:
-    commits = [
-        commit_entry(
-            commit.get("id"),
-            commit.get("message"),
-            dig(commit, "author", "name"),
-            commit.get("timestamp"),
-        )
-        for commit in objects(payload.get("commits"), MAX_COMMITS)
-    ]
+    commits = pushed_commits(payload)
     head = obj(payload.get("head_commit"))
     ref = text(payload.get("ref"), 255)
     data = {

@@ -7,14 +7,12 @@ from typing import Any
 
 from arcos.evidence.drafts import EvidenceDraft
 from arcos.webhooks.mapping.common import (
-    MAX_COMMITS,
     DraftMaker,
     JsonObject,
     Mapper,
     boolean,
     branch_ref,
     clean_ref,
-    commit_entry,
     dig,
     first,
     integer,
@@ -22,6 +20,7 @@ from arcos.webhooks.mapping.common import (
     number,
     obj,
     objects,
+    pushed_commits,
     result,
     sha,
     slug_from_url,
@@ -138,15 +137,7 @@ def _sha_from_url(commit_url: Any, short: Any) -> str | None:
 
 
 def _push(event: str, payload: JsonObject) -> list[EvidenceDraft]:
-    commits = [
-        commit_entry(
-            commit.get("id"),
-            commit.get("message"),
-            dig(commit, "author", "name"),
-            commit.get("timestamp"),
-        )
-        for commit in objects(payload.get("commits"), MAX_COMMITS)
-    ]
+    commits = pushed_commits(payload)
     ref = text(payload.get("ref"), 255)
     deleted = _is_zero(payload.get("after"))
     data = {

@@ -22,7 +22,7 @@ from arcos.intake.models import Finding, IngestionJob, JobStatus, QualityMetric
 
 # The genuine-artifact fixtures live beside the ingest tests; make them importable even when
 # this module is collected before (or without) tests/formats.
-sys.path.insert(0, str(Path(__file__).parent / "ingest"))
+sys.path.insert(0, str(Path(__file__).parent / "formats"))
 pytest_plugins = ["format_artifacts"]
 
 PROJECT = "github.com/acme/app"
@@ -221,7 +221,7 @@ async def test_too_large_artifact_is_refused_as_too_large(app):
             "tester", Limits(max_decompressed_bytes=16),
             DraftLimits(max_json_depth=64, max_evidence_bytes=10_000), state.broker,
         )
-    assert refused.value.errors[0].code.value == "TOO_LARGE"
+    assert refused.value.problems[0].code.value == "TOO_LARGE"
     assert refused.value.job is not None and refused.value.job.status == JobStatus.FAILED
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from arcos.evidence.canonical import CANONICAL_FORM, JsonTooDeep, json_depth
-from arcos.graphql.errors import UserError, UserErrorCode
+from arcos.problems import Problem, ProblemCode
 from arcos.storable import storable_json_bytes, unstorable
 
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_.\-]{0,63}$")
@@ -68,15 +68,15 @@ class DraftLimits:
     max_evidence_bytes: int
 
 
-def check_draft(draft: EvidenceDraft, limits: DraftLimits, prefix: str = "") -> list[UserError]:
+def check_draft(draft: EvidenceDraft, limits: DraftLimits, prefix: str = "") -> list[Problem]:
     """Every problem with `draft`, each naming the field (under `prefix`) and how to fix it.
 
     A draft that passes keeps its canonical JSON in `draft.canonical`.
     """
-    errors: list[UserError] = []
+    errors: list[Problem] = []
 
-    def refuse(name: str, message: str, code: UserErrorCode = UserErrorCode.INVALID) -> None:
-        errors.append(UserError(field=prefix + name, message=message, code=code))
+    def refuse(name: str, message: str, code: ProblemCode = ProblemCode.INVALID) -> None:
+        errors.append(Problem(field=prefix + name, message=message, code=code))
 
     values = {name: _JsonObject.examine(getattr(draft, name), limits)
               for name in ("data", "metadata")}
@@ -90,7 +90,7 @@ def check_draft(draft: EvidenceDraft, limits: DraftLimits, prefix: str = "") -> 
     for name in ("type", "source"):
         value = getattr(draft, name)
         if not value:
-            refuse(name, f"{name} is required", UserErrorCode.REQUIRED)
+            refuse(name, f"{name} is required", ProblemCode.REQUIRED)
         elif not IDENTIFIER.match(value):
             refuse(
                 name,
@@ -143,7 +143,7 @@ class _JsonObject:
     """
 
     canonical: bytes = b""
-    problem: tuple[str, UserErrorCode] | None = None
+    problem: tuple[str, ProblemCode] | None = None
     unstorable: bool = False
 
     @classmethod
@@ -153,7 +153,7 @@ class _JsonObject:
         try:
             json_depth(value, limits.max_json_depth)
         except JsonTooDeep as exc:
-            return cls.refused(value, f"is {exc}", UserErrorCode.TOO_LARGE)
+            return cls.refused(value, f"is {exc}", ProblemCode.TOO_LARGE)
         try:
             text = json.dumps(value, **CANONICAL_FORM)
         except ValueError:  # NaN or Infinity
@@ -165,13 +165,13 @@ class _JsonObject:
             return cls(canonical, (
                 f"is {len(canonical)} bytes as canonical JSON; "
                 f"the limit is {limits.max_evidence_bytes}",
-                UserErrorCode.TOO_LARGE,
+                ProblemCode.TOO_LARGE,
             ))
         return cls(canonical)
 
     @classmethod
     def refused(
-        cls, value: Any, message: str, code: UserErrorCode = UserErrorCode.INVALID
+        cls, value: Any, message: str, code: ProblemCode = ProblemCode.INVALID
     ) -> _JsonObject:
         return cls(problem=(message, code), unstorable=unstorable(value))
 

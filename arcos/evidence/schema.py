@@ -33,7 +33,7 @@ from arcos.evidence.types import (
     parse_evidence_id,
 )
 from arcos.graphql.context import ArcosContext
-from arcos.graphql.errors import InputRefused
+from arcos.graphql.errors import user_errors
 from arcos.graphql.live_events import live_events
 from arcos.graphql.metadata import JSON_SCHEMA
 from arcos.graphql.pagination import (
@@ -43,6 +43,7 @@ from arcos.graphql.pagination import (
     encode_cursor,
     page_info,
 )
+from arcos.problems import Refused
 
 PROJECT_CURSOR = "project"
 READ = [requires(Scope.EVIDENCE_READ)]
@@ -184,8 +185,8 @@ class EvidenceMutations:
                 input.to_draft(), context.caller.name, context.draft_limits, context.broker,
                 context.json_threads,
             )
-        except InputRefused as refused:
-            return SubmitEvidencePayload(evidence=None, replayed=False, errors=refused.errors)
+        except Refused as refused:
+            return SubmitEvidencePayload(evidence=None, replayed=False, errors=user_errors(refused))
         context.fresh_loaders()  # later fields of this document must see the new row
         return SubmitEvidencePayload(
             evidence=EvidenceType.from_model(submission.evidence, submission.canonical),
@@ -206,8 +207,8 @@ class EvidenceMutations:
                 context.draft_limits, context.broker, context.settings.max_batch_items,
                 context.json_threads,
             )
-        except InputRefused as refused:
-            return SubmitEvidenceBatchPayload(evidence=[], errors=refused.errors)
+        except Refused as refused:
+            return SubmitEvidenceBatchPayload(evidence=[], errors=user_errors(refused))
         context.fresh_loaders()
         return SubmitEvidenceBatchPayload(
             evidence=[EvidenceType.from_model(s.evidence, s.canonical) for s in submissions],
@@ -225,8 +226,8 @@ class EvidenceMutations:
                 parse_evidence_id(input.from_), parse_evidence_id(input.to),
                 input.relation, info.context.caller.name,
             )
-        except InputRefused as refused:
-            return LinkEvidencePayload(relation=None, errors=refused.errors)
+        except Refused as refused:
+            return LinkEvidencePayload(relation=None, errors=user_errors(refused))
         info.context.fresh_loaders()
         return LinkEvidencePayload(relation=EvidenceRelationType.from_model(relation), errors=[])
 

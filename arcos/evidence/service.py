@@ -29,8 +29,8 @@ from arcos.evidence.models import (
     Project,
     RelationKind,
 )
-from arcos.graphql.errors import BadUserInput, InputRefused, UserError, UserErrorCode
 from arcos.graphql.preencoded import PreEncodedJSON
+from arcos.problems import BadUserInput, Problem, ProblemCode, Refused
 from arcos.web.json_threads import INLINE, JsonThreads
 
 
@@ -103,7 +103,7 @@ async def submit_evidence(
 ) -> Submission:
     """Store one evidence item, or return the earlier one for a repeated idempotency key.
 
-    Raises InputRefused naming each problem when the draft is unacceptable.
+    Raises Refused naming each problem when the draft is unacceptable.
     """
     submissions = await _store([draft], submitter, limits, broker, lambda _: "", threads)
     return submissions[0]
@@ -119,17 +119,17 @@ async def submit_evidence_batch(
 ) -> list[Submission]:
     """Store every draft in one transaction, or none of them.
 
-    Raises InputRefused listing every problem (per item, as `items.N.field`) when any draft
+    Raises Refused listing every problem (per item, as `items.N.field`) when any draft
     is unacceptable; nothing is written in that case.
     """
     if not drafts:
-        raise InputRefused([UserError(field="items", message="items must not be empty",
-                                      code=UserErrorCode.REQUIRED)])
+        raise Refused([Problem(field="items", message="items must not be empty",
+                                      code=ProblemCode.REQUIRED)])
     if len(drafts) > max_items:
-        raise InputRefused([UserError(
+        raise Refused([Problem(
             field="items",
             message=f"a batch holds at most {max_items} items (got {len(drafts)}); split it",
-            code=UserErrorCode.LIMIT_EXCEEDED,
+            code=ProblemCode.LIMIT_EXCEEDED,
         )])
     return await _store(
         drafts, submitter, limits, broker, lambda index: f"items.{index}.", threads
@@ -154,7 +154,7 @@ async def _store(
     )
     errors += _duplicate_keys_within(drafts, prefix)
     if errors:
-        raise InputRefused(errors)
+        raise Refused(errors)
 
     earlier = await _earlier_submissions(drafts, submitter, prefix)
     try:
@@ -167,8 +167,8 @@ async def _store(
         try:
             created = await _insert(drafts, submitter, earlier)
         except IntegrityError:
-            raise InputRefused([UserError(
-                field=None, code=UserErrorCode.CONFLICT,
+            raise Refused([Problem(
+                field=None, code=ProblemCode.CONFLICT,
                 message="other requests are writing the same idempotency keys; retry",
             )]) from None
     results: list[Submission] = []
@@ -182,7 +182,7 @@ async def _store(
 
 def check_drafts(
     drafts: Sequence[EvidenceDraft], limits: DraftLimits, prefix: FieldPrefix
-) -> list[UserError]:
+) -> list[Problem]:
     """`check_draft` for every draft, each draft's problems under `prefix(index)`."""
     return [e for i, d in enumerate(drafts) for e in check_draft(d, limits, prefix(i))]
 
@@ -198,7 +198,7 @@ def _size_up_to(drafts: Sequence[EvidenceDraft], cap: int) -> int:
     return size
 
 
-def _duplicate_keys_within(drafts: Sequence[EvidenceDraft], prefix: FieldPrefix) -> list[UserError]:
+def _duplicate_keys_within(drafts: Sequence[EvidenceDraft], prefix: FieldPrefix) -> list[Problem]:
     seen: set[str] = set()
     errors = []
     for index, draft in enumerate(drafts):
@@ -206,10 +206,10 @@ def _duplicate_keys_within(drafts: Sequence[EvidenceDraft], prefix: FieldPrefix)
         if key is None:
             continue
         if key in seen:
-            errors.append(UserError(
+            errors.append(Problem(
                 field=prefix(index) + "idempotencyKey",
                 message="the same idempotencyKey appears twice in this batch",
-                code=UserErrorCode.CONFLICT,
+                code=ProblemCode.CONFLICT,
             ))
         seen.add(key)
     return errors
@@ -231,14 +231,14 @@ async def _earlier_submissions(
     for index, draft in enumerate(drafts):
         row = stored.get(draft.idempotency_key) if draft.idempotency_key else None
         if row is not None and not _same_content(row, draft):
-            conflicts.append(UserError(
+            conflicts.append(Problem(
                 field=prefix(index) + "idempotencyKey",
                 message="this idempotencyKey was already used for different evidence; "
                 "use a new key for new content",
-                code=UserErrorCode.CONFLICT,
+                code=ProblemCode.CONFLICT,
             ))
     if conflicts:
-        raise InputRefused(conflicts)
+        raise Refused(conflicts)
     return {
         key: Submission(row, row.project.slug if row.project else None, replayed=True)
         for key, row in stored.items()
@@ -347,18 +347,18 @@ async def link_evidence(
 ) -> EvidenceRelation:
     """Record `from --relation--> to`; linking the same pair twice returns the first link."""
     if from_uid == to_uid:
-        raise InputRefused([UserError(field="to", message="evidence cannot relate to itself",
-                                      code=UserErrorCode.INVALID)])
+        raise Refused([Problem(field="to", message="evidence cannot relate to itself",
+                                      code=ProblemCode.INVALID)])
     ends = {
         row.uid: row for row in await summaries(Evidence.filter(uid__in=[from_uid, to_uid]))
     }
     missing = [
-        UserError(field=name, message=f"no evidence with id {uid}", code=UserErrorCode.NOT_FOUND)
+        Problem(field=name, message=f"no evidence with id {uid}", code=ProblemCode.NOT_FOUND)
         for name, uid in (("from", from_uid), ("to", to_uid))
         if uid not in ends
     ]
     if missing:
-        raise InputRefused(missing)
+        raise Refused(missing)
     source, target = ends[from_uid], ends[to_uid]
     existing = await EvidenceRelation.get_or_none(
         from_evidence_id=source.seq, to_evidence_id=target.seq, relation=relation

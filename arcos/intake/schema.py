@@ -22,12 +22,7 @@ from arcos.evidence.drafts import FIELD_CONSTRAINTS
 from arcos.evidence.types import METRIC_NAME_BOUND, SLUG_BOUND, EvidenceType
 from arcos.formats.parse import Limits
 from arcos.graphql.context import ArcosContext
-from arcos.graphql.errors import (
-    BadUserInput,
-    InputRefused,
-    UserError,
-    UserErrorCode,
-)
+from arcos.graphql.errors import UserError, user_errors
 from arcos.graphql.live_events import live_events
 from arcos.graphql.metadata import JSON_SCHEMA, column_bound
 from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
@@ -45,6 +40,7 @@ from arcos.intake.types import (
     IngestionJobType,
     QualityMetricType,
 )
+from arcos.problems import BadUserInput, Problem, ProblemCode, Refused
 from arcos.web.spool import BodySpool
 
 FINDING_CURSOR = "finding"
@@ -91,12 +87,12 @@ class ArtifactInput:
 
     async def artifact_bytes(self) -> tuple[bytes | Path, str]:
         """The artifact (its bytes, or the path of a REST body spooled to disk) and the input
-        field it came from; InputRefused unless exactly one was given."""
+        field it came from; Refused unless exactly one was given."""
         sources = ("content", "content_base64", "file")
         given = [name for name in sources if getattr(self, name) is not None]
         if len(given) != 1:
-            code = UserErrorCode.INVALID if given else UserErrorCode.REQUIRED
-            raise InputRefused([UserError(
+            code = ProblemCode.INVALID if given else ProblemCode.REQUIRED
+            raise Refused([Problem(
                 field="content", code=code,
                 message="give exactly one of content (text), contentBase64 (bytes) and file "
                 "(a multipart upload)",
@@ -110,8 +106,8 @@ class ArtifactInput:
         try:
             raw = base64.b64decode(self.content_base64 or "", validate=True)
         except (binascii.Error, ValueError):
-            raise InputRefused([UserError(
-                field="contentBase64", code=UserErrorCode.INVALID,
+            raise Refused([Problem(
+                field="contentBase64", code=ProblemCode.INVALID,
                 message="contentBase64 is not valid base64 (RFC 4648, no line breaks)",
             )]) from None
         return raw, "contentBase64"
@@ -130,11 +126,12 @@ def _refused(errors: list[UserError], job_id: str | None = None) -> IngestArtifa
     )
 
 
-def _renamed(errors: list[UserError], field: str) -> list[UserError]:
+def _renamed(refused: Refused, field: str) -> list[UserError]:
     """Parser errors name `content`; say `contentBase64` when that is what was sent."""
     return [
-        UserError(field=field, message=e.message, code=e.code) if e.field == "content" else e
-        for e in errors
+        UserError(field=field if e.field == "content" else e.field, message=e.message,
+                  code=e.code)
+        for e in user_errors(refused)
     ]
 
 
@@ -144,8 +141,8 @@ async def _ingest(
     context = info.context
     try:
         content, field = await input.artifact_bytes()
-    except InputRefused as refused:
-        return _refused(refused.errors)
+    except Refused as refused:
+        return _refused(user_errors(refused))
     try:
         intake = await service.ingest_artifact(
             kind, content, input.format, input.content_type, input.provenance(),
@@ -158,7 +155,7 @@ async def _ingest(
         )
     except service.IntakeRefused as refused:
         job_id = str(refused.job.job_id) if refused.job else None
-        return _refused(_renamed(refused.errors, field), job_id)
+        return _refused(_renamed(refused, field), job_id)
     context.fresh_loaders()  # later fields of this document must see the new rows
     return IngestArtifactPayload(
         job_id=strawberry.ID(str(intake.job.job_id)),

@@ -40,12 +40,12 @@ from arcos.formats.results import (
     TestReport,
     VulnerabilityReport,
 )
-from arcos.graphql.errors import InputRefused, UserError, UserErrorCode
 from arcos.intake import metrics as quality
 from arcos.intake.findings import FindingsSummary, Tracking, record_scan, storable, track
 from arcos.intake.models import Finding, FindingState, IngestionJob, JobStatus, QualityMetric
 from arcos.intake.summary import source_of, summarize
 from arcos.intake.workers import ParsePool
+from arcos.problems import Problem, ProblemCode, Refused
 
 IntakeKind: TypeAlias = Literal[
     "test_report", "coverage_report", "sast_report", "vulnerability_report", "sbom", "build",
@@ -87,10 +87,10 @@ class Intake:
     project_slug: str | None = None
 
 
-class IntakeRefused(InputRefused):
+class IntakeRefused(Refused):
     """Nothing but a failed job record was stored; `job` is that record when there is one."""
 
-    def __init__(self, errors: list[UserError], job: IngestionJob | None = None) -> None:
+    def __init__(self, errors: list[Problem], job: IngestionJob | None = None) -> None:
         super().__init__(errors)
         self.job = job
 
@@ -132,10 +132,10 @@ async def ingest_artifact(
             pool.run(parse_artifact, *arguments) if pool else _inline(*arguments)
         )
     except ArtifactRefused as refused:
-        code = UserErrorCode.TOO_LARGE if refused.status == PAYLOAD_TOO_LARGE else (
-            UserErrorCode.INVALID
+        code = ProblemCode.TOO_LARGE if refused.status == PAYLOAD_TOO_LARGE else (
+            ProblemCode.INVALID
         )
-        error = UserError(field="content", message=refused.message, code=code)
+        error = Problem(field="content", message=refused.message, code=code)
         await _refuse(job_id, kind, format, provenance, submitter, started_at, [error])
     result = prepared.result
     draft = _draft(kind, result, prepared.summary, provenance, job_id)
@@ -234,14 +234,14 @@ def _draft(
     )
 
 
-def _pipeline_run_problems(pipeline_run: str | None) -> list[UserError]:
+def _pipeline_run_problems(pipeline_run: str | None) -> list[Problem]:
     if pipeline_run is None or (
         0 < len(pipeline_run) <= MAX_PIPELINE_RUN_LENGTH and not CONTROL_CHARS.search(pipeline_run)
         and storable(pipeline_run) == pipeline_run
     ):
         return []
-    return [UserError(
-        field="pipelineRun", code=UserErrorCode.INVALID,
+    return [Problem(
+        field="pipelineRun", code=ProblemCode.INVALID,
         message=f"pipelineRun must be 1-{MAX_PIPELINE_RUN_LENGTH} characters without control "
         "characters",
     )]
@@ -262,7 +262,7 @@ async def _refuse(
     provenance: Provenance,
     submitter: str,
     started_at: datetime,
-    errors: list[UserError],
+    errors: list[Problem],
 ) -> NoReturn:
     """Record the failed job in its own small transaction, then raise IntakeRefused."""
     slug = (provenance.project or "").strip().lower()

@@ -19,9 +19,10 @@ from arcos.database_id import is_database_id
 from arcos.evidence.models import Evidence
 from arcos.evidence.service import summaries
 from arcos.evidence.types import EvidenceType
-from arcos.graphql.errors import BadUserInput, UserError
+from arcos.graphql.errors import UserError
 from arcos.intake import models
 from arcos.intake.findings import FindingsSummary
+from arcos.problems import BadUserInput
 
 #: Fields that reach evidence need `evidence:read` even on a payload a write-only token gets.
 READ = [requires(Scope.EVIDENCE_READ)]

@@ -17,16 +17,10 @@ from arcos.evidence import models as evidence_models
 from arcos.evidence.service import summaries
 from arcos.evidence.types import EvidenceType
 from arcos.graphql.context import ArcosContext
-from arcos.graphql.errors import (
-    ArcosError,
-    BadUserInput,
-    ErrorCode,
-    InputRefused,
-    UserError,
-    UserErrorCode,
-)
+from arcos.graphql.errors import UserError, user_errors
 from arcos.graphql.metadata import column_bound
 from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
+from arcos.problems import ArcosError, BadUserInput, ErrorCode, ProblemCode, Refused
 from arcos.settings import MIN_SECRET_LENGTH
 from arcos.storable import unstorable
 from arcos.webhooks import credentials, service
@@ -156,7 +150,7 @@ def _field_length_problems(event: str, action: str | None, dedupe_key: str) -> l
     limits = (("event", event, 128), ("action", action, 128), ("dedupeKey", dedupe_key, 255))
     return [
         UserError(field=name, message=f"{name} must be 1-{limit} characters",
-                  code=UserErrorCode.INVALID)
+                  code=ProblemCode.INVALID)
         for name, value, limit in limits
         if value is not None and not 0 < len(value) <= limit
     ]
@@ -258,9 +252,9 @@ class WebhookMutations:
                 # bytes; CI/CD senders are principals whose keys are namespaced instead.
                 guard_replays=PROVIDERS[provider].signed, threads=context.json_threads,
             )
-        except InputRefused as refused:
+        except Refused as refused:
             return IngestWebhookDeliveryPayload(delivery=None, duplicate=False,
-                                                errors=refused.errors)
+                                                errors=user_errors(refused))
         return IngestWebhookDeliveryPayload(
             delivery=WebhookDeliveryType.from_model(ingestion.delivery),
             duplicate=ingestion.duplicate, errors=[],
@@ -279,8 +273,8 @@ class WebhookMutations:
                 int(input.delivery_id), evidence_mapping_for, context.caller.name,
                 context.draft_limits, context.broker, context.json_threads,
             )
-        except InputRefused as refused:
-            return ReprocessWebhookDeliveryPayload(delivery=None, errors=refused.errors)
+        except Refused as refused:
+            return ReprocessWebhookDeliveryPayload(delivery=None, errors=user_errors(refused))
         return ReprocessWebhookDeliveryPayload(
             delivery=WebhookDeliveryType.from_model(delivery), errors=[]
         )
@@ -293,7 +287,7 @@ class WebhookMutations:
         if len(input.secret) < MIN_SECRET_LENGTH:
             return SetWebhookSecretPayload(name=None, previous_configured=False, errors=[
                 UserError(field="secret", message=f"use at least {MIN_SECRET_LENGTH} characters",
-                          code=UserErrorCode.INVALID)
+                          code=ProblemCode.INVALID)
             ])
         row = await credentials.set_secret(
             input.name.value, input.secret, input.keep_previous, info.context.caller.name,

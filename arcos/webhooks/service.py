@@ -21,7 +21,7 @@ from arcos.broker import Broker
 from arcos.evidence.drafts import DraftLimits, EvidenceDraft, check_draft
 from arcos.evidence.models import Evidence, EvidenceRelation, RelationKind
 from arcos.evidence.service import Submission, insert_drafts, publish_added, summaries
-from arcos.graphql.errors import InputRefused, UserError, UserErrorCode
+from arcos.problems import Problem, ProblemCode, Refused
 from arcos.web.json_threads import INLINE, JsonThreads
 from arcos.webhooks import replay
 from arcos.webhooks.models import DeliveryOutcome, WebhookDelivery
@@ -138,11 +138,11 @@ async def reprocess(
     """Map a stored delivery again (after a mapping fix). New evidence supersedes the old."""
     delivery = await WebhookDelivery.get_or_none(id=delivery_id)
     if delivery is None:
-        raise InputRefused([UserError(field="id", message=f"no delivery with id {delivery_id}",
-                                      code=UserErrorCode.NOT_FOUND)])
+        raise Refused([Problem(field="id", message=f"no delivery with id {delivery_id}",
+                                      code=ProblemCode.NOT_FOUND)])
     if delivery.raw_body is None:
-        raise InputRefused([UserError(
-            field="id", code=UserErrorCode.INVALID,
+        raise Refused([Problem(
+            field="id", code=ProblemCode.INVALID,
             message="its body is past ARCOS_WEBHOOK_BODY_RETENTION_DAYS and was not kept",
         )])
     outcome, drafts, detail = await _classify(
@@ -210,6 +210,6 @@ def _payload(body: str) -> dict[str, Any]:
     except (ValueError, RecursionError):
         value = None
     if not isinstance(value, dict):
-        raise InputRefused([UserError(field="body", message="body must be a JSON object",
-                                      code=UserErrorCode.INVALID)])
+        raise Refused([Problem(field="body", message="body must be a JSON object",
+                                      code=ProblemCode.INVALID)])
     return value

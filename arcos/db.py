@@ -28,6 +28,7 @@ MODEL_MODULES: list[str] = [
     "arcos.auth.models",
     "arcos.webhooks.models",
     "arcos.intake.models",
+    "arcos.store.outbox",
 ]
 
 

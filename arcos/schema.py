@@ -18,6 +18,7 @@ from arcos.auth.permissions import requires
 from arcos.auth.schema import AuthMutations, AuthQueries
 from arcos.auth.scopes import Scope
 from arcos.evidence.schema import EvidenceMutations, EvidenceQueries, EvidenceSubscriptions
+from arcos.graphql.after_writes import refresh_loaders_after_mutations
 from arcos.graphql.bounds import ArgumentBounds
 from arcos.graphql.budget import BoundedResponse
 from arcos.graphql.document_cache import DocumentCache
@@ -84,6 +85,7 @@ def create_schema(settings: Settings) -> ArcosSchema:
         max_tokens=settings.max_tokens, limits=limits, expose_schema=settings.expose_schema
     )
     extensions += [ArgumentBounds, FreshLoaders, BoundedResponse, ClassifyErrors]
+    refresh_loaders_after_mutations(Mutation)
     return ArcosSchema(
         query=Query,
         mutation=Mutation,

@@ -52,6 +52,8 @@ class EvidenceDraft:
     #: `data` and `metadata` as canonical JSON, set by `check_draft` when the draft passes,
     #: so storing it neither encodes nor walks the values again.
     canonical: dict[str, bytes] | None = field(default=None, repr=False, compare=False)
+    #: The hex SHA-256 of canonical `data`, computed once when first needed.
+    sha256: str | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.project, str):

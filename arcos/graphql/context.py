@@ -21,11 +21,12 @@ from starlette.websockets import WebSocket
 from arcos.auth.caller import Caller
 from arcos.auth.rate_limit import WriteRateLimiter
 from arcos.broker import Broker
-from arcos.evidence.drafts import DraftLimits
 from arcos.evidence.loaders import EvidenceLoaders
 from arcos.graphql.budget import start_response
 from arcos.intake.workers import ParsePool
 from arcos.settings import Settings
+from arcos.store.unit_of_work import Writer
+from arcos.store.write_context import WriteContext
 from arcos.web.connection_limits import ConnectionLimits
 from arcos.web.json_threads import INLINE, JsonThreads
 
@@ -35,6 +36,15 @@ class RequestLoaders:
     """Every domain's DataLoaders, created together."""
 
     evidence: EvidenceLoaders = field(default_factory=EvidenceLoaders)
+
+
+@dataclass(frozen=True)
+class ParsedText:
+    """A JSON text an adapter has already parsed, with its value: a resolver that receives
+    this very text as a variable uses the value instead of parsing megabytes again."""
+
+    text: str
+    value: Any
 
 
 @dataclass
@@ -58,6 +68,23 @@ class ArcosContext:
     connection_limits: ConnectionLimits | None = None
     #: Where large JSON is decoded, checked and encoded, off the event loop.
     json_threads: JsonThreads = INLINE
+    #: The app's one write path; None in contexts that only read (unit tests).
+    writer: Writer | None = None
+
+    #: A JSON text among the variables that the adapter already parsed.
+    parsed_text: ParsedText | None = None
+
+    def parsed(self, text: str) -> Any | None:
+        """The value of `text` if the adapter parsed this same string, else None."""
+        known = self.parsed_text
+        return known.value if known is not None and known.text is text else None
+
+    def write_context(self) -> WriteContext:
+        """What a service needs to write on behalf of this context's caller."""
+        if self.writer is None:
+            raise RuntimeError("this context has no writer; build it with the app's")
+        return WriteContext(self.caller.name, self.settings, self.writer, self.json_threads)
+
     def fresh_loaders(self) -> RequestLoaders:
         """Replace the DataLoaders (per operation, and after a write so later fields see
         it) and return the new set. The response budget is untouched: it belongs to the
@@ -70,10 +97,3 @@ class ArcosContext:
         (each event is its own response)."""
         self.fresh_loaders()
         start_response(self.settings.max_response_bytes)
-
-    @property
-    def draft_limits(self) -> DraftLimits:
-        return DraftLimits(
-            max_json_depth=self.settings.max_json_depth,
-            max_evidence_bytes=self.settings.max_evidence_bytes,
-        )

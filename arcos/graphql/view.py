@@ -37,6 +37,7 @@ from arcos.graphql.websocket import (
 )
 from arcos.intake.workers import ParsePool
 from arcos.settings import Settings
+from arcos.store.unit_of_work import Writer
 from arcos.web.connection_limits import (
     TOO_MANY_CONNECTIONS,
     Admission,
@@ -75,6 +76,7 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
         connection_limits: ConnectionLimits | None = None,
         parse_pool: ParsePool | None = None,
         json_threads: JsonThreads = INLINE,
+        writer: Writer | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -90,6 +92,7 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
         )
         self.settings = settings
         self.broker = broker
+        self.writer = writer or Writer(broker)
         self.rate_limiter = rate_limiter
         self.connection_limits = connection_limits or ConnectionLimits(settings)
         self.parse_pool = parse_pool
@@ -157,7 +160,7 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
             settings=self.settings, broker=self.broker, caller=caller,
             rate_limiter=self.rate_limiter, request=request, response=response,
             parse_pool=self.parse_pool, connection_limits=self.connection_limits,
-            json_threads=self.json_threads,
+            json_threads=self.json_threads, writer=self.writer,
         )
 
     async def on_ws_connect(self, context: ArcosContext) -> UnsetType | dict[str, object] | None:

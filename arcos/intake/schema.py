@@ -17,10 +17,9 @@ from strawberry.types import Info
 
 from arcos.auth.permissions import requires, requires_any
 from arcos.auth.scopes import Scope
-from arcos.broker import Topics
+from arcos.broker import channel
 from arcos.evidence.drafts import FIELD_CONSTRAINTS
 from arcos.evidence.types import METRIC_NAME_BOUND, SLUG_BOUND, EvidenceType
-from arcos.formats.parse import Limits
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import UserError, user_errors
 from arcos.graphql.live_events import live_events
@@ -28,6 +27,7 @@ from arcos.graphql.metadata import JSON_SCHEMA, column_bound
 from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
 from arcos.intake import service
 from arcos.intake.findings import FindingsSummary
+from arcos.intake.metrics import METRICS_UPDATED
 from arcos.intake.models import Finding
 from arcos.intake.types import (
     FindingConnection,
@@ -146,17 +146,11 @@ async def _ingest(
     try:
         intake = await service.ingest_artifact(
             kind, content, input.format, input.content_type, input.provenance(),
-            context.caller.name,
-            Limits(max_decompressed_bytes=context.settings.max_artifact_bytes,
-                   max_gzip_members=context.settings.max_gzip_members,
-                   max_findings_per_scan=context.settings.max_findings_per_scan),
-            context.draft_limits, context.broker,
-            source_root=input.source_root, pool=context.parse_pool,
+            context.write_context(), source_root=input.source_root, pool=context.parse_pool,
         )
     except service.IntakeRefused as refused:
         job_id = str(refused.job.job_id) if refused.job else None
         return _refused(_renamed(refused, field), job_id)
-    context.fresh_loaders()  # later fields of this document must see the new rows
     return IngestArtifactPayload(
         job_id=strawberry.ID(str(intake.job.job_id)),
         evidence=EvidenceType.from_model(intake.evidence),
@@ -292,7 +286,7 @@ class IntakeSubscriptions:
         project: Annotated[str, strawberry.argument(metadata=SLUG_BOUND)],
     ) -> AsyncGenerator[QualityMetricType, None]:
         context = info.context
-        topic = Topics.metrics_updated(project.strip().lower())
+        topic = channel(METRICS_UPDATED, project=project.strip().lower())
         async with live_events(context, topic) as events:
             async for event in events:
                 context.next_event()

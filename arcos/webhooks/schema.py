@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import Enum
 from typing import Annotated
 
@@ -241,16 +241,14 @@ class WebhookMutations:
         problems = _field_length_problems(input.event, input.action, dedupe_key)
         if problems:
             return IngestWebhookDeliveryPayload(delivery=None, duplicate=False, errors=problems)
-        settings = context.settings
+        delivery = service.Delivery(
+            provider=provider, event=input.event, action=input.action, dedupe_key=dedupe_key,
+            body=input.body, guard_replays=PROVIDERS[provider].signed,
+        )
         try:
             ingestion = await service.ingest(
-                provider, input.event, input.action, dedupe_key, input.body,
-                evidence_mapping_for(provider), context.caller.name, context.draft_limits,
-                context.broker, timedelta(days=settings.webhook_body_retention_days),
-                timedelta(seconds=settings.webhook_replay_window_seconds),
-                # Only bodies a provider signed can be told apart from replays by their
-                # bytes; CI/CD senders are principals whose keys are namespaced instead.
-                guard_replays=PROVIDERS[provider].signed, threads=context.json_threads,
+                delivery, evidence_mapping_for(provider), context.write_context(),
+                payload=context.parsed(input.body),
             )
         except Refused as refused:
             return IngestWebhookDeliveryPayload(delivery=None, duplicate=False,
@@ -270,8 +268,7 @@ class WebhookMutations:
             raise BadUserInput(f"deliveryId must be a number (got {input.delivery_id!r:.40})")
         try:
             delivery = await service.reprocess(
-                int(input.delivery_id), evidence_mapping_for, context.caller.name,
-                context.draft_limits, context.broker, context.json_threads,
+                int(input.delivery_id), evidence_mapping_for, context.write_context()
             )
         except Refused as refused:
             return ReprocessWebhookDeliveryPayload(delivery=None, errors=user_errors(refused))

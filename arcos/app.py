@@ -19,6 +19,7 @@ from arcos.auth.rate_limit import InMemoryTokenBucket, WriteRateLimiter
 from arcos.auth.service import bootstrap_admin_token
 from arcos.broker import Broker, InMemoryBroker
 from arcos.db import redacted, store
+from arcos.graphql.core_schema import core_schema
 from arcos.graphql.view import ArcosGraphQL
 from arcos.intake.workers import ParsePool
 from arcos.rest.adapter import RestAdapter
@@ -71,7 +72,7 @@ def create_app(
         json_threads=json_threads, writer=writer,
     )
     rest = RestAdapter(
-        schema, load_operations(schema._schema), settings, broker, rate_limiter, parse_pool,
+        schema, load_operations(core_schema(schema)), settings, broker, rate_limiter, parse_pool,
         connection_limits=connection_limits, json_threads=json_threads, writer=writer,
     )
 

@@ -21,6 +21,7 @@ from arcos.evidence.schema import EvidenceMutations, EvidenceQueries, EvidenceSu
 from arcos.graphql.after_writes import refresh_loaders_after_mutations
 from arcos.graphql.bounds import ArgumentBounds
 from arcos.graphql.budget import BoundedResponse
+from arcos.graphql.document_cache import DocumentCache
 from arcos.graphql.errors import ClassifyErrors, log_unexpected
 from arcos.graphql.limits import DocumentLimits, FreshLoaders, limit_extensions
 from arcos.graphql.shape import ShapeLimits
@@ -52,7 +53,15 @@ class Subscription(EvidenceSubscriptions, IntakeSubscriptions):
 
 
 class ArcosSchema(strawberry.Schema):
-    """Logs only unexpected errors; expected ones (bad input, limits) are not server faults."""
+    """Logs only unexpected errors; expected ones (bad input, limits) are not server faults.
+
+    Owns the cache of work done on its documents, so two schemas (two apps) in one
+    process never share one.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.document_cache = DocumentCache()
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

@@ -431,3 +431,27 @@ def test_caller_helpers():
     assert Caller.anonymous(allow_read=True).may(Scope.EVIDENCE_READ)
     admin = Caller(name="a", scopes=frozenset({Scope.ADMIN}), authenticated=True)
     assert all(admin.may(scope) for scope in Scope)
+
+
+async def test_every_401_carries_the_bearer_challenge(anonymous_client):
+    """One builder answers every refusal, so every transport's 401 names the scheme."""
+    bad = {"authorization": "Bearer nonsense"}
+    item = {"type": "a", "source": "b", "data": {}}
+    multipart = {"content-type": "multipart/form-data; boundary=x"}
+    responses = {
+        "graphql, bad token": await anonymous_client.post(
+            "/graphql", json={"query": "{ viewer { name } }"}, headers=bad),
+        "graphql upload, no token": await anonymous_client.post(
+            "/graphql", content=b"--x--\r\n", headers=multipart),
+        "rest, bad token": await anonymous_client.get("/api/v3/evidence", headers=bad),
+        "rest, no token for a write": await anonymous_client.post("/api/v1/evidence", json=item),
+        "sse, bad token": await anonymous_client.get("/api/v3/evidence/stream", headers=bad),
+        "webhook, unsigned": await anonymous_client.post(
+            "/api/webhooks/github", content=b"{}", headers={"x-github-event": "push"}),
+        "ci/cd webhook, no token": await anonymous_client.post(
+            "/api/webhooks/cicd", content=b"{}", headers={"content-type": "application/json"}),
+    }
+    for name, response in responses.items():
+        assert response.status_code == 401, (name, response.text)
+        assert response.headers.get("www-authenticate") == 'Bearer realm="arcos"', name
+        assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", name

@@ -152,6 +152,32 @@ async def test_mutation_over_get_is_405(client):
     assert listing.json()["data"]["evidenceConnection"]["totalCount"] == 0
 
 
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_subscriptions_over_plain_http_are_refused_with_a_pointer(client, method):
+    query = "subscription Watch { evidenceAdded { id } }"
+    if method == "GET":
+        response = await client.get("/graphql", params={"query": query})
+    else:
+        response = await client.post("/graphql", json={"query": query})
+    assert response.status_code == 400, response.text
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert "graphql-transport-ws" in error["message"]
+    assert "/api/v3/evidence/stream" in error["message"]
+    # The operation name picks the operation: a query beside a subscription still runs.
+    both = "query Count { evidenceConnection { totalCount } } " + query
+    response = await client.post("/graphql", json={"query": both, "operationName": "Count"})
+    assert response.json()["data"]["evidenceConnection"]["totalCount"] == 0
+
+
+async def test_a_request_without_a_query_says_so(client):
+    response = await client.post("/graphql", json={"variables": {}})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"] == (
+        'the request has no `query`; send {"query": "..."}'
+    )
+
+
 async def test_other_methods_are_405(client):
     response = await client.put("/graphql", json={"query": "{ __typename }"})
     assert response.status_code == 405

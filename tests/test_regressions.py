@@ -141,16 +141,55 @@ async def test_retry_racing_a_mixed_batch_stores_everything(app):
 
 
 def test_large_documents_are_not_cached():
-    from arcos.graphql.limits import MAX_CACHED_DOCUMENT_CHARS, _cached_parse
+    from graphql import parse
 
-    before = _cached_parse.cache_info().currsize
+    from arcos.graphql.document_cache import MAX_CACHED_DOCUMENT_CHARS
     from arcos.schema import create_schema
     from arcos.settings import Settings
 
     schema = create_schema(Settings())
+    _validate_only(schema, "{ viewer { name } }")
+    assert schema.document_cache.entries(parse) == 1  # a small one is remembered
     big = '{ evidence(id: "' + "A" * (MAX_CACHED_DOCUMENT_CHARS + 10) + '") { id } }'
-    asyncio.run(schema.execute(big))
-    assert _cached_parse.cache_info().currsize == before
+    _validate_only(schema, big)
+    assert schema.document_cache.entries(parse) == 1
+
+
+def _validate_only(schema, query):
+    """Run `query` as far as the limits and validation (no store is open: a resolver that
+    runs fails, masked), returning its errors."""
+    from types import SimpleNamespace
+
+    from arcos.settings import Settings
+
+    context = SimpleNamespace(settings=Settings())
+    return asyncio.run(schema.execute(query, context_value=context)).errors or []
+
+
+def test_two_apps_in_one_process_keep_separate_document_caches():
+    """Parse, validation and argument-bound caches belong to an app's schema: what one
+    app ran is not remembered by another, and each app's limits apply to its own."""
+    from graphql import parse
+    from strawberry.schema.schema import validate_document
+
+    from arcos.app import create_app
+    from arcos.graphql.bounds import bounded_sites
+    from arcos.settings import Settings
+
+    strict = create_app(Settings(max_query_depth=2)).state.schema
+    lenient = create_app(Settings()).state.schema
+    assert strict.document_cache is not lenient.document_cache
+    deep = "{ evidenceConnection(first: 1) { edges { node { id } } } }"
+    codes = {error.extensions["code"] for error in _validate_only(lenient, deep)}
+    assert not codes & {"GRAPHQL_VALIDATION_FAILED", "QUERY_TOO_COMPLEX"}, codes
+    for function in (parse, validate_document, bounded_sites):
+        assert lenient.document_cache.entries(function) == 1, function
+        assert strict.document_cache.entries(function) == 0, function
+    refused = _validate_only(strict, deep)  # the lenient app's verdict is not reused
+    assert refused[0].extensions["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert "ARCOS_MAX_QUERY_DEPTH" in refused[0].message
+    assert strict.document_cache.entries(parse) == 1
+    assert lenient.document_cache.entries(parse) == 1
 
 
 async def test_revoked_token_stops_working_on_an_open_websocket(tmp_path):

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from arcos.graphql.core_schema import core_schema
 from arcos.rest.operations import OperationDocumentError, load_operations
 from arcos.rest.table import ROUTES
 
@@ -233,7 +234,7 @@ def test_every_operation_validates_and_broken_ones_fail_at_start(tmp_path, monke
     from arcos.schema import create_schema
     from arcos.settings import Settings
 
-    schema = create_schema(Settings())._schema
+    schema = core_schema(create_schema(Settings()))
     operations = load_operations(schema)
     assert {route.operation for route in ROUTES} <= set(operations)
     package = tmp_path / "broken_documents"

@@ -19,6 +19,18 @@ from arcos.graphql.errors import ArcosError, ErrorCode
 T = TypeVar("T")
 
 
+async def recheck_token(caller: Caller) -> None:
+    """Raise UNAUTHENTICATED when the token `caller` authenticated with was revoked or
+    has expired since; callers without a token pass. The one re-check every long-lived
+    connection (websocket operations, subscription streams) runs."""
+    if caller.token_id is not None and not await token_still_valid(caller.token_id):
+        raise ArcosError(
+            f"the token {caller.token_name!r} was revoked or has expired; reconnect with a "
+            "valid token",
+            ErrorCode.UNAUTHENTICATED,
+        )
+
+
 async def while_token_valid(
     events: AsyncIterator[T], caller: Caller, recheck_seconds: float
 ) -> AsyncIterator[T]:
@@ -36,12 +48,7 @@ async def while_token_valid(
                 pending = asyncio.ensure_future(anext(iterator))
             await asyncio.wait({pending}, timeout=max(0.0, next_check - time.monotonic()))
             if time.monotonic() >= next_check:
-                if not await token_still_valid(caller.token_id):
-                    raise ArcosError(
-                        f"the token {caller.token_name!r} was revoked or has expired; "
-                        "reconnect with a valid token",
-                        ErrorCode.UNAUTHENTICATED,
-                    )
+                await recheck_token(caller)
                 next_check = time.monotonic() + recheck_seconds
             if pending.done():
                 try:

@@ -16,8 +16,8 @@ from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from arcos.auth.caller import Caller
+from arcos.auth.live import recheck_token
 from arcos.auth.scopes import WRITE_SCOPES, Scope
-from arcos.auth.service import token_still_valid
 from arcos.graphql.errors import ArcosError, ErrorCode
 
 
@@ -96,12 +96,7 @@ async def _still_valid(context: Any) -> None:
     now = time.monotonic()
     if now - context.auth_checked_at < context.settings.auth_recheck_seconds:
         return
-    if not await token_still_valid(caller.token_id):
-        raise ArcosError(
-            f"the token {caller.token_name!r} was revoked or has expired; reconnect with a "
-            "valid token",
-            ErrorCode.UNAUTHENTICATED,
-        )
+    await recheck_token(caller)
     context.auth_checked_at = now
 
 

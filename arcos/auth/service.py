@@ -20,12 +20,12 @@ from arcos.auth.token_format import (
     same_hash,
     token_sha256,
 )
+from arcos.database_id import is_database_id
 
 logger = logging.getLogger("arcos.auth")
 
 #: Names start with a letter, so a name can never be mistaken for a numeric token id.
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9._@\-]{0,99}$")
-DATABASE_ID = re.compile(r"[0-9]{1,18}")
 KNOWN_SCOPES = frozenset(scope.value for scope in Scope)
 #: last_used_at is written at most this often per token, not on every request.
 LAST_USED_RESOLUTION = timedelta(seconds=60)
@@ -106,7 +106,7 @@ async def list_tokens() -> list[ApiToken]:
 async def revoke_token(id_or_name: str) -> ApiToken:
     """Revoke by numeric id or by name. Revoking twice keeps the first revocation time."""
     lookup = (
-        {"id": int(id_or_name)} if DATABASE_ID.fullmatch(id_or_name) else {"name": id_or_name}
+        {"id": int(id_or_name)} if is_database_id(id_or_name) else {"name": id_or_name}
     )
     token = await ApiToken.get_or_none(**lookup).prefetch_related("principal")
     if token is None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from arcos.evidence.canonical import CANONICAL_FORM, JsonTooDeep, json_depth
 from arcos.problems import Problem, ProblemCode
+from arcos.storable import storable_json_bytes, unstorable
 
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_.\-]{0,63}$")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9._\-]*(/[a-z0-9._\-]+)*$")
@@ -34,30 +35,6 @@ FIELD_CONSTRAINTS: dict[str, dict[str, object]] = {
     "ref": {"pattern": r"^[^\x00-\x1f\x7f]+$", "minLength": 1, "maxLength": MAX_REF_LENGTH},
     "idempotency_key": {"minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH},
 }
-
-
-#: NUL and lone UTF-16 surrogates: valid in JSON strings, but no store can keep them
-#: (PostgreSQL refuses NUL in text, and surrogates cannot be encoded as UTF-8).
-UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-#: A NUL as canonical JSON writes it: the escape backslash-u0000, after an even run of
-#: backslashes (an odd run makes it an escaped backslash and the storable text "u0000").
-ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
-
-
-def unstorable(value: Any) -> bool:
-    """Whether a JSON value holds a string (or object key) no store can keep."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if UNSTORABLE.search(item):
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
 
 
 @dataclass
@@ -162,8 +139,8 @@ class _JsonObject:
     """What `check_draft` learns about `data` or `metadata`, encoding it once.
 
     One Python walk (the depth) and the rest at C speed: the canonical encoder refuses
-    NaN and Infinity, UTF-8 encoding refuses lone surrogates, and a NUL shows as an
-    escape in the text. Only a value that fails one of these is walked again, to tell a
+    NaN and Infinity, and `storable_json_bytes` reads NUL and lone surrogates off the
+    text. Only a value that fails one of these is walked again, to tell a
     NUL from the failure (the unstorable text is reported first, as for every field).
     """
 
@@ -183,11 +160,8 @@ class _JsonObject:
             text = json.dumps(value, **CANONICAL_FORM)
         except ValueError:  # NaN or Infinity
             return cls.refused(value, "must not contain NaN or Infinity")
-        try:
-            canonical = text.encode("utf-8")
-        except UnicodeEncodeError:
-            return cls(unstorable=True)
-        if "\\u0000" in text and ESCAPED_NUL.search(text):
+        canonical = storable_json_bytes(text)
+        if canonical is None:
             return cls(unstorable=True)
         if len(canonical) > limits.max_evidence_bytes:
             return cls(canonical, (

@@ -9,7 +9,7 @@ from arcos.formats import json_document, severity
 from arcos.formats.errors import UNPROCESSABLE, ArtifactRefused, ParseWarning, capped
 from arcos.formats.json_document import mapping, number, objects, text
 from arcos.formats.results import Component, Sbom, Severity, Tool, VulnerabilityReport
-from arcos.formats.vulnerabilities import Advisory, count_vulnerable_components, merge
+from arcos.formats.vulnerabilities import Advisory, vulnerability_report
 
 SUPPORTED_VERSIONS = ("1.4", "1.5", "1.6")
 SUPPRESSING_STATES = frozenset(
@@ -142,14 +142,7 @@ def vulnerabilities_from_document(document: Any) -> VulnerabilityReport:
         advisories.extend(
             _advisories(vulnerability, vulnerability_id, tool_name, by_ref, warnings)
         )
-    findings = merge(advisories)
-    return VulnerabilityReport(
-        format="cyclonedx",
-        tool=tool,
-        findings=tuple(findings),
-        vulnerable_components=count_vulnerable_components(findings),
-        warnings=capped(warnings),
-    )
+    return vulnerability_report("cyclonedx", tool, advisories, warnings)
 
 
 def _advisories(

@@ -7,14 +7,13 @@ import re
 from typing import Any
 
 from arcos.formats import json_document, severity
-from arcos.formats.errors import UNPROCESSABLE, ArtifactRefused, ParseWarning, capped
+from arcos.formats.errors import UNPROCESSABLE, ArtifactRefused, ParseWarning
 from arcos.formats.json_document import mapping, number, objects, text, texts
 from arcos.formats.results import Tool, VulnerabilityReport
 from arcos.formats.vulnerabilities import (
     Advisory,
-    count_vulnerable_components,
-    merge,
     purl_for,
+    vulnerability_report,
 )
 
 _GHSA = re.compile(r"GHSA(-[23456789cfghjmpqrvwx]{4}){3}", re.IGNORECASE)
@@ -41,14 +40,7 @@ def from_document(document: Any) -> VulnerabilityReport:
                 warnings.append(f"skipped an advisory of {name} without a url, source or title")
             else:
                 advisories.append(advisory)
-    findings = merge(advisories)
-    return VulnerabilityReport(
-        format="npm-audit",
-        tool=Tool("npm audit", None),
-        findings=tuple(findings),
-        vulnerable_components=count_vulnerable_components(findings),
-        warnings=capped(warnings),
-    )
+    return vulnerability_report("npm-audit", Tool("npm audit", None), advisories, warnings)
 
 
 def _check_version(report: dict[str, Any]) -> None:

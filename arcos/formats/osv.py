@@ -7,14 +7,13 @@ import re
 from typing import Any
 
 from arcos.formats import json_document, severity
-from arcos.formats.errors import UNPROCESSABLE, ArtifactRefused, ParseWarning, capped
+from arcos.formats.errors import UNPROCESSABLE, ArtifactRefused, ParseWarning
 from arcos.formats.json_document import mapping, objects, text, texts
 from arcos.formats.results import Severity, VulnerabilityReport
 from arcos.formats.vulnerabilities import (
     Advisory,
-    count_vulnerable_components,
-    merge,
     purl_for,
+    vulnerability_report,
 )
 
 _CWE = re.compile(r"^CWE-?(\d{1,7})$", re.IGNORECASE | re.ASCII)
@@ -44,14 +43,7 @@ def from_document(document: Any) -> VulnerabilityReport:
         advisories.extend(_advisories(record, record_id))
     if withdrawn:
         warnings.append(f"ignored {withdrawn} withdrawn records")
-    findings = merge(advisories)
-    return VulnerabilityReport(
-        format="osv",
-        tool=None,
-        findings=tuple(findings),
-        vulnerable_components=count_vulnerable_components(findings),
-        warnings=capped(warnings),
-    )
+    return vulnerability_report("osv", None, advisories, warnings)
 
 
 def _records(document: Any) -> list[Any]:

@@ -6,14 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from arcos.formats import json_document
-from arcos.formats.errors import ParseWarning, capped
+from arcos.formats.errors import ParseWarning
 from arcos.formats.json_document import objects, text, texts
 from arcos.formats.results import Tool, VulnerabilityReport
 from arcos.formats.vulnerabilities import (
     Advisory,
-    count_vulnerable_components,
-    merge,
     purl_for,
+    vulnerability_report,
 )
 
 
@@ -62,12 +61,6 @@ def from_document(document: Any) -> VulnerabilityReport:
             f"the audit is incomplete: {skipped} dependencies were skipped, so they may hide "
             "vulnerabilities"
         )
-    findings = merge(advisories)
-    return VulnerabilityReport(
-        format="pip-audit",
-        tool=Tool("pip-audit", None),
-        findings=tuple(findings),
-        vulnerable_components=count_vulnerable_components(findings),
-        warnings=capped(warnings),
-        incomplete=skipped > 0,
+    return vulnerability_report(
+        "pip-audit", Tool("pip-audit", None), advisories, warnings, incomplete=skipped > 0
     )

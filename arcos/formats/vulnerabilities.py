@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from packageurl import PackageURL
 
 from arcos.formats import severity
-from arcos.formats.results import Finding, Severity
+from arcos.formats.errors import ParseWarning, capped
+from arcos.formats.results import Finding, Severity, Tool, VulnerabilityReport
 
 # OSV ecosystem names → purl types (the common ones; others fall back to "generic")
 _PURL_TYPES = {
@@ -96,6 +97,26 @@ def component_key(purl: str | None, name: str | None, version: str | None) -> st
 
 def fingerprint(key: str, vulnerability_id: str) -> str:
     return hashlib.sha256(f"{key}\n{vulnerability_id}".encode(errors="surrogatepass")).hexdigest()
+
+
+def vulnerability_report(
+    format: str,
+    tool: Tool | None,
+    advisories: list[Advisory],
+    warnings: list[ParseWarning],
+    incomplete: bool = False,
+) -> VulnerabilityReport:
+    """What every vulnerability parser returns: its advisories merged (one finding per
+    component and vulnerability) and counted, its warnings capped."""
+    findings = merge(advisories)
+    return VulnerabilityReport(
+        format=format,
+        tool=tool,
+        findings=tuple(findings),
+        vulnerable_components=count_vulnerable_components(findings),
+        warnings=capped(warnings),
+        incomplete=incomplete,
+    )
 
 
 def merge(advisories: list[Advisory]) -> list[Finding]:

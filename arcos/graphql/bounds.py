@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -40,8 +39,9 @@ from graphql.language.visitor import SKIP, VisitorAction
 from graphql.utilities import value_from_ast_untyped
 from strawberry.extensions import SchemaExtension
 
+from arcos.graphql.core_schema import core_schema
+from arcos.graphql.document_cache import cacheable, document_cache
 from arcos.graphql.errors import ErrorCode
-from arcos.graphql.limits import cached_document
 from arcos.graphql.metadata import MAX_LENGTH
 
 #: Where strawberry keeps its own definition of a graphql-core argument or input field.
@@ -56,11 +56,10 @@ class ArgumentBounds(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if not context.pre_execution_errors and document is not None:
-            schema = context.schema._schema
-            sites = (
-                cached_bounded_sites(schema, document) if cached_document(context)
-                else bounded_sites(schema, document)
-            )
+            find = bounded_sites
+            if cacheable(context):
+                find = document_cache(context.schema).remembered(bounded_sites)
+            sites = find(core_schema(context.schema), document)
             refusal = first_overlong_argument(sites, context.variables or {})
             if refusal is not None:
                 context.pre_execution_errors = [refusal]
@@ -82,10 +81,6 @@ def bounded_sites(schema: GraphQLSchema, document: DocumentNode) -> tuple[Bounde
     finder = _SiteFinder(type_info)
     visit(document, TypeInfoVisitor(type_info, finder))
     return tuple(finder.sites)
-
-
-#: For documents kept alive by a cache (keyed by identity): prepared and small ones.
-cached_bounded_sites = lru_cache(maxsize=1000)(bounded_sites)
 
 
 def first_overlong_argument(

@@ -10,11 +10,13 @@ error whose `extensions.code` says what happened. Anything else is a bug: the cl
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.execution import StreamExecutionResult
 
 from arcos.log_bounds import clip
 from arcos.problems import ArcosError, ErrorCode, Problem, ProblemCode, Refused
@@ -65,62 +67,81 @@ def classify(error: GraphQLError) -> ErrorCode | None:
     return None
 
 
-class ClassifyErrors(MaskErrors):
+#: What a client reads instead of an unexpected error's message.
+MASKED_MESSAGE = "Unexpected error."
+
+
+class ClassifyErrors(SchemaExtension):
     """Stamp `extensions.code` on every error and mask the unexpected ones.
 
-    Runs for queries, mutations and each subscription event (MaskErrors covers streams
-    since strawberry 0.323), so every transport sees the same codes.
+    Uses only strawberry's public hooks: `on_operation` rewrites the result of a query or
+    mutation once it is complete, and `on_stream_result` each result a stream yields
+    (every subscription event, and a stream's refusals), before a transport sends it. So
+    every transport sees the same codes and the same masking.
     """
 
     def __init__(self) -> None:
-        super().__init__(should_mask_error=lambda error: classify(error) is None)
+        self._streamed = False
 
-    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        processed: list[GraphQLError] = []
-        for error in errors:
-            existing = (error.extensions or {}).get("code")
-            if existing:
-                processed.append(error)
-                continue
-            code = classify(error)
-            if code is None:
-                processed.append(self.anonymise_error(error))
-                continue
-            message = error.message
-            if isinstance(error.original_error, RecursionError):
-                message = "The document is nested too deeply to parse; flatten it."
-            elif isinstance(error.original_error, InvalidOperationTypeError):
-                message = (
-                    f"{message} here: send queries and mutations with POST /graphql or over "
-                    "graphql-transport-ws; the legacy graphql-ws protocol carries only "
-                    "subscriptions"
-                )
-            processed.append(
-                GraphQLError(
-                    message,
-                    nodes=error.nodes,
-                    source=error.source,
-                    positions=error.positions,
-                    path=error.path,
-                    original_error=error.original_error,
-                    extensions={
-                        **(error.extensions or {}),
-                        **getattr(error.original_error, "extensions", {}),
-                        "code": code.value,
-                    },
-                )
-            )
-        return processed
+    def on_operation(self) -> Iterator[None]:
+        self._streamed = False
+        yield
+        if not self._streamed:  # a stream's results were rewritten one by one
+            _rewrite_errors(self.execution_context.result)
 
-    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        return GraphQLError(
-            self.error_message,
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            extensions={"code": ErrorCode.INTERNAL_SERVER_ERROR.value},
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        self._streamed = True
+        _rewrite_errors(result)
+        yield
+
+
+def _rewrite_errors(result: object) -> None:
+    errors = getattr(result, "errors", None)
+    if errors:
+        result.errors = [coded(error) for error in errors]  # type: ignore[attr-defined]
+
+
+def coded(error: GraphQLError) -> GraphQLError:
+    """`error` with `extensions.code`; an unexpected error masked, keeping only where
+    it happened."""
+    if (error.extensions or {}).get("code"):
+        return error
+    code = classify(error)
+    if code is None:
+        return _replacing(error, MASKED_MESSAGE, {"code": ErrorCode.INTERNAL_SERVER_ERROR.value})
+    message = error.message
+    if isinstance(error.original_error, RecursionError):
+        message = "The document is nested too deeply to parse; flatten it."
+    elif isinstance(error.original_error, InvalidOperationTypeError):
+        message = (
+            f"{message} here: send queries and mutations with POST /graphql or over "
+            "graphql-transport-ws; the legacy graphql-ws protocol carries only "
+            "subscriptions"
         )
+    extensions = {
+        **(error.extensions or {}),
+        **getattr(error.original_error, "extensions", {}),
+        "code": code.value,
+    }
+    return _replacing(error, message, extensions, error.original_error)
+
+
+def _replacing(
+    error: GraphQLError,
+    message: str,
+    extensions: dict[str, object],
+    original_error: Exception | None = None,
+) -> GraphQLError:
+    """A new error in place of `error`: the same position in the document and the response."""
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=original_error,
+        extensions=extensions,
+    )
 
 
 def log_unexpected(errors: list[GraphQLError]) -> None:

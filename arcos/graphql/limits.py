@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
 
 from graphql import (
     DocumentNode,
@@ -33,6 +31,8 @@ from strawberry.extensions import (
 )
 from strawberry.schema.schema import validate_document
 
+from arcos.graphql.core_schema import core_schema
+from arcos.graphql.document_cache import cacheable, cacheable_query, document_cache
 from arcos.graphql.errors import ErrorCode
 from arcos.graphql.merges import TooManyMerges, check_field_merges
 from arcos.graphql.selection_sets import written_selection_sets
@@ -112,35 +112,15 @@ def count_fragment_spreads(document: DocumentNode) -> int:
     )
 
 
-#: Documents longer than this are parsed and validated every time instead of cached: one
-#: cache entry must not be able to pin megabytes (a huge string literal) in memory.
-MAX_CACHED_DOCUMENT_CHARS = 16 * 1024
-_cached_parse = lru_cache(maxsize=1000)(parse)
-_cached_validation = lru_cache(maxsize=1000)(validate_document)
-
-
-@lru_cache(maxsize=1000)
-def _cached_refusals(
+def document_refusals(
     limits: DocumentLimits, schema: GraphQLSchema, document: DocumentNode
 ) -> list[GraphQLError]:
+    """`limits.refusals`, as a plain function a `DocumentCache` can remember."""
     return limits.refusals(schema, document)
 
 
-def _cacheable(context: Any) -> bool:
-    query = context.query
-    return query is not None and len(query) <= MAX_CACHED_DOCUMENT_CHARS
-
-
-def cached_document(context: Any) -> bool:
-    """Whether work on this operation's document may be remembered: an adapter's
-    prepared document, or one small enough to cache (documents are cached by identity,
-    and CachedParse returns the same object for the same small query)."""
-    prepared = getattr(context.context, "prepared_document", None)
-    return prepared is not None or _cacheable(context)
-
-
 class CachedParse(SchemaExtension):
-    """Parse each distinct document once.
+    """Parse each distinct document once per schema.
 
     A document an adapter prepared at start-up (`context.prepared_document`) is used as
     it is. Unlike strawberry's ParserCache, a document that fails to parse is left for
@@ -154,9 +134,10 @@ class CachedParse(SchemaExtension):
         if prepared is not None and context.graphql_document is None:
             # Adapters (REST, webhooks) run fixed documents parsed and validated at start-up.
             context.graphql_document = prepared
-        elif _cacheable(context) and context.graphql_document is None:
+        elif cacheable_query(context) and context.graphql_document is None:
+            cached_parse = document_cache(context.schema).remembered(parse)
             try:
-                context.graphql_document = _cached_parse(context.query, **context.parse_options)
+                context.graphql_document = cached_parse(context.query, **context.parse_options)
             except Exception:  # noqa: S110 - strawberry re-parses and reports it
                 pass
         yield
@@ -172,14 +153,13 @@ class CachedValidation(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        cached = cached_document(context)
-        schema, document = context.schema._schema, context.graphql_document
+        schema, document = core_schema(context.schema), context.graphql_document
         assert document is not None
-        refusals = (
-            _cached_refusals(self.limits, schema, document) if cached
-            else self.limits.refusals(schema, document)
-        )
-        validate = _cached_validation if cached else validate_document
+        refuse, validate = document_refusals, validate_document
+        if cacheable(context):
+            cache = document_cache(context.schema)
+            refuse, validate = cache.remembered(refuse), cache.remembered(validate)
+        refusals = refuse(self.limits, schema, document)
         context.pre_execution_errors = refusals or validate(
             schema, document, context.validation_rules
         )

@@ -12,26 +12,22 @@ from datetime import timedelta
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
-from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
-from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from arcos.auth.caller import Caller
 from arcos.auth.rate_limit import WriteRateLimiter
 from arcos.auth.service import AuthenticationFailed
-from arcos.auth.transport import (
-    WWW_AUTHENTICATE,
-    authorization_from_params,
-    caller_from_authorization,
-)
+from arcos.auth.transport import authorization_from_params, caller_from_authorization
 from arcos.broker import Broker
 from arcos.graphql.context import ArcosContext
+from arcos.graphql.document_cache import MAX_CACHED_DOCUMENT_CHARS, document_cache
 from arcos.graphql.preencoded import dumps
 from arcos.graphql.websocket import (
     ArcosWebSocketAdapter,
@@ -55,6 +51,11 @@ from arcos.web.send_lane import SendLane
 from arcos.web.ws_protocol import raise_message_limit
 
 JSON_TYPES = ("application/json", "application/graphql-response+json", "multipart/form-data")
+NO_QUERY = "the request has no `query`; send {\"query\": \"...\"}"
+SUBSCRIPTIONS_NEED_A_STREAM = (
+    "subscriptions need a websocket: connect to /graphql with graphql-transport-ws (or "
+    "graphql-ws), or read GET /api/v3/evidence/stream"
+)
 #: Where a websocket's `Admission` lives in its ASGI scope's per-connection state.
 ADMISSION = "arcos.websocket_admission"
 #: The request body this task decoded in a JSON thread, and what it decoded to.
@@ -114,9 +115,9 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
             except HTTPException as error:
                 refusal = _from_strawberry(request, error)
             except MissingQueryError:
-                refusal = problem(400, "the request has no `query`; send {\"query\": \"...\"}")
+                refusal = problem(400, NO_QUERY)
             except AuthenticationFailed as failure:
-                refusal = problem(401, str(failure), {"WWW-Authenticate": WWW_AUTHENTICATE})
+                refusal = problem(401, str(failure))
         await (refusal or response)(scope, receive, send)
 
     async def _serve_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -195,31 +196,30 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
         root_value: None,
         request_data: Any,
     ) -> Any:
-        """Run one HTTP operation. Subscriptions are refused here with a pointer to the
-        transports that carry them; strawberry would run them as plain fields."""
-        allowed = OperationType.from_http(request_adapter.method) - {OperationType.SUBSCRIPTION}
+        """Strawberry's, after refusing a subscription with a pointer to the transports
+        that carry them: over plain HTTP strawberry would run one as plain fields."""
+        if self._is_subscription(request_data.query, request_data.operation_name):
+            raise HTTPException(400, SUBSCRIPTIONS_NEED_A_STREAM)
+        return await super().execute_single(
+            request=request, request_adapter=request_adapter, sub_response=sub_response,
+            context=context, root_value=root_value, request_data=request_data,
+        )
+
+    def _is_subscription(self, query: str | None, operation_name: str | None) -> bool:
+        """Whether the operation to run is a subscription. The document is parsed as
+        CachedParse parses it (same token limit, same cache), so a small one is parsed
+        once for both; one that does not parse is left for strawberry to report."""
+        if not query or "subscription" not in query:
+            return False
+        parse_document = parse
+        if len(query) <= MAX_CACHED_DOCUMENT_CHARS:
+            parse_document = document_cache(self.schema).remembered(parse)
         try:
-            return await self.schema.execute(
-                request_data.query,
-                root_value=root_value,
-                variable_values=request_data.variables,
-                context_value=context,
-                operation_name=request_data.operation_name,
-                allowed_operation_types=allowed,
-                operation_extensions=request_data.extensions,
-            )
-        except CannotGetOperationTypeError as error:
-            raise HTTPException(400, error.as_http_error_reason()) from error
-        except InvalidOperationTypeError as error:
-            if error.operation_type is OperationType.SUBSCRIPTION:
-                raise HTTPException(
-                    400,
-                    "subscriptions need a websocket: connect to /graphql with "
-                    "graphql-transport-ws (or graphql-ws), or read GET /api/v3/evidence/stream",
-                ) from error
-            raise HTTPException(
-                400, error.as_http_error_reason(request_adapter.method)
-            ) from error
+            document = parse_document(query, max_tokens=self.settings.max_tokens)
+        except GraphQLError:
+            return False
+        operation = get_operation_ast(document, operation_name)
+        return operation is not None and operation.operation is OperationType.SUBSCRIPTION
 
     def encode_json(self, data: object) -> str:
         """HTTP bodies and websocket messages; pre-encoded evidence values are spliced in."""
@@ -274,6 +274,8 @@ def _refuse_transport(request: Request) -> Response | None:
 
 
 def _from_strawberry(request: Request, error: HTTPException) -> Response:
+    if isinstance(error.__cause__, MissingQueryError):
+        return problem(400, NO_QUERY)
     reason = error.reason
     if request.method == "GET" and "not allowed" in reason.lower():
         return problem(

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Collection, Mapping
 from typing import Any
 
 from starlette.websockets import WebSocketDisconnect, WebSocketState
@@ -33,6 +33,24 @@ from arcos.web.ws_protocol import BAD_MESSAGE, writable_event
 
 #: A close frame's reason is at most 123 bytes.
 MAX_CLOSE_REASON_BYTES = 123
+
+
+def refused_by_cap(
+    handler: Any, operation_id: str, running: Collection[str]
+) -> dict[str, Any] | None:
+    """The error for starting `operation_id` when the connection already runs as many
+    operations as ARCOS_MAX_SUBSCRIPTIONS_PER_CONNECTION allows (strawberry's handlers
+    would close the whole socket instead); None when it may start. Restarting an id
+    that runs is left to strawberry, which refuses it in the protocol's own way."""
+    limit = handler.max_subscriptions_per_connection
+    if (
+        not handler.connection_acknowledged
+        or limit is None
+        or operation_id in running
+        or len(running) < limit
+    ):
+        return None
+    return cap_error(limit)
 
 
 def cap_error(limit: int) -> dict[str, Any]:
@@ -95,16 +113,9 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             await self.websocket.close(TOO_MANY_CONNECTIONS, close_reason(refused.reason))
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
-        limit = self.max_subscriptions_per_connection
-        if (
-            self.connection_acknowledged
-            and limit is not None
-            and message["id"] not in self.operations
-            and len(self.operations) >= limit
-        ):
-            await self.send_message(
-                {"id": message["id"], "type": "error", "payload": [cap_error(limit)]}
-            )
+        refusal = refused_by_cap(self, message["id"], self.operations)
+        if refusal is not None:
+            await self.send_message({"id": message["id"], "type": "error", "payload": [refusal]})
             return
         await super().handle_subscribe(message)
 
@@ -121,15 +132,8 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Any, Any]):
             await self.websocket.close(TOO_MANY_CONNECTIONS, close_reason(refused.reason))
 
     async def handle_start(self, message: StartMessage) -> None:
-        limit = self.max_subscriptions_per_connection
-        if (
-            self.connection_acknowledged
-            and limit is not None
-            and message["id"] not in self.tasks
-            and len(self.tasks) >= limit
-        ):
-            await self.send_message(
-                {"type": "error", "id": message["id"], "payload": cap_error(limit)}
-            )
+        refusal = refused_by_cap(self, message["id"], self.tasks)
+        if refusal is not None:
+            await self.send_message({"type": "error", "id": message["id"], "payload": refusal})
             return
         await super().handle_start(message)

@@ -23,9 +23,9 @@ from typing import Any, TypeVar
 
 from tortoise.queryset import QuerySet
 
-from arcos.evidence.drafts import UNSTORABLE
 from arcos.formats import results
 from arcos.intake.models import Finding, FindingState
+from arcos.storable import storable
 
 #: Ids per UPDATE … WHERE id IN (…): under SQLite's and asyncpg's parameter limits.
 ID_CHUNK = 500
@@ -44,14 +44,6 @@ class FindingsSummary:
     fixed: int = 0
     untracked: int = 0
     """Active findings beyond ARCOS_MAX_FINDINGS_PER_SCAN: in `total`, not tracked."""
-
-
-def storable(value: str | None, limit: int | None = None) -> str | None:
-    """Text a store can keep: without NUL or lone surrogates, and at most `limit` characters."""
-    if value is None:
-        return None
-    cleaned = UNSTORABLE.sub("", value)
-    return cleaned[:limit] if limit is not None else cleaned
 
 
 def _scope(finding: results.Finding) -> Scope:

@@ -3,12 +3,11 @@ examples), never the artifact itself, so evidence stays small however large the 
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from typing import Any
 
-from arcos.evidence.drafts import IDENTIFIER, UNSTORABLE
+from arcos.evidence.drafts import IDENTIFIER
 from arcos.formats.results import (
     SEVERITIES,
     BuildRecord,
@@ -21,6 +20,7 @@ from arcos.formats.results import (
     VulnerabilityReport,
 )
 from arcos.intake.findings import Tracking
+from arcos.storable import scrub
 
 #: Failing test cases named in a test report's evidence; the rest are only counted.
 MAX_LISTED_FAILURES = 20
@@ -57,20 +57,6 @@ def summarize(result: Result, tracking: Tracking | None = None) -> dict[str, Any
         data["tracking"] = {"tracked": tracking.tracked, "beyond_limit": tracking.untracked,
                             "limit": tracking.limit}
     return scrub(data)
-
-
-def scrub(value: Any) -> Any:
-    """The value with text no store can keep removed and non-finite numbers as null: a
-    hostile report must not turn its own summary into invalid evidence."""
-    if isinstance(value, str):
-        return UNSTORABLE.sub("", value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {scrub(key): scrub(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [scrub(item) for item in value]
-    return value
 
 
 def _details(result: Result) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from strawberry.types import Info
 
 from arcos.auth.permissions import requires
 from arcos.auth.scopes import Scope
+from arcos.database_id import is_database_id
 from arcos.evidence.models import Evidence
 from arcos.evidence.service import summaries
 from arcos.evidence.types import EvidenceType
@@ -114,7 +115,7 @@ class FindingType(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[FindingType | None]:
         ids = list(node_ids)
-        if not all(raw.isdigit() and len(raw) <= 18 for raw in ids):
+        if not all(is_database_id(raw) for raw in ids):
             raise BadUserInput("a Finding id must come from a Finding's `id` field")
         rows = {str(r.id): r for r in await models.Finding.filter(id__in=[int(i) for i in ids])}
         return [cls.from_model(rows[i]) if i in rows else None for i in ids]

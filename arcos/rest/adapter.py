@@ -9,17 +9,19 @@ from types import SimpleNamespace
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from arcos.auth.caller import Caller
 from arcos.auth.rate_limit import WriteRateLimiter
 from arcos.auth.service import AuthenticationFailed
-from arcos.auth.transport import WWW_AUTHENTICATE, caller_from_authorization
+from arcos.auth.transport import caller_from_authorization
 from arcos.broker import Broker
-from arcos.graphql.bounds import cached_bounded_sites, first_overlong_argument
+from arcos.graphql.bounds import bounded_sites, first_overlong_argument
 from arcos.graphql.context import ArcosContext, ParsedText
+from arcos.graphql.core_schema import core_schema
+from arcos.graphql.document_cache import document_cache
 from arcos.graphql.errors import ArcosError
 from arcos.intake.workers import ParsePool
 from arcos.rest.formats import render
@@ -32,6 +34,7 @@ from arcos.settings import Settings
 from arcos.store.unit_of_work import Writer
 from arcos.web.connection_limits import ConnectionLimits
 from arcos.web.json_threads import INLINE, JsonThreads
+from arcos.web.problems import error_response
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -68,9 +71,7 @@ class RestAdapter:
                 request.headers.get("authorization"), self.settings.anonymous_read
             )
         except AuthenticationFailed as failure:
-            raise RestRefusal(
-                401, str(failure), "UNAUTHENTICATED", {"WWW-Authenticate": WWW_AUTHENTICATE}
-            ) from None
+            raise RestRefusal(401, str(failure), "UNAUTHENTICATED") from None
 
     def context(
         self, caller: Caller, request: Request, operation: PreparedOperation
@@ -112,7 +113,8 @@ class RestAdapter:
         operation = self.operations[name]
         context = self.context(caller, request, operation)
         await self._check_root_permissions(operation, context)
-        sites = cached_bounded_sites(self.schema._schema, operation.document)
+        find_sites = document_cache(self.schema).remembered(bounded_sites)
+        sites = find_sites(core_schema(self.schema), operation.document)
         overlong = first_overlong_argument(sites, variables)
         if overlong is not None:
             return ExecutionResult(data=None, errors=[overlong])
@@ -182,14 +184,12 @@ class RestAdapter:
 
 
 def _refusal(refusal: ArcosError) -> RestRefusal:
-    status = STATUS_BY_CODE.get(refusal.code, 403)
-    headers = {"WWW-Authenticate": WWW_AUTHENTICATE} if status == 401 else {}
-    return RestRefusal(status, str(refusal), refusal.code, headers)
+    return RestRefusal(STATUS_BY_CODE.get(refusal.code, 403), str(refusal), refusal.code)
 
 
 def refusal_response(refusal: RestRefusal, legacy: bool = False) -> Response:
     """The JSON error body: `{"errors": [...]}`, plus the original API's envelope."""
-    body: dict[str, Any] = {"errors": refusal.errors(), **refusal.extra}
-    if legacy:
-        body = {"success": False, "error": refusal.message, **body}
-    return JSONResponse(body, status_code=refusal.status, headers=refusal.headers)
+    envelope = {"success": False, "error": refusal.message} if legacy else {}
+    return error_response(
+        refusal.status, refusal.errors(), refusal.headers, {**envelope, **refusal.extra}
+    )

@@ -11,7 +11,6 @@ from typing import Any
 
 from strawberry.types import ExecutionResult
 
-from arcos.auth.transport import WWW_AUTHENTICATE
 from arcos.graphql.errors import ErrorCode
 from arcos.rest.refusal import RestRefusal
 
@@ -37,8 +36,6 @@ def data_or_refusal(result: ExecutionResult) -> dict[str, Any]:
         code = first.get("extensions", {}).get("code", ErrorCode.INTERNAL_SERVER_ERROR)
         status = STATUS_BY_CODE.get(code, 500)
         headers: dict[str, str] = {}
-        if status == 401:
-            headers["WWW-Authenticate"] = WWW_AUTHENTICATE
         if status == 429:
             retry = first.get("extensions", {}).get("retryAfterSeconds", 1)
             headers["Retry-After"] = str(max(1, math.ceil(float(retry))))

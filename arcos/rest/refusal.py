@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from arcos.web.problems import error_entry
+
 
 class RestRefusal(Exception):
     """Stop handling a REST request and answer `status` with these errors."""
@@ -29,4 +31,4 @@ class RestRefusal(Exception):
         """`[{message, extensions: {code, …}}]`, the shape GraphQL clients already read."""
         if self.details:
             return self.details
-        return [{"message": self.message, "extensions": {"code": self.code}}]
+        return [error_entry(self.message, self.code)]

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from arcos.graphql.core_schema import core_schema
 from arcos.rest.adapter import RestAdapter, refusal_response
 from arcos.rest.documentation import ecosystem_documentation
 from arcos.rest.openapi import openapi_document
@@ -21,7 +22,7 @@ def rest_routes(adapter: RestAdapter, graphql_app: Any) -> list[BaseRoute]:
     """Every REST route: the table's rows, the SSE stream, OpenAPI, schema and docs."""
     schema = adapter.schema
     openapi = openapi_document(
-        ROUTES, adapter.operations, schema._schema, adapter.settings.max_page_size
+        ROUTES, adapter.operations, core_schema(schema), adapter.settings.max_page_size
     )
     documentation = ecosystem_documentation(ROUTES, openapi, adapter.settings)
     sdl = schema.as_str() + "\n"
@@ -39,7 +40,7 @@ def rest_routes(adapter: RestAdapter, graphql_app: Any) -> list[BaseRoute]:
             ))
         wanted = request.query_params.get("format", "sdl").lower()
         if wanted == "json":
-            result = graphql_sync(schema._schema, get_introspection_query(descriptions=True))
+            result = graphql_sync(core_schema(schema), get_introspection_query(descriptions=True))
             return JSONResponse({"data": result.data})
         if wanted != "sdl":
             return refusal_response(RestRefusal(400, "format must be sdl or json", "BAD_REQUEST"))

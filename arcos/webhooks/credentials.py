@@ -6,15 +6,6 @@ from __future__ import annotations
 from arcos.settings import Settings
 from arcos.webhooks.models import WebhookSecret
 
-#: Every secret name; `ARCOS_<NAME>` and `ARCOS_<NAME>_PREVIOUS` are its settings.
-SECRET_NAMES = (
-    "github_webhook_secret",
-    "gitlab_webhook_token",
-    "gitlab_webhook_signing_key",
-    "bitbucket_webhook_secret",
-    "cicd_webhook_token",
-)
-
 
 async def configured_secrets(names: tuple[str, ...], settings: Settings) -> dict[str, list[str]]:
     """Current and previous values for each name (empty list when none is configured)."""

@@ -69,6 +69,12 @@ PROVIDERS: dict[str, Provider] = {
     )
 }
 
+#: Every webhook secret's name, in provider order; `ARCOS_<NAME>` and
+#: `ARCOS_<NAME>_PREVIOUS` are its settings, and admins may override it at run time.
+SECRET_NAMES: tuple[str, ...] = tuple(
+    name for provider in PROVIDERS.values() for name in provider.secret_settings
+)
+
 
 def evidence_mapping_for(provider: str) -> EvidenceMapping:
     return PROVIDERS[provider].evidence_mapping

@@ -101,8 +101,7 @@ class WebhookReceiver:
                 self.adapter.authorize("IngestWebhookDelivery", caller)
                 return caller, None
             raise RestRefusal(401, "send Authorization: Bearer <ARCOS_CICD_WEBHOOK_TOKEN or an "
-                              "API token with webhooks:deliver>", "UNAUTHENTICATED",
-                              {"WWW-Authenticate": 'Bearer realm="arcos"'})
+                              "API token with webhooks:deliver>", "UNAUTHENTICATED")
         if not any(secrets.values()):
             names = " or ".join(env_name(name) for name in provider.secret_settings)
             if not settings.webhook_allow_unsigned:

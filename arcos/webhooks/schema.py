@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from enum import Enum
 from typing import Annotated
@@ -13,8 +12,8 @@ from strawberry.types import Info
 
 from arcos.auth.permissions import requires
 from arcos.auth.scopes import Scope
+from arcos.database_id import is_database_id
 from arcos.evidence import models as evidence_models
-from arcos.evidence.drafts import unstorable
 from arcos.evidence.service import summaries
 from arcos.evidence.types import EvidenceType
 from arcos.graphql.context import ArcosContext
@@ -23,12 +22,12 @@ from arcos.graphql.metadata import column_bound
 from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
 from arcos.problems import ArcosError, BadUserInput, ErrorCode, ProblemCode, Refused
 from arcos.settings import MIN_SECRET_LENGTH
+from arcos.storable import unstorable
 from arcos.webhooks import credentials, service
 from arcos.webhooks.models import DeliveryOutcome, WebhookDelivery
-from arcos.webhooks.providers import PROVIDERS, evidence_mapping_for
+from arcos.webhooks.providers import PROVIDERS, SECRET_NAMES, evidence_mapping_for
 
 DELIVERY_CURSOR = "delivery"
-DATABASE_ID = re.compile(r"[0-9]{1,18}")
 OPERATORS = [requires(Scope.WEBHOOKS_ADMIN)]
 
 WebhookProvider = strawberry.enum(
@@ -37,7 +36,7 @@ WebhookProvider = strawberry.enum(
 )
 WebhookDeliveryOutcome = strawberry.enum(DeliveryOutcome, name="WebhookDeliveryOutcome")
 WebhookSecretName = strawberry.enum(
-    Enum("WebhookSecretName", {n.upper(): n for n in credentials.SECRET_NAMES}),  # type: ignore[misc]
+    Enum("WebhookSecretName", {n.upper(): n for n in SECRET_NAMES}),  # type: ignore[misc]
     description="A webhook secret; ARCOS_<NAME> is its setting.",
 )
 
@@ -265,7 +264,7 @@ class WebhookMutations:
         self, info: Info[ArcosContext, None], input: ReprocessWebhookDeliveryInput
     ) -> ReprocessWebhookDeliveryPayload:
         context = info.context
-        if not DATABASE_ID.fullmatch(str(input.delivery_id)):
+        if not is_database_id(str(input.delivery_id)):
             raise BadUserInput(f"deliveryId must be a number (got {input.delivery_id!r:.40})")
         try:
             delivery = await service.reprocess(

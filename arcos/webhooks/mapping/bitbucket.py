@@ -159,6 +159,15 @@ def _cloud_make(*args: Any, **kwargs: Any) -> EvidenceDraft:
     return _make(_cloud_user, *args, **kwargs)
 
 
+def _cloud_pull_make(
+    kind: str, event: str, payload: JsonObject, project: str, data: JsonObject,
+    summary: JsonObject,
+) -> EvidenceDraft:
+    """A draft about a Cloud pull request, at its head commit and ref."""
+    return _cloud_make(kind, event, payload, project, data, _action(event),
+                       summary["head_sha"], summary["head_ref"])
+
+
 def _cloud_ref(side: JsonObject) -> str | None:
     name = side.get("name")
     return tag_ref(name) if side.get("type") == "tag" else branch_ref(name)
@@ -231,18 +240,7 @@ def _cloud_pull_request(event: str, payload: JsonObject) -> list[EvidenceDraft]:
         "created_at": text(pull.get("created_on"), 64),
         "updated_at": text(pull.get("updated_on"), 64),
     }
-    return [
-        _cloud_make(
-            "pull_request",
-            event,
-            payload,
-            project,
-            data,
-            _action(event),
-            summary["head_sha"],
-            summary["head_ref"],
-        )
-    ]
+    return [_cloud_pull_make("pull_request", event, payload, project, data, summary)]
 
 
 def _cloud_review(event: str, payload: JsonObject) -> list[EvidenceDraft]:
@@ -259,18 +257,7 @@ def _cloud_review(event: str, payload: JsonObject) -> list[EvidenceDraft]:
         "commit_id": summary["head_sha"],
         "pull_request": summary,
     }
-    return [
-        _cloud_make(
-            "code_review",
-            event,
-            payload,
-            project,
-            data,
-            _action(event),
-            summary["head_sha"],
-            summary["head_ref"],
-        )
-    ]
+    return [_cloud_pull_make("code_review", event, payload, project, data, summary)]
 
 
 def _cloud_commit_status(event: str, payload: JsonObject) -> list[EvidenceDraft]:

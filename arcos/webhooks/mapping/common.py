@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -198,46 +199,43 @@ def clean_ref(value: Any) -> str | None:
 
 def branch_ref(value: Any) -> str | None:
     """`refs/heads/<branch>` for a branch name; a full ref (`refs/…`) is kept as it is."""
-    name = text(value, MAX_REF_LENGTH)
-    if name is None:
-        return None
-    if name.startswith("refs/"):
-        return clean_ref(name)
-    return clean_ref("refs/heads/" + name)
+    return _full_ref(value, "refs/heads/")
 
 
 def tag_ref(value: Any) -> str | None:
     """`refs/tags/<tag>` for a tag name; a full ref is kept as it is."""
+    return _full_ref(value, "refs/tags/")
+
+
+def _full_ref(value: Any, namespace: str) -> str | None:
     name = text(value, MAX_REF_LENGTH)
     if name is None:
         return None
-    if name.startswith("refs/"):
-        return clean_ref(name)
-    return clean_ref("refs/tags/" + name)
+    return clean_ref(name if name.startswith("refs/") else namespace + name)
 
 
 def url_host(value: Any) -> str | None:
     """The lower-case host name (no port, no user) of an http(s) or ssh URL, else None."""
-    found = text(value, MAX_URL)
-    if found is None:
-        return None
-    try:
-        host = urlsplit(found.strip()).hostname
-    except ValueError:
-        return None
-    return host or None
+    parts = _url_parts(value)
+    return (parts[0] or None) if parts is not None else None
 
 
 def url_path(value: Any) -> str | None:
     """The path of a URL without surrounding slashes, else None."""
+    parts = _url_parts(value)
+    return (parts[1].strip("/") or None) if parts is not None else None
+
+
+def _url_parts(value: Any) -> tuple[str | None, str] | None:
+    """(host, path) of a URL; None when it is not text or does not parse."""
     found = text(value, MAX_URL)
     if found is None:
         return None
     try:
-        path = urlsplit(found.strip()).path
+        parts = urlsplit(found.strip())
+        return parts.hostname, parts.path
     except ValueError:
         return None
-    return path.strip("/") or None
 
 
 def slug_part(value: Any) -> str | None:
@@ -380,6 +378,53 @@ def draft(
         ref=clean_ref(ref),
         metadata=meta,
     )
+
+
+@dataclass(frozen=True)
+class DraftMaker:
+    """How one provider's payloads name what every draft needs: the project they are
+    about and who acted (GitHub and GitLab; Bitbucket's project depends on the family)."""
+
+    source: str
+    project: Callable[[JsonObject], str | None]
+    actor: Callable[[JsonObject], Any]
+
+    def one(
+        self,
+        kind: str,
+        event: str,
+        payload: JsonObject,
+        data: JsonObject,
+        action: Any = None,
+        commit_sha: Any = None,
+        ref: Any = None,
+    ) -> list[EvidenceDraft]:
+        """The single draft an event family makes of `payload`, as the list it returns."""
+        return [
+            draft(
+                type=kind,
+                source=self.source,
+                project=self.project(payload),
+                data=data,
+                meta=metadata(event, action, self.actor(payload)),
+                commit_sha=commit_sha,
+                ref=ref,
+            )
+        ]
+
+
+def pushed_commits(payload: JsonObject) -> list[JsonObject]:
+    """The commits a push lists (GitHub's and GitLab's payloads share the shape), at most
+    MAX_COMMITS of them."""
+    return [
+        commit_entry(
+            commit.get("id"),
+            commit.get("message"),
+            dig(commit, "author", "name"),
+            commit.get("timestamp"),
+        )
+        for commit in objects(payload.get("commits"), MAX_COMMITS)
+    ]
 
 
 def commit_entry(commit_id: Any, message: Any, author: Any, timestamp: Any) -> JsonObject:

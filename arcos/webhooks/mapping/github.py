@@ -6,21 +6,19 @@ from typing import Any
 
 from arcos.evidence.drafts import EvidenceDraft
 from arcos.webhooks.mapping.common import (
-    MAX_COMMITS,
+    DraftMaker,
     JsonObject,
     Mapper,
     boolean,
     branch_ref,
     clean_ref,
-    commit_entry,
     dig,
-    draft,
     first,
     integer,
     make_slug,
-    metadata,
     obj,
     objects,
+    pushed_commits,
     result,
     seconds_between,
     sha,
@@ -132,29 +130,15 @@ def _project(payload: JsonObject) -> str | None:
     return make_slug(host, full_name)
 
 
-def _meta(event: str, payload: JsonObject) -> JsonObject:
-    return metadata(event, payload.get("action"), dig(payload, "sender", "login"))
-
-
 def _make(
-    kind: str,
-    event: str,
-    payload: JsonObject,
-    data: JsonObject,
-    commit_sha: Any = None,
+    kind: str, event: str, payload: JsonObject, data: JsonObject, commit_sha: Any = None,
     ref: Any = None,
 ) -> list[EvidenceDraft]:
-    return [
-        draft(
-            type=kind,
-            source=SOURCE,
-            project=_project(payload),
-            data=data,
-            meta=_meta(event, payload),
-            commit_sha=commit_sha,
-            ref=ref,
-        )
-    ]
+    """GitHub states the action in the payload."""
+    return _DRAFTS.one(kind, event, payload, data, payload.get("action"), commit_sha, ref)
+
+
+_DRAFTS = DraftMaker(SOURCE, _project, lambda payload: dig(payload, "sender", "login"))
 
 
 def _login(value: Any) -> str | None:
@@ -183,15 +167,7 @@ def _pull_numbers(value: Any) -> list[int]:
 
 
 def _push(event: str, payload: JsonObject) -> list[EvidenceDraft]:
-    commits = [
-        commit_entry(
-            commit.get("id"),
-            commit.get("message"),
-            dig(commit, "author", "name"),
-            commit.get("timestamp"),
-        )
-        for commit in objects(payload.get("commits"), MAX_COMMITS)
-    ]
+    commits = pushed_commits(payload)
     head = obj(payload.get("head_commit"))
     ref = text(payload.get("ref"), 255)
     data = {

@@ -7,22 +7,20 @@ from typing import Any
 
 from arcos.evidence.drafts import EvidenceDraft
 from arcos.webhooks.mapping.common import (
-    MAX_COMMITS,
+    DraftMaker,
     JsonObject,
     Mapper,
     boolean,
     branch_ref,
     clean_ref,
-    commit_entry,
     dig,
-    draft,
     first,
     integer,
     make_slug,
-    metadata,
     number,
     obj,
     objects,
+    pushed_commits,
     result,
     sha,
     slug_from_url,
@@ -114,26 +112,7 @@ def _actor(payload: JsonObject) -> str | None:
     return first(text(payload.get("user_username")), text(dig(payload, "user", "username")))
 
 
-def _make(
-    kind: str,
-    event: str,
-    payload: JsonObject,
-    data: JsonObject,
-    action: Any = None,
-    commit_sha: Any = None,
-    ref: Any = None,
-) -> list[EvidenceDraft]:
-    return [
-        draft(
-            type=kind,
-            source=SOURCE,
-            project=_project(payload),
-            data=data,
-            meta=metadata(event, action, _actor(payload)),
-            commit_sha=commit_sha,
-            ref=ref,
-        )
-    ]
+_make = DraftMaker(SOURCE, _project, _actor).one
 
 
 def _is_zero(value: Any) -> bool:
@@ -158,15 +137,7 @@ def _sha_from_url(commit_url: Any, short: Any) -> str | None:
 
 
 def _push(event: str, payload: JsonObject) -> list[EvidenceDraft]:
-    commits = [
-        commit_entry(
-            commit.get("id"),
-            commit.get("message"),
-            dig(commit, "author", "name"),
-            commit.get("timestamp"),
-        )
-        for commit in objects(payload.get("commits"), MAX_COMMITS)
-    ]
+    commits = pushed_commits(payload)
     ref = text(payload.get("ref"), 255)
     deleted = _is_zero(payload.get("after"))
     data = {

@@ -17,7 +17,7 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from arcos.evidence.canonical import canonical_json, content_sha256, size_up_to, wire_size
-from arcos.evidence.drafts import DraftLimits, EvidenceDraft, check_draft, unstorable
+from arcos.evidence.drafts import DraftLimits, EvidenceDraft, check_draft
 from arcos.evidence.events import EVIDENCE_ADDED, evidence_message
 from arcos.evidence.models import (
     LARGE_VALUES,
@@ -29,6 +29,7 @@ from arcos.evidence.models import (
 from arcos.graphql.preencoded import PreEncodedJSON
 from arcos.problems import BadUserInput, Problem, ProblemCode, Refused
 from arcos.settings import Settings
+from arcos.storable import unstorable
 from arcos.store import outbox
 from arcos.store.resume import CatchUpPage
 from arcos.store.unit_of_work import UnitOfWork

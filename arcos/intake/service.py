@@ -37,12 +37,13 @@ from arcos.formats.results import (
     VulnerabilityReport,
 )
 from arcos.intake import metrics as quality
-from arcos.intake.findings import FindingsSummary, Tracking, record_scan, storable, track
+from arcos.intake.findings import FindingsSummary, Tracking, record_scan, track
 from arcos.intake.models import Finding, FindingState, IngestionJob, JobStatus, QualityMetric
 from arcos.intake.summary import source_of, summarize
 from arcos.intake.workers import ParsePool
 from arcos.problems import Problem, ProblemCode, Refused
 from arcos.settings import Settings
+from arcos.storable import storable, unstorable
 from arcos.store.unit_of_work import UnitOfWork
 from arcos.store.write_context import WriteContext
 
@@ -244,7 +245,7 @@ def _draft(
 def _pipeline_run_problems(pipeline_run: str | None) -> list[Problem]:
     if pipeline_run is None or (
         0 < len(pipeline_run) <= MAX_PIPELINE_RUN_LENGTH and not CONTROL_CHARS.search(pipeline_run)
-        and storable(pipeline_run) == pipeline_run
+        and not unstorable(pipeline_run)
     ):
         return []
     return [Problem(
@@ -357,8 +358,8 @@ async def page_findings(
     query: FindingQuery, first: int, after_id: int | None
 ) -> tuple[list[Finding], bool]:
     """One keyset page of findings in id order, and whether more follow."""
-    if storable(query.project) != query.project or (
-        query.tool is not None and storable(query.tool) != query.tool
+    if unstorable(query.project) or (
+        query.tool is not None and unstorable(query.tool)
     ):
         return [], False  # no stored value can contain NUL or a lone surrogate
     queryset = query.apply(Finding.all())
@@ -369,7 +370,7 @@ async def page_findings(
 
 
 async def count_findings(query: FindingQuery) -> int:
-    if storable(query.project) != query.project:
+    if unstorable(query.project):
         return 0
     return await query.apply(Finding.all()).count()
 
@@ -383,13 +384,13 @@ async def metric_series(
 ) -> list[QualityMetric]:
     """The latest `limit` values of a project's metrics, in time order (oldest first)."""
     found = await Project.get_or_none(slug=project.strip().lower()) if (
-        storable(project) == project
+        not unstorable(project)
     ) else None
     if found is None:
         return []
     queryset = QualityMetric.filter(project_id=found.id)
     if names is not None:
-        queryset = queryset.filter(name__in=[name for name in names if storable(name) == name])
+        queryset = queryset.filter(name__in=[name for name in names if not unstorable(name)])
     if since is not None:
         queryset = queryset.filter(timestamp__gte=since)
     if until is not None:

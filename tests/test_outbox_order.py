@@ -35,7 +35,10 @@ DROP_AFTER = (0, 40)
 GUARD_SECONDS = 240
 #: The server's idle heartbeat. Once the sentinel is written, a connection that stays idle
 #: for IDLE_HEARTBEATS heartbeats is dropped and resumed, like any other drop; after
-#: IDLE_RESUMES of those the reader gives up waiting for the sentinel (a failure).
+#: IDLE_RESUMES of those the reader gives up waiting for the sentinel (a failure). On
+#: today's main a resumed stream can hold back an item committed while it was catching up
+#: until the next write arrives (the gap check waits for a live event); set IDLE_RESUMES
+#: to 0 to make that a failure too once the stream catches up from the outbox.
 HEARTBEAT_SECONDS = 0.2
 IDLE_HEARTBEATS = 5
 IDLE_RESUMES = 10

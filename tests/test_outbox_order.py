@@ -6,7 +6,9 @@ file and on PostgreSQL, while one SSE reader of `GET /api/v3/evidence/stream` dr
 connection at random points and resumes with `Last-Event-ID` set to the last `id:` it
 received. On PostgreSQL concurrent transactions commit out of sequence order, so a resume
 point (or a live-event filter) based on the sequence number can step over an item that
-commits late; the stream must instead resume from a commit-ordered position.
+commits late; the stream must instead resume from a commit-ordered position. On the
+evidence-sequence stream of 2026-12-01 (before the outbox) PostgreSQL lost 12 to 63 of
+the 600 items in every one of 16 runs; SQLite lost none.
 
 Event ids are treated as opaque strings. The reader knows it has seen everything it will
 see when a sentinel item, written after every writer has finished, arrives: anything
@@ -35,10 +37,10 @@ DROP_AFTER = (0, 40)
 GUARD_SECONDS = 240
 #: The server's idle heartbeat. Once the sentinel is written, a connection that stays idle
 #: for IDLE_HEARTBEATS heartbeats is dropped and resumed, like any other drop; after
-#: IDLE_RESUMES of those the reader gives up waiting for the sentinel (a failure). On
-#: today's main a resumed stream can hold back an item committed while it was catching up
-#: until the next write arrives (the gap check waits for a live event); set IDLE_RESUMES
-#: to 0 to make that a failure too once the stream catches up from the outbox.
+#: IDLE_RESUMES of those the reader gives up waiting for the sentinel (a failure). Before
+#: the outbox a resumed stream could hold back an item committed while it caught up until
+#: the next write (seen on SQLite); IDLE_RESUMES = 0 makes that a failure, at the price of
+#: bounding how long a committed item may take to arrive.
 HEARTBEAT_SECONDS = 0.2
 IDLE_HEARTBEATS = 5
 IDLE_RESUMES = 10

@@ -6,7 +6,9 @@ import asyncio
 import hashlib
 import json
 
+import httpx
 import pytest
+from conftest import GraphQLClient
 
 SUBMIT = """
 mutation($i: SubmitEvidenceInput!) {
@@ -274,31 +276,63 @@ async def test_connection_filters_by_type_project_and_time(gql):
     assert result["data"]["evidenceConnection"]["totalCount"] == 2
 
 
-async def test_pagination_is_stable_under_concurrent_inserts(gql):
-    for index in range(10):
-        await submit(gql, type=f"early{index}")
-    seen: list[str] = []
-    after = None
-    inserted = 0
-    while True:
-        page = (await gql(PAGE, {"first": 4, "after": after}))["data"]["evidenceConnection"]
-        seen += [edge["node"]["id"] for edge in page["edges"]]
-        # Writers keep adding while the reader pages: no row may repeat or vanish.
-        await asyncio.gather(*(submit(gql, type="late") for _ in range(3)))
-        inserted += 3
-        if not page["pageInfo"]["hasNextPage"] or inserted > 30:
-            break
-        after = page["pageInfo"]["endCursor"]
-    assert len(seen) == len(set(seen))
-    everything = []
-    after = None
-    while True:
-        page = (await gql(PAGE, {"first": 100, "after": after}))["data"]["evidenceConnection"]
-        everything += [edge["node"]["id"] for edge in page["edges"]]
-        if not page["pageInfo"]["hasNextPage"]:
-            break
-        after = page["pageInfo"]["endCursor"]
-    assert everything[: len(seen)] == seen
+async def page_of(
+    gql: GraphQLClient, first: int, after: str | None = None, order: str = "ASC"
+) -> dict:
+    result = await gql(PAGE, {"first": first, "after": after, "order": order})
+    assert "errors" not in result, result
+    return result["data"]["evidenceConnection"]
+
+
+async def pages_after(gql: GraphQLClient, page: dict, order: str = "ASC") -> list[dict]:
+    """The pages that follow `page`, of its size, to the end of the listing."""
+    pages = []
+    while page["pageInfo"]["hasNextPage"]:
+        page = await page_of(gql, len(page["edges"]), page["pageInfo"]["endCursor"], order)
+        pages.append(page)
+    return pages
+
+
+def ids(pages: list[dict]) -> list[str]:
+    return [edge["node"]["id"] for page in pages for edge in page["edges"]]
+
+
+@pytest.mark.server
+async def test_pagination_is_stable_under_concurrent_inserts(live_server):
+    """Four writers insert over HTTP while two readers page through a live server, oldest
+    first and newest first. Neither sees a row twice or misses a row stored before it
+    began, and what each saw is, in order, the start of the listing as it stands
+    afterwards (newest first, rows inserted during the read land before its first page),
+    so no row was skipped in between."""
+    async with httpx.AsyncClient(base_url=live_server.http_url, timeout=30,
+                                 headers=live_server.auth_headers) as http:
+        gql = GraphQLClient(http)
+        early = await gql(BATCH, {"i": {"items": [item(type=f"early{n}") for n in range(20)]}})
+        stored_before = {e["id"] for e in early["data"]["submitEvidenceBatch"]["evidence"]}
+        first_write = asyncio.Event()
+
+        async def writer(index: int) -> None:
+            for n in range(15):
+                await submit(gql, type=f"late{index}", data={"n": n})
+                first_write.set()
+
+        async def reader(order: str) -> list[dict]:
+            first_page = await page_of(gql, 3, order=order)
+            await first_write.wait()  # so the read surely spans writes
+            return [first_page, *await pages_after(gql, first_page, order)]
+
+        oldest_first, newest_first, *_ = await asyncio.gather(
+            reader("ASC"), reader("DESC"), *(writer(i) for i in range(4)))
+        whole = await page_of(gql, 100)
+        afterwards = ids([whole, *await pages_after(gql, whole)])
+    assert oldest_first[0]["totalCount"] < oldest_first[-1]["totalCount"], (
+        "no write landed during the read")
+    for pages in (oldest_first, newest_first):
+        seen = ids(pages)
+        assert len(seen) == len(set(seen)), "a row appeared on two pages"
+        assert stored_before <= set(seen), "a row stored before the read was skipped"
+    for name, seen in (("oldest", ids(oldest_first)), ("newest", ids(newest_first)[::-1])):
+        assert afterwards[: len(seen)] == seen, f"{name} first, a row was skipped or moved"
 
 
 async def test_bad_cursor_and_page_sizes_are_bad_input(gql, settings):

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from conftest import LiveServer, issue_token_with_cli, start_server, stop_server
 from crash_after_commit import CRASH_EXIT_CODE
-from test_rest_stream import frames
+from sse_client import frames
 
 HARNESS = Path(__file__).parent / "crash_after_commit.py"
 #: The third item written through the sabotaged server commits and is never published.

@@ -6,7 +6,9 @@ import csv
 import io
 import json
 
+import httpx
 import pytest
+from conftest import issue_token_with_cli, start_server, stop_server
 
 from arcos.graphql.core_schema import core_schema
 from arcos.rest.operations import OperationDocumentError, load_operations
@@ -246,10 +248,92 @@ def test_every_operation_validates_and_broken_ones_fail_at_start(tmp_path, monke
         load_operations(schema, package="broken_documents")
 
 
-async def test_rest_runs_with_the_same_limits_and_permissions_as_graphql(app):
-    """A route only runs its own operation type: a query document cannot be a mutation."""
-    from arcos.rest.table import RestRoute
+@pytest.fixture
+def limited_server(tmp_path):
+    """A live server with small limits, so each is reached in a few requests."""
+    server = start_server(
+        f"sqlite://{tmp_path / 'limits.db'}", tmp_path / "limits.log",
+        extra_env={"ARCOS_MAX_PAGE_SIZE": "5", "ARCOS_MAX_EVIDENCE_BYTES": "1024",
+                   "ARCOS_WRITE_BURST": "3", "ARCOS_WRITE_RATE_PER_MINUTE": "1"},
+    )
+    try:
+        yield server
+    finally:
+        stop_server(server)
 
-    kinds = {route.operation: route.method for route in ROUTES}
-    assert kinds["SubmitEvidence"] == "POST" and kinds["GetEvidence"] == "GET"
-    assert all(isinstance(route, RestRoute) for route in ROUTES)
+
+class Both:
+    """One action asked of a live server twice: through a REST route and through the
+    GraphQL operation behind it; each answer is reduced to (error code, message)."""
+
+    def __init__(self, http: httpx.AsyncClient, token: str) -> None:
+        self.http = http
+        self.headers = {"authorization": f"Bearer {token}"}
+
+    async def rest(self, method: str, path: str, status: int, **options) -> tuple[str, str]:
+        response = await self.http.request(method, path, headers=self.headers, **options)
+        assert response.status_code == status, response.text
+        if status >= 400:
+            error = response.json()["errors"][0]
+            return error["extensions"]["code"], error["message"]
+        return "OK", ""
+
+    async def graphql(self, query: str, variables: dict, payload: str | None = None
+                      ) -> tuple[str, str]:
+        response = await self.http.post("/graphql", headers=self.headers,
+                                        json={"query": query, "variables": variables})
+        body = response.json()
+        if body.get("errors"):
+            error = body["errors"][0]
+            return error["extensions"]["code"], error["message"]
+        refusals = body["data"][payload]["errors"] if payload else []
+        if refusals:
+            return refusals[0]["code"], refusals[0]["message"]
+        return "OK", ""
+
+
+GRAPHQL_SUBMIT = ("mutation($i: SubmitEvidenceInput!) { submitEvidence(input: $i) "
+                  "{ evidence { id } errors { field message code } } }")
+GRAPHQL_PAGE = "query($n: Int!) { evidenceConnection(first: $n) { totalCount } }"
+
+
+async def test_rest_runs_with_the_same_limits_and_permissions_as_graphql(limited_server):
+    """Scopes, the page-size and evidence-size limits and the write rate budget refuse a
+    REST call exactly as they refuse the GraphQL operation behind it, on a live server;
+    the rate budget is one budget, whichever door the writes come through."""
+    server = limited_server
+    reader = issue_token_with_cli(server.database_url, "reader", "evidence:read")
+    writer = issue_token_with_cli(server.database_url, "writer", "evidence:write")
+    hurried = issue_token_with_cli(server.database_url, "hurried", "evidence:write")
+    async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as http:
+        as_reader, as_writer, as_admin, in_a_hurry = (
+            Both(http, token) for token in (reader, writer, server.token, hurried))
+
+        cannot_write = await as_reader.rest("POST", "/api/v1/evidence", 403, json=ITEM)
+        assert cannot_write[0] == "FORBIDDEN" and "evidence:write" in cannot_write[1]
+        assert await as_reader.graphql(GRAPHQL_SUBMIT, {"i": ITEM}) == cannot_write
+        cannot_read = await as_writer.rest("GET", "/api/v3/evidence", 403)
+        assert cannot_read[0] == "FORBIDDEN" and "evidence:read" in cannot_read[1]
+        assert await as_writer.graphql(GRAPHQL_PAGE, {"n": 1}) == cannot_read
+
+        assert await as_admin.rest("GET", "/api/v3/evidence?first=5", 200) == ("OK", "")
+        assert await as_admin.graphql(GRAPHQL_PAGE, {"n": 5}) == ("OK", "")
+        too_long = await as_admin.rest("GET", "/api/v3/evidence?first=6", 400)
+        assert too_long[0] == "BAD_USER_INPUT" and "5" in too_long[1]
+        assert await as_admin.graphql(GRAPHQL_PAGE, {"n": 6}) == too_long
+
+        big = {**ITEM, "data": {"blob": "x" * 2048}}
+        too_big = await as_writer.rest("POST", "/api/v1/evidence", 422, json=big)
+        assert too_big[0] == "TOO_LARGE" and "1024" in too_big[1]
+        assert await as_writer.graphql(GRAPHQL_SUBMIT, {"i": big}, "submitEvidence") == too_big
+
+        # A burst of three writes, spent through both doors; the fourth is refused by both.
+        assert await in_a_hurry.graphql(GRAPHQL_SUBMIT, {"i": ITEM}, "submitEvidence") == (
+            "OK", "")
+        assert await in_a_hurry.rest("POST", "/api/v1/evidence", 201, json=ITEM) == ("OK", "")
+        assert await in_a_hurry.graphql(GRAPHQL_SUBMIT, {"i": ITEM}, "submitEvidence") == (
+            "OK", "")
+        throttled = await in_a_hurry.rest("POST", "/api/v1/evidence", 429, json=ITEM)
+        assert throttled[0] == "RATE_LIMITED"
+        graphql_throttled = await in_a_hurry.graphql(GRAPHQL_SUBMIT, {"i": ITEM})
+        assert graphql_throttled[0] == "RATE_LIMITED"

@@ -8,6 +8,9 @@ import json
 import sys
 from pathlib import Path
 
+import httpx
+from jsonschema import Draft202012Validator
+
 sys.path.insert(0, str(Path(__file__).parent / "formats"))
 pytest_plugins = ["format_artifacts"]
 
@@ -123,14 +126,55 @@ async def test_uploads_over_the_artifact_limit_are_413(tmp_path):
         assert "job_id" in inflated.json()
 
 
-def test_upload_routes_are_in_openapi():
-    from arcos.rest.table import ROUTES
+UPLOAD_PATHS = ("/api/cicd/build", "/api/cicd/test", "/api/cicd/deploy", "/api/security/scan",
+                "/api/security/vulnerability", "/api/security/dependencies")
 
-    paths = {route.path for route in ROUTES}
-    assert {"/api/cicd/build", "/api/cicd/test", "/api/cicd/deploy", "/api/cicd/status/{job_id}",
-            "/api/security/scan", "/api/security/vulnerability",
-            "/api/security/dependencies"} <= paths
-    assert json.dumps(sorted(paths))
+
+def documented(document: dict, path: str, method: str, status: int) -> Draft202012Validator:
+    """A validator for the JSON body the served document promises for one answer."""
+    response = document["paths"][path][method]["responses"][str(status)]
+    schema = response["content"]["application/json"]["schema"]
+    return Draft202012Validator({**schema, "components": document["components"]})
+
+
+async def test_upload_routes_are_in_openapi(sqlite_live_server, genuine):
+    """The OpenAPI document a live server serves lists every upload route with the raw
+    media types and parameters it takes, and real answers of those routes (a raw JUnit
+    upload, a JSON build, a refusal, the job status) match the schemas it documents."""
+    from openapi_spec_validator import validate
+
+    server = sqlite_live_server
+    async with httpx.AsyncClient(base_url=server.http_url, headers=server.auth_headers,
+                                 timeout=30) as http:
+        document = (await http.get("/api/openapi.json")).json()
+        validate(document)
+        for path in UPLOAD_PATHS:
+            upload = document["paths"][path]["post"]
+            accepted = set(upload["requestBody"]["content"])
+            assert {"application/json", "application/xml", "application/sarif+json",
+                    "application/gzip"} <= accepted, path
+            parameters = {parameter["name"] for parameter in upload["parameters"]}
+            assert {"format", "project", "commit", "ref", "pipeline_run"} <= parameters, path
+        status_parameters = document["paths"]["/api/cicd/status/{job_id}"]["get"]["parameters"]
+        assert [p["name"] for p in status_parameters if p["in"] == "path"] == ["job_id"]
+
+        junit = await http.post(
+            "/api/cicd/test", content=genuine.read("junit-xunit2"),
+            params={"project": PROJECT}, headers={"content-type": "application/xml"},
+        )
+        assert junit.status_code == 201, junit.text
+        documented(document, "/api/cicd/test", "post", 201).validate(junit.json())
+        build = await http.post("/api/cicd/build", json={"status": "success", "duration_seconds": 10},
+                                params={"project": PROJECT})
+        assert build.status_code == 201, build.text
+        documented(document, "/api/cicd/build", "post", 201).validate(build.json())
+        refused = await http.post("/api/security/scan", content=b'{"runs": "no"}',
+                                  headers={"content-type": "application/sarif+json"})
+        assert refused.status_code == 422, refused.text
+        documented(document, "/api/security/scan", "post", 422).validate(refused.json())
+        job = await http.get(f"/api/cicd/status/{junit.json()['job_id']}")
+        assert job.status_code == 200, job.text
+        documented(document, "/api/cicd/status/{job_id}", "get", 200).validate(job.json())
 
 
 async def test_project_latest_metrics_shows_the_newest_values(client, gql):

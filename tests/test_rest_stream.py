@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from conftest import LiveServer, start_server, stop_server
+from sse_client import frames
 
 
 @pytest.fixture
@@ -28,21 +27,6 @@ async def submit(server: LiveServer, **fields) -> dict:
         response = await http.post(f"{server.http_url}/api/v1/evidence", json=body)
     assert response.status_code == 201, response.text
     return response.json()
-
-
-async def frames(response: httpx.Response) -> AsyncIterator[dict]:
-    """Parsed SSE frames: {"event", "id", "data"} or {"comment"}."""
-    frame: dict = {}
-    async for line in response.aiter_lines():
-        if line == "":
-            if frame:
-                yield frame
-            frame = {}
-        elif line.startswith(":"):
-            yield {"comment": line[1:].strip()}
-        else:
-            key, _, value = line.partition(": ")
-            frame[key] = json.loads(value) if key == "data" else value
 
 
 async def collect(server: LiveServer, count: int, params=None, headers=None,

@@ -16,6 +16,7 @@ from arcos.broker import channel
 from arcos.evidence import service
 from arcos.evidence.drafts import FIELD_CONSTRAINTS, EvidenceDraft
 from arcos.evidence.events import EVIDENCE_ADDED
+from arcos.evidence.models import RelationKind
 from arcos.evidence.types import (
     EVIDENCE_CURSOR,
     SLUG_BOUND,
@@ -30,7 +31,6 @@ from arcos.evidence.types import (
     ProjectConnection,
     ProjectEdge,
     ProjectType,
-    RelationKind,
     SubmitEvidenceBatchPayload,
     SubmitEvidencePayload,
     parse_evidence_id,
@@ -103,7 +103,7 @@ class SubmitEvidenceBatchInput:
 class LinkEvidenceInput:
     from_: strawberry.ID = strawberry.field(name="from")
     to: strawberry.ID
-    relation: RelationKind  # type: ignore[valid-type]
+    relation: RelationKind
 
 
 @strawberry.type

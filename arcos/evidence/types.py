@@ -17,6 +17,7 @@ from arcos.auth.permissions import requires
 from arcos.auth.scopes import Scope
 from arcos.evidence import models, service
 from arcos.evidence.events import ascii_json, ascii_text
+from arcos.evidence.models import RelationKind
 from arcos.graphql.budget import charge_response
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import UserError
@@ -44,8 +45,10 @@ EVIDENCE_CURSOR = "evidence"
 #: the object itself came back from a mutation a write-only token may run.
 READ = [requires(Scope.EVIDENCE_READ)]
 
-RelationKind = strawberry.enum(
-    models.RelationKind, name="EvidenceRelationKind",
+# The one RelationKind is the plain enum in models (services use it without strawberry);
+# this registers its GraphQL name and description on that same class.
+strawberry.enum(
+    RelationKind, name="EvidenceRelationKind",
     description="How one evidence item relates to another.",
 )
 
@@ -249,7 +252,7 @@ class EvidenceType(relay.Node):
 
 @strawberry.type(name="EvidenceRelation", description="`from` relates to `to` as `relation`.")
 class EvidenceRelationType:
-    relation: RelationKind  # type: ignore[valid-type]
+    relation: RelationKind
     created_by: str
     created_at: datetime
     from_seq: strawberry.Private[int]

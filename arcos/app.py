@@ -19,7 +19,6 @@ from arcos.auth.service import bootstrap_admin_token
 from arcos.broker import Broker, InMemoryBroker
 from arcos.db import redacted, store
 from arcos.graphql.view import ArcosGraphQL
-from arcos.intake.workers import ParsePool
 from arcos.rest.adapter import RestAdapter
 from arcos.rest.operations import load_operations
 from arcos.rest.routes import rest_routes
@@ -28,6 +27,7 @@ from arcos.settings import Settings
 from arcos.web.body_limit import BodySizeLimit
 from arcos.web.connection_limits import ConnectionLimits
 from arcos.web.json_threads import JsonThreads
+from arcos.web.parse_pool import ParsePool
 from arcos.webhooks.routes import webhook_routes
 
 logger = logging.getLogger("arcos")

@@ -13,6 +13,7 @@ from typing import Any
 
 from arcos.evidence.canonical import CANONICAL_FORM, JsonTooDeep, json_depth
 from arcos.graphql.errors import UserError, UserErrorCode
+from arcos.settings import Settings
 
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_.\-]{0,63}$")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9._\-]*(/[a-z0-9._\-]+)*$")
@@ -89,6 +90,12 @@ class EvidenceDraft:
 class DraftLimits:
     max_json_depth: int
     max_evidence_bytes: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> DraftLimits:
+        """The limits `settings` set (ARCOS_MAX_JSON_DEPTH, ARCOS_MAX_EVIDENCE_BYTES)."""
+        return cls(max_json_depth=settings.max_json_depth,
+                   max_evidence_bytes=settings.max_evidence_bytes)
 
 
 def check_draft(draft: EvidenceDraft, limits: DraftLimits, prefix: str = "") -> list[UserError]:

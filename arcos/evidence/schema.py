@@ -13,7 +13,7 @@ from arcos.auth.permissions import requires
 from arcos.auth.scopes import Scope
 from arcos.broker import Topics
 from arcos.evidence import service
-from arcos.evidence.drafts import FIELD_CONSTRAINTS, EvidenceDraft
+from arcos.evidence.drafts import FIELD_CONSTRAINTS, DraftLimits, EvidenceDraft
 from arcos.evidence.types import (
     SLUG_BOUND,
     SOURCE_BOUND,
@@ -181,8 +181,8 @@ class EvidenceMutations:
         context = info.context
         try:
             submission = await service.submit_evidence(
-                input.to_draft(), context.caller.name, context.draft_limits, context.broker,
-                context.json_threads,
+                input.to_draft(), context.caller.name, DraftLimits.of(context.settings),
+                context.broker, context.json_threads,
             )
         except InputRefused as refused:
             return SubmitEvidencePayload(evidence=None, replayed=False, errors=refused.errors)
@@ -203,7 +203,7 @@ class EvidenceMutations:
         try:
             submissions = await service.submit_evidence_batch(
                 [item.to_draft() for item in input.items], context.caller.name,
-                context.draft_limits, context.broker, context.settings.max_batch_items,
+                DraftLimits.of(context.settings), context.broker, context.settings.max_batch_items,
                 context.json_threads,
             )
         except InputRefused as refused:

@@ -18,7 +18,7 @@ from strawberry.types import Info
 from arcos.auth.permissions import requires, requires_any
 from arcos.auth.scopes import Scope
 from arcos.broker import Topics
-from arcos.evidence.drafts import FIELD_CONSTRAINTS
+from arcos.evidence.drafts import FIELD_CONSTRAINTS, DraftLimits
 from arcos.evidence.types import METRIC_NAME_BOUND, SLUG_BOUND, EvidenceType
 from arcos.formats.parse import Limits
 from arcos.graphql.context import ArcosContext
@@ -153,7 +153,7 @@ async def _ingest(
             Limits(max_decompressed_bytes=context.settings.max_artifact_bytes,
                    max_gzip_members=context.settings.max_gzip_members,
                    max_findings_per_scan=context.settings.max_findings_per_scan),
-            context.draft_limits, context.broker,
+            DraftLimits.of(context.settings), context.broker,
             source_root=input.source_root, pool=context.parse_pool,
         )
     except service.IntakeRefused as refused:

@@ -45,7 +45,7 @@ from arcos.intake import metrics as quality
 from arcos.intake.findings import FindingsSummary, Tracking, record_scan, storable, track
 from arcos.intake.models import Finding, FindingState, IngestionJob, JobStatus, QualityMetric
 from arcos.intake.summary import source_of, summarize
-from arcos.intake.workers import ParsePool
+from arcos.web.parse_pool import ParsePool
 
 IntakeKind: TypeAlias = Literal[
     "test_report", "coverage_report", "sast_report", "vulnerability_report", "sbom", "build",

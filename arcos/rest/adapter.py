@@ -21,16 +21,16 @@ from arcos.broker import Broker
 from arcos.graphql.bounds import cached_bounded_sites, first_overlong_argument
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import ArcosError
-from arcos.intake.workers import ParsePool
 from arcos.rest.formats import render
 from arcos.rest.operations import PreparedOperation
 from arcos.rest.outcome import STATUS_BY_CODE, data_or_refusal, refuse_user_errors, value_at
-from arcos.rest.refusal import RestRefusal
 from arcos.rest.request import RestCall
 from arcos.rest.table import RestRoute
 from arcos.settings import Settings
 from arcos.web.connection_limits import ConnectionLimits
 from arcos.web.json_threads import INLINE, JsonThreads
+from arcos.web.parse_pool import ParsePool
+from arcos.web.refusal import RestRefusal
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 

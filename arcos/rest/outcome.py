@@ -13,7 +13,7 @@ from strawberry.types import ExecutionResult
 
 from arcos.auth.transport import WWW_AUTHENTICATE
 from arcos.graphql.errors import ErrorCode
-from arcos.rest.refusal import RestRefusal
+from arcos.web.refusal import RestRefusal
 
 STATUS_BY_CODE: dict[str, int] = {
     ErrorCode.UNAUTHENTICATED: 401,

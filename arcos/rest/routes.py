@@ -12,9 +12,9 @@ from starlette.routing import BaseRoute, Route
 from arcos.rest.adapter import RestAdapter, refusal_response
 from arcos.rest.documentation import ecosystem_documentation
 from arcos.rest.openapi import openapi_document
-from arcos.rest.refusal import RestRefusal
 from arcos.rest.stream import EvidenceStream
 from arcos.rest.table import ROUTES
+from arcos.web.refusal import RestRefusal
 
 
 def rest_routes(adapter: RestAdapter, graphql_app: Any) -> list[BaseRoute]:

@@ -24,9 +24,9 @@ from arcos.graphql.pagination import decode_cursor, encode_cursor
 from arcos.graphql.preencoded import dumps
 from arcos.rest.adapter import RestAdapter, refusal_response
 from arcos.rest.outcome import data_or_refusal
-from arcos.rest.refusal import RestRefusal
 from arcos.rest.request import RestCall
 from arcos.web.connection_limits import Claim, ConnectionLimits, ConnectionRefused
+from arcos.web.refusal import RestRefusal
 
 CATCH_UP_PAGE = 100
 _END = object()

@@ -12,9 +12,9 @@ from typing import Any
 from arcos.evidence.types import parse_evidence_id
 from arcos.graphql.errors import ArcosError
 from arcos.rest.artifacts import artifact_input, is_coverage
-from arcos.rest.refusal import RestRefusal
 from arcos.rest.request import RestCall
 from arcos.rest.shapes import Batch, Item, Legacy, Page, Shape, Upload
+from arcos.web.refusal import RestRefusal
 
 VariableBuilder = Callable[[RestCall], Awaitable[dict[str, Any]]]
 #: Stands for ARCOS_MAX_PAGE_SIZE in parameter schemas; the OpenAPI builder fills it in.

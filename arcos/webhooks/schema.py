@@ -14,7 +14,7 @@ from strawberry.types import Info
 from arcos.auth.permissions import requires
 from arcos.auth.scopes import Scope
 from arcos.evidence import models as evidence_models
-from arcos.evidence.drafts import unstorable
+from arcos.evidence.drafts import DraftLimits, unstorable
 from arcos.evidence.service import summaries
 from arcos.evidence.types import EvidenceType
 from arcos.graphql.context import ArcosContext
@@ -252,7 +252,7 @@ class WebhookMutations:
         try:
             ingestion = await service.ingest(
                 provider, input.event, input.action, dedupe_key, input.body,
-                evidence_mapping_for(provider), context.caller.name, context.draft_limits,
+                evidence_mapping_for(provider), context.caller.name, DraftLimits.of(settings),
                 context.broker, timedelta(days=settings.webhook_body_retention_days),
                 timedelta(seconds=settings.webhook_replay_window_seconds),
                 # Only bodies a provider signed can be told apart from replays by their
@@ -278,7 +278,7 @@ class WebhookMutations:
         try:
             delivery = await service.reprocess(
                 int(input.delivery_id), evidence_mapping_for, context.caller.name,
-                context.draft_limits, context.broker, context.json_threads,
+                DraftLimits.of(context.settings), context.broker, context.json_threads,
             )
         except InputRefused as refused:
             return ReprocessWebhookDeliveryPayload(delivery=None, errors=refused.errors)

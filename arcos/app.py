@@ -18,6 +18,7 @@ from arcos.auth.rate_limit import InMemoryTokenBucket, WriteRateLimiter
 from arcos.auth.service import bootstrap_admin_token
 from arcos.broker import Broker, InMemoryBroker
 from arcos.db import redacted, store
+from arcos.domains import REGISTRY
 from arcos.graphql.view import ArcosGraphQL
 from arcos.rest.adapter import RestAdapter
 from arcos.rest.operations import load_operations
@@ -55,7 +56,7 @@ def create_app(
     rate_limiter = rate_limiter or InMemoryTokenBucket(
         settings.write_rate_per_minute, settings.write_burst
     )
-    schema = create_schema(settings)
+    schema = create_schema(settings, REGISTRY)
     connection_limits = ConnectionLimits(settings)
     parse_pool = ParsePool(settings.parse_workers, settings.parse_queue)
     json_threads = JsonThreads(settings.json_threads, settings.json_thread_min_bytes)
@@ -64,7 +65,8 @@ def create_app(
         json_threads=json_threads,
     )
     rest = RestAdapter(
-        schema, load_operations(schema._schema), settings, broker, rate_limiter, parse_pool,
+        schema, load_operations(schema._schema, REGISTRY.rest_documents), settings, broker,
+        rate_limiter, parse_pool,
         connection_limits=connection_limits, json_threads=json_threads,
     )
 
@@ -87,7 +89,7 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", health),
-            *rest_routes(rest, graphql),
+            *rest_routes(rest, graphql, REGISTRY.rest_routes),
             *webhook_routes(rest),
         ],
         middleware=[Middleware(

@@ -19,17 +19,9 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.exceptions import DBConnectionError, OperationalError
 
+from arcos.domains import REGISTRY
 from arcos.evidence.upgrade import add_size_columns
 from arcos.settings import Settings
-
-#: Every module holding Tortoise models; later domains append theirs here.
-MODEL_MODULES: list[str] = [
-    "arcos.evidence.models",
-    "arcos.auth.models",
-    "arcos.webhooks.models",
-    "arcos.intake.models",
-]
-
 
 #: What opening an unreachable or misconfigured store raises: a refused or unresolvable
 #: host, PostgreSQL refusing the role or database, an SQLite file that cannot be opened.
@@ -74,7 +66,9 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         credentials["busy_timeout"] = settings.sqlite_busy_timeout_ms
     return {
         "connections": {"default": connection},
-        "apps": {"models": {"models": list(MODEL_MODULES), "default_connection": "default"}},
+        "apps": {"models": {
+            "models": list(REGISTRY.model_modules), "default_connection": "default",
+        }},
         "use_tz": True,
         "timezone": "UTC",
     }

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
+from arcos.domains import REGISTRY
 from arcos.rest.operations import OperationDocumentError, load_operations
-from arcos.rest.table import ROUTES
 
 ITEM = {"type": "test_results", "source": "pytest", "data": {"passed": 3},
         "project": "github.com/acme/app", "commitSha": "abcdef1"}
@@ -207,7 +207,7 @@ async def test_graphql_alias_and_schema_routes(client):
 async def test_documentation_is_generated_from_the_table(client):
     docs = (await client.get("/api/ecosystem/documentation")).json()
     listed = {(r["method"], r["path"]) for r in docs["rest"]["routes"]}
-    assert {(r.method, r.path) for r in ROUTES} <= listed
+    assert {(r.method, r.path) for r in REGISTRY.rest_routes} <= listed
     assert ("GET", "/api/v3/evidence/stream") in listed
     assert {v["version"]: v["status"] for v in docs["rest"]["versions"]}["v3"] == "beta"
     assert docs["graphql"]["subscriptions"]["protocols"] == ["graphql-transport-ws", "graphql-ws"]
@@ -219,7 +219,7 @@ async def test_openapi_is_valid_3_1_and_covers_every_route(client):
     document = (await client.get("/api/openapi.json")).json()
     validate(document)
     assert document["openapi"] == "3.1.0"
-    for route in ROUTES:
+    for route in REGISTRY.rest_routes:
         operation = document["paths"][route.path][route.method.lower()]
         assert str(route.shape.status) in operation["responses"]
     submit = document["paths"]["/api/v1/evidence"]["post"]
@@ -229,26 +229,23 @@ async def test_openapi_is_valid_3_1_and_covers_every_route(client):
     assert created["properties"]["sha256"] == {"type": "string"}
 
 
-def test_every_operation_validates_and_broken_ones_fail_at_start(tmp_path, monkeypatch):
+def test_every_operation_validates_and_broken_ones_fail_at_start(tmp_path):
     from arcos.schema import create_schema
     from arcos.settings import Settings
 
     schema = create_schema(Settings())._schema
-    operations = load_operations(schema)
-    assert {route.operation for route in ROUTES} <= set(operations)
-    package = tmp_path / "broken_documents"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "bad.graphql").write_text("query Broken { evidenceList { noSuchField } }")
-    monkeypatch.syspath_prepend(str(tmp_path))
+    operations = load_operations(schema, REGISTRY.rest_documents)
+    assert {route.operation for route in REGISTRY.rest_routes} <= set(operations)
+    broken = tmp_path / "bad.graphql"
+    broken.write_text("query Broken { evidenceList { noSuchField } }")
     with pytest.raises(OperationDocumentError, match="Broken does not match the schema"):
-        load_operations(schema, package="broken_documents")
+        load_operations(schema, [*REGISTRY.rest_documents, broken])
 
 
 async def test_rest_runs_with_the_same_limits_and_permissions_as_graphql(app):
     """A route only runs its own operation type: a query document cannot be a mutation."""
     from arcos.rest.table import RestRoute
 
-    kinds = {route.operation: route.method for route in ROUTES}
+    kinds = {route.operation: route.method for route in REGISTRY.rest_routes}
     assert kinds["SubmitEvidence"] == "POST" and kinds["GetEvidence"] == "GET"
-    assert all(isinstance(route, RestRoute) for route in ROUTES)
+    assert all(isinstance(route, RestRoute) for route in REGISTRY.rest_routes)

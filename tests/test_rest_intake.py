@@ -124,9 +124,9 @@ async def test_uploads_over_the_artifact_limit_are_413(tmp_path):
 
 
 def test_upload_routes_are_in_openapi():
-    from arcos.rest.table import ROUTES
+    from arcos.domains import REGISTRY
 
-    paths = {route.path for route in ROUTES}
+    paths = {route.path for route in REGISTRY.rest_routes}
     assert {"/api/cicd/build", "/api/cicd/test", "/api/cicd/deploy", "/api/cicd/status/{job_id}",
             "/api/security/scan", "/api/security/vulnerability",
             "/api/security/dependencies"} <= paths

@@ -8,7 +8,7 @@ process-crash safety but may lose the last transactions on power loss; see the R
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -52,8 +52,11 @@ def sqlite_file(settings: Settings) -> Path | None:
     return None if path == ":memory:" else Path(path).resolve()
 
 
-def tortoise_config(settings: Settings) -> dict[str, Any]:
-    """The Tortoise config dict for `settings.database_url`, with our SQLite pragmas."""
+def tortoise_config(
+    settings: Settings, models: Sequence[str] = REGISTRY.model_modules
+) -> dict[str, Any]:
+    """The Tortoise config dict for `settings.database_url`, with our SQLite pragmas, holding
+    the registered domains' `models` modules."""
     url = settings.database_url
     if url.startswith("postgresql://"):
         url = "postgres://" + url.removeprefix("postgresql://")
@@ -67,14 +70,16 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
     return {
         "connections": {"default": connection},
         "apps": {"models": {
-            "models": list(REGISTRY.model_modules), "default_connection": "default",
+            "models": list(models), "default_connection": "default",
         }},
         "use_tz": True,
         "timezone": "UTC",
     }
 
 
-async def open_store(settings: Settings) -> None:
+async def open_store(
+    settings: Settings, models: Sequence[str] = REGISTRY.model_modules
+) -> None:
     """Connect, create missing tables, and register the context for every request task.
 
     Tortoise 1.x keeps its state in a context variable; uvicorn runs the lifespan and the
@@ -84,7 +89,7 @@ async def open_store(settings: Settings) -> None:
     # opens SQLite and later PostgreSQL (the test suite does) would reuse `?` placeholders.
     EXECUTOR_CACHE.clear()
     try:
-        await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+        await Tortoise.init(config=tortoise_config(settings, models), _enable_global_fallback=True)
         await Tortoise.generate_schemas(safe=True)
         await add_size_columns()
     except CONNECTION_FAILURES as error:
@@ -101,9 +106,11 @@ async def close_store() -> None:
 
 
 @asynccontextmanager
-async def store(settings: Settings) -> AsyncIterator[None]:
+async def store(
+    settings: Settings, models: Sequence[str] = REGISTRY.model_modules
+) -> AsyncIterator[None]:
     """Open the store for the duration of a block (used by the lifespan and the CLI)."""
-    await open_store(settings)
+    await open_store(settings, models)
     try:
         yield
     finally:

@@ -82,6 +82,8 @@ def create_schema(settings: Settings, registry: Registry = REGISTRY) -> ArcosSch
         query=roots.query,
         mutation=roots.mutation,
         subscription=roots.subscription,
+        # Every declared node type, so node(id) can return one no field reaches.
+        types=[kind.type for kind in registry.node_kinds()],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not settings.expose_schema),
     )

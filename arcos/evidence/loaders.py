@@ -6,6 +6,7 @@ Each registers itself on the request's context on first use (see arcos/graphql/l
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 
 from tortoise.functions import Count
@@ -29,6 +30,16 @@ class EvidenceBySeq(ContextLoader[int, Evidence | None]):
     async def batch_load(self, keys: list[int]) -> list[Evidence | None]:
         rows = {e.seq: e for e in await summaries(Evidence.filter(seq__in=keys))}
         return [rows.get(s) for s in keys]
+
+
+class EvidenceByUid(ContextLoader[str, Evidence | None]):
+    """Evidence summaries by uid (as text): for rows of other domains that point at the
+    evidence they came from (metrics, findings, upload jobs, webhook deliveries)."""
+
+    async def batch_load(self, keys: list[str]) -> list[Evidence | None]:
+        uids = [uuid.UUID(key) for key in keys]
+        rows = {str(e.uid): e for e in await summaries(Evidence.filter(uid__in=uids))}
+        return [rows.get(str(uid)) for uid in uids]
 
 
 class StoredJsonBySeq(ContextLoader[tuple[str, int], PreEncodedJSON | None]):

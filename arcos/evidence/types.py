@@ -113,13 +113,16 @@ class ProjectType(relay.Node):
     )
     async def latest_metrics(
         self,
+        info: Info[ArcosContext, None],
         names: Annotated[list[str] | None, strawberry.argument(metadata=METRIC_NAME_BOUND)] = None,
     ) -> list[Annotated[QualityMetricType, strawberry.lazy("arcos.intake.types")]]:
         # Imported here: the intake domain builds on evidence, not the other way round.
-        from arcos.intake.service import latest_metrics
+        from arcos.intake.loaders import LatestMetricsByProject
         from arcos.intake.types import QualityMetricType as Metric
 
-        return [Metric.from_model(row) for row in await latest_metrics(self.db_id, names)]
+        wanted = tuple(names) if names else None
+        rows = await LatestMetricsByProject(info.context).load((self.db_id, wanted))
+        return [Metric.from_model(row) for row in rows]
 
     @strawberry.field(
         description="This project's evidence, oldest first unless ordered.",

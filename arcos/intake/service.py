@@ -401,16 +401,3 @@ async def find_job(job_id: uuid.UUID, submitter: str | None = None) -> Ingestion
     if submitter is not None:
         query = query.filter(submitted_by=submitter)
     return await query.first()
-
-
-
-async def latest_metrics(project_id: int, names: list[str] | None) -> list[QualityMetric]:
-    """The newest value of each metric of a project (optionally only `names`), by name."""
-    query = QualityMetric.filter(project_id=project_id)
-    if names:
-        query = query.filter(name__in=names)
-    latest: dict[str, QualityMetric] = {}
-    # Newest first; the first row seen per name wins. Bounded by the metric names in use.
-    for row in await query.order_by("-timestamp", "-id").limit(5000):
-        latest.setdefault(row.name, row)
-    return [latest[name] for name in sorted(latest)]

@@ -6,6 +6,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -26,11 +27,15 @@ from arcos.rest.operations import load_operations
 from arcos.rest.routes import rest_routes
 from arcos.schema import create_schema
 from arcos.settings import Settings
+from arcos.store.housekeeping import Housekeeping, Sweep
+from arcos.store.outbox import forget_before
+from arcos.store.unit_of_work import Writer
 from arcos.web.body_limit import BodySizeLimit
 from arcos.web.connection_limits import ConnectionLimits
 from arcos.web.json_threads import JsonThreads
 from arcos.web.parse_pool import ParsePool
 from arcos.webhooks.routes import webhook_routes
+from arcos.webhooks.service import sweeps as webhook_sweeps
 
 logger = logging.getLogger("arcos")
 
@@ -63,14 +68,16 @@ def create_app(
     connection_limits = ConnectionLimits(settings)
     parse_pool = ParsePool(settings.parse_workers, settings.parse_queue)
     json_threads = JsonThreads(settings.json_threads, settings.json_thread_min_bytes)
+    writer = Writer(broker)
+    housekeeping = Housekeeping(housekeeping_sweeps(settings))
     graphql = ArcosGraphQL(
         schema, settings, broker, rate_limiter, connection_limits, parse_pool=parse_pool,
-        json_threads=json_threads,
+        json_threads=json_threads, writer=writer,
     )
     rest = RestAdapter(
         schema, load_operations(schema._schema, registry.rest_documents), settings, broker,
         rate_limiter, parse_pool,
-        connection_limits=connection_limits, json_threads=json_threads,
+        connection_limits=connection_limits, json_threads=json_threads, writer=writer,
     )
 
     @asynccontextmanager
@@ -79,9 +86,11 @@ def create_app(
             logger.info("ARCOS ready: store %s", redacted(settings.database_url))
             if settings.bootstrap_admin:
                 await _print_first_admin_token(settings)
+            housekeeping.start()
             try:
                 yield
             finally:
+                await housekeeping.stop()
                 parse_pool.close()
                 json_threads.close()
                 await broker.close()
@@ -108,10 +117,21 @@ def create_app(
     )
     app.state.settings = settings
     app.state.broker = broker
+    app.state.writer = writer
+    app.state.housekeeping = housekeeping
     app.state.schema = schema
     app.state.rate_limiter = rate_limiter
     app.state.connection_limits = connection_limits
     return app
+
+
+def housekeeping_sweeps(settings: Settings) -> list[Sweep]:
+    """Every retention job the app runs on its schedule."""
+    outbox_retention = timedelta(hours=settings.outbox_retention_hours)
+    return [
+        *webhook_sweeps(settings),
+        Sweep("outbox", lambda: forget_before(datetime.now(UTC) - outbox_retention)),
+    ]
 
 
 async def _print_first_admin_token(settings: Settings) -> None:

@@ -2,12 +2,15 @@
 
 The interface is deliberately narrow (publish, subscribe, count, close) and events are
 JSON-safe dicts, so a Redis-backed broker can replace the in-process one without any
-caller changing. Topics are dotted strings; see `Topics` for the ones in use.
+caller changing. Topics are dotted strings owned by the domains that publish them
+(`evidence.added`, `metrics.updated`); `channel` names a filtered slice of one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
@@ -15,16 +18,26 @@ from typing import Any, Protocol
 Event = dict[str, Any]
 
 
-class Topics:
-    """Every broker topic the server uses, so publishers and subscribers cannot drift."""
+def channel(topic: str, **filters: str | None) -> str:
+    """The broker topic carrying the events of `topic` whose attributes equal `filters`
+    (a None filter matches anything), so a filtered subscriber receives only its events
+    instead of filtering every event in Python.
 
-    EVIDENCE_ADDED = "evidence.added"
-    #: Quality metrics are published per project: `metrics.updated.<project slug>`.
-    METRICS_UPDATED_PREFIX = "metrics.updated."
+    The filters are encoded as JSON, so no value can make two different filters collide.
+    """
+    given = sorted((name, value) for name, value in filters.items() if value is not None)
+    return topic if not given else f"{topic}{json.dumps(given, separators=(',', ':'))}"
 
-    @classmethod
-    def metrics_updated(cls, project_slug: str) -> str:
-        return cls.METRICS_UPDATED_PREFIX + project_slug
+
+def channels(topic: str, **attributes: str | None) -> tuple[str, ...]:
+    """Every narrower topic an event with `attributes` is published on besides `topic`:
+    one per non-empty combination of its attributes (three for two attributes)."""
+    known = sorted((name, value) for name, value in attributes.items() if value is not None)
+    return tuple(
+        channel(topic, **dict(subset))
+        for size in range(1, len(known) + 1)
+        for subset in itertools.combinations(known, size)
+    )
 
 
 class SubscriberTooSlow(Exception):

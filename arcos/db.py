@@ -23,6 +23,10 @@ from arcos.domains import REGISTRY
 from arcos.evidence.upgrade import add_size_columns
 from arcos.settings import Settings
 
+#: Models of the store itself, beside every domain's (the outbox every writer fills).
+STORE_MODELS: tuple[str, ...] = ("arcos.store.outbox",)
+
+
 #: What opening an unreachable or misconfigured store raises: a refused or unresolvable
 #: host, PostgreSQL refusing the role or database, an SQLite file that cannot be opened.
 CONNECTION_FAILURES = (
@@ -56,7 +60,7 @@ def tortoise_config(
     settings: Settings, models: Sequence[str] = REGISTRY.model_modules
 ) -> dict[str, Any]:
     """The Tortoise config dict for `settings.database_url`, with our SQLite pragmas, holding
-    the registered domains' `models` modules."""
+    the registered domains' `models` modules and the store's own."""
     url = settings.database_url
     if url.startswith("postgresql://"):
         url = "postgres://" + url.removeprefix("postgresql://")
@@ -70,7 +74,7 @@ def tortoise_config(
     return {
         "connections": {"default": connection},
         "apps": {"models": {
-            "models": list(models), "default_connection": "default",
+            "models": [*models, *STORE_MODELS], "default_connection": "default",
         }},
         "use_tz": True,
         "timezone": "UTC",

@@ -17,6 +17,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from arcos.domains import REGISTRY
+from arcos.graphql.after_writes import refresh_loaders_after_mutations
 from arcos.graphql.bounds import ArgumentBounds
 from arcos.graphql.budget import BoundedResponse
 from arcos.graphql.errors import ClassifyErrors, log_unexpected
@@ -44,9 +45,12 @@ def root_types(registry: Registry) -> RootTypes:
 
     query = root("Query", (*registry.root_parts("query"), node_query(registry.node_scopes)))
     assert query is not None  # node(id) is always there
+    mutation = root("Mutation", registry.root_parts("mutation"))
+    if mutation is not None:
+        refresh_loaders_after_mutations(mutation)
     return RootTypes(
         query=query,
-        mutation=root("Mutation", registry.root_parts("mutation")),
+        mutation=mutation,
         subscription=root("Subscription", registry.root_parts("subscription")),
     )
 

@@ -251,6 +251,11 @@ class Settings:
             "duplicate, whatever its delivery id (0: off; 259200 covers GitHub's redelivery)."
         },
     )
+    outbox_retention_hours: int = field(
+        default=168,
+        metadata={"doc": "Hours published events stay in the outbox, so subscribers and SSE "
+                  "streams can resume after them (`Last-Event-ID`, `after:`)."},
+    )
     log_level: str = field(default="info", metadata={"doc": "Python log level."})
 
     @classmethod
@@ -290,7 +295,7 @@ class Settings:
             "write_rate_per_minute", "write_burst", "auth_recheck_seconds",
             "sse_heartbeat_seconds", "webhook_max_body_bytes", "webhook_body_retention_days",
             "max_artifact_bytes", "max_gzip_members", "max_findings_per_scan", "parse_workers",
-            "json_threads", "json_thread_min_bytes",
+            "json_threads", "json_thread_min_bytes", "outbox_retention_hours",
         )
         for name in positive:
             if getattr(self, name) <= 0:

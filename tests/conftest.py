@@ -217,9 +217,10 @@ def issue_token_with_cli(database_url: str, name: str, *scopes: str) -> str:
 
 def start_server(
     database_url: str, log_path: Path, extra_env: dict[str, str] | None = None,
-    token: str | None = None,
+    token: str | None = None, command: list[str] | None = None,
 ) -> LiveServer:
-    """Start `python -m arcos serve` and wait until /healthz answers.
+    """Start `python -m arcos serve` (or `command`, which must serve the same way) and
+    wait until /healthz answers.
 
     An admin token is issued through the CLI first (unless one is given), so the server
     starts on a store that already has a principal and prints no bootstrap token.
@@ -236,7 +237,7 @@ def start_server(
     }
     log = log_path.open("ab")
     process = subprocess.Popen(
-        [sys.executable, "-m", "arcos", "serve"], env=env, stdout=log, stderr=log,
+        command or [sys.executable, "-m", "arcos", "serve"], env=env, stdout=log, stderr=log,
         cwd=log_path.parent,
     )
     server = LiveServer(process, port, database_url, log_path, token)

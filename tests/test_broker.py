@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from arcos.broker import InMemoryBroker, SubscriberTooSlow, Topics
+from arcos.broker import InMemoryBroker, SubscriberTooSlow, channel, channels
 
 
 async def test_every_subscriber_gets_each_event_once():
@@ -12,18 +12,18 @@ async def test_every_subscriber_gets_each_event_once():
     received: list[list[dict]] = [[], []]
 
     async def consume(index: int) -> None:
-        async with broker.subscribe(Topics.EVIDENCE_ADDED) as events:
+        async with broker.subscribe("evidence.added") as events:
             async for event in events:
                 received[index].append(event)
                 if len(received[index]) == 2:
                     return
 
     tasks = [asyncio.create_task(consume(i)) for i in range(2)]
-    while broker.subscriber_count(Topics.EVIDENCE_ADDED) < 2:
+    while broker.subscriber_count("evidence.added") < 2:
         await asyncio.sleep(0)
-    await broker.publish(Topics.EVIDENCE_ADDED, {"n": 1})
+    await broker.publish("evidence.added", {"n": 1})
     await broker.publish("other.topic", {"n": 99})
-    await broker.publish(Topics.EVIDENCE_ADDED, {"n": 2})
+    await broker.publish("evidence.added", {"n": 2})
     await asyncio.wait_for(asyncio.gather(*tasks), 5)
     assert received == [[{"n": 1}, {"n": 2}]] * 2
     assert broker.subscriber_count() == 0
@@ -65,5 +65,19 @@ async def test_close_ends_open_subscriptions():
         assert [event async for event in events] == []
 
 
-def test_metrics_topic_is_per_project():
-    assert Topics.metrics_updated("github.com/a/b") == "metrics.updated.github.com/a/b"
+async def test_a_filtered_subscriber_receives_only_events_published_on_its_channel():
+    broker = InMemoryBroker()
+    wanted = channel("evidence.added", project="a/b", type="build")
+    async with broker.subscribe(wanted) as events:
+        for project, type_ in (("a/b", "build"), ("a/b", "sbom"), ("c/d", "build")):
+            for topic in channels("evidence.added", project=project, type=type_):
+                await broker.publish(topic, {"project": project, "type": type_})
+        await broker.close()
+        received = [event async for event in events]
+    assert received == [{"project": "a/b", "type": "build"}]
+
+
+def test_channel_names_cannot_collide_through_crafted_values():
+    # A project slug that spells out another filter must not name that filter's channel.
+    assert channel("t", project="x", type="y") != channel("t", project='x","type=y')
+    assert len(set(channels("t", project="x", type="y"))) == 3

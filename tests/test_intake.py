@@ -15,14 +15,13 @@ from typing import Any
 
 import pytest
 
-from arcos.evidence.drafts import DraftLimits
-from arcos.formats.parse import Limits
 from arcos.intake import service
 from arcos.intake.models import Finding, IngestionJob, JobStatus, QualityMetric
+from arcos.store.write_context import WriteContext
 
 # The genuine-artifact fixtures live beside the ingest tests; make them importable even when
 # this module is collected before (or without) tests/formats.
-sys.path.insert(0, str(Path(__file__).parent / "ingest"))
+sys.path.insert(0, str(Path(__file__).parent / "formats"))
 pytest_plugins = ["format_artifacts"]
 
 PROJECT = "github.com/acme/app"
@@ -218,10 +217,9 @@ async def test_too_large_artifact_is_refused_as_too_large(app):
     with pytest.raises(service.IntakeRefused) as refused:
         await service.ingest_artifact(
             "test_report", b"<testsuites/>" * 10, None, None, service.Provenance(PROJECT),
-            "tester", Limits(max_decompressed_bytes=16),
-            DraftLimits(max_json_depth=64, max_evidence_bytes=10_000), state.broker,
+            WriteContext("tester", state.settings.replace(max_artifact_bytes=16), state.writer),
         )
-    assert refused.value.errors[0].code.value == "TOO_LARGE"
+    assert refused.value.problems[0].code.value == "TOO_LARGE"
     assert refused.value.job is not None and refused.value.job.status == JobStatus.FAILED
 
 
@@ -278,8 +276,9 @@ async def test_evidence_without_a_project_stores_no_metrics(gql):
 
 async def test_quality_metric_updated_subscription_receives_values(app, gql):
     from arcos.auth.transport import caller_from_authorization
-    from arcos.broker import Topics
+    from arcos.broker import channel
     from arcos.graphql.context import ArcosContext
+    from arcos.intake.metrics import METRICS_UPDATED
 
     state = app.app.state
     caller = await caller_from_authorization(f"Bearer {app.admin_token}", False)
@@ -292,7 +291,7 @@ async def test_quality_metric_updated_subscription_receives_values(app, gql):
     )
     first = asyncio.ensure_future(anext(stream))
     try:
-        topic = Topics.metrics_updated(PROJECT)
+        topic = channel(METRICS_UPDATED, project=PROJECT)
         for _ in range(1000):
             if state.broker.subscriber_count(topic):
                 break

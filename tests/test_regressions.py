@@ -9,9 +9,9 @@ import httpx
 import pytest
 from conftest import running_app, start_server, stop_server
 
-from arcos.broker import InMemoryBroker
-from arcos.evidence.drafts import DraftLimits, EvidenceDraft
+from arcos.evidence.drafts import EvidenceDraft
 from arcos.evidence.service import submit_evidence, submit_evidence_batch
+from arcos.store.write_context import WriteContext
 
 SUBMIT = ('mutation($i: SubmitEvidenceInput!) { submitEvidence(input: $i) { evidence { id '
           "project { slug evidence { nodes { data } } } } errors { code } } }")
@@ -122,16 +122,16 @@ async def test_token_names_cannot_look_like_ids(gql):
 
 
 async def test_retry_racing_a_mixed_batch_stores_everything(app):
-    broker = InMemoryBroker()
-    limits = DraftLimits(max_json_depth=64, max_evidence_bytes=1 << 20)
+    state = app.app.state
+    write = WriteContext("racer", state.settings.replace(max_batch_items=10), state.writer)
     keyed = EvidenceDraft(type="a", source="b", data={"n": 1}, idempotency_key="k")
     for round_number in range(10):
         key = f"k{round_number}"
         keyed = EvidenceDraft(type="a", source="b", data={"n": 1}, idempotency_key=key)
         plain = EvidenceDraft(type="b", source="b", data={"n": round_number})
         single, batch = await asyncio.gather(
-            submit_evidence(keyed, "racer", limits, broker),
-            submit_evidence_batch([keyed, plain], "racer", limits, broker, max_items=10),
+            submit_evidence(keyed, write),
+            submit_evidence_batch([keyed, plain], write),
         )
         assert batch[0].evidence.uid == single.evidence.uid
         assert batch[1].evidence.type == "b"

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent / "ingest"))
+sys.path.insert(0, str(Path(__file__).parent / "formats"))
 pytest_plugins = ["format_artifacts"]
 
 PROJECT = "github.com/acme/app"

@@ -26,6 +26,9 @@ def test_sdl_keeps_the_original_operation_names():
         "submitEvidence(input: SubmitEvidenceInput!): SubmitEvidencePayload!",
         "submitEvidenceBatch(input: SubmitEvidenceBatchInput!): SubmitEvidenceBatchPayload!",
         "linkEvidence(input: LinkEvidenceInput!): LinkEvidencePayload!",
-        "evidenceAdded(type: String = null, project: String = null): Evidence!",
+        # `after` (resume from the outbox) was added by the core reshape; the original
+        # arguments are unchanged.
+        "evidenceAdded(type: String = null, project: String = null, after: String = null): "
+        "Evidence!",
     ):
         assert signature in sdl, signature

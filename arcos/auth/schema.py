@@ -12,8 +12,9 @@ from arcos.auth.expiry import BadDuration, parse_duration
 from arcos.auth.permissions import Public, requires
 from arcos.auth.scopes import Scope, UnknownScope, parse_scopes
 from arcos.graphql.context import ArcosContext
-from arcos.graphql.errors import UserError, UserErrorCode
+from arcos.graphql.errors import UserError
 from arcos.graphql.metadata import column_bound
+from arcos.problems import ProblemCode
 
 ADMIN = [requires(Scope.ADMIN)]
 
@@ -142,7 +143,7 @@ class AuthMutations:
             token = await service.revoke_token(input.token)
         except service.TokenError as error:
             return RevokeApiTokenPayload(api_token=None, errors=[
-                UserError(field="token", message=str(error), code=UserErrorCode.NOT_FOUND)
+                UserError(field="token", message=str(error), code=ProblemCode.NOT_FOUND)
             ])
         return RevokeApiTokenPayload(api_token=ApiTokenType.from_model(token), errors=[])
 
@@ -152,5 +153,5 @@ def _refused(
 ) -> CreateApiTokenPayload:
     return payload(
         token=None, api_token=None,
-        errors=[UserError(field=field, message=message, code=UserErrorCode.INVALID)],
+        errors=[UserError(field=field, message=message, code=ProblemCode.INVALID)],
     )

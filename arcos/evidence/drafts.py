@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from arcos.evidence.canonical import CANONICAL_FORM, JsonTooDeep, json_depth
-from arcos.graphql.errors import UserError, UserErrorCode
-from arcos.settings import Settings
+from arcos.problems import Problem, ProblemCode
 
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_.\-]{0,63}$")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9._\-]*(/[a-z0-9._\-]+)*$")
@@ -76,6 +75,8 @@ class EvidenceDraft:
     #: `data` and `metadata` as canonical JSON, set by `check_draft` when the draft passes,
     #: so storing it neither encodes nor walks the values again.
     canonical: dict[str, bytes] | None = field(default=None, repr=False, compare=False)
+    #: The hex SHA-256 of canonical `data`, computed once when first needed.
+    sha256: str | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.project, str):
@@ -91,22 +92,16 @@ class DraftLimits:
     max_json_depth: int
     max_evidence_bytes: int
 
-    @classmethod
-    def of(cls, settings: Settings) -> DraftLimits:
-        """The limits `settings` set (ARCOS_MAX_JSON_DEPTH, ARCOS_MAX_EVIDENCE_BYTES)."""
-        return cls(max_json_depth=settings.max_json_depth,
-                   max_evidence_bytes=settings.max_evidence_bytes)
 
-
-def check_draft(draft: EvidenceDraft, limits: DraftLimits, prefix: str = "") -> list[UserError]:
+def check_draft(draft: EvidenceDraft, limits: DraftLimits, prefix: str = "") -> list[Problem]:
     """Every problem with `draft`, each naming the field (under `prefix`) and how to fix it.
 
     A draft that passes keeps its canonical JSON in `draft.canonical`.
     """
-    errors: list[UserError] = []
+    errors: list[Problem] = []
 
-    def refuse(name: str, message: str, code: UserErrorCode = UserErrorCode.INVALID) -> None:
-        errors.append(UserError(field=prefix + name, message=message, code=code))
+    def refuse(name: str, message: str, code: ProblemCode = ProblemCode.INVALID) -> None:
+        errors.append(Problem(field=prefix + name, message=message, code=code))
 
     values = {name: _JsonObject.examine(getattr(draft, name), limits)
               for name in ("data", "metadata")}
@@ -120,7 +115,7 @@ def check_draft(draft: EvidenceDraft, limits: DraftLimits, prefix: str = "") -> 
     for name in ("type", "source"):
         value = getattr(draft, name)
         if not value:
-            refuse(name, f"{name} is required", UserErrorCode.REQUIRED)
+            refuse(name, f"{name} is required", ProblemCode.REQUIRED)
         elif not IDENTIFIER.match(value):
             refuse(
                 name,
@@ -173,7 +168,7 @@ class _JsonObject:
     """
 
     canonical: bytes = b""
-    problem: tuple[str, UserErrorCode] | None = None
+    problem: tuple[str, ProblemCode] | None = None
     unstorable: bool = False
 
     @classmethod
@@ -183,7 +178,7 @@ class _JsonObject:
         try:
             json_depth(value, limits.max_json_depth)
         except JsonTooDeep as exc:
-            return cls.refused(value, f"is {exc}", UserErrorCode.TOO_LARGE)
+            return cls.refused(value, f"is {exc}", ProblemCode.TOO_LARGE)
         try:
             text = json.dumps(value, **CANONICAL_FORM)
         except ValueError:  # NaN or Infinity
@@ -198,13 +193,13 @@ class _JsonObject:
             return cls(canonical, (
                 f"is {len(canonical)} bytes as canonical JSON; "
                 f"the limit is {limits.max_evidence_bytes}",
-                UserErrorCode.TOO_LARGE,
+                ProblemCode.TOO_LARGE,
             ))
         return cls(canonical)
 
     @classmethod
     def refused(
-        cls, value: Any, message: str, code: UserErrorCode = UserErrorCode.INVALID
+        cls, value: Any, message: str, code: ProblemCode = ProblemCode.INVALID
     ) -> _JsonObject:
         return cls(problem=(message, code), unstorable=unstorable(value))
 

@@ -13,8 +13,27 @@ import json
 import re
 from typing import Any
 
+from arcos.broker import channels
 from arcos.evidence.canonical import canonical_json
 from arcos.evidence.models import LARGE_VALUES, Evidence
+from arcos.store.outbox import Message
+
+#: The topic every new evidence item is published on, and narrowed per project and type.
+EVIDENCE_ADDED = "evidence.added"
+
+
+def evidence_message(
+    evidence: Evidence, project_slug: str | None, canonical: dict[str, bytes] | None = None
+) -> Message:
+    """What a writer publishes for a new item. The outbox keeps only its `seq`: a reader
+    catching up loads the item itself, so large values are not stored twice."""
+    return Message(
+        topic=EVIDENCE_ADDED,
+        event=evidence_event(evidence, project_slug, canonical),
+        key=str(evidence.seq),
+        channels=channels(EVIDENCE_ADDED, project=project_slug, type=evidence.type),
+        record={"seq": evidence.seq},
+    )
 
 
 def evidence_event(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from functools import partial
 from typing import Annotated
 
 import strawberry
@@ -11,10 +12,12 @@ from strawberry.types import Info
 
 from arcos.auth.permissions import requires
 from arcos.auth.scopes import Scope
-from arcos.broker import Topics
+from arcos.broker import channel
 from arcos.evidence import service
-from arcos.evidence.drafts import FIELD_CONSTRAINTS, DraftLimits, EvidenceDraft
+from arcos.evidence.drafts import FIELD_CONSTRAINTS, EvidenceDraft
+from arcos.evidence.events import EVIDENCE_ADDED
 from arcos.evidence.types import (
+    EVIDENCE_CURSOR,
     SLUG_BOUND,
     SOURCE_BOUND,
     TYPE_BOUND,
@@ -33,7 +36,7 @@ from arcos.evidence.types import (
     parse_evidence_id,
 )
 from arcos.graphql.context import ArcosContext
-from arcos.graphql.errors import InputRefused
+from arcos.graphql.errors import user_errors
 from arcos.graphql.live_events import live_events
 from arcos.graphql.metadata import JSON_SCHEMA
 from arcos.graphql.pagination import (
@@ -43,6 +46,8 @@ from arcos.graphql.pagination import (
     encode_cursor,
     page_info,
 )
+from arcos.problems import Refused
+from arcos.store.resume import follow_after
 
 PROJECT_CURSOR = "project"
 READ = [requires(Scope.EVIDENCE_READ)]
@@ -181,12 +186,10 @@ class EvidenceMutations:
         context = info.context
         try:
             submission = await service.submit_evidence(
-                input.to_draft(), context.caller.name, DraftLimits.of(context.settings),
-                context.broker, context.json_threads,
+                input.to_draft(), context.write_context()
             )
-        except InputRefused as refused:
-            return SubmitEvidencePayload(evidence=None, replayed=False, errors=refused.errors)
-        context.fresh_loaders()  # later fields of this document must see the new row
+        except Refused as refused:
+            return SubmitEvidencePayload(evidence=None, replayed=False, errors=user_errors(refused))
         return SubmitEvidencePayload(
             evidence=EvidenceType.from_model(submission.evidence, submission.canonical),
             replayed=submission.replayed,
@@ -202,13 +205,10 @@ class EvidenceMutations:
         context = info.context
         try:
             submissions = await service.submit_evidence_batch(
-                [item.to_draft() for item in input.items], context.caller.name,
-                DraftLimits.of(context.settings), context.broker, context.settings.max_batch_items,
-                context.json_threads,
+                [item.to_draft() for item in input.items], context.write_context()
             )
-        except InputRefused as refused:
-            return SubmitEvidenceBatchPayload(evidence=[], errors=refused.errors)
-        context.fresh_loaders()
+        except Refused as refused:
+            return SubmitEvidenceBatchPayload(evidence=[], errors=user_errors(refused))
         return SubmitEvidenceBatchPayload(
             evidence=[EvidenceType.from_model(s.evidence, s.canonical) for s in submissions],
             errors=[],
@@ -223,18 +223,19 @@ class EvidenceMutations:
         try:
             relation = await service.link_evidence(
                 parse_evidence_id(input.from_), parse_evidence_id(input.to),
-                input.relation, info.context.caller.name,
+                input.relation, info.context.write_context(),
             )
-        except InputRefused as refused:
-            return LinkEvidencePayload(relation=None, errors=refused.errors)
-        info.context.fresh_loaders()
+        except Refused as refused:
+            return LinkEvidencePayload(relation=None, errors=user_errors(refused))
         return LinkEvidencePayload(relation=EvidenceRelationType.from_model(relation), errors=[])
 
 
 @strawberry.type
 class EvidenceSubscriptions:
     @strawberry.subscription(
-        description="Each new evidence item as it is committed, optionally filtered.",
+        description="Each new evidence item as it is committed, optionally filtered. With "
+        "`after` (an earlier item's `cursor`) it first replays what was committed since, in "
+        "commit order, then goes on live; nothing is missed or repeated.",
         permission_classes=READ,
     )
     async def evidence_added(
@@ -242,14 +243,21 @@ class EvidenceSubscriptions:
         info: Info[ArcosContext, None],
         type: Annotated[str | None, strawberry.argument(metadata=TYPE_BOUND)] = None,
         project: Annotated[str | None, strawberry.argument(metadata=SLUG_BOUND)] = None,
+        after: str | None = None,
     ) -> AsyncGenerator[EvidenceType, None]:
         context = info.context
         wanted_project = project.strip().lower() if project else None
-        async with live_events(context, Topics.EVIDENCE_ADDED) as events:
-            async for event in events:
-                if type is not None and event["type"] != type:
-                    continue
-                if wanted_project is not None and event["project_slug"] != wanted_project:
-                    continue
+        topic = channel(EVIDENCE_ADDED, project=wanted_project, type=type)
+        after_seq = decode_cursor(EVIDENCE_CURSOR, after)
+        start = await service.resume_position(after_seq) if after_seq is not None else None
+        query = service.EvidenceQuery(type=type, project=wanted_project)
+        async with live_events(context, topic) as events:
+            stream = events if start is None else follow_after(
+                events, start, partial(service.added_after, query)
+            )
+            async for item in stream:
                 context.next_event()
-                yield EvidenceType.from_event(event)
+                if isinstance(item, dict):
+                    yield EvidenceType.from_event(item)
+                else:
+                    yield EvidenceType.from_model(item)

@@ -10,18 +10,15 @@ import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
-from arcos.broker import Broker, Topics
 from arcos.evidence.canonical import canonical_json, content_sha256, size_up_to, wire_size
 from arcos.evidence.drafts import DraftLimits, EvidenceDraft, check_draft, unstorable
-from arcos.evidence.events import evidence_event
+from arcos.evidence.events import EVIDENCE_ADDED, evidence_message
 from arcos.evidence.models import (
     LARGE_VALUES,
     Evidence,
@@ -29,9 +26,13 @@ from arcos.evidence.models import (
     Project,
     RelationKind,
 )
-from arcos.graphql.errors import BadUserInput, InputRefused, UserError, UserErrorCode
 from arcos.graphql.preencoded import PreEncodedJSON
-from arcos.web.json_threads import INLINE, JsonThreads
+from arcos.problems import BadUserInput, Problem, ProblemCode, Refused
+from arcos.settings import Settings
+from arcos.store import outbox
+from arcos.store.resume import CatchUpPage
+from arcos.store.unit_of_work import UnitOfWork
+from arcos.store.write_context import WriteContext
 
 
 def summaries(queryset: QuerySet[Evidence], keep: tuple[str, ...] = ()) -> QuerySet[Evidence]:
@@ -94,95 +95,82 @@ class EvidenceQuery:
         return queryset
 
 
-async def submit_evidence(
-    draft: EvidenceDraft,
-    submitter: str,
-    limits: DraftLimits,
-    broker: Broker,
-    threads: JsonThreads = INLINE,
-) -> Submission:
+async def submit_evidence(draft: EvidenceDraft, write: WriteContext) -> Submission:
     """Store one evidence item, or return the earlier one for a repeated idempotency key.
 
-    Raises InputRefused naming each problem when the draft is unacceptable.
+    Raises Refused naming each problem when the draft is unacceptable.
     """
-    submissions = await _store([draft], submitter, limits, broker, lambda _: "", threads)
+    submissions = await _store([draft], write, lambda _: "")
     return submissions[0]
 
 
 async def submit_evidence_batch(
-    drafts: Sequence[EvidenceDraft],
-    submitter: str,
-    limits: DraftLimits,
-    broker: Broker,
-    max_items: int,
-    threads: JsonThreads = INLINE,
+    drafts: Sequence[EvidenceDraft], write: WriteContext
 ) -> list[Submission]:
     """Store every draft in one transaction, or none of them.
 
-    Raises InputRefused listing every problem (per item, as `items.N.field`) when any draft
+    Raises Refused listing every problem (per item, as `items.N.field`) when any draft
     is unacceptable; nothing is written in that case.
     """
+    max_items = write.settings.max_batch_items
     if not drafts:
-        raise InputRefused([UserError(field="items", message="items must not be empty",
-                                      code=UserErrorCode.REQUIRED)])
+        raise Refused.one("items", "items must not be empty", ProblemCode.REQUIRED)
     if len(drafts) > max_items:
-        raise InputRefused([UserError(
-            field="items",
-            message=f"a batch holds at most {max_items} items (got {len(drafts)}); split it",
-            code=UserErrorCode.LIMIT_EXCEEDED,
-        )])
-    return await _store(
-        drafts, submitter, limits, broker, lambda index: f"items.{index}.", threads
-    )
+        raise Refused.one(
+            "items", f"a batch holds at most {max_items} items (got {len(drafts)}); split it",
+            ProblemCode.LIMIT_EXCEEDED,
+        )
+    return await _store(drafts, write, lambda index: f"items.{index}.")
 
 
 FieldPrefix = Callable[[int], str]
 
 
 async def _store(
-    drafts: Sequence[EvidenceDraft],
-    submitter: str,
-    limits: DraftLimits,
-    broker: Broker,
-    prefix: FieldPrefix,
-    threads: JsonThreads,
+    drafts: Sequence[EvidenceDraft], write: WriteContext, prefix: FieldPrefix
 ) -> list[Submission]:
     # Checking and encoding large items takes long enough to stall other clients: in a
     # thread, unless they are small enough that the hand-off would cost more.
+    threads = write.json_threads
     errors = await threads.run(
-        check_drafts, drafts, limits, prefix, size=_size_up_to(drafts, threads.min_bytes)
+        check_drafts, drafts, draft_limits(write.settings), prefix,
+        size=_size_up_to(drafts, threads.min_bytes),
     )
     errors += _duplicate_keys_within(drafts, prefix)
     if errors:
-        raise InputRefused(errors)
+        raise Refused(errors)
+    submitter = write.principal
 
-    earlier = await _earlier_submissions(drafts, submitter, prefix)
-    try:
-        created = await _insert(drafts, submitter, earlier)
-    except IntegrityError:
-        # Another request with one of these idempotency keys committed between our look-up
-        # and our insert, and our whole transaction rolled back. Look again and store the
-        # rest once more; a second collision is answered as a conflict to retry.
-        earlier = await _earlier_submissions(drafts, submitter, prefix)
-        try:
-            created = await _insert(drafts, submitter, earlier)
-        except IntegrityError:
-            raise InputRefused([UserError(
-                field=None, code=UserErrorCode.CONFLICT,
-                message="other requests are writing the same idempotency keys; retry",
-            )]) from None
-    results: list[Submission] = []
-    fresh = iter(created)
-    for draft in drafts:
-        replay = earlier.get(draft.idempotency_key) if draft.idempotency_key else None
-        results.append(replay if replay is not None else next(fresh))
-    await publish_added(broker, created)
-    return results
+    async def work(unit: UnitOfWork) -> list[Submission]:
+        # Inside the transaction: if another request commits one of these keys between
+        # this look-up and the insert, the insert fails, the unit rolls back and runs
+        # again, and this look-up then finds that request's item.
+        earlier = await _earlier_submissions(drafts, submitter, prefix, unit.connection)
+        pending = [d for d in drafts if not (d.idempotency_key and d.idempotency_key in earlier)]
+        fresh = iter(await insert_drafts(unit, pending, submitter))
+        return [
+            earlier.get(d.idempotency_key) if d.idempotency_key in earlier else next(fresh)
+            for d in drafts
+        ]
+
+    async def conflict(_: Exception) -> list[Submission]:
+        raise Refused.one(
+            None, "other requests are writing the same idempotency keys; retry",
+            ProblemCode.CONFLICT,
+        )
+
+    return await write.writer.run(work, on_conflict=conflict)
+
+
+def draft_limits(settings: Settings) -> DraftLimits:
+    return DraftLimits(
+        max_json_depth=settings.max_json_depth, max_evidence_bytes=settings.max_evidence_bytes
+    )
 
 
 def check_drafts(
     drafts: Sequence[EvidenceDraft], limits: DraftLimits, prefix: FieldPrefix
-) -> list[UserError]:
+) -> list[Problem]:
     """`check_draft` for every draft, each draft's problems under `prefix(index)`."""
     return [e for i, d in enumerate(drafts) for e in check_draft(d, limits, prefix(i))]
 
@@ -198,7 +186,7 @@ def _size_up_to(drafts: Sequence[EvidenceDraft], cap: int) -> int:
     return size
 
 
-def _duplicate_keys_within(drafts: Sequence[EvidenceDraft], prefix: FieldPrefix) -> list[UserError]:
+def _duplicate_keys_within(drafts: Sequence[EvidenceDraft], prefix: FieldPrefix) -> list[Problem]:
     seen: set[str] = set()
     errors = []
     for index, draft in enumerate(drafts):
@@ -206,18 +194,18 @@ def _duplicate_keys_within(drafts: Sequence[EvidenceDraft], prefix: FieldPrefix)
         if key is None:
             continue
         if key in seen:
-            errors.append(UserError(
+            errors.append(Problem(
                 field=prefix(index) + "idempotencyKey",
                 message="the same idempotencyKey appears twice in this batch",
-                code=UserErrorCode.CONFLICT,
+                code=ProblemCode.CONFLICT,
             ))
         seen.add(key)
     return errors
 
 
 async def _earlier_submissions(
-    drafts: Sequence[EvidenceDraft], submitter: str, prefix: FieldPrefix
-) -> dict[str, Submission]:
+    drafts: Sequence[EvidenceDraft], submitter: str, prefix: FieldPrefix, connection: Any
+) -> dict[str | None, Submission]:
     """Stored evidence for the drafts' idempotency keys; refuses keys reused for new content."""
     keys = [d.idempotency_key for d in drafts if d.idempotency_key]
     if not keys:
@@ -225,20 +213,20 @@ async def _earlier_submissions(
     # `metadata` too: a replay must carry the same (its `data` is compared by hash).
     rows = await summaries(
         Evidence.filter(submitted_by=submitter, idempotency_key__in=keys), keep=("metadata",)
-    ).prefetch_related("project")
+    ).prefetch_related("project").using_db(connection)
     stored = {row.idempotency_key: row for row in rows}
     conflicts = []
     for index, draft in enumerate(drafts):
         row = stored.get(draft.idempotency_key) if draft.idempotency_key else None
         if row is not None and not _same_content(row, draft):
-            conflicts.append(UserError(
+            conflicts.append(Problem(
                 field=prefix(index) + "idempotencyKey",
                 message="this idempotencyKey was already used for different evidence; "
                 "use a new key for new content",
-                code=UserErrorCode.CONFLICT,
+                code=ProblemCode.CONFLICT,
             ))
     if conflicts:
-        raise InputRefused(conflicts)
+        raise Refused(conflicts)
     return {
         key: Submission(row, row.project.slug if row.project else None, replayed=True)
         for key, row in stored.items()
@@ -253,7 +241,7 @@ def _same_content(row: Evidence, draft: EvidenceDraft) -> bool:
     return (
         row.type == draft.type
         and row.source == draft.source
-        and row.sha256 == hashlib.sha256(_canonical(draft)["data"]).hexdigest()
+        and row.sha256 == _sha256(draft)
         and project_slug == draft.project
         and row.commit_sha == draft.commit_sha
         and row.ref == draft.ref
@@ -261,27 +249,18 @@ def _same_content(row: Evidence, draft: EvidenceDraft) -> bool:
     )
 
 
-async def _insert(
-    drafts: Sequence[EvidenceDraft], submitter: str, earlier: dict[str, Submission]
-) -> list[Submission]:
-    pending = [d for d in drafts if not (d.idempotency_key and d.idempotency_key in earlier)]
-    if not pending:
-        return []
-    async with in_transaction() as connection:
-        return await insert_drafts(pending, submitter, connection)
-
-
 async def insert_drafts(
-    drafts: Sequence[EvidenceDraft], submitter: str, connection: Any
+    unit: UnitOfWork, drafts: Sequence[EvidenceDraft], submitter: str
 ) -> list[Submission]:
-    """Insert checked drafts inside the caller's transaction; publishes nothing.
+    """Insert checked drafts in `unit` and publish each as `evidence.added` when it commits.
 
-    For writers that store evidence together with rows of their own (webhook deliveries):
-    they commit, then call `publish_added`.
+    For every writer that stores evidence, alone or with rows of its own (webhook
+    deliveries, findings, metrics, jobs).
     """
-    now = datetime.now(UTC)
+    if not drafts:
+        return []
     created: list[Submission] = []
-    projects = await _ensure_projects({d.project for d in drafts if d.project}, connection)
+    projects = await _ensure_projects({d.project for d in drafts if d.project}, unit.connection)
     for draft in drafts:
         project = projects.get(draft.project) if draft.project else None
         canonical = _canonical(draft)
@@ -296,14 +275,15 @@ async def insert_drafts(
             metadata=PreEncodedJSON(canonical["metadata"].decode()),
             data_size=wire_size(canonical["data"]),
             metadata_size=wire_size(canonical["metadata"]),
-            sha256=hashlib.sha256(canonical["data"]).hexdigest(),
+            sha256=_sha256(draft),
             submitted_by=submitter,
             idempotency_key=draft.idempotency_key,
-            created_at=now,
-            using_db=connection,
+            created_at=unit.now,
+            using_db=unit.connection,
         )
         evidence.data, evidence.metadata = draft.data, draft.metadata
         created.append(Submission(evidence, draft.project, canonical=canonical))
+        unit.publish(evidence_message(evidence, draft.project, canonical))
     return created
 
 
@@ -315,13 +295,11 @@ def _canonical(draft: EvidenceDraft) -> dict[str, bytes]:
     return draft.canonical
 
 
-async def publish_added(broker: Broker, submissions: Sequence[Submission]) -> None:
-    """Tell subscribers about committed evidence; call only after the commit."""
-    for submission in submissions:
-        await broker.publish(
-            Topics.EVIDENCE_ADDED,
-            evidence_event(submission.evidence, submission.project_slug, submission.canonical),
-        )
+def _sha256(draft: EvidenceDraft) -> str:
+    """The hex SHA-256 of the draft's canonical `data`, computed once per draft."""
+    if draft.sha256 is None:
+        draft.sha256 = hashlib.sha256(_canonical(draft)["data"]).hexdigest()
+    return draft.sha256
 
 
 async def _ensure_projects(slugs: set[str], connection: Any) -> dict[str, Project]:
@@ -343,41 +321,91 @@ async def _ensure_projects(slugs: set[str], connection: Any) -> dict[str, Projec
 
 
 async def link_evidence(
-    from_uid: uuid.UUID, to_uid: uuid.UUID, relation: RelationKind, submitter: str
+    from_uid: uuid.UUID, to_uid: uuid.UUID, relation: RelationKind, write: WriteContext
 ) -> EvidenceRelation:
     """Record `from --relation--> to`; linking the same pair twice returns the first link."""
+
+    async def work(unit: UnitOfWork) -> EvidenceRelation:
+        return await link_in(unit, from_uid, to_uid, relation, write.principal)
+
+    async def first_link(_: Exception) -> EvidenceRelation:
+        return await link_in(None, from_uid, to_uid, relation, write.principal)
+
+    return await write.writer.run(work, retries=0, on_conflict=first_link)
+
+
+async def link_in(
+    unit: UnitOfWork | None,
+    from_uid: uuid.UUID,
+    to_uid: uuid.UUID,
+    relation: RelationKind,
+    created_by: str,
+) -> EvidenceRelation:
+    """`link_evidence`'s checks and insert inside `unit`, for writers that link as part of a
+    larger write (webhook reprocessing); with no unit, only finds the existing link."""
     if from_uid == to_uid:
-        raise InputRefused([UserError(field="to", message="evidence cannot relate to itself",
-                                      code=UserErrorCode.INVALID)])
+        raise Refused.one("to", "evidence cannot relate to itself", ProblemCode.INVALID)
+    connection = unit.connection if unit is not None else None
     ends = {
-        row.uid: row for row in await summaries(Evidence.filter(uid__in=[from_uid, to_uid]))
+        row.uid: row
+        for row in await summaries(Evidence.filter(uid__in=[from_uid, to_uid])).using_db(
+            connection
+        )
     }
     missing = [
-        UserError(field=name, message=f"no evidence with id {uid}", code=UserErrorCode.NOT_FOUND)
+        Problem(field=name, message=f"no evidence with id {uid}", code=ProblemCode.NOT_FOUND)
         for name, uid in (("from", from_uid), ("to", to_uid))
         if uid not in ends
     ]
     if missing:
-        raise InputRefused(missing)
+        raise Refused(missing)
     source, target = ends[from_uid], ends[to_uid]
-    existing = await EvidenceRelation.get_or_none(
+    existing = await EvidenceRelation.filter(
         from_evidence_id=source.seq, to_evidence_id=target.seq, relation=relation
-    )
-    if existing is not None:
+    ).using_db(connection).first()
+    if existing is not None or unit is None:
+        if existing is None:
+            raise Refused.one(None, "the link could not be stored; retry", ProblemCode.CONFLICT)
         return existing
-    try:
-        async with in_transaction() as connection:
-            return await EvidenceRelation.create(
-                from_evidence_id=source.seq,
-                to_evidence_id=target.seq,
-                relation=relation,
-                created_by=submitter,
-                using_db=connection,
-            )
-    except IntegrityError:
-        return await EvidenceRelation.get(
-            from_evidence_id=source.seq, to_evidence_id=target.seq, relation=relation
+    return await EvidenceRelation.create(
+        from_evidence_id=source.seq,
+        to_evidence_id=target.seq,
+        relation=relation,
+        created_by=created_by,
+        created_at=unit.now,
+        using_db=unit.connection,
+    )
+
+
+async def resume_position(seq: int) -> int:
+    """The outbox position of evidence `seq`'s event, to resume a stream after it; 0 (the
+    start of the kept log) for the cursor of seq 0.
+
+    Raises BadUserInput when the item's event is no longer (or was never) in the outbox.
+    """
+    if seq == 0:
+        return 0
+    position = await outbox.position_of(EVIDENCE_ADDED, str(seq))
+    if position is None:
+        raise BadUserInput(
+            "the resume point is older than the event log kept (ARCOS_OUTBOX_RETENTION_HOURS"
+            "); read what you missed with evidenceConnection and subscribe without `after`"
         )
+    return position
+
+
+async def added_after(
+    query: EvidenceQuery, position: int, page_size: int = 100
+) -> CatchUpPage[Evidence]:
+    """Stored evidence published after `position` that `query` selects, in commit order."""
+    events = await outbox.read_after(EVIDENCE_ADDED, position, page_size)
+    if not events:
+        return None, []
+    seqs = [event.record["seq"] for event in events]
+    rows = {row.seq: row for row in await summaries(query.apply(Evidence.filter(seq__in=seqs)))}
+    found = [(event.position, rows[seq]) for event, seq in zip(events, seqs, strict=True)
+             if seq in rows]
+    return events[-1].position, found
 
 
 async def find_evidence(uid: uuid.UUID) -> Evidence | None:

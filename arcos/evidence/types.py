@@ -26,7 +26,7 @@ from arcos.evidence.loaders import (
 )
 from arcos.graphql.budget import charge_response
 from arcos.graphql.context import ArcosContext
-from arcos.graphql.errors import BadUserInput, UserError
+from arcos.graphql.errors import UserError
 from arcos.graphql.metadata import column_bound
 from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
 from arcos.graphql.preencoded import PreEncodedJSON
@@ -34,6 +34,7 @@ from arcos.graphql.preencoded import PreEncodedJSON
 # Only the table, for the bound of `latestMetrics(names:)`; the rest of the intake domain
 # (which builds on evidence) is imported where it is used.
 from arcos.intake.models import QualityMetric
+from arcos.problems import BadUserInput
 
 if TYPE_CHECKING:
     from arcos.intake.types import QualityMetricType

@@ -24,9 +24,20 @@ from arcos.auth.rate_limit import WriteRateLimiter
 from arcos.broker import Broker
 from arcos.graphql.budget import start_response
 from arcos.settings import Settings
+from arcos.store.unit_of_work import Writer
+from arcos.store.write_context import WriteContext
 from arcos.web.connection_limits import ConnectionLimits
 from arcos.web.json_threads import INLINE, JsonThreads
 from arcos.web.parse_pool import ParsePool
+
+
+@dataclass(frozen=True)
+class ParsedText:
+    """A JSON text an adapter has already parsed, with its value: a resolver that receives
+    this very text as a variable uses the value instead of parsing megabytes again."""
+
+    text: str
+    value: Any
 
 
 @dataclass
@@ -56,6 +67,22 @@ class ArcosContext:
     connection_limits: ConnectionLimits | None = None
     #: Where large JSON is decoded, checked and encoded, off the event loop.
     json_threads: JsonThreads = INLINE
+    #: The app's one write path; None in contexts that only read (unit tests).
+    writer: Writer | None = None
+
+    #: A JSON text among the variables that the adapter already parsed.
+    parsed_text: ParsedText | None = None
+
+    def parsed(self, text: str) -> Any | None:
+        """The value of `text` if the adapter parsed this same string, else None."""
+        known = self.parsed_text
+        return known.value if known is not None and known.text is text else None
+
+    def write_context(self) -> WriteContext:
+        """What a service needs to write on behalf of this context's caller."""
+        if self.writer is None:
+            raise RuntimeError("this context has no writer; build it with the app's")
+        return WriteContext(self.caller.name, self.settings, self.writer, self.json_threads)
 
     def fresh_loaders(self) -> None:
         """Drop every DataLoader and its cache (per operation, and after a write so later

@@ -10,7 +10,6 @@ error whose `extensions.code` says what happened. Anything else is a bug: the cl
 from __future__ import annotations
 
 import logging
-from enum import Enum, StrEnum
 
 import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
@@ -18,60 +17,15 @@ from strawberry.extensions import MaskErrors
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from arcos.log_bounds import clip
+from arcos.problems import ArcosError, ErrorCode, Problem, ProblemCode, Refused
 
 logger = logging.getLogger("arcos.graphql")
 
 
-class ErrorCode(StrEnum):
-    """Values of `extensions.code` on GraphQL errors (Apollo's names where they exist)."""
-
-    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
-    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
-    BAD_USER_INPUT = "BAD_USER_INPUT"
-    NOT_FOUND = "NOT_FOUND"
-    UNAUTHENTICATED = "UNAUTHENTICATED"
-    FORBIDDEN = "FORBIDDEN"
-    RATE_LIMITED = "RATE_LIMITED"
-    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
-    RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE"
-    SUBSCRIBER_TOO_SLOW = "SUBSCRIBER_TOO_SLOW"
-    TOO_MANY_OPERATIONS = "TOO_MANY_OPERATIONS"
-    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
-
-
-class ArcosError(Exception):
-    """An expected failure of a whole field; its code reaches the client unmasked."""
-
-    code: ErrorCode = ErrorCode.BAD_USER_INPUT
-
-    def __init__(
-        self,
-        message: str,
-        code: ErrorCode | None = None,
-        extensions: dict[str, object] | None = None,
-    ) -> None:
-        super().__init__(message)
-        if code is not None:
-            self.code = code
-        self.extensions = extensions or {}
-
-
-class BadUserInput(ArcosError):
-    code = ErrorCode.BAD_USER_INPUT
-
-
-class NotFound(ArcosError):
-    code = ErrorCode.NOT_FOUND
-
-
-@strawberry.enum(description="Why one part of a mutation's input was refused.")
-class UserErrorCode(Enum):
-    INVALID = "INVALID"
-    REQUIRED = "REQUIRED"
-    TOO_LARGE = "TOO_LARGE"
-    NOT_FOUND = "NOT_FOUND"
-    LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
-    CONFLICT = "CONFLICT"
+# The services' plain enum, exposed to clients under its GraphQL name.
+strawberry.enum(
+    ProblemCode, name="UserErrorCode", description="Why one part of a mutation's input was refused."
+)
 
 
 @strawberry.type(description="An expected problem with a mutation's input; nothing was written.")
@@ -80,15 +34,16 @@ class UserError:
         description="Dotted path of the input field at fault, e.g. `items.2.data`."
     )
     message: str
-    code: UserErrorCode
+    code: ProblemCode
+
+    @classmethod
+    def of(cls, problem: Problem) -> UserError:
+        return cls(field=problem.field, message=problem.message, code=problem.code)
 
 
-class InputRefused(Exception):
-    """Raised by services when input fails validation; resolvers turn it into UserErrors."""
-
-    def __init__(self, errors: list[UserError]) -> None:
-        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
-        self.errors = errors
+def user_errors(refused: Refused) -> list[UserError]:
+    """A service's refusal as the `errors` of a mutation payload."""
+    return [UserError.of(problem) for problem in refused.problems]
 
 
 def classify(error: GraphQLError) -> ErrorCode | None:

@@ -7,7 +7,7 @@ import binascii
 
 from strawberry import relay
 
-from arcos.graphql.errors import BadUserInput
+from arcos.problems import BadUserInput
 
 #: Positions are 64-bit primary keys.
 MAX_POSITION = 2**63 - 1

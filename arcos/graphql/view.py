@@ -40,6 +40,7 @@ from arcos.graphql.websocket import (
     close_reason,
 )
 from arcos.settings import Settings
+from arcos.store.unit_of_work import Writer
 from arcos.web.connection_limits import (
     TOO_MANY_CONNECTIONS,
     Admission,
@@ -74,6 +75,7 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
         connection_limits: ConnectionLimits | None = None,
         parse_pool: ParsePool | None = None,
         json_threads: JsonThreads = INLINE,
+        writer: Writer | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -89,6 +91,7 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
         )
         self.settings = settings
         self.broker = broker
+        self.writer = writer or Writer(broker)
         self.rate_limiter = rate_limiter
         self.connection_limits = connection_limits or ConnectionLimits(settings)
         self.parse_pool = parse_pool
@@ -156,7 +159,7 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
             settings=self.settings, broker=self.broker, caller=caller,
             rate_limiter=self.rate_limiter, request=request, response=response,
             parse_pool=self.parse_pool, connection_limits=self.connection_limits,
-            json_threads=self.json_threads,
+            json_threads=self.json_threads, writer=self.writer,
         )
 
     async def on_ws_connect(self, context: ArcosContext) -> UnsetType | dict[str, object] | None:

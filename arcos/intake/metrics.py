@@ -9,9 +9,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from arcos.broker import channel
 from arcos.formats.results import BuildRecord, MetricValue, Result
 from arcos.intake.findings import FindingsSummary
 from arcos.intake.models import QualityMetric
+from arcos.store.outbox import Message
 
 #: How many recent builds (or deployments) the rolling build metrics cover.
 BUILD_WINDOW = 20
@@ -78,6 +80,19 @@ async def _recent(name: str, project_id: int, connection: Any) -> list[float]:
         .values_list("value", flat=True)
     )
     return [float(value) for value in rows]
+
+
+#: The topic every committed metric value is published on, narrowed per project.
+METRICS_UPDATED = "metrics.updated"
+
+
+def metric_message(row: QualityMetric, project_slug: str) -> Message:
+    """What a writer publishes for a new metric value (small: the outbox keeps it all)."""
+    return Message(
+        topic=METRICS_UPDATED,
+        event=metric_event(row, project_slug),
+        channels=(channel(METRICS_UPDATED, project=project_slug),),
+    )
 
 
 def metric_event(row: QualityMetric, project_slug: str) -> dict[str, Any]:

@@ -6,9 +6,8 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated
 
 import strawberry
@@ -17,22 +16,17 @@ from strawberry.types import Info
 
 from arcos.auth.permissions import requires, requires_any
 from arcos.auth.scopes import Scope
-from arcos.broker import Topics
-from arcos.evidence.drafts import FIELD_CONSTRAINTS, DraftLimits
+from arcos.broker import channel
+from arcos.evidence.drafts import FIELD_CONSTRAINTS
 from arcos.evidence.types import METRIC_NAME_BOUND, SLUG_BOUND, EvidenceType
-from arcos.formats.parse import Limits
 from arcos.graphql.context import ArcosContext
-from arcos.graphql.errors import (
-    BadUserInput,
-    InputRefused,
-    UserError,
-    UserErrorCode,
-)
+from arcos.graphql.errors import UserError, user_errors
 from arcos.graphql.live_events import live_events
 from arcos.graphql.metadata import JSON_SCHEMA, column_bound
 from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
 from arcos.intake import service
 from arcos.intake.findings import FindingsSummary
+from arcos.intake.metrics import METRICS_UPDATED
 from arcos.intake.models import Finding
 from arcos.intake.types import (
     FindingConnection,
@@ -45,6 +39,7 @@ from arcos.intake.types import (
     IngestionJobType,
     QualityMetricType,
 )
+from arcos.problems import BadUserInput, Problem, ProblemCode, Refused
 from arcos.web.spool import BodySpool
 
 FINDING_CURSOR = "finding"
@@ -89,32 +84,34 @@ class ArtifactInput:
         default=None, description="SARIF only: the checkout directory paths are relative to."
     )
 
-    async def artifact_bytes(self) -> tuple[bytes | Path, str]:
-        """The artifact (its bytes, or the path of a REST body spooled to disk) and the input
-        field it came from; InputRefused unless exactly one was given."""
+    def artifact_spool(self) -> tuple[BodySpool, str, bool]:
+        """The artifact as a spool (a file on disk when large, which the parse worker reads
+        by path instead of receiving a pickled copy), the input field it came from, and
+        whether the spool is this call's to close (a REST body's belongs to its route);
+        Refused unless exactly one of the fields was given."""
         sources = ("content", "content_base64", "file")
         given = [name for name in sources if getattr(self, name) is not None]
         if len(given) != 1:
-            code = UserErrorCode.INVALID if given else UserErrorCode.REQUIRED
-            raise InputRefused([UserError(
+            code = ProblemCode.INVALID if given else ProblemCode.REQUIRED
+            raise Refused([Problem(
                 field="content", code=code,
                 message="give exactly one of content (text), contentBase64 (bytes) and file "
                 "(a multipart upload)",
             )])
         if isinstance(self.file, BodySpool):  # a REST raw body: its `content`
-            return self.file.source(), "content"
+            return self.file, "content", False
         if self.file is not None:
-            return await self.file.read(), "file"
+            return BodySpool.of_chunks(_upload_chunks(self.file)), "file", True
         if self.content is not None:
-            return self.content.encode("utf-8", errors="surrogatepass"), "content"
+            return BodySpool.of_chunks(_encoded_chunks(self.content)), "content", True
         try:
-            raw = base64.b64decode(self.content_base64 or "", validate=True)
+            spool = BodySpool.of_chunks(_decoded_chunks(self.content_base64 or ""))
         except (binascii.Error, ValueError):
-            raise InputRefused([UserError(
-                field="contentBase64", code=UserErrorCode.INVALID,
+            raise Refused([Problem(
+                field="contentBase64", code=ProblemCode.INVALID,
                 message="contentBase64 is not valid base64 (RFC 4648, no line breaks)",
             )]) from None
-        return raw, "contentBase64"
+        return spool, "contentBase64", True
 
     def provenance(self) -> service.Provenance:
         return service.Provenance(
@@ -130,12 +127,39 @@ def _refused(errors: list[UserError], job_id: str | None = None) -> IngestArtifa
     )
 
 
-def _renamed(errors: list[UserError], field: str) -> list[UserError]:
+def _renamed(refused: Refused, field: str) -> list[UserError]:
     """Parser errors name `content`; say `contentBase64` when that is what was sent."""
     return [
-        UserError(field=field, message=e.message, code=e.code) if e.field == "content" else e
-        for e in errors
+        UserError(field=field if e.field == "content" else e.field, message=e.message,
+                  code=e.code)
+        for e in user_errors(refused)
     ]
+
+
+#: Characters of text (or base64, a multiple of 4) encoded per chunk while spooling.
+SPOOL_CHUNK = 1 << 20
+
+
+def _encoded_chunks(text: str) -> Iterator[bytes]:
+    for start in range(0, len(text), SPOOL_CHUNK):
+        yield text[start:start + SPOOL_CHUNK].encode("utf-8", errors="surrogatepass")
+
+
+def _decoded_chunks(text: str) -> Iterator[bytes]:
+    # Checked whole, as one decode would: chunks could each pass with padding inside.
+    if len(text) % 4 or "=" in text[:-2]:
+        raise binascii.Error("base64 length must be a multiple of 4, padded only at the end")
+    for start in range(0, len(text), SPOOL_CHUNK):
+        yield base64.b64decode(text[start:start + SPOOL_CHUNK], validate=True)
+
+
+def _upload_chunks(upload: Upload) -> Iterator[bytes]:
+    """A multipart file's bytes in chunks: starlette has spooled it already (to disk when
+    large), so it is copied, never read whole."""
+    handle = upload.file
+    handle.seek(0)
+    while chunk := handle.read(SPOOL_CHUNK):
+        yield chunk
 
 
 async def _ingest(
@@ -143,23 +167,20 @@ async def _ingest(
 ) -> IngestArtifactPayload:
     context = info.context
     try:
-        content, field = await input.artifact_bytes()
-    except InputRefused as refused:
-        return _refused(refused.errors)
+        spool, field, owned = input.artifact_spool()
+    except Refused as refused:
+        return _refused(user_errors(refused))
     try:
         intake = await service.ingest_artifact(
-            kind, content, input.format, input.content_type, input.provenance(),
-            context.caller.name,
-            Limits(max_decompressed_bytes=context.settings.max_artifact_bytes,
-                   max_gzip_members=context.settings.max_gzip_members,
-                   max_findings_per_scan=context.settings.max_findings_per_scan),
-            DraftLimits.of(context.settings), context.broker,
-            source_root=input.source_root, pool=context.parse_pool,
+            kind, spool.source(), input.format, input.content_type, input.provenance(),
+            context.write_context(), source_root=input.source_root, pool=context.parse_pool,
         )
     except service.IntakeRefused as refused:
         job_id = str(refused.job.job_id) if refused.job else None
-        return _refused(_renamed(refused.errors, field), job_id)
-    context.fresh_loaders()  # later fields of this document must see the new rows
+        return _refused(_renamed(refused, field), job_id)
+    finally:
+        if owned:
+            spool.close()
     return IngestArtifactPayload(
         job_id=strawberry.ID(str(intake.job.job_id)),
         evidence=EvidenceType.from_model(intake.evidence),
@@ -295,7 +316,7 @@ class IntakeSubscriptions:
         project: Annotated[str, strawberry.argument(metadata=SLUG_BOUND)],
     ) -> AsyncGenerator[QualityMetricType, None]:
         context = info.context
-        topic = Topics.metrics_updated(project.strip().lower())
+        topic = channel(METRICS_UPDATED, project=project.strip().lower())
         async with live_events(context, topic) as events:
             async for event in events:
                 context.next_event()

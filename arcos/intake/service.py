@@ -1,5 +1,5 @@
 """The rules of artifact intake: parse an upload, then store its evidence, findings, metrics
-and job record in one transaction, and tell subscribers only after the commit."""
+and job record in one unit of work, whose events subscribers hear only after the commit."""
 
 from __future__ import annotations
 
@@ -8,25 +8,21 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, NoReturn, TypeAlias
 
-from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
-from arcos.broker import Broker, Topics
 from arcos.evidence.drafts import (
     CONTROL_CHARS,
     MAX_SLUG_LENGTH,
     SLUG,
-    DraftLimits,
     EvidenceDraft,
     check_draft,
 )
 from arcos.evidence.models import Evidence, Project
-from arcos.evidence.service import Submission, insert_drafts, publish_added
+from arcos.evidence.service import draft_limits, insert_drafts
 from arcos.formats.errors import PAYLOAD_TOO_LARGE, ArtifactRefused
 from arcos.formats.parse import Limits, parse
 from arcos.formats.results import (
@@ -40,11 +36,14 @@ from arcos.formats.results import (
     TestReport,
     VulnerabilityReport,
 )
-from arcos.graphql.errors import InputRefused, UserError, UserErrorCode
 from arcos.intake import metrics as quality
 from arcos.intake.findings import FindingsSummary, Tracking, record_scan, storable, track
 from arcos.intake.models import Finding, FindingState, IngestionJob, JobStatus, QualityMetric
 from arcos.intake.summary import source_of, summarize
+from arcos.problems import Problem, ProblemCode, Refused
+from arcos.settings import Settings
+from arcos.store.unit_of_work import UnitOfWork
+from arcos.store.write_context import WriteContext
 from arcos.web.parse_pool import ParsePool
 
 IntakeKind: TypeAlias = Literal[
@@ -87,10 +86,10 @@ class Intake:
     project_slug: str | None = None
 
 
-class IntakeRefused(InputRefused):
+class IntakeRefused(Refused):
     """Nothing but a failed job record was stored; `job` is that record when there is one."""
 
-    def __init__(self, errors: list[UserError], job: IngestionJob | None = None) -> None:
+    def __init__(self, errors: list[Problem], job: IngestionJob | None = None) -> None:
         super().__init__(errors)
         self.job = job
 
@@ -113,10 +112,7 @@ async def ingest_artifact(
     format: str | None,
     content_type: str | None,
     provenance: Provenance,
-    submitter: str,
-    limits: Limits,
-    draft_limits: DraftLimits,
-    broker: Broker,
+    write: WriteContext,
     source_root: str | None = None,
     pool: ParsePool | None = None,
 ) -> Intake:
@@ -125,33 +121,44 @@ async def ingest_artifact(
 
     With a `pool`, the parse runs in one of its worker processes (the server always passes
     one); without, in this thread (scripts and unit tests)."""
-    job_id, started_at = uuid.uuid4(), datetime.now(UTC)
+    job_id, started_at = uuid.uuid4(), write.writer.clock()
+    limits = parse_limits(write.settings)
     try:
         arguments = (kind, content, format, content_type, limits, source_root)
         prepared = await (
             pool.run(parse_artifact, *arguments) if pool else _inline(*arguments)
         )
     except ArtifactRefused as refused:
-        code = UserErrorCode.TOO_LARGE if refused.status == PAYLOAD_TOO_LARGE else (
-            UserErrorCode.INVALID
+        code = ProblemCode.TOO_LARGE if refused.status == PAYLOAD_TOO_LARGE else (
+            ProblemCode.INVALID
         )
-        error = UserError(field="content", message=refused.message, code=code)
-        await _refuse(job_id, kind, format, provenance, submitter, started_at, [error])
+        error = Problem(field="content", message=refused.message, code=code)
+        await _refuse(job_id, kind, format, provenance, write, started_at, [error])
     result = prepared.result
     draft = _draft(kind, result, prepared.summary, provenance, job_id)
-    problems = check_draft(draft, draft_limits) + _pipeline_run_problems(provenance.pipeline_run)
+    problems = check_draft(draft, draft_limits(write.settings)) + _pipeline_run_problems(
+        provenance.pipeline_run
+    )
     if problems:
-        await _refuse(job_id, kind, result.format, provenance, submitter, started_at, problems)
+        await _refuse(job_id, kind, result.format, provenance, write, started_at, problems)
     parsed = _Parsed(kind, result, draft, job_id, started_at, prepared.metrics,
                      _metric_metadata(draft, provenance), prepared.tracking)
-    try:
-        intake = await _store(parsed, submitter)
-    except IntegrityError:
-        # A concurrent scan of the same project and tool inserted one of our new findings
-        # first and our transaction rolled back: apply the scan again on top of theirs.
-        intake = await _store(parsed, submitter)
-    await _publish(broker, intake)
-    return intake
+
+    async def work(unit: UnitOfWork) -> Intake:
+        return await _store(unit, parsed, write.principal)
+
+    # A concurrent scan of the same project and tool may insert one of our new findings
+    # first and roll our unit back: it runs again, on top of theirs.
+    return await write.writer.run(work)
+
+
+def parse_limits(settings: Settings) -> Limits:
+    """The parser's limits from the settings."""
+    return Limits(
+        max_decompressed_bytes=settings.max_artifact_bytes,
+        max_gzip_members=settings.max_gzip_members,
+        max_findings_per_scan=settings.max_findings_per_scan,
+    )
 
 
 @dataclass(frozen=True)
@@ -234,14 +241,14 @@ def _draft(
     )
 
 
-def _pipeline_run_problems(pipeline_run: str | None) -> list[UserError]:
+def _pipeline_run_problems(pipeline_run: str | None) -> list[Problem]:
     if pipeline_run is None or (
         0 < len(pipeline_run) <= MAX_PIPELINE_RUN_LENGTH and not CONTROL_CHARS.search(pipeline_run)
         and storable(pipeline_run) == pipeline_run
     ):
         return []
-    return [UserError(
-        field="pipelineRun", code=UserErrorCode.INVALID,
+    return [Problem(
+        field="pipelineRun", code=ProblemCode.INVALID,
         message=f"pipelineRun must be 1-{MAX_PIPELINE_RUN_LENGTH} characters without control "
         "characters",
     )]
@@ -260,42 +267,49 @@ async def _refuse(
     kind: IntakeKind,
     format: str | None,
     provenance: Provenance,
-    submitter: str,
+    write: WriteContext,
     started_at: datetime,
-    errors: list[UserError],
+    errors: list[Problem],
 ) -> NoReturn:
-    """Record the failed job in its own small transaction, then raise IntakeRefused."""
+    """Record the failed job in its own small unit of work, then raise IntakeRefused."""
     slug = (provenance.project or "").strip().lower()
-    async with in_transaction() as connection:
-        job = await IngestionJob.create(
+
+    async def work(unit: UnitOfWork) -> IngestionJob:
+        return await IngestionJob.create(
             job_id=job_id, kind=kind, status=JobStatus.FAILED,
             format=format.lower() if format and _FORMAT_NAME.match(format.lower()) else None,
             error=storable("; ".join(e.message for e in errors)),
             project_slug=slug if len(slug) <= MAX_SLUG_LENGTH and SLUG.match(slug) else None,
-            submitted_by=submitter, created_at=started_at, finished_at=datetime.now(UTC),
-            using_db=connection,
+            submitted_by=write.principal, created_at=started_at, finished_at=unit.now,
+            using_db=unit.connection,
         )
-    raise IntakeRefused(errors, job)
+
+    raise IntakeRefused(errors, await write.writer.run(work))
 
 
-async def _store(parsed: _Parsed, submitter: str) -> Intake:
+async def _store(unit: UnitOfWork, parsed: _Parsed, submitter: str) -> Intake:
+    """The evidence, findings, metrics and job record of one upload, in `unit`; the
+    evidence and each metric are published (on their project's topic) when it commits."""
     result = parsed.result
-    async with in_transaction() as connection:
-        [submission] = await insert_drafts([parsed.draft], submitter, connection)
-        evidence = submission.evidence
-        findings = None
-        if isinstance(result, StaticAnalysisReport | VulnerabilityReport):
-            findings = await record_scan(
-                result, evidence.project_id, evidence.uid, evidence.created_at, connection,
-                parsed.tracking,
-            )
-        rows = await _record_metrics(parsed, evidence, findings, connection)
-        job = await IngestionJob.create(
-            job_id=parsed.job_id, kind=parsed.kind, format=result.format,
-            status=JobStatus.SUCCEEDED, evidence_uid=evidence.uid,
-            project_slug=submission.project_slug, submitted_by=submitter,
-            created_at=parsed.started_at, finished_at=datetime.now(UTC), using_db=connection,
+    connection = unit.connection
+    [submission] = await insert_drafts(unit, [parsed.draft], submitter)
+    evidence = submission.evidence
+    findings = None
+    if isinstance(result, StaticAnalysisReport | VulnerabilityReport):
+        findings = await record_scan(
+            result, evidence.project_id, evidence.uid, evidence.created_at, connection,
+            parsed.tracking,
         )
+    rows = await _record_metrics(parsed, evidence, findings, connection)
+    if submission.project_slug is not None:
+        for row in rows:
+            unit.publish(quality.metric_message(row, submission.project_slug))
+    job = await IngestionJob.create(
+        job_id=parsed.job_id, kind=parsed.kind, format=result.format,
+        status=JobStatus.SUCCEEDED, evidence_uid=evidence.uid,
+        project_slug=submission.project_slug, submitted_by=submitter,
+        created_at=parsed.started_at, finished_at=unit.now, using_db=connection,
+    )
     return Intake(
         job=job, evidence=evidence, metrics=rows, findings=findings or FindingsSummary(),
         warnings=list(result.warnings), project_slug=submission.project_slug,
@@ -317,16 +331,6 @@ async def _record_metrics(
         )
         rows += await record(rolling, *arguments)
     return rows
-
-
-async def _publish(broker: Broker, intake: Intake) -> None:
-    """After the commit: the evidence, then each metric on its project's topic."""
-    await publish_added(broker, [Submission(intake.evidence, intake.project_slug)])
-    if intake.project_slug is None:
-        return
-    topic = Topics.metrics_updated(intake.project_slug)
-    for row in intake.metrics:
-        await broker.publish(topic, quality.metric_event(row, intake.project_slug))
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,10 @@ from arcos.auth.permissions import requires
 from arcos.auth.scopes import Scope
 from arcos.evidence.loaders import EvidenceByUid
 from arcos.evidence.types import EvidenceType
-from arcos.graphql.errors import BadUserInput, UserError
+from arcos.graphql.errors import UserError
 from arcos.intake import models
 from arcos.intake.findings import FindingsSummary
+from arcos.problems import BadUserInput
 
 #: Fields that reach evidence need `evidence:read` even on a payload a write-only token gets.
 READ = [requires(Scope.EVIDENCE_READ)]

@@ -19,7 +19,7 @@ from arcos.auth.service import AuthenticationFailed
 from arcos.auth.transport import WWW_AUTHENTICATE, caller_from_authorization
 from arcos.broker import Broker
 from arcos.graphql.bounds import cached_bounded_sites, first_overlong_argument
-from arcos.graphql.context import ArcosContext
+from arcos.graphql.context import ArcosContext, ParsedText
 from arcos.graphql.errors import ArcosError
 from arcos.rest.formats import render
 from arcos.rest.operations import PreparedOperation
@@ -27,6 +27,7 @@ from arcos.rest.outcome import STATUS_BY_CODE, data_or_refusal, refuse_user_erro
 from arcos.rest.request import RestCall
 from arcos.rest.table import RestRoute
 from arcos.settings import Settings
+from arcos.store.unit_of_work import Writer
 from arcos.web.connection_limits import ConnectionLimits
 from arcos.web.json_threads import INLINE, JsonThreads
 from arcos.web.parse_pool import ParsePool
@@ -48,6 +49,7 @@ class RestAdapter:
         parse_pool: ParsePool | None = None,
         connection_limits: ConnectionLimits | None = None,
         json_threads: JsonThreads = INLINE,
+        writer: Writer | None = None,
     ) -> None:
         self.schema = schema
         self.operations = operations
@@ -57,6 +59,7 @@ class RestAdapter:
         self.parse_pool = parse_pool
         self.connection_limits = connection_limits
         self.json_threads = json_threads
+        self.writer = writer or Writer(broker)
 
     async def caller(self, request: Request) -> Caller:
         """The caller behind a request; a bad credential is a 401 RestRefusal."""
@@ -77,18 +80,22 @@ class RestAdapter:
             rate_limiter=self.rate_limiter, request=request,
             prepared_document=operation.document, parse_pool=self.parse_pool,
             connection_limits=self.connection_limits,
-            json_threads=self.json_threads,
+            json_threads=self.json_threads, writer=self.writer,
         )
 
     async def execute(
-        self, name: str, variables: dict[str, Any], caller: Caller, request: Request
+        self, name: str, variables: dict[str, Any], caller: Caller, request: Request,
+        parsed: ParsedText | None = None,
     ) -> ExecutionResult:
-        """Run one prepared operation, allowing only its own operation type."""
+        """Run one prepared operation, allowing only its own operation type. `parsed`: a
+        JSON text among the variables that the route has already parsed."""
         operation = self.operations[name]
+        context = self.context(caller, request, operation)
+        context.parsed_text = parsed
         return await self.schema.execute(
             operation.source,
             variable_values=variables,
-            context_value=self.context(caller, request, operation),
+            context_value=context,
             operation_name=operation.name,
             allowed_operation_types={StrawberryOperationType(operation.operation_type.value)},
         )

@@ -1,14 +1,15 @@
 """GET /api/v3/evidence/stream: Server-Sent Events fed by the `evidenceAdded` subscription.
 
 Each event's `id` is the evidence cursor. A client that reconnects with `Last-Event-ID`
-first receives what it missed, read from the store through the ListEvidence operation,
-then live events; a live event at or before the last one sent is skipped, so nothing is
-delivered twice. Comment lines keep idle connections alive.
+passes it to the subscription as `after`, which first replays what was committed since
+from the outbox, in commit order, then continues live without repeating anything (see
+arcos/store/resume.py). Comment lines keep idle connections alive.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,7 +21,7 @@ from strawberry.types import ExecutionResult
 from arcos.auth.caller import Caller
 from arcos.evidence.types import EVIDENCE_CURSOR
 from arcos.graphql.errors import ArcosError, ErrorCode
-from arcos.graphql.pagination import decode_cursor, encode_cursor
+from arcos.graphql.pagination import decode_cursor
 from arcos.graphql.preencoded import dumps
 from arcos.rest.adapter import RestAdapter, refusal_response
 from arcos.rest.outcome import data_or_refusal
@@ -28,9 +29,11 @@ from arcos.rest.request import RestCall
 from arcos.web.connection_limits import Claim, ConnectionLimits, ConnectionRefused
 from arcos.web.refusal import RestRefusal
 
-CATCH_UP_PAGE = 100
+logger = logging.getLogger("arcos.rest")
+
+#: Results waiting between the subscription and the client.
+PUMP_QUEUE = 4
 _END = object()
-_TOO_SLOW = object()
 
 
 class EvidenceStream:
@@ -45,9 +48,11 @@ class EvidenceStream:
             caller = await self.adapter.caller(request)
             filters = {"type": call.text("type"), "project": call.text("project")}
             resume_from = request.headers.get("last-event-id") or call.text("last_event_id")
-            last_seq = _seq(resume_from)
+            _check_resume_id(resume_from)
             claim = _claim_live(request, caller)
-            stream = await self.adapter.subscribe("StreamEvidence", filters, caller, request)
+            stream = await self.adapter.subscribe(
+                "StreamEvidence", {**filters, "after": resume_from}, caller, request
+            )
             if isinstance(stream, ExecutionResult):
                 data_or_refusal(stream)
                 raise RestRefusal(400, "the stream could not start", "BAD_REQUEST")
@@ -61,32 +66,22 @@ class EvidenceStream:
             if claim is not None:
                 claim.release()
             raise
-        events = self._events(stream, caller, request, filters, last_seq)
         return ClaimedStreamingResponse(
-            events,
+            self._events(stream),
             claim,
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "API-Version": "v3"},
         )
 
-    async def _events(
-        self,
-        stream: AsyncIterator[ExecutionResult],
-        caller: Caller,
-        request: Request,
-        filters: dict[str, Any],
-        last_seq: int | None,
-    ) -> AsyncIterator[str]:
-        size = self.adapter.settings.subscriber_queue_size
-        live: asyncio.Queue[Any] = asyncio.Queue(maxsize=size + 1)
-        pump = asyncio.create_task(_pump(stream, live, size))
+    async def _events(self, stream: AsyncIterator[ExecutionResult]) -> AsyncIterator[str]:
+        # A small queue between the subscription and the client: the subscription waits
+        # while the client reads (a resume may replay thousands of stored items), and a
+        # client that stops reading is cut off by the broker's queue behind it, with a
+        # SUBSCRIBER_TOO_SLOW error, like a slow websocket subscriber.
+        live: asyncio.Queue[Any] = asyncio.Queue(maxsize=PUMP_QUEUE)
+        pump = asyncio.create_task(_pump(stream, live))
         try:
             yield ": connected\n\n"
-            if last_seq is not None:
-                async for item in self._catch_up(caller, request, filters, last_seq, None):
-                    last_seq = _seq(item["cursor"])
-                    yield _frame("evidence", item, item["cursor"])
-            gap_checked = last_seq is None
             while True:
                 try:
                     result = await asyncio.wait_for(live.get(), self.heartbeat_seconds)
@@ -95,63 +90,15 @@ class EvidenceStream:
                     continue
                 if result is _END:
                     return
-                if result is _TOO_SLOW:
-                    yield _frame("error", {"errors": [{
-                        "message": f"the client fell more than {size} events behind and the "
-                        "stream was closed; reconnect with Last-Event-ID to resume",
-                        "extensions": {"code": ErrorCode.SUBSCRIBER_TOO_SLOW.value},
-                    }]}, None)
-                    return
                 if result.errors:
-                    yield _frame("error", {"errors": [e.formatted for e in result.errors]}, None)
+                    yield _frame("error", {"errors": [_for_sse(e.formatted)
+                                                      for e in result.errors]}, None)
                     return
                 item = result.data["evidenceAdded"]
-                seq = _seq(item["cursor"])
-                assert seq is not None
-                if last_seq is not None and seq <= last_seq:
-                    continue
-                if not gap_checked:
-                    # Evidence committed between the catch-up read and the subscription
-                    # starting: read it from the store before the first live event.
-                    gap_checked = True
-                    async for missed in self._catch_up(caller, request, filters, last_seq, seq):
-                        last_seq = _seq(missed["cursor"])
-                        yield _frame("evidence", missed, missed["cursor"])
-                last_seq = seq
                 yield _frame("evidence", item, item["cursor"])
         finally:
             pump.cancel()
             await asyncio.gather(pump, return_exceptions=True)
-
-    async def _catch_up(
-        self,
-        caller: Caller,
-        request: Request,
-        filters: dict[str, Any],
-        after_seq: int | None,
-        before_seq: int | None,
-    ) -> AsyncIterator[dict[str, Any]]:
-        """Stored evidence after `after_seq` (and before `before_seq`), oldest first."""
-        after = encode_cursor(EVIDENCE_CURSOR, after_seq) if after_seq is not None else None
-        query_filter = {key: value for key, value in filters.items() if value is not None}
-        first = CATCH_UP_PAGE
-        while True:
-            result = await self.adapter.execute(
-                "ListEvidence",
-                {"first": first, "after": after, "filter": query_filter, "order": "ASC"},
-                caller, request,
-            )
-            if _too_large(result) and first > 1:
-                first //= 2  # large items: smaller pages; any one item always fits
-                continue
-            page = data_or_refusal(result)["evidenceConnection"]
-            for item in page["nodes"]:
-                if before_seq is not None and (_seq(item["cursor"]) or 0) >= before_seq:
-                    return
-                yield item
-            if not page["pageInfo"]["hasNextPage"]:
-                return
-            after = page["pageInfo"]["endCursor"]
 
 
 def _claim_live(request: Request, caller: Caller) -> Claim:
@@ -177,36 +124,34 @@ class ClaimedStreamingResponse(StreamingResponse):
             self.claim.release()
 
 
-async def _pump(
-    stream: AsyncIterator[ExecutionResult], live: asyncio.Queue[Any], size: int
-) -> None:
-    """Move subscription results onto a bounded queue, so heartbeats can interleave with
-    them; a client that does not read is cut off, like a slow websocket subscriber."""
-    end: object = _END
+async def _pump(stream: AsyncIterator[ExecutionResult], live: asyncio.Queue[Any]) -> None:
+    """Move subscription results onto `live`, so heartbeats can interleave with them, and
+    end with `_END` however the subscription ends (unless the client left first)."""
     try:
         async for result in stream:
-            if live.qsize() >= size:
-                end = _TOO_SLOW
-                return
-            live.put_nowait(result)
+            await live.put(result)
+    except Exception:
+        logger.exception("the evidence stream's subscription failed")
     finally:
-        if not live.full():
-            live.put_nowait(end)
         aclose = getattr(stream, "aclose", None)
         if aclose is not None:
             await aclose()
+    await live.put(_END)
 
 
-def _too_large(result: ExecutionResult) -> bool:
-    return any(
-        (error.extensions or {}).get("code") == ErrorCode.RESPONSE_TOO_LARGE
-        for error in result.errors or ()
-    )
+def _for_sse(error: dict[str, Any]) -> dict[str, Any]:
+    """A subscription error as an SSE client should read it: a stream that fell behind
+    resumes by reconnecting with Last-Event-ID, not by subscribing again."""
+    if (error.get("extensions") or {}).get("code") == ErrorCode.SUBSCRIBER_TOO_SLOW:
+        return {**error, "message": "the client fell behind the events and the stream was "
+                "closed; reconnect with Last-Event-ID to resume"}
+    return error
 
 
-def _seq(cursor: str | None) -> int | None:
+def _check_resume_id(cursor: str | None) -> None:
+    """Refuse a Last-Event-ID that is not an evidence cursor, naming the header."""
     try:
-        return decode_cursor(EVIDENCE_CURSOR, cursor)
+        decode_cursor(EVIDENCE_CURSOR, cursor)
     except ArcosError as error:
         raise RestRefusal(
             400, f"Last-Event-ID must be the id of an earlier event: {error}", "BAD_REQUEST"

@@ -21,7 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from typing import Any, TypeVar
 
-from arcos.graphql.errors import ArcosError, ErrorCode
+from arcos.problems import ArcosError, ErrorCode
 
 T = TypeVar("T")
 #: What a refused uploader is told to wait before trying again.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from starlette.requests import Request
@@ -51,6 +52,19 @@ class BodySpool:
         # (a full disk).
         self._file, self.path = os.fdopen(handle, "w+b"), Path(name)
         self._file.write(in_memory.getbuffer())
+
+    @classmethod
+    def of_chunks(cls, chunks: Iterable[bytes], threshold: int = MEMORY_THRESHOLD) -> BodySpool:
+        """A spool of `chunks`, written as they come, so a large artifact held as text is not
+        also held whole as bytes."""
+        spool = cls(threshold)
+        try:
+            for chunk in chunks:
+                spool.write(chunk)
+        except BaseException:
+            spool.close()
+            raise
+        return spool
 
     def head(self, size: int) -> bytes:
         """The first `size` bytes."""

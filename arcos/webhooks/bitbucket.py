@@ -51,5 +51,5 @@ def identify(headers: Mapping[str, str], body: bytes) -> IncomingDelivery:
     key = headers.get("x-request-uuid") or headers.get("x-request-id") or body_digest(body)
     return IncomingDelivery(
         provider=NAME, event=bounded(event, 128), action=flavor(headers),
-        dedupe_key=bounded(key), body=text,
+        dedupe_key=bounded(key), body=text, payload=payload,
     )

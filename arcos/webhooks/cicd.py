@@ -36,5 +36,6 @@ def identify(headers: Mapping[str, str], body: bytes) -> IncomingDelivery:
         or body_digest(body)
     )
     return IncomingDelivery(
-        provider=NAME, event="build", action=None, dedupe_key=bounded(key), body=text
+        provider=NAME, event="build", action=None, dedupe_key=bounded(key), body=text,
+        payload=payload,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from arcos.web.json_text import UnreadableJson, parse_json_object
@@ -17,6 +17,8 @@ class IncomingDelivery:
     action: str | None
     dedupe_key: str
     body: str  # the JSON document, as text
+    #: `body` parsed (its one parse), handed on so the service does not parse it again.
+    payload: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 def json_object_text(raw: bytes) -> tuple[str, dict[str, Any]]:

@@ -43,7 +43,7 @@ def identify(headers: Mapping[str, str], body: bytes) -> IncomingDelivery:
     hook = headers.get("x-github-hook-id", "")
     return IncomingDelivery(
         provider=NAME, event=bounded(event, 128), action=action_of(payload),
-        dedupe_key=bounded(f"{hook}:{delivery}"), body=text,
+        dedupe_key=bounded(f"{hook}:{delivery}"), body=text, payload=payload,
     )
 
 

@@ -99,7 +99,7 @@ def identify(headers: Mapping[str, str], body: bytes) -> IncomingDelivery:
     return IncomingDelivery(
         provider=NAME, event=bounded(event, 128),
         action=action[:128] if isinstance(action, str) else None,
-        dedupe_key=bounded(key), body=text,
+        dedupe_key=bounded(key), body=text, payload=payload,
     )
 
 

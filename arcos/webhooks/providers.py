@@ -12,7 +12,7 @@ from arcos.webhooks.mapping import bitbucket as bitbucket_mapping
 from arcos.webhooks.mapping import cicd as cicd_mapping
 from arcos.webhooks.mapping import github as github_mapping
 from arcos.webhooks.mapping import gitlab as gitlab_mapping
-from arcos.webhooks.service import Mapping as EvidenceMapping
+from arcos.webhooks.service import EvidenceMapping
 
 Verify = Callable[[Mapping[str, str], bytes, dict[str, list[str]], float], None]
 

@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from arcos.auth.caller import Caller
 from arcos.auth.scopes import Scope
+from arcos.graphql.context import ParsedText
 from arcos.rest.adapter import RestAdapter, refusal_response
 from arcos.rest.outcome import data_or_refusal, refuse_user_errors
 from arcos.settings import env_name
@@ -80,7 +81,7 @@ class WebhookReceiver:
                     "action": delivery.action, "dedupeKey": delivery.dedupe_key,
                     "body": delivery.body,
                 }},
-                caller, request,
+                caller, request, parsed=ParsedText(delivery.body, delivery.payload),
             )
             payload = data_or_refusal(result)["ingestWebhookDelivery"]
             refuse_user_errors(payload)

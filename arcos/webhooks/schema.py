@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import Enum
 from typing import Annotated
 
@@ -13,20 +13,14 @@ from strawberry.types import Info
 
 from arcos.auth.permissions import requires
 from arcos.auth.scopes import Scope
-from arcos.evidence.drafts import DraftLimits, unstorable
+from arcos.evidence.drafts import unstorable
 from arcos.evidence.loaders import EvidenceByUid
 from arcos.evidence.types import EvidenceType
 from arcos.graphql.context import ArcosContext
-from arcos.graphql.errors import (
-    ArcosError,
-    BadUserInput,
-    ErrorCode,
-    InputRefused,
-    UserError,
-    UserErrorCode,
-)
+from arcos.graphql.errors import UserError, user_errors
 from arcos.graphql.metadata import column_bound
 from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
+from arcos.problems import ArcosError, BadUserInput, ErrorCode, ProblemCode, Refused
 from arcos.settings import MIN_SECRET_LENGTH
 from arcos.webhooks import credentials, service
 from arcos.webhooks.models import DeliveryOutcome, WebhookDelivery
@@ -156,7 +150,7 @@ def _field_length_problems(event: str, action: str | None, dedupe_key: str) -> l
     limits = (("event", event, 128), ("action", action, 128), ("dedupeKey", dedupe_key, 255))
     return [
         UserError(field=name, message=f"{name} must be 1-{limit} characters",
-                  code=UserErrorCode.INVALID)
+                  code=ProblemCode.INVALID)
         for name, value, limit in limits
         if value is not None and not 0 < len(value) <= limit
     ]
@@ -250,20 +244,18 @@ class WebhookMutations:
         problems = _field_length_problems(input.event, input.action, dedupe_key)
         if problems:
             return IngestWebhookDeliveryPayload(delivery=None, duplicate=False, errors=problems)
-        settings = context.settings
+        delivery = service.Delivery(
+            provider=provider, event=input.event, action=input.action, dedupe_key=dedupe_key,
+            body=input.body, guard_replays=PROVIDERS[provider].signed,
+        )
         try:
             ingestion = await service.ingest(
-                provider, input.event, input.action, dedupe_key, input.body,
-                evidence_mapping_for(provider), context.caller.name, DraftLimits.of(settings),
-                context.broker, timedelta(days=settings.webhook_body_retention_days),
-                timedelta(seconds=settings.webhook_replay_window_seconds),
-                # Only bodies a provider signed can be told apart from replays by their
-                # bytes; CI/CD senders are principals whose keys are namespaced instead.
-                guard_replays=PROVIDERS[provider].signed, threads=context.json_threads,
+                delivery, evidence_mapping_for(provider), context.write_context(),
+                payload=context.parsed(input.body),
             )
-        except InputRefused as refused:
+        except Refused as refused:
             return IngestWebhookDeliveryPayload(delivery=None, duplicate=False,
-                                                errors=refused.errors)
+                                                errors=user_errors(refused))
         return IngestWebhookDeliveryPayload(
             delivery=WebhookDeliveryType.from_model(ingestion.delivery),
             duplicate=ingestion.duplicate, errors=[],
@@ -279,11 +271,10 @@ class WebhookMutations:
             raise BadUserInput(f"deliveryId must be a number (got {input.delivery_id!r:.40})")
         try:
             delivery = await service.reprocess(
-                int(input.delivery_id), evidence_mapping_for, context.caller.name,
-                DraftLimits.of(context.settings), context.broker, context.json_threads,
+                int(input.delivery_id), evidence_mapping_for, context.write_context()
             )
-        except InputRefused as refused:
-            return ReprocessWebhookDeliveryPayload(delivery=None, errors=refused.errors)
+        except Refused as refused:
+            return ReprocessWebhookDeliveryPayload(delivery=None, errors=user_errors(refused))
         return ReprocessWebhookDeliveryPayload(
             delivery=WebhookDeliveryType.from_model(delivery), errors=[]
         )
@@ -296,7 +287,7 @@ class WebhookMutations:
         if len(input.secret) < MIN_SECRET_LENGTH:
             return SetWebhookSecretPayload(name=None, previous_configured=False, errors=[
                 UserError(field="secret", message=f"use at least {MIN_SECRET_LENGTH} characters",
-                          code=UserErrorCode.INVALID)
+                          code=ProblemCode.INVALID)
             ])
         row = await credentials.set_secret(
             input.name.value, input.secret, input.keep_previous, info.context.caller.name,

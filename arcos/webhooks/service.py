@@ -1,28 +1,29 @@
-"""Recording deliveries and turning them into evidence, in one transaction each.
+"""Recording deliveries and turning them into evidence, one unit of work each.
 
-A delivery row and the evidence it produced commit together or not at all; subscribers
-hear of the evidence only after that commit. The unique (provider, dedupe_key) index, not
-a look-up, decides which of several concurrent duplicates is the first.
+A delivery row and the evidence it produced commit together or not at all, with their
+outbox events; subscribers hear of the evidence only after that commit.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
-
-from arcos.broker import Broker
 from arcos.evidence.drafts import DraftLimits, EvidenceDraft, check_draft
-from arcos.evidence.models import Evidence, EvidenceRelation, RelationKind
-from arcos.evidence.service import Submission, insert_drafts, publish_added, summaries
-from arcos.graphql.errors import InputRefused, UserError, UserErrorCode
-from arcos.web.json_threads import INLINE, JsonThreads
+from arcos.evidence.models import RelationKind
+from arcos.evidence.service import draft_limits, insert_drafts, link_in
+from arcos.problems import ProblemCode, Refused
+from arcos.settings import Settings
+from arcos.store.housekeeping import Sweep
+from arcos.store.unit_of_work import UnitOfWork
+from arcos.store.write_context import WriteContext
+from arcos.web.json_threads import JsonThreads
 from arcos.webhooks import replay
 from arcos.webhooks.models import DeliveryOutcome, WebhookDelivery
 
@@ -34,32 +35,58 @@ class Ingestion:
 
 
 @dataclass(frozen=True)
-class Mapping:
+class EvidenceMapping:
     """What a provider's mapping module offers (see arcos/webhooks/mapping/)."""
 
     normalize: Any
     ping_events: frozenset[str]
 
     @classmethod
-    def of(cls, module: ModuleType) -> Mapping:
+    def of(cls, module: ModuleType) -> EvidenceMapping:
         return cls(module.normalize, frozenset(getattr(module, "PING_EVENTS", frozenset())))
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One delivery as the receiver identified and authenticated it."""
+
+    provider: str
+    event: str
+    action: str | None
+    dedupe_key: str
+    body: str
+    #: Only bodies a provider signed can be told apart from replays by their bytes; CI/CD
+    #: senders are principals whose keys are namespaced instead.
+    guard_replays: bool
 
 
 Classified = tuple[DeliveryOutcome, list[EvidenceDraft], str | None]
 
 
 async def _classify(
-    mapping: Mapping, event: str, body: str, limits: DraftLimits, threads: JsonThreads
+    mapping: EvidenceMapping,
+    event: str,
+    body: str,
+    limits: DraftLimits,
+    threads: JsonThreads,
+    payload: dict[str, Any] | None = None,
 ) -> Classified:
-    """Parse, map and check a delivery; in a thread when the body is large, since each of
-    the three steps grows with it."""
-    return await threads.run(_parse_and_classify, mapping, event, body, limits, size=len(body))
+    """Parse (unless `payload` is given), map and check a delivery; in a thread when the
+    body is large, since each of the three steps grows with it."""
+    return await threads.run(
+        _parse_and_classify, mapping, event, body, limits, payload, size=len(body)
+    )
 
 
 def _parse_and_classify(
-    mapping: Mapping, event: str, body: str, limits: DraftLimits
+    mapping: EvidenceMapping,
+    event: str,
+    body: str,
+    limits: DraftLimits,
+    payload: dict[str, Any] | None,
 ) -> Classified:
-    payload = _payload(body)
+    if payload is None:
+        payload = _payload(body)
     if event in mapping.ping_events:
         return DeliveryOutcome.PING, [], None
     drafts = mapping.normalize(event, payload)
@@ -73,50 +100,52 @@ def _parse_and_classify(
 
 
 async def ingest(
-    provider: str,
-    event: str,
-    action: str | None,
-    dedupe_key: str,
-    body: str,
-    mapping: Mapping,
-    submitter: str,
-    limits: DraftLimits,
-    broker: Broker,
-    retention: timedelta,
-    replay_window: timedelta,
-    guard_replays: bool,
-    threads: JsonThreads = INLINE,
+    delivery: Delivery,
+    mapping: EvidenceMapping,
+    write: WriteContext,
+    payload: dict[str, Any] | None = None,
 ) -> Ingestion:
-    """Record a delivery and its evidence; a repeated dedupe key returns the first record,
-    and so does, when `guard_replays`, a body already delivered within `replay_window`
-    (the configured window; zero: off)."""
-    body_sha256 = await threads.run(_digest, body, size=len(body))
-    window = replay_window if guard_replays else timedelta(0)
-    existing = await _first_delivery(provider, dedupe_key, body_sha256, window)
+    """Record a delivery and its evidence in one unit of work; a repeated dedupe key
+    returns the first record, and so does, when the delivery guards replays, a body
+    already delivered within ARCOS_WEBHOOK_REPLAY_WINDOW_SECONDS. `payload` is the body
+    already parsed (by the webhook route), so a large body is parsed once.
+
+    The unique (provider, dedupe_key) index, not the look-up, decides which of several
+    concurrent duplicates is the first.
+    """
+    threads = write.json_threads
+    body_sha256 = await threads.run(_digest, delivery.body, size=len(delivery.body))
+    window = timedelta(
+        seconds=write.settings.webhook_replay_window_seconds if delivery.guard_replays else 0
+    )
+    existing = await _first_delivery(delivery.provider, delivery.dedupe_key, body_sha256, window)
     if existing is not None:
         return Ingestion(existing, duplicate=True)
-    outcome, drafts, detail = await _classify(mapping, event, body, limits, threads)
-    submissions: list[Submission] = []
-    try:
-        async with in_transaction() as connection:
-            if drafts:
-                submissions = await insert_drafts(drafts, submitter, connection)
-            # Inserted last: a concurrent duplicate fails here and rolls the evidence back.
-            delivery = await WebhookDelivery.create(
-                provider=provider, event=event, action=action, dedupe_key=dedupe_key,
-                received_at=datetime.now(UTC), outcome=outcome, detail=detail,
-                raw_body=body, body_sha256=body_sha256,
-                evidence_ids=[str(s.evidence.uid) for s in submissions], using_db=connection,
-            )
-            await replay.claim(provider, body_sha256, delivery.id, window, connection)
-    except IntegrityError:
-        first = await _first_delivery(provider, dedupe_key, body_sha256, window)
-        if first is None:
-            raise
-        return Ingestion(first, duplicate=True)
-    await publish_added(broker, submissions)
-    await _sweeper.maybe_sweep(retention, replay_window)
-    return Ingestion(delivery, duplicate=False)
+    outcome, drafts, detail = await _classify(
+        mapping, delivery.event, delivery.body, draft_limits(write.settings), threads, payload
+    )
+
+    async def work(unit: UnitOfWork) -> Ingestion:
+        submissions = await insert_drafts(unit, drafts, write.principal)
+        # Inserted last: a concurrent duplicate fails here and rolls the evidence back.
+        row = await WebhookDelivery.create(
+            provider=delivery.provider, event=delivery.event, action=delivery.action,
+            dedupe_key=delivery.dedupe_key, received_at=unit.now, outcome=outcome,
+            detail=detail, raw_body=delivery.body, body_sha256=body_sha256,
+            evidence_ids=[str(s.evidence.uid) for s in submissions], using_db=unit.connection,
+        )
+        await replay.claim(delivery.provider, body_sha256, row.id, window, unit.connection)
+        return Ingestion(row, duplicate=False)
+
+    async def first(conflict: Exception) -> Ingestion:
+        found = await _first_delivery(
+            delivery.provider, delivery.dedupe_key, body_sha256, window
+        )
+        if found is None:
+            raise conflict
+        return Ingestion(found, duplicate=True)
+
+    return await write.writer.run(work, retries=0, on_conflict=first)
 
 
 async def _first_delivery(
@@ -129,67 +158,51 @@ async def _first_delivery(
 
 async def reprocess(
     delivery_id: int,
-    mapping_for: Any,
-    submitter: str,
-    limits: DraftLimits,
-    broker: Broker,
-    threads: JsonThreads = INLINE,
+    mapping_for: Callable[[str], EvidenceMapping],
+    write: WriteContext,
 ) -> WebhookDelivery:
-    """Map a stored delivery again (after a mapping fix). New evidence supersedes the old."""
+    """Map a stored delivery again (after a mapping fix). New evidence supersedes the old,
+    linked with the same checks as `linkEvidence`."""
     delivery = await WebhookDelivery.get_or_none(id=delivery_id)
     if delivery is None:
-        raise InputRefused([UserError(field="id", message=f"no delivery with id {delivery_id}",
-                                      code=UserErrorCode.NOT_FOUND)])
+        raise Refused.one("id", f"no delivery with id {delivery_id}", ProblemCode.NOT_FOUND)
     if delivery.raw_body is None:
-        raise InputRefused([UserError(
-            field="id", code=UserErrorCode.INVALID,
-            message="its body is past ARCOS_WEBHOOK_BODY_RETENTION_DAYS and was not kept",
-        )])
-    outcome, drafts, detail = await _classify(
-        mapping_for(delivery.provider), delivery.event, delivery.raw_body, limits, threads
-    )
-    submissions: list[Submission] = []
-    async with in_transaction() as connection:
-        previous = await summaries(Evidence.filter(uid__in=delivery.evidence_ids)).using_db(
-            connection
+        raise Refused.one(
+            "id", "its body is past ARCOS_WEBHOOK_BODY_RETENTION_DAYS and was not kept",
+            ProblemCode.INVALID,
         )
-        if drafts:
-            submissions = await insert_drafts(drafts, submitter, connection)
-            for submission in submissions:
-                for old in previous:
-                    await EvidenceRelation.create(
-                        from_evidence_id=submission.evidence.seq, to_evidence_id=old.seq,
-                        relation=RelationKind.SUPERSEDES, created_by=submitter,
-                        using_db=connection,
-                    )
+    outcome, drafts, detail = await _classify(
+        mapping_for(delivery.provider), delivery.event, delivery.raw_body,
+        draft_limits(write.settings), write.json_threads,
+    )
+    previous = [uuid.UUID(uid) for uid in delivery.evidence_ids]
+
+    async def work(unit: UnitOfWork) -> WebhookDelivery:
+        submissions = await insert_drafts(unit, drafts, write.principal)
+        for submission in submissions:
+            for old in previous:
+                await link_in(unit, submission.evidence.uid, old, RelationKind.SUPERSEDES,
+                              write.principal)
         delivery.outcome = outcome
         delivery.detail = detail
         delivery.evidence_ids = [str(s.evidence.uid) for s in submissions] or (
             delivery.evidence_ids
         )
-        delivery.reprocessed_at = datetime.now(UTC)
-        await delivery.save(using_db=connection)
-    await publish_added(broker, submissions)
-    return delivery
+        delivery.reprocessed_at = unit.now
+        await delivery.save(using_db=unit.connection)
+        return delivery
+
+    return await write.writer.run(work)
 
 
-class _RetentionSweeper:
-    """Runs the retention sweep at most once a minute, not on every delivery."""
-
-    interval = timedelta(minutes=1)
-
-    def __init__(self) -> None:
-        self.last: datetime | None = None
-
-    async def maybe_sweep(self, retention: timedelta, replay_window: timedelta) -> None:
-        now = datetime.now(UTC)
-        if self.last is None or now - self.last >= self.interval:
-            self.last = now
-            await forget_old_bodies(retention)
-            await replay.forget_stale(replay_window)
-
-
-_sweeper = _RetentionSweeper()
+def sweeps(settings: Settings) -> list[Sweep]:
+    """The webhooks domain's retention jobs, for the app's housekeeping."""
+    retention = timedelta(days=settings.webhook_body_retention_days)
+    window = timedelta(seconds=settings.webhook_replay_window_seconds)
+    return [
+        Sweep("webhook bodies", lambda: forget_old_bodies(retention)),
+        Sweep("webhook replay marks", lambda: replay.forget_stale(window)),
+    ]
 
 
 async def forget_old_bodies(retention: timedelta) -> None:
@@ -210,6 +223,5 @@ def _payload(body: str) -> dict[str, Any]:
     except (ValueError, RecursionError):
         value = None
     if not isinstance(value, dict):
-        raise InputRefused([UserError(field="body", message="body must be a JSON object",
-                                      code=UserErrorCode.INVALID)])
+        raise Refused.one("body", "body must be a JSON object", ProblemCode.INVALID)
     return value

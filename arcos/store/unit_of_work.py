@@ -1,0 +1,105 @@
+"""The one write path: a unit of work owns the transaction, the retry on a unique
+conflict, the rows every domain adds in it, and what is published after the commit.
+
+A domain write is a coroutine `work(unit)` that writes through `unit.connection` and
+calls `unit.publish(message)` for each event. `Writer.run` runs it in a transaction,
+appends the messages to the outbox in that same transaction (see arcos/store/outbox.py),
+commits, and only then hands them to the relay, so a subscriber never hears of a write
+that rolled back and a committed write is never without its event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from arcos.broker import Broker
+from arcos.problems import ProblemCode, Refused
+from arcos.store.outbox import Message, append
+from arcos.store.relay import Relay
+
+T = TypeVar("T")
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UnitOfWork:
+    """One transaction in progress: where to write, its timestamp, what it will publish."""
+
+    def __init__(self, connection: BaseDBAsyncClient, now: datetime) -> None:
+        self.connection = connection
+        #: One timestamp for every row of the unit, so they agree.
+        self.now = now
+        self.messages: list[Message] = []
+
+    def publish(self, message: Message) -> None:
+        """Publish `message` if (and once) this unit commits."""
+        self.messages.append(message)
+
+
+#: What a writer does when its unit keeps hitting a unique index another request won.
+ConflictHandler = Callable[[IntegrityError], Awaitable[T]]
+
+
+class Writer:
+    """Runs units of work for one app; owns the relay to its broker and its clock."""
+
+    def __init__(self, broker: Broker, clock: Clock = utc_now) -> None:
+        self.relay = Relay(broker)
+        self.clock = clock
+
+    @property
+    def broker(self) -> Broker:
+        return self.relay.broker
+
+    async def run(
+        self,
+        work: Callable[[UnitOfWork], Awaitable[T]],
+        *,
+        retries: int = 1,
+        on_conflict: ConflictHandler[T] | None = None,
+    ) -> T:
+        """Run `work` in a transaction and publish its messages after the commit.
+
+        A unique index refusing a row means a concurrent request committed it first and
+        this transaction rolled back as a whole: `work` runs again (it re-reads what it
+        depends on) up to `retries` times; after that `on_conflict` decides, or the write
+        is refused as a CONFLICT the client may retry.
+        """
+        attempt = 0
+        while True:
+            try:
+                return await self._once(work)
+            except IntegrityError as conflict:
+                if attempt < retries:
+                    attempt += 1
+                    continue
+                if on_conflict is not None:
+                    return await on_conflict(conflict)
+                raise Refused.one(
+                    None, "other requests are writing the same records at the same time; "
+                    "retry", ProblemCode.CONFLICT,
+                ) from None
+
+    async def _once(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        unit: UnitOfWork | None = None
+        try:
+            async with in_transaction() as connection:
+                unit = UnitOfWork(connection, self.clock())
+                result = await work(unit)
+                await append(connection, unit.messages, unit.now)
+                self.relay.reserve(unit.messages)
+        except BaseException:
+            if unit is not None:
+                await self.relay.abandoned(unit.messages)
+            raise
+        await self.relay.committed(unit.messages)
+        return result

@@ -19,9 +19,10 @@ from arcos.auth.rate_limit import InMemoryTokenBucket, WriteRateLimiter
 from arcos.auth.service import bootstrap_admin_token
 from arcos.broker import Broker, InMemoryBroker
 from arcos.db import redacted, store
+from arcos.domains import REGISTRY
 from arcos.graphql.core_schema import core_schema
 from arcos.graphql.view import ArcosGraphQL
-from arcos.intake.workers import ParsePool
+from arcos.registry import Registry
 from arcos.rest.adapter import RestAdapter
 from arcos.rest.operations import load_operations
 from arcos.rest.routes import rest_routes
@@ -33,6 +34,7 @@ from arcos.store.unit_of_work import Writer
 from arcos.web.body_limit import BodySizeLimit
 from arcos.web.connection_limits import ConnectionLimits
 from arcos.web.json_threads import JsonThreads
+from arcos.web.parse_pool import ParsePool
 from arcos.webhooks.routes import webhook_routes
 from arcos.webhooks.service import sweeps as webhook_sweeps
 
@@ -54,14 +56,16 @@ def create_app(
     settings: Settings | None = None,
     broker: Broker | None = None,
     rate_limiter: WriteRateLimiter | None = None,
+    registry: Registry = REGISTRY,
 ) -> Starlette:
-    """The ASGI app. The store opens when the lifespan starts and closes when it ends."""
+    """The ASGI app serving `registry`'s domains. The store opens when the lifespan starts
+    and closes when it ends."""
     settings = settings or Settings.from_env()
     broker = broker or InMemoryBroker(queue_size=settings.subscriber_queue_size)
     rate_limiter = rate_limiter or InMemoryTokenBucket(
         settings.write_rate_per_minute, settings.write_burst
     )
-    schema = create_schema(settings)
+    schema = create_schema(settings, registry)
     connection_limits = ConnectionLimits(settings)
     parse_pool = ParsePool(settings.parse_workers, settings.parse_queue)
     json_threads = JsonThreads(settings.json_threads, settings.json_thread_min_bytes)
@@ -72,13 +76,14 @@ def create_app(
         json_threads=json_threads, writer=writer,
     )
     rest = RestAdapter(
-        schema, load_operations(core_schema(schema)), settings, broker, rate_limiter, parse_pool,
+        schema, load_operations(core_schema(schema), registry.rest_documents), settings, broker,
+        rate_limiter, parse_pool,
         connection_limits=connection_limits, json_threads=json_threads, writer=writer,
     )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with store(settings):
+        async with store(settings, registry.model_modules):
             logger.info("ARCOS ready: store %s", redacted(settings.database_url))
             if settings.bootstrap_admin:
                 await _print_first_admin_token(settings)
@@ -97,7 +102,7 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", health),
-            *rest_routes(rest, graphql),
+            *rest_routes(rest, graphql, registry.rest_routes),
             *webhook_routes(rest),
         ],
         middleware=[Middleware(

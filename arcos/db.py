@@ -8,7 +8,7 @@ process-crash safety but may lose the last transactions on power loss; see the R
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -19,17 +19,12 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.exceptions import DBConnectionError, OperationalError
 
+from arcos.domains import REGISTRY
 from arcos.evidence.upgrade import add_size_columns
 from arcos.settings import Settings
 
-#: Every module holding Tortoise models; later domains append theirs here.
-MODEL_MODULES: list[str] = [
-    "arcos.evidence.models",
-    "arcos.auth.models",
-    "arcos.webhooks.models",
-    "arcos.intake.models",
-    "arcos.store.outbox",
-]
+#: Models of the store itself, beside every domain's (the outbox every writer fills).
+STORE_MODELS: tuple[str, ...] = ("arcos.store.outbox",)
 
 
 #: What opening an unreachable or misconfigured store raises: a refused or unresolvable
@@ -61,8 +56,11 @@ def sqlite_file(settings: Settings) -> Path | None:
     return None if path == ":memory:" else Path(path).resolve()
 
 
-def tortoise_config(settings: Settings) -> dict[str, Any]:
-    """The Tortoise config dict for `settings.database_url`, with our SQLite pragmas."""
+def tortoise_config(
+    settings: Settings, models: Sequence[str] = REGISTRY.model_modules
+) -> dict[str, Any]:
+    """The Tortoise config dict for `settings.database_url`, with our SQLite pragmas, holding
+    the registered domains' `models` modules and the store's own."""
     url = settings.database_url
     if url.startswith("postgresql://"):
         url = "postgres://" + url.removeprefix("postgresql://")
@@ -75,13 +73,17 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         credentials["busy_timeout"] = settings.sqlite_busy_timeout_ms
     return {
         "connections": {"default": connection},
-        "apps": {"models": {"models": list(MODEL_MODULES), "default_connection": "default"}},
+        "apps": {"models": {
+            "models": [*models, *STORE_MODELS], "default_connection": "default",
+        }},
         "use_tz": True,
         "timezone": "UTC",
     }
 
 
-async def open_store(settings: Settings) -> None:
+async def open_store(
+    settings: Settings, models: Sequence[str] = REGISTRY.model_modules
+) -> None:
     """Connect, create missing tables, and register the context for every request task.
 
     Tortoise 1.x keeps its state in a context variable; uvicorn runs the lifespan and the
@@ -91,7 +93,7 @@ async def open_store(settings: Settings) -> None:
     # opens SQLite and later PostgreSQL (the test suite does) would reuse `?` placeholders.
     EXECUTOR_CACHE.clear()
     try:
-        await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+        await Tortoise.init(config=tortoise_config(settings, models), _enable_global_fallback=True)
         await Tortoise.generate_schemas(safe=True)
         await add_size_columns()
     except CONNECTION_FAILURES as error:
@@ -108,9 +110,11 @@ async def close_store() -> None:
 
 
 @asynccontextmanager
-async def store(settings: Settings) -> AsyncIterator[None]:
+async def store(
+    settings: Settings, models: Sequence[str] = REGISTRY.model_modules
+) -> AsyncIterator[None]:
     """Open the store for the duration of a block (used by the lifespan and the CLI)."""
-    await open_store(settings)
+    await open_store(settings, models)
     try:
         yield
     finally:

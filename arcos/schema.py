@@ -1,4 +1,5 @@
-"""The one strawberry schema: every domain's queries, mutations and subscriptions merged.
+"""The one strawberry schema: every registered domain's queries, mutations and
+subscriptions merged (arcos/domains.py lists the domains).
 
 Every transport (HTTP, websockets, REST and webhook adapters) executes against the schema
 `create_schema` builds, so validation, limits and error codes exist once.
@@ -6,50 +7,53 @@ Every transport (HTTP, websockets, REST and webhook adapters) executes against t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry import relay
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext, Info
+from strawberry.types import ExecutionContext
 
-from arcos.auth.permissions import requires
-from arcos.auth.schema import AuthMutations, AuthQueries
-from arcos.auth.scopes import Scope
-from arcos.evidence.schema import EvidenceMutations, EvidenceQueries, EvidenceSubscriptions
+from arcos.domains import REGISTRY
 from arcos.graphql.after_writes import refresh_loaders_after_mutations
 from arcos.graphql.bounds import ArgumentBounds
 from arcos.graphql.budget import BoundedResponse
 from arcos.graphql.document_cache import DocumentCache
 from arcos.graphql.errors import ClassifyErrors, log_unexpected
 from arcos.graphql.limits import DocumentLimits, FreshLoaders, limit_extensions
+from arcos.graphql.node import node_query
 from arcos.graphql.shape import ShapeLimits
-from arcos.intake.schema import IntakeMutations, IntakeQueries, IntakeSubscriptions
+from arcos.registry import Registry
 from arcos.settings import Settings
-from arcos.webhooks.schema import WebhookMutations, WebhookQueries
 
 
-@strawberry.type
-class Query(EvidenceQueries, AuthQueries, WebhookQueries, IntakeQueries):
-    @strawberry.field(
-        description="Any stored object by its global id; null when there is none.",
-        permission_classes=[requires(Scope.EVIDENCE_READ)],
+@dataclass(frozen=True)
+class RootTypes:
+    query: type
+    mutation: type | None
+    subscription: type | None
+
+
+@cache
+def root_types(registry: Registry) -> RootTypes:
+    """Query, Mutation and Subscription inheriting every domain's parts in registry order
+    (built once per registry: every schema of the process shares them)."""
+
+    def root(name: str, parts: tuple[type, ...]) -> type | None:
+        return strawberry.type(type(name, parts, {})) if parts else None
+
+    query = root("Query", (*registry.root_parts("query"), node_query(registry.node_scopes)))
+    assert query is not None  # node(id) is always there
+    mutation = root("Mutation", registry.root_parts("mutation"))
+    if mutation is not None:
+        refresh_loaders_after_mutations(mutation)
+    return RootTypes(
+        query=query,
+        mutation=mutation,
+        subscription=root("Subscription", registry.root_parts("subscription")),
     )
-    async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
-        # A resolver rather than relay.node(): that field object cannot be shared by the
-        # several schemas (different limits) one process may build.
-        return await id.resolve_node(info, required=False)
-
-
-@strawberry.type
-class Mutation(EvidenceMutations, AuthMutations, WebhookMutations, IntakeMutations):
-    pass
-
-
-@strawberry.type
-class Subscription(EvidenceSubscriptions, IntakeSubscriptions):
-    pass
 
 
 class ArcosSchema(strawberry.Schema):
@@ -69,8 +73,9 @@ class ArcosSchema(strawberry.Schema):
         log_unexpected(errors)
 
 
-def create_schema(settings: Settings) -> ArcosSchema:
-    """The schema with `settings`' limits. The SDL does not depend on settings."""
+def create_schema(settings: Settings, registry: Registry = REGISTRY) -> ArcosSchema:
+    """The schema of `registry`'s domains with `settings`' limits. The SDL does not depend
+    on settings."""
     limits = DocumentLimits(
         ShapeLimits(
             max_depth=settings.max_query_depth,
@@ -85,11 +90,13 @@ def create_schema(settings: Settings) -> ArcosSchema:
         max_tokens=settings.max_tokens, limits=limits, expose_schema=settings.expose_schema
     )
     extensions += [ArgumentBounds, FreshLoaders, BoundedResponse, ClassifyErrors]
-    refresh_loaders_after_mutations(Mutation)
+    roots = root_types(registry)
     return ArcosSchema(
-        query=Query,
-        mutation=Mutation,
-        subscription=Subscription,
+        query=roots.query,
+        mutation=roots.mutation,
+        subscription=roots.subscription,
+        # Every declared node type, so node(id) can return one no field reaches.
+        types=[kind.type for kind in registry.node_kinds()],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not settings.expose_schema),
     )

@@ -32,7 +32,7 @@ from stall_probe import HealthProbe
 from test_webhooks import BITBUCKET_PUSH as BITBUCKET_CLOUD_PUSH
 from test_webhooks import GITLAB_PUSH
 
-from arcos.rest.table import ROUTES
+from arcos.domains import REGISTRY
 from arcos.settings import Settings, SettingsError
 
 GITHUB_SECRET = "github-secret-0123456789abcdef"
@@ -311,7 +311,7 @@ def test_a_write_only_token_reads_its_own_jobs_and_no_one_elses(live_server):
 
 def test_every_json_body_route_refuses_a_body_without_content_type(sqlite_live_server):
     server = sqlite_live_server
-    json_routes = [route.path for route in ROUTES
+    json_routes = [route.path for route in REGISTRY.rest_routes
                    if route.method == "POST" and route.body_input and not route.raw_body_types]
     assert len(json_routes) >= 5
     body = json.dumps({"type": "build", "source": "ci", "data": {"status": "success"}}).encode()

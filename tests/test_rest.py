@@ -10,9 +10,9 @@ import httpx
 import pytest
 from conftest import issue_token_with_cli, start_server, stop_server
 
+from arcos.domains import REGISTRY
 from arcos.graphql.core_schema import core_schema
 from arcos.rest.operations import OperationDocumentError, load_operations
-from arcos.rest.table import ROUTES
 
 ITEM = {"type": "test_results", "source": "pytest", "data": {"passed": 3},
         "project": "github.com/acme/app", "commitSha": "abcdef1"}
@@ -210,7 +210,7 @@ async def test_graphql_alias_and_schema_routes(client):
 async def test_documentation_is_generated_from_the_table(client):
     docs = (await client.get("/api/ecosystem/documentation")).json()
     listed = {(r["method"], r["path"]) for r in docs["rest"]["routes"]}
-    assert {(r.method, r.path) for r in ROUTES} <= listed
+    assert {(r.method, r.path) for r in REGISTRY.rest_routes} <= listed
     assert ("GET", "/api/v3/evidence/stream") in listed
     assert {v["version"]: v["status"] for v in docs["rest"]["versions"]}["v3"] == "beta"
     assert docs["graphql"]["subscriptions"]["protocols"] == ["graphql-transport-ws", "graphql-ws"]
@@ -222,7 +222,7 @@ async def test_openapi_is_valid_3_1_and_covers_every_route(client):
     document = (await client.get("/api/openapi.json")).json()
     validate(document)
     assert document["openapi"] == "3.1.0"
-    for route in ROUTES:
+    for route in REGISTRY.rest_routes:
         operation = document["paths"][route.path][route.method.lower()]
         assert str(route.shape.status) in operation["responses"]
     submit = document["paths"]["/api/v1/evidence"]["post"]
@@ -232,20 +232,17 @@ async def test_openapi_is_valid_3_1_and_covers_every_route(client):
     assert created["properties"]["sha256"] == {"type": "string"}
 
 
-def test_every_operation_validates_and_broken_ones_fail_at_start(tmp_path, monkeypatch):
+def test_every_operation_validates_and_broken_ones_fail_at_start(tmp_path):
     from arcos.schema import create_schema
     from arcos.settings import Settings
 
     schema = core_schema(create_schema(Settings()))
-    operations = load_operations(schema)
-    assert {route.operation for route in ROUTES} <= set(operations)
-    package = tmp_path / "broken_documents"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "bad.graphql").write_text("query Broken { evidenceList { noSuchField } }")
-    monkeypatch.syspath_prepend(str(tmp_path))
+    operations = load_operations(schema, REGISTRY.rest_documents)
+    assert {route.operation for route in REGISTRY.rest_routes} <= set(operations)
+    broken = tmp_path / "bad.graphql"
+    broken.write_text("query Broken { evidenceList { noSuchField } }")
     with pytest.raises(OperationDocumentError, match="Broken does not match the schema"):
-        load_operations(schema, package="broken_documents")
+        load_operations(schema, [*REGISTRY.rest_documents, broken])
 
 
 @pytest.fixture

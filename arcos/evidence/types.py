@@ -17,6 +17,13 @@ from arcos.auth.permissions import requires
 from arcos.auth.scopes import Scope
 from arcos.evidence import models, service
 from arcos.evidence.events import ascii_json, ascii_text
+from arcos.evidence.loaders import (
+    EvidenceBySeq,
+    EvidenceCountByProject,
+    ProjectById,
+    RelationsBySeq,
+    StoredJsonBySeq,
+)
 from arcos.evidence.models import RelationKind
 from arcos.graphql.budget import charge_response
 from arcos.graphql.context import ArcosContext
@@ -102,7 +109,7 @@ class ProjectType(relay.Node):
         description="How many evidence items belong to this project.", permission_classes=READ
     )
     async def evidence_count(self, info: Info[ArcosContext, None]) -> int:
-        return await info.context.loaders.evidence.project_evidence_count.load(self.db_id)
+        return await EvidenceCountByProject(info.context).load(self.db_id)
 
     @strawberry.field(
         description="The newest value of each quality metric (or of `names`).",
@@ -110,13 +117,16 @@ class ProjectType(relay.Node):
     )
     async def latest_metrics(
         self,
+        info: Info[ArcosContext, None],
         names: Annotated[list[str] | None, strawberry.argument(metadata=METRIC_NAME_BOUND)] = None,
     ) -> list[Annotated[QualityMetricType, strawberry.lazy("arcos.intake.types")]]:
         # Imported here: the intake domain builds on evidence, not the other way round.
-        from arcos.intake.service import latest_metrics
+        from arcos.intake.loaders import LatestMetricsByProject
         from arcos.intake.types import QualityMetricType as Metric
 
-        return [Metric.from_model(row) for row in await latest_metrics(self.db_id, names)]
+        wanted = tuple(names) if names else None
+        rows = await LatestMetricsByProject(info.context).load((self.db_id, wanted))
+        return [Metric.from_model(row) for row in rows]
 
     @strawberry.field(
         description="This project's evidence, oldest first unless ordered.",
@@ -204,7 +214,7 @@ class EvidenceType(relay.Node):
         charge_response(info.context.settings.max_response_bytes, size)
         if name in self.encoded:
             return self.encoded[name]
-        stored = await info.context.loaders.evidence.json_values[name].load(self.seq)
+        stored = await StoredJsonBySeq(info.context).load((name, self.seq))
         if stored is None or stored.text.isascii():
             return stored
         # Escaped like every other message (see arcos/evidence/events.py); a large text
@@ -239,14 +249,14 @@ class EvidenceType(relay.Node):
     async def project(self, info: Info[ArcosContext, None]) -> ProjectType | None:
         if self.project_id is None:
             return None
-        project = await info.context.loaders.evidence.project.load(self.project_id)
+        project = await ProjectById(info.context).load(self.project_id)
         return ProjectType.from_model(project) if project else None
 
     @strawberry.field(
         description="Links from and to this evidence, oldest first.", permission_classes=READ
     )
     async def relations(self, info: Info[ArcosContext, None]) -> list[EvidenceRelationType]:
-        rows = await info.context.loaders.evidence.relations.load(self.seq)
+        rows = await RelationsBySeq(info.context).load(self.seq)
         return [EvidenceRelationType.from_model(r) for r in rows]
 
 
@@ -276,7 +286,7 @@ class EvidenceRelationType:
 
 
 async def _load_evidence(info: Info[ArcosContext, None], seq: int) -> EvidenceType:
-    row = await info.context.loaders.evidence.evidence.load(seq)
+    row = await EvidenceBySeq(info.context).load(seq)
     if row is None:  # relations use ON DELETE RESTRICT, so this means a broken store
         raise RuntimeError(f"relation points at missing evidence seq={seq}")
     return EvidenceType.from_model(row)

@@ -1,5 +1,5 @@
 """Per-request state handed to every resolver: settings, broker, caller, rate limiter and
-DataLoaders.
+the DataLoaders that domains register on it (arcos/graphql/loaders.py).
 
 Over HTTP a context lives for one request. Over a websocket strawberry builds it once per
 connection, so subscriptions call `next_event()` before each event to keep DataLoader
@@ -17,25 +17,18 @@ from graphql import DocumentNode
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
+from strawberry.dataloader import DataLoader
 
 from arcos.auth.caller import Caller
 from arcos.auth.rate_limit import WriteRateLimiter
 from arcos.broker import Broker
-from arcos.evidence.loaders import EvidenceLoaders
 from arcos.graphql.budget import start_response
-from arcos.intake.workers import ParsePool
 from arcos.settings import Settings
 from arcos.store.unit_of_work import Writer
 from arcos.store.write_context import WriteContext
 from arcos.web.connection_limits import ConnectionLimits
 from arcos.web.json_threads import INLINE, JsonThreads
-
-
-@dataclass
-class RequestLoaders:
-    """Every domain's DataLoaders, created together."""
-
-    evidence: EvidenceLoaders = field(default_factory=EvidenceLoaders)
+from arcos.web.parse_pool import ParsePool
 
 
 @dataclass(frozen=True)
@@ -49,6 +42,11 @@ class ParsedText:
 
 @dataclass
 class ArcosContext:
+    """What every resolver gets as `info.context`: who is calling, the app's shared
+    services (settings, broker, rate limiter, pools), the request's transport objects, and
+    its DataLoaders. Built per request by the view and the REST adapter, and per socket
+    over websockets (hence `next_event`)."""
+
     settings: Settings
     broker: Broker
     caller: Caller
@@ -60,7 +58,8 @@ class ArcosContext:
     prepared_document: DocumentNode | None = None
     #: When the caller's token was last found valid (monotonic seconds; websockets).
     auth_checked_at: float = field(default_factory=time.monotonic)
-    loaders: RequestLoaders = field(default_factory=RequestLoaders)
+    #: This context's DataLoaders by class, each created on first use (ContextLoader).
+    loaders: dict[type[Any], DataLoader[Any, Any]] = field(default_factory=dict)
     #: Where uploads are parsed, off the event loop; None parses inline (unit tests).
     parse_pool: ParsePool | None = None
     #: The process's live-connection and subscription counts; None counts nothing (unit
@@ -85,12 +84,11 @@ class ArcosContext:
             raise RuntimeError("this context has no writer; build it with the app's")
         return WriteContext(self.caller.name, self.settings, self.writer, self.json_threads)
 
-    def fresh_loaders(self) -> RequestLoaders:
-        """Replace the DataLoaders (per operation, and after a write so later fields see
-        it) and return the new set. The response budget is untouched: it belongs to the
-        whole operation."""
-        self.loaders = RequestLoaders()
-        return self.loaders
+    def fresh_loaders(self) -> None:
+        """Drop every DataLoader and its cache (per operation, and after a write so later
+        fields see it); each is created again on its next use. The response budget is
+        untouched: it belongs to the whole operation."""
+        self.loaders.clear()
 
     def next_event(self) -> None:
         """Before a subscription event: fresh DataLoaders, and a response budget of its own

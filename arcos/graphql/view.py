@@ -35,7 +35,6 @@ from arcos.graphql.websocket import (
     TransportWSHandler,
     close_reason,
 )
-from arcos.intake.workers import ParsePool
 from arcos.settings import Settings
 from arcos.store.unit_of_work import Writer
 from arcos.web.connection_limits import (
@@ -46,6 +45,7 @@ from arcos.web.connection_limits import (
 )
 from arcos.web.json_text import UnreadableJson, parse_json
 from arcos.web.json_threads import INLINE, JsonThreads
+from arcos.web.parse_pool import ParsePool
 from arcos.web.problems import problem
 from arcos.web.send_lane import SendLane
 from arcos.web.ws_protocol import raise_message_limit

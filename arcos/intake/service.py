@@ -40,12 +40,12 @@ from arcos.intake import metrics as quality
 from arcos.intake.findings import FindingsSummary, Tracking, record_scan, track
 from arcos.intake.models import Finding, FindingState, IngestionJob, JobStatus, QualityMetric
 from arcos.intake.summary import source_of, summarize
-from arcos.intake.workers import ParsePool
 from arcos.problems import Problem, ProblemCode, Refused
 from arcos.settings import Settings
 from arcos.storable import storable, unstorable
 from arcos.store.unit_of_work import UnitOfWork
 from arcos.store.write_context import WriteContext
+from arcos.web.parse_pool import ParsePool
 
 IntakeKind: TypeAlias = Literal[
     "test_report", "coverage_report", "sast_report", "vulnerability_report", "sbom", "build",
@@ -406,16 +406,3 @@ async def find_job(job_id: uuid.UUID, submitter: str | None = None) -> Ingestion
     if submitter is not None:
         query = query.filter(submitted_by=submitter)
     return await query.first()
-
-
-
-async def latest_metrics(project_id: int, names: list[str] | None) -> list[QualityMetric]:
-    """The newest value of each metric of a project (optionally only `names`), by name."""
-    query = QualityMetric.filter(project_id=project_id)
-    if names:
-        query = query.filter(name__in=names)
-    latest: dict[str, QualityMetric] = {}
-    # Newest first; the first row seen per name wins. Bounded by the metric names in use.
-    for row in await query.order_by("-timestamp", "-id").limit(5000):
-        latest.setdefault(row.name, row)
-    return [latest[name] for name in sorted(latest)]

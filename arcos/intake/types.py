@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
@@ -16,8 +15,7 @@ from strawberry.types import Info
 from arcos.auth.permissions import requires
 from arcos.auth.scopes import Scope
 from arcos.database_id import is_database_id
-from arcos.evidence.models import Evidence
-from arcos.evidence.service import summaries
+from arcos.evidence.loaders import EvidenceByUid
 from arcos.evidence.types import EvidenceType
 from arcos.graphql.errors import UserError
 from arcos.intake import models
@@ -42,10 +40,11 @@ class FindingSeverity(Enum):
     UNKNOWN = "unknown"
 
 
-async def _evidence_by_uid(uid: str | None) -> EvidenceType | None:
+async def _evidence_by_uid(info: Info, uid: str | None) -> EvidenceType | None:
+    """The evidence a row came from, batched across the rows of one response."""
     if uid is None:
         return None
-    row = await summaries(Evidence.filter(uid=uuid.UUID(uid))).first()
+    row = await EvidenceByUid(info.context).load(uid)
     return EvidenceType.from_model(row) if row else None
 
 
@@ -70,8 +69,8 @@ class QualityMetricType:
 
     @strawberry.field(description="The evidence this value was derived from.",
                       permission_classes=READ)
-    async def evidence(self) -> EvidenceType | None:
-        return await _evidence_by_uid(self.evidence_uid)
+    async def evidence(self, info: Info) -> EvidenceType | None:
+        return await _evidence_by_uid(info, self.evidence_uid)
 
 
 @strawberry.type(name="Finding", description="A static-analysis or dependency finding, "
@@ -121,12 +120,12 @@ class FindingType(relay.Node):
         return [cls.from_model(rows[i]) if i in rows else None for i in ids]
 
     @strawberry.field(description="The scan that first reported it.", permission_classes=READ)
-    async def first_evidence(self) -> EvidenceType | None:
-        return await _evidence_by_uid(self.first_evidence_uid)
+    async def first_evidence(self, info: Info) -> EvidenceType | None:
+        return await _evidence_by_uid(info, self.first_evidence_uid)
 
     @strawberry.field(description="The latest scan that reported it.", permission_classes=READ)
-    async def last_evidence(self) -> EvidenceType | None:
-        return await _evidence_by_uid(self.last_evidence_uid)
+    async def last_evidence(self, info: Info) -> EvidenceType | None:
+        return await _evidence_by_uid(info, self.last_evidence_uid)
 
 
 @strawberry.type(name="FindingEdge")
@@ -167,8 +166,8 @@ class IngestionJobType:
         )
 
     @strawberry.field(description="The evidence it produced.", permission_classes=READ)
-    async def evidence(self) -> EvidenceType | None:
-        return await _evidence_by_uid(self.evidence_uid)
+    async def evidence(self, info: Info) -> EvidenceType | None:
+        return await _evidence_by_uid(info, self.evidence_uid)
 
 
 @strawberry.type(name="FindingsSummary", description="How one scan changed the findings.")

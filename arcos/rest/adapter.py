@@ -23,18 +23,18 @@ from arcos.graphql.context import ArcosContext, ParsedText
 from arcos.graphql.core_schema import core_schema
 from arcos.graphql.document_cache import document_cache
 from arcos.graphql.errors import ArcosError
-from arcos.intake.workers import ParsePool
 from arcos.rest.formats import render
 from arcos.rest.operations import PreparedOperation
 from arcos.rest.outcome import STATUS_BY_CODE, data_or_refusal, refuse_user_errors, value_at
-from arcos.rest.refusal import RestRefusal
 from arcos.rest.request import RestCall
 from arcos.rest.table import RestRoute
 from arcos.settings import Settings
 from arcos.store.unit_of_work import Writer
 from arcos.web.connection_limits import ConnectionLimits
 from arcos.web.json_threads import INLINE, JsonThreads
+from arcos.web.parse_pool import ParsePool
 from arcos.web.problems import error_response
+from arcos.web.refusal import RestRefusal
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 

@@ -17,8 +17,8 @@ from typing import Any
 from arcos.formats.detect import detect, head_text, looks_like_json
 from arcos.formats.errors import ArtifactRefused
 from arcos.formats.payload import PEEK_INPUT_BYTES, peek
-from arcos.rest.refusal import RestRefusal
 from arcos.rest.request import RestCall
+from arcos.web.refusal import RestRefusal
 from arcos.web.spool import BodySpool
 
 ENVELOPE_FIELDS = ("content", "contentBase64")

@@ -3,6 +3,7 @@ table, the OpenAPI document and the settings, never maintained by hand."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from arcos.rest.table import VERSIONS, RestRoute
@@ -11,7 +12,7 @@ from arcos.webhooks.providers import PROVIDERS
 
 
 def ecosystem_documentation(
-    routes: list[RestRoute], openapi: dict[str, Any], settings: Settings
+    routes: Sequence[RestRoute], openapi: dict[str, Any], settings: Settings
 ) -> dict[str, Any]:
     listed = [
         {

@@ -8,6 +8,7 @@ shape. Nothing here is written by hand per route, so the document cannot drift.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from graphql import (
@@ -100,7 +101,7 @@ EXAMPLES: dict[str, Any] = {
 
 
 def openapi_document(
-    routes: list[RestRoute],
+    routes: Sequence[RestRoute],
     operations: dict[str, PreparedOperation],
     schema: GraphQLSchema,
     max_page_size: int,

@@ -1,10 +1,12 @@
-"""The GraphQL operations REST adapters run: loaded from `documents/*.graphql`, split into
-one document per operation (with the fragments it uses), validated once at start-up."""
+"""The GraphQL operations REST adapters run: loaded from each domain's `rest.graphql`
+(arcos/registry.py), split into one document per operation (with the fragments it uses),
+validated once at start-up."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
+from importlib.resources.abc import Traversable
 
 from graphql import (
     DocumentNode,
@@ -36,15 +38,14 @@ class PreparedOperation:
     root_fields: tuple[str, ...]
 
 
-def load_operations(schema: GraphQLSchema, package: str = "arcos.rest.documents") -> dict[
-    str, PreparedOperation
-]:
-    """Every named operation in the package's .graphql files, validated against `schema`."""
+def load_operations(
+    schema: GraphQLSchema, documents: Iterable[Traversable]
+) -> dict[str, PreparedOperation]:
+    """Every named operation in `documents` (.graphql files), validated against `schema`.
+    A fragment defined in one document may be used in another."""
     definitions: list[OperationDefinitionNode] = []
     fragments: dict[str, FragmentDefinitionNode] = {}
-    for entry in sorted(resources.files(package).iterdir(), key=lambda e: e.name):
-        if not entry.name.endswith(".graphql"):
-            continue
+    for entry in documents:
         document = parse(entry.read_text(encoding="utf-8"))
         for definition in document.definitions:
             if isinstance(definition, FragmentDefinitionNode):

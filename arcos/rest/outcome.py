@@ -12,7 +12,7 @@ from typing import Any
 from strawberry.types import ExecutionResult
 
 from arcos.graphql.errors import ErrorCode
-from arcos.rest.refusal import RestRefusal
+from arcos.web.refusal import RestRefusal
 
 STATUS_BY_CODE: dict[str, int] = {
     ErrorCode.UNAUTHENTICATED: 401,

@@ -9,10 +9,10 @@ from typing import Any
 
 from starlette.requests import Request
 
-from arcos.intake.workers import ParsePool
-from arcos.rest.refusal import RestRefusal
 from arcos.web.json_text import UnreadableJson, parse_json_object
 from arcos.web.json_threads import INLINE, JsonThreads
+from arcos.web.parse_pool import ParsePool
+from arcos.web.refusal import RestRefusal
 from arcos.web.spool import BodySpool
 
 JSON_TYPES = ("application/json",)

@@ -1,7 +1,9 @@
-"""The Starlette routes of the REST surface, built from the adapter table."""
+"""The Starlette routes of the REST surface, built from the adapter table (every
+registered domain's rows)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from graphql import get_introspection_query, graphql_sync
@@ -13,18 +15,20 @@ from arcos.graphql.core_schema import core_schema
 from arcos.rest.adapter import RestAdapter, refusal_response
 from arcos.rest.documentation import ecosystem_documentation
 from arcos.rest.openapi import openapi_document
-from arcos.rest.refusal import RestRefusal
 from arcos.rest.stream import EvidenceStream
-from arcos.rest.table import ROUTES
+from arcos.rest.table import RestRoute
+from arcos.web.refusal import RestRefusal
 
 
-def rest_routes(adapter: RestAdapter, graphql_app: Any) -> list[BaseRoute]:
+def rest_routes(
+    adapter: RestAdapter, graphql_app: Any, table: Sequence[RestRoute]
+) -> list[BaseRoute]:
     """Every REST route: the table's rows, the SSE stream, OpenAPI, schema and docs."""
     schema = adapter.schema
     openapi = openapi_document(
-        ROUTES, adapter.operations, core_schema(schema), adapter.settings.max_page_size
+        table, adapter.operations, core_schema(schema), adapter.settings.max_page_size
     )
-    documentation = ecosystem_documentation(ROUTES, openapi, adapter.settings)
+    documentation = ecosystem_documentation(table, openapi, adapter.settings)
     sdl = schema.as_str() + "\n"
 
     async def openapi_json(request: Request) -> Response:
@@ -49,7 +53,7 @@ def rest_routes(adapter: RestAdapter, graphql_app: Any) -> list[BaseRoute]:
     stream = EvidenceStream(adapter, adapter.settings.sse_heartbeat_seconds)
     routes: list[BaseRoute] = [Route("/api/v3/evidence/stream", stream.handle, methods=["GET"])]
     routes += [
-        Route(route.path, adapter.endpoint(route), methods=[route.method]) for route in ROUTES
+        Route(route.path, adapter.endpoint(route), methods=[route.method]) for route in table
     ]
     routes += [
         Route("/api/openapi.json", openapi_json, methods=["GET"]),

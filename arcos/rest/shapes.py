@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from arcos.rest.refusal import RestRefusal
+from arcos.web.refusal import RestRefusal
 
 JsonSchema = dict[str, Any]
 

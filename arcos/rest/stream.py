@@ -25,9 +25,9 @@ from arcos.graphql.pagination import decode_cursor
 from arcos.graphql.preencoded import dumps
 from arcos.rest.adapter import RestAdapter, refusal_response
 from arcos.rest.outcome import data_or_refusal
-from arcos.rest.refusal import RestRefusal
 from arcos.rest.request import RestCall
 from arcos.web.connection_limits import Claim, ConnectionLimits, ConnectionRefused
+from arcos.web.refusal import RestRefusal
 
 logger = logging.getLogger("arcos.rest")
 

@@ -16,8 +16,8 @@ from arcos.webhooks.deliveries import (
     body_digest,
     bounded,
     json_object_text,
-    malformed,
 )
+from arcos.webhooks.refusals import MalformedDelivery
 from arcos.webhooks.signatures import verify_hub_signature
 
 NAME = "bitbucket"
@@ -40,12 +40,14 @@ def flavor(headers: Mapping[str, str]) -> str:
 def identify(headers: Mapping[str, str], body: bytes) -> IncomingDelivery:
     event = headers.get("x-event-key")
     if not event:
-        raise malformed("the X-Event-Key header is required")
+        raise MalformedDelivery("the X-Event-Key header is required")
     text, payload = json_object_text(body)
     signed_key = payload.get("eventKey")
     if isinstance(signed_key, str) and signed_key != event:
-        raise malformed(f"X-Event-Key {event[:64]!r} does not match the signed body's eventKey "
-                        f"{signed_key[:64]!r}: the header is not signed and was altered")
+        raise MalformedDelivery(
+            f"X-Event-Key {event[:64]!r} does not match the signed body's eventKey "
+            f"{signed_key[:64]!r}: the header is not signed and was altered"
+        )
     key = headers.get("x-request-uuid") or headers.get("x-request-id") or body_digest(body)
     return IncomingDelivery(
         provider=NAME, event=bounded(event, 128), action=flavor(headers),

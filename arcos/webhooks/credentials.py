@@ -3,13 +3,21 @@ exists, else the ARCOS_* setting; each with its `…_PREVIOUS` twin during rotat
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from arcos.settings import Settings
 from arcos.webhooks.models import WebhookSecret
 
 
-async def configured_secrets(names: tuple[str, ...], settings: Settings) -> dict[str, list[str]]:
+async def secret_overrides(names: Iterable[str]) -> dict[str, WebhookSecret]:
+    """The run-time overrides among `names`, by name (one query)."""
+    return {row.name: row for row in await WebhookSecret.filter(name__in=list(names))}
+
+
+def secrets_in_force(
+    names: tuple[str, ...], settings: Settings, overrides: Mapping[str, WebhookSecret]
+) -> dict[str, list[str]]:
     """Current and previous values for each name (empty list when none is configured)."""
-    overrides = {row.name: row for row in await WebhookSecret.filter(name__in=list(names))}
     secrets: dict[str, list[str]] = {}
     for name in names:
         row = overrides.get(name)
@@ -21,9 +29,15 @@ async def configured_secrets(names: tuple[str, ...], settings: Settings) -> dict
     return secrets
 
 
-async def previous_configured(names: tuple[str, ...], settings: Settings) -> bool:
-    """Whether any of these secrets has a previous value in force (rotation under way)."""
-    overrides = {row.name: row for row in await WebhookSecret.filter(name__in=list(names))}
+async def configured_secrets(names: tuple[str, ...], settings: Settings) -> dict[str, list[str]]:
+    """`secrets_in_force` for `names`, reading their overrides."""
+    return secrets_in_force(names, settings, await secret_overrides(names))
+
+
+def rotation_under_way(
+    names: tuple[str, ...], settings: Settings, overrides: Mapping[str, WebhookSecret]
+) -> bool:
+    """Whether any of these secrets has a previous value in force."""
     for name in names:
         row = overrides.get(name)
         if (row.previous if row is not None else getattr(settings, f"{name}_previous")):

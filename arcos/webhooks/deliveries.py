@@ -6,8 +6,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from arcos.rest.refusal import RestRefusal
 from arcos.web.json_text import UnreadableJson, parse_json_object
+from arcos.webhooks.refusals import MalformedDelivery
 
 
 @dataclass(frozen=True)
@@ -21,20 +21,16 @@ class IncomingDelivery:
     payload: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
-def malformed(message: str) -> RestRefusal:
-    return RestRefusal(400, message, "BAD_REQUEST")
-
-
 def json_object_text(raw: bytes) -> tuple[str, dict[str, Any]]:
     """The body as text and as a parsed JSON object; 400 when it is neither."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise malformed("the body is not UTF-8") from None
+        raise MalformedDelivery("the body is not UTF-8") from None
     try:
         return text, parse_json_object(text)
     except UnreadableJson as error:
-        raise malformed(f"the body: {error}") from None
+        raise MalformedDelivery(f"the body: {error}") from None
 
 
 def body_digest(raw: bytes) -> str:

@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import parse_qs
 
-from arcos.rest.refusal import RestRefusal
 from arcos.webhooks.deliveries import (
     IncomingDelivery,
     action_of,
     bounded,
     json_object_text,
-    malformed,
 )
+from arcos.webhooks.refusals import MalformedDelivery, UnsupportedDeliveryType
 from arcos.webhooks.signatures import verify_hub_signature
 
 NAME = "github"
@@ -39,7 +38,7 @@ def identify(headers: Mapping[str, str], body: bytes) -> IncomingDelivery:
     event = headers.get("x-github-event")
     delivery = headers.get("x-github-delivery")
     if not event or not delivery:
-        raise malformed("X-GitHub-Event and X-GitHub-Delivery headers are required")
+        raise MalformedDelivery("X-GitHub-Event and X-GitHub-Delivery headers are required")
     text, payload = json_object_text(_json_bytes(headers, body))
     hook = headers.get("x-github-hook-id", "")
     return IncomingDelivery(
@@ -57,12 +56,11 @@ def _json_bytes(headers: Mapping[str, str], body: bytes) -> bytes:
         try:
             fields = parse_qs(body.decode("utf-8"), strict_parsing=True)
         except (UnicodeDecodeError, ValueError):
-            raise malformed("the form body is malformed") from None
+            raise MalformedDelivery("the form body is malformed") from None
         payload = fields.get("payload")
         if not payload or len(payload) != 1:
-            raise malformed("a form-encoded delivery needs exactly one `payload` field")
+            raise MalformedDelivery("a form-encoded delivery needs exactly one `payload` field")
         return payload[0].encode("utf-8")
-    raise RestRefusal(
-        415, "GitHub deliveries must be application/json or application/x-www-form-urlencoded",
-        "UNSUPPORTED_MEDIA_TYPE",
+    raise UnsupportedDeliveryType(
+        "GitHub deliveries must be application/json or application/x-www-form-urlencoded"
     )

@@ -18,10 +18,10 @@ from arcos.webhooks.deliveries import (
     body_digest,
     bounded,
     json_object_text,
-    malformed,
 )
 from arcos.webhooks.mapping import gitlab as mapping
-from arcos.webhooks.signatures import refuse, verify_shared_token, verify_standard_webhook
+from arcos.webhooks.refusals import MalformedDelivery, NotVerified
+from arcos.webhooks.signatures import verify_shared_token, verify_standard_webhook
 
 NAME = "gitlab"
 AUTHENTICATION = (
@@ -66,13 +66,15 @@ def verify(
     if is_signed(headers):
         keys = secrets["gitlab_webhook_signing_key"]
         if not keys:
-            raise refuse("the delivery is signed but ARCOS_GITLAB_WEBHOOK_SIGNING_KEY is not set")
+            raise NotVerified(
+                "the delivery is signed but ARCOS_GITLAB_WEBHOOK_SIGNING_KEY is not set"
+            )
         verify_standard_webhook(headers, body, keys, now)
         return
     tokens = secrets["gitlab_webhook_token"]
     if not tokens:
-        raise refuse("the delivery has no webhook-signature and ARCOS_GITLAB_WEBHOOK_TOKEN is "
-                     "not set")
+        raise NotVerified("the delivery has no webhook-signature and ARCOS_GITLAB_WEBHOOK_TOKEN "
+                          "is not set")
     verify_shared_token(headers.get("x-gitlab-token"), tokens, "X-Gitlab-Token")
 
 
@@ -81,7 +83,7 @@ def identify(headers: Mapping[str, str], body: bytes) -> IncomingDelivery:
     webhook-id when signed, else Idempotency-Key, else X-Gitlab-Event-UUID."""
     event = headers.get("x-gitlab-event")
     if not event:
-        raise malformed("the X-Gitlab-Event header is required")
+        raise MalformedDelivery("the X-Gitlab-Event header is required")
     text, payload = json_object_text(body)
     attributes = payload.get("object_attributes")
     action = attributes.get("action") if isinstance(attributes, dict) else None
@@ -115,7 +117,7 @@ def check_event_matches_body(event: str, payload: dict[str, Any]) -> None:
         return
     if expected is None and event not in mapping.EVENTS:
         return
-    raise malformed(
+    raise MalformedDelivery(
         f"X-Gitlab-Event {event[:64]!r} does not match the signed body's object_kind "
         f"{str(kind)[:64]!r}: the header is not signed and was altered"
     )

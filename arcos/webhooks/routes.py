@@ -21,13 +21,19 @@ from arcos.auth.scopes import Scope
 from arcos.graphql.context import ParsedText
 from arcos.rest.adapter import RestAdapter, refusal_response
 from arcos.rest.outcome import data_or_refusal, refuse_user_errors
-from arcos.rest.refusal import RestRefusal
 from arcos.settings import env_name
+from arcos.web.refusal import RestRefusal
 from arcos.webhooks import cicd
 from arcos.webhooks.credentials import configured_secrets
 from arcos.webhooks.deliveries import IncomingDelivery
 from arcos.webhooks.models import DeliveryOutcome
 from arcos.webhooks.providers import PROVIDERS, Provider
+from arcos.webhooks.refusals import (
+    DeliveryRefused,
+    MalformedDelivery,
+    NotVerified,
+    UnsupportedDeliveryType,
+)
 
 logger = logging.getLogger("arcos.webhooks")
 
@@ -41,6 +47,19 @@ STATUS = {
     DeliveryOutcome.IGNORED.name: 202,
     DeliveryOutcome.FAILED.name: 202,
 }
+
+#: The HTTP answer to each way a delivery is refused before it becomes an operation.
+REFUSAL_STATUS: dict[type[DeliveryRefused], tuple[int, str]] = {
+    NotVerified: (401, "UNAUTHENTICATED"),
+    MalformedDelivery: (400, "BAD_REQUEST"),
+    UnsupportedDeliveryType: (415, "UNSUPPORTED_MEDIA_TYPE"),
+}
+
+
+def http_refusal(refused: DeliveryRefused) -> RestRefusal:
+    """The HTTP refusal for a delivery the webhook code turned away."""
+    status, code = REFUSAL_STATUS[type(refused)]
+    return RestRefusal(status, str(refused), code)
 
 
 class WebhookReceiver:
@@ -66,6 +85,8 @@ class WebhookReceiver:
             )
             payload = data_or_refusal(result)["ingestWebhookDelivery"]
             refuse_user_errors(payload)
+        except DeliveryRefused as refused:
+            return refusal_response(http_refusal(refused))
         except RestRefusal as refusal:
             return refusal_response(refusal)
         recorded = payload["delivery"]

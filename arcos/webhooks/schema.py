@@ -13,8 +13,7 @@ from strawberry.types import Info
 from arcos.auth.permissions import requires
 from arcos.auth.scopes import Scope
 from arcos.database_id import is_database_id
-from arcos.evidence import models as evidence_models
-from arcos.evidence.service import summaries
+from arcos.evidence.loaders import EvidenceByUid
 from arcos.evidence.types import EvidenceType
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import UserError, user_errors
@@ -71,11 +70,11 @@ class WebhookDeliveryType:
 
     @strawberry.field(description="The evidence this delivery produced.",
                       permission_classes=[requires(Scope.EVIDENCE_READ)])
-    async def evidence(self) -> list[EvidenceType]:
-        rows = await summaries(
-            evidence_models.Evidence.filter(uid__in=self.evidence_uids)
-        ).order_by("seq")
-        return [EvidenceType.from_model(row) for row in rows]
+    async def evidence(self, info: Info) -> list[EvidenceType]:
+        # Batched across the deliveries of a page; oldest first, as stored.
+        rows = await EvidenceByUid(info.context).load_many(list(dict.fromkeys(self.evidence_uids)))
+        found = sorted((row for row in rows if row is not None), key=lambda row: row.seq)
+        return [EvidenceType.from_model(row) for row in found]
 
 
 @strawberry.type
@@ -198,15 +197,18 @@ class WebhookQueries:
     async def webhook_endpoints(self, info: Info[ArcosContext, None]) -> list[WebhookEndpoint]:
         settings = info.context.settings
         endpoints = []
+        # One read of the overrides for every endpoint, not two per endpoint.
+        overrides = await credentials.secret_overrides(credentials.SECRET_NAMES)
         for provider in PROVIDERS.values():
-            secrets = await credentials.configured_secrets(provider.secret_settings, settings)
+            names = provider.secret_settings
+            secrets = credentials.secrets_in_force(names, settings, overrides)
             configured = any(secrets.values())
             endpoints.append(WebhookEndpoint(
                 provider=provider.name, path=provider.path,
                 authentication=provider.authentication,
                 secret_configured=configured,
-                previous_secret_configured=await credentials.previous_configured(
-                    provider.secret_settings, settings
+                previous_secret_configured=credentials.rotation_under_way(
+                    names, settings, overrides
                 ),
                 unsigned_allowed=settings.webhook_allow_unsigned and not configured,
                 events=[WebhookEventMapping(event=e, evidence=d)

@@ -10,16 +10,12 @@ import hmac
 import re
 from collections.abc import Iterable, Mapping
 
-from arcos.rest.refusal import RestRefusal
+from arcos.webhooks.refusals import NotVerified
 
 HEX_DIGEST = re.compile(r"^[0-9a-fA-F]{64}$")
 UNIX_TIME = re.compile(r"[0-9]{1,12}")
 #: Standard Webhooks (GitLab signing tokens): allowed clock difference, seconds.
 TIMESTAMP_TOLERANCE = 300
-
-
-def refuse(message: str) -> RestRefusal:
-    return RestRefusal(401, message, "UNAUTHENTICATED")
 
 
 def hmac_sha256(key: bytes, message: bytes) -> bytes:
@@ -40,22 +36,22 @@ def verify_hub_signature(
     """`<header>: sha256=<hex HMAC-SHA256(secret, raw body)>` (GitHub and Bitbucket)."""
     presented = headers.get(header)
     if not presented:
-        raise refuse(f"{header} is missing: the delivery is not signed; set the webhook's "
+        raise NotVerified(f"{header} is missing: the delivery is not signed; set the webhook's "
                      "secret to the one ARCOS has")
     scheme, _, digest = presented.strip().partition("=")
     if scheme.lower() != "sha256" or not HEX_DIGEST.match(digest):
-        raise refuse(f"{header} must be sha256=<64 hex digits>; other algorithms are refused")
+        raise NotVerified(f"{header} must be sha256=<64 hex digits>; other algorithms are refused")
     expected = (hmac_sha256(secret.encode(), body).hex().encode() for secret in secrets)
     if not matches_any(expected, digest.lower().encode()):
-        raise refuse(f"{header} does not match: the webhook's secret differs from ARCOS's")
+        raise NotVerified(f"{header} does not match: the webhook's secret differs from ARCOS's")
 
 
 def verify_shared_token(presented: str | None, tokens: list[str], header: str) -> None:
     """A plaintext token header (GitLab's X-Gitlab-Token), compared in constant time."""
     if not presented:
-        raise refuse(f"{header} is missing: set the webhook's secret token")
+        raise NotVerified(f"{header} is missing: set the webhook's secret token")
     if not matches_any((token.encode() for token in tokens), presented.encode()):
-        raise refuse(f"{header} does not match the token ARCOS has")
+        raise NotVerified(f"{header} does not match the token ARCOS has")
 
 
 def verify_standard_webhook(
@@ -66,10 +62,10 @@ def verify_standard_webhook(
     timestamp = headers.get("webhook-timestamp", "")
     signatures = headers.get("webhook-signature", "")
     if not message_id or not UNIX_TIME.fullmatch(timestamp):
-        raise refuse("webhook-id and a numeric webhook-timestamp are required with "
+        raise NotVerified("webhook-id and a numeric webhook-timestamp are required with "
                      "webhook-signature")
     if abs(now - int(timestamp)) > TIMESTAMP_TOLERANCE:
-        raise refuse("webhook-timestamp is more than 5 minutes from the server's clock; "
+        raise NotVerified("webhook-timestamp is more than 5 minutes from the server's clock; "
                      "check both clocks")
     signed = f"{message_id}.{timestamp}.".encode() + body
     presented = [
@@ -78,7 +74,7 @@ def verify_standard_webhook(
         if value.startswith("v1,")
     ]
     if not presented:
-        raise refuse("webhook-signature has no v1 signature")
+        raise NotVerified("webhook-signature has no v1 signature")
     expected = []
     for key in keys:
         try:
@@ -87,4 +83,4 @@ def verify_standard_webhook(
             continue  # a malformed configured key matches nothing
         expected.append(base64.b64encode(hmac_sha256(secret, signed)))
     if not any(matches_any(expected, value) for value in presented):
-        raise refuse("webhook-signature does not match the signing key ARCOS has")
+        raise NotVerified("webhook-signature does not match the signing key ARCOS has")

@@ -1,4 +1,5 @@
-"""A REST request refused with an HTTP status, in the JSON error shape every route uses."""
+"""An HTTP request refused with a status, in the JSON error shape every route uses (REST
+and webhook adapters alike)."""
 
 from __future__ import annotations
 

@@ -4,8 +4,9 @@ summarise), so a large report costs the event loop only the hand-off.
 Processes rather than threads: a parser thread holds the GIL for most of its run, and for
 the whole of one `json.loads`, so the event loop answers other clients only in its gaps
 (measured on a 40,000-result SARIF: /healthz worst 1.5 s with a thread, 0.27 s with a
-process). What crosses back is kept small (see `service.parse_artifact`): unpickling runs
-on the server process too.
+process). What crosses back is kept small (see `arcos.intake.service.parse_artifact`):
+unpickling runs on the server process too. The app owns one pool; it lives here, beside
+the JSON threads, because the context that carries it must not import a domain.
 Admission is bounded too: `workers` run and `queue` more may wait; beyond that an upload
 is refused with RATE_LIMITED (HTTP 429, Retry-After) instead of piling up bodies in memory.
 """

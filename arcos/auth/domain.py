@@ -1,0 +1,14 @@
+"""Access control's entry in the registry (arcos/domains.py): its token table and the
+viewer / token fields. It owns no REST rows and no node types."""
+
+from __future__ import annotations
+
+from arcos.auth.schema import AuthMutations, AuthQueries
+from arcos.registry import Domain
+
+AUTH = Domain(
+    name="auth",
+    models=("arcos.auth.models",),
+    query=AuthQueries,
+    mutation=AuthMutations,
+)

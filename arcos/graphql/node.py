@@ -1,0 +1,55 @@
+"""`node(id)`: any stored object by its global id, read with the scope its type declares.
+
+Each domain names the scope that reads each of its node types (arcos/registry.py); a
+caller holding `plugins:read` alone reads a plugin's node and is refused an evidence node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.permission import BasePermission
+from strawberry.types import Info
+
+from arcos.auth.permissions import requires, requires_any
+from arcos.auth.scopes import Scope
+
+
+class NodeScopePermission(BasePermission):
+    """Requires the scope of the id's type; for a type no domain declares (which then
+    resolves to an error or null), any scope that reads some node type."""
+
+    scopes: Mapping[str, Scope]
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        global_id = kwargs.get("id")
+        type_name = global_id.type_name if isinstance(global_id, relay.GlobalID) else None
+        scope = self.scopes.get(type_name or "")
+        permission = (
+            requires(scope) if scope is not None
+            else requires_any(*sorted(set(self.scopes.values())))
+        )
+        return await permission().has_permission(source, info, **kwargs)
+
+
+def node_query(scopes: Mapping[str, Scope]) -> type:
+    """The Query mixin with `node(id)`, checking `scopes` (GraphQL type name → scope).
+
+    A resolver rather than relay.node(): that field object cannot be shared by the several
+    schemas (different limits) one process may build.
+    """
+    permission = type("NodeScopes", (NodeScopePermission,), {"scopes": dict(scopes)})
+
+    @strawberry.type
+    class NodeQuery:
+        @strawberry.field(
+            description="Any stored object by its global id; null when there is none.",
+            permission_classes=[permission],
+        )
+        async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
+            return await id.resolve_node(info, required=False)
+
+    return NodeQuery

@@ -1,0 +1,22 @@
+"""The intake domain's entry in the registry (arcos/domains.py)."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from arcos.auth.scopes import Scope
+from arcos.intake import rest
+from arcos.intake.schema import IntakeMutations, IntakeQueries, IntakeSubscriptions
+from arcos.intake.types import FindingType
+from arcos.registry import Domain, NodeKind
+
+INTAKE = Domain(
+    name="intake",
+    models=("arcos.intake.models",),
+    query=IntakeQueries,
+    mutation=IntakeMutations,
+    subscription=IntakeSubscriptions,
+    nodes=(NodeKind(FindingType, Scope.EVIDENCE_READ),),
+    rest_routes=rest.ROUTES,
+    rest_documents=resources.files("arcos.intake") / "rest.graphql",
+)

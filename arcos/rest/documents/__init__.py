@@ -1,1 +1,0 @@
-"""GraphQL documents the REST adapters run (package data)."""

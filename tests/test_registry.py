@@ -1,0 +1,144 @@
+"""The domain registry: a domain plugs in with one `Domain`, and node(id) asks for the
+scope the id's type declares, not one scope for every kind."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+import strawberry
+from conftest import RunningApp
+from strawberry import relay
+from strawberry.types import Info
+
+from arcos.app import create_app
+from arcos.auth.scopes import Scope
+from arcos.domains import REGISTRY
+from arcos.registry import Domain, NodeKind, Registry
+from arcos.settings import Settings
+
+MISSING_EVIDENCE_NODE = "RXZpZGVuY2U6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw"
+NODE = "query ($id: ID!) { node(id: $id) { id } }"
+
+
+def global_id(type_name: str, key: str) -> str:
+    return base64.b64encode(f"{type_name}:{key}".encode()).decode()
+
+
+@strawberry.type(name="Widget", description="A node kind of a domain with its own scope.")
+class WidgetType(relay.Node):
+    key: relay.NodeID[str]
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[WidgetType | None]:
+        return [cls(key=key) for key in node_ids]
+
+
+#: A domain as a later one (plugins) will declare itself: no fields reach its node type,
+#: node(id) alone does, with the domain's own read scope.
+WIDGETS = Domain(name="widgets", nodes=(NodeKind(WidgetType, Scope.PLUGINS_READ),))
+WITH_WIDGETS = Registry((*REGISTRY.domains, WIDGETS))
+
+
+@asynccontextmanager
+async def app_with_widgets(settings: Settings) -> AsyncIterator[RunningApp]:
+    application = create_app(settings.replace(bootstrap_admin=False), registry=WITH_WIDGETS)
+    async with application.router.lifespan_context(application):
+        yield RunningApp(application, admin_token="")
+
+
+async def node(running: RunningApp, token: str | None, id_: str) -> dict:
+    async with running.client(token) as http:
+        response = await http.post("/graphql", json={"query": NODE, "variables": {"id": id_}})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def codes(body: dict) -> list[str]:
+    return [error["extensions"]["code"] for error in body.get("errors", [])]
+
+
+async def test_node_requires_the_scope_of_the_ids_type(settings):
+    widget = global_id("Widget", "w1")
+    async with app_with_widgets(settings) as running:
+        plugins_reader = await running.issue("plugins-reader", "plugins:read")
+        evidence_reader = await running.issue("evidence-reader", "evidence:read")
+
+        body = await node(running, plugins_reader, widget)
+        assert body == {"data": {"node": {"id": widget}}}
+        body = await node(running, plugins_reader, MISSING_EVIDENCE_NODE)
+        assert codes(body) == ["FORBIDDEN"] and "'evidence:read'" in body["errors"][0]["message"]
+
+        body = await node(running, evidence_reader, MISSING_EVIDENCE_NODE)
+        assert body == {"data": {"node": None}}
+        body = await node(running, evidence_reader, widget)
+        assert codes(body) == ["FORBIDDEN"] and "'plugins:read'" in body["errors"][0]["message"]
+
+        for id_ in (widget, MISSING_EVIDENCE_NODE):
+            assert codes(await node(running, None, id_)) == ["UNAUTHENTICATED"]
+
+
+async def test_a_type_no_domain_declares_needs_a_scope_that_reads_some_node(settings):
+    """Such an id resolves to nothing; only a caller who could read some node learns so."""
+    unknown = global_id("Gadget", "1")
+    async with app_with_widgets(settings) as running:
+        plugins_reader = await running.issue("plugins-reader", "plugins:read")
+        community_reader = await running.issue("community-reader", "community:read")
+        assert "FORBIDDEN" not in codes(await node(running, plugins_reader, unknown))
+        assert codes(await node(running, community_reader, unknown)) == ["FORBIDDEN"]
+
+
+def test_node_types_and_rows_come_from_the_registry():
+    assert REGISTRY.node_scopes == {
+        "Evidence": Scope.EVIDENCE_READ, "Project": Scope.EVIDENCE_READ,
+        "Finding": Scope.EVIDENCE_READ,
+    }
+    assert WITH_WIDGETS.node_scopes["Widget"] == Scope.PLUGINS_READ
+    assert {route.path for route in REGISTRY.rest_routes} >= {
+        "/api/v1/evidence", "/api/webhooks/endpoints", "/api/cicd/status/{job_id}",
+    }
+
+
+def test_a_domain_or_node_type_registered_twice_is_refused():
+    with pytest.raises(ValueError, match="registered twice"):
+        Registry((*REGISTRY.domains, REGISTRY.domains[0]))
+    with pytest.raises(ValueError, match="claimed by two domains"):
+        Registry((*REGISTRY.domains, WIDGETS, Domain(name="more", nodes=WIDGETS.nodes)))
+
+
+@pytest.mark.server
+def test_a_live_server_reads_each_kind_only_with_its_scope(live_server):
+    """Against `arcos serve`: every node kind the registry declares is read with its own
+    scope and refused (FORBIDDEN) to a token holding only another kind's scope."""
+    from conftest import issue_token_with_cli
+
+    server = live_server
+    admin = {"authorization": f"Bearer {server.token}"}
+    with httpx.Client(base_url=server.http_url, timeout=30) as http:
+        stored = http.post("/graphql", headers=admin, json={"query": """
+            mutation { submitEvidence(input: {type: "build", source: "ci",
+                       project: "acme/app", data: {status: "ok"}}) {
+              evidence { id project { id } } errors { code } } }"""}).json()
+        evidence = stored["data"]["submitEvidence"]["evidence"]
+        ids = {"Evidence": evidence["id"], "Project": evidence["project"]["id"]}
+        scopes = {kind.type_name: kind.scope for kind in REGISTRY.node_kinds()}
+        outsider = issue_token_with_cli(server.database_url, "hooks-only", "webhooks:admin")
+        for type_name, id_ in ids.items():
+            holder = issue_token_with_cli(
+                server.database_url, f"{type_name.lower()}-reader", scopes[type_name].value
+            )
+            for token, allowed in ((holder, True), (outsider, False)):
+                body = http.post(
+                    "/graphql", headers={"authorization": f"Bearer {token}"},
+                    json={"query": NODE, "variables": {"id": id_}},
+                ).json()
+                if allowed:
+                    assert body == {"data": {"node": {"id": id_}}}, body
+                else:
+                    assert codes(body) == ["FORBIDDEN"], body
+                    assert scopes[type_name].value in body["errors"][0]["message"]

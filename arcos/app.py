@@ -35,8 +35,6 @@ from arcos.web.body_limit import BodySizeLimit
 from arcos.web.connection_limits import ConnectionLimits
 from arcos.web.json_threads import JsonThreads
 from arcos.web.parse_pool import ParsePool
-from arcos.webhooks.routes import webhook_routes
-from arcos.webhooks.service import sweeps as webhook_sweeps
 
 logger = logging.getLogger("arcos")
 
@@ -69,8 +67,8 @@ def create_app(
     connection_limits = ConnectionLimits(settings)
     parse_pool = ParsePool(settings.parse_workers, settings.parse_queue)
     json_threads = JsonThreads(settings.json_threads, settings.json_thread_min_bytes)
-    writer = Writer(broker)
-    housekeeping = Housekeeping(housekeeping_sweeps(settings))
+    writer = Writer(broker, registry.topics)
+    housekeeping = Housekeeping([*registry.sweeps(settings), outbox_sweep(settings)])
     graphql = ArcosGraphQL(
         schema, settings, broker, rate_limiter, connection_limits, parse_pool=parse_pool,
         json_threads=json_threads, writer=writer,
@@ -102,17 +100,13 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", health),
+            *registry.http_routes(rest),
             *rest_routes(rest, graphql, registry.rest_routes),
-            *webhook_routes(rest),
         ],
         middleware=[Middleware(
             BodySizeLimit,
             max_bytes=settings.max_body_bytes,
-            prefix_limits={
-                "/api/webhooks/": settings.webhook_max_body_bytes,
-                "/api/cicd/": settings.max_artifact_bytes,
-                "/api/security/": settings.max_artifact_bytes,
-            },
+            prefix_limits=registry.body_limits(settings),
         )],
         lifespan=lifespan,
     )
@@ -126,13 +120,10 @@ def create_app(
     return app
 
 
-def housekeeping_sweeps(settings: Settings) -> list[Sweep]:
-    """Every retention job the app runs on its schedule."""
-    outbox_retention = timedelta(hours=settings.outbox_retention_hours)
-    return [
-        *webhook_sweeps(settings),
-        Sweep("outbox", lambda: forget_before(datetime.now(UTC) - outbox_retention)),
-    ]
+def outbox_sweep(settings: Settings) -> Sweep:
+    """The store's own retention job: events past ARCOS_OUTBOX_RETENTION_HOURS."""
+    retention = timedelta(hours=settings.outbox_retention_hours)
+    return Sweep("outbox", lambda: forget_before(datetime.now(UTC) - retention))
 
 
 async def _print_first_admin_token(settings: Settings) -> None:

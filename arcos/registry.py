@@ -8,7 +8,7 @@ DataLoaders need no entry: they register themselves per request (arcos/graphql/l
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -19,7 +19,12 @@ from arcos.auth.scopes import Scope
 if TYPE_CHECKING:  # the registry itself loads no adapter: it only holds the domains' rows
     from importlib.resources.abc import Traversable
 
+    from starlette.routing import BaseRoute
+
+    from arcos.rest.adapter import RestAdapter
     from arcos.rest.table import RestRoute
+    from arcos.settings import Settings
+    from arcos.store.housekeeping import Sweep
 
 RootType = Literal["query", "mutation", "subscription"]
 
@@ -58,6 +63,15 @@ class Domain:
     rest_routes: tuple[RestRoute, ...] = ()
     #: The .graphql file holding the operations its REST rows and HTTP adapters run.
     rest_documents: Traversable | None = None
+    #: HTTP routes of its own beyond table rows (webhook receivers, the SSE stream), built
+    #: on the app's REST adapter so they too run GraphQL operations.
+    http_routes: Callable[[RestAdapter], Sequence[BaseRoute]] | None = None
+    #: Body-size limits for its path prefixes, when larger than ARCOS_MAX_BODY_BYTES.
+    body_limits: Callable[[Settings], dict[str, int]] | None = None
+    #: Retention jobs the app's housekeeping runs on its schedule.
+    sweeps: Callable[[Settings], Sequence[Sweep]] | None = None
+    #: The broker topics it publishes; a unit of work refuses to publish any other.
+    topics: tuple[str, ...] = ()
 
     def root_part(self, root: RootType) -> type | None:
         """The mixin this domain adds to the `root` type, if any."""
@@ -106,6 +120,33 @@ class Registry:
     def rest_routes(self) -> tuple[RestRoute, ...]:
         """The REST adapter table: every domain's rows."""
         return tuple(route for domain in self.domains for route in domain.rest_routes)
+
+    def http_routes(self, adapter: RestAdapter) -> list[BaseRoute]:
+        """Every domain's own HTTP routes."""
+        return [
+            route for domain in self.domains if domain.http_routes is not None
+            for route in domain.http_routes(adapter)
+        ]
+
+    def body_limits(self, settings: Settings) -> dict[str, int]:
+        """Body-size limits by path prefix, from every domain."""
+        limits: dict[str, int] = {}
+        for domain in self.domains:
+            if domain.body_limits is not None:
+                limits.update(domain.body_limits(settings))
+        return limits
+
+    def sweeps(self, settings: Settings) -> list[Sweep]:
+        """Every domain's retention jobs."""
+        return [
+            sweep for domain in self.domains if domain.sweeps is not None
+            for sweep in domain.sweeps(settings)
+        ]
+
+    @property
+    def topics(self) -> frozenset[str]:
+        """Every topic a domain publishes."""
+        return frozenset(topic for domain in self.domains for topic in domain.topics)
 
     @property
     def rest_documents(self) -> tuple[Traversable, ...]:

@@ -10,6 +10,7 @@ import asyncio
 import pytest
 from conftest import running_app
 
+from arcos.evidence.events import EVIDENCE_ADDED
 from arcos.store import unit_of_work
 from arcos.store.outbox import Message
 from arcos.store.unit_of_work import UnitOfWork
@@ -34,14 +35,14 @@ async def test_a_later_position_cannot_commit_while_an_earlier_one_is_open(
 
     def publishing(name: str):
         async def work(unit: UnitOfWork) -> int:
-            message = Message(topic="test.order", event={"writer": name})
+            message = Message(topic=EVIDENCE_ADDED, event={"writer": name})
             unit.publish(message)
             return id(message)
         return work
 
     async with running_app(settings) as running:
         writer = running.app.state.writer
-        async with writer.broker.subscribe("test.order") as events:
+        async with writer.broker.subscribe(EVIDENCE_ADDED) as events:
             first = asyncio.create_task(writer.run(publishing("first")))
             await asyncio.wait_for(first_appended.wait(), 10)
             second = asyncio.create_task(writer.run(publishing("second")))

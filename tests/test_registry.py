@@ -142,3 +142,53 @@ def test_a_live_server_reads_each_kind_only_with_its_scope(live_server):
                 else:
                     assert codes(body) == ["FORBIDDEN"], body
                     assert scopes[type_name].value in body["errors"][0]["message"]
+
+
+async def test_a_domain_brings_its_routes_body_limits_sweeps_and_topics(settings):
+    """Everything a domain adds beyond the schema is read from its `Domain` by the app:
+    HTTP routes of its own, a larger body limit for its paths, retention sweeps on the
+    app's schedule and the topics its units of work may publish."""
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from arcos.store.housekeeping import Sweep
+    from arcos.store.outbox import Message
+
+    swept: list[str] = []
+
+    async def echo_size(request: Request) -> JSONResponse:
+        return JSONResponse({"size": len(await request.body())})
+
+    async def sweep() -> None:
+        swept.append("gadgets")
+
+    gadgets = Domain(
+        name="gadgets",
+        http_routes=lambda adapter: [Route("/api/gadgets/echo", echo_size, methods=["POST"])],
+        body_limits=lambda settings: {"/api/gadgets/": 2 * settings.max_body_bytes},
+        sweeps=lambda settings: [Sweep("gadgets", sweep)],
+        topics=("gadgets.changed",),
+    )
+    small = settings.replace(bootstrap_admin=False, max_body_bytes=1024,
+                             max_evidence_bytes=256, max_response_bytes=1024)
+    application = create_app(small, registry=Registry((*REGISTRY.domains, gadgets)))
+    async with application.router.lifespan_context(application):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application),
+                                     base_url="http://arcos") as http:
+            fits = await http.post("/api/gadgets/echo", content=b"x" * 2000)
+            too_big = await http.post("/api/gadgets/echo", content=b"x" * 3000)
+            elsewhere = await http.post("/graphql", content=b"x" * 2000)
+        await application.state.housekeeping.run_once()
+
+        async def publish(topic: str):
+            async def work(unit) -> None:
+                unit.publish(Message(topic=topic, event={}))
+            await application.state.writer.run(work)
+
+        await publish("gadgets.changed")
+        with pytest.raises(ValueError, match="no registered domain declares"):
+            await publish("gadgets.chnaged")
+    assert (fits.status_code, fits.json()) == (200, {"size": 2000})
+    assert too_big.status_code == 413 and elsewhere.status_code == 413
+    assert swept and set(swept) == {"gadgets"}  # at start-up, and when run again

@@ -6,7 +6,9 @@ from importlib import resources
 
 from arcos.auth.scopes import Scope
 from arcos.evidence import rest
+from arcos.evidence.events import EVIDENCE_ADDED
 from arcos.evidence.schema import EvidenceMutations, EvidenceQueries, EvidenceSubscriptions
+from arcos.evidence.stream import stream_routes
 from arcos.evidence.types import EvidenceType, ProjectType
 from arcos.registry import Domain, NodeKind
 
@@ -22,4 +24,6 @@ EVIDENCE = Domain(
     ),
     rest_routes=rest.ROUTES,
     rest_documents=resources.files("arcos.evidence") / "rest.graphql",
+    http_routes=stream_routes,
+    topics=(EVIDENCE_ADDED,),
 )

@@ -6,6 +6,7 @@ from importlib import resources
 
 from arcos.auth.scopes import Scope
 from arcos.intake import rest
+from arcos.intake.metrics import METRICS_UPDATED
 from arcos.intake.schema import IntakeMutations, IntakeQueries, IntakeSubscriptions
 from arcos.intake.types import FindingType
 from arcos.registry import Domain, NodeKind
@@ -19,4 +20,10 @@ INTAKE = Domain(
     nodes=(NodeKind(FindingType, Scope.EVIDENCE_READ),),
     rest_routes=rest.ROUTES,
     rest_documents=resources.files("arcos.intake") / "rest.graphql",
+    # Reports are larger than other bodies.
+    body_limits=lambda settings: {
+        "/api/cicd/": settings.max_artifact_bytes,
+        "/api/security/": settings.max_artifact_bytes,
+    },
+    topics=(METRICS_UPDATED,),
 )

@@ -15,7 +15,6 @@ from arcos.graphql.core_schema import core_schema
 from arcos.rest.adapter import RestAdapter, refusal_response
 from arcos.rest.documentation import ecosystem_documentation
 from arcos.rest.openapi import openapi_document
-from arcos.rest.stream import EvidenceStream
 from arcos.rest.table import RestRoute
 from arcos.web.refusal import RestRefusal
 
@@ -23,7 +22,7 @@ from arcos.web.refusal import RestRefusal
 def rest_routes(
     adapter: RestAdapter, graphql_app: Any, table: Sequence[RestRoute]
 ) -> list[BaseRoute]:
-    """Every REST route: the table's rows, the SSE stream, OpenAPI, schema and docs."""
+    """Every REST route: the table's rows, OpenAPI, schema and docs."""
     schema = adapter.schema
     openapi = openapi_document(
         table, adapter.operations, core_schema(schema), adapter.settings.max_page_size
@@ -50,9 +49,7 @@ def rest_routes(
             return refusal_response(RestRefusal(400, "format must be sdl or json", "BAD_REQUEST"))
         return PlainTextResponse(sdl, media_type="application/graphql")
 
-    stream = EvidenceStream(adapter, adapter.settings.sse_heartbeat_seconds)
-    routes: list[BaseRoute] = [Route("/api/v3/evidence/stream", stream.handle, methods=["GET"])]
-    routes += [
+    routes: list[BaseRoute] = [
         Route(route.path, adapter.endpoint(route), methods=[route.method]) for route in table
     ]
     routes += [

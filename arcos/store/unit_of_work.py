@@ -34,14 +34,23 @@ def utc_now() -> datetime:
 class UnitOfWork:
     """One transaction in progress: where to write, its timestamp, what it will publish."""
 
-    def __init__(self, connection: BaseDBAsyncClient, now: datetime) -> None:
+    def __init__(
+        self, connection: BaseDBAsyncClient, now: datetime, topics: frozenset[str] | None
+    ) -> None:
         self.connection = connection
         #: One timestamp for every row of the unit, so they agree.
         self.now = now
         self.messages: list[Message] = []
+        self._topics = topics
 
     def publish(self, message: Message) -> None:
-        """Publish `message` if (and once) this unit commits."""
+        """Publish `message` if (and once) this unit commits; its topic must be one a
+        registered domain declares (a typo would otherwise reach no subscriber, silently)."""
+        if self._topics is not None and message.topic not in self._topics:
+            raise ValueError(
+                f"no registered domain declares the topic {message.topic!r}; add it to the "
+                "domain's `topics` in its domain.py"
+            )
         self.messages.append(message)
 
 
@@ -52,8 +61,12 @@ ConflictHandler = Callable[[IntegrityError], Awaitable[T]]
 class Writer:
     """Runs units of work for one app; owns the relay to its broker and its clock."""
 
-    def __init__(self, broker: Broker, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, broker: Broker, topics: frozenset[str] | None = None, clock: Clock = utc_now
+    ) -> None:
+        """`topics`: those units may publish (the registry's); None allows any (tests)."""
         self.relay = Relay(broker)
+        self.topics = topics
         self.clock = clock
 
     @property
@@ -93,7 +106,7 @@ class Writer:
         unit: UnitOfWork | None = None
         try:
             async with in_transaction() as connection:
-                unit = UnitOfWork(connection, self.clock())
+                unit = UnitOfWork(connection, self.clock(), self.topics)
                 result = await work(unit)
                 await append(connection, unit.messages, unit.now)
                 self.relay.reserve(unit.messages)

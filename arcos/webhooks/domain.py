@@ -1,12 +1,14 @@
-"""The webhooks domain's entry in the registry (arcos/domains.py). Its delivery routes are
-mounted by the app (`routes.py`); its REST row lists the endpoints."""
+"""The webhooks domain's entry in the registry (arcos/domains.py): its delivery routes
+(`routes.py`), their body limit, the retention sweeps, and a REST row listing the
+endpoints."""
 
 from __future__ import annotations
 
 from importlib import resources
 
 from arcos.registry import Domain
-from arcos.webhooks import rest
+from arcos.webhooks import rest, service
+from arcos.webhooks.routes import webhook_routes
 from arcos.webhooks.schema import WebhookMutations, WebhookQueries
 
 WEBHOOKS = Domain(
@@ -16,4 +18,7 @@ WEBHOOKS = Domain(
     mutation=WebhookMutations,
     rest_routes=rest.ROUTES,
     rest_documents=resources.files("arcos.webhooks") / "rest.graphql",
+    http_routes=webhook_routes,
+    body_limits=lambda settings: {"/api/webhooks/": settings.webhook_max_body_bytes},
+    sweeps=service.sweeps,
 )

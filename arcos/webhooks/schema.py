@@ -198,7 +198,7 @@ class WebhookQueries:
         settings = info.context.settings
         endpoints = []
         # One read of the overrides for every endpoint, not two per endpoint.
-        overrides = await credentials.secret_overrides(credentials.SECRET_NAMES)
+        overrides = await credentials.secret_overrides(SECRET_NAMES)
         for provider in PROVIDERS.values():
             names = provider.secret_settings
             secrets = credentials.secrets_in_force(names, settings, overrides)

@@ -15,6 +15,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 from strawberry.types import ExecutionResult
 
@@ -36,7 +37,15 @@ PUMP_QUEUE = 4
 _END = object()
 
 
+def stream_routes(adapter: RestAdapter) -> list[BaseRoute]:
+    """The evidence domain's own HTTP route: the SSE stream."""
+    stream = EvidenceStream(adapter, adapter.settings.sse_heartbeat_seconds)
+    return [Route("/api/v3/evidence/stream", stream.handle, methods=["GET"])]
+
+
 class EvidenceStream:
+    """Serves one SSE client from a StreamEvidence subscription run with its token."""
+
     def __init__(self, adapter: RestAdapter, heartbeat_seconds: float) -> None:
         self.adapter = adapter
         self.heartbeat_seconds = heartbeat_seconds

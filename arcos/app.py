@@ -20,6 +20,7 @@ from arcos.auth.service import bootstrap_admin_token
 from arcos.broker import Broker, InMemoryBroker
 from arcos.db import redacted, store
 from arcos.domains import REGISTRY
+from arcos.graphql.context import AppServices
 from arcos.graphql.core_schema import core_schema
 from arcos.graphql.view import ArcosGraphQL
 from arcos.registry import Registry
@@ -69,14 +70,13 @@ def create_app(
     json_threads = JsonThreads(settings.json_threads, settings.json_thread_min_bytes)
     writer = Writer(broker, registry.topics)
     housekeeping = Housekeeping([*registry.sweeps(settings), outbox_sweep(settings)])
-    graphql = ArcosGraphQL(
-        schema, settings, broker, rate_limiter, connection_limits, parse_pool=parse_pool,
-        json_threads=json_threads, writer=writer,
+    services = AppServices(
+        settings=settings, broker=broker, writer=writer, rate_limiter=rate_limiter,
+        connection_limits=connection_limits, parse_pool=parse_pool, json_threads=json_threads,
     )
+    graphql = ArcosGraphQL(schema, services)
     rest = RestAdapter(
-        schema, load_operations(core_schema(schema), registry.rest_documents), settings, broker,
-        rate_limiter, parse_pool,
-        connection_limits=connection_limits, json_threads=json_threads, writer=writer,
+        schema, load_operations(core_schema(schema), registry.rest_documents), services
     )
 
     @asynccontextmanager

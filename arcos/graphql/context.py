@@ -40,6 +40,24 @@ class ParsedText:
     value: Any
 
 
+@dataclass(frozen=True)
+class AppServices:
+    """What one app owns and every request uses, built once by `create_app` and handed to
+    the GraphQL view and the REST adapter (which both build contexts from it)."""
+
+    settings: Settings
+    broker: Broker
+    #: The one write path (units of work, outbox, relay).
+    writer: Writer
+    rate_limiter: WriteRateLimiter
+    #: Live-connection and subscription counts per principal and address.
+    connection_limits: ConnectionLimits
+    #: Where uploads are parsed, off the event loop.
+    parse_pool: ParsePool | None = None
+    #: Where large JSON is decoded, checked and encoded, off the event loop.
+    json_threads: JsonThreads = INLINE
+
+
 @dataclass
 class ArcosContext:
     """What every resolver gets as `info.context`: who is calling, the app's shared
@@ -72,6 +90,16 @@ class ArcosContext:
 
     #: A JSON text among the variables that the adapter already parsed.
     parsed_text: ParsedText | None = None
+
+    @classmethod
+    def of(cls, services: AppServices, caller: Caller, **request_parts: Any) -> ArcosContext:
+        """A context for one request (or socket) of the app that owns `services`."""
+        return cls(
+            settings=services.settings, broker=services.broker, caller=caller,
+            rate_limiter=services.rate_limiter, parse_pool=services.parse_pool,
+            connection_limits=services.connection_limits,
+            json_threads=services.json_threads, writer=services.writer, **request_parts,
+        )
 
     def parsed(self, text: str) -> Any | None:
         """The value of `text` if the adapter parsed this same string, else None."""

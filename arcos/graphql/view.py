@@ -22,11 +22,9 @@ from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.types.unset import UNSET, UnsetType
 
 from arcos.auth.caller import Caller
-from arcos.auth.rate_limit import WriteRateLimiter
 from arcos.auth.service import AuthenticationFailed
 from arcos.auth.transport import authorization_from_params, caller_from_authorization
-from arcos.broker import Broker
-from arcos.graphql.context import ArcosContext
+from arcos.graphql.context import AppServices, ArcosContext
 from arcos.graphql.document_cache import MAX_CACHED_DOCUMENT_CHARS, document_cache
 from arcos.graphql.preencoded import dumps
 from arcos.graphql.websocket import (
@@ -35,17 +33,12 @@ from arcos.graphql.websocket import (
     TransportWSHandler,
     close_reason,
 )
-from arcos.settings import Settings
-from arcos.store.unit_of_work import Writer
 from arcos.web.connection_limits import (
     TOO_MANY_CONNECTIONS,
     Admission,
-    ConnectionLimits,
     ConnectionRefused,
 )
 from arcos.web.json_text import UnreadableJson, parse_json
-from arcos.web.json_threads import INLINE, JsonThreads
-from arcos.web.parse_pool import ParsePool
 from arcos.web.problems import problem
 from arcos.web.send_lane import SendLane
 from arcos.web.ws_protocol import raise_message_limit
@@ -67,17 +60,8 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
     graphql_ws_handler_class = LegacyWSHandler
     websocket_adapter_class = ArcosWebSocketAdapter  # type: ignore[assignment]
 
-    def __init__(
-        self,
-        schema: Any,
-        settings: Settings,
-        broker: Broker,
-        rate_limiter: WriteRateLimiter,
-        connection_limits: ConnectionLimits | None = None,
-        parse_pool: ParsePool | None = None,
-        json_threads: JsonThreads = INLINE,
-        writer: Writer | None = None,
-    ) -> None:
+    def __init__(self, schema: Any, services: AppServices) -> None:
+        settings = services.settings
         super().__init__(
             schema,
             graphql_ide="graphiql" if settings.expose_schema else None,
@@ -90,15 +74,12 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
             multipart_uploads_enabled=True,
             keep_alive_interval=15,
         )
+        self.services = services
         self.settings = settings
-        self.broker = broker
-        self.writer = writer or Writer(broker)
-        self.rate_limiter = rate_limiter
-        self.connection_limits = connection_limits or ConnectionLimits(settings)
-        self.parse_pool = parse_pool
+        self.connection_limits = services.connection_limits
+        self.json_threads = services.json_threads
         #: Large outgoing websocket messages of this process take turns here.
         self.send_lane = SendLane()
-        self.json_threads = json_threads
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -156,12 +137,7 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
                 raise AuthenticationFailed(
                     "multipart uploads need a token: send 'Authorization: Bearer <token>'"
                 )
-        return ArcosContext(
-            settings=self.settings, broker=self.broker, caller=caller,
-            rate_limiter=self.rate_limiter, request=request, response=response,
-            parse_pool=self.parse_pool, connection_limits=self.connection_limits,
-            json_threads=self.json_threads, writer=self.writer,
-        )
+        return ArcosContext.of(self.services, caller, request=request, response=response)
 
     async def on_ws_connect(self, context: ArcosContext) -> UnsetType | dict[str, object] | None:
         """Authenticate a websocket before any subscription can start; refuse with 4403.

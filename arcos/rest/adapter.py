@@ -14,12 +14,10 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from arcos.auth.caller import Caller
-from arcos.auth.rate_limit import WriteRateLimiter
 from arcos.auth.service import AuthenticationFailed
 from arcos.auth.transport import caller_from_authorization
-from arcos.broker import Broker
 from arcos.graphql.bounds import bounded_sites, first_overlong_argument
-from arcos.graphql.context import ArcosContext, ParsedText
+from arcos.graphql.context import AppServices, ArcosContext, ParsedText
 from arcos.graphql.core_schema import core_schema
 from arcos.graphql.document_cache import document_cache
 from arcos.graphql.errors import ArcosError
@@ -28,11 +26,6 @@ from arcos.rest.operations import PreparedOperation
 from arcos.rest.outcome import STATUS_BY_CODE, data_or_refusal, refuse_user_errors, value_at
 from arcos.rest.request import RestCall
 from arcos.rest.table import RestRoute
-from arcos.settings import Settings
-from arcos.store.unit_of_work import Writer
-from arcos.web.connection_limits import ConnectionLimits
-from arcos.web.json_threads import INLINE, JsonThreads
-from arcos.web.parse_pool import ParsePool
 from arcos.web.problems import error_response
 from arcos.web.refusal import RestRefusal
 
@@ -43,26 +36,13 @@ class RestAdapter:
     """Executes prepared operations on behalf of HTTP callers; one per app."""
 
     def __init__(
-        self,
-        schema: Any,
-        operations: dict[str, PreparedOperation],
-        settings: Settings,
-        broker: Broker,
-        rate_limiter: WriteRateLimiter,
-        parse_pool: ParsePool | None = None,
-        connection_limits: ConnectionLimits | None = None,
-        json_threads: JsonThreads = INLINE,
-        writer: Writer | None = None,
+        self, schema: Any, operations: dict[str, PreparedOperation], services: AppServices
     ) -> None:
         self.schema = schema
         self.operations = operations
-        self.settings = settings
-        self.broker = broker
-        self.rate_limiter = rate_limiter
-        self.parse_pool = parse_pool
-        self.connection_limits = connection_limits
-        self.json_threads = json_threads
-        self.writer = writer or Writer(broker)
+        self.services = services
+        self.settings = services.settings
+        self.json_threads = services.json_threads
 
     async def caller(self, request: Request) -> Caller:
         """The caller behind a request; a bad credential is a 401 RestRefusal."""
@@ -76,12 +56,8 @@ class RestAdapter:
     def context(
         self, caller: Caller, request: Request, operation: PreparedOperation
     ) -> ArcosContext:
-        return ArcosContext(
-            settings=self.settings, broker=self.broker, caller=caller,
-            rate_limiter=self.rate_limiter, request=request,
-            prepared_document=operation.document, parse_pool=self.parse_pool,
-            connection_limits=self.connection_limits,
-            json_threads=self.json_threads, writer=self.writer,
+        return ArcosContext.of(
+            self.services, caller, request=request, prepared_document=operation.document
         )
 
     async def execute(
@@ -161,7 +137,8 @@ class RestAdapter:
         """The Starlette endpoint for one table row."""
 
         async def handle(request: Request) -> Response:
-            call = RestCall(request, parse_pool=self.parse_pool, json_threads=self.json_threads)
+            call = RestCall(request, parse_pool=self.services.parse_pool,
+                            json_threads=self.json_threads)
             try:
                 caller = await self.caller(request)
                 self.authorize(route.operation, caller)  # before any body is read

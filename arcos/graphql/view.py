@@ -56,6 +56,11 @@ _DECODED: ContextVar[tuple[bytes, object] | None] = ContextVar("arcos_decoded", 
 
 
 class ArcosGraphQL(GraphQL[ArcosContext, None]):
+    """The /graphql endpoint (HTTP, GraphiQL, both websocket protocols) over the one
+    schema: authenticates each request or socket, counts live connections, refuses a
+    subscription sent over plain HTTP, decodes large bodies in a JSON thread, and builds
+    the `ArcosContext` every resolver gets."""
+
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
     websocket_adapter_class = ArcosWebSocketAdapter  # type: ignore[assignment]

@@ -26,19 +26,38 @@ class QueryParameter:
 
 @dataclass(frozen=True)
 class RestRoute:
+    """One REST route as a row: which GraphQL operation it runs and how HTTP maps onto it.
+
+    The adapter builds the operation's variables from the request, runs it with the
+    caller's token, and turns the result (or its errors) into the HTTP answer; OpenAPI and
+    the documentation endpoint are generated from the same rows.
+    """
+
+    #: HTTP method and Starlette path pattern (`{id}` parameters reach `variables`).
     method: str
     path: str
+    #: The name of an operation in the domain's `rest.graphql`.
     operation: str
+    #: Builds the operation's variables from the request; raises RestRefusal (4xx).
     variables: VariableBuilder
+    #: Where in `data` the value the route answers with sits, e.g. ("evidence",).
     result_path: tuple[str, ...]
+    #: How that value becomes the response: status, body envelope, its OpenAPI schema.
     shape: Shape
+    #: "v1", "v2", "v3" or "legacy" (sent as the API-Version header).
     version: str
+    #: One line for OpenAPI and the documentation endpoint.
     summary: str
+    #: What a 404 calls the missing object ("no evidence with id …").
     subject: Callable[[RestCall], str] = lambda call: "such object"
+    #: For mutations: where the payload with `errors` is, so user errors become a 422/409.
     payload_path: tuple[str, ...] | None = None
+    #: The GraphQL input type a JSON body is checked against (OpenAPI's request body).
     body_input: str | None = None
     query_parameters: tuple[QueryParameter, ...] = ()
+    #: Whether the answer can also be NDJSON or CSV (`format=` or `Accept`).
     formats: bool = False
+    #: The original CIV-ARCOS envelope (`{"success": …}`) for refusals.
     legacy: bool = False
     #: Besides a JSON body: media types accepted as the raw artifact (OpenAPI lists them).
     raw_body_types: tuple[str, ...] = ()

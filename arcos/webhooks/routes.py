@@ -63,6 +63,11 @@ def http_refusal(refused: DeliveryRefused) -> RestRefusal:
 
 
 class WebhookReceiver:
+    """One provider's delivery route: settles what the headers can (no secret configured,
+    bad token, unsigned delivery) before reading the body, verifies the signature over the
+    raw bytes, then runs IngestWebhookDelivery through the REST adapter and answers with
+    the status the outcome calls for (unmapped events 202, never 4xx)."""
+
     def __init__(self, adapter: RestAdapter, provider: Provider) -> None:
         self.adapter = adapter
         self.provider = provider

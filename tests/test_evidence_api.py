@@ -367,3 +367,16 @@ async def test_projects_and_project_lookup(gql):
     after = data["projects"]["pageInfo"]["endCursor"]
     rest = await gql("query($a: String) { projects(after: $a) { nodes { slug } } }", {"a": after})
     assert rest["data"]["projects"]["nodes"] == [{"slug": "gitlab.com/group/two"}]
+
+
+async def test_concurrent_identical_links_all_answer_with_the_one_stored(gql):
+    """The unique (from, to, relation) index decides between concurrent identical links;
+    the losers answer with the winner's link instead of an error."""
+    report = (await submit(gql, type="test_results"))["evidence"]["id"]
+    metric = (await submit(gql, type="quality_metric"))["evidence"]["id"]
+    link = {"i": {"from": metric, "to": report, "relation": "DERIVED_FROM"}}
+    answers = await asyncio.gather(*(gql(LINK, link) for _ in range(8)))
+    assert all(a["data"]["linkEvidence"]["errors"] == [] for a in answers), answers
+    relations = await gql("query($a: ID!) { evidence(id: $a) { relations { relation } } }",
+                          {"a": report})
+    assert relations["data"]["evidence"]["relations"] == [{"relation": "DERIVED_FROM"}]

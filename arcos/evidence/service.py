@@ -330,43 +330,29 @@ async def link_evidence(
         return await link_in(unit, from_uid, to_uid, relation, write.principal)
 
     async def first_link(_: Exception) -> EvidenceRelation:
-        return await link_in(None, from_uid, to_uid, relation, write.principal)
+        # A concurrent request stored the same link first: answer with it.
+        source, target = await _ends(from_uid, to_uid, None)
+        return await EvidenceRelation.get(
+            from_evidence_id=source.seq, to_evidence_id=target.seq, relation=relation
+        )
 
     return await write.writer.run(work, retries=0, on_conflict=first_link)
 
 
 async def link_in(
-    unit: UnitOfWork | None,
+    unit: UnitOfWork,
     from_uid: uuid.UUID,
     to_uid: uuid.UUID,
     relation: RelationKind,
     created_by: str,
 ) -> EvidenceRelation:
-    """`link_evidence`'s checks and insert inside `unit`, for writers that link as part of a
-    larger write (webhook reprocessing); with no unit, only finds the existing link."""
-    if from_uid == to_uid:
-        raise Refused.one("to", "evidence cannot relate to itself", ProblemCode.INVALID)
-    connection = unit.connection if unit is not None else None
-    ends = {
-        row.uid: row
-        for row in await summaries(Evidence.filter(uid__in=[from_uid, to_uid])).using_db(
-            connection
-        )
-    }
-    missing = [
-        Problem(field=name, message=f"no evidence with id {uid}", code=ProblemCode.NOT_FOUND)
-        for name, uid in (("from", from_uid), ("to", to_uid))
-        if uid not in ends
-    ]
-    if missing:
-        raise Refused(missing)
-    source, target = ends[from_uid], ends[to_uid]
+    """`linkEvidence`'s checks and insert inside `unit`, also for writers that link as part
+    of a larger write (webhook reprocessing)."""
+    source, target = await _ends(from_uid, to_uid, unit.connection)
     existing = await EvidenceRelation.filter(
         from_evidence_id=source.seq, to_evidence_id=target.seq, relation=relation
-    ).using_db(connection).first()
-    if existing is not None or unit is None:
-        if existing is None:
-            raise Refused.one(None, "the link could not be stored; retry", ProblemCode.CONFLICT)
+    ).using_db(unit.connection).first()
+    if existing is not None:
         return existing
     return await EvidenceRelation.create(
         from_evidence_id=source.seq,
@@ -376,6 +362,24 @@ async def link_in(
         created_at=unit.now,
         using_db=unit.connection,
     )
+
+
+async def _ends(
+    from_uid: uuid.UUID, to_uid: uuid.UUID, connection: Any
+) -> tuple[Evidence, Evidence]:
+    """Both ends of a link; Refused naming each one that does not exist."""
+    if from_uid == to_uid:
+        raise Refused.one("to", "evidence cannot relate to itself", ProblemCode.INVALID)
+    rows = await summaries(Evidence.filter(uid__in=[from_uid, to_uid])).using_db(connection)
+    ends = {row.uid: row for row in rows}
+    missing = [
+        Problem(field=name, message=f"no evidence with id {uid}", code=ProblemCode.NOT_FOUND)
+        for name, uid in (("from", from_uid), ("to", to_uid))
+        if uid not in ends
+    ]
+    if missing:
+        raise Refused(missing)
+    return ends[from_uid], ends[to_uid]
 
 
 async def resume_position(seq: int) -> int:

@@ -18,7 +18,8 @@ class IncomingDelivery:
     dedupe_key: str
     body: str  # the JSON document, as text
     #: `body` parsed (its one parse), handed on so the service does not parse it again.
-    payload: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: Required: a default (say, an empty dict) would be taken for the parsed body.
+    payload: dict[str, Any] = field(repr=False, compare=False)
 
 
 def json_object_text(raw: bytes) -> tuple[str, dict[str, Any]]:

@@ -95,7 +95,7 @@ def test_crafted_semgrep_style_log(crafted):
     assert templated.rule_id == "rules.templated"  # via ruleIndex
     assert templated.severity == "medium"
     assert templated.cwes == ("CWE-79",)
-    assert templated.path == "C:/work/app/src/win.py"
+    assert templated.path == "C:/build/app/src/win.py"
     unknown = findings["a rule the driver does not list"]
     assert unknown.severity == "medium"  # no level anywhere → warning
     assert unknown.cwes == ("CWE-89",)

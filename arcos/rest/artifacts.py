@@ -9,7 +9,6 @@ carries them as fields beside `content` (or `contentBase64` for binary or gzip).
 from __future__ import annotations
 
 import base64
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from arcos.formats.detect import detect, head_text, looks_like_json
 from arcos.formats.errors import ArtifactRefused
 from arcos.formats.payload import PEEK_INPUT_BYTES, peek
 from arcos.rest.request import RestCall
+from arcos.web.json_text import parse_json
 from arcos.web.refusal import RestRefusal
 from arcos.web.spool import BodySpool
 
@@ -110,7 +110,7 @@ def _prefix(fields: dict[str, Any]) -> tuple[bytes, bool]:
 
 def _envelope(raw: bytes) -> dict[str, Any] | None:
     try:
-        value = json.loads(raw)
+        value = parse_json(raw)
     except (ValueError, RecursionError):
         return None  # not JSON at all: the parser will say what it is not
     if isinstance(value, dict) and any(field in value for field in ENVELOPE_FIELDS):

@@ -7,7 +7,6 @@ outbox events; subscribers hear of the evidence only after that commit.
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from arcos.settings import Settings
 from arcos.store.housekeeping import Sweep
 from arcos.store.unit_of_work import UnitOfWork
 from arcos.store.write_context import WriteContext
+from arcos.web.json_text import parse_json
 from arcos.web.json_threads import JsonThreads
 from arcos.webhooks import replay
 from arcos.webhooks.models import DeliveryOutcome, WebhookDelivery
@@ -219,7 +219,7 @@ def _digest(body: str) -> str:
 
 def _payload(body: str) -> dict[str, Any]:
     try:
-        value = json.loads(body)
+        value = parse_json(body)
     except (ValueError, RecursionError):
         value = None
     if not isinstance(value, dict):

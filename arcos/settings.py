@@ -256,6 +256,47 @@ class Settings:
         metadata={"doc": "Hours published events stay in the outbox, so subscribers and SSE "
                   "streams can resume after them (`Last-Event-ID`, `after:`)."},
     )
+    plugin_workers: int = field(
+        default=2,
+        metadata={"doc": "Sandbox zygotes that fork one child per plugin call (one per core is "
+                  "right): at most this many plugin calls run at once."},
+    )
+    plugin_queue: int = field(
+        default=16,
+        metadata={"doc": "Plugin calls that may wait for a sandbox slot; more are refused "
+                  "with BUSY."},
+    )
+    plugin_timeout_seconds: float = field(
+        default=5.0,
+        metadata={"doc": "Wall-clock limit of one plugin call; past it the call's process "
+                  "group is killed."},
+    )
+    plugin_cpu_seconds: int = field(
+        default=2, metadata={"doc": "CPU-time limit (RLIMIT_CPU) of one plugin call."}
+    )
+    plugin_memory_mib: int = field(
+        default=256,
+        metadata={"doc": "Address-space limit (RLIMIT_AS) of one plugin call, in MiB."},
+    )
+    plugin_max_result_bytes: int = field(
+        default=1024 * 1024,
+        metadata={"doc": "Largest reply a plugin call may write; past it the call is killed."},
+    )
+    plugin_uid_base: int = field(
+        default=200_000,
+        metadata={"doc": "First of the unprivileged user ids plugin calls run as, one per "
+                  "sandbox slot."},
+    )
+    plugin_sandbox_drop_layers: str = field(
+        default="",
+        metadata={"doc": "DEVELOPMENT ONLY: comma-separated sandbox layers not to apply "
+                  "(see `arcos plugins doctor`); logged loudly at start."},
+    )
+    plugin_signing_key_path: str = field(
+        default="./arcos-plugin-signing.key",
+        metadata={"doc": "Ed25519 key that signs registered plugin versions; created (mode "
+                  "0600) on first start. Keep it outside the database and its backups."},
+    )
     log_level: str = field(default="info", metadata={"doc": "Python log level."})
 
     @classmethod
@@ -296,6 +337,8 @@ class Settings:
             "sse_heartbeat_seconds", "webhook_max_body_bytes", "webhook_body_retention_days",
             "max_artifact_bytes", "max_gzip_members", "max_findings_per_scan", "parse_workers",
             "json_threads", "json_thread_min_bytes", "outbox_retention_hours",
+            "plugin_workers", "plugin_timeout_seconds", "plugin_cpu_seconds",
+            "plugin_memory_mib", "plugin_max_result_bytes", "plugin_uid_base",
         )
         for name in positive:
             if getattr(self, name) <= 0:
@@ -305,8 +348,9 @@ class Settings:
                 f"{env_name('ws_max_init_bytes')} ({self.ws_max_init_bytes}) must not exceed "
                 f"{env_name('ws_max_message_bytes')} ({self.ws_max_message_bytes})"
             )
-        if self.parse_queue < 0:
-            raise SettingsError(f"{env_name('parse_queue')} must be zero or more", "parse_queue")
+        for name in ("parse_queue", "plugin_queue"):
+            if getattr(self, name) < 0:
+                raise SettingsError(f"{env_name(name)} must be zero or more", name)
         if self.max_response_bytes < 2 * self.max_evidence_bytes:
             raise SettingsError(
                 f"{env_name('max_response_bytes')} must be at least twice "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 from starlette.applications import Starlette
@@ -23,7 +23,7 @@ from arcos.domains import REGISTRY
 from arcos.graphql.context import AppServices
 from arcos.graphql.core_schema import core_schema
 from arcos.graphql.view import ArcosGraphQL
-from arcos.registry import Registry
+from arcos.registry import AppService, Registry
 from arcos.rest.adapter import RestAdapter
 from arcos.rest.operations import load_operations
 from arcos.rest.routes import rest_routes
@@ -74,6 +74,8 @@ def create_app(
         settings=settings, broker=broker, writer=writer, rate_limiter=rate_limiter,
         connection_limits=connection_limits, parse_pool=parse_pool, json_threads=json_threads,
     )
+    for factory in registry.service_factories:
+        services.domain_services[factory.name] = factory.build(services)
     graphql = ArcosGraphQL(schema, services)
     rest = RestAdapter(
         schema, load_operations(core_schema(schema), registry.rest_documents), services
@@ -87,7 +89,8 @@ def create_app(
                 await _print_first_admin_token(settings)
             housekeeping.start()
             try:
-                yield
+                async with _domain_services(services.domain_services):
+                    yield
             finally:
                 await housekeeping.stop()
                 parse_pool.close()
@@ -111,6 +114,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.services = services
     app.state.broker = broker
     app.state.writer = writer
     app.state.housekeeping = housekeeping
@@ -118,6 +122,17 @@ def create_app(
     app.state.rate_limiter = rate_limiter
     app.state.connection_limits = connection_limits
     return app
+
+
+@asynccontextmanager
+async def _domain_services(running: dict[str, AppService]) -> AsyncIterator[None]:
+    """Start the domains' app services in order; close those started, in reverse, however
+    the app's life ends (a failed start included)."""
+    async with AsyncExitStack() as stack:
+        for service in running.values():
+            await service.start()
+            stack.push_async_callback(service.close)
+        yield
 
 
 def outbox_sweep(settings: Settings) -> Sweep:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from strawberry import relay
 
@@ -21,12 +21,32 @@ if TYPE_CHECKING:  # the registry itself loads no adapter: it only holds the dom
 
     from starlette.routing import BaseRoute
 
+    from arcos.graphql.context import AppServices
     from arcos.rest.adapter import RestAdapter
     from arcos.rest.table import RestRoute
     from arcos.settings import Settings
     from arcos.store.housekeeping import Sweep
 
 RootType = Literal["query", "mutation", "subscription"]
+
+
+class AppService(Protocol):
+    """Something a domain needs for the app's whole life (a process pool, a key): started
+    when the app's lifespan starts, after the store opens, and closed when it ends."""
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ServiceFactory:
+    """How a domain builds one of its app services. Resolvers reach it by `name` through
+    their context (`ArcosContext.service(name)`), so the plumbing never imports the domain
+    that owns it."""
+
+    name: str
+    build: Callable[[AppServices], AppService]
 
 
 @dataclass(frozen=True)
@@ -72,6 +92,8 @@ class Domain:
     sweeps: Callable[[Settings], Sequence[Sweep]] | None = None
     #: The broker topics it publishes; a unit of work refuses to publish any other.
     topics: tuple[str, ...] = ()
+    #: Services the app owns on its behalf, started and closed with the app.
+    services: tuple[ServiceFactory, ...] = ()
 
     def root_part(self, root: RootType) -> type | None:
         """The mixin this domain adds to the `root` type, if any."""
@@ -142,6 +164,15 @@ class Registry:
             sweep for domain in self.domains if domain.sweeps is not None
             for sweep in domain.sweeps(settings)
         ]
+
+    @property
+    def service_factories(self) -> tuple[ServiceFactory, ...]:
+        """Every domain's app services, in domain order (they start in this order)."""
+        factories = tuple(f for domain in self.domains for f in domain.services)
+        names = [factory.name for factory in factories]
+        if len(set(names)) != len(names):
+            raise ValueError(f"an app service name is used twice: {names}")
+        return factories
 
     @property
     def topics(self) -> frozenset[str]:

@@ -17,7 +17,7 @@ from strawberry.types import Info
 from arcos.app import create_app
 from arcos.auth.scopes import Scope
 from arcos.domains import REGISTRY
-from arcos.registry import Domain, NodeKind, Registry
+from arcos.registry import Domain, NodeKind, Registry, ServiceFactory
 from arcos.settings import Settings
 
 MISSING_EVIDENCE_NODE = "RXZpZGVuY2U6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw"
@@ -192,3 +192,56 @@ async def test_a_domain_brings_its_routes_body_limits_sweeps_and_topics(settings
     assert (fits.status_code, fits.json()) == (200, {"size": 2000})
     assert too_big.status_code == 413 and elsewhere.status_code == 413
     assert swept and set(swept) == {"gadgets"}  # at start-up, and when run again
+
+
+async def test_a_domain_service_lives_as_long_as_the_app(settings):
+    """A domain's app service is built with the app, started after the store opens,
+    reachable by name from every request's context, and closed when the app stops, the
+    ones started before a failing start included."""
+    from arcos.auth.permissions import Public
+    from arcos.graphql.context import AppServices
+
+    events: list[str] = []
+
+    class Clock:
+        def __init__(self, services: AppServices, name: str, fail: bool = False) -> None:
+            self.name, self.fail = name, fail
+
+        async def start(self) -> None:
+            events.append(f"start {self.name}")
+            if self.fail:
+                raise RuntimeError(f"{self.name} cannot start")
+
+        async def close(self) -> None:
+            events.append(f"close {self.name}")
+
+    @strawberry.type
+    class ClockQueries:
+        @strawberry.field(permission_classes=[Public])
+        def clock_name(self, info: Info) -> str:
+            return info.context.service("clock").name
+
+    clocks = Domain(name="clocks", query=ClockQueries, services=(
+        ServiceFactory("clock", lambda services: Clock(services, "clock")),
+    ))
+    application = create_app(settings.replace(bootstrap_admin=False),
+                             registry=Registry((*REGISTRY.domains, clocks)))
+    async with application.router.lifespan_context(application):
+        assert events[-1] == "start clock"
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application),
+                                     base_url="http://arcos") as http:
+            answer = await http.post("/graphql", json={"query": "{ clockName }"})
+        assert answer.json() == {"data": {"clockName": "clock"}}
+    assert events[-1] == "close clock"
+
+    events.clear()
+    failing = Domain(name="failing", services=(
+        ServiceFactory("first", lambda services: Clock(services, "first")),
+        ServiceFactory("second", lambda services: Clock(services, "second", fail=True)),
+    ))
+    application = create_app(settings.replace(bootstrap_admin=False),
+                             registry=Registry((*REGISTRY.domains, failing)))
+    with pytest.raises(RuntimeError, match="second cannot start"):
+        async with application.router.lifespan_context(application):
+            pass
+    assert events[-3:] == ["start first", "start second", "close first"]

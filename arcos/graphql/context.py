@@ -56,6 +56,13 @@ class AppServices:
     parse_pool: ParsePool | None = None
     #: Where large JSON is decoded, checked and encoded, off the event loop.
     json_threads: JsonThreads = INLINE
+    #: The domains' own app services by name (arcos/registry.py `ServiceFactory`), filled
+    #: in by `create_app` once this object exists (a factory may need it).
+    domain_services: dict[str, Any] = field(default_factory=dict)
+
+
+class ServiceMissing(RuntimeError):
+    """A resolver asked for an app service this app does not run."""
 
 
 @dataclass
@@ -87,6 +94,8 @@ class ArcosContext:
     json_threads: JsonThreads = INLINE
     #: The app's one write path; None in contexts that only read (unit tests).
     writer: Writer | None = None
+    #: The domains' app services by name; empty in contexts built without an app.
+    domain_services: dict[str, Any] = field(default_factory=dict)
 
     #: A JSON text among the variables that the adapter already parsed.
     parsed_text: ParsedText | None = None
@@ -98,8 +107,16 @@ class ArcosContext:
             settings=services.settings, broker=services.broker, caller=caller,
             rate_limiter=services.rate_limiter, parse_pool=services.parse_pool,
             connection_limits=services.connection_limits,
-            json_threads=services.json_threads, writer=services.writer, **request_parts,
+            json_threads=services.json_threads, writer=services.writer,
+            domain_services=services.domain_services, **request_parts,
         )
+
+    def service(self, name: str) -> Any:
+        """The app service a domain registered under `name` (see arcos/registry.py)."""
+        try:
+            return self.domain_services[name]
+        except KeyError:
+            raise ServiceMissing(f"this app runs no service named {name!r}") from None
 
     def parsed(self, text: str) -> Any | None:
         """The value of `text` if the adapter parsed this same string, else None."""

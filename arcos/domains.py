@@ -10,6 +10,7 @@ from __future__ import annotations
 from arcos.auth.domain import AUTH
 from arcos.evidence.domain import EVIDENCE
 from arcos.intake.domain import INTAKE
+from arcos.plugins.domain import PLUGINS
 from arcos.registry import Registry
 from arcos.webhooks.domain import WEBHOOKS
 
@@ -18,4 +19,5 @@ REGISTRY = Registry((
     AUTH,
     WEBHOOKS,
     INTAKE,
+    PLUGINS,
 ))

@@ -28,6 +28,10 @@ class ErrorCode(StrEnum):
     RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE"
     SUBSCRIBER_TOO_SLOW = "SUBSCRIBER_TOO_SLOW"
     TOO_MANY_OPERATIONS = "TOO_MANY_OPERATIONS"
+    #: A plugin call cannot run: this machine cannot apply a sandbox layer (fail closed).
+    SANDBOX_UNAVAILABLE = "SANDBOX_UNAVAILABLE"
+    #: Every sandbox slot is running and the waiting queue is full; retry shortly.
+    BUSY = "BUSY"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 

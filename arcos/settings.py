@@ -292,6 +292,11 @@ class Settings:
         metadata={"doc": "DEVELOPMENT ONLY: comma-separated sandbox layers not to apply "
                   "(see `arcos plugins doctor`); logged loudly at start."},
     )
+    plugin_max_consecutive_failures: int = field(
+        default=5,
+        metadata={"doc": "A plugin version that fails this many executions in a row is "
+                  "disabled automatically (setPluginEnabled turns it back on)."},
+    )
     plugin_signing_key_path: str = field(
         default="./arcos-plugin-signing.key",
         metadata={"doc": "Ed25519 key that signs registered plugin versions; created (mode "
@@ -339,6 +344,7 @@ class Settings:
             "json_threads", "json_thread_min_bytes", "outbox_retention_hours",
             "plugin_workers", "plugin_timeout_seconds", "plugin_cpu_seconds",
             "plugin_memory_mib", "plugin_max_result_bytes", "plugin_uid_base",
+            "plugin_max_consecutive_failures",
         )
         for name in positive:
             if getattr(self, name) <= 0:

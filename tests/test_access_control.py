@@ -101,6 +101,34 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         Scope.EVIDENCE_WRITE),
     ("Subscription", "qualityMetricUpdated"): Operation(
         'subscription { qualityMetricUpdated(project: "a/b") { name } }', Scope.EVIDENCE_READ),
+    ("Query", "plugins"): Operation("{ plugins { totalCount } }", Scope.PLUGINS_READ),
+    ("Query", "plugin"): Operation('{ plugin(id: "a.b") { name } }', Scope.PLUGINS_READ),
+    ("Query", "pluginExecutions"): Operation(
+        "{ pluginExecutions { nodes { status } } }", Scope.PLUGINS_READ),
+    ("Query", "pluginStats"): Operation("{ pluginStats { executions } }", Scope.PLUGINS_READ),
+    ("Query", "pluginPanelSchema"): Operation("{ pluginPanelSchema }", Scope.PLUGINS_READ),
+    ("Mutation", "registerPlugin"): Operation(
+        'mutation { registerPlugin(input: {manifest: {}, code: ""}) { errors { code } } }',
+        Scope.PLUGINS_WRITE),
+    ("Mutation", "validatePlugin"): Operation(
+        'mutation { validatePlugin(input: {manifest: {}, code: ""}) { valid } }',
+        Scope.PLUGINS_WRITE),
+    ("Mutation", "approvePlugin"): Operation(
+        'mutation { approvePlugin(input: {plugin: "a.b", version: "1.0.0"}) { errors { code } } }',
+        Scope.PLUGINS_WRITE),
+    ("Mutation", "revokePlugin"): Operation(
+        'mutation { revokePlugin(input: {plugin: "a.b"}) { errors { code } } }', Scope.ADMIN),
+    ("Mutation", "unregisterPlugin"): Operation(
+        'mutation { unregisterPlugin(input: {plugin: "a.b"}) { errors { code } } }',
+        Scope.PLUGINS_WRITE),
+    ("Mutation", "setPluginEnabled"): Operation(
+        'mutation { setPluginEnabled(input: {plugin: "a.b", enabled: false}) '
+        "{ errors { code } } }", Scope.PLUGINS_WRITE),
+    ("Mutation", "executePlugin"): Operation(
+        'mutation { executePlugin(input: {plugin: "a.b", version: "1.0.0"}) '
+        "{ errors { code } } }", Scope.PLUGINS_EXECUTE),
+    ("Subscription", "pluginExecutionFinished"): Operation(
+        "subscription { pluginExecutionFinished { status } }", Scope.PLUGINS_READ),
 }
 
 AUTH_CODES = {"UNAUTHENTICATED", "FORBIDDEN"}

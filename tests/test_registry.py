@@ -96,7 +96,8 @@ async def test_a_type_no_domain_declares_needs_a_scope_that_reads_some_node(sett
 def test_node_types_and_rows_come_from_the_registry():
     assert REGISTRY.node_scopes == {
         "Evidence": Scope.EVIDENCE_READ, "Project": Scope.EVIDENCE_READ,
-        "Finding": Scope.EVIDENCE_READ,
+        "Finding": Scope.EVIDENCE_READ, "Plugin": Scope.PLUGINS_READ,
+        "PluginVersion": Scope.PLUGINS_READ, "PluginExecution": Scope.PLUGINS_READ,
     }
     assert WITH_WIDGETS.node_scopes["Widget"] == Scope.PLUGINS_READ
     assert {route.path for route in REGISTRY.rest_routes} >= {

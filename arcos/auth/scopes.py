@@ -23,7 +23,8 @@ ANONYMOUS_READ_SCOPES = frozenset({Scope.EVIDENCE_READ, Scope.COMMUNITY_READ})
 
 #: Scopes whose use counts against the per-principal write rate limit.
 WRITE_SCOPES = frozenset(
-    {Scope.EVIDENCE_WRITE, Scope.PLUGINS_WRITE, Scope.COMMUNITY_WRITE, Scope.WEBHOOKS_DELIVER}
+    {Scope.EVIDENCE_WRITE, Scope.PLUGINS_WRITE, Scope.PLUGINS_EXECUTE, Scope.COMMUNITY_WRITE,
+     Scope.WEBHOOKS_DELIVER}
 )
 
 

@@ -24,6 +24,8 @@ STATUS_BY_CODE: dict[str, int] = {
     ErrorCode.GRAPHQL_VALIDATION_FAILED: 400,
     ErrorCode.QUERY_TOO_COMPLEX: 400,
     ErrorCode.RESPONSE_TOO_LARGE: 400,
+    ErrorCode.SANDBOX_UNAVAILABLE: 503,
+    ErrorCode.BUSY: 503,
     ErrorCode.INTERNAL_SERVER_ERROR: 500,
 }
 
@@ -36,7 +38,7 @@ def data_or_refusal(result: ExecutionResult) -> dict[str, Any]:
         code = first.get("extensions", {}).get("code", ErrorCode.INTERNAL_SERVER_ERROR)
         status = STATUS_BY_CODE.get(code, 500)
         headers: dict[str, str] = {}
-        if status == 429:
+        if status == 429 or code == ErrorCode.BUSY:
             retry = first.get("extensions", {}).get("retryAfterSeconds", 1)
             headers["Retry-After"] = str(max(1, math.ceil(float(retry))))
         raise RestRefusal(status, first["message"], code, headers, details=[
@@ -46,14 +48,19 @@ def data_or_refusal(result: ExecutionResult) -> dict[str, Any]:
     return result.data
 
 
+#: The status of a payload whose UserErrors all share one code; 422 otherwise.
+USER_ERROR_STATUS = {"CONFLICT": 409, "NOT_FOUND": 404}
+
+
 def refuse_user_errors(payload: dict[str, Any]) -> None:
     """422 listing each UserError of a mutation payload, when there are any (409 when
-    every one is a CONFLICT, such as an idempotency key reused for other content)."""
+    every one is a CONFLICT, such as an idempotency key reused for other content; 404 when
+    every one names something missing)."""
     user_errors = payload.get("errors") or []
     if user_errors:
-        conflict = all(error["code"] == "CONFLICT" for error in user_errors)
+        codes = {error["code"] for error in user_errors}
         raise RestRefusal(
-            409 if conflict else 422,
+            USER_ERROR_STATUS.get(codes.pop(), 422) if len(codes) == 1 else 422,
             user_errors[0]["message"],
             "UNPROCESSABLE_ENTITY",
             details=[

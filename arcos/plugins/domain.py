@@ -1,0 +1,30 @@
+"""The plugin domain's entry in the registry (arcos/domains.py)."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from arcos.auth.scopes import Scope
+from arcos.plugins import rest
+from arcos.plugins.events import EXECUTION_FINISHED
+from arcos.plugins.host import HOST, PluginHost
+from arcos.plugins.schema import PluginMutations, PluginQueries, PluginSubscriptions
+from arcos.plugins.types import PluginExecutionType, PluginType, PluginVersionType
+from arcos.registry import Domain, NodeKind, ServiceFactory
+
+PLUGINS = Domain(
+    name="plugins",
+    models=("arcos.plugins.models",),
+    query=PluginQueries,
+    mutation=PluginMutations,
+    subscription=PluginSubscriptions,
+    nodes=(
+        NodeKind(PluginType, Scope.PLUGINS_READ),
+        NodeKind(PluginVersionType, Scope.PLUGINS_READ),
+        NodeKind(PluginExecutionType, Scope.PLUGINS_READ),
+    ),
+    rest_routes=rest.ROUTES,
+    rest_documents=resources.files("arcos.plugins") / "rest.graphql",
+    topics=(EXECUTION_FINISHED,),
+    services=(ServiceFactory(HOST, PluginHost),),
+)

@@ -1,0 +1,55 @@
+"""The published schema of a visualization plugin's panel: declarative data, no markup.
+
+A dashboard renders a panel from its kind, series and labels; nothing in it is HTML or
+script, and strings are bounded, so a panel can be shown without trusting its plugin.
+`pluginPanelSchema` serves this document.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+_TEXT = {"type": "string", "maxLength": 200, "pattern": "^[^<>]*$"}
+_NUMBER_OR_NULL = {"type": ["number", "null"]}
+
+PANEL_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://arcos.dev/schemas/plugin-panel.json",
+    "title": "ARCOS plugin panel",
+    "description": "What a visualization plugin returns: a chart kind, labels along its axis "
+    "and named series of numbers (one per label). Text may not contain < or >.",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["kind", "series"],
+    "properties": {
+        "kind": {"enum": ["line", "bar", "area", "pie", "gauge", "table", "stat"]},
+        "title": _TEXT,
+        "unit": {**_TEXT, "maxLength": 32},
+        "labels": {"type": "array", "maxItems": 1000, "items": _TEXT},
+        "series": {
+            "type": "array", "minItems": 1, "maxItems": 20,
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["name", "values"],
+                "properties": {
+                    "name": _TEXT,
+                    "values": {"type": "array", "maxItems": 1000, "items": _NUMBER_OR_NULL},
+                },
+            },
+        },
+    },
+}
+
+_VALIDATOR = Draft202012Validator(PANEL_SCHEMA)
+
+
+def panel_problems(panel: Any) -> list[str]:
+    """Each way `panel` breaks the schema, as `path: message` sentences."""
+    problems = []
+    for error in sorted(_VALIDATOR.iter_errors(panel), key=lambda e: list(e.path))[:20]:
+        path = ".".join(str(part) for part in error.path) or "panel"
+        problems.append(f"{path}: {error.message[:200]}")
+    return problems

@@ -1,0 +1,129 @@
+"""The catalogue's reads: listing with ranked search, one plugin's versions, executions.
+
+Search is ranked in Python over the rows SQL selects (every term must occur in the id,
+name, description or tags; case-insensitive `icontains`, which both SQLite and PostgreSQL
+run the same way), at most SEARCH_CANDIDATES of them, so the ranking is exact whenever a
+query matches fewer plugins than that and the answer says when it did not.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import reduce
+from operator import or_
+
+from tortoise.expressions import Q
+
+from arcos.plugins.manifest import semver_key
+from arcos.plugins.models import ExecutionStatus, PluginExecution, PluginVersion, VersionState
+
+#: The most catalogue rows one search ranks.
+SEARCH_CANDIDATES = 500
+#: At most this many words of a search query are used.
+MAX_TERMS = 8
+_TERM = re.compile(r"\w+(?:[.\-]\w+)*")
+
+
+@dataclass(frozen=True)
+class PluginQuery:
+    kind: str | None = None
+    search: str | None = None
+    author: str | None = None
+
+    def terms(self) -> list[str]:
+        return [term.lower() for term in _TERM.findall(self.search or "")][:MAX_TERMS]
+
+
+@dataclass(frozen=True)
+class PluginPage:
+    rows: list[PluginVersion]
+    has_next: bool
+    total: int
+    #: Whether the search matched more rows than were ranked (refine it to see the rest).
+    truncated: bool = False
+
+
+async def page_plugins(query: PluginQuery, first: int, offset: int) -> PluginPage:
+    """One page of the catalogue (each plugin's latest version), ranked when searching,
+    by id otherwise."""
+    queryset = PluginVersion.filter(is_latest=True, removed_at=None)
+    if query.kind is not None:
+        queryset = queryset.filter(kind=query.kind)
+    if query.author is not None:
+        queryset = queryset.filter(author__iexact=query.author)
+    terms = query.terms()
+    if not terms:
+        total = await queryset.count()
+        rows = await queryset.order_by("plugin_id").offset(offset).limit(first + 1)
+        return PluginPage(list(rows[:first]), len(rows) > first, total)
+    for term in terms:
+        queryset = queryset.filter(reduce(or_, (
+            Q(plugin_id__icontains=term), Q(name__icontains=term),
+            Q(description__icontains=term), Q(tags__icontains=term),
+        )))
+    candidates = await queryset.order_by("plugin_id").limit(SEARCH_CANDIDATES + 1)
+    truncated = len(candidates) > SEARCH_CANDIDATES
+    ranked = sorted(candidates[:SEARCH_CANDIDATES],
+                    key=lambda row: (-score(row, terms), row.plugin_id))
+    page = ranked[offset:offset + first + 1]
+    return PluginPage(page[:first], len(page) > first, len(ranked), truncated)
+
+
+def score(row: PluginVersion, terms: list[str]) -> int:
+    """How well `row` matches: an exact id or tag beats a word in the name, which beats
+    one in the description."""
+    plugin_id, name = row.plugin_id.lower(), row.name.lower()
+    description = row.description.lower()
+    tags = [str(tag).lower() for tag in row.tags or []]
+    total = 0
+    for term in terms:
+        if term == plugin_id or term in plugin_id.split("."):
+            total += 8
+        elif term in plugin_id:
+            total += 4
+        total += 3 if term in name.split() else 2 if term in name else 0
+        total += 3 if term in tags else 1 if any(term in tag for tag in tags) else 0
+        total += 1 if term in description else 0
+    return total
+
+
+async def latest_version(plugin_id: str) -> PluginVersion | None:
+    return await PluginVersion.get_or_none(plugin_id=plugin_id, is_latest=True, removed_at=None)
+
+
+async def versions_of(plugin_ids: list[str]) -> list[PluginVersion]:
+    """Every catalogue version of these plugins, oldest registration first."""
+    return list(await PluginVersion.filter(plugin_id__in=plugin_ids, removed_at=None)
+                .order_by("id"))
+
+
+async def find_version(plugin_id: str, version: str | None) -> PluginVersion | None:
+    """The version a caller names; without one, the newest ACTIVE version (a newer one
+    waiting for approval does not stop callers of the approved one)."""
+    queryset = PluginVersion.filter(plugin_id=plugin_id, removed_at=None)
+    if version is not None:
+        return await queryset.filter(version=version).first()
+    active = await queryset.filter(state=VersionState.ACTIVE)
+    return max(active, key=lambda row: semver_key(row.version), default=None)
+
+
+@dataclass(frozen=True)
+class ExecutionQuery:
+    plugin_id: str | None = None
+    status: ExecutionStatus | None = None
+
+
+async def page_executions(
+    query: ExecutionQuery, first: int, before_id: int | None
+) -> tuple[list[PluginExecution], bool]:
+    """Executions newest first, keyset on the primary key."""
+    queryset = PluginExecution.all()
+    if query.plugin_id is not None:
+        queryset = queryset.filter(plugin_id=query.plugin_id)
+    if query.status is not None:
+        queryset = queryset.filter(status=query.status)
+    if before_id is not None:
+        queryset = queryset.filter(id__lt=before_id)
+    rows = await queryset.order_by("-id").limit(first + 1)
+    return list(rows[:first]), len(rows) > first

@@ -1,0 +1,106 @@
+"""What the plugin tests share: manifests, plugin sources and the GraphQL documents they
+send. Imported as `from plugin_kit import …` (pytest puts this folder on the path)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import GraphQLClient
+
+REGISTER = """
+mutation($input: RegisterPluginInput!) {
+  registerPlugin(input: $input) {
+    plugin { id pluginId version state enabled requestedPermissions approvedPermissions
+             approvedBy codeSha256 signature keyId latest }
+    problems { field message code line column }
+    errors { field message code }
+  }
+}"""
+
+VALIDATE = """
+mutation($input: ValidatePluginInput!) {
+  validatePlugin(input: $input) { valid manifest problems { field message code line column } }
+}"""
+
+EXECUTE = """
+mutation($input: ExecutePluginInput!) {
+  executePlugin(input: $input) {
+    execution { id pluginId version status durationMs result error caller }
+    evidence { id type source data project { slug } }
+    metrics { name value }
+    panel
+    warnings
+    errors { field message code }
+  }
+}"""
+
+APPROVE = """
+mutation($input: ApprovePluginInput!) {
+  approvePlugin(input: $input) {
+    plugin { version state approvedPermissions approvedBy }
+    errors { field message code }
+  }
+}"""
+
+REVOKE = """
+mutation($input: RevokePluginInput!) {
+  revokePlugin(input: $input) { versions { version state } errors { field message code } }
+}"""
+
+ENABLE = """
+mutation($input: SetPluginEnabledInput!) {
+  setPluginEnabled(input: $input) {
+    versions { version enabled disabledReason consecutiveFailures }
+    errors { field message code }
+  }
+}"""
+
+UNREGISTER = """
+mutation($input: UnregisterPluginInput!) {
+  unregisterPlugin(input: $input) { pluginId removedVersions errors { field message code } }
+}"""
+
+COLLECTOR_CODE = """
+def collect(data):
+    return {"evidence": [{"type": "coverage_gate", "data": {"seen": data.get("n", 0)}}]}
+"""
+
+METRIC_CODE = """
+def measure():
+    return [{"name": "plugin.score", "value": 0.75}]
+"""
+
+FAILING_CODE = """
+def run():
+    return 1 // 0
+"""
+
+
+def manifest(
+    plugin_id: str = "acme.coverage_gate",
+    version: str = "1.0.0",
+    kind: str = "collector",
+    permissions: tuple[str, ...] = ("evidence.write",),
+    entry_point: str = "collect",
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "id": plugin_id, "name": extra.pop("name", "Coverage gate"), "version": version,
+        "type": kind, "description": extra.pop("description", "Fails builds under 80%"),
+        "author": extra.pop("author", "Acme"), "permissions": list(permissions),
+        "entry_point": entry_point, **extra,
+    }
+
+
+async def register(
+    gql: GraphQLClient, code: str = COLLECTOR_CODE, **manifest_fields: Any
+) -> dict[str, Any]:
+    body = await gql(REGISTER, {"input": {"manifest": manifest(**manifest_fields),
+                                          "code": code}})
+    assert "errors" not in body, body
+    return body["data"]["registerPlugin"]
+
+
+async def execute(gql: GraphQLClient, plugin: str, **fields: Any) -> dict[str, Any]:
+    body = await gql(EXECUTE, {"input": {"plugin": plugin, **fields}})
+    return body

@@ -1,0 +1,153 @@
+"""Executing plugins through executePlugin: what reaches the sandbox, what the host writes,
+and what it refuses before any fork."""
+
+from __future__ import annotations
+
+from conftest import GraphQLClient, RunningApp
+from plugin_kit import (
+    ENABLE,
+    FAILING_CODE,
+    METRIC_CODE,
+    REVOKE,
+    execute,
+    register,
+)
+
+from arcos.plugins.host import HOST, PluginHost
+from arcos.plugins.models import PluginVersion
+
+
+def host(app: RunningApp) -> PluginHost:
+    return app.app.state.services.domain_services[HOST]
+
+
+async def plugin_evidence(gql: GraphQLClient) -> list[dict]:
+    body = await gql('{ evidenceConnection(filter: {source: "plugin:acme.coverage_gate@1.0.0"})'
+                     " { nodes { type source data metadata } } }")
+    return body["data"]["evidenceConnection"]["nodes"]
+
+
+async def test_a_collector_writes_its_drafts_as_plugin_evidence(gql: GraphQLClient):
+    await register(gql)
+    body = await execute(gql, "acme.coverage_gate", input={"n": 3}, project="acme/app")
+    payload = body["data"]["executePlugin"]
+    assert payload["errors"] == [] and payload["warnings"] == []
+    execution = payload["execution"]
+    assert execution["status"] == "SUCCEEDED" and execution["caller"] == "test-admin"
+    assert payload["evidence"][0]["source"] == "plugin:acme.coverage_gate@1.0.0"
+    assert payload["evidence"][0]["project"] == {"slug": "acme/app"}
+    stored = await plugin_evidence(gql)
+    assert [item["data"] for item in stored] == [{"seen": 3}]
+    provenance = stored[0]["metadata"]["plugin"]
+    assert provenance["version"] == "1.0.0"
+    assert provenance["execution"] in {execution["id"]} | {_uid(execution["id"])}
+
+
+def _uid(global_id: str) -> str:
+    from strawberry import relay
+
+    return relay.GlobalID.from_id(global_id).node_id
+
+
+async def test_without_evidence_write_the_drafts_write_nothing(gql: GraphQLClient):
+    await register(gql, permissions=())
+    payload = (await execute(gql, "acme.coverage_gate"))["data"]["executePlugin"]
+    assert payload["execution"]["status"] == "SUCCEEDED"
+    assert payload["evidence"] == []
+    assert "evidence.write" in payload["warnings"][0]
+    assert await plugin_evidence(gql) == []
+
+
+async def test_a_caller_without_evidence_write_cannot_make_a_plugin_write(
+    app: RunningApp, gql: GraphQLClient
+):
+    await register(gql)
+    token = await app.issue("runner", "plugins:execute")
+    async with app.client(token) as http:
+        payload = (await execute(GraphQLClient(http), "acme.coverage_gate"))["data"][
+            "executePlugin"]
+    assert payload["execution"]["status"] == "SUCCEEDED"
+    assert payload["evidence"] == [] and "evidence:write" in payload["warnings"][0]
+    assert await plugin_evidence(gql) == []
+
+
+async def test_a_revoked_version_is_refused_before_any_fork(app: RunningApp, gql: GraphQLClient):
+    await register(gql)
+    revoked = await gql(REVOKE, {"input": {"plugin": "acme.coverage_gate"}})
+    assert revoked["data"]["revokePlugin"]["versions"][0]["state"] == "REVOKED"
+    forks = host(app).sandbox_calls
+    payload = (await execute(gql, "acme.coverage_gate", version="1.0.0"))["data"][
+        "executePlugin"]
+    assert payload["execution"] is None
+    assert "revoked" in payload["errors"][0]["message"]
+    assert host(app).sandbox_calls == forks
+
+
+async def test_a_tampered_version_is_refused_before_any_fork(
+    app: RunningApp, gql: GraphQLClient, caplog
+):
+    await register(gql)
+    await PluginVersion.filter(plugin_id="acme.coverage_gate").update(
+        code="def collect():\n    return {'evidence': []}\n")
+    forks = host(app).sandbox_calls
+    payload = (await execute(gql, "acme.coverage_gate"))["data"]["executePlugin"]
+    assert payload["execution"] is None
+    assert "integrity check" in payload["errors"][0]["message"]
+    assert host(app).sandbox_calls == forks
+    assert "refused before execution" in caplog.text
+
+
+async def test_a_manifest_widened_in_the_database_is_refused(app: RunningApp, gql: GraphQLClient):
+    await register(gql, permissions=())
+    row = await PluginVersion.get(plugin_id="acme.coverage_gate")
+    widened = {**row.manifest, "permissions": ["evidence.write"]}
+    await PluginVersion.filter(id=row.id).update(
+        manifest=widened, approved_permissions=["evidence.write"])
+    forks = host(app).sandbox_calls
+    payload = (await execute(gql, "acme.coverage_gate"))["data"]["executePlugin"]
+    assert "signature" in payload["errors"][0]["message"]
+    assert host(app).sandbox_calls == forks
+
+
+async def test_failures_in_a_row_disable_the_version_and_say_so(
+    app: RunningApp, gql: GraphQLClient
+):
+    await register(gql, code=FAILING_CODE, entry_point="run", permissions=())
+    limit = app.app.state.settings.plugin_max_consecutive_failures
+    for _ in range(limit):
+        payload = (await execute(gql, "acme.coverage_gate"))["data"]["executePlugin"]
+        assert payload["execution"]["status"] == "FAILED"
+    assert "now disabled" in payload["execution"]["error"]
+    forks = host(app).sandbox_calls
+    refused = (await execute(gql, "acme.coverage_gate"))["data"]["executePlugin"]
+    assert "disabled automatically" in refused["errors"][0]["message"]
+    assert host(app).sandbox_calls == forks
+    enabled = await gql(ENABLE, {"input": {"plugin": "acme.coverage_gate", "enabled": True}})
+    assert enabled["data"]["setPluginEnabled"]["versions"][0]["consecutiveFailures"] == 0
+
+
+async def test_metric_values_join_the_project_series(gql: GraphQLClient):
+    await register(gql, code=METRIC_CODE, kind="metric", entry_point="measure",
+                   permissions=("metrics.write",))
+    payload = (await execute(gql, "acme.coverage_gate", project="acme/app"))["data"][
+        "executePlugin"]
+    assert payload["metrics"] == [{"name": "plugin.score", "value": 0.75}]
+    series = await gql('{ qualityMetrics(project: "acme/app", names: ["plugin.score"]) '
+                       "{ value evidence { source } } }")
+    assert series["data"]["qualityMetrics"] == [
+        {"value": 0.75, "evidence": {"source": "plugin:acme.coverage_gate@1.0.0"}}]
+
+
+async def test_executions_are_listed_and_counted(gql: GraphQLClient):
+    await register(gql, permissions=())
+    await execute(gql, "acme.coverage_gate")
+    listed = await gql('{ pluginExecutions(plugin: "acme.coverage_gate") '
+                       "{ nodes { status version } } }")
+    assert listed["data"]["pluginExecutions"]["nodes"] == [
+        {"status": "SUCCEEDED", "version": "1.0.0"}]
+    stats = (await gql("{ pluginStats { executions failures p50DurationMs "
+                       "topPlugins { key count } pluginsByType { key count } } }"))["data"][
+        "pluginStats"]
+    assert stats["executions"] == 1 and stats["failures"] == 0
+    assert stats["topPlugins"] == [{"key": "acme.coverage_gate", "count": 1}]
+    assert stats["pluginsByType"] == [{"key": "collector", "count": 1}]

@@ -53,10 +53,12 @@ async def register(
         row = await PluginVersion.create(
             plugin_id=manifest.id, version=manifest.version, kind=manifest.kind.value,
             name=manifest.name, description=manifest.description, author=manifest.author,
-            tags=list(manifest.tags), manifest=manifest.to_json(), code=code,
+            tags=list(manifest.tags), search_text=search_text(manifest),
+            manifest=manifest.to_json(), code=code,
             code_sha256=digest, signature=signature, key_id=host.signer.key_id,
             requested_permissions=names(manifest.permissions),
             approved_permissions=names(approved), state=state, registered_by=caller.name,
+            has_triggers=bool(manifest.triggers),
             approved_by=approver, approved_at=unit.now if approver else None,
             created_at=unit.now, using_db=unit.connection,
         )
@@ -70,6 +72,11 @@ async def register(
         )
 
     return await write.writer.run(work, retries=0, on_conflict=taken)
+
+
+def search_text(manifest: Manifest) -> str:
+    """What a catalogue search matches a version by."""
+    return " ".join((manifest.id, manifest.name, manifest.description, *manifest.tags)).lower()
 
 
 def _check_may_add(manifest: Manifest, earlier: Sequence[PluginVersion], caller: Caller) -> None:

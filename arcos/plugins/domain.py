@@ -7,8 +7,9 @@ from importlib import resources
 from arcos.auth.scopes import Scope
 from arcos.plugins import rest
 from arcos.plugins.events import EXECUTION_FINISHED
-from arcos.plugins.host import HOST, PluginHost
+from arcos.plugins.host import HOST
 from arcos.plugins.schema import PluginMutations, PluginQueries, PluginSubscriptions
+from arcos.plugins.triggers import plugin_host
 from arcos.plugins.types import PluginExecutionType, PluginType, PluginVersionType
 from arcos.registry import Domain, NodeKind, ServiceFactory
 
@@ -26,5 +27,5 @@ PLUGINS = Domain(
     rest_routes=rest.ROUTES,
     rest_documents=resources.files("arcos.plugins") / "rest.graphql",
     topics=(EXECUTION_FINISHED,),
-    services=(ServiceFactory(HOST, PluginHost),),
+    services=(ServiceFactory(HOST, plugin_host),),
 )

@@ -65,6 +65,8 @@ class Call:
     caller: Caller
     evidence: EvidenceRead | None = None
     trigger: ExecutionTrigger = ExecutionTrigger.CALL
+    #: The evidence item (uid) that triggered the run, handed in when it may be read.
+    given_evidence: str | None = None
 
 
 @dataclass
@@ -133,6 +135,11 @@ def _usable(row: PluginVersion, manifest: Manifest, caller: Caller) -> frozenset
 
 async def _payload(call: Call, usable: frozenset[Permission], row: PluginVersion) -> Any:
     """The plugin's one argument: the caller's input, plus the evidence it may read."""
+    if call.given_evidence is not None:
+        if Permission.EVIDENCE_READ not in usable:
+            return call.input
+        item = await Evidence.get_or_none(uid=call.given_evidence).prefetch_related("project")
+        return {**call.input, "evidence": [evidence_row(item)] if item else []}
     if call.evidence is None:
         return call.input
     if Permission.EVIDENCE_READ not in usable:
@@ -157,14 +164,19 @@ async def read_evidence(read: EvidenceRead) -> tuple[list[dict[str, Any]], bool]
         size += item.data_size + item.metadata_size
         if size > MAX_INPUT_EVIDENCE_BYTES:
             return rows, False
-        rows.append({
-            "id": str(item.uid), "type": item.type, "source": item.source,
-            "project": item.project.slug if item.project else None,
-            "commit_sha": item.commit_sha, "ref": item.ref, "data": item.data,
-            "metadata": item.metadata, "sha256": item.sha256,
-            "created_at": item.created_at.isoformat(),
-        })
+        rows.append(evidence_row(item))
     return rows, len(found) <= limit
+
+
+def evidence_row(item: Evidence) -> dict[str, Any]:
+    """One evidence item as a plugin receives it (its project prefetched)."""
+    return {
+        "id": str(item.uid), "type": item.type, "source": item.source,
+        "project": item.project.slug if item.project else None,
+        "commit_sha": item.commit_sha, "ref": item.ref, "data": item.data,
+        "metadata": item.metadata, "sha256": item.sha256,
+        "created_at": item.created_at.isoformat(),
+    }
 
 
 async def record(
@@ -221,6 +233,25 @@ async def record(
         return await write.writer.run(work)
     except Refused as refused:
         return await write.writer.run(partial(refused_output, refused=refused))
+
+
+async def record_not_run(
+    call: Call, row: PluginVersion, reason: str, write: WriteContext
+) -> PluginExecution:
+    """Record a run that never reached the sandbox (a triggered run refused or dropped):
+    it does not count as the plugin's failure."""
+
+    async def work(unit: UnitOfWork) -> PluginExecution:
+        record_ = await PluginExecution.create(
+            plugin_id=row.plugin_id, version=row.version, kind=row.kind,
+            status=ExecutionStatus.NOT_RUN, trigger=call.trigger, error=reason[:2000],
+            project=call.project, caller=call.caller.name, created_at=unit.now,
+            using_db=unit.connection,
+        )
+        unit.publish(execution_message(record_))
+        return record_
+
+    return await write.writer.run(work)
 
 
 async def _count_failure(

@@ -46,13 +46,15 @@ class PluginVersion(Model):
     """One registered (id, version): what was signed, and its standing."""
 
     id = fields.BigIntField(primary_key=True)
-    plugin_id = fields.CharField(max_length=64)
+    plugin_id = fields.CharField(max_length=100)
     version = fields.CharField(max_length=64)
     kind = fields.CharField(max_length=16)
     name = fields.CharField(max_length=255)
     description = fields.TextField()
     author = fields.CharField(max_length=255)
     tags: Any = fields.JSONField(default=list)
+    #: id, name, description and tags in lower case: what a catalogue search matches.
+    search_text = fields.TextField()
     #: The normalised manifest (Manifest.to_json()); the signature covers it.
     manifest: Any = fields.JSONField()
     code = fields.TextField()
@@ -63,6 +65,8 @@ class PluginVersion(Model):
     approved_permissions: Any = fields.JSONField(default=list)
     state = fields.CharEnumField(VersionState, max_length=24)
     enabled = fields.BooleanField(default=True)
+    #: Whether its manifest subscribes it to new evidence (arcos/plugins/triggers.py).
+    has_triggers = fields.BooleanField(default=False)
     disabled_reason = fields.TextField(null=True)
     consecutive_failures = fields.IntField(default=0)
     #: Whether this is the version the catalogue shows for its plugin (the highest
@@ -92,7 +96,7 @@ class PluginExecution(Model):
 
     id = fields.BigIntField(primary_key=True)
     uid = fields.UUIDField(unique=True, default=uuid.uuid4)
-    plugin_id = fields.CharField(max_length=64)
+    plugin_id = fields.CharField(max_length=100)
     version = fields.CharField(max_length=64)
     kind = fields.CharField(max_length=16)
     status = fields.CharEnumField(ExecutionStatus, max_length=24)
@@ -117,7 +121,7 @@ class PluginPanel(Model):
 
     id = fields.BigIntField(primary_key=True)
     uid = fields.UUIDField(unique=True, default=uuid.uuid4)
-    plugin_id = fields.CharField(max_length=64)
+    plugin_id = fields.CharField(max_length=100)
     version = fields.CharField(max_length=64)
     execution_uid = fields.UUIDField()
     project = fields.CharField(max_length=255, null=True)

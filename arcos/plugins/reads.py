@@ -1,19 +1,16 @@
 """The catalogue's reads: listing with ranked search, one plugin's versions, executions.
 
-Search is ranked in Python over the rows SQL selects (every term must occur in the id,
-name, description or tags; case-insensitive `icontains`, which both SQLite and PostgreSQL
-run the same way), at most SEARCH_CANDIDATES of them, so the ranking is exact whenever a
-query matches fewer plugins than that and the answer says when it did not.
+Search is ranked in Python over the rows SQL selects (every term must occur in the
+version's lower-cased `search_text` of id, name, description and tags, a plain `LIKE` that
+SQLite and PostgreSQL run alike), at most SEARCH_CANDIDATES of them, so the ranking is
+exact whenever a query matches fewer plugins than that, and the answer says when it did
+not.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import reduce
-from operator import or_
-
-from tortoise.expressions import Q
 
 from arcos.plugins.manifest import semver_key
 from arcos.plugins.models import ExecutionStatus, PluginExecution, PluginVersion, VersionState
@@ -58,10 +55,7 @@ async def page_plugins(query: PluginQuery, first: int, offset: int) -> PluginPag
         rows = await queryset.order_by("plugin_id").offset(offset).limit(first + 1)
         return PluginPage(list(rows[:first]), len(rows) > first, total)
     for term in terms:
-        queryset = queryset.filter(reduce(or_, (
-            Q(plugin_id__icontains=term), Q(name__icontains=term),
-            Q(description__icontains=term), Q(tags__icontains=term),
-        )))
+        queryset = queryset.filter(search_text__contains=term)
     candidates = await queryset.order_by("plugin_id").limit(SEARCH_CANDIDATES + 1)
     truncated = len(candidates) > SEARCH_CANDIDATES
     ranked = sorted(candidates[:SEARCH_CANDIDATES],

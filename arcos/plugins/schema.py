@@ -56,7 +56,7 @@ EXECUTE = [requires(Scope.PLUGINS_EXECUTE)]
 ADMIN = [requires(Scope.ADMIN)]
 PLUGIN_CURSOR = "plugin"
 EXECUTION_CURSOR = "plugin-execution"
-_PLUGIN_ID = {JSON_SCHEMA: {"minLength": 1, "maxLength": 64}, **PLUGIN_ID_BOUND}
+_PLUGIN_ID = {JSON_SCHEMA: {"minLength": 1, "maxLength": 100}, **PLUGIN_ID_BOUND}
 _VERSION = {JSON_SCHEMA: {"minLength": 1, "maxLength": 64}, **VERSION_BOUND}
 
 

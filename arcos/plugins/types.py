@@ -268,7 +268,7 @@ class PluginExecutionConnection:
 
 
 @strawberry.type(name="PluginProblem", description="One problem with a plugin's manifest or "
-                 "code; code problems carry their line (1-based) and column (0-based).")
+                 "code; code problems carry their line and column (1-based; 0: the whole source).")
 class PluginProblemType:
     field: str | None
     message: str

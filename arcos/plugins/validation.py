@@ -23,7 +23,8 @@ MAX_SOURCE_LENGTH = 64
 @dataclass(frozen=True)
 class PluginProblem:
     """One problem with a plugin: `field` is the input path (`manifest.version`, `code`);
-    code problems also carry the line and column (1-based line, 0-based column)."""
+    code problems also carry the line and column (both 1-based; 0 when the problem is
+    with the source as a whole, such as a missing entry point)."""
 
     field: str | None
     message: str

@@ -65,7 +65,7 @@ async def test_validation_reports_every_problem_with_its_position(gql: GraphQLCl
     fields = {p["field"] for p in report["problems"]}
     assert {"manifest.version", "manifest.type", "code"} <= fields
     code_problem = next(p for p in report["problems"] if p["field"] == "code")
-    assert code_problem["line"] == 1 and code_problem["column"] == 0
+    assert code_problem["line"] == 1 and code_problem["column"] == 1
     # Nothing was stored.
     listed = await gql("{ plugins { totalCount } }")
     assert listed["data"]["plugins"]["totalCount"] == 0
@@ -78,3 +78,35 @@ async def test_registration_refuses_oversized_code_before_any_check(gql: GraphQL
     assert payload["plugin"] is None
     assert payload["problems"][0]["field"] == "code"
     assert payload["problems"][0]["code"] == "TOO_LARGE"
+
+
+async def test_search_ranks_id_and_tags_above_descriptions(gql: GraphQLClient):
+    await register(gql, plugin_id="acme.notes", name="Release notes",
+                   description="Mentions coverage in passing")
+    await register(gql, plugin_id="acme.coverage", name="Coverage", tags=["coverage"])
+    await register(gql, plugin_id="acme.lint", name="Linter", kind="metric",
+                   description="Lint counts")
+    found = await gql('{ plugins(search: "Coverage") { totalCount nodes { pluginId } } }')
+    connection = found["data"]["plugins"]
+    assert connection["totalCount"] == 2
+    assert [n["pluginId"] for n in connection["nodes"]] == ["acme.coverage", "acme.notes"]
+    metrics = await gql("{ plugins(type: METRIC) { nodes { pluginId } } }")
+    assert metrics["data"]["plugins"]["nodes"] == [{"pluginId": "acme.lint"}]
+    paged = await gql("{ plugins(first: 1) { nodes { pluginId } pageInfo { endCursor } } }")
+    cursor = paged["data"]["plugins"]["pageInfo"]["endCursor"]
+    rest = await gql("query($after: String) { plugins(first: 5, after: $after) "
+                     "{ nodes { pluginId } } }", {"after": cursor})
+    assert [n["pluginId"] for n in rest["data"]["plugins"]["nodes"]] == [
+        "acme.lint", "acme.notes"]
+
+
+async def test_the_catalogue_shows_the_highest_non_revoked_version(gql: GraphQLClient):
+    for version in ("1.0.0", "1.10.0", "1.9.0"):
+        await register(gql, version=version)
+    shown = '{ plugin(id: "acme.coverage_gate") { latest { version } versions { version } } }'
+    plugin = (await gql(shown))["data"]["plugin"]
+    assert plugin["latest"]["version"] == "1.10.0"
+    assert [v["version"] for v in plugin["versions"]] == ["1.0.0", "1.10.0", "1.9.0"]
+    await gql('mutation { revokePlugin(input: {plugin: "acme.coverage_gate", '
+              'version: "1.10.0"}) { errors { code } } }')
+    assert (await gql(shown))["data"]["plugin"]["latest"]["version"] == "1.9.0"

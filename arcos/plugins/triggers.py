@@ -1,0 +1,185 @@
+"""Plugins that run on new evidence (`triggers: [{event: evidence.added, type?, project?}]`).
+
+The runner follows the outbox, not a broker subscription: what it reads has committed, in
+commit order, and nothing is lost when it falls behind (a broker subscriber that lags is
+cut off). Matching runs go into a bounded queue served in the background, so the write
+that triggered them never waits; a run that cannot be queued, or that the sandbox cannot
+take, is recorded as NOT_RUN with the reason.
+
+A triggered run acts for nobody in particular: it holds the scopes behind the permissions
+its version was approved for (approval took someone holding them), and its writes are
+recorded under `plugin:<id>@<version>`. Evidence written by plugins triggers nothing, so
+plugins cannot trigger each other in a loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from arcos.auth.caller import Caller
+from arcos.evidence.events import EVIDENCE_ADDED
+from arcos.evidence.models import Evidence
+from arcos.graphql.context import AppServices
+from arcos.plugins import execution
+from arcos.plugins.host import PluginHost
+from arcos.plugins.manifest import semver_key
+from arcos.plugins.models import ExecutionTrigger, PluginVersion, VersionState
+from arcos.plugins.permissions import SCOPE_OF, permissions
+from arcos.problems import ArcosError, Refused
+from arcos.store import outbox
+from arcos.store.write_context import WriteContext
+
+logger = logging.getLogger("arcos.plugins")
+
+#: Triggered runs waiting for the worker; past this, runs are recorded NOT_RUN.
+TRIGGER_QUEUE = 64
+#: How often the runner reads the outbox for new evidence.
+POLL_SECONDS = 0.25
+_PAGE = 200
+
+
+@dataclass(frozen=True)
+class TriggeredRun:
+    version_id: int
+    evidence_uid: str
+    evidence_type: str
+    project: str | None
+
+
+def plugin_host(services: AppServices) -> PluginHost:
+    """The plugin domain's app service: the host, with its trigger runner."""
+    host = PluginHost(services)
+    host.background = TriggerRunner(host)
+    return host
+
+
+class TriggerRunner:
+    """Reads committed evidence from the outbox and runs the plugins it triggers."""
+
+    def __init__(self, host: PluginHost) -> None:
+        self.host = host
+        self.queue: asyncio.Queue[TriggeredRun] = asyncio.Queue(maxsize=TRIGGER_QUEUE)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        """Follow evidence committed from now on (what came before ran no triggers then)."""
+        position = await outbox.latest_position()
+        self._tasks = [asyncio.create_task(self._follow(position), name="plugin-triggers"),
+                       asyncio.create_task(self._serve(), name="plugin-trigger-runs")]
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def _follow(self, position: int) -> None:
+        while True:
+            try:
+                position = await self._read_after(position)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the store may be briefly unavailable; keep following
+                logger.exception("plugin triggers could not read new evidence")
+            await asyncio.sleep(POLL_SECONDS)
+
+    async def _read_after(self, position: int) -> int:
+        while events := await outbox.read_after(EVIDENCE_ADDED, position, _PAGE):
+            position = events[-1].position
+            seqs = [event.record["seq"] for event in events]
+            items = await Evidence.filter(seq__in=seqs).prefetch_related("project").only(
+                "seq", "uid", "type", "source", "project_id")
+            await self._dispatch([item for item in sorted(items, key=lambda e: e.seq)
+                                  if not item.source.startswith("plugin:")])
+        return position
+
+    async def _dispatch(self, items: Sequence[Evidence]) -> None:
+        if not items:
+            return
+        versions = await _triggered_versions()
+        for item in items:
+            project = item.project.slug if item.project else None
+            for row in versions:
+                if not _matches(row, item.type, project):
+                    continue
+                run = TriggeredRun(row.id, str(item.uid), item.type, project)
+                try:
+                    self.queue.put_nowait(run)
+                except asyncio.QueueFull:
+                    await self._not_run(run, f"the trigger queue ({TRIGGER_QUEUE}) was full")
+
+    async def _serve(self) -> None:
+        while True:
+            run = await self.queue.get()
+            try:
+                await self._run(run)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("triggered plugin run failed unexpectedly")
+
+    async def _run(self, run: TriggeredRun) -> None:
+        row = await PluginVersion.get_or_none(id=run.version_id)
+        if row is None:
+            return
+        call = execution.Call(
+            plugin_id=row.plugin_id, version=row.version,
+            input={"event": EVIDENCE_ADDED, "evidence_id": run.evidence_uid,
+                   "type": run.evidence_type, "project": run.project},
+            project=run.project, caller=_acting_for(row),
+            trigger=ExecutionTrigger.EVIDENCE_ADDED, given_evidence=run.evidence_uid,
+        )
+        try:
+            await execution.execute(call, self._write(call), self.host)
+        except (Refused, ArcosError) as refused:
+            await self._not_run(run, str(refused))
+
+    async def _not_run(self, run: TriggeredRun, reason: str) -> None:
+        row = await PluginVersion.get_or_none(id=run.version_id)
+        if row is None:
+            return
+        call = execution.Call(plugin_id=row.plugin_id, version=row.version, input={},
+                              project=run.project, caller=_acting_for(row),
+                              trigger=ExecutionTrigger.EVIDENCE_ADDED)
+        await execution.record_not_run(call, row, reason, self._write(call))
+
+    def _write(self, call: execution.Call) -> WriteContext:
+        services = self.host.services
+        return WriteContext(call.caller.name, services.settings, services.writer,
+                            services.json_threads)
+
+
+async def _triggered_versions() -> list[PluginVersion]:
+    """For each plugin with triggers, the version a call without one would run."""
+    rows = await PluginVersion.filter(has_triggers=True, state=VersionState.ACTIVE,
+                                      enabled=True, removed_at=None)
+    newest: dict[str, PluginVersion] = {}
+    for row in rows:
+        current = newest.get(row.plugin_id)
+        if current is None or semver_key(row.version) > semver_key(current.version):
+            newest[row.plugin_id] = row
+    return list(newest.values())
+
+
+def _matches(row: PluginVersion, evidence_type: str, project: str | None) -> bool:
+    for trigger in (row.manifest or {}).get("triggers") or []:
+        if not isinstance(trigger, dict) or trigger.get("event") != EVIDENCE_ADDED:
+            continue
+        if trigger.get("type") not in (None, evidence_type):
+            continue
+        if trigger.get("project") not in (None, project):
+            continue
+        return True
+    return False
+
+
+def _acting_for(row: PluginVersion) -> Caller:
+    scopes = frozenset(SCOPE_OF[p] for p in permissions(row.approved_permissions))
+    return Caller(name=f"plugin:{row.plugin_id}@{row.version}", scopes=scopes,
+                  authenticated=True, kind="plugin")

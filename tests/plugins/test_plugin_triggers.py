@@ -1,0 +1,68 @@
+"""Plugins triggered by new evidence run after the commit, in the background, and record
+what happened; the triggering write never waits for them."""
+
+from __future__ import annotations
+
+import asyncio
+
+from conftest import GraphQLClient, RunningApp
+from plugin_kit import FAILING_CODE, register
+
+TRIGGERED_CODE = """
+def collect(data):
+    seen = [item["data"] for item in data.get("evidence", [])]
+    return [{"type": "build_review", "data": {"type": data["type"], "seen": seen}}]
+"""
+
+SUBMIT = """
+mutation($type: String!, $project: String = "acme/app") {
+  submitEvidence(input: {type: $type, source: "ci", project: $project, data: {ok: true}}) {
+    errors { code }
+  }
+}"""
+
+EXECUTIONS = '{ pluginExecutions(plugin: "acme.coverage_gate") { nodes { status trigger error caller project } } }'
+
+
+async def executions_once_settled(gql: GraphQLClient, count: int) -> list[dict]:
+    """The plugin's executions, once `count` exist (generous outage bound: 10 s)."""
+    for _ in range(200):
+        nodes = (await gql(EXECUTIONS))["data"]["pluginExecutions"]["nodes"]
+        if len(nodes) >= count:
+            return nodes
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"expected {count} executions, have {nodes}")
+
+
+async def test_new_evidence_of_the_trigger_project_runs_the_plugin(gql: GraphQLClient):
+    await register(gql, code=TRIGGERED_CODE,
+                   permissions=("evidence.read", "evidence.write"),
+                   triggers=[{"event": "evidence.added", "project": "acme/app"}])
+    await gql(SUBMIT, {"type": "build", "project": "other/app"})  # not its project: no run
+    await gql(SUBMIT, {"type": "build"})
+    nodes = await executions_once_settled(gql, 1)
+    assert nodes == [{"status": "SUCCEEDED", "trigger": "EVIDENCE_ADDED", "error": None,
+                      "caller": "plugin:acme.coverage_gate@1.0.0", "project": "acme/app"}]
+    written = await gql('{ evidenceConnection(filter: {type: "build_review"}) '
+                        "{ nodes { source data } } }")
+    assert written["data"]["evidenceConnection"]["nodes"] == [{
+        "source": "plugin:acme.coverage_gate@1.0.0",
+        "data": {"type": "build", "seen": [{"ok": True}]},
+    }]
+    # What the plugin wrote (to acme/app, so its trigger would match) triggered nothing
+    # more: plugin evidence never triggers plugins.
+    await asyncio.sleep(0.6)
+    assert len((await gql(EXECUTIONS))["data"]["pluginExecutions"]["nodes"]) == 1
+
+
+async def test_a_failing_triggered_plugin_is_recorded_and_the_write_stands(
+    app: RunningApp, gql: GraphQLClient
+):
+    await register(gql, code=FAILING_CODE, entry_point="run", permissions=(),
+                   triggers=[{"event": "evidence.added"}])
+    answer = await gql(SUBMIT, {"type": "build"})
+    assert answer["data"]["submitEvidence"]["errors"] == []
+    nodes = await executions_once_settled(gql, 1)
+    assert nodes[0]["status"] == "FAILED" and "division" in nodes[0]["error"]
+    stored = await gql('{ evidenceConnection(filter: {type: "build"}) { totalCount } }')
+    assert stored["data"]["evidenceConnection"]["totalCount"] == 1

@@ -104,3 +104,10 @@ async def register(
 async def execute(gql: GraphQLClient, plugin: str, **fields: Any) -> dict[str, Any]:
     body = await gql(EXECUTE, {"input": {"plugin": plugin, **fields}})
     return body
+
+
+def node_key(global_id: str) -> str:
+    """The key inside a Relay global id (an evidence uid, an execution uid)."""
+    from strawberry import relay
+
+    return relay.GlobalID.from_id(global_id).node_id

@@ -10,6 +10,7 @@ from plugin_kit import (
     METRIC_CODE,
     REVOKE,
     execute,
+    node_key,
     register,
 )
 
@@ -40,13 +41,7 @@ async def test_a_collector_writes_its_drafts_as_plugin_evidence(gql: GraphQLClie
     assert [item["data"] for item in stored] == [{"seen": 3}]
     provenance = stored[0]["metadata"]["plugin"]
     assert provenance["version"] == "1.0.0"
-    assert provenance["execution"] in {execution["id"]} | {_uid(execution["id"])}
-
-
-def _uid(global_id: str) -> str:
-    from strawberry import relay
-
-    return relay.GlobalID.from_id(global_id).node_id
+    assert provenance["execution"] == node_key(execution["id"])
 
 
 async def test_without_evidence_write_the_drafts_write_nothing(gql: GraphQLClient):

@@ -27,7 +27,7 @@ from arcos.plugins.models import ExecutionStatus, ExecutionTrigger, VersionState
 from arcos.plugins.permissions import permissions
 from arcos.plugins.stats import PluginStats
 from arcos.plugins.validation import PluginProblem
-from arcos.problems import ProblemCode
+from arcos.problems import ArcosError, ErrorCode, ProblemCode
 
 #: Bounds of string arguments compared with columns (checked by arcos.graphql.bounds).
 PLUGIN_ID_BOUND = column_bound(models.PluginVersion, "plugin_id")
@@ -195,14 +195,23 @@ class PluginExecutionType(relay.Node):
     trigger: ExecutionTrigger
     duration_ms: float
     error: str | None
-    result: JSON | None = strawberry.field(
-        description="What the plugin returned (SUCCEEDED only).")
     project: str | None
     caller: str = strawberry.field(description="The principal the plugin ran for.")
     metric_count: int
     created_at: datetime
     db_id: strawberry.Private[int]
     evidence_uids: strawberry.Private[list[str]]
+    stored_result: strawberry.Private[Any]
+
+    @strawberry.field(description="What the plugin returned (SUCCEEDED only; not carried by "
+                      "subscription events: read it by the execution's id). It may hold "
+                      "evidence the plugin read, so another caller's result needs evidence:read.")
+    def result(self, info: Info[ArcosContext, None]) -> JSON | None:
+        caller = info.context.caller
+        if caller.name != self.caller and not caller.may(Scope.EVIDENCE_READ):
+            raise ArcosError(f"the result of {self.caller!r}'s execution may hold evidence: "
+                             "reading it needs the 'evidence:read' scope", ErrorCode.FORBIDDEN)
+        return self.stored_result
 
     @classmethod
     def from_model(cls, row: models.PluginExecution) -> PluginExecutionType:
@@ -210,7 +219,7 @@ class PluginExecutionType(relay.Node):
             uid=str(row.uid), plugin_id=row.plugin_id, version=row.version,
             type=PluginKind(row.kind), status=ExecutionStatus(row.status),
             trigger=ExecutionTrigger(row.trigger), duration_ms=row.duration_ms,
-            error=row.error, result=row.result, project=row.project, caller=row.caller,
+            error=row.error, stored_result=row.result, project=row.project, caller=row.caller,
             metric_count=row.metric_count, created_at=row.created_at, db_id=row.id,
             evidence_uids=[str(uid) for uid in row.evidence_uids or []],
         )
@@ -221,7 +230,7 @@ class PluginExecutionType(relay.Node):
             uid=event["uid"], plugin_id=event["plugin_id"], version=event["version"],
             type=PluginKind(event["kind"]), status=ExecutionStatus(event["status"]),
             trigger=ExecutionTrigger(event["trigger"]), duration_ms=event["duration_ms"],
-            error=event["error"], result=None, project=event["project"],
+            error=event["error"], stored_result=None, project=event["project"],
             caller=event["caller"], metric_count=event["metric_count"],
             created_at=datetime.fromisoformat(event["created_at"]), db_id=event["id"],
             evidence_uids=event["evidence_uids"],

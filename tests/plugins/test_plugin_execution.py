@@ -146,3 +146,19 @@ async def test_executions_are_listed_and_counted(gql: GraphQLClient):
     assert stats["executions"] == 1 and stats["failures"] == 0
     assert stats["topPlugins"] == [{"key": "acme.coverage_gate", "count": 1}]
     assert stats["pluginsByType"] == [{"key": "collector", "count": 1}]
+
+
+async def test_another_callers_result_needs_evidence_read(app: RunningApp, gql: GraphQLClient):
+    await register(gql, permissions=())
+    await execute(gql, "acme.coverage_gate", input={"n": 1})
+    token = await app.issue("catalogue-reader", "plugins:read")
+    async with app.client(token) as http:
+        reader = GraphQLClient(http)
+        listed = await reader("{ pluginExecutions { nodes { status } } }")
+        assert listed["data"]["pluginExecutions"]["nodes"] == [{"status": "SUCCEEDED"}]
+        hidden = await reader("{ pluginExecutions { nodes { result } } }")
+    assert hidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert "evidence:read" in hidden["errors"][0]["message"]
+    mine = await gql("{ pluginExecutions { nodes { result } } }")
+    assert mine["data"]["pluginExecutions"]["nodes"][0]["result"] == {
+        "evidence": [{"type": "coverage_gate", "data": {"seen": 1}}]}

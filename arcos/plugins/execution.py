@@ -154,8 +154,9 @@ async def _payload(call: Call, usable: frozenset[Permission], row: PluginVersion
 
 
 async def read_evidence(read: EvidenceRead) -> tuple[list[dict[str, Any]], bool]:
-    """Newest-first evidence for `read`, bounded in count and bytes; and whether every
-    matching row fitted."""
+    """The newest evidence `read` selects, bounded in count and bytes, handed over oldest
+    first (commit order, so the last item is the latest); and whether every matching row
+    fitted."""
     limit = min(read.limit, MAX_INPUT_EVIDENCE)
     found = await read.query.apply(Evidence.all()).prefetch_related("project").order_by(
         "-seq").limit(limit + 1)
@@ -163,19 +164,20 @@ async def read_evidence(read: EvidenceRead) -> tuple[list[dict[str, Any]], bool]
     for item in found[:limit]:
         size += item.data_size + item.metadata_size
         if size > MAX_INPUT_EVIDENCE_BYTES:
-            return rows, False
+            return rows[::-1], False
         rows.append(evidence_row(item))
-    return rows, len(found) <= limit
+    return rows[::-1], len(found) <= limit
 
 
 def evidence_row(item: Evidence) -> dict[str, Any]:
-    """One evidence item as a plugin receives it (its project prefetched)."""
+    """One evidence item as a plugin receives it (its project prefetched): the fields of
+    the GraphQL Evidence type, by the same names."""
     return {
         "id": str(item.uid), "type": item.type, "source": item.source,
         "project": item.project.slug if item.project else None,
-        "commit_sha": item.commit_sha, "ref": item.ref, "data": item.data,
+        "commitSha": item.commit_sha, "ref": item.ref, "data": item.data,
         "metadata": item.metadata, "sha256": item.sha256,
-        "created_at": item.created_at.isoformat(),
+        "createdAt": item.created_at.isoformat(),
     }
 
 

@@ -108,14 +108,16 @@ async def _collector(run: Run, result: Any, settings: Settings, unit: UnitOfWork
 def _draft(run: Run, item: Any, index: int) -> EvidenceDraft:
     if not isinstance(item, dict):
         raise Refused.one(f"result.evidence.{index}", "each draft is an object: {type, data, "
-                          "project?, commit_sha?, ref?, metadata?}", ProblemCode.INVALID)
+                          "project?, commit_sha? (or commitSha), ref?, metadata?}",
+                          ProblemCode.INVALID)
     metadata = item.get("metadata") or {}
     if not isinstance(metadata, dict):
         raise Refused.one(f"result.evidence.{index}.metadata", "metadata must be an object",
                           ProblemCode.INVALID)
     return EvidenceDraft(
         type=item.get("type"), source="plugin", data=item.get("data"),
-        project=item.get("project") or run.project, commit_sha=item.get("commit_sha"),
+        project=item.get("project") or run.project,
+        commit_sha=item.get("commit_sha", item.get("commitSha")),
         ref=item.get("ref"), metadata={**metadata, **run.provenance()},
     )
 

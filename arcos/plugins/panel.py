@@ -14,20 +14,30 @@ from jsonschema import Draft202012Validator
 _TEXT = {"type": "string", "maxLength": 200, "pattern": "^[^<>]*$"}
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
 
+_AXIS = {
+    "type": "object", "additionalProperties": False,
+    "properties": {"label": _TEXT, "min": {"type": "number"}, "max": {"type": "number"},
+                   "unit": {**_TEXT, "maxLength": 32}},
+}
+
 PANEL_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://arcos.dev/schemas/plugin-panel.json",
     "title": "ARCOS plugin panel",
     "description": "What a visualization plugin returns: a chart kind, labels along its axis "
-    "and named series of numbers (one per label). Text may not contain < or >.",
+    "and named series of numbers (one per label), each optionally drawn its own way, "
+    "stacked, or on the right-hand axis. Text may not contain < or >.",
     "type": "object",
     "additionalProperties": False,
     "required": ["kind", "series"],
     "properties": {
-        "kind": {"enum": ["line", "bar", "area", "pie", "gauge", "table", "stat"]},
+        "kind": {"enum": ["line", "bar", "area", "scatter", "combo", "pie", "gauge", "table",
+                          "stat", "heatmap"]},
         "title": _TEXT,
         "unit": {**_TEXT, "maxLength": 32},
         "labels": {"type": "array", "maxItems": 1000, "items": _TEXT},
+        "axes": {"type": "object", "additionalProperties": False,
+                 "properties": {"left": _AXIS, "right": _AXIS, "x": _AXIS}},
         "series": {
             "type": "array", "minItems": 1, "maxItems": 20,
             "items": {
@@ -36,6 +46,9 @@ PANEL_SCHEMA: dict[str, Any] = {
                 "required": ["name", "values"],
                 "properties": {
                     "name": _TEXT,
+                    "kind": {"enum": ["line", "bar", "area", "scatter"]},
+                    "stack": {**_TEXT, "maxLength": 64},
+                    "axis": {"enum": ["left", "right"]},
                     "values": {"type": "array", "maxItems": 1000, "items": _NUMBER_OR_NULL},
                 },
             },

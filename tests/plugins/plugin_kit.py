@@ -111,3 +111,25 @@ def node_key(global_id: str) -> str:
     from strawberry import relay
 
     return relay.GlobalID.from_id(global_id).node_id
+
+
+async def force_version(host: Any, code: str, **manifest_fields: Any) -> None:
+    """TEST-ONLY: store a signed, active version without the registration check, as if
+    hostile code had got past it, so a test can show the sandbox still holds."""
+    from arcos.plugins.integrity import code_sha256
+    from arcos.plugins.manifest import parse_manifest
+    from arcos.plugins.models import PluginVersion, VersionState
+
+    parsed = parse_manifest(manifest(**manifest_fields))
+    digest = code_sha256(code)
+    from datetime import UTC, datetime
+
+    await PluginVersion.create(
+        plugin_id=parsed.id, version=parsed.version, kind=parsed.kind.value, name=parsed.name,
+        description=parsed.description, author=parsed.author, tags=[], search_text=parsed.id,
+        manifest=parsed.to_json(), code=code, code_sha256=digest,
+        signature=host.signer.sign(parsed, digest), key_id=host.signer.key_id,
+        requested_permissions=[p.value for p in parsed.permissions],
+        approved_permissions=[p.value for p in parsed.permissions], state=VersionState.ACTIVE,
+        is_latest=True, registered_by="test", created_at=datetime.now(UTC),
+    )

@@ -65,13 +65,40 @@ class Executed:
         return {"type": "object", "properties": properties, "required": sorted(properties)}
 
 
+@dataclass(frozen=True)
+class Registered(Legacy):
+    """`{"success": true, "plugin": {…}, "plugin_id": "…"}`: the id the other routes take
+    at the top level, as the original API answered."""
+
+    def body(self, value: Any, subject: str) -> Any:
+        return {**super().body(value, subject), "plugin_id": value["pluginId"]}
+
+    def schema(self, value_schema: JsonSchema) -> JsonSchema:
+        schema = super().schema(value_schema)
+        properties = {**schema["properties"], "plugin_id": {"type": "string"}}
+        return {**schema, "properties": properties, "required": sorted(properties)}
+
+
+EXAMPLE_PLUGIN = {
+    "manifest": {
+        "id": "acme.pass_rate", "name": "Pass rate", "version": "1.0.0", "type": "metric",
+        "description": "The share of passed tests.", "author": "ACME",
+        "permissions": ["metrics.write"], "entry_point": "measure",
+    },
+    "code": "def measure(data):\n    passed = data.get('passed', 0)\n"
+            "    total = passed + data.get('failed', 0)\n"
+            "    return [{'name': 'tests.pass_rate', 'value': passed / total if total else 0}]\n",
+}
+
+
 async def _plugin_body(call: RestCall) -> dict[str, Any]:
     """`{"manifest": {…}, "code": "…"}`, as the original API took it."""
     body = await call.json_object()
     unknown = sorted(set(body) - {"manifest", "code"})
-    if unknown or "manifest" not in body or "code" not in body:
+    if unknown or not isinstance(body.get("manifest"), dict) or not isinstance(
+            body.get("code"), str):
         raise RestRefusal(
-            400, "send {\"manifest\": {…}, \"code\": \"…\"}"
+            400, "send {\"manifest\": {…a JSON object…}, \"code\": \"…Python source…\"}"
             + (f"; unknown fields: {', '.join(unknown)}" if unknown else ""), "BAD_REQUEST")
     return {"input": {"manifest": body["manifest"], "code": body["code"]}}
 
@@ -84,13 +111,14 @@ def _plugin_id(call: RestCall) -> str:
 
 
 async def _execute_variables(call: RestCall) -> dict[str, Any]:
+    """The body as ExecutePluginInput; the path names the plugin (a `plugin` in the body
+    must name the same one)."""
     body = await call.json_object()
-    allowed = {"input", "version", "project", "evidence", "evidenceLimit"}
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise RestRefusal(400, "send {\"input\": {…}, \"version\"?, \"project\"?}; unknown "
-                          f"fields: {', '.join(unknown)}", "BAD_REQUEST")
-    return {"input": {**body, "plugin": _plugin_id(call)}}
+    plugin_id = _plugin_id(call)
+    if body.get("plugin", plugin_id) != plugin_id:
+        raise RestRefusal(400, f"the path names plugin {plugin_id!r:.80}; leave `plugin` out "
+                          "of the body or name the same one", "BAD_REQUEST")
+    return {"input": {**body, "plugin": plugin_id}}
 
 
 async def _id_variables(call: RestCall) -> dict[str, Any]:
@@ -143,15 +171,16 @@ UNREGISTER = ("unregisterPlugin",)
 ROUTES: tuple[RestRoute, ...] = (
     RestRoute(
         "POST", "/api/plugins/register", "RegisterPlugin", _plugin_body,
-        (*REGISTER, "plugin"), Legacy("plugin", status=201), "legacy",
+        (*REGISTER, "plugin"), Registered("plugin", status=201), "legacy",
         "Register a plugin version (manifest + code); 422 lists every problem with its line "
         "and column.", payload_path=REGISTER, body_input="RegisterPluginInput", legacy=True,
+        body_example=EXAMPLE_PLUGIN,
     ),
     RestRoute(
         "POST", "/api/plugins/validate", "ValidatePlugin", _plugin_body,
         ("validatePlugin",), Spread(), "legacy",
         "Check a plugin without storing it: `valid` and every problem with line and column.",
-        body_input="ValidatePluginInput", legacy=True,
+        body_input="ValidatePluginInput", legacy=True, body_example=EXAMPLE_PLUGIN,
     ),
     RestRoute(
         "GET", "/api/plugins/list", "ListPlugins", _list_variables,
@@ -178,6 +207,7 @@ ROUTES: tuple[RestRoute, ...] = (
         "Run a plugin in the sandbox (body {\"input\": {…}, \"version\"?, \"project\"?}); "
         "4xx says why it did not run.", payload_path=EXECUTE, subject=_plugin_subject,
         body_input="ExecutePluginInput", legacy=True,
+        body_example={"input": {"passed": 41, "failed": 1}, "project": "github.com/acme/app"},
     ),
     RestRoute(
         "DELETE", "/api/plugins/{plugin_id}", "UnregisterPlugin", _unregister_variables,

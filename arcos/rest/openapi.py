@@ -173,7 +173,7 @@ def _path_item(
         input_type = schema.get_type(route.body_input)
         assert isinstance(input_type, GraphQLInputObjectType)
         body_schema = input_object_schema(input_type)
-        example = EXAMPLES.get(route.body_input, EVIDENCE_EXAMPLE)
+        example = route.body_example or EXAMPLES.get(route.body_input, EVIDENCE_EXAMPLE)
         content: dict[str, Any] = {
             "application/json": {"schema": body_schema, "example": example}
         }

@@ -3,7 +3,7 @@ registered domain's rows)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from graphql import get_introspection_query, graphql_sync
@@ -17,6 +17,31 @@ from arcos.rest.documentation import ecosystem_documentation
 from arcos.rest.openapi import openapi_document
 from arcos.rest.table import RestRoute
 from arcos.web.refusal import RestRefusal
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _endpoints_by_path(
+    adapter: RestAdapter, table: Sequence[RestRoute]
+) -> dict[str, dict[str, Endpoint]]:
+    """The table's endpoints grouped by path, in table order: one Starlette route per path,
+    so a 405 lists every method the path has (`Allow`), not only the first row's."""
+    grouped: dict[str, dict[str, Endpoint]] = {}
+    for route in table:
+        grouped.setdefault(route.path, {})[route.method] = adapter.endpoint(route)
+    return grouped
+
+
+def _by_method(endpoints: dict[str, Endpoint]) -> Endpoint:
+    if len(endpoints) == 1:
+        return next(iter(endpoints.values()))
+
+    async def dispatch(request: Request) -> Response:
+        # Starlette routes HEAD wherever GET is; it is answered as a GET (without a body).
+        method = "GET" if request.method == "HEAD" else request.method
+        return await endpoints[method](request)
+
+    return dispatch
 
 
 def rest_routes(
@@ -50,7 +75,8 @@ def rest_routes(
         return PlainTextResponse(sdl, media_type="application/graphql")
 
     routes: list[BaseRoute] = [
-        Route(route.path, adapter.endpoint(route), methods=[route.method]) for route in table
+        Route(path, _by_method(endpoints), methods=list(endpoints))
+        for path, endpoints in _endpoints_by_path(adapter, table).items()
     ]
     routes += [
         Route("/api/openapi.json", openapi_json, methods=["GET"]),

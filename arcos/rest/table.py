@@ -61,6 +61,8 @@ class RestRoute:
     legacy: bool = False
     #: Besides a JSON body: media types accepted as the raw artifact (OpenAPI lists them).
     raw_body_types: tuple[str, ...] = ()
+    #: OpenAPI's example request body, when the body is not evidence.
+    body_example: dict[str, Any] | None = None
 
 
 #: Versions and their status, as the documentation endpoint and OpenAPI report them.

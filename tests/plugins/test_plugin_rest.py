@@ -98,6 +98,7 @@ async def test_execute_list_get_search_stats_and_delete(client: httpx.AsyncClien
     ("GET", "/api/plugins/nope.nothing", None, 404),
     ("POST", "/api/plugins/acme.coverage_gate/execute", {"input": []}, 422),
     ("POST", "/api/plugins/acme.coverage_gate/execute", {"inptu": {}}, 400),
+    ("POST", "/api/plugins/acme.coverage_gate/execute", {"plugin": "other.one"}, 400),
     ("POST", "/api/plugins/register", {"manifest": {}}, 400),
     ("POST", "/api/plugins/validate", {"code": "x"}, 400),
     ("GET", "/api/plugins/search", None, 400),

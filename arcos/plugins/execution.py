@@ -198,16 +198,16 @@ async def record(
         status, error = ExecutionStatus(outcome.status.value), outcome.error
         if outcome.status is OutcomeStatus.SUCCEEDED:
             applied = await outputs.apply(run, outcome.result, write.settings, unit)
-        return await _store(unit, status, error, applied)
+        return await store(unit, status, error, applied)
 
     async def refused_output(unit: UnitOfWork, *, refused: Refused) -> Execution:
         error = "the host refused the output: " + "; ".join(
             f"{p.field}: {p.message}" for p in refused.problems)
-        execution = await _store(unit, ExecutionStatus.OUTPUT_REFUSED, error, outputs.Applied())
+        execution = await store(unit, ExecutionStatus.OUTPUT_REFUSED, error, outputs.Applied())
         execution.problems = refused.problems
         return execution
 
-    async def _store(
+    async def store(
         unit: UnitOfWork, status: ExecutionStatus, error: str | None, applied: outputs.Applied
     ) -> Execution:
         failed = status is not ExecutionStatus.SUCCEEDED

@@ -82,8 +82,13 @@ def score(row: PluginVersion, terms: list[str]) -> int:
     return total
 
 
-async def latest_version(plugin_id: str) -> PluginVersion | None:
-    return await PluginVersion.get_or_none(plugin_id=plugin_id, is_latest=True, removed_at=None)
+async def shown_version(plugin_id: str) -> PluginVersion | None:
+    """The version `plugin(id)` describes a plugin by: the catalogue's (highest
+    non-revoked) one, or, when every version is revoked, the highest, so a revoked plugin
+    can still be looked up and seen to be revoked."""
+    rows = await PluginVersion.filter(plugin_id=plugin_id, removed_at=None)
+    latest = next((row for row in rows if row.is_latest), None)
+    return latest or max(rows, key=lambda row: semver_key(row.version), default=None)
 
 
 async def versions_of(plugin_ids: list[str]) -> list[PluginVersion]:

@@ -165,12 +165,13 @@ class PluginQueries:
             total_count=page.total, truncated=page.truncated,
         )
 
-    @strawberry.field(description="One plugin by id, with its versions; null when the "
-                      "catalogue has none.", permission_classes=READ)
+    @strawberry.field(description="One plugin by id, with its versions (described by its "
+                      "latest non-revoked version, or its highest when all are revoked); null "
+                      "when the catalogue has none.", permission_classes=READ)
     async def plugin(
         self, id: Annotated[str, strawberry.argument(metadata=PLUGIN_ID_BOUND)]
     ) -> PluginType | None:
-        row = await reads.latest_version(id)
+        row = await reads.shown_version(id)
         return PluginType.from_model(row) if row else None
 
     @strawberry.field(description="Executions, newest first.", permission_classes=READ)

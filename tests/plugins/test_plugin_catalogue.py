@@ -110,3 +110,9 @@ async def test_the_catalogue_shows_the_highest_non_revoked_version(gql: GraphQLC
     await gql('mutation { revokePlugin(input: {plugin: "acme.coverage_gate", '
               'version: "1.10.0"}) { errors { code } } }')
     assert (await gql(shown))["data"]["plugin"]["latest"]["version"] == "1.9.0"
+    await gql('mutation { revokePlugin(input: {plugin: "acme.coverage_gate"}) '
+              "{ errors { code } } }")
+    revoked = (await gql('{ plugin(id: "acme.coverage_gate") { latest { version state } } '
+                         "plugins { totalCount } }"))["data"]
+    assert revoked["plugin"]["latest"] == {"version": "1.10.0", "state": "REVOKED"}
+    assert revoked["plugins"]["totalCount"] == 0

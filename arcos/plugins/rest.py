@@ -206,7 +206,7 @@ ROUTES: tuple[RestRoute, ...] = (
         EXECUTE, Executed(), "legacy",
         "Run a plugin in the sandbox (body {\"input\": {…}, \"version\"?, \"project\"?}); "
         "4xx says why it did not run.", payload_path=EXECUTE, subject=_plugin_subject,
-        body_input="ExecutePluginInput", legacy=True,
+        body_input="ExecutePluginInput", path_fields=("plugin",), legacy=True,
         body_example={"input": {"passed": 41, "failed": 1}, "project": "github.com/acme/app"},
     ),
     RestRoute(

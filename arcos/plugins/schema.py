@@ -107,8 +107,8 @@ class ExecutePluginInput:
     plugin: str = strawberry.field(metadata=_PLUGIN_ID)
     version: str | None = strawberry.field(
         default=None, description="Default: the newest approved version.", metadata=_VERSION)
-    input: JSON = strawberry.field(
-        default_factory=dict, description="The plugin's one argument: a JSON object.")
+    input: JSON | None = strawberry.field(
+        default=None, description="The plugin's one argument: a JSON object (default {}).")
     project: str | None = strawberry.field(
         default=None, description="Project slug its output belongs to (metrics need one).",
         metadata={JSON_SCHEMA: {"maxLength": MAX_SLUG_LENGTH}})
@@ -131,7 +131,8 @@ class ExecutePluginInput:
         read = execution.EvidenceRead(self.evidence.to_query(), self.evidence_limit) \
             if self.evidence is not None else None
         return execution.Call(
-            plugin_id=self.plugin, version=self.version, input=self.input, project=project,
+            plugin_id=self.plugin, version=self.version,
+            input={} if self.input is None else self.input, project=project,
             caller=context.caller, evidence=read,
         )
 

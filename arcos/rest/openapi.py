@@ -172,7 +172,7 @@ def _path_item(
     if route.body_input is not None:
         input_type = schema.get_type(route.body_input)
         assert isinstance(input_type, GraphQLInputObjectType)
-        body_schema = input_object_schema(input_type)
+        body_schema = _without(input_object_schema(input_type), route.path_fields)
         example = route.body_example or EXAMPLES.get(route.body_input, EVIDENCE_EXAMPLE)
         content: dict[str, Any] = {
             "application/json": {"schema": body_schema, "example": example}
@@ -181,6 +181,17 @@ def _path_item(
             content[media_type] = {"schema": {"type": "string", "format": "binary"}}
         item["requestBody"] = {"required": True, "content": content}
     return item
+
+
+def _without(schema: JsonSchema, names: tuple[str, ...]) -> JsonSchema:
+    """An object schema without the properties `names`."""
+    if not names:
+        return schema
+    return {
+        **schema,
+        "properties": {k: v for k, v in schema["properties"].items() if k not in names},
+        "required": [name for name in schema.get("required", []) if name not in names],
+    }
 
 
 def _stream_path(operation: PreparedOperation, schema: GraphQLSchema) -> dict[str, Any]:

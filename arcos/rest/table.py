@@ -63,6 +63,9 @@ class RestRoute:
     raw_body_types: tuple[str, ...] = ()
     #: OpenAPI's example request body, when the body is not evidence.
     body_example: dict[str, Any] | None = None
+    #: Fields of `body_input` the path supplies (`plugin` of /api/plugins/{plugin_id}/…):
+    #: left out of the documented body.
+    path_fields: tuple[str, ...] = ()
 
 
 #: Versions and their status, as the documentation endpoint and OpenAPI report them.

@@ -48,6 +48,10 @@ def codes(body: dict[str, Any]) -> list[str]:
     ('mutation { executePlugin(input: {plugin: "acme.coverage_gate", evidence: {}}) '
      "{ errors { field message } } }", "evidence"),
     ('{ plugins(first: 0) { totalCount } }', "BAD_USER_INPUT"),
+    (f'{{ plugin(id: "{LONG_ID}") {{ name }} }}', "BAD_USER_INPUT"),
+    (f'{{ plugins(search: "{"x" * 201}") {{ totalCount }} }}', "BAD_USER_INPUT"),
+    (f'{{ plugins(author: "{"x" * 256}") {{ totalCount }} }}', "BAD_USER_INPUT"),
+    (f'{{ pluginExecutions(plugin: "{LONG_ID}") {{ nodes {{ id }} }} }}', "BAD_USER_INPUT"),
     ('{ plugins(after: "bm9wZQ==") { totalCount } }', "BAD_USER_INPUT"),
     ('{ pluginExecutions(first: 1000) { nodes { id } } }', "BAD_USER_INPUT"),
 ])

@@ -150,6 +150,17 @@ async def test_openapi_and_documentation_list_every_plugin_route(client: httpx.A
     documented = {(method.upper(), path) for path, item in openapi["paths"].items()
                   for method in item}
     assert PLUGIN_PATHS <= documented
+    execute = openapi["paths"]["/api/plugins/{plugin_id}/execute"]["post"]
+    body = execute["requestBody"]["content"]["application/json"]
+    assert "plugin" not in body["schema"]["properties"]  # the path names it
+    assert "input" in body["schema"]["properties"] and body["example"]["input"]
     docs = (await client.get("/api/ecosystem/documentation")).text
     for _, path in PLUGIN_PATHS:
         assert path in docs
+
+
+async def test_introspection_reads_every_default(client: httpx.AsyncClient):
+    from graphql import get_introspection_query
+
+    body = (await client.post("/graphql", json={"query": get_introspection_query()})).json()
+    assert "errors" not in body, body.get("errors")

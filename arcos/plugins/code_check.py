@@ -40,7 +40,13 @@ from RestrictedPython import compile_restricted_exec
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES, RestrictingNodeTransformer
 
 from arcos.plugins.manifest import check_code_size
-from arcos.plugins.restricted import ALLOWED_MODULES, BUILTIN_NAMES, PLUGIN_FILENAME
+from arcos.plugins.restricted import (
+    ALLOWED_MODULES,
+    BUILTIN_NAMES,
+    LIVE_MODULES,
+    PLUGIN_FILENAME,
+    public_names,
+)
 
 #: More problems than this are summarised in one last problem (the reply stays small).
 MAX_PROBLEMS = 100
@@ -275,9 +281,10 @@ class _AllowList:
                 self.refuse(at, "'import *' is not allowed: import the names you use")
             elif isinstance(node, ast.ImportFrom):
                 self.name(alias.name, at, "imported name")
-                if alias.name in MODULE_ATTRIBUTES:
-                    self.refuse(at, f"{alias.name!r} is a module, which plugins cannot "
-                                "import")
+                if (node.module in ALLOWED_MODULES and not alias.name.startswith("_")
+                        and alias.name not in public_names(LIVE_MODULES[node.module])):
+                    self.refuse(at, f"{node.module} has no {alias.name!r} that plugins can "
+                                "import (submodules are not available); check the name")
             if alias.asname is not None:
                 self.name(alias.asname, at, "import alias")
 

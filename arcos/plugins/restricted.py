@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import builtins
 import copy
+import importlib
 import math
 import operator
 import types
@@ -42,6 +43,23 @@ from RestrictedPython.Guards import (
 
 #: The modules a plugin may import, each as a per-call facade.
 ALLOWED_MODULES = ("collections", "datetime", "itertools", "json", "math", "re", "statistics")
+#: The real modules, imported when this module is: the zygote imports it before it
+#: sandboxes itself, after which an import may fail. `_strptime` is what
+#: `datetime.strptime` imports on first use.
+LIVE_MODULES: dict[str, types.ModuleType] = {
+    name: importlib.import_module(name) for name in ALLOWED_MODULES
+}
+#: Modules that C code of the allowed modules imports while a plugin frame is current:
+#: CPython's PyImport_Import takes `__import__` from that frame's builtins, so
+#: `datetime.strptime` asks ours for `_strptime` and `date.strftime` for `time`. They are
+#: handed out live, and only for PyImport_Import's call shape: `fromlist` a list (empty
+#: in 3.11, ["__doc__"] in older versions). Plugin code cannot produce that: its `import`
+#: statements pass None or a tuple, and it cannot name `__import__` to call it directly.
+#: The module goes back to the C caller, never to the plugin.
+C_IMPORTS: dict[str, types.ModuleType] = {
+    name: importlib.import_module(name) for name in ("_strptime", "time")
+}
+C_IMPORT_FROMLISTS = ([], ["__doc__"])
 #: The file name plugin code is compiled under; tracebacks are searched for it.
 PLUGIN_FILENAME = "<plugin>"
 #: How deep a result may nest (the host applies its own, usually lower, limit).
@@ -88,10 +106,10 @@ class ModuleFacade:
     """
 
     def __init__(self, module: types.ModuleType) -> None:
+        visible = public_names(module)
         names = {
             name: copy.deepcopy(value) if isinstance(value, (dict, list, set)) else value
-            for name, value in vars(module).items()
-            if not name.startswith("_") and not isinstance(value, types.ModuleType)
+            for name, value in vars(module).items() if name in visible
         }
         object.__setattr__(self, "_facade_of", module.__name__)
         self.__dict__.update(names)
@@ -110,6 +128,12 @@ class ModuleFacade:
         return f"<plugin module {self._facade_of}>"
 
 
+def public_names(module: types.ModuleType) -> frozenset[str]:
+    """The names a plugin sees in `module`: not `_`-prefixed, and not modules."""
+    return frozenset(name for name, value in vars(module).items()
+                     if not name.startswith("_") and not isinstance(value, types.ModuleType))
+
+
 class _Importer:
     """The `__import__` of one call: allowed modules only, as facades made on first use."""
 
@@ -123,14 +147,17 @@ class _Importer:
         locals: object = None,
         fromlist: object = (),
         level: int = 0,
-    ) -> ModuleFacade:
+    ) -> ModuleFacade | types.ModuleType:
+        if (name in C_IMPORTS and level == 0 and type(fromlist) is list
+                and fromlist in C_IMPORT_FROMLISTS):
+            return C_IMPORTS[name]
         if level != 0:
             raise ImportError("relative imports are not available to plugins")
         if name not in ALLOWED_MODULES:
             raise ImportError(f"module {str(name)[:60]!r} is not available to plugins; "
                               f"they may import only {', '.join(ALLOWED_MODULES)}")
         if name not in self.facades:
-            self.facades[name] = ModuleFacade(__import__(name))
+            self.facades[name] = ModuleFacade(LIVE_MODULES[name])
         return self.facades[name]
 
 

@@ -292,3 +292,24 @@ def test_the_handlers_name_the_job_functions() -> None:
         assert callable(getattr(importlib.import_module(module), function))
     assert PLUGIN_HANDLERS["execute"] == "arcos.plugins.restricted:execute_job"
     assert PLUGIN_HANDLERS["check"] == "arcos.plugins.code_check:check_job"
+
+
+def test_datetime_methods_that_import_from_c_work() -> None:
+    """`strptime` and `strftime` import `_strptime` / `time` through the plugin frame's
+    `__import__`; they get the live module, the plugin never does."""
+    code = """
+from datetime import date, datetime
+def run():
+    parsed = datetime.strptime("2026-12-01 13:05", "%Y-%m-%d %H:%M")
+    return [parsed.isoformat(), parsed.strftime("%d %B %Y"), date(2026, 1, 2).strftime("%j"),
+            list(parsed.timetuple())[:3], date.today().year > 2000]
+"""
+    assert run(code) == ["2026-12-01T13:05:00", "01 December 2026", "002", [2026, 12, 1],
+                         True]
+
+
+@pytest.mark.parametrize("statement", ["import time", "from time import sleep",
+                                       "import _strptime"])
+def test_the_modules_c_code_imports_stay_out_of_plugin_reach(statement: str) -> None:
+    with pytest.raises(PluginError, match=r"not available to plugins|restricted compiler"):
+        run(f"def run():\n    {statement}\n    return 1\n")

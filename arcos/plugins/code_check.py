@@ -127,6 +127,8 @@ class SourceProblem:
 
 def check_job(payload: dict[str, Any]) -> dict[str, Any]:
     """The sandbox worker's `check` job: {"code", "entry_point"} -> {"problems": [...]}."""
+    if not isinstance(payload, dict):
+        raise TypeError("the check job is a JSON object")
     code, entry_point = payload.get("code"), payload.get("entry_point")
     if not isinstance(code, str) or not isinstance(entry_point, str):
         raise TypeError("the check job needs code and entry_point as strings")

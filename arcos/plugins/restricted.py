@@ -209,6 +209,8 @@ def execute_job(payload: dict[str, Any]) -> Any:
     (and tests use this to force escape attempts past it). The entry point gets the input
     as its one argument, or nothing if it declares no parameter.
     """
+    if not isinstance(payload, dict):
+        raise PluginError("the job is not a JSON object")
     code, entry_point = payload.get("code"), payload.get("entry_point")
     if not isinstance(code, str) or not isinstance(entry_point, str):
         raise PluginError("the job needs code and entry_point as strings")

@@ -236,3 +236,12 @@ def test_code_size_limits() -> None:
     assert check_code_size("   \n")[0].code is ProblemCode.REQUIRED
     assert check_code_size(b"x = 1")[0].code is ProblemCode.INVALID
     assert "surrogate" in check_code_size("x = '\ud800'")[0].message
+
+
+@pytest.mark.parametrize("name", ["coverage_gate", "sbom_collector", "ssdf_check",
+                                  "test_trend_panel"])
+def test_a_normalised_manifest_parses_back_to_itself(name: str) -> None:
+    """What is stored (to_json) is read back unchanged, so the signature still verifies."""
+    manifest = parse_manifest(json.loads((EXAMPLES / f"{name}.manifest.json").read_text()))
+    again = parse_manifest(json.loads(manifest.canonical()))
+    assert again == manifest and again.canonical() == manifest.canonical()

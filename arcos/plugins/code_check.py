@@ -16,9 +16,8 @@ than crashing. The checks, in order:
    no attribute spelled like a module (`statistics.sys`), like a frame or code attribute
    or `format`/`format_map`; no attribute assignment or deletion (`json.dumps = f`: with
    classes refused, every object with attributes belongs to the host); no `f(*args)` /
-   `f(**kw)`; no name that is neither bound in
-   the code nor a plugin builtin; and the entry point a plain top-level `def` taking at
-   most one positional parameter;
+   `f(**kw)`; no name that is neither bound in the code nor a plugin builtin; and the
+   entry point a plain top-level `def` taking at most one positional parameter;
 4. RestrictedPython's `compile_restricted_exec` must report no errors (those on a line
    the allow-list already reported are dropped as duplicates).
 
@@ -144,7 +143,7 @@ def check_source(code: str, entry_point: str) -> list[SourceProblem]:
     lines = LINE_BREAK.split(code)
     nul = code.find("\x00")
     if nul >= 0:
-        line = code.count("\n", 0, nul) + 1
+        line = len(LINE_BREAK.split(code[:nul]))
         return [SourceProblem(line, 1, "the code contains a NUL character; remove it")]
     problems = [
         SourceProblem(number, 1, f"remove the encoding declaration ({match.group(0).strip()!r}"

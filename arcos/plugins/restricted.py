@@ -44,8 +44,7 @@ from RestrictedPython.Guards import (
 #: The modules a plugin may import, each as a per-call facade.
 ALLOWED_MODULES = ("collections", "datetime", "itertools", "json", "math", "re", "statistics")
 #: The real modules, imported when this module is: the zygote imports it before it
-#: sandboxes itself, after which an import may fail. `_strptime` is what
-#: `datetime.strptime` imports on first use.
+#: sandboxes itself, after which an import may fail.
 LIVE_MODULES: dict[str, types.ModuleType] = {
     name: importlib.import_module(name) for name in ALLOWED_MODULES
 }
@@ -115,8 +114,9 @@ class ModuleFacade:
         self.__dict__.update(names)
 
     def __getattr__(self, name: str) -> Any:  # only called for a missing attribute
-        raise AttributeError(f"module {self._facade_of} has no attribute {name!r:.60} that "
-                             "plugins can use")
+        module = self.__dict__.get("_facade_of", "?")
+        raise AttributeError(f"module {module} has no attribute {name!r:.60} that plugins "
+                             "can use")
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"module {self._facade_of} is read-only in plugins")

@@ -214,12 +214,16 @@ def execute_job(payload: dict[str, Any]) -> Any:
     code, entry_point = payload.get("code"), payload.get("entry_point")
     if not isinstance(code, str) or not isinstance(entry_point, str):
         raise PluginError("the job needs code and entry_point as strings")
-    namespace = plugin_globals()
     try:
         compiled = compile_restricted_exec(code, filename=PLUGIN_FILENAME)
-        if compiled.errors:
-            raise PluginError("the code does not pass the restricted compiler: "
-                              + "; ".join(compiled.errors[:3]))
+    except (RecursionError, MemoryError, ValueError, OverflowError, SyntaxError):
+        # the parser reports deep nesting as MemoryError or RecursionError
+        raise PluginError("the code nests too deeply to be compiled") from None
+    if compiled.errors:
+        raise PluginError("the code does not pass the restricted compiler: "
+                          + "; ".join(compiled.errors[:3]))
+    namespace = plugin_globals()
+    try:
         exec(compiled.code, namespace)  # noqa: S102 - restricted bytecode, guarded globals
         function = namespace.get(entry_point)
         if not isinstance(function, types.FunctionType):

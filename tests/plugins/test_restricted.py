@@ -313,3 +313,12 @@ def run():
 def test_the_modules_c_code_imports_stay_out_of_plugin_reach(statement: str) -> None:
     with pytest.raises(PluginError, match=r"not available to plugins|restricted compiler"):
         run(f"def run():\n    {statement}\n    return 1\n")
+
+
+@pytest.mark.parametrize("expression", ["not " * 10_000 + "1", "-" * 20_000 + "1",
+                                        "1+" * 3_000 + "1"])
+def test_code_nested_too_deeply_to_compile_is_a_plugin_error(expression: str) -> None:
+    """The parser reports deep nesting as MemoryError or RecursionError; that is the
+    code's fault, not the call running out of memory."""
+    with pytest.raises(PluginError, match="nests too deeply"):
+        run(f"x = {expression}\ndef run():\n    return x\n")

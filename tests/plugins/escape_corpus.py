@@ -1,10 +1,10 @@
 """The escape corpus E1-E14 of the plugin-sandbox reference, as data other tests reuse.
 
-Every case defines `run(data)`. `data` is {"sentinel": PATH, "marker": PATH}: a payload
-that escaped would read the sentinel file and return its text, create the marker file,
-set the ARCOS_ESCAPED environment variable or builtin, poison a module, or return the
-repr of the module, frame or code object it reached. A test asserts that none of that
-happened (`HOST_OBJECT_MARKERS` are the reprs to look for), whatever the error was.
+Every case defines `run(data)` (ENTRY_POINT); `data` is {"sentinel": PATH, "marker":
+PATH}. A payload that escaped would read the sentinel file and return its text, create the
+marker file, set the ARCOS_ESCAPED environment variable or builtin, poison a module, or
+return the repr of the module, frame or code object it reached. A test asserts that none
+of that happened (`HOST_OBJECT_MARKERS` are the reprs to look for), whatever the error was.
 
 `line` is a line the static check must report. E15 (a full escape, raw Python in the
 worker) is the sandbox's test, not this corpus's.
@@ -25,6 +25,8 @@ class EscapeCase:
     line: int
 
 
+#: Every case's entry point.
+ENTRY_POINT = "run"
 #: Text in a result that means a host object was reached.
 HOST_OBJECT_MARKERS = ("<module", "<frame", "<code object", "wrap_close",
                        "<built-in function open", "<built-in function exec", "<cell",

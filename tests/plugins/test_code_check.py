@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from escape_corpus import CORPUS, EscapeCase
+from escape_corpus import CORPUS, ENTRY_POINT, EscapeCase
 
 from arcos.plugins.code_check import MAX_PROBLEMS, SourceProblem, check_job, check_source
 from arcos.plugins.manifest import parse_manifest
@@ -71,7 +71,7 @@ def run(data=None):
 
 @pytest.mark.parametrize("case", CORPUS, ids=lambda case: case.name)
 def test_every_escape_case_is_refused_on_its_line(case: EscapeCase) -> None:
-    problems = check_source(case.source, "run")
+    problems = check_source(case.source, ENTRY_POINT)
     assert problems, case.name
     assert case.line in {p.line for p in problems}, problems
     for problem in problems:

@@ -26,6 +26,7 @@ from escape_corpus import (
     CLEAN_RESULT,
     CLEAN_SOURCE,
     CORPUS,
+    ENTRY_POINT,
     ESCAPE_ENV,
     HOST_OBJECT_MARKERS,
     EscapeCase,
@@ -260,7 +261,7 @@ def attempt(case: EscapeCase, tmp_path: Path) -> str:
     sentinel, marker = tmp_path / "secret.txt", tmp_path / "marker"
     sentinel.write_text(SECRET)
     try:
-        result = execute_job({"code": case.source, "entry_point": "run",
+        result = execute_job({"code": case.source, "entry_point": ENTRY_POINT,
                               "input": {"sentinel": str(sentinel), "marker": str(marker)}})
     except PluginError as error:
         return "error: " + str(error)

@@ -1,0 +1,1 @@
+"""Plugin marketplace: manifests, signing, and the OS sandbox that runs plugin code."""

@@ -186,3 +186,22 @@ async def test_r9_many_calls_queue_then_busy_and_leave_nothing_behind() -> None:
         assert nsfs_mounts() == namespaces_before
     await asyncio.sleep(0.1)
     assert [pid for pid in children(os.getpid()) if state(pid)] == []
+
+
+async def test_a_dead_zygote_is_restarted_and_the_pool_keeps_serving() -> None:
+    async with started_pool(plugin_workers=1) as pool:
+        (zygote,) = children(os.getpid())
+        os.kill(zygote, 9)
+        await asyncio.sleep(0.1)
+        outcome, _ = await run_raw(pool, "result = os.getuid()")
+        assert outcome.status is OutcomeStatus.SUCCEEDED, outcome
+        (replacement,) = [pid for pid in children(os.getpid()) if state(pid)]
+        assert replacement != zygote
+        # Killed in the middle of a call: that call is a crash, the next one runs again.
+        running = asyncio.create_task(run_raw(pool, "time.sleep(0.5)"))
+        await asyncio.sleep(0.2)
+        os.kill(replacement, 9)
+        crashed, seconds = await running
+        assert crashed.status is OutcomeStatus.CRASHED and seconds < BOUND, crashed
+        after, _ = await run_raw(pool, "result = 'back'")
+        assert after.result == "back"

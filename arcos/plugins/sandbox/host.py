@@ -141,7 +141,9 @@ class Zygote:
         except TimeoutError:
             timed_out = True
         finally:
+            # Let the writer unregister its fd before the caller closes (and frees) it.
             writer.cancel()
+            await asyncio.wait([writer])
         if exit_report is None:
             self._send({"op": "kill"})
             exit_report = await self._receive(ZYGOTE_GRACE_SECONDS)

@@ -37,6 +37,7 @@ _FILE_RIGHTS = _FS_READ_FILE  # what a rule on a regular file may grant here
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
+_raw_syscall = _libc.syscall  # resolved in the zygote, not in every child
 
 
 class _RulesetAttr(ctypes.Structure):
@@ -53,7 +54,7 @@ class _PathBeneathAttr(ctypes.Structure):
 
 
 def _syscall(number: int, *args: object) -> int:
-    result = _libc.syscall(number, *args)
+    result = _raw_syscall(number, *args)
     if result < 0:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err))

@@ -43,6 +43,7 @@ DENIED_SYSCALLS: tuple[str, ...] = (
 _PR_SET_SECCOMP = 22
 _SECCOMP_MODE_FILTER = 2
 _libc = ctypes.CDLL(None, use_errno=True)
+_prctl = _libc.prctl  # resolved in the zygote, not in every child
 
 
 class _SockFprog(ctypes.Structure):
@@ -75,6 +76,6 @@ def install_filter(program: bytes) -> None:
     """Load a compiled program into this process; needs no_new_privs (or CAP_SYS_ADMIN)."""
     buffer = ctypes.create_string_buffer(program, len(program))
     fprog = _SockFprog(len(program) // 8, ctypes.addressof(buffer))
-    if _libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
+    if _prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"prctl(PR_SET_SECCOMP): {os.strerror(err)}")

@@ -123,3 +123,30 @@ def exists(path: str | Path) -> bool:
 
 def open_to_all(directory: Path, mode: int) -> None:
     directory.chmod(mode)
+
+
+def uid_of(pid: int) -> int:
+    """Real UID of a process, from /proc (-1 if it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return -1
+    line = next(line for line in status.splitlines() if line.startswith("Uid:"))
+    return int(line.split()[1])
+
+
+def spares(host_pid: int) -> list[int]:
+    """The zygotes' children, checked to be only what is expected between calls.
+
+    Each zygote holds at most one child, the spare for its next call (it may still be
+    sandboxing itself): alive (not a zombie), with no children of its own.
+    """
+    found: list[int] = []
+    for zygote in children(host_pid):
+        kids = children(zygote)
+        assert len(kids) <= 1, (zygote, kids)
+        for kid in kids:
+            assert children(kid) == [], kid
+            assert state(kid) not in ("Z", ""), kid
+        found += kids
+    return found

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from sandbox_pool import (
     children,
-    descendants,
     net_namespace,
     nsfs_mounts,
     open_to_all,
     requires_sandbox,
     run_raw,
+    spares,
     started_pool,
     state,
 )
@@ -109,8 +109,7 @@ async def test_resource_attack_is_contained(case: str, capfd: pytest.CaptureFixt
         assert seconds < deadline + 1, f"{case} took {seconds:.2f} s"
         again, _ = await run_raw(pool, "result = 'next call'")
         assert again.status is OutcomeStatus.SUCCEEDED and again.result == "next call"
-        for zygote in children(os.getpid()):
-            assert children(zygote) == []
+        spares(os.getpid())  # no leftover process: at most one fresh spare per zygote
     assert "x" * 1000 not in capfd.readouterr().err
 
 
@@ -175,17 +174,17 @@ async def test_r9_many_calls_queue_then_busy_and_leave_nothing_behind() -> None:
         gaps = [later - earlier for earlier, later in itertools.pairwise(ticks)]
         assert len(ticks) > 20 and max(gaps) < BOUND, max(gaps)  # the loop kept running
         assert "retry later" in str(busy[0])
-        # Nothing left behind: the zygotes have no children, no process of ours is a zombie
-        # or sits in another network namespace, and no namespace got pinned by a mount.
+        # Nothing left behind: the zygotes have no children but their spares (one each),
+        # no process is a zombie, the zygotes share our network namespace, and no
+        # namespace got pinned by a mount.
         assert children(os.getpid()) == zygotes
         ours = net_namespace(os.getpid())
-        for pid in descendants(os.getpid()):
-            assert state(pid) not in ("Z", ""), pid
-            assert net_namespace(pid) == ours
-            assert pid in zygotes
+        assert all(net_namespace(zygote) == ours for zygote in zygotes)
+        waiting = spares(os.getpid())
         assert nsfs_mounts() == namespaces_before
     await asyncio.sleep(0.1)
     assert [pid for pid in children(os.getpid()) if state(pid)] == []
+    assert [pid for pid in waiting if state(pid)] == []  # spares (and their netns) are gone
 
 
 async def test_a_dead_zygote_is_restarted_and_the_pool_keeps_serving() -> None:

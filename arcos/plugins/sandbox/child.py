@@ -1,9 +1,19 @@
-"""The forked child: sandbox itself, read one job, run its handler, write one reply, exit.
+"""The forked child: sandbox itself, wait for its pipes, run one job, reply once, exit.
 
-Runs inside the zygote's address space right after `fork()`, so everything here is
-already imported. It never returns: every path ends in `os._exit`, so no zygote cleanup
-code (atexit, buffered files, finally blocks up the stack) runs in the child, and no state
-survives into another call because the process is gone.
+Two entry points, both run inside the zygote's address space right after `fork()`, so
+everything here is already imported:
+
+- `spare_main`: a child forked *ahead* of its call (the reference's "children sandboxed
+  ahead of time"). It applies every layer first, then blocks on the one-shot socket it
+  shares with the zygote until the zygote hands it the call's two pipe ends (SCM_RIGHTS);
+  they replace that socket on fds 3 and 4 before any job byte is read, so plugin code
+  never sees the socket. The set-up (~2 ms, mostly the network namespace) thus happens
+  between calls instead of inside one.
+- `probe_main`: a cold child that applies the layers and reports which failed.
+
+Neither returns: every path ends in `os._exit`, so no zygote cleanup code (atexit,
+buffered files, finally blocks up the stack) runs in the child, and no state survives into
+another call because the process is gone.
 """
 
 from __future__ import annotations
@@ -21,43 +31,63 @@ from arcos.plugins.sandbox.protocol import JOB_HEADER, MAX_JOB_BYTES
 _MAX_MESSAGE = 300
 
 
-def child_main(
+def spare_main(
     config: ChildConfig,
     handlers: Mapping[str, Callable[[dict[str, Any]], Any]],
-    job_fd: int,
-    reply_fd: int,
-    *,
-    probe: bool,
+    channel_fd: int,
 ) -> NoReturn:
-    """Entry point after fork; `probe` reports which layers applied instead of a job."""
+    """Sandbox now; when the zygote hands over a call's pipes, run that call."""
     try:
         os.setsid()  # own process group: the zygote kills the group on a deadline
-        _move_fds(job_fd, reply_fd, config.devnull_fd)
-        failed = apply_layers(config, keep_going=probe)
-        if probe:
-            failed.update(_effects(config, failed))
-            _reply({"probe": failed})
-        elif failed:
-            _reply({"unavailable": failed})
-        else:
-            _reply(_run_job(config, handlers))
+        # The channel waits on fd 3; fd 4 holds /dev/null so the pipes arrive above it.
+        null = config.devnull_fd
+        _place({0: null, 1: null, 2: null, JOB_FD: channel_fd, REPLY_FD: null})
+        failed = apply_layers(config, keep_going=False)
+        _take_pipes()
+        _reply({"unavailable": failed} if failed else _run_job(config, handlers))
         os._exit(0)
     except BaseException:  # nothing may escape into the zygote's code
         os._exit(70)
 
 
-def _move_fds(job_fd: int, reply_fd: int, devnull_fd: int) -> None:
-    """/dev/null on 0-2, the job pipe on 3, the reply pipe on 4, none clobbering another.
+def probe_main(config: ChildConfig, job_fd: int, reply_fd: int) -> NoReturn:
+    """Apply every layer (going on past failures) and reply {"probe": {layer: why}}."""
+    try:
+        os.setsid()
+        null = config.devnull_fd
+        _place({0: null, 1: null, 2: null, JOB_FD: job_fd, REPLY_FD: reply_fd})
+        failed = apply_layers(config, keep_going=True)
+        failed.update(_effects(config, failed))
+        _reply({"probe": failed})
+        os._exit(0)
+    except BaseException:  # nothing may escape into the zygote's code
+        os._exit(70)
 
-    Each is first copied above 10, since any of them may already sit on 0-4.
+
+def _place(targets: Mapping[int, int]) -> None:
+    """dup2 each source fd onto its target fd, none clobbering another.
+
+    Every source is first copied above 10, since any of them may already sit on 0-4.
     """
-    job_high, reply_high, null_high = (
-        fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (job_fd, reply_fd, devnull_fd)
-    )
-    for target in (0, 1, 2):
-        os.dup2(null_high, target)
-    os.dup2(job_high, JOB_FD)
-    os.dup2(reply_high, REPLY_FD)
+    high = {target: fcntl.fcntl(source, fcntl.F_DUPFD, 10) for target, source in targets.items()}
+    for target, copy in high.items():
+        os.dup2(copy, target)
+
+
+def _take_pipes() -> None:
+    """Receive the job and reply pipe ends on the channel (fd 3) and put them on 3 and 4."""
+    channel = socket.socket(fileno=JOB_FD)
+    try:
+        _, fds, _, _ = socket.recv_fds(channel, 16, 2)
+    finally:
+        channel.detach()  # fd 3 is about to become the job pipe; never close it by GC
+    if len(fds) != 2:
+        raise EOFError("the zygote went away before handing over a call")
+    job_fd, reply_fd = fds
+    os.dup2(job_fd, JOB_FD)
+    os.dup2(reply_fd, REPLY_FD)
+    os.close(job_fd)
+    os.close(reply_fd)
 
 
 def _run_job(

@@ -149,6 +149,8 @@ class SandboxPool:
                 reply_limit=settings.plugin_max_result_bytes + REPLY_ENVELOPE,
             )
         except ZygoteGone as error:
+            logger.warning("plugin sandbox slot %d lost its zygote (%s); restarting it on the "
+                           "next call", zygote.slot, error)
             await zygote.close()
             return Outcome(OutcomeStatus.CRASHED, error=f"the sandbox process failed: {error}")
         except BaseException:

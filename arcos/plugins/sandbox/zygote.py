@@ -11,9 +11,10 @@ Before answering "ready" it imports everything a child may need (the trap: after
 child's setuid, a pyenv interpreter under 0700 `/root` can no longer be read, so a lazy
 import would fail inside the sandbox), compiles the seccomp filter once, creates the empty
 working directory, and freezes the GC so forks share pages. Then, per `run`/`probe` line
-it forks, reports the child's pid, waits on a pidfd and the control socket together (so a
-`kill` is served while the child runs, and the group is killed before it is reaped, so its
-pid cannot have been reused), reaps it and reports exit code, signal and CPU seconds.
+it hands the call to a spare child forked and sandboxed after the previous call (or forks
+a probe child), reports the child's pid, waits on a pidfd and the control socket together
+(so a `kill` is served while the child runs, and the group is killed before it is reaped,
+so its pid cannot have been reused), reaps it and reports exit code, signal and CPU seconds.
 EOF of the control socket (the host went away) kills any child and ends the zygote.
 """
 
@@ -32,7 +33,7 @@ import tempfile
 from collections.abc import Callable
 from typing import Any
 
-from arcos.plugins.sandbox.child import child_main
+from arcos.plugins.sandbox.child import probe_main, spare_main
 from arcos.plugins.sandbox.layers import ChildConfig
 from arcos.plugins.sandbox.protocol import LineBuffer, control_line
 from arcos.plugins.sandbox.seccomp import compile_filter
@@ -151,25 +152,78 @@ def _read_paths(extra_paths: list[str]) -> tuple[str, ...]:
     return tuple(seen)
 
 
+class _Spare:
+    """A child already sandboxed, waiting on its end of `channel` for a call's pipes."""
+
+    def __init__(
+        self, config: ChildConfig, handlers: dict[str, Callable[[dict[str, Any]], Any]]
+    ) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.pid = os.fork()
+        if self.pid == 0:
+            spare_main(config, handlers, theirs.fileno())
+        theirs.close()
+        self.channel = ours
+
+    def hand_over(self, fds: list[int]) -> bool:
+        """Send the pipes; False if the spare is gone (it is then killed and reaped)."""
+        try:
+            socket.send_fds(self.channel, [b"j"], fds)
+            return True
+        except OSError:
+            self.discard()
+            return False
+        finally:
+            self.channel.close()
+
+    def discard(self) -> None:
+        self.channel.close()
+        _kill(self.pid)
+        os.waitpid(self.pid, 0)
+
+
 def _serve(
     control: _Control,
     config: ChildConfig,
     handlers: dict[str, Callable[[dict[str, Any]], Any]],
 ) -> None:
-    while (message := control.receive()) is not None:
-        op = message.get("op")
-        if op not in ("run", "probe") or len(control.fds) < 2:
-            continue  # a stray kill for a child already reaped
-        job_fd, reply_fd = control.fds[:2]
-        del control.fds[:2]
-        pid = os.fork()
-        if pid == 0:
-            child_main(config, handlers, job_fd, reply_fd, probe=op == "probe")
-        os.close(job_fd)
-        os.close(reply_fd)
-        control.send({"pid": pid})
-        if not _supervise(control, pid):
-            return
+    """Serve calls; after each one, fork the spare that will run the next.
+
+    The next spare is forked only after the previous child was reaped, so two children of
+    this slot's UID never exist at once (the per-slot UID layer stays meaningful).
+    """
+    spare: _Spare | None = None
+    try:
+        while (message := control.receive()) is not None:
+            op = message.get("op")
+            if op not in ("run", "probe") or len(control.fds) < 2:
+                continue  # a stray kill for a child already reaped
+            fds = control.fds[:2]
+            del control.fds[:2]
+            if op == "probe":
+                pid = os.fork()
+                if pid == 0:
+                    probe_main(config, fds[0], fds[1])
+            else:
+                if spare is None or not spare.hand_over(fds):
+                    spare = _Spare(config, handlers)
+                    if not spare.hand_over(fds):  # even a fresh spare died: report a crash
+                        spare = None
+                        for fd in fds:
+                            os.close(fd)
+                        control.send({"pid": 0})
+                        control.send({"exit": -signal.SIGKILL, "cpu": 0.0})
+                        continue
+                pid, spare = spare.pid, None
+            for fd in fds:
+                os.close(fd)
+            control.send({"pid": pid})
+            if not _supervise(control, pid):
+                return
+            spare = _Spare(config, handlers)
+    finally:
+        if spare is not None:
+            spare.discard()
 
 
 def _supervise(control: _Control, pid: int) -> bool:

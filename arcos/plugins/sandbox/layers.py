@@ -6,8 +6,10 @@ one above failed"), and each has a name: `arcos plugins doctor` reports by it,
 `SandboxUnavailable.missing` names it.
 
 Order and why:
-1. `close_fds`    only the job pipe (fd 3), the reply pipe (fd 4) and /dev/null on 0-2 stay
-                  open: nothing of the zygote (its control socket) leaks into plugin code.
+1. `close_fds`    only fds 0-4 stay open (/dev/null on 0-2; on 3 the one-shot socket the
+                  spare receives its pipes on, replaced by the job pipe before any job
+                  byte is read; the reply pipe on 4): nothing of the zygote (its control
+                  socket, other spares' channels) leaks into plugin code.
 2. `namespaces`   new net/mount/IPC/UTS namespaces: the new netns has only a down loopback,
                   so there is no network at all, 127.0.0.1 included. Mounts are not made
                   private: the child mounts nothing and cannot (no capability after the

@@ -2,7 +2,8 @@
 
 - Control (host <-> zygote, a UNIX socketpair): one JSON object per line. A `run` or
   `probe` line carries the child's two pipe ends as SCM_RIGHTS, so the zygote never opens
-  anything for a call and the host owns the other ends.
+  anything for a call and the host owns the other ends. The zygote forwards them, again
+  as SCM_RIGHTS, to the already-sandboxed spare child that runs the call (child.py).
 - Job (host -> child, fd 3): 4-byte big-endian length, then JSON `{"kind", "payload"}`.
   The length lets the child stop reading without waiting for EOF.
 - Reply (child -> host, fd 4): one JSON object, read until EOF. `{"ok": value}`,

@@ -1,4 +1,4 @@
-"""The `arcos` command: serve, export-schema, settings, token."""
+"""The `arcos` command: serve, export-schema, settings, token, plugins."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from functools import partial
 
 from arcos.auth.cli import add_token_commands, run_token_command
 from arcos.db import StoreUnavailable, store
+from arcos.plugins.cli import add_plugin_commands
 from arcos.settings import Settings, SettingsError, documented_settings
 
 
@@ -53,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     show.set_defaults(handler=_show_settings)
 
     add_token_commands(commands)
+    add_plugin_commands(commands)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""Plugins: third-party code registered with a signed manifest and run in an OS sandbox."""

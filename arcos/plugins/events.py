@@ -33,6 +33,7 @@ def execution_event(execution: PluginExecution) -> dict[str, Any]:
         "status": execution.status.value,
         "trigger": execution.trigger.value,
         "duration_ms": execution.duration_ms,
+        "result_size": execution.result_size,
         "error": execution.error,
         "evidence_uids": list(execution.evidence_uids),
         "metric_count": execution.metric_count,

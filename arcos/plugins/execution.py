@@ -18,6 +18,7 @@ from typing import Any
 from tortoise.expressions import F
 
 from arcos.auth.caller import Caller
+from arcos.evidence.canonical import canonical_json, wire_size
 from arcos.evidence.models import Evidence
 from arcos.evidence.service import EvidenceQuery
 from arcos.plugins import outputs
@@ -211,6 +212,7 @@ async def record(
         unit: UnitOfWork, status: ExecutionStatus, error: str | None, applied: outputs.Applied
     ) -> Execution:
         failed = status is not ExecutionStatus.SUCCEEDED
+        result = None if failed else outcome.result
         if failed:
             error = await _count_failure(row, error, write.settings.plugin_max_consecutive_failures,
                                          unit)
@@ -221,7 +223,7 @@ async def record(
             uid=run.execution_uid, plugin_id=row.plugin_id, version=row.version,
             kind=manifest.kind.value, status=status, trigger=call.trigger,
             duration_ms=outcome.duration_ms, error=error,
-            result=outcome.result if status is ExecutionStatus.SUCCEEDED else None,
+            result=result, result_size=wire_size(canonical_json(result)),
             evidence_uids=[str(s.evidence.uid) for s in applied.evidence],
             metric_count=len(applied.metrics), project=call.project, caller=call.caller.name,
             created_at=unit.now, using_db=unit.connection,

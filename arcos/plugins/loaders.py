@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from arcos.graphql.loaders import ContextLoader
 from arcos.plugins.models import PluginVersion
-from arcos.plugins.reads import versions_of
+from arcos.plugins.reads import execution_results, versions_of
 
 
 class VersionsByPlugin(ContextLoader[str, list[PluginVersion]]):
@@ -17,3 +18,11 @@ class VersionsByPlugin(ContextLoader[str, list[PluginVersion]]):
         for row in await versions_of(keys):
             found[row.plugin_id].append(row)
         return [found.get(key, []) for key in keys]
+
+
+class ExecutionResultById(ContextLoader[int, Any]):
+    """The stored result of each execution, read only for the executions shown."""
+
+    async def batch_load(self, keys: list[int]) -> list[Any]:
+        found = await execution_results(keys)
+        return [found.get(key) for key in keys]

@@ -91,6 +91,10 @@ class PluginVersion(Model):
         return f"{self.plugin_id}@{self.version}"
 
 
+#: Execution columns that may hold a megabyte; read only for executions a response shows.
+LARGE_EXECUTION_VALUES = ("result",)
+
+
 class PluginExecution(Model):
     """One run of a plugin version, however it ended."""
 
@@ -104,6 +108,8 @@ class PluginExecution(Model):
     duration_ms = fields.FloatField(default=0.0)
     error = fields.TextField(null=True)
     result: Any = fields.JSONField(null=True)
+    #: Bytes of `result` as responses carry it, so a listing can be bounded unread.
+    result_size = fields.BigIntField(default=0)
     #: Evidence uids the host stored from its output.
     evidence_uids: Any = fields.JSONField(default=list)
     metric_count = fields.IntField(default=0)

@@ -11,9 +11,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from arcos.plugins.manifest import semver_key
-from arcos.plugins.models import ExecutionStatus, PluginExecution, PluginVersion, VersionState
+from arcos.plugins.models import (
+    LARGE_EXECUTION_VALUES,
+    ExecutionStatus,
+    PluginExecution,
+    PluginVersion,
+    VersionState,
+)
 
 #: The most catalogue rows one search ranks.
 SEARCH_CANDIDATES = 500
@@ -116,7 +123,8 @@ class ExecutionQuery:
 async def page_executions(
     query: ExecutionQuery, first: int, before_id: int | None
 ) -> tuple[list[PluginExecution], bool]:
-    """Executions newest first, keyset on the primary key."""
+    """Executions newest first, keyset on the primary key; their results are left
+    unread (a response reads only those it shows, see ExecutionResultById)."""
     queryset = PluginExecution.all()
     if query.plugin_id is not None:
         queryset = queryset.filter(plugin_id=query.plugin_id)
@@ -124,5 +132,13 @@ async def page_executions(
         queryset = queryset.filter(status=query.status)
     if before_id is not None:
         queryset = queryset.filter(id__lt=before_id)
-    rows = await queryset.order_by("-id").limit(first + 1)
+    columns = [name for name in PluginExecution._meta.fields_db_projection
+               if name not in LARGE_EXECUTION_VALUES]
+    rows = await queryset.only(*columns).order_by("-id").limit(first + 1)
     return list(rows[:first]), len(rows) > first
+
+
+async def execution_results(ids: list[int]) -> dict[int, Any]:
+    """The stored `result` of each execution id (one query, for the DataLoader)."""
+    rows = await PluginExecution.filter(id__in=ids).values_list("id", "result")
+    return dict(rows)

@@ -310,7 +310,7 @@ class PluginMutations:
                                         warnings=[], errors=user_errors(refused))
         applied = done.applied
         return ExecutePluginPayload(
-            execution=PluginExecutionType.from_model(done.record),
+            execution=PluginExecutionType.from_model(done.record, done.record.result),
             evidence=[EvidenceType.from_model(s.evidence, s.canonical) for s in applied.evidence],
             metrics=[QualityMetricType.from_model(row) for row in applied.metrics],
             panel=applied.panel.panel if applied.panel else None,

@@ -16,12 +16,13 @@ from arcos.auth.permissions import requires
 from arcos.auth.scopes import Scope
 from arcos.evidence.loaders import EvidenceByUid
 from arcos.evidence.types import EvidenceType
+from arcos.graphql.budget import charge_response
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import UserError
 from arcos.graphql.metadata import column_bound
 from arcos.intake.types import QualityMetricType
 from arcos.plugins import models
-from arcos.plugins.loaders import VersionsByPlugin
+from arcos.plugins.loaders import ExecutionResultById, VersionsByPlugin
 from arcos.plugins.manifest import Permission, PluginKind
 from arcos.plugins.models import ExecutionStatus, ExecutionTrigger, VersionState
 from arcos.plugins.permissions import permissions
@@ -34,6 +35,8 @@ PLUGIN_ID_BOUND = column_bound(models.PluginVersion, "plugin_id")
 VERSION_BOUND = column_bound(models.PluginVersion, "version")
 AUTHOR_BOUND = column_bound(models.PluginVersion, "author")
 READ_EVIDENCE = [requires(Scope.EVIDENCE_READ)]
+#: An execution result not read yet (None is a result).
+_UNREAD: Any = object()
 
 strawberry.enum(PluginKind, name="PluginKind", description="What a plugin does with its "
                 "output: collector (evidence drafts), metric (name/value pairs), compliance "
@@ -201,25 +204,35 @@ class PluginExecutionType(relay.Node):
     created_at: datetime
     db_id: strawberry.Private[int]
     evidence_uids: strawberry.Private[list[str]]
-    stored_result: strawberry.Private[Any]
+    result_size: strawberry.Private[int]
+    #: The result in hand (a mutation's own execution); others are loaded when asked for.
+    known_result: strawberry.Private[Any] = _UNREAD
 
-    @strawberry.field(description="What the plugin returned (SUCCEEDED only; not carried by "
-                      "subscription events: read it by the execution's id). It may hold "
-                      "evidence the plugin read, so another caller's result needs evidence:read.")
-    def result(self, info: Info[ArcosContext, None]) -> JSON | None:
-        caller = info.context.caller
+    @strawberry.field(description="What the plugin returned (SUCCEEDED only). It may hold "
+                      "evidence the plugin read, so another caller's result needs "
+                      "evidence:read; it counts toward ARCOS_MAX_RESPONSE_BYTES.")
+    async def result(self, info: Info[ArcosContext, None]) -> JSON | None:
+        context = info.context
+        caller = context.caller
         if caller.name != self.caller and not caller.may(Scope.EVIDENCE_READ):
             raise ArcosError(f"the result of {self.caller!r}'s execution may hold evidence: "
                              "reading it needs the 'evidence:read' scope", ErrorCode.FORBIDDEN)
-        return self.stored_result
+        charge_response(context.settings.max_response_bytes, self.result_size)
+        if self.known_result is not _UNREAD:
+            return self.known_result
+        return await ExecutionResultById(context).load(self.db_id)
 
     @classmethod
-    def from_model(cls, row: models.PluginExecution) -> PluginExecutionType:
+    def from_model(
+        cls, row: models.PluginExecution, result: Any = _UNREAD
+    ) -> PluginExecutionType:
+        """From a row; `result` when the caller has it in hand (the row may not)."""
         return cls(
             uid=str(row.uid), plugin_id=row.plugin_id, version=row.version,
             type=PluginKind(row.kind), status=ExecutionStatus(row.status),
             trigger=ExecutionTrigger(row.trigger), duration_ms=row.duration_ms,
-            error=row.error, stored_result=row.result, project=row.project, caller=row.caller,
+            error=row.error, result_size=row.result_size, known_result=result,
+            project=row.project, caller=row.caller,
             metric_count=row.metric_count, created_at=row.created_at, db_id=row.id,
             evidence_uids=[str(uid) for uid in row.evidence_uids or []],
         )
@@ -230,7 +243,7 @@ class PluginExecutionType(relay.Node):
             uid=event["uid"], plugin_id=event["plugin_id"], version=event["version"],
             type=PluginKind(event["kind"]), status=ExecutionStatus(event["status"]),
             trigger=ExecutionTrigger(event["trigger"]), duration_ms=event["duration_ms"],
-            error=event["error"], stored_result=None, project=event["project"],
+            error=event["error"], result_size=event["result_size"], project=event["project"],
             caller=event["caller"], metric_count=event["metric_count"],
             created_at=datetime.fromisoformat(event["created_at"]), db_id=event["id"],
             evidence_uids=event["evidence_uids"],

@@ -162,3 +162,20 @@ async def test_another_callers_result_needs_evidence_read(app: RunningApp, gql: 
     mine = await gql("{ pluginExecutions { nodes { result } } }")
     assert mine["data"]["pluginExecutions"]["nodes"][0]["result"] == {
         "evidence": [{"type": "coverage_gate", "data": {"seen": 1}}]}
+
+
+async def test_listed_results_count_toward_the_response_bound(settings):
+    from conftest import running_app
+
+    small = settings.replace(max_evidence_bytes=1024, max_response_bytes=4096)
+    async with running_app(small) as app, app.client(app.admin_token) as http:
+        gql = GraphQLClient(http)
+        await register(gql, code="def run():\n    return [{'type': 'blob', 'data': "
+                                 "{'x': 'x' * 2500}}]\n", entry_point="run", permissions=())
+        for _ in range(2):  # each result fits the bound, both together do not
+            ran = (await execute(gql, "acme.coverage_gate"))["data"]["executePlugin"]
+            assert len(ran["execution"]["result"][0]["data"]["x"]) == 2500, ran
+        statuses = await gql("{ pluginExecutions { nodes { status } } }")
+        assert len(statuses["data"]["pluginExecutions"]["nodes"]) == 2
+        both = await gql("{ pluginExecutions { nodes { result } } }")
+    assert both["errors"][0]["extensions"]["code"] == "RESPONSE_TOO_LARGE"

@@ -8,16 +8,22 @@ source that blows up the parser (a million nested brackets) does so in a sandbox
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from arcos.plugins.host import PluginHost
 from arcos.plugins.manifest import Manifest, check_code_size, parse_manifest
-from arcos.plugins.sandbox.outcome import OutcomeStatus
+from arcos.plugins.sandbox.outcome import Outcome, OutcomeStatus
 from arcos.problems import Problem, ProblemCode, Refused
 
 #: Plugin evidence is stored with `source` = `plugin:<id>@<version>` in a 64-character
 #: column, so the id and version together must leave room for it.
 MAX_SOURCE_LENGTH = 64
+
+
+class Sandbox(Protocol):
+    """What the check needs: a way to run one job in the sandbox (the app's PluginHost,
+    or a pool of its own for `arcos plugins run`)."""
+
+    async def call(self, kind: str, payload: dict[str, Any]) -> Outcome: ...
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,7 @@ class Report:
         return Refused([problem.as_problem() for problem in self.problems])
 
 
-async def check_plugin(raw_manifest: Any, code: Any, host: PluginHost) -> Report:
+async def check_plugin(raw_manifest: Any, code: Any, host: Sandbox) -> Report:
     """Every problem with `raw_manifest` and `code`; the source is checked in the sandbox.
 
     Raises ArcosError SANDBOX_UNAVAILABLE or BUSY when the sandbox cannot take the check.
@@ -100,7 +106,7 @@ def _raw_entry_point(raw: Any) -> str | None:
     return value if isinstance(value, str) and value.isidentifier() else None
 
 
-async def _source_problems(code: str, entry_point: str, host: PluginHost) -> list[PluginProblem]:
+async def _source_problems(code: str, entry_point: str, host: Sandbox) -> list[PluginProblem]:
     outcome = await host.call("check", {"code": code, "entry_point": entry_point})
     if outcome.status is not OutcomeStatus.SUCCEEDED:
         # The checker itself gave up on this source (parser recursion, memory, time).

@@ -1,8 +1,9 @@
 """The catalogue's writes: register, approve, revoke, enable, unregister.
 
 Versions are immutable: a new version is a new row, signed at registration. Only a
-version's standing changes. Each write is one unit of work, and each refreshes which
-version the catalogue shows for its plugin (`is_latest`: the highest non-revoked one).
+version's standing changes. Each write is one unit of work; those that change which
+version the catalogue shows for a plugin (`is_latest`: the highest non-revoked one) —
+registration, revocation, removal — refresh it in the same unit.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from arcos.plugins.integrity import code_sha256
 from arcos.plugins.manifest import Manifest, Permission, semver_key
 from arcos.plugins.models import PluginVersion, VersionState
 from arcos.plugins.permissions import holds_all, names, permissions
-from arcos.plugins.validation import check_plugin
+from arcos.plugins.validation import Report, check_plugin
 from arcos.problems import Problem, ProblemCode, Refused
 from arcos.store.unit_of_work import UnitOfWork
 from arcos.store.write_context import WriteContext
@@ -26,7 +27,7 @@ from arcos.store.write_context import WriteContext
 class RegistrationRefused(Refused):
     """Refused with the full report, so callers can show lines and columns."""
 
-    def __init__(self, report: Any) -> None:
+    def __init__(self, report: Report) -> None:
         super().__init__(report.refused().problems)
         self.report = report
 

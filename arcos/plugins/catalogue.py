@@ -4,6 +4,10 @@ Versions are immutable: a new version is a new row, signed at registration. Only
 version's standing changes. Each write is one unit of work; those that change which
 version the catalogue shows for a plugin (`is_latest`: the highest non-revoked one) —
 registration, revocation, removal — refresh it in the same unit.
+
+Every write first takes the plugin's lock (`lock_plugin`): the checks read the plugin's
+rows and then write, which under READ COMMITTED lets two concurrent writers both pass
+(two owners of a new id, two latest versions) unless they queue on the plugin.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ async def register(
     signature = host.signer.sign(manifest, digest)
 
     async def work(unit: UnitOfWork) -> PluginVersion:
+        await lock_plugin(manifest.id, unit)
         earlier = await PluginVersion.filter(plugin_id=manifest.id).using_db(unit.connection)
         _check_may_add(manifest, earlier, caller)
         state, approved, approver = _standing(manifest, earlier, caller)
@@ -125,6 +130,7 @@ async def approve(
     """Approve a pending version for `granted` (default: all it asks for)."""
 
     async def work(unit: UnitOfWork) -> PluginVersion:
+        await lock_plugin(plugin_id, unit)
         row = await _version(plugin_id, version, unit)
         if row.state != VersionState.PENDING_APPROVAL:
             raise Refused.one("version", f"{row.label} is {row.state.value}, not waiting for "
@@ -162,6 +168,7 @@ async def revoke(
     """Revoke one version, or every version of the plugin; the next call is refused."""
 
     async def work(unit: UnitOfWork) -> list[PluginVersion]:
+        await lock_plugin(plugin_id, unit)
         rows = await _versions(plugin_id, version, unit)
         for row in rows:
             if row.state == VersionState.REVOKED:
@@ -182,6 +189,7 @@ async def set_enabled(
     """Turn a version (or every version) on or off; turning on clears the failure count."""
 
     async def work(unit: UnitOfWork) -> list[PluginVersion]:
+        await lock_plugin(plugin_id, unit)
         rows = await _versions(plugin_id, version, unit)
         _check_owner(rows, caller)
         for row in rows:
@@ -202,12 +210,25 @@ async def unregister(plugin_id: str, caller: Caller, write: WriteContext) -> int
     Returns how many versions were removed."""
 
     async def work(unit: UnitOfWork) -> int:
+        await lock_plugin(plugin_id, unit)
         rows = await _versions(plugin_id, None, unit)
         _check_owner(rows, caller)
         return await PluginVersion.filter(plugin_id=plugin_id, removed_at=None).using_db(
             unit.connection).update(removed_at=unit.now, is_latest=False)
 
     return await write.writer.run(work)
+
+
+async def lock_plugin(plugin_id: str, unit: UnitOfWork) -> None:
+    """Queue this unit behind any other catalogue write to `plugin_id` until it commits.
+
+    A PostgreSQL transaction-scoped advisory lock keyed by the id: row locks cannot do it,
+    since a new id has no rows to lock yet. The two-key form keeps these locks apart from
+    the outbox's one-key lock. SQLite needs nothing: it runs one writer at a time.
+    """
+    if unit.connection.capabilities.dialect == "postgres":
+        await unit.connection.execute_query(
+            "SELECT pg_advisory_xact_lock(hashtext('arcos.plugins'), hashtext($1))", [plugin_id])
 
 
 def _check_owner(rows: Sequence[PluginVersion], caller: Caller) -> None:

@@ -197,7 +197,6 @@ class PluginExecutionType(relay.Node):
     status: ExecutionStatus
     trigger: ExecutionTrigger
     duration_ms: float
-    error: str | None
     project: str | None
     caller: str = strawberry.field(description="The principal the plugin ran for.")
     metric_count: int
@@ -205,6 +204,8 @@ class PluginExecutionType(relay.Node):
     db_id: strawberry.Private[int]
     evidence_uids: strawberry.Private[list[str]]
     result_size: strawberry.Private[int]
+    #: Why it failed, as recorded; shown through `error` (guarded like `result`).
+    error_text: strawberry.Private[str | None]
     #: The result in hand (a mutation's own execution); others are loaded when asked for.
     known_result: strawberry.Private[Any] = _UNREAD
 
@@ -213,14 +214,26 @@ class PluginExecutionType(relay.Node):
                       "evidence:read; it counts toward ARCOS_MAX_RESPONSE_BYTES.")
     async def result(self, info: Info[ArcosContext, None]) -> JSON | None:
         context = info.context
-        caller = context.caller
-        if caller.name != self.caller and not caller.may(Scope.EVIDENCE_READ):
-            raise ArcosError(f"the result of {self.caller!r}'s execution may hold evidence: "
-                             "reading it needs the 'evidence:read' scope", ErrorCode.FORBIDDEN)
+        self._check_may_read(context, "result")
         charge_response(context.settings.max_response_bytes, self.result_size)
         if self.known_result is not _UNREAD:
             return self.known_result
         return await ExecutionResultById(context).load(self.db_id)
+
+    @strawberry.field(description="Why it did not succeed. A plugin's exception message may "
+                      "quote evidence it read, so another caller's error needs evidence:read, "
+                      "as its result does.")
+    def error(self, info: Info[ArcosContext, None]) -> str | None:
+        self._check_may_read(info.context, "error")
+        return self.error_text
+
+    def _check_may_read(self, context: ArcosContext, what: str) -> None:
+        """What the plugin produced (its result, its error message) may hold evidence it
+        read: its own caller sees it, anyone else needs evidence:read."""
+        caller = context.caller
+        if caller.name != self.caller and not caller.may(Scope.EVIDENCE_READ):
+            raise ArcosError(f"the {what} of {self.caller!r}'s execution may hold evidence: "
+                             "reading it needs the 'evidence:read' scope", ErrorCode.FORBIDDEN)
 
     @classmethod
     def from_model(
@@ -231,7 +244,7 @@ class PluginExecutionType(relay.Node):
             uid=str(row.uid), plugin_id=row.plugin_id, version=row.version,
             type=PluginKind(row.kind), status=ExecutionStatus(row.status),
             trigger=ExecutionTrigger(row.trigger), duration_ms=row.duration_ms,
-            error=row.error, result_size=row.result_size, known_result=result,
+            error_text=row.error, result_size=row.result_size, known_result=result,
             project=row.project, caller=row.caller,
             metric_count=row.metric_count, created_at=row.created_at, db_id=row.id,
             evidence_uids=[str(uid) for uid in row.evidence_uids or []],
@@ -243,7 +256,7 @@ class PluginExecutionType(relay.Node):
             uid=event["uid"], plugin_id=event["plugin_id"], version=event["version"],
             type=PluginKind(event["kind"]), status=ExecutionStatus(event["status"]),
             trigger=ExecutionTrigger(event["trigger"]), duration_ms=event["duration_ms"],
-            error=event["error"], result_size=event["result_size"], project=event["project"],
+            error_text=event["error"], result_size=event["result_size"], project=event["project"],
             caller=event["caller"], metric_count=event["metric_count"],
             created_at=datetime.fromisoformat(event["created_at"]), db_id=event["id"],
             evidence_uids=event["evidence_uids"],

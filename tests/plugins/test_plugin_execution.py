@@ -179,3 +179,42 @@ async def test_listed_results_count_toward_the_response_bound(settings):
         assert len(statuses["data"]["pluginExecutions"]["nodes"]) == 2
         both = await gql("{ pluginExecutions { nodes { result } } }")
     assert both["errors"][0]["extensions"]["code"] == "RESPONSE_TOO_LARGE"
+
+
+QUOTING_CODE = """
+def collect(data):
+    raise ValueError("read: " + str(data["evidence"][0]["data"]))
+"""
+
+
+async def test_another_callers_error_needs_evidence_read(app: RunningApp, gql: GraphQLClient):
+    """A plugin's exception message can quote the evidence it read: the error is guarded
+    like the result, in listings and in the finished-execution subscription."""
+    import asyncio
+
+    from arcos.auth.transport import caller_from_authorization
+    from arcos.graphql.context import ArcosContext
+
+    submitted = await gql('mutation { submitEvidence(input: {type: "secret_note", source: "ci", '
+                          'project: "acme/app", data: {pw: "hunter2"}}) { errors { message } } }')
+    assert submitted["data"]["submitEvidence"]["errors"] == []
+    await register(gql, code=QUOTING_CODE, permissions=("evidence.read",))
+    token = await app.issue("catalogue-reader", "plugins:read")
+    reader = ArcosContext.of(app.app.state.services,
+                             await caller_from_authorization(f"Bearer {token}", False))
+    stream = await app.app.state.schema.subscribe(
+        "subscription { pluginExecutionFinished { status error } }", context_value=reader)
+    first = asyncio.ensure_future(anext(stream))
+    await asyncio.sleep(0.05)  # subscribed before the execution commits
+    ran = await execute(gql, "acme.coverage_gate", evidence={"type": "secret_note"})
+    assert "hunter2" in ran["data"]["executePlugin"]["execution"]["error"]  # its own caller
+    published = await asyncio.wait_for(first, 10)
+    await stream.aclose()
+    assert published.data == {"pluginExecutionFinished": {"status": "FAILED", "error": None}}
+    assert "evidence:read" in published.errors[0].message
+    async with app.client(token) as http:
+        listed = await GraphQLClient(http)("{ pluginExecutions { nodes { status error } } }")
+    assert "hunter2" not in str(listed)
+    assert listed["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    mine = await gql("{ pluginExecutions { nodes { error } } }")
+    assert "hunter2" in mine["data"]["pluginExecutions"]["nodes"][0]["error"]

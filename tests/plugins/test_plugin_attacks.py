@@ -50,8 +50,12 @@ async def _escape_corpus(app: RunningApp, gql: GraphQLClient, tmp_path: Path) ->
         await force_version(host, case.source, plugin_id=plugin_id, entry_point=ENTRY_POINT,
                             permissions=())
         for _ in range(2):  # a second call sees no state the first one left
+            forks = host.sandbox_calls
             body = await execute(gql, plugin_id, input={
                 "sentinel": str(sentinel), "marker": str(marker)})
+            # The forced code ran (else "nothing leaked" would prove nothing).
+            assert host.sandbox_calls == forks + 1, case.name
+            assert body["data"]["executePlugin"]["execution"] is not None, (case.name, body)
             text = json.dumps(body)
             assert SECRET not in text, case.name
             assert not any(found in text for found in HOST_OBJECT_MARKERS), (case.name, text)

@@ -63,12 +63,14 @@ class TriggerRunner:
     def __init__(self, host: PluginHost) -> None:
         self.host = host
         self.queue: asyncio.Queue[TriggeredRun] = asyncio.Queue(maxsize=TRIGGER_QUEUE)
+        #: The outbox position of the last evidence dispatched.
+        self.position = 0
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         """Follow evidence committed from now on (what came before ran no triggers then)."""
-        position = await outbox.latest_position()
-        self._tasks = [asyncio.create_task(self._follow(position), name="plugin-triggers"),
+        self.position = await outbox.latest_position()
+        self._tasks = [asyncio.create_task(self._follow(), name="plugin-triggers"),
                        asyncio.create_task(self._serve(), name="plugin-trigger-runs")]
 
     async def close(self) -> None:
@@ -79,25 +81,27 @@ class TriggerRunner:
                 await task
         self._tasks = []
 
-    async def _follow(self, position: int) -> None:
+    async def _follow(self) -> None:
         while True:
             try:
-                position = await self._read_after(position)
+                await self.read_new()
             except asyncio.CancelledError:
                 raise
             except Exception:  # the store may be briefly unavailable; keep following
                 logger.exception("plugin triggers could not read new evidence")
             await asyncio.sleep(POLL_SECONDS)
 
-    async def _read_after(self, position: int) -> int:
-        while events := await outbox.read_after(EVIDENCE_ADDED, position, _PAGE):
-            position = events[-1].position
+    async def read_new(self) -> None:
+        """Dispatch the evidence committed after `position`, a page at a time. The position
+        advances after each page, so when one fails the next read starts from it and the
+        pages before it (their runs already queued) do not run again."""
+        while events := await outbox.read_after(EVIDENCE_ADDED, self.position, _PAGE):
             seqs = [event.record["seq"] for event in events]
             items = await Evidence.filter(seq__in=seqs).prefetch_related("project").only(
                 "seq", "uid", "type", "source", "project_id")
             await self._dispatch([item for item in sorted(items, key=lambda e: e.seq)
                                   if not item.source.startswith("plugin:")])
-        return position
+            self.position = events[-1].position
 
     async def _dispatch(self, items: Sequence[Evidence]) -> None:
         if not items:

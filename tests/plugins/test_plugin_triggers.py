@@ -4,9 +4,13 @@ what happened; the triggering write never waits for them."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
+import pytest
 from conftest import GraphQLClient, RunningApp
 from plugin_kit import FAILING_CODE, register
+
+from arcos.evidence.models import Evidence
 
 TRIGGERED_CODE = """
 def collect(data):
@@ -66,3 +70,31 @@ async def test_a_failing_triggered_plugin_is_recorded_and_the_write_stands(
     assert nodes[0]["status"] == "FAILED" and "division" in nodes[0]["error"]
     stored = await gql('{ evidenceConnection(filter: {type: "build"}) { totalCount } }')
     assert stored["data"]["evidenceConnection"]["totalCount"] == 1
+
+
+async def test_a_page_that_fails_does_not_rerun_the_pages_before_it(
+    app: RunningApp, gql: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+):
+    """The runner's position advances page by page: when dispatching one page raises, the
+    next read resumes at that page, not at the start of the batch."""
+    from arcos.plugins import triggers
+    from arcos.plugins.host import HOST
+    from arcos.store import outbox
+
+    runner = triggers.TriggerRunner(app.app.state.services.domain_services[HOST])
+    runner.position = await outbox.latest_position()
+    for evidence_type in ("first", "second", "third"):
+        await gql(SUBMIT, {"type": evidence_type})
+    monkeypatch.setattr(triggers, "_PAGE", 1)
+    dispatched: list[str] = []
+
+    async def dispatch(items: Sequence[Evidence]) -> None:
+        dispatched.extend(item.type for item in items)
+        if dispatched == ["first", "second"]:
+            raise ConnectionError("the store went away mid-batch")
+
+    monkeypatch.setattr(runner, "_dispatch", dispatch)
+    with pytest.raises(ConnectionError):
+        await runner.read_new()
+    await runner.read_new()
+    assert dispatched == ["first", "second", "second", "third"]

@@ -327,11 +327,15 @@ class PluginCount:
 class PluginStatsType:
     plugins_by_type: list[PluginCount]
     versions_by_state: list[PluginCount]
-    executions: int
-    failures: int = strawberry.field(description="Executions that did not succeed.")
+    executions: int = strawberry.field(description="Every execution recorded, NOT_RUN included.")
+    failures: int = strawberry.field(
+        description="Executions that ran and did not succeed (NOT_RUN excluded: the host never "
+        "started them).")
     p50_duration_ms: float | None = strawberry.field(
-        description="Median duration over the latest 10,000 executions.")
-    p95_duration_ms: float | None
+        description="Median duration over the latest 10,000 executions that ran (NOT_RUN "
+        "excluded).")
+    p95_duration_ms: float | None = strawberry.field(
+        description="95th percentile duration, over the same executions as the median.")
     top_plugins: list[PluginCount] = strawberry.field(
         description="The most executed plugins (at most 10), most first.")
 

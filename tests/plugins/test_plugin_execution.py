@@ -148,6 +148,27 @@ async def test_executions_are_listed_and_counted(gql: GraphQLClient):
     assert stats["pluginsByType"] == [{"key": "collector", "count": 1}]
 
 
+async def test_runs_never_started_are_neither_failures_nor_durations(gql: GraphQLClient):
+    """NOT_RUN rows (the host never started them: trigger queue full, sandbox down) would
+    otherwise count as the plugin's failures and pull the percentiles to 0 ms."""
+    from datetime import UTC, datetime
+
+    from arcos.plugins.models import ExecutionStatus, ExecutionTrigger, PluginExecution
+
+    await register(gql, permissions=())
+    ran = (await execute(gql, "acme.coverage_gate"))["data"]["executePlugin"]["execution"]
+    for _ in range(3):  # as record_not_run stores them: no duration
+        await PluginExecution.create(
+            plugin_id="acme.coverage_gate", version="1.0.0", kind="collector",
+            status=ExecutionStatus.NOT_RUN, trigger=ExecutionTrigger.EVIDENCE_ADDED,
+            error="the trigger queue (64) was full", caller="plugin:acme.coverage_gate@1.0.0",
+            created_at=datetime.now(UTC))
+    stats = (await gql("{ pluginStats { executions failures p50DurationMs p95DurationMs } }"))[
+        "data"]["pluginStats"]
+    assert stats == {"executions": 4, "failures": 0, "p50DurationMs": ran["durationMs"],
+                     "p95DurationMs": ran["durationMs"]}
+
+
 async def test_another_callers_result_needs_evidence_read(app: RunningApp, gql: GraphQLClient):
     await register(gql, permissions=())
     await execute(gql, "acme.coverage_gate", input={"n": 1})

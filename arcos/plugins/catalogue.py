@@ -86,12 +86,22 @@ def search_text(manifest: Manifest) -> str:
 
 
 def _check_may_add(manifest: Manifest, earlier: Sequence[PluginVersion], caller: Caller) -> None:
-    """Only the plugin's first registrant (or an admin) publishes versions of its id."""
+    """Only the plugin's first registrant (or an admin) publishes versions of its id, and
+    each version must sort apart from every earlier one (else which is latest is a tie)."""
     if any(row.version == manifest.version for row in earlier):
         raise Refused.one(
             "manifest.version", f"{manifest.id}@{manifest.version} is already registered "
             "(or was, and was unregistered); versions never change: register a new version",
             ProblemCode.CONFLICT,
+        )
+    # Equal precedence (differing only in build metadata) would leave "latest" undecided.
+    key = semver_key(manifest.version)
+    same = sorted(row.version for row in earlier if semver_key(row.version) == key)
+    if same:
+        raise Refused.one(
+            "manifest.version", f"{manifest.id}@{manifest.version} has the same precedence as "
+            f"{', '.join(same)}, already registered: build metadata (after '+') does not "
+            "order versions; register a higher version", ProblemCode.CONFLICT,
         )
     owners = {row.registered_by for row in earlier}
     if owners and caller.name not in owners and not caller.may(Scope.ADMIN):

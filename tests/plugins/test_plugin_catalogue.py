@@ -23,6 +23,15 @@ async def test_versions_are_immutable(gql: GraphQLClient):
     assert "register a new version" in again["errors"][0]["message"]
 
 
+async def test_a_version_differing_only_in_build_metadata_is_refused(gql: GraphQLClient):
+    """`1.0.0+a` and `1.0.0+b` have equal precedence: both stored, "latest" would be a tie."""
+    await register(gql, version="1.0.0+a")
+    tie = await register(gql, version="1.0.0+b")
+    assert tie["plugin"] is None and tie["errors"][0]["code"] == "CONFLICT"
+    assert "same precedence as 1.0.0+a" in tie["errors"][0]["message"]
+    assert (await register(gql, version="1.0.1+b"))["plugin"]["latest"] is True
+
+
 async def test_an_upgrade_that_widens_permissions_waits_for_approval(app: RunningApp):
     token = await app.issue("publisher", "plugins:write", "evidence:read")
     async with app.client(token) as http:

@@ -16,6 +16,7 @@ import pytest
 from sandbox_pool import HERE, RAW, requires_sandbox, sandbox_settings
 
 from arcos.cli import main
+from arcos.plugins.sandbox import landlock
 from arcos.plugins.sandbox.layers import LAYER_NAMES
 from arcos.plugins.sandbox.pool import SandboxPool
 from arcos.settings import SettingsError
@@ -69,6 +70,17 @@ def test_doctor_here_reports_every_layer_working(capsys: pytest.CaptureFixture[s
     for name in LAYER_NAMES:
         assert f"{name} " in out
     assert "NOT AVAILABLE" not in out
+
+
+def test_doctor_notes_a_landlock_without_signal_scoping() -> None:
+    """Before ABI 6 Landlock cannot scope signals; doctor says so in the landlock line
+    (informational: seccomp denies cross-process signals either way, see seccomp.py)."""
+    for abi in (1, 4, 5):
+        note = landlock.scoping_gap(abi)
+        assert note is not None and f"ABI {abi}" in note
+        assert "signal" in note and "seccomp" in note
+    assert landlock.scoping_gap(6) is None
+    assert landlock.scoping_gap(landlock.abi_version()) is None  # this kernel: ABI 7
 
 
 def test_unknown_layer_name_is_a_settings_error() -> None:

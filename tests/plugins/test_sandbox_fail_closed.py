@@ -47,6 +47,14 @@ def test_start_refuses_when_a_layer_cannot_be_applied(facility: str, layer: str)
     assert layer in report["message"] and "arcos plugins doctor" in report["message"]
 
 
+def test_a_spare_missing_a_layer_replies_unavailable_without_asking_for_the_job() -> None:
+    """The honest "unavailable" (a layer broke after the start-up probe) still refuses the
+    call, and the job never reached the child: only such a reply is believed (reply.py)."""
+    run = restricted("setuid", "", "unprobed")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == {"unavailable": ["uid"], "job_sent": False}
+
+
 def test_dropping_the_missing_layer_runs_with_the_rest_and_says_so_loudly() -> None:
     run = restricted("unshare", "namespaces", "pool")
     assert run.returncode == 0, run.stderr

@@ -57,7 +57,7 @@ def _doctor(args: argparse.Namespace) -> int:
     for report in reports:
         state = "works" if report.works else "NOT AVAILABLE"
         line = f"{report.name:<{width}}  {state}"
-        if not report.works:
+        if report.detail != state:
             line += f": {report.detail}"
         if report.dropped:
             line += "  (dropped by ARCOS_PLUGIN_SANDBOX_DROP_LAYERS: not applied to calls)"

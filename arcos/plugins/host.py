@@ -5,7 +5,10 @@ its lifespan (arcos/registry.py `ServiceFactory`) and resolvers reach it through
 context. The pool is started on the first plugin call, not at start-up: a server that never
 runs a plugin (or a test of another domain) spawns no zygotes. If the machine cannot apply
 a sandbox layer, that first start fails closed and every later call is refused with
-SANDBOX_UNAVAILABLE naming the layer; the rest of the server keeps running.
+SANDBOX_UNAVAILABLE naming the layer; the rest of the server keeps running. Only a missing
+layer is remembered: a start that failed for a passing reason (the zygote died or timed
+out) is refused too, but the next call tries again rather than plugins staying off until
+a restart.
 """
 
 from __future__ import annotations
@@ -93,9 +96,13 @@ class PluginHost:
                 try:
                     await pool.start()
                 except SandboxUnavailable as unavailable:
-                    logger.error("plugins will not run: %s", unavailable)
-                    self._unavailable = unavailable
                     await pool.close()
+                    if unavailable.transient:
+                        logger.error("plugin sandbox failed to start, retrying on the next "
+                                     "call: %s", unavailable)
+                    else:
+                        logger.error("plugins will not run: %s", unavailable)
+                        self._unavailable = unavailable
                     raise _unavailable(unavailable) from None
                 self._pool = pool
         return self._pool

@@ -1,12 +1,14 @@
 """Run a SandboxPool (or `arcos plugins doctor`) in a process where the kernel refuses one
 facility, the way a container runtime or an older kernel would, to test failing closed.
 
-    python restricted_host.py FACILITY DROP_LAYERS pool|doctor
+    python restricted_host.py FACILITY DROP_LAYERS pool|doctor|unprobed
 
 The refusal is a seccomp filter on this process, inherited by the zygote and its
 children: `unshare` -> EPERM (Docker's default profile), `landlock` -> ENOSYS (a kernel
 without Landlock), `seccomp` -> prctl(PR_SET_SECCOMP) EINVAL (a kernel without seccomp
-filters), `setuid` -> EPERM (no CAP_SETUID). Prints one JSON line for `pool`.
+filters), `setuid` -> EPERM (no CAP_SETUID). Prints one JSON line for `pool` and
+`unprobed` (one call in a zygote whose start-up probe is skipped, as if the layer broke
+after it: the spare itself finds the layer missing).
 """
 
 from __future__ import annotations
@@ -62,13 +64,39 @@ async def run_pool(drop: str) -> dict[str, object]:
         await pool.close()
 
 
+async def run_unprobed() -> dict[str, object]:
+    from arcos.plugins.sandbox.host import Zygote, spawn_config
+    from arcos.plugins.sandbox.outcome import SandboxUnavailable
+    from arcos.plugins.sandbox.protocol import encode_job
+    from arcos.plugins.sandbox.reply import classify
+    from arcos.settings import Settings
+
+    settings = Settings()
+    zygote = Zygote(0, spawn_config(
+        slot=0, uid=settings.plugin_uid_base, cpu_seconds=2, memory_mib=256,
+        handlers={"raw": "sandbox_raw:run_raw"}, import_paths=[str(HERE)], drop=[],
+    ))
+    await zygote.start()
+    try:
+        job = encode_job("raw", {"code": "result = 'ran'"})
+        end = await zygote.run(job, seconds=10, reply_limit=1 << 16)
+    finally:
+        await zygote.close()
+    try:
+        outcome = classify(end, timeout=10, cpu_limit=2, max_bytes=1 << 16)
+    except SandboxUnavailable as error:
+        return {"unavailable": list(error.missing), "job_sent": end.job_sent}
+    return {"status": outcome.status.value, "job_sent": end.job_sent}
+
+
 def main() -> None:
     facility, drop, mode = sys.argv[1:4]
     refuse(facility)
     if mode == "doctor":
         os.execv(sys.executable, [sys.executable, "-m", "arcos", "plugins", "doctor"])
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    print(json.dumps(asyncio.run(run_pool(drop))))
+    run = run_unprobed() if mode == "unprobed" else run_pool(drop)
+    print(json.dumps(asyncio.run(run)))
 
 
 if __name__ == "__main__":

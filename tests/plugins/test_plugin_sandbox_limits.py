@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO_ROOT, GraphQLClient, running_app
-from plugin_kit import execute, register
+from conftest import REPO_ROOT, GraphQLClient, RunningApp, running_app
+from plugin_kit import VALIDATE, execute, manifest, register
+from sandbox_pool import children
 
 from arcos.plugins.host import HOST
 from arcos.settings import Settings
@@ -66,3 +68,31 @@ async def test_a_full_pool_and_queue_answer_busy(settings: Settings):
         assert spun["execution"]["status"] == "TIMED_OUT"
         rest = await http.post("/api/plugins/acme.coverage_gate/execute", json={})
         assert rest.status_code == 422  # the slot is free again: it ran, and timed out
+
+
+async def _kill_first_new_child(known: set[int]) -> int:
+    """SIGKILL the first child of this process not in `known` (a zygote still starting)."""
+    while True:
+        fresh = set(children(os.getpid())) - known
+        if fresh:
+            pid = min(fresh)
+            os.kill(pid, signal.SIGKILL)
+            return pid
+        await asyncio.sleep(0.001)
+
+
+async def test_a_zygote_lost_while_starting_is_retried_on_the_next_call(
+    app: RunningApp, gql: GraphQLClient
+) -> None:
+    """A one-off start failure refuses that call but is not remembered like a missing
+    layer would be: the next call starts the sandbox and runs."""
+    source = {"input": {"manifest": manifest(), "code": "def collect():\n    return []\n"}}
+    killer = asyncio.ensure_future(_kill_first_new_child(set(children(os.getpid()))))
+    first = await gql(VALIDATE, source)
+    await asyncio.wait_for(killer, 5)
+    [error] = first["errors"]
+    assert error["extensions"]["code"] == "SANDBOX_UNAVAILABLE"
+    assert error["extensions"]["missingLayers"] == ["zygote"]
+    second = await gql(VALIDATE, source)
+    assert "errors" not in second, second
+    assert second["data"]["validatePlugin"]["valid"] is True

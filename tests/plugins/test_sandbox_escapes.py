@@ -28,6 +28,7 @@ from sandbox_pool import (
     read_text,
     requires_sandbox,
     run_raw,
+    sandbox_settings,
     spares,
     started_pool,
     uid_of,
@@ -251,6 +252,63 @@ async def test_no_signal_or_ptrace_to_parent_or_other_worker() -> None:
         assert signal.getsignal(signal.SIGTERM) is not None
 
 
+CROSS_TENANT = """
+class Limit(ctypes.Structure):
+    _fields_ = [("soft", ctypes.c_ulong), ("hard", ctypes.c_ulong)]
+libc.syscall.restype = ctypes.c_long
+nr, victim = payload["numbers"], payload["victim"]
+zero = Limit(0, 0)
+info = (ctypes.c_int * 32)()
+info[0], info[2] = signal.SIGKILL, -1  # si_signo; si_code SI_QUEUE, allowed towards others
+out = {
+    "prlimit64 RLIMIT_CPU=0": libc.syscall(nr["prlimit64"], victim, 0, ctypes.byref(zero), None),
+    "rt_sigqueueinfo": libc.syscall(nr["rt_sigqueueinfo"], victim, 9, ctypes.byref(info)),
+    "rt_tgsigqueueinfo": libc.syscall(nr["rt_tgsigqueueinfo"], victim, victim, 9,
+                                      ctypes.byref(info)),
+    "pidfd_open": libc.syscall(nr["pidfd_open"], victim, 0),
+    "setpriority": libc.setpriority(0, victim, 19),
+}
+own = Limit()
+out["own limit"] = [libc.syscall(nr["prlimit64"], 0, 0, None, ctypes.byref(own)), own.soft]
+result = out
+"""
+
+
+@pytest.mark.parametrize("drop", ["", "landlock"], ids=["all-layers", "without-landlock"])
+async def test_no_signal_or_limit_to_another_pools_child_of_the_same_uid(drop: str) -> None:
+    """Slot UIDs repeat across pools (the server, `arcos plugins run`, doctor), so slot 0
+    of one pool shares its UID with slot 0 of another: seccomp, not the UID, must stop
+    prlimit64 (RLIMIT_CPU 0 kills the victim) and rt_sigqueueinfo (stopped by Landlock
+    signal scoping only from ABI 6; "without-landlock" stands for an older kernel)."""
+    import pyseccomp
+
+    names = ("prlimit64", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_open")
+    numbers = {name: pyseccomp.resolve_syscall(pyseccomp.Arch.NATIVE, name) for name in names}
+    before = set(children(os.getpid()))
+    async with started_pool(plugin_workers=1, plugin_timeout_seconds=5, plugin_cpu_seconds=4) \
+            as victims:
+        [victims_zygote] = set(children(os.getpid())) - before
+        busy = "until = time.monotonic() + 2\nwhile time.monotonic() < until:\n    pass\n"
+        victim_call = asyncio.create_task(run_raw(victims, busy + "result = 'survived'"))
+        victim = None
+        for _ in range(500):
+            running = [pid for pid in children(victims_zygote) if uid_of(pid) == pool_uid_base()]
+            if running:
+                victim = running[0]
+                break
+            await asyncio.sleep(0.01)
+        assert victim is not None
+        async with started_pool(plugin_workers=1, plugin_sandbox_drop_layers=drop) as attackers:
+            attack, _ = await run_raw(attackers, CROSS_TENANT, victim=victim, numbers=numbers)
+        victim_outcome, _ = await victim_call
+    assert victim_outcome.status is OutcomeStatus.SUCCEEDED, victim_outcome
+    assert victim_outcome.result == "survived"
+    assert attack.status is OutcomeStatus.SUCCEEDED, attack
+    own = attack.result.pop("own limit")
+    assert set(attack.result.values()) == {-1}, attack.result
+    assert own == [0, sandbox_settings().plugin_cpu_seconds]  # its own limits still read
+
+
 PRIVILEGES = """
 out = {}
 for name, call in (("setuid", lambda: os.setuid(0)), ("setresuid", lambda: os.setresuid(0, 0, 0)),
@@ -297,8 +355,6 @@ async def test_no_root_no_mount_no_namespaces(drop: str, open_dir: Path) -> None
 
 
 def pool_uid_base() -> int:
-    from sandbox_pool import sandbox_settings
-
     return sandbox_settings().plugin_uid_base
 
 

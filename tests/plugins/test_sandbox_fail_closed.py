@@ -16,6 +16,7 @@ import pytest
 from sandbox_pool import HERE, RAW, requires_sandbox, sandbox_settings
 
 from arcos.cli import main
+from arcos.plugins.sandbox import landlock
 from arcos.plugins.sandbox.layers import LAYER_NAMES
 from arcos.plugins.sandbox.pool import SandboxPool
 from arcos.settings import SettingsError
@@ -46,6 +47,14 @@ def test_start_refuses_when_a_layer_cannot_be_applied(facility: str, layer: str)
     assert layer in report["message"] and "arcos plugins doctor" in report["message"]
 
 
+def test_a_spare_missing_a_layer_replies_unavailable_without_asking_for_the_job() -> None:
+    """The honest "unavailable" (a layer broke after the start-up probe) still refuses the
+    call, and the job never reached the child: only such a reply is believed (reply.py)."""
+    run = restricted("setuid", "", "unprobed")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == {"unavailable": ["uid"], "job_sent": False}
+
+
 def test_dropping_the_missing_layer_runs_with_the_rest_and_says_so_loudly() -> None:
     run = restricted("unshare", "namespaces", "pool")
     assert run.returncode == 0, run.stderr
@@ -69,6 +78,17 @@ def test_doctor_here_reports_every_layer_working(capsys: pytest.CaptureFixture[s
     for name in LAYER_NAMES:
         assert f"{name} " in out
     assert "NOT AVAILABLE" not in out
+
+
+def test_doctor_notes_a_landlock_without_signal_scoping() -> None:
+    """Before ABI 6 Landlock cannot scope signals; doctor says so in the landlock line
+    (informational: seccomp denies cross-process signals either way, see seccomp.py)."""
+    for abi in (1, 4, 5):
+        note = landlock.scoping_gap(abi)
+        assert note is not None and f"ABI {abi}" in note
+        assert "signal" in note and "seccomp" in note
+    assert landlock.scoping_gap(6) is None
+    assert landlock.scoping_gap(landlock.abi_version()) is None  # this kernel: ABI 7
 
 
 def test_unknown_layer_name_is_a_settings_error() -> None:

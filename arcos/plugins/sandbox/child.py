@@ -7,8 +7,9 @@ everything here is already imported:
   ahead of time"). It applies every layer first, then blocks on the one-shot socket it
   shares with the zygote until the zygote hands it the call's two pipe ends (SCM_RIGHTS);
   they replace that socket on fds 3 and 4 before any job byte is read, so plugin code
-  never sees the socket. The set-up (~2 ms, mostly the network namespace) thus happens
-  between calls instead of inside one.
+  never sees the socket. It then asks for the job (protocol.JOB_READY), unless a layer
+  failed: then it replies "unavailable" without ever getting the job. The set-up (~2 ms,
+  mostly the network namespace) thus happens between calls instead of inside one.
 - `probe_main`: a cold child that applies the layers and reports which failed.
 
 Neither returns: every path ends in `os._exit`, so no zygote cleanup code (atexit,
@@ -26,7 +27,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
 from arcos.plugins.sandbox.layers import JOB_FD, REPLY_FD, ChildConfig, apply_layers
-from arcos.plugins.sandbox.protocol import JOB_HEADER, MAX_JOB_BYTES
+from arcos.plugins.sandbox.protocol import JOB_HEADER, JOB_READY, MAX_JOB_BYTES
 
 _MAX_MESSAGE = 300
 
@@ -44,7 +45,11 @@ def spare_main(
         _place({0: null, 1: null, 2: null, JOB_FD: channel_fd, REPLY_FD: null})
         failed = apply_layers(config, keep_going=False)
         _take_pipes()
-        _reply({"unavailable": failed} if failed else _run_job(config, handlers))
+        if failed:  # replied without asking for the job: the host knows nothing ran
+            _reply({"unavailable": failed})
+        else:
+            os.write(REPLY_FD, JOB_READY)
+            _reply(_run_job(config, handlers))
         os._exit(0)
     except BaseException:  # nothing may escape into the zygote's code
         os._exit(70)

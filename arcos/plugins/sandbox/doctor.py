@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from arcos.plugins.sandbox import landlock
 from arcos.plugins.sandbox.host import Zygote, ZygoteGone, spawn_config
 from arcos.plugins.sandbox.layers import LAYER_NAMES
 from arcos.plugins.sandbox.pool import PROBE_TIMEOUT_SECONDS, dropped_layers
@@ -55,12 +56,22 @@ async def probe_layers(
         await zygote.close()
     if "probe" in failed:  # the probe child died before reporting: nothing is known to work
         failed = {name: failed["probe"] for name in LAYER_NAMES}
+    notes = {} if "landlock" in failed else {"landlock": _landlock_note()}
     return tuple(
         LayerReport(
             name=name,
             works=name not in failed,
-            detail=failed.get(name, "works"),
+            detail=failed.get(name) or notes.get(name) or "works",
             dropped=name in drop,
         )
         for name in LAYER_NAMES
     )
+
+
+def _landlock_note() -> str | None:
+    """What the kernel's Landlock ABI does not scope (the ABI is kernel-wide, so asking
+    here answers for the children too)."""
+    try:
+        return landlock.scoping_gap(landlock.abi_version())
+    except OSError:
+        return None

@@ -3,8 +3,10 @@
 All I/O is non-blocking on the event loop (`sock_recv`, `add_reader`, `add_writer`), so a
 call that sleeps, floods or never answers costs the loop nothing. Per call the host makes
 both pipes, passes the child's ends to the zygote with SCM_RIGHTS and closes its copies,
-so EOF on the reply pipe means the child (and only the child) is done writing. The kill
-is delegated to the zygote, which still holds the unreaped child and therefore its pid.
+so EOF on the reply pipe means the child (and only the child) is done writing. The job is
+written only once the child asks for it (protocol.JOB_READY), so `ChildEnd.job_sent`
+tells whether plugin code may have written the reply. The kill is delegated to the
+zygote, which still holds the unreaped child and therefore its pid.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from arcos.plugins.sandbox.protocol import LineBuffer, control_line
+from arcos.plugins.sandbox.protocol import JOB_READY, LineBuffer, control_line
 from arcos.plugins.sandbox.reply import ChildEnd
 from arcos.plugins.sandbox.zygote import BOOTSTRAP
 
@@ -129,21 +131,26 @@ class Zygote:
         self, job: bytes, job_write: int, reply_read: int, *, deadline: float, limit: int,
         started: float,
     ) -> ChildEnd:
-        """Feed the job, read the reply, wait for the exit report, all before `deadline`."""
-        writer = asyncio.create_task(_write_all(job_write, job))
+        """Feed the job once asked, read the reply, wait for the exit report, before `deadline`."""
+        writer: asyncio.Task[None] | None = None
         reply, too_large, timed_out = b"", False, False
         exit_report: dict[str, Any] | None = None
         try:
             async with asyncio.timeout_at(deadline):
-                reply, too_large = await _read_bounded(reply_read, limit)
+                head = await _read_chunk(reply_read)
+                if head[:1] == JOB_READY:
+                    writer = asyncio.create_task(_write_all(job_write, job))
+                    head = head[1:]
+                reply, too_large = await _read_bounded(reply_read, limit, head)
                 if not too_large:
                     exit_report = await self._receive(None)
         except TimeoutError:
             timed_out = True
         finally:
-            # Let the writer unregister its fd before the caller closes (and frees) it.
-            writer.cancel()
-            await asyncio.wait([writer])
+            if writer is not None:
+                # Let the writer unregister its fd before the caller closes (and frees) it.
+                writer.cancel()
+                await asyncio.wait([writer])
         if exit_report is None:
             self._send({"op": "kill"})
             exit_report = await self._receive(ZYGOTE_GRACE_SECONDS)
@@ -154,6 +161,7 @@ class Zygote:
             exit_code=exit_report.get("exit"),
             cpu_seconds=float(exit_report.get("cpu", 0.0)),
             duration_ms=(time.perf_counter() - started) * 1000,
+            job_sent=writer is not None,
         )
 
     def _send(self, message: Mapping[str, Any]) -> None:
@@ -175,6 +183,8 @@ class Zygote:
                     self._lines.feed(data)
         except TimeoutError:
             raise ZygoteGone("the zygote stopped answering") from None
+        except OSError as error:  # ECONNRESET: it died with our config line still unread
+            raise ZygoteGone(f"zygote control socket failed: {error}") from error
         return message
 
     async def close(self) -> None:
@@ -205,23 +215,27 @@ async def _write_all(fd: int, data: bytes) -> None:
             return
 
 
-async def _read_bounded(fd: int, limit: int) -> tuple[bytes, bool]:
-    """Read a non-blocking pipe to EOF; (data, True) as soon as more than `limit` arrives."""
+async def _read_chunk(fd: int) -> bytes:
+    """One read from a non-blocking pipe, waiting on the loop; b"" at EOF."""
     loop = asyncio.get_running_loop()
-    chunks: list[bytes] = []
-    total = 0
     while True:
         try:
-            chunk = os.read(fd, 65536)
+            return os.read(fd, 65536)
         except BlockingIOError:
             await _ready(loop.add_reader, loop.remove_reader, fd)
-            continue
+
+
+async def _read_bounded(fd: int, limit: int, head: bytes = b"") -> tuple[bytes, bool]:
+    """`head` and the rest of the pipe to EOF; (b"", True) once more than `limit` arrived."""
+    chunks = [head]
+    total = len(head)
+    while total <= limit:
+        chunk = await _read_chunk(fd)
         if not chunk:
             return b"".join(chunks), False
-        total += len(chunk)
-        if total > limit:
-            return b"", True
         chunks.append(chunk)
+        total += len(chunk)
+    return b"", True
 
 
 async def _ready(add: Any, remove: Any, fd: int) -> None:

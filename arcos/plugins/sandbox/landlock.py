@@ -66,6 +66,21 @@ def abi_version() -> int:
     return _syscall(_SYS_CREATE_RULESET, None, ctypes.c_size_t(0), _CREATE_RULESET_VERSION)
 
 
+def scoping_gap(abi: int) -> str | None:
+    """What this ABI leaves unscoped, for doctor; None from ABI 6 on.
+
+    Informational: the other layers cover it (seccomp denies every syscall that signals
+    another process, the private network namespace hides other abstract UNIX sockets).
+    """
+    if abi >= 6:
+        return None
+    return (
+        f"Landlock ABI {abi} has no signal or abstract-socket scoping (ABI 6+): "
+        "seccomp denies signals to other processes, the network namespace hides abstract "
+        "sockets"
+    )
+
+
 def restrict_read_only(paths: Iterable[str]) -> None:
     """Confine this process (and its future children) to reading `paths`, nothing else."""
     abi = abi_version()

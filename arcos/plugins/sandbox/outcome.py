@@ -38,11 +38,17 @@ class SandboxUnavailable(Exception):
     """A sandbox layer cannot be applied here, so no plugin code may run (fail closed).
 
     `missing` names the layers (see `arcos.plugins.sandbox.layers.LAYER_NAMES`).
+    `transient` marks a failure that says nothing about the machine (the zygote died or
+    stopped answering while starting, the probe child ended without a report): the next
+    call may try again, whereas a missing layer stays missing until the server restarts.
     """
 
-    def __init__(self, missing: Iterable[str], detail: str = "") -> None:
+    def __init__(
+        self, missing: Iterable[str], detail: str = "", *, transient: bool = False
+    ) -> None:
         self.missing: tuple[str, ...] = tuple(missing)
         self.detail = detail
+        self.transient = transient
         message = (
             "plugin sandbox unavailable: cannot apply layer(s) "
             + ", ".join(self.missing)

@@ -9,6 +9,11 @@ Fail closed: `start()` probes every layer in every slot before accepting work, a
 whose child could not apply a layer raises SandboxUnavailable rather than running code
 with less isolation. `ARCOS_PLUGIN_SANDBOX_DROP_LAYERS` is the only way to run with fewer
 layers, for development on machines without them, and it is logged at WARNING on start.
+
+A reply larger than REPLY_INLINE_BYTES is classified in the pool's one reply thread, not
+on the event loop: parsing a hostile 1 MB reply (`[[]] * 349000`) takes ~0.1 s, which
+would stall every other request. One thread bounds it: replies wait their turn there, and
+the loop has a single rival for the GIL (which `json.loads` holds for one call at most).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from arcos.plugins.sandbox.host import REPLY_ENVELOPE, Zygote, ZygoteGone, spawn_config
@@ -29,11 +35,14 @@ from arcos.plugins.sandbox.outcome import (
 from arcos.plugins.sandbox.protocol import encode_job
 from arcos.plugins.sandbox.reply import classify
 from arcos.settings import Settings, SettingsError, env_name
+from arcos.web.json_threads import JsonThreads
 
 logger = logging.getLogger(__name__)
 
 #: How long a probe child may take (it applies the layers and answers, nothing else).
 PROBE_TIMEOUT_SECONDS = 10.0
+#: Replies up to this size are classified inline: a thread hand-off costs more than that.
+REPLY_INLINE_BYTES = 64 * 1024
 
 
 def dropped_layers(settings: Settings) -> frozenset[str]:
@@ -68,6 +77,7 @@ class SandboxPool:
         self._idle: asyncio.Queue[Zygote] = asyncio.Queue()
         self._waiting = 0
         self._started = False
+        self._reply_thread = JsonThreads(1, REPLY_INLINE_BYTES)
 
     def _zygote(self, slot: int) -> Zygote:
         settings = self._settings
@@ -93,9 +103,15 @@ class SandboxPool:
                 ", ".join(sorted(self._drop)), env_name("plugin_sandbox_drop_layers"),
             )
         self._zygotes = [self._zygote(slot) for slot in range(self._settings.plugin_workers)]
+        bring_ups = [asyncio.ensure_future(self._bring_up(zygote)) for zygote in self._zygotes]
         try:
-            await asyncio.gather(*(self._bring_up(zygote) for zygote in self._zygotes))
+            await asyncio.gather(*bring_ups)
         except BaseException:
+            # Stop the other slots' start-ups first: one left waiting on a socket that
+            # close() frees would read whatever next reuses that fd (the next pool's zygote).
+            for bring_up in bring_ups:
+                bring_up.cancel()
+            await asyncio.gather(*bring_ups, return_exceptions=True)
             await self.close()
             raise
         for zygote in self._zygotes:
@@ -108,14 +124,15 @@ class SandboxPool:
             failed = await zygote.probe(PROBE_TIMEOUT_SECONDS)
         except ZygoteGone as error:
             await zygote.close()
-            raise SandboxUnavailable(["zygote"], str(error)) from error
+            raise SandboxUnavailable(["zygote"], str(error), transient=True) from error
         if seccomp_error and "seccomp" not in self._drop:
             failed.setdefault("seccomp", seccomp_error)
         missing = {name: why for name, why in failed.items() if name not in self._drop}
         if missing:
             await zygote.close()
             raise SandboxUnavailable(
-                sorted(missing), "; ".join(f"{name}: {why}" for name, why in missing.items())
+                sorted(missing), "; ".join(f"{name}: {why}" for name, why in missing.items()),
+                transient="probe" in missing,  # the probe child died: no layer was judged
             )
 
     async def call(self, kind: str, payload: dict[str, Any]) -> Outcome:
@@ -156,14 +173,16 @@ class SandboxPool:
         except BaseException:
             await zygote.close()  # cancelled mid-call: the child dies with its zygote
             raise
-        return classify(
-            end,
+        judge = partial(
+            classify,
             timeout=settings.plugin_timeout_seconds,
             cpu_limit=settings.plugin_cpu_seconds,
             max_bytes=settings.plugin_max_result_bytes,
         )
+        return await self._reply_thread.run(judge, end, size=len(end.reply))
 
     async def close(self) -> None:
         """Stop every zygote (their children die with them)."""
         self._started = False
+        self._reply_thread.close()
         await asyncio.gather(*(zygote.close() for zygote in self._zygotes))

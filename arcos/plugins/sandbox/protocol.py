@@ -5,8 +5,11 @@
   anything for a call and the host owns the other ends. The zygote forwards them, again
   as SCM_RIGHTS, to the already-sandboxed spare child that runs the call (child.py).
 - Job (host -> child, fd 3): 4-byte big-endian length, then JSON `{"kind", "payload"}`.
-  The length lets the child stop reading without waiting for EOF.
-- Reply (child -> host, fd 4): one JSON object, read until EOF. `{"ok": value}`,
+  The length lets the child stop reading without waiting for EOF. The host writes it only
+  after the child asked for it with the JOB_READY byte on the reply pipe, which a child
+  whose layers failed never writes: so the host knows whether plugin code could have run.
+- Reply (child -> host, fd 4): JOB_READY (sandboxed children only), then one JSON
+  object, read until EOF. `{"ok": value}`,
   `{"error": msg}` (handler raised), `{"crash": msg}` (MemoryError), `{"invalid": msg}`
   (value not JSON-able), `{"unavailable": {layer: why}}` (a layer failed; nothing ran) or
   `{"probe": {layer: why}}`. The host trusts none of it: an escaped child can write
@@ -20,6 +23,8 @@ import struct
 from typing import Any
 
 JOB_HEADER = struct.Struct(">I")
+#: Written by a sandboxed child before its reply to ask for the job; never starts JSON.
+JOB_READY = b"\x06"
 #: Largest job a child accepts; the host's payloads are far smaller.
 MAX_JOB_BYTES = 64 * 1024 * 1024
 

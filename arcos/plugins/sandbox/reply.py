@@ -2,15 +2,29 @@
 
 The reply bytes may come from fully escaped code, so they are parsed with bounds: the
 host already stopped reading past `plugin_max_result_bytes`, `json.loads` refuses NaN and
-Infinity, a RecursionError from absurd nesting is caught, and an iterative walk refuses
-anything deeper than MAX_DEPTH. Signals and timeouts are decided before the reply is
-looked at: a reply cut short by SIGKILL is a crash or a timeout, not an invalid result.
+Infinity, a RecursionError from absurd nesting is caught, and a scan of the raw text
+refuses anything deeper than MAX_DEPTH. Signals and timeouts are decided before the reply
+is looked at: a reply cut short by SIGKILL is a crash or a timeout, not an invalid result.
+
+The depth check reads the text, not the parsed value: a walk over the value pays Python
+steps per container, and a 1 MB reply of `[[]] * 349000` cost 0.75 s that way. On the text
+every step is a C loop over bytes (see `_too_deep`). Even so, a large reply is classified
+off the event loop (pool.py): `json.loads` of 1 MB of tiny containers alone takes ~0.1 s,
+and holds the GIL throughout (see `_collector_paused`).
+
+`{"unavailable": ...}` is honoured only from a child that never asked for its job (see
+`ChildEnd.job_sent`): after the job, plugin code may have run and could fake it to turn its
+call into SANDBOX_UNAVAILABLE, which records no execution and dodges auto-disable.
 """
 
 from __future__ import annotations
 
+import gc
 import json
+import re
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +44,9 @@ class ChildEnd:
     exit_code: int | None  # negative: killed by that signal; None: the zygote never said
     cpu_seconds: float
     duration_ms: float
+    #: The child asked for its job (protocol.JOB_READY), so plugin code may have run; a
+    #: child whose layers failed replies without asking.
+    job_sent: bool
 
 
 class _Refused(ValueError):
@@ -78,6 +95,11 @@ def classify(end: ChildEnd, *, timeout: float, cpu_limit: int, max_bytes: int) -
     if key == "ok":
         return outcome(OutcomeStatus.SUCCEEDED, result=value)
     if key == "unavailable" and isinstance(value, dict):
+        if end.job_sent:  # only code that had the job could write this now: not our child
+            return outcome(
+                OutcomeStatus.CRASHED, "the call claimed the sandbox was unavailable after it "
+                "had received its job",
+            )
         raise SandboxUnavailable(sorted(value), "; ".join(f"{k}: {v}" for k, v in value.items()))
     statuses = {
         "error": OutcomeStatus.FAILED,
@@ -90,25 +112,55 @@ def classify(end: ChildEnd, *, timeout: float, cpu_limit: int, max_bytes: int) -
 
 
 def _parse(data: bytes) -> Any:
-    value = json.loads(data, parse_constant=_refuse_constant)
-    depth_error = _too_deep(value)
-    if depth_error:
-        raise _Refused(depth_error)
+    with _collector_paused():
+        value = json.loads(data, parse_constant=_refuse_constant)
+    if _too_deep(data):
+        raise _Refused(f"nested deeper than {MAX_DEPTH} levels")
     return value
 
 
-def _too_deep(value: Any) -> str | None:
-    """Iterative depth check (the reply envelope adds one level)."""
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > MAX_DEPTH + 1:
-            return f"nested deeper than {MAX_DEPTH} levels"
-        if isinstance(item, dict):
-            stack.extend((child, depth + 1) for child in item.values())
-        elif isinstance(item, list):
-            stack.extend((child, depth + 1) for child in item)
-    return None
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Keep the cyclic GC out of `json.loads`, which is one C call holding the GIL.
+
+    The 340,000 containers of a hostile 1 MB reply trigger collections inside that call,
+    and on a server-sized heap each one walks the whole heap: the parse then held the GIL
+    (so the event loop, even with the parse in a thread) for ~1 s instead of ~0.1 s. A
+    parsed document is a tree, so nothing it allocates can be cyclic garbage; the
+    collector runs again right after. Only the pool's one reply thread pauses it here.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+#: A JSON string (valid JSON only: `_too_deep` runs after `json.loads` accepted the text).
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+#: bytes.translate arguments: map `{}` to `[]`, delete every byte that is not a bracket.
+_BRACKETS = bytes.maketrans(b"{}", b"[]")
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
+
+
+def _too_deep(data: bytes) -> bool:
+    """Whether valid JSON `data` nests more than MAX_DEPTH levels inside the reply envelope.
+
+    Strings are cut out (they may hold brackets), every other byte but the brackets is
+    deleted, and then each pass removes every innermost pair `[]`, which lowers every
+    subtree by one level. After MAX_DEPTH + 1 passes (the envelope is one level) only a
+    deeper document leaves anything. Each step is one C call over the bytes, and the
+    passes stop as soon as nothing is left (`[[]] * 349000`: 3 passes).
+    """
+    brackets = _STRING.sub(b"", data).translate(_BRACKETS, _NOT_BRACKETS)
+    for _ in range(MAX_DEPTH + 1):
+        if not brackets:
+            return False
+        brackets = brackets.replace(b"[]", b"")
+    return bool(brackets)
 
 
 def _signal_name(signum: int) -> str:

@@ -10,6 +10,14 @@ assumes the code escaped the interpreter. Denied calls return EPERM, so a hostil
 gets an exception rather than a signal we would have to tell apart from a crash.
 `clone`/`clone3` are denied outright: the child is single-threaded and needs neither.
 Syscalls of other ABIs (i386 `int 0x80`) hit libseccomp's default bad-arch action, KILL.
+
+Calls that act on another process by pid are denied too, although the slot UID seems to
+fence them: slot UIDs repeat across pools (the server, `arcos plugins run` and doctor all
+use `plugin_uid_base + slot`), so a child may share its UID with another tenant's running
+child. Without this, `prlimit64(victim, RLIMIT_CPU, 0)` kills the victim, and
+`rt_sigqueueinfo` signals it wherever Landlock has no signal scoping (ABI < 6).
+`prlimit64` itself stays allowed for pid 0 (this process): glibc's getrlimit/setrlimit
+use it, and the child's own limits are set before this filter is installed anyway.
 """
 
 from __future__ import annotations
@@ -25,7 +33,10 @@ DENIED_SYSCALLS: tuple[str, ...] = (
     "execve", "execveat", "fork", "vfork", "clone", "clone3",
     # other processes
     "ptrace", "process_vm_readv", "process_vm_writev", "kill", "tkill", "tgkill",
-    "pidfd_open", "pidfd_send_signal", "pidfd_getfd", "kcmp", "process_madvise",
+    "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_open", "pidfd_send_signal",
+    "pidfd_getfd", "process_mrelease", "kcmp", "process_madvise", "setpriority",
+    "sched_setaffinity", "sched_setscheduler", "sched_setparam", "sched_setattr",
+    "migrate_pages", "move_pages", "ioprio_set",
     # mounts and namespaces
     "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "open_tree",
     "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
@@ -39,6 +50,9 @@ DENIED_SYSCALLS: tuple[str, ...] = (
     "init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load",
     "reboot", "swapon", "swapoff", "acct", "quotactl", "fanotify_init", "uselib",
 )
+
+#: (syscall, argument index): denied unless that argument is 0, i.e. "this process".
+DENIED_UNLESS_ZERO: tuple[tuple[str, int], ...] = (("prlimit64", 0),)
 
 _PR_SET_SECCOMP = 22
 _SECCOMP_MODE_FILTER = 2
@@ -57,6 +71,8 @@ def compile_filter() -> bytes:
     deny = pyseccomp.SyscallFilter(defaction=pyseccomp.ALLOW)
     for name in DENIED_SYSCALLS:
         deny.add_rule(pyseccomp.ERRNO(errno.EPERM), name)
+    for name, argument in DENIED_UNLESS_ZERO:
+        deny.add_rule(pyseccomp.ERRNO(errno.EPERM), name, pyseccomp.Arg(argument, pyseccomp.NE, 0))
     read_end, write_end = os.pipe()
     try:
         with os.fdopen(write_end, "wb", closefd=True) as sink:

@@ -81,6 +81,10 @@ async def test_a_page_that_fails_does_not_rerun_the_pages_before_it(
     from arcos.plugins.host import HOST
     from arcos.store import outbox
 
+    # A triggered plugin exists (else the runner reads no evidence), whose filter matches
+    # none of this test's items, so the app's own runner queues nothing.
+    await register(gql, code=TRIGGERED_CODE, permissions=("evidence.read",),
+                   triggers=[{"event": "evidence.added", "type": "never-submitted"}])
     runner = triggers.TriggerRunner(app.app.state.services.domain_services[HOST])
     runner.position = await outbox.latest_position()
     for evidence_type in ("first", "second", "third"):
@@ -98,3 +102,25 @@ async def test_a_page_that_fails_does_not_rerun_the_pages_before_it(
         await runner.read_new()
     await runner.read_new()
     assert dispatched == ["first", "second", "second", "third"]
+
+
+async def test_without_a_triggered_plugin_new_evidence_is_not_read(
+    app: RunningApp, gql: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+):
+    """Every server follows the outbox; one with no triggered plugin only moves past it."""
+    from arcos.plugins import triggers
+    from arcos.plugins.host import HOST
+    from arcos.store import outbox
+
+    runner = triggers.TriggerRunner(app.app.state.services.domain_services[HOST])
+    runner.position = await outbox.latest_position()
+    await gql(SUBMIT, {"type": "build"})
+    dispatched: list[Sequence[Evidence]] = []
+
+    async def dispatch(items: Sequence[Evidence]) -> None:
+        dispatched.append(items)
+
+    monkeypatch.setattr(runner, "_dispatch", dispatch)
+    await runner.read_new()
+    assert dispatched == []
+    assert runner.position == await outbox.latest_position()

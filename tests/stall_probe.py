@@ -4,7 +4,11 @@ thread and records every latency, and the server's memory is read from /proc.
 The hardening tests assert that an attacker's request leaves other clients answered. The
 ceiling is an outage line, not a performance target: the attacks it guards against stalled
 the server for 6 to 60 seconds, so a generous bound still tells a stall from noise on a
-shared machine. `ARCOS_TEST_STALL_CEILING_SECONDS` raises it on a slow one.
+shared machine. It was 2 s until two CI runs on a loaded machine crossed it (2.06 s and
+2.7 s) in tests whose worst probe is about 1 s on a quiet one: /healthz takes a round trip
+to SQLite, whose one connection it shares with the large reads and writes the tests make.
+3 s still fails every attack it guards against. `ARCOS_TEST_STALL_CEILING_SECONDS` raises
+it on a slower machine.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from types import TracebackType
 
 import httpx
 
-STALL_CEILING_SECONDS = float(os.environ.get("ARCOS_TEST_STALL_CEILING_SECONDS", "2.0"))
+STALL_CEILING_SECONDS = float(os.environ.get("ARCOS_TEST_STALL_CEILING_SECONDS", "3.0"))
 #: Time between two probes; each probe waits for its answer before the next one starts.
 PROBE_INTERVAL_SECONDS = 0.05
 

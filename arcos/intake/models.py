@@ -96,3 +96,26 @@ class QualityMetric(Model):
     class Meta:
         table = "quality_metric"
         indexes = (("project_id", "name", "timestamp"),)
+
+
+class SbomComponent(Model):
+    """One component of one stored SBOM (arcos/intake/components.py): which project ships
+    which package at which version, according to the evidence `evidence_uid`."""
+
+    id = fields.BigIntField(primary_key=True)
+    project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
+        "models.Project", related_name="sbom_components", on_delete=fields.RESTRICT
+    )
+    project_id: int
+    evidence_uid = fields.UUIDField()
+    name = fields.CharField(max_length=255)
+    #: `name` lower-cased: what a CPE's product is compared with.
+    name_key = fields.CharField(max_length=255)
+    version = fields.CharField(max_length=255, null=True)
+    purl = fields.TextField(null=True)
+    #: The purl's `type/namespace/name`, lower-cased (None without a purl).
+    package = fields.CharField(max_length=512, null=True)
+
+    class Meta:
+        table = "sbom_component"
+        indexes = (("package", "project_id"), ("name_key", "project_id"), ("evidence_uid",))

@@ -37,6 +37,7 @@ from arcos.formats.results import (
     VulnerabilityReport,
 )
 from arcos.intake import metrics as quality
+from arcos.intake.components import kept_components, record_components
 from arcos.intake.findings import FindingsSummary, Tracking, record_scan, track
 from arcos.intake.models import Finding, FindingState, IngestionJob, JobStatus, QualityMetric
 from arcos.intake.summary import source_of, summarize
@@ -204,7 +205,10 @@ _ITEMS: dict[type, str] = {TestReport: "cases", CoverageReport: "files", Sbom: "
 def _without_items(result: Result) -> Result:
     """The result without its per-item tuple once the summary and the metrics are taken: a
     50 MB JUnit report holds a million test cases, which the server process would otherwise
-    unpickle (seconds of CPU, hundreds of MB) only to throw away."""
+    unpickle (seconds of CPU, hundreds of MB) only to throw away. An SBOM keeps its distinct
+    components (bounded): they are stored for threat matching."""
+    if isinstance(result, Sbom):
+        return dataclasses.replace(result, components=kept_components(result))
     items = _ITEMS.get(type(result))
     return dataclasses.replace(result, **{items: ()}) if items else result
 
@@ -302,6 +306,8 @@ async def _store(unit: UnitOfWork, parsed: _Parsed, submitter: str) -> Intake:
             parsed.tracking,
         )
     rows = await _record_metrics(parsed, evidence, findings, connection)
+    if isinstance(result, Sbom) and evidence.project_id is not None:
+        await record_components(result, evidence.project_id, evidence.uid, connection)
     if submission.project_slug is not None:
         for row in rows:
             unit.publish(quality.metric_message(row, submission.project_slug))

@@ -8,6 +8,7 @@ REST table's rows.
 from __future__ import annotations
 
 from arcos.auth.domain import AUTH
+from arcos.community.domain import COMMUNITY
 from arcos.evidence.domain import EVIDENCE
 from arcos.intake.domain import INTAKE
 from arcos.plugins.domain import PLUGINS
@@ -20,4 +21,5 @@ REGISTRY = Registry((
     WEBHOOKS,
     INTAKE,
     PLUGINS,
+    COMMUNITY,
 ))

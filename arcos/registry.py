@@ -81,8 +81,8 @@ class Domain:
     nodes: tuple[NodeKind, ...] = ()
     #: Its rows in the REST adapter table.
     rest_routes: tuple[RestRoute, ...] = ()
-    #: The .graphql file holding the operations its REST rows and HTTP adapters run.
-    rest_documents: Traversable | None = None
+    #: The .graphql files holding the operations its REST rows and HTTP adapters run.
+    rest_documents: tuple[Traversable, ...] = ()
     #: HTTP routes of its own beyond table rows (webhook receivers, the SSE stream), built
     #: on the app's REST adapter so they too run GraphQL operations.
     http_routes: Callable[[RestAdapter], Sequence[BaseRoute]] | None = None
@@ -182,4 +182,4 @@ class Registry:
     @property
     def rest_documents(self) -> tuple[Traversable, ...]:
         """Every domain's REST operation documents."""
-        return tuple(d.rest_documents for d in self.domains if d.rest_documents is not None)
+        return tuple(document for d in self.domains for document in d.rest_documents)

@@ -302,6 +302,17 @@ class Settings:
         metadata={"doc": "Ed25519 key that signs registered plugin versions; created (mode "
                   "0600) on first start. Keep it outside the database and its backups."},
     )
+    community_redact_names: str = field(
+        default="",
+        metadata={"doc": "Comma-separated names (people, customers, products) scrubbed as "
+                  "[redacted:name] from community items shared anonymised."},
+    )
+    community_benchmark_min_projects: int = field(
+        default=5,
+        metadata={"doc": "A community benchmark (and each metric in it) is published only "
+                  "when at least this many opted-in projects contribute, so no single "
+                  "project can be read back from it."},
+    )
     log_level: str = field(default="info", metadata={"doc": "Python log level."})
 
     @classmethod
@@ -353,6 +364,12 @@ class Settings:
             raise SettingsError(
                 f"{env_name('ws_max_init_bytes')} ({self.ws_max_init_bytes}) must not exceed "
                 f"{env_name('ws_max_message_bytes')} ({self.ws_max_message_bytes})"
+            )
+        if self.community_benchmark_min_projects < 2:
+            raise SettingsError(
+                f"{env_name('community_benchmark_min_projects')} must be at least 2: with one "
+                "project a community benchmark is that project's own numbers",
+                "community_benchmark_min_projects",
             )
         for name in ("parse_queue", "plugin_queue"):
             if getattr(self, name) < 0:

@@ -23,7 +23,7 @@ EVIDENCE = Domain(
         NodeKind(ProjectType, Scope.EVIDENCE_READ),
     ),
     rest_routes=rest.ROUTES,
-    rest_documents=resources.files("arcos.evidence") / "rest.graphql",
+    rest_documents=(resources.files("arcos.evidence") / "rest.graphql",),
     http_routes=stream_routes,
     topics=(EVIDENCE_ADDED,),
 )

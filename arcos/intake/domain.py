@@ -19,7 +19,7 @@ INTAKE = Domain(
     subscription=IntakeSubscriptions,
     nodes=(NodeKind(FindingType, Scope.EVIDENCE_READ),),
     rest_routes=rest.ROUTES,
-    rest_documents=resources.files("arcos.intake") / "rest.graphql",
+    rest_documents=(resources.files("arcos.intake") / "rest.graphql",),
     # Reports are larger than other bodies.
     body_limits=lambda settings: {
         "/api/cicd/": settings.max_artifact_bytes,

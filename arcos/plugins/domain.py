@@ -25,7 +25,7 @@ PLUGINS = Domain(
         NodeKind(PluginExecutionType, Scope.PLUGINS_READ),
     ),
     rest_routes=rest.ROUTES,
-    rest_documents=resources.files("arcos.plugins") / "rest.graphql",
+    rest_documents=(resources.files("arcos.plugins") / "rest.graphql",),
     topics=(EXECUTION_FINISHED,),
     services=(ServiceFactory(HOST, plugin_host),),
 )

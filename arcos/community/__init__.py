@@ -1,0 +1,2 @@
+"""The community platform: shared patterns, practices, threat intelligence, templates
+and benchmarks."""

@@ -1,0 +1,43 @@
+"""The shared kinds of the community, and the tallies its statistics add up.
+
+Generic operations — withdrawing, hiding, `communityStats` — work over this list rather
+than knowing each kind, so a new kind joins them by adding one line here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from arcos.auth.caller import Caller
+from arcos.community.sharing import SharedItem
+
+
+@dataclass(frozen=True)
+class SharedKind:
+    """One kind of shared item: its name in statistics, its model, its GraphQL type."""
+
+    name: str
+    model: type[SharedItem]
+    #: The GraphQL type name its global ids carry.
+    type_name: str
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A count `communityStats` reports beyond items (votes cast, bundles imported); it
+    must count only what concerns items the caller may read."""
+
+    name: str
+    #: "votes" or "imports": which total of communityStats it adds to.
+    category: str
+    count: Callable[[Caller], Awaitable[int]]
+
+
+KINDS: tuple[SharedKind, ...] = ()
+TALLIES: tuple[Tally, ...] = ()
+
+
+def kind_of_type(type_name: str) -> SharedKind | None:
+    """The kind whose global ids carry `type_name`."""
+    return next((kind for kind in KINDS if kind.type_name == type_name), None)

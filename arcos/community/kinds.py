@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from arcos.auth.caller import Caller
 from arcos.community.sharing import SharedItem
+from arcos.community.threats_access import readable_imports
+from arcos.community.threats_models import Threat
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,12 @@ class Tally:
     count: Callable[[Caller], Awaitable[int]]
 
 
-KINDS: tuple[SharedKind, ...] = ()
-TALLIES: tuple[Tally, ...] = ()
+KINDS: tuple[SharedKind, ...] = (
+    SharedKind("threat", Threat, "Threat"),
+)
+TALLIES: tuple[Tally, ...] = (
+    Tally("stix_imports", "imports", readable_imports),
+)
 
 
 def kind_of_type(type_name: str) -> SharedKind | None:

@@ -1,0 +1,76 @@
+"""importStixBundle: every object of a checked bundle stored in one unit of work, each
+version once — (STIX id, modified) is unique, so importing the same bundle again adds
+nothing. An object's TLP marking sets who reads it (unmarked: AMBER)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from arcos.auth.caller import Caller
+from arcos.community.stix_bundle import Bundle, check_bundle
+from arcos.community.threat_sharing import recipient_problems
+from arcos.community.threats_models import StixImport, StixObject, ThreatRecipient
+from arcos.community.threats_tlp import NAMED_RECIPIENTS, Tlp, visibility_of
+from arcos.problems import ProblemCode, Refused
+from arcos.store.unit_of_work import UnitOfWork
+from arcos.store.write_context import WriteContext
+
+
+@dataclass(frozen=True)
+class Imported:
+    record: StixImport
+    total: int
+    new: int
+
+    @property
+    def known(self) -> int:
+        """Objects whose version was already stored (by anyone) and were left as they are."""
+        return self.total - self.new
+
+
+async def import_bundle(
+    document: object, recipients: list[str], caller: Caller, write: WriteContext
+) -> Imported:
+    """Check and store a bundle; raises Refused naming what to fix (nothing is written)."""
+    bundle = await check_bundle(document)
+    if recipients and not any(r.tlp in NAMED_RECIPIENTS for r in bundle.records):
+        raise Refused.one("recipients", "none of the bundle's objects is TLP:AMBER or TLP:RED "
+                          "(unmarked objects count as AMBER): there is nothing to name "
+                          "recipients for", ProblemCode.INVALID)
+    problems = recipient_problems(Tlp.AMBER, recipients)
+    if problems:
+        raise Refused(problems)
+    names = sorted({name.strip() for name in recipients} - {caller.name})
+
+    async def work(unit: UnitOfWork) -> Imported:
+        return await _store(unit, bundle, names, caller.name)
+
+    return await write.writer.run(work)
+
+
+async def _store(unit: UnitOfWork, bundle: Bundle, recipients: list[str], owner: str
+                 ) -> Imported:
+    uid = uuid.uuid4()
+    connection = unit.connection
+    keys = {(r.stix_id, r.modified) for r in bundle.records}
+    stored = await StixObject.filter(
+        stix_id__in=list({stix_id for stix_id, _ in keys})
+    ).using_db(connection).values_list("stix_id", "modified")
+    fresh = [r for r in bundle.records if (r.stix_id, r.modified) not in set(stored)]
+    record = await StixImport.create(
+        uid=uid, owner=owner, bundle_id=bundle.bundle_id, objects_total=len(bundle.records),
+        objects_new=len(fresh), created_at=unit.now, using_db=connection)
+    await StixObject.bulk_create([
+        StixObject(
+            owner=owner, visibility=visibility_of(r.tlp), tlp=r.tlp, stix_id=r.stix_id,
+            stix_type=r.stix_type, modified=r.modified, source_ref=r.source_ref,
+            target_ref=r.target_ref, body=r.body, import_record_id=record.id, grant=uid,
+            created_at=unit.now, updated_at=unit.now,
+        ) for r in fresh
+    ], batch_size=200, using_db=connection)
+    if recipients:
+        await ThreatRecipient.bulk_create(
+            [ThreatRecipient(grant=uid, principal=name) for name in recipients],
+            using_db=connection)
+    return Imported(record, len(bundle.records), len(fresh))

@@ -1,0 +1,72 @@
+"""A shared threat as STIX 2.1 objects, derived on export (never stored twice): its domain
+object, an indicator per pattern (`indicates` it), a course-of-action per mitigation
+(`mitigates` it), each marked with its TLP 2.0 marking. Ids are stable: the domain
+object's is `<type>--<threat uid>`, the others are UUIDv5 names under that uid."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from arcos.community.threats_models import Threat, ThreatKind
+from arcos.community.threats_tlp import MARKING_IDS, Tlp
+
+_KIND_TYPES = frozenset(kind.value for kind in ThreatKind)
+
+
+def stix_time(moment: datetime) -> str:
+    """A STIX timestamp: UTC, millisecond precision, `Z`."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def threat_stix_id(threat: Threat) -> str:
+    return f"{threat.kind.value}--{threat.uid}"
+
+
+def threat_uid_of(stix_id: str) -> str | None:
+    """The threat uid a derived domain object's id carries, if it is one."""
+    kind, _, rest = stix_id.partition("--")
+    if kind not in _KIND_TYPES:
+        return None
+    try:
+        return str(uuid.UUID(rest))
+    except ValueError:
+        return None
+
+
+def threat_objects(threat: Threat) -> list[dict[str, Any]]:
+    """The STIX objects `threat` exports as."""
+    created, modified = stix_time(threat.created_at), stix_time(threat.updated_at)
+    common = {"spec_version": "2.1", "created": created, "modified": modified,
+              "object_marking_refs": [MARKING_IDS[Tlp(threat.tlp)]]}
+    main_id = threat_stix_id(threat)
+    main: dict[str, Any] = {
+        "type": threat.kind.value, "id": main_id, **common, "name": threat.title,
+        "description": threat.description, "x_arcos_severity": threat.severity.value,
+        "x_arcos_affected_components": threat.affected_components,
+    }
+    if threat.kind is ThreatKind.MALWARE:
+        main["is_family"] = False
+    objects = [main]
+
+    def derived(kind: str, name: str) -> str:
+        return f"{kind}--{uuid.uuid5(threat.uid, name)}"
+
+    def relationship(index: str, verb: str, source: str) -> dict[str, Any]:
+        return {"type": "relationship", "id": derived("relationship", f"{verb}/{index}"),
+                **common, "relationship_type": verb, "source_ref": source,
+                "target_ref": main_id}
+
+    for index, pattern in enumerate(threat.indicators):
+        indicator = derived("indicator", f"indicator/{index}")
+        objects.append({"type": "indicator", "id": indicator, **common,
+                        "name": f"{threat.title} ({index + 1})", "pattern": pattern,
+                        "pattern_type": "stix", "valid_from": created})
+        objects.append(relationship(str(index), "indicates", indicator))
+    for index, mitigation in enumerate(threat.mitigations):
+        action = derived("course-of-action", f"mitigation/{index}")
+        objects.append({"type": "course-of-action", "id": action, **common,
+                        "name": mitigation[:200], "description": mitigation})
+        objects.append(relationship(str(index), "mitigates", action))
+    return objects

@@ -1,0 +1,108 @@
+"""shareThreat: check a threat (patterns with stix2-patterns, affected components in the
+documented syntax, recipients only where TLP allows them), scrub it when anonymised, and
+store it with its named recipients in one unit of work."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from arcos.auth.caller import Caller
+from arcos.community.scrub import scrubber
+from arcos.community.threats_components import parse_components
+from arcos.community.threats_events import threat_shared_message
+from arcos.community.threats_models import Severity, Threat, ThreatKind, ThreatRecipient
+from arcos.community.threats_patterns import check_patterns
+from arcos.community.threats_tlp import NAMED_RECIPIENTS, Tlp, visibility_of
+from arcos.problems import Problem, ProblemCode, Refused
+from arcos.storable import unstorable
+from arcos.store.unit_of_work import UnitOfWork
+from arcos.store.write_context import WriteContext
+
+MAX_TITLE = 200
+MAX_DESCRIPTION = 20_000
+MAX_MITIGATIONS = 50
+MAX_MITIGATION = 2_000
+MAX_RECIPIENTS = 50
+
+
+@dataclass(frozen=True)
+class ThreatDraft:
+    """A threat as a caller sends it; `components` are (package, versions) pairs."""
+
+    title: str
+    kind: ThreatKind
+    severity: Severity
+    description: str
+    tlp: Tlp
+    indicators: list[str] = field(default_factory=list)
+    mitigations: list[str] = field(default_factory=list)
+    components: list[tuple[str, str]] = field(default_factory=list)
+    recipients: list[str] = field(default_factory=list)
+    anonymize: bool = False
+
+
+def _text_problems(draft: ThreatDraft) -> list[Problem]:
+    problems = []
+    if not draft.title.strip() or len(draft.title) > MAX_TITLE:
+        problems.append(Problem("title", f"title must be 1-{MAX_TITLE} characters",
+                                ProblemCode.INVALID))
+    if len(draft.description) > MAX_DESCRIPTION:
+        problems.append(Problem("description", f"description must be at most "
+                                f"{MAX_DESCRIPTION} characters", ProblemCode.TOO_LARGE))
+    if len(draft.mitigations) > MAX_MITIGATIONS or any(
+            not m.strip() or len(m) > MAX_MITIGATION for m in draft.mitigations):
+        problems.append(Problem("mitigations", f"at most {MAX_MITIGATIONS} mitigations of "
+                                f"1-{MAX_MITIGATION} characters", ProblemCode.INVALID))
+    texts = [draft.title, draft.description, *draft.mitigations, *draft.indicators,
+             *draft.recipients]
+    if any(unstorable(text) for text in texts):
+        problems.append(Problem(None, "text must not contain NUL characters or lone "
+                                "surrogates", ProblemCode.INVALID))
+    return problems
+
+
+def recipient_problems(tlp: Tlp, recipients: list[str], field: str = "recipients"
+                       ) -> list[Problem]:
+    """Recipients are named only for AMBER and RED; names are principal names."""
+    if not recipients:
+        return []
+    if tlp not in NAMED_RECIPIENTS:
+        return [Problem(field, f"TLP:{tlp.value.upper()} names no recipients: only AMBER and "
+                        "RED are shared with named principals", ProblemCode.INVALID)]
+    if len(recipients) > MAX_RECIPIENTS or any(
+            not name.strip() or len(name) > 255 for name in recipients):
+        return [Problem(field, f"at most {MAX_RECIPIENTS} principal names of 1-255 characters",
+                        ProblemCode.INVALID)]
+    return []
+
+
+async def share_threat(draft: ThreatDraft, caller: Caller, write: WriteContext) -> Threat:
+    """Store a threat; raises Refused naming every problem (nothing is written then)."""
+    components, problems = parse_components(draft.components, "affectedComponents")
+    problems = _text_problems(draft) + await check_patterns(draft.indicators) + problems
+    problems += recipient_problems(draft.tlp, draft.recipients)
+    if problems:
+        raise Refused(problems)
+    clean = scrubber(write.settings)
+    text = clean.text if draft.anonymize else (lambda value: value)
+    recipients = sorted({name.strip() for name in draft.recipients} - {caller.name})
+
+    async def work(unit: UnitOfWork) -> Threat:
+        uid = uuid.uuid4()
+        threat = await Threat.create(
+            uid=uid, grant=uid, owner=caller.name, visibility=visibility_of(draft.tlp),
+            anonymized=draft.anonymize, title=text(draft.title.strip()), kind=draft.kind,
+            severity=draft.severity, description=text(draft.description),
+            indicators=list(draft.indicators), mitigations=[text(m) for m in draft.mitigations],
+            affected_components=[c.to_json() for c in components], tlp=draft.tlp,
+            created_at=unit.now, updated_at=unit.now, using_db=unit.connection,
+        )
+        if recipients:
+            await ThreatRecipient.bulk_create(
+                [ThreatRecipient(grant=uid, principal=name) for name in recipients],
+                using_db=unit.connection)
+        unit.publish(threat_shared_message(threat))
+        return threat
+
+    return await write.writer.run(work)

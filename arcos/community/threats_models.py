@@ -1,0 +1,105 @@
+"""Stored threat intelligence: threats shared through ARCOS, every STIX object imported
+(unknown types and custom properties included: the object's JSON is kept as sent), the
+imports themselves, and the principals named as recipients of AMBER and RED items."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from tortoise import fields
+from tortoise.models import Model
+
+from arcos.community.sharing import SharedItem
+from arcos.community.threats_tlp import Tlp
+
+
+class ThreatKind(StrEnum):
+    """What a shared threat is, named by the STIX domain object it exports as."""
+
+    VULNERABILITY = "vulnerability"
+    MALWARE = "malware"
+    ATTACK_PATTERN = "attack-pattern"
+    THREAT_ACTOR = "threat-actor"
+    CAMPAIGN = "campaign"
+    TOOL = "tool"
+
+
+class Severity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class Threat(SharedItem):
+    """A threat shared through shareThreat; its STIX objects are derived from it on export.
+    `grant` (its uid) is what its named recipients are recorded under."""
+
+    title = fields.CharField(max_length=200)
+    kind = fields.CharEnumField(ThreatKind, max_length=32)
+    severity = fields.CharEnumField(Severity, max_length=16)
+    description = fields.TextField()
+    indicators: Any = fields.JSONField(default=list)
+    mitigations: Any = fields.JSONField(default=list)
+    #: [{"package": purl or CPE, "versions": range}] (arcos/community/threats_components.py)
+    affected_components: Any = fields.JSONField(default=list)
+    tlp = fields.CharEnumField(Tlp, max_length=16)
+    grant = fields.UUIDField(db_index=True)
+
+    class Meta:
+        table = "community_threat"
+
+
+class StixImport(Model):
+    """One imported bundle: who sent it and what it added."""
+
+    id = fields.BigIntField(primary_key=True)
+    uid = fields.UUIDField(unique=True)
+    owner = fields.CharField(max_length=255)
+    bundle_id = fields.CharField(max_length=300)
+    objects_total = fields.IntField()
+    objects_new = fields.IntField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "community_stix_import"
+
+
+class StixObject(SharedItem):
+    """One version of one STIX object, as imported. (stix_id, modified) is unique, so a
+    re-import of the same version adds nothing. `body` is the object's JSON as sent."""
+
+    stix_id = fields.CharField(max_length=300)
+    stix_type = fields.CharField(max_length=250)
+    #: The object's `modified` (or `created`; "" for objects with neither, e.g. SCOs).
+    modified = fields.CharField(max_length=40)
+    tlp = fields.CharEnumField(Tlp, max_length=16)
+    #: Relationships: source_ref/target_ref; sightings: sighting_of_ref as the target.
+    source_ref = fields.CharField(max_length=300, null=True)
+    target_ref = fields.CharField(max_length=300, null=True)
+    body: Any = fields.JSONField()
+    import_record: fields.ForeignKeyRelation[StixImport] = fields.ForeignKeyField(
+        "models.StixImport", related_name="objects", on_delete=fields.RESTRICT
+    )
+    import_record_id: int
+    #: The import's uid: its named recipients are recorded under it.
+    grant = fields.UUIDField(db_index=True)
+
+    class Meta:
+        table = "community_stix_object"
+        unique_together = (("stix_id", "modified"),)
+        indexes = (("stix_id",), ("stix_type", "id"))
+
+
+class ThreatRecipient(Model):
+    """A principal an AMBER or RED threat or import is shared with by name."""
+
+    id = fields.BigIntField(primary_key=True)
+    grant = fields.UUIDField()
+    principal = fields.CharField(max_length=255)
+
+    class Meta:
+        table = "community_threat_recipient"
+        unique_together = (("grant", "principal"),)
+        indexes = (("principal",),)

@@ -1,0 +1,150 @@
+"""The original threat routes and the STIX routes as rows of the REST table. A shared
+threat's TLP decides who reads it; a `permission` sent beside it must agree with that TLP
+(public ↔ clear, community ↔ green, private ↔ amber/amber+strict/red) or is refused, and
+with no `tlp` in the threat it picks the matching one (private → amber)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arcos.community.stix_export import MAX_EXPORT_OBJECTS
+from arcos.rest.request import RestCall
+from arcos.rest.shapes import Item, Legacy
+from arcos.rest.table import PAGE_CAP, QueryParameter, RestRoute
+from arcos.web.refusal import RestRefusal
+
+_TLP_OF_PERMISSION = {"public": "CLEAR", "community": "GREEN", "private": "AMBER"}
+_PERMISSION_OF_TLP = {"CLEAR": "public", "GREEN": "community", "AMBER": "private",
+                      "AMBER_STRICT": "private", "RED": "private"}
+_FIELDS = {"title", "kind", "severity", "description", "indicators", "mitigations",
+           "affected_components", "tlp", "recipients"}
+
+
+def _bad(message: str) -> RestRefusal:
+    return RestRefusal(400, message, "BAD_REQUEST")
+
+
+def _upper(value: Any, name: str) -> Any:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _bad(f"`threat.{name}` must be a string")
+    return value.replace("+", "_").replace("-", "_").upper()
+
+
+async def _share_variables(call: RestCall) -> dict[str, Any]:
+    """`{"threat": {…snake_case…}, "permission"?: …, "anonymize"?: bool}`."""
+    body = await call.json_object()
+    unknown = sorted(set(body) - {"threat", "permission", "anonymize"})
+    threat = body.get("threat")
+    if unknown or not isinstance(threat, dict):
+        raise _bad('send {"threat": {"title": …, "kind": …, "severity": …, "tlp": …}, '
+                   '"permission"?: "public|community|private", "anonymize"?: true}'
+                   + (f"; unknown fields: {', '.join(unknown)}" if unknown else ""))
+    extra = sorted(set(threat) - _FIELDS)
+    if extra:
+        raise _bad(f"unknown threat fields: {', '.join(extra)}")
+    tlp = _upper(threat.get("tlp"), "tlp")
+    permission = body.get("permission")
+    if permission is not None:
+        if permission not in _TLP_OF_PERMISSION:
+            raise _bad("`permission` must be public, community or private")
+        if tlp is None:
+            tlp = _TLP_OF_PERMISSION[permission]
+        elif _PERMISSION_OF_TLP.get(tlp) != permission:
+            raise _bad(f"`permission` {permission!r} contradicts tlp {threat['tlp']!r}: TLP "
+                       "decides visibility (clear: public, green: community, amber, "
+                       "amber+strict, red: private); leave `permission` out")
+    components = threat.get("affected_components") or []
+    if not isinstance(components, list) or not all(isinstance(c, dict) for c in components):
+        raise _bad('`threat.affected_components` must be a list of {"package": …, '
+                   '"versions": …}')
+    anonymize = body.get("anonymize", False)
+    if not isinstance(anonymize, bool):
+        raise _bad("`anonymize` must be true or false")
+    given = {
+        "title": threat.get("title"), "kind": _upper(threat.get("kind"), "kind"),
+        "severity": _upper(threat.get("severity"), "severity"),
+        "description": threat.get("description"), "indicators": threat.get("indicators"),
+        "mitigations": threat.get("mitigations"), "affectedComponents": components,
+        "tlp": tlp, "recipients": threat.get("recipients"), "anonymize": anonymize,
+    }
+    return {"input": {name: value for name, value in given.items() if value is not None}}
+
+
+async def _list_variables(call: RestCall) -> dict[str, Any]:
+    return {"kind": _upper(call.text("kind"), "kind"),
+            "severity": _upper(call.text("severity"), "severity"),
+            "tlp": _upper(call.text("tlp"), "tlp"), "first": call.integer("first", 50),
+            "after": call.text("after")}
+
+
+async def _import_variables(call: RestCall) -> dict[str, Any]:
+    """The body is the bundle itself; `?recipient=` may name principals (repeatable)."""
+    recipients = call.request.query_params.getlist("recipient")
+    return {"bundle": await call.json_object(), "recipients": recipients}
+
+
+async def _export_variables(call: RestCall) -> dict[str, Any]:
+    first = call.integer("first", MAX_EXPORT_OBJECTS)
+    if not 1 <= first <= MAX_EXPORT_OBJECTS:
+        raise _bad(f"query parameter 'first' must be 1-{MAX_EXPORT_OBJECTS}")
+    return {"first": first}
+
+
+EXAMPLE_THREAT = {
+    "threat": {
+        "title": "requests leaks Proxy-Authorization on redirect", "kind": "vulnerability",
+        "severity": "medium", "description": "Upgrade to 2.31.0.",
+        "indicators": ["[url:value = 'http://203.0.113.7/payload']"],
+        "mitigations": ["Upgrade requests to 2.31.0 or later"],
+        "affected_components": [{"package": "pkg:pypi/requests", "versions": ">=2.3.0,<2.31.0"}],
+        "tlp": "green",
+    },
+    "anonymize": False,
+}
+SHARE = ("shareThreat",)
+IMPORT = ("importStixBundle",)
+
+ROUTES: tuple[RestRoute, ...] = (
+    RestRoute(
+        "POST", "/api/community/threats/share", "ShareThreat", _share_variables,
+        (*SHARE, "threat"), Legacy("threat", status=201, ids_key="id"), "legacy",
+        "Share a threat; its `tlp` decides who reads it (`permission`, if sent, must agree).",
+        payload_path=SHARE, body_input="ShareThreatInput", legacy=True,
+        body_example=EXAMPLE_THREAT,
+    ),
+    RestRoute(
+        "GET", "/api/community/threats/list", "ListThreats", _list_variables,
+        ("threats", "nodes"), Legacy("threats", count=True, items_key="threats"), "legacy",
+        "Threats you may read, newest first.", legacy=True,
+        query_parameters=(
+            QueryParameter("kind", "Only this kind (vulnerability, malware, …)."),
+            QueryParameter("severity", "Only this severity."),
+            QueryParameter("tlp", "Only this TLP level (clear, green, amber, amber+strict, "
+                           "red)."),
+            QueryParameter("first", "Page size.", {"type": "integer", "default": 50,
+                                                   "minimum": 1, "maximum": PAGE_CAP}),
+            QueryParameter("after", "`endCursor` of the previous page."),
+        ),
+    ),
+    RestRoute(
+        "POST", "/api/community/threats/stix", "ImportStixBundle", _import_variables,
+        IMPORT, Legacy("import", status=201), "legacy",
+        "Import a STIX 2.1 bundle (the body); 422 names each object to fix, nothing is "
+        "stored then.", payload_path=IMPORT, legacy=True,
+        query_parameters=(QueryParameter("recipient", "A principal AMBER/RED objects are "
+                                         "shared with; repeat for several."),),
+        body_example={"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d",
+                      "objects": []},
+    ),
+    RestRoute(
+        "GET", "/api/community/threats/stix", "ExportStixBundle", _export_variables,
+        ("stixBundle",), Item(), "legacy",
+        "A STIX 2.1 bundle of what you may read, with the TLP 2.0 marking definitions.",
+        legacy=True,
+        query_parameters=(QueryParameter("first", "At most this many objects of each source.",
+                                         {"type": "integer", "minimum": 1,
+                                          "maximum": MAX_EXPORT_OBJECTS}),),
+    ),
+)

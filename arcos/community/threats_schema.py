@@ -1,0 +1,210 @@
+"""Threat intelligence root fields: share and list threats, import and export STIX 2.1
+bundles, and hear when a threat meets a project's SBOM."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import AsyncExitStack
+from typing import Annotated
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from arcos.auth.permissions import requires
+from arcos.auth.scopes import Scope
+from arcos.broker import Event, channel
+from arcos.community.stix_export import MAX_EXPORT_OBJECTS, export_bundle
+from arcos.community.stix_import import import_bundle
+from arcos.community.threat_matching import Match, affected_projects, threats_matching_sbom
+from arcos.community.threat_sharing import ThreatDraft, share_threat
+from arcos.community.threats_access import may_read_intel, readable_intel
+from arcos.community.threats_events import THREAT_SHARED
+from arcos.community.threats_models import Severity, Threat, ThreatKind
+from arcos.community.threats_tlp import Tlp
+from arcos.community.threats_types import (
+    ImportStixBundlePayload,
+    ShareThreatPayload,
+    ThreatConnection,
+    ThreatEdge,
+    ThreatMatchedEvent,
+    ThreatMatchType,
+    ThreatType,
+)
+from arcos.evidence.drafts import MAX_SLUG_LENGTH
+from arcos.evidence.events import EVIDENCE_ADDED
+from arcos.graphql.context import ArcosContext
+from arcos.graphql.errors import user_errors
+from arcos.graphql.live_events import live_events
+from arcos.graphql.metadata import MAX_LENGTH
+from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
+from arcos.problems import ArcosError, ErrorCode, Refused
+
+READ = [requires(Scope.COMMUNITY_READ)]
+WRITE = [requires(Scope.COMMUNITY_WRITE)]
+CURSOR = "threat"
+
+
+@strawberry.input(description="An affected package and range (see AffectedComponent).")
+class AffectedComponentInput:
+    package: str = strawberry.field(metadata={MAX_LENGTH: 512})
+    versions: str = strawberry.field(default="*", metadata={MAX_LENGTH: 300})
+
+
+@strawberry.input(description="A threat to share. TLP decides who reads it.")
+class ShareThreatInput:
+    title: str = strawberry.field(metadata={MAX_LENGTH: 200})
+    kind: ThreatKind
+    severity: Severity
+    description: str = strawberry.field(default="", metadata={MAX_LENGTH: 20_000})
+    indicators: list[str] = strawberry.field(default_factory=list, description="STIX 2.1 "
+                                             "patterns, e.g. [file:hashes.'SHA-256' = '…'].")
+    mitigations: list[str] = strawberry.field(default_factory=list)
+    affected_components: list[AffectedComponentInput] = strawberry.field(default_factory=list)
+    tlp: Tlp = Tlp.AMBER
+    recipients: list[str] = strawberry.field(default_factory=list, description="Principal "
+                                             "names an AMBER or RED threat is shared with.")
+    anonymize: bool = False
+
+    def to_draft(self) -> ThreatDraft:
+        return ThreatDraft(
+            title=self.title, kind=self.kind, severity=self.severity,
+            description=self.description, tlp=self.tlp, indicators=list(self.indicators),
+            mitigations=list(self.mitigations),
+            components=[(c.package, c.versions) for c in self.affected_components],
+            recipients=list(self.recipients), anonymize=self.anonymize)
+
+
+@strawberry.type
+class ThreatQueries:
+    @strawberry.field(description="Threats you may read (TLP clearance), newest first.",
+                      permission_classes=READ)
+    async def threats(
+        self, info: Info[ArcosContext, None], kind: ThreatKind | None = None,
+        severity: Severity | None = None, tlp: Tlp | None = None, first: int = 50,
+        after: str | None = None,
+    ) -> ThreatConnection:
+        check_page_size("first", first, info.context.settings.max_page_size)
+        before = decode_cursor(CURSOR, after)
+        query = Threat.filter(readable_intel(info.context.caller))
+        for name, value in (("kind", kind), ("severity", severity), ("tlp", tlp)):
+            if value is not None:
+                query = query.filter(**{name: value})
+        total = await query.count()
+        page = query.filter(id__lt=before) if before is not None else query
+        rows = await page.order_by("-id").limit(first + 1)
+        edges = [ThreatEdge(cursor=encode_cursor(CURSOR, row.id), node=ThreatType.from_model(row))
+                 for row in rows[:first]]
+        return ThreatConnection(
+            edges=edges, page_info=page_info([e.cursor for e in edges], len(rows) > first, after),
+            total_count=total)
+
+    @strawberry.field(description="A STIX 2.1 bundle of what you may read: the TLP 2.0 "
+                      "marking definitions, shared threats, imported objects, and the "
+                      "relationships whose both ends you may read.", permission_classes=READ)
+    async def stix_bundle(self, info: Info[ArcosContext, None],
+                          first: int = MAX_EXPORT_OBJECTS) -> JSON:
+        if not 1 <= first <= MAX_EXPORT_OBJECTS:
+            raise ArcosError(f"first must be 1-{MAX_EXPORT_OBJECTS}", ErrorCode.BAD_USER_INPUT)
+        return await export_bundle(info.context.caller, first)
+
+
+@strawberry.type
+class ThreatMutations:
+    @strawberry.mutation(description="Share a threat; its TLP level decides who reads it.",
+                         permission_classes=WRITE)
+    async def share_threat(self, info: Info[ArcosContext, None], input: ShareThreatInput
+                           ) -> ShareThreatPayload:
+        context = info.context
+        try:
+            row = await share_threat(input.to_draft(), context.caller, context.write_context())
+        except Refused as refused:
+            return ShareThreatPayload(threat=None, errors=user_errors(refused))
+        return ShareThreatPayload(threat=ThreatType.from_model(row), errors=[])
+
+    @strawberry.mutation(description="Import a STIX 2.1 bundle: every object kept (unknown "
+                         "types and custom properties too), each version once.",
+                         permission_classes=WRITE)
+    async def import_stix_bundle(
+        self, info: Info[ArcosContext, None], bundle: JSON,
+        recipients: list[str] | None = None,
+    ) -> ImportStixBundlePayload:
+        context = info.context
+        try:
+            done = await import_bundle(bundle, list(recipients or []), context.caller,
+                                       context.write_context())
+        except Refused as refused:
+            return ImportStixBundlePayload(import_id=None, total=0, imported=0, known=0,
+                                           errors=user_errors(refused))
+        return ImportStixBundlePayload(import_id=str(done.record.uid), total=done.total,
+                                       imported=done.new, known=done.known, errors=[])
+
+
+def _matched(threat: Threat, matches: list[Match], cause: str) -> ThreatMatchedEvent:
+    return ThreatMatchedEvent(threat=ThreatType.from_model(threat),
+                              matches=[ThreatMatchType.of(m) for m in matches], cause=cause)
+
+
+async def _merged(*sources: AsyncIterator[Event]) -> AsyncIterator[tuple[int, Event]]:
+    """Events of several subscriptions as they come, tagged with their source's index."""
+    queue: asyncio.Queue[tuple[int, Event] | BaseException] = asyncio.Queue(maxsize=1)
+
+    async def pump(index: int, source: AsyncIterator[Event]) -> None:
+        try:
+            async for event in source:
+                await queue.put((index, event))
+        except BaseException as error:  # an ended or failed source ends the merge
+            await queue.put(error)
+            return
+        await queue.put(StopAsyncIteration())
+
+    tasks = [asyncio.create_task(pump(i, s)) for i, s in enumerate(sources)]
+    try:
+        while True:
+            item = await queue.get()
+            if isinstance(item, StopAsyncIteration):
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+@strawberry.type
+class ThreatSubscriptions:
+    @strawberry.subscription(description="A threat you may read meets the project's latest "
+                             "SBOM: when it is shared, or when a new SBOM of the project "
+                             "lists an affected component. Needs evidence:read too.",
+                             permission_classes=READ)
+    async def threat_matched(
+        self, info: Info[ArcosContext, None],
+        project: Annotated[str, strawberry.argument(metadata={MAX_LENGTH: MAX_SLUG_LENGTH})],
+    ) -> AsyncGenerator[ThreatMatchedEvent, None]:
+        context = info.context
+        caller = context.caller
+        if not caller.may(Scope.EVIDENCE_READ):
+            raise ArcosError("threatMatched reads a project's SBOM: it needs evidence:read "
+                             "besides community:read", ErrorCode.FORBIDDEN)
+        slug = project.strip().lower()
+        async with AsyncExitStack() as stack:
+            threats = await stack.enter_async_context(live_events(context, THREAT_SHARED))
+            sboms = await stack.enter_async_context(live_events(
+                context, channel(EVIDENCE_ADDED, project=slug, type="sbom")))
+            async for index, event in _merged(threats, sboms):
+                context.next_event()
+                if index == 0:
+                    threat = await Threat.get_or_none(uid=uuid.UUID(event["uid"]))
+                    if threat is None or not await may_read_intel(threat, caller):
+                        continue
+                    matches = [m for m in await affected_projects(threat) if m.project == slug]
+                    if matches:
+                        yield _matched(threat, matches, "threat")
+                    continue
+                found = await threats_matching_sbom(uuid.UUID(event["uid"]), caller)
+                for threat, matches in found:
+                    yield _matched(threat, matches, "sbom")
+

@@ -42,9 +42,14 @@ def version_key(version: str) -> tuple[tuple[int, int, str], ...]:
     """An ordering key for `version` (see the module text). A missing trailing segment
     sorts above a word (a pre-release) and below a number: `1.0rc1 < 1.0 < 1.0.1`."""
     tokens = _TOKEN.findall(version.lower().removeprefix("v"))
-    key = [(2, int(token), "") if token.isdigit() else (0, 0, token) for token in tokens]
-    while key and key[-1] == (2, 0, ""):
-        key.pop()  # 1.0.0 is 1.0
+    release = 0
+    while release < len(tokens) and tokens[release].isdigit():
+        release += 1
+    numbers = [int(token) for token in tokens[:release]]
+    while numbers and numbers[-1] == 0:
+        numbers.pop()  # 1.0.0 is 1.0 is 1
+    key = [(2, number, "") for number in numbers] + [
+        (2, int(token), "") if token.isdigit() else (0, 0, token) for token in tokens[release:]]
     return (*key, (1, 0, ""))
 
 

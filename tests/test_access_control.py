@@ -137,6 +137,15 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("Mutation", "hideCommunityItem"): Operation(
         f'mutation {{ hideCommunityItem(id: "{MISSING_NODE}") {{ errors {{ code }} }} }}',
         Scope.ADMIN),
+    ("Query", "threats"): Operation("{ threats { totalCount } }", Scope.COMMUNITY_READ),
+    ("Query", "stixBundle"): Operation("{ stixBundle }", Scope.COMMUNITY_READ),
+    ("Mutation", "shareThreat"): Operation(
+        'mutation { shareThreat(input: {title: "", kind: TOOL, severity: LOW}) '
+        "{ errors { code } } }", Scope.COMMUNITY_WRITE),
+    ("Mutation", "importStixBundle"): Operation(
+        "mutation { importStixBundle(bundle: {}) { errors { code } } }", Scope.COMMUNITY_WRITE),
+    ("Subscription", "threatMatched"): Operation(
+        'subscription { threatMatched(project: "a/b") { cause } }', Scope.COMMUNITY_READ),
 }
 
 AUTH_CODES = {"UNAUTHENTICATED", "FORBIDDEN"}

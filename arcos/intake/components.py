@@ -4,6 +4,7 @@ the artifact. Only name, version and purl are kept, plus a normalised package ke
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Any
 
@@ -42,19 +43,22 @@ def version_of(component: Component) -> str | None:
     return parsed.version[:_MAX_NAME] if parsed and parsed.version else None
 
 
-def kept_components(sbom: Sbom) -> tuple[Component, ...]:
-    """The distinct components an SBOM's rows are made of, at most MAX_SBOM_COMPONENTS."""
+def kept_components(sbom: Sbom) -> Sbom:
+    """The SBOM with the distinct components its rows are made of, at most
+    MAX_SBOM_COMPONENTS; when it had more, a warning says how many were not kept."""
     seen: set[tuple[str, str | None, str | None]] = set()
     kept: list[Component] = []
     for component in sbom.components:
         identity = (component.name, component.version, component.purl)
-        if identity in seen:
-            continue
-        seen.add(identity)
-        kept.append(Component(component.name, component.version, component.purl))
-        if len(kept) == MAX_SBOM_COMPONENTS:
-            break
-    return tuple(kept)
+        if identity not in seen:
+            seen.add(identity)
+            kept.append(Component(component.name, component.version, component.purl))
+    warnings = sbom.warnings
+    if len(kept) > MAX_SBOM_COMPONENTS:
+        warnings += (f"kept the first {MAX_SBOM_COMPONENTS} of {len(kept)} distinct "
+                     "components for threat matching",)
+    return dataclasses.replace(sbom, components=tuple(kept[:MAX_SBOM_COMPONENTS]),
+                               warnings=warnings)
 
 
 async def record_components(

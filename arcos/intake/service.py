@@ -190,6 +190,10 @@ def parse_artifact(
                    kind=_parse_kind(kind), limits=limits, source_root=source_root)
     _check_deployment(kind, result)
     metrics = result.metrics()
+    if isinstance(result, Sbom):  # summarised whole; its distinct components are stored
+        kept = kept_components(result)
+        return Prepared(kept, summarize(dataclasses.replace(result, warnings=kept.warnings)),
+                        metrics)
     if not isinstance(result, StaticAnalysisReport | VulnerabilityReport):
         return Prepared(_without_items(result), summarize(result), metrics)
     tracked, tracking = track(result, limits.max_findings_per_scan)
@@ -199,16 +203,13 @@ def parse_artifact(
 
 
 #: The per-item tuples of reports whose items are summarised and measured, never stored.
-_ITEMS: dict[type, str] = {TestReport: "cases", CoverageReport: "files", Sbom: "components"}
+_ITEMS: dict[type, str] = {TestReport: "cases", CoverageReport: "files"}
 
 
 def _without_items(result: Result) -> Result:
     """The result without its per-item tuple once the summary and the metrics are taken: a
     50 MB JUnit report holds a million test cases, which the server process would otherwise
-    unpickle (seconds of CPU, hundreds of MB) only to throw away. An SBOM keeps its distinct
-    components (bounded): they are stored for threat matching."""
-    if isinstance(result, Sbom):
-        return dataclasses.replace(result, components=kept_components(result))
+    unpickle (seconds of CPU, hundreds of MB) only to throw away."""
     items = _ITEMS.get(type(result))
     return dataclasses.replace(result, **{items: ()}) if items else result
 

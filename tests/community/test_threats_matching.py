@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
-import shutil
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,32 +14,15 @@ from typing import Any
 import httpx
 import pytest
 from conftest import LiveServer
+from threats_kit import DISTRIBUTION, genuine_sbom
 from ws_client import TIMEOUT, TRANSPORT_WS, ws_connect
 
 PROJECT = "github.com/acme/threatened"
-DISTRIBUTION = "defusedxml"  # installed beside ARCOS, so its real dist-info is at hand
 SUBSCRIBE = """subscription($p: String!) { threatMatched(project: $p) {
   cause threat { title tlp } matches { project package component version } } }"""
 SBOM = """mutation($i: ArtifactInput!) { submitSbom(input: $i) { errors { message } } }"""
 SHARE = """mutation($i: ShareThreatInput!) { shareThreat(input: $i) {
   threat { id affectedProjects { project component version } } errors { message } } }"""
-
-
-def genuine_sbom(root: Path) -> str:
-    """cyclonedx-py's SBOM of a fresh environment holding the real defusedxml dist-info."""
-    environment = root / "env"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(environment)],
-                   check=True, timeout=120)
-    site_packages = next(environment.glob("lib/python*/site-packages"))
-    metadata = importlib.metadata.distribution(DISTRIBUTION)
-    info = next(Path(str(metadata.locate_file(entry))).parent for entry in metadata.files or []
-                if entry.name == "METADATA" and entry.parent.name.endswith(".dist-info"))
-    shutil.copytree(info, site_packages / info.name)
-    out = root / "sbom.json"
-    subprocess.run([sys.executable, "-m", "cyclonedx_py", "environment",
-                    str(environment / "bin" / "python"), "--of", "JSON", "-o", str(out)],
-                   check=True, timeout=120)
-    return out.read_text()
 
 
 @pytest.fixture
@@ -74,9 +54,9 @@ def threat(tlp: str, versions: str) -> dict[str, Any]:
 
 
 async def test_new_threat_and_new_sbom_fire_threat_matched(
-    sqlite_live_server: LiveServer, http: httpx.AsyncClient, tmp_path: Path
+    live_server: LiveServer, http: httpx.AsyncClient, tmp_path: Path
 ) -> None:
-    server = sqlite_live_server
+    server = live_server
     version = importlib.metadata.version(DISTRIBUTION)
     sbom = genuine_sbom(tmp_path)
     assert f"pkg:pypi/{DISTRIBUTION}@{version}" in sbom

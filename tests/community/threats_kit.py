@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import shutil
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 from typing import Any
 
 from stix2validator import ValidationOptions, validate_instance
@@ -10,6 +15,8 @@ from stix2validator import ValidationOptions, validate_instance
 from arcos.community.threats_tlp import MARKING_IDS, Tlp
 
 T0 = "2026-01-05T10:00:00.000Z"
+#: Installed beside ARCOS, so its real dist-info is at hand for a genuine SBOM.
+DISTRIBUTION = "defusedxml"
 
 
 def sdo(kind: str, tlp: Tlp | None = None, **properties: Any) -> dict[str, Any]:
@@ -44,3 +51,20 @@ SHARE = """mutation($input: ShareThreatInput!) { shareThreat(input: $input) {
   threat { id title tlp visibility stixId author recipients
            affectedProjects { project package component version } }
   errors { field message code } } }"""
+
+
+def genuine_sbom(root: Path) -> str:
+    """cyclonedx-py's SBOM of a fresh environment holding the real defusedxml dist-info."""
+    environment = root / "env"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(environment)],
+                   check=True, timeout=120)
+    site_packages = next(environment.glob("lib/python*/site-packages"))
+    metadata = importlib.metadata.distribution(DISTRIBUTION)
+    info = next(Path(str(metadata.locate_file(entry))).parent for entry in metadata.files or []
+                if entry.name == "METADATA" and entry.parent.name.endswith(".dist-info"))
+    shutil.copytree(info, site_packages / info.name)
+    out = root / "sbom.json"
+    subprocess.run([sys.executable, "-m", "cyclonedx_py", "environment",
+                    str(environment / "bin" / "python"), "--of", "JSON", "-o", str(out)],
+                   check=True, timeout=120)
+    return out.read_text()

@@ -10,27 +10,22 @@ from typing import Any
 
 from arcos.auth.caller import Caller
 from arcos.community.stix_threats import threat_objects
-from arcos.community.threats_access import readable_intel, visible_ids
+from arcos.community.threats_access import links_visible, readable_intel
 from arcos.community.threats_models import StixObject, Threat
 from arcos.community.threats_tlp import Tlp, marking_definition
 
 MAX_EXPORT_OBJECTS = 5_000
-_LINKS = ("relationship", "sighting")
 
 
 async def export_bundle(caller: Caller, limit: int = MAX_EXPORT_OBJECTS) -> dict[str, Any]:
     """The reader's bundle: at most `limit` stored objects and `limit` threats, oldest first."""
     threats = await Threat.filter(readable_intel(caller)).order_by("id").limit(limit)
-    stored = await StixObject.filter(readable_intel(caller)).order_by("id").limit(limit)
+    stored = await StixObject.filter(readable_intel(caller), links_visible(caller)) \
+        .order_by("id").limit(limit)
     derived = [obj for threat in threats for obj in threat_objects(threat)]
-    ends = {ref for row in stored if row.stix_type in _LINKS
-            for ref in (row.source_ref, row.target_ref) if ref}
-    seen = await visible_ids(caller, ends)
-    kept = [row.body for row in stored
-            if row.stix_type not in _LINKS or all(
-                ref in seen for ref in (row.source_ref, row.target_ref) if ref)]
     return {
         "type": "bundle",
         "id": f"bundle--{uuid.uuid4()}",
-        "objects": [marking_definition(level) for level in Tlp] + derived + kept,
+        "objects": [marking_definition(level) for level in Tlp] + derived
+        + [row.body for row in stored],
     }

@@ -12,27 +12,10 @@ from typing import Any
 from arcos.community.threats_models import Threat, ThreatKind
 from arcos.community.threats_tlp import MARKING_IDS, Tlp
 
-_KIND_TYPES = frozenset(kind.value for kind in ThreatKind)
-
 
 def stix_time(moment: datetime) -> str:
     """A STIX timestamp: UTC, millisecond precision, `Z`."""
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def threat_stix_id(threat: Threat) -> str:
-    return f"{threat.kind.value}--{threat.uid}"
-
-
-def threat_uid_of(stix_id: str) -> str | None:
-    """The threat uid a derived domain object's id carries, if it is one."""
-    kind, _, rest = stix_id.partition("--")
-    if kind not in _KIND_TYPES:
-        return None
-    try:
-        return str(uuid.UUID(rest))
-    except ValueError:
-        return None
 
 
 def threat_objects(threat: Threat) -> list[dict[str, Any]]:
@@ -40,7 +23,7 @@ def threat_objects(threat: Threat) -> list[dict[str, Any]]:
     created, modified = stix_time(threat.created_at), stix_time(threat.updated_at)
     common = {"spec_version": "2.1", "created": created, "modified": modified,
               "object_marking_refs": [MARKING_IDS[Tlp(threat.tlp)]]}
-    main_id = threat_stix_id(threat)
+    main_id = threat.stix_id
     main: dict[str, Any] = {
         "type": threat.kind.value, "id": main_id, **common, "name": threat.title,
         "description": threat.description, "x_arcos_severity": threat.severity.value,

@@ -91,7 +91,8 @@ async def share_threat(draft: ThreatDraft, caller: Caller, write: WriteContext) 
     async def work(unit: UnitOfWork) -> Threat:
         uid = uuid.uuid4()
         threat = await Threat.create(
-            uid=uid, grant=uid, owner=caller.name, visibility=visibility_of(draft.tlp),
+            uid=uid, grant=uid, stix_id=f"{draft.kind.value}--{uid}", owner=caller.name,
+            visibility=visibility_of(draft.tlp),
             anonymized=draft.anonymize, title=text(draft.title.strip()), kind=draft.kind,
             severity=draft.severity, description=text(draft.description),
             indicators=list(draft.indicators), mitigations=[text(m) for m in draft.mitigations],

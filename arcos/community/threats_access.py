@@ -3,14 +3,11 @@ named recipients of AMBER and RED items — the TLP levels whose audience the sh
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from tortoise.expressions import Q, Subquery
 
 from arcos.auth.caller import Caller
 from arcos.auth.scopes import Scope
 from arcos.community.sharing import Visibility, may_read, readable
-from arcos.community.stix_threats import threat_uid_of
 from arcos.community.threats_models import StixObject, Threat, ThreatRecipient
 from arcos.community.threats_tlp import NAMED_RECIPIENTS
 
@@ -36,21 +33,18 @@ async def may_read_intel(item: Threat | StixObject, caller: Caller) -> bool:
     return await ThreatRecipient.exists(grant=item.grant, principal=caller.name)
 
 
-async def visible_ids(caller: Caller, stix_ids: Iterable[str]) -> set[str]:
-    """Those of `stix_ids` naming an object (stored, or derived from a threat) the caller
-    may read; every other id — unreadable or unknown — is not visible."""
-    wanted = set(stix_ids)
-    if not wanted:
-        return set()
-    stored = await StixObject.filter(readable_intel(caller), stix_id__in=list(wanted)) \
-        .values_list("stix_id", flat=True)
-    found = set(stored)
-    uids = {uid: stix_id for stix_id in wanted - found if (uid := threat_uid_of(stix_id))}
-    if uids:
-        readable_uids = await Threat.filter(readable_intel(caller), uid__in=list(uids)) \
-            .values_list("uid", flat=True)
-        found.update(uids[str(uid)] for uid in readable_uids)
-    return found
+def links_visible(caller: Caller) -> Q:
+    """Stored objects whose relationship ends the caller may all read: a relationship or
+    sighting is shown only when each end it names is an object (imported, or a shared
+    threat's domain object) the caller may read; other objects have no ends."""
+    objects = Subquery(StixObject.filter(readable_intel(caller)).values("stix_id"))
+    threats = Subquery(Threat.filter(readable_intel(caller)).values("stix_id"))
+
+    def seen(end: str) -> Q:
+        return Q(Q(**{f"{end}__isnull": True}), Q(**{f"{end}__in": objects}),
+                 Q(**{f"{end}__in": threats}), join_type="OR")
+
+    return Q(seen("source_ref"), seen("target_ref"))
 
 
 async def readable_imports(caller: Caller) -> int:

@@ -46,6 +46,9 @@ class Threat(SharedItem):
     affected_components: Any = fields.JSONField(default=list)
     tlp = fields.CharEnumField(Tlp, max_length=16)
     grant = fields.UUIDField(db_index=True)
+    #: The id of its STIX domain object (`<kind>--<uid>`), so imported relationships that
+    #: point at it are checked in SQL like those between imported objects.
+    stix_id = fields.CharField(max_length=300, db_index=True)
 
     class Meta:
         table = "community_threat"

@@ -82,7 +82,7 @@ class ThreatType(relay.Node):
                                                        versions=c["versions"])
                                  for c in row.affected_components],
             tlp=Tlp(row.tlp), visibility=Visibility(row.visibility), anonymized=row.anonymized,
-            hidden=row.hidden, stix_id=f"{ThreatKind(row.kind).value}--{row.uid}",
+            hidden=row.hidden, stix_id=row.stix_id,
             created_at=row.created_at, updated_at=row.updated_at, row=row,
         )
 

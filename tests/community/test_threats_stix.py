@@ -209,3 +209,30 @@ async def test_rest_share_and_list_with_permission(app: RunningApp) -> None:
         assert private.status_code == 201, private.text
         assert (await other.get("/api/community/threats/list")).json()["count"] == 1
         assert (await http.get("/api/community/threats/list")).json()["count"] == 2
+
+
+async def test_relationships_to_shared_threats_follow_the_threats_clearance(
+    app: RunningApp,
+) -> None:
+    owner = await principal(app, "owner", "community:read", "community:write")
+    other = await principal(app, "other", "community:read")
+
+    async def share(tlp: str) -> str:
+        payload = (await data(owner, SHARE, input={
+            "title": f"{tlp} tool", "kind": "TOOL", "severity": "LOW", "tlp": tlp}))
+        return payload["shareThreat"]["threat"]["stixId"]
+
+    green, strict = await share("GREEN"), await share("AMBER_STRICT")
+    actor = sdo("threat-actor", Tlp.CLEAR, name="Actor")
+    uses_green = sdo("relationship", Tlp.CLEAR, relationship_type="uses",
+                     source_ref=actor["id"], target_ref=green)
+    uses_strict = sdo("relationship", Tlp.CLEAR, relationship_type="uses",
+                      source_ref=actor["id"], target_ref=strict)
+    sighted = sdo("sighting", Tlp.CLEAR, sighting_of_ref=strict)
+    done = (await data(owner, IMPORT, bundle=bundle(actor, uses_green, uses_strict, sighted)))
+    assert done["importStixBundle"]["errors"] == []
+    mine = ids((await data(owner, EXPORT))["stixBundle"])
+    theirs = ids((await data(other, EXPORT))["stixBundle"])
+    assert {uses_green["id"], uses_strict["id"], sighted["id"], strict} <= mine
+    assert uses_green["id"] in theirs and green in theirs
+    assert not {uses_strict["id"], sighted["id"], strict} & theirs

@@ -139,6 +139,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         Scope.ADMIN),
     ("Query", "threats"): Operation("{ threats { totalCount } }", Scope.COMMUNITY_READ),
     ("Query", "stixBundle"): Operation("{ stixBundle }", Scope.COMMUNITY_READ),
+    ("Query", "stixObjects"): Operation("{ stixObjects { totalCount } }", Scope.COMMUNITY_READ),
     ("Mutation", "shareThreat"): Operation(
         'mutation { shareThreat(input: {title: "", kind: TOOL, severity: LOW}) '
         "{ errors { code } } }", Scope.COMMUNITY_WRITE),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from arcos.auth.caller import Caller
 from arcos.community.sharing import SharedItem
 from arcos.community.threats_access import readable_imports
-from arcos.community.threats_models import Threat
+from arcos.community.threats_models import StixObject, Threat
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class Tally:
 
 KINDS: tuple[SharedKind, ...] = (
     SharedKind("threat", Threat, "Threat"),
+    SharedKind("stix_object", StixObject, "StixObject"),
 )
 TALLIES: tuple[Tally, ...] = (
     Tally("stix_imports", "imports", readable_imports),

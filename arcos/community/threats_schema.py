@@ -20,13 +20,16 @@ from arcos.community.stix_export import MAX_EXPORT_OBJECTS, export_bundle
 from arcos.community.stix_import import import_bundle
 from arcos.community.threat_matching import Match, affected_projects, threats_matching_sbom
 from arcos.community.threat_sharing import ThreatDraft, share_threat
-from arcos.community.threats_access import may_read_intel, readable_intel
+from arcos.community.threats_access import links_visible, may_read_intel, readable_intel
 from arcos.community.threats_events import THREAT_SHARED
-from arcos.community.threats_models import Severity, Threat, ThreatKind
+from arcos.community.threats_models import Severity, StixObject, Threat, ThreatKind
 from arcos.community.threats_tlp import Tlp
 from arcos.community.threats_types import (
     ImportStixBundlePayload,
     ShareThreatPayload,
+    StixObjectConnection,
+    StixObjectEdge,
+    StixObjectType,
     ThreatConnection,
     ThreatEdge,
     ThreatMatchedEvent,
@@ -45,6 +48,7 @@ from arcos.problems import ArcosError, ErrorCode, Refused
 READ = [requires(Scope.COMMUNITY_READ)]
 WRITE = [requires(Scope.COMMUNITY_WRITE)]
 CURSOR = "threat"
+STIX_CURSOR = "stix-object"
 
 
 @strawberry.input(description="An affected package and range (see AffectedComponent).")
@@ -98,6 +102,30 @@ class ThreatQueries:
         edges = [ThreatEdge(cursor=encode_cursor(CURSOR, row.id), node=ThreatType.from_model(row))
                  for row in rows[:first]]
         return ThreatConnection(
+            edges=edges, page_info=page_info([e.cursor for e in edges], len(rows) > first, after),
+            total_count=total)
+
+    @strawberry.field(description="Imported STIX objects you may read (relationships only "
+                      "when you may read both ends), newest first.", permission_classes=READ)
+    async def stix_objects(
+        self, info: Info[ArcosContext, None],
+        type: Annotated[str | None, strawberry.argument(metadata={MAX_LENGTH: 250})] = None,
+        tlp: Tlp | None = None, first: int = 50, after: str | None = None,
+    ) -> StixObjectConnection:
+        check_page_size("first", first, info.context.settings.max_page_size)
+        before = decode_cursor(STIX_CURSOR, after)
+        caller = info.context.caller
+        query = StixObject.filter(readable_intel(caller), links_visible(caller))
+        if type is not None:
+            query = query.filter(stix_type=type)
+        if tlp is not None:
+            query = query.filter(tlp=tlp)
+        total = await query.count()
+        page = query.filter(id__lt=before) if before is not None else query
+        rows = await page.order_by("-id").limit(first + 1)
+        edges = [StixObjectEdge(cursor=encode_cursor(STIX_CURSOR, row.id),
+                                node=StixObjectType.from_model(row)) for row in rows[:first]]
+        return StixObjectConnection(
             edges=edges, page_info=page_info([e.cursor for e in edges], len(rows) > first, after),
             total_count=total)
 

@@ -9,14 +9,21 @@ from datetime import datetime
 
 import strawberry
 from strawberry import relay
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from arcos.auth.scopes import Scope
 from arcos.community import sharing_types  # noqa: F401 - registers CommunityVisibility
 from arcos.community.sharing import Visibility, author_shown, may_change
 from arcos.community.threat_matching import Match, affected_projects
-from arcos.community.threats_access import readable_intel
-from arcos.community.threats_models import Severity, Threat, ThreatKind, ThreatRecipient
+from arcos.community.threats_access import links_visible, readable_intel
+from arcos.community.threats_models import (
+    Severity,
+    StixObject,
+    Threat,
+    ThreatKind,
+    ThreatRecipient,
+)
 from arcos.community.threats_tlp import Tlp
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import UserError
@@ -169,4 +176,60 @@ class ThreatMatchedEvent:
     cause: str = strawberry.field(description="`threat` (a new threat) or `sbom` (a new SBOM).")
 
 
-NODES = (ThreatType,)
+@strawberry.type(name="StixObject", description="One version of an imported STIX object, "
+                 "kept exactly as sent; visible as its TLP marking allows (unmarked: AMBER).")
+class StixObjectType(relay.Node):
+    uid: relay.NodeID[str]
+    stix_id: str
+    type: str
+    modified: str = strawberry.field(description="Its `modified` (or `created`; empty for "
+                                     "objects with neither).")
+    tlp: Tlp
+    visibility: Visibility
+    hidden: bool
+    body: JSON = strawberry.field(description="The object as imported.")
+    created_at: datetime
+    row: strawberry.Private[StixObject]
+
+    @classmethod
+    def from_model(cls, row: StixObject) -> StixObjectType:
+        return cls(uid=str(row.uid), stix_id=row.stix_id, type=row.stix_type,
+                   modified=row.modified, tlp=Tlp(row.tlp),
+                   visibility=Visibility(row.visibility), hidden=row.hidden, body=row.body,
+                   created_at=row.created_at, row=row)
+
+    @strawberry.field(description="Who imported it.")
+    def author(self, info: Info[ArcosContext, None]) -> str | None:
+        return author_shown(self.row, info.context.caller)
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[StixObjectType | None]:
+        ids = list(node_ids)
+        wanted = [i for i in ids if _is_uuid(i)]
+        caller = info.context.caller
+        rows = {str(row.uid): row for row in await StixObject.filter(
+            readable_intel(caller), links_visible(caller), uid__in=wanted)} if wanted else {}
+        return [cls.from_model(rows[i]) if i in rows else None for i in ids]
+
+
+@strawberry.type(name="StixObjectEdge")
+class StixObjectEdge:
+    cursor: str
+    node: StixObjectType
+
+
+@strawberry.type(name="StixObjectConnection", description="One page of imported STIX "
+                 "objects you may read.")
+class StixObjectConnection:
+    edges: list[StixObjectEdge]
+    page_info: relay.PageInfo
+    total_count: int
+
+    @strawberry.field
+    def nodes(self) -> list[StixObjectType]:
+        return [edge.node for edge in self.edges]
+
+
+NODES = (ThreatType, StixObjectType)

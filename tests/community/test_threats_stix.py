@@ -104,6 +104,23 @@ async def test_clearance_holds_for_objects_and_relationships(app: RunningApp) ->
     # another member: CLEAR and GREEN only; no relationship reaches the RED actor
     assert seen["other"] & everything == {public_malware["id"], green_tool["id"],
                                           visible_link["id"]}
+    listing = "{ stixObjects(first: 50) { totalCount nodes { id stixId } } }"
+    pages = {name: (await data(gql, listing))["stixObjects"] for name, gql in
+             (("owner", owner), ("named", named), ("other", other))}
+    for name, page in pages.items():
+        assert {node["stixId"] for node in page["nodes"]} == seen[name] & everything, name
+        assert page["totalCount"] == len(seen[name] & everything), name
+    global_ids = {node["stixId"]: node["id"] for node in pages["owner"]["nodes"]}
+    node = "query($id: ID!) { node(id: $id) { ... on StixObject { stixId body } } }"
+    red = (await data(other, node, id=global_ids[red_actor["id"]]))["node"]
+    assert red is None
+    assert (await data(named, node, id=global_ids[red_actor["id"]]))["node"]["body"] == \
+        red_actor
+    # its owner withdraws the public malware: the relationship to it goes too
+    withdraw = "mutation($id: ID!) { withdrawCommunityItem(id: $id) { errors { code } } }"
+    await data(owner, withdraw, id=global_ids[public_malware["id"]])
+    left = ids((await data(other, EXPORT))["stixBundle"])
+    assert left & everything == {green_tool["id"]}
     anonymous = GraphQLClient(app.client())
     body = await anonymous(EXPORT)
     assert "errors" in body  # no anonymous read unless the server allows it

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from arcos.auth.caller import Caller
 from arcos.community.sharing import SharedItem
+from arcos.community.templates_models import ComplianceTemplate, IndustryTemplate
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,10 @@ class Tally:
     count: Callable[[Caller], Awaitable[int]]
 
 
-KINDS: tuple[SharedKind, ...] = ()
+KINDS: tuple[SharedKind, ...] = (
+    SharedKind("industry_template", IndustryTemplate, "IndustryTemplate"),
+    SharedKind("compliance_template", ComplianceTemplate, "ComplianceTemplate"),
+)
 TALLIES: tuple[Tally, ...] = ()
 
 

@@ -152,7 +152,7 @@ ROUTES: tuple[RestRoute, ...] = (
         "GET", "/api/community/templates/industry/list", "ListIndustryTemplates",
         _list_variables, ("industryTemplates", "nodes"),
         Legacy("templates", count=True, items_key="templates"), "legacy",
-        "Industry templates: the eight built-ins, then custom ones you may read.",
+        "Industry templates (summaries): the eight built-ins, then custom ones you may read.",
         query_parameters=LIST_PARAMETERS, legacy=True,
     ),
     RestRoute(
@@ -167,7 +167,8 @@ ROUTES: tuple[RestRoute, ...] = (
         "GET", "/api/community/templates/compliance/list", "ListComplianceTemplates",
         _list_variables, ("complianceTemplates", "nodes"),
         Legacy("templates", count=True, items_key="templates"), "legacy",
-        "Compliance templates: the eight built-ins, then custom ones you may read.",
+        "Compliance templates (summaries): the eight built-ins, then custom ones you may "
+        "read.",
         query_parameters=LIST_PARAMETERS, legacy=True,
     ),
     RestRoute(

@@ -42,6 +42,9 @@ MAX_LIST = 100
 MAX_CONTROLS = 500
 MAX_CONTROL_ID = 64
 MAX_CHECKS = 20
+#: Distinct evidence types and metrics one compliance template's checks may name, so
+#: evaluating it reads a bounded set.
+MAX_NAMED = 200
 
 Content = TypeVar("Content", Industry, Framework)
 
@@ -150,6 +153,12 @@ def check_framework(draft: ComplianceDraft) -> Framework:
     description = _text(draft.description, "description", MAX_DESCRIPTION, problems,
                         required=False)
     controls = _controls(draft.controls, problems)
+    names = {name for c in controls for check in c.checks
+             for name in (*check.types, *((check.metric,) if check.metric else ()))}
+    if len(names) > MAX_NAMED:
+        problems.append(Problem("controls", f"the checks name {len(names)} evidence types and "
+                                f"metrics; at most {MAX_NAMED} distinct ones",
+                                ProblemCode.TOO_LARGE))
     if problems:
         raise Refused(problems)
     return Framework(key, name, version, description, controls)
@@ -196,7 +205,20 @@ def _controls(raw: Any, problems: list[Problem]) -> tuple[Control, ...]:
 # ── writing ──────────────────────────────────────────────────────────────────────────
 
 
+def _identifiers_kept(identifiers: Sequence[tuple[str, str]], scrub: Scrubber) -> None:
+    """Identifiers (keys, node ids) are stored as given, even when shared
+    anonymised: refuse those the scrubber would redact rather than store a name."""
+    problems = [Problem(field, f"{value!r:.80} names something anonymised sharing redacts; "
+                        "choose a neutral identifier", ProblemCode.INVALID)
+                for field, value in identifiers if scrub.text(value) != value]
+    if problems:
+        raise Refused(problems)
+
+
 def _scrubbed_industry(industry: Industry, scrub: Scrubber) -> Industry:
+    _identifiers_kept([("key", industry.key), *((f"argument.{i}.id", node.id)
+                                                for i, node in enumerate(industry.argument))],
+                      scrub)
     return Industry(
         industry.key, scrub.text(industry.name), scrub.text(industry.description),
         tuple(Standard(scrub.text(s.name), scrub.text(s.note)) for s in industry.standards),
@@ -207,6 +229,8 @@ def _scrubbed_industry(industry: Industry, scrub: Scrubber) -> Industry:
 
 
 def _scrubbed_framework(framework: Framework, scrub: Scrubber) -> Framework:
+    # Control ids are the framework's own (6.2.3.1 would look like an address): kept.
+    _identifiers_kept([("key", framework.key)], scrub)
     return Framework(
         framework.key, scrub.text(framework.name), scrub.text(framework.version),
         scrub.text(framework.description),

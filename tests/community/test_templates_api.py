@@ -278,3 +278,49 @@ async def test_writing_needs_community_write(app):
     nobody = await client_for(app, await app.issue("outsider", "evidence:read"))
     body = await nobody(LIST)
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_anonymised_identifiers_that_would_be_redacted_are_refused(settings):
+    async with running_app(settings.replace(community_redact_names="Globex")) as running:
+        gql = await client_for(running, running.admin_token)
+        body = await gql(ADD_INDUSTRY, {"i": {**INDUSTRY, "key": "globex-bank",
+                                              "anonymize": True}})
+        errors = body["data"]["addIndustryTemplate"]["errors"]
+        assert [(e["field"], e["code"]) for e in errors] == [("key", "INVALID")]
+        assert "choose a neutral identifier" in errors[0]["message"]
+        body = await gql(ADD_COMPLIANCE, {"i": {
+            "key": "bank-gate", "name": "Globex gate", "anonymize": True,
+            "controls": [{**CONTROLS[0], "id": "6.2.3.1"}]}})
+        template = body["data"]["addComplianceTemplate"]["template"]
+        assert template["controls"][0]["controlId"] == "6.2.3.1"
+        assert await IndustryTemplate.all().count() == 0
+
+
+async def test_a_template_names_a_bounded_set_of_evidence_types_and_metrics(app, gql):
+    controls = [{"id": f"C{c}", "title": "t", "checklist": "q?",
+                 "checks": [{"kind": "metric", "expression": f"custom.m{c}_{i} >= 1"}
+                            for i in range(20)]} for c in range(11)]
+    body = await gql(ADD_COMPLIANCE, {"i": {"key": "wide", "name": "Wide",
+                                            "controls": controls}})
+    errors = body["data"]["addComplianceTemplate"]["errors"]
+    assert [(e["field"], e["code"]) for e in errors] == [("controls", "TOO_LARGE")]
+    assert "at most 200 distinct" in errors[0]["message"]
+
+
+async def test_a_private_framework_is_evaluated_only_for_those_who_may_read_it(app, gql):
+    scopes = ("community:read", "community:write", "evidence:read")
+    alice = await client_for(app, await app.issue("alice", *scopes))
+    bob = await client_for(app, await app.issue("bob", *scopes))
+    await gql("mutation { submitEvidence(input: {type: \"test_results\", source: \"ci\", "
+              "project: \"acme/app\", data: {}}) { errors { code } } }")
+    added = await alice(ADD_COMPLIANCE, {"i": {"key": "gate", "name": "Gate",
+                                               "controls": CONTROLS}})
+    global_id = added["data"]["addComplianceTemplate"]["template"]["id"]
+    query = ("query($f: String!) { complianceStatus(project: \"acme/app\", framework: $f) { "
+             "controls { controlId status } } }")
+    for framework in ("gate", global_id):
+        mine = await alice(query, {"f": framework})
+        assert mine["data"]["complianceStatus"]["controls"] == [
+            {"controlId": "RG-1", "status": "MISSING"}], mine
+        theirs = await bob(query, {"f": framework})
+        assert theirs["errors"][0]["extensions"]["code"] == "NOT_FOUND"

@@ -26,6 +26,7 @@ from typing import Any
 
 from arcos.evidence.drafts import IDENTIFIER
 from arcos.problems import Problem, ProblemCode
+from arcos.storable import unstorable
 
 MAX_NODES = 200
 MAX_EDGES_PER_NODE = 50
@@ -117,9 +118,10 @@ def _parse_node(raw: Any, path: str, problems: list[Problem]) -> Node | None:
         problems.append(Problem(f"{path}.type", f"type must be one of "
                                 f"{', '.join(NodeType)} (got {kind!r:.40})", ProblemCode.INVALID))
     text = raw.get("text")
-    if not isinstance(text, str) or not 0 < len(text.strip()) <= MAX_TEXT:
+    if not isinstance(text, str) or not 0 < len(text.strip()) <= MAX_TEXT or unstorable(text):
         problems.append(Problem(f"{path}.text", f"give the node's claim or description as "
-                                f"1-{MAX_TEXT} characters of text", ProblemCode.INVALID))
+                                f"1-{MAX_TEXT} characters of text (no NUL characters)",
+                                ProblemCode.INVALID))
     supported = _ids(raw.get("supportedBy", []), f"{path}.supportedBy", problems)
     context = _ids(raw.get("inContextOf", []), f"{path}.inContextOf", problems)
     undeveloped = raw.get("undeveloped", False)

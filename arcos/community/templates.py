@@ -31,6 +31,7 @@ from arcos.community.templates_models import (
     IndustryTemplate,
 )
 from arcos.problems import NotFound, Problem, ProblemCode, Refused
+from arcos.storable import unstorable
 from arcos.store.unit_of_work import UnitOfWork
 from arcos.store.write_context import WriteContext
 
@@ -92,10 +93,11 @@ class ComplianceDraft:
 
 def _text(value: Any, field: str, limit: int, problems: list[Problem],
           required: bool = True) -> str:
-    if not isinstance(value, str) or len(value) > limit or (required and not value.strip()):
+    if not isinstance(value, str) or len(value) > limit or (required and not value.strip()) \
+            or unstorable(value):
         problems.append(Problem(field, f"{field.rsplit('.', 1)[-1]} must be "
-                                f"{'1' if required else '0'}-{limit} characters of text",
-                                ProblemCode.INVALID))
+                                f"{'1' if required else '0'}-{limit} characters of text "
+                                "(no NUL characters)", ProblemCode.INVALID))
         return ""
     return value.strip()
 

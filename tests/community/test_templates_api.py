@@ -169,6 +169,11 @@ async def test_bad_industry_templates_name_each_problem_and_store_nothing(app, g
     assert "Sn9" in by_field["argument.3.supportedBy"]["message"]
     clash = await gql(ADD_INDUSTRY, {"i": {**INDUSTRY, "key": "healthcare"}})
     assert clash["data"]["addIndustryTemplate"]["errors"][0]["code"] == "CONFLICT"
+    nul = copy.deepcopy(ARGUMENT)
+    nul[1]["text"] = "card\u0000data"
+    unstorable = await gql(ADD_INDUSTRY, {"i": {**INDUSTRY, "name": "A\u0000B", "argument": nul}})
+    assert [e["field"] for e in unstorable["data"]["addIndustryTemplate"]["errors"]] == [
+        "name", "argument.1.text"]
     not_a_list = await gql(ADD_INDUSTRY, {"i": {**INDUSTRY, "argument": {"G1": {}}}})
     assert not_a_list["data"]["addIndustryTemplate"]["errors"][0]["field"] == "argument"
     assert await IndustryTemplate.all().count() == 0

@@ -25,10 +25,11 @@ from tortoise.functions import Count, Max
 
 from arcos.community.checks import SBOM_TYPE, Check
 from arcos.community.compliance_content import Control, Framework
+from arcos.evidence.drafts import SLUG
 from arcos.evidence.models import Evidence, Project
 from arcos.intake.latest import latest_metrics
 from arcos.intake.models import Finding, FindingState, QualityMetric
-from arcos.problems import NotFound
+from arcos.problems import BadUserInput, NotFound
 
 #: The most finding-scan ids one failing check cites.
 MAX_CITED = 20
@@ -100,7 +101,10 @@ class ProjectData:
 
 async def project_status(framework: Framework, slug: str, now: datetime) -> FrameworkStatus:
     """Evaluate every control of `framework` for the project `slug` at time `now`."""
-    project = await Project.get_or_none(slug=slug.strip().lower())
+    slug = slug.strip().lower()
+    if not SLUG.match(slug):
+        raise BadUserInput(f"project {slug!r:.80} is not a slug like github.com/owner/repo")
+    project = await Project.get_or_none(slug=slug)
     if project is None:
         raise NotFound(f"no project {slug!r:.80}: give a slug that has evidence, like "
                        "github.com/owner/repo")

@@ -353,6 +353,8 @@ async def _find(model: type[SharedItem], built_ins: dict[str, Content], convert:
                 caller: Caller, key: str | None, uid: str | None) -> Template[Content] | None:
     if key is not None and key in built_ins:
         return Template(built_ins[key]) if caller.may(Scope.COMMUNITY_READ) else None
+    if key is not None and not KEY.match(key):
+        return None  # no template has such a key; the store is not asked
     query = model.filter(readable(caller))
     if uid is not None:
         try:

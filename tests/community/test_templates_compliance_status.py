@@ -165,6 +165,10 @@ async def test_status_needs_evidence_read_and_a_known_project_and_framework(app,
     assert "evidence:read" in body["errors"][0]["message"]
     body = await gql(STATUS, {"project": "github.com/nobody/none", "framework": "soc2"})
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    body = await gql(STATUS, {"project": "acme/\u0000app", "framework": "soc2"})
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    body = await gql(STATUS, {"project": GREEN, "framework": "no\u0000such"})
+    assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     await review(gql, GREEN)
     body = await gql(STATUS, {"project": GREEN, "framework": "sox"})
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"

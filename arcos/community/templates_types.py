@@ -17,7 +17,12 @@ from strawberry.types import Info
 
 from arcos.auth.caller import Caller
 from arcos.auth.scopes import Scope
-from arcos.community import compliance_content, industry_content, templates
+from arcos.community import (
+    compliance_content,
+    industry_content,
+    sharing_types,  # noqa: F401  (names Visibility CommunityVisibility)
+    templates,
+)
 from arcos.community.checklist_export import ChecklistFormat
 from arcos.community.checks import Check
 from arcos.community.compliance_content import Control, Framework

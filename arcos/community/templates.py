@@ -77,6 +77,7 @@ class IndustryDraft:
     standards: Sequence[tuple[Any, Any]]
     requirements: Sequence[Any]
     argument: Any
+    frameworks: Sequence[Any] = ()
 
 
 @dataclass(frozen=True)
@@ -138,12 +139,18 @@ def check_industry(draft: IndustryDraft) -> Industry:
                  _text(note, f"standards.{i}.note", MAX_LINE, problems, required=False))
         for i, (s_name, note) in enumerate(draft.standards[:MAX_LIST]))
     requirements = _lines(draft.requirements, "requirements", problems)
+    frameworks = tuple(dict.fromkeys(draft.frameworks))
+    unknown = [f for f in frameworks if f not in compliance_content.BY_KEY]
+    if unknown:
+        problems.append(Problem("frameworks", f"{unknown[0]!r:.40} is not a built-in compliance "
+                                f"framework; use {', '.join(compliance_content.BY_KEY)}",
+                                ProblemCode.INVALID))
     shape: list[Problem] = []
     nodes = parse_argument(draft.argument, "argument", shape)
     problems += shape or check_argument(nodes, "argument").problems
     if problems:
         raise Refused(problems)
-    return Industry(key, name, description, standards, requirements, tuple(nodes))
+    return Industry(key, name, description, standards, requirements, tuple(nodes), frameworks)
 
 
 def check_framework(draft: ComplianceDraft) -> Framework:
@@ -227,6 +234,7 @@ def _scrubbed_industry(industry: Industry, scrub: Scrubber) -> Industry:
         tuple(scrub.text(line) for line in industry.requirements),
         tuple(Node(n.id, n.type, scrub.text(n.text), n.supported_by, n.in_context_of,
                    n.undeveloped, n.evidence_types) for n in industry.argument),
+        industry.frameworks,
     )
 
 
@@ -261,6 +269,7 @@ async def add_industry(draft: IndustryDraft, sharing: Sharing,
             standards=[{"name": s.name, "note": s.note} for s in industry.standards],
             requirements=list(industry.requirements),
             argument=[node.to_json() for node in industry.argument],
+            frameworks=list(industry.frameworks),
             owner=write.principal, visibility=sharing.visibility,
             anonymized=sharing.anonymize, created_at=unit.now, updated_at=unit.now,
             using_db=unit.connection)
@@ -303,7 +312,8 @@ def industry_of(row: IndustryTemplate) -> Industry:
     return Industry(
         row.key, row.name, row.description,
         tuple(Standard(str(s.get("name")), str(s.get("note") or "")) for s in row.standards),
-        tuple(str(line) for line in row.requirements), tuple(nodes))
+        tuple(str(line) for line in row.requirements), tuple(nodes),
+        tuple(str(key) for key in row.frameworks or ()))
 
 
 def framework_of(row: ComplianceTemplate) -> Framework:

@@ -26,6 +26,8 @@ class IndustryTemplate(SharedItem):
     requirements: Any = fields.JSONField()
     #: The GSN argument skeleton, nodes as arcos.community.gsn.Node.to_json gives them.
     argument: Any = fields.JSONField()
+    #: Keys of the built-in compliance frameworks that apply.
+    frameworks: Any = fields.JSONField(default=list)
 
     class Meta:
         table = "community_industry_template"

@@ -21,7 +21,7 @@ from arcos.web.refusal import RestRefusal
 
 _INDUSTRY_FIELDS = {
     "key": "key", "name": "name", "description": "description", "standards": "standards",
-    "requirements": "requirements", "argument": "argument",
+    "requirements": "requirements", "argument": "argument", "frameworks": "frameworks",
 }
 _COMPLIANCE_FIELDS = {
     "key": "key", "name": "name", "version": "version", "description": "description",

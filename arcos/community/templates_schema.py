@@ -72,6 +72,9 @@ class AddIndustryTemplateInput:
     description: str = ""
     standards: list[IndustryStandardInput] = strawberry.field(default_factory=list)
     requirements: list[str] = strawberry.field(default_factory=list)
+    frameworks: list[str] = strawberry.field(
+        default_factory=list, description="Keys of the built-in compliance templates that "
+        "apply (soc2, pci-dss, …).")
     argument: JSON = strawberry.field(description="The GSN nodes: [{id, type (goal, "
                                       "strategy, solution, context, assumption, "
                                       "justification), text, supportedBy, inContextOf, "
@@ -83,7 +86,7 @@ class AddIndustryTemplateInput:
     def draft(self) -> IndustryDraft:
         return IndustryDraft(self.key, self.name, self.description,
                              [(s.name, s.note) for s in self.standards], self.requirements,
-                             self.argument)
+                             self.argument, self.frameworks)
 
 
 @strawberry.input(description="A custom compliance framework.")

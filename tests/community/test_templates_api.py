@@ -24,7 +24,8 @@ ARGUMENT = [
 ]
 INDUSTRY = {"key": "acme-payments", "name": "ACME payments", "description": "Our shop.",
             "standards": [{"name": "PCI DSS v4.0.1", "note": "Req. 6"}],
-            "requirements": ["Review every change."], "argument": ARGUMENT}
+            "requirements": ["Review every change."], "frameworks": ["pci-dss"],
+            "argument": ARGUMENT}
 CONTROLS = [{"id": "RG-1", "title": "Tests pass", "checklist": "Did the tests pass?",
              "checks": [{"kind": "metric", "expression": "tests.pass_rate >= 0.95"}]}]
 ADD_INDUSTRY = """mutation($i: AddIndustryTemplateInput!) { addIndustryTemplate(input: $i) {
@@ -160,10 +161,12 @@ async def test_bad_industry_templates_name_each_problem_and_store_nothing(app, g
     broken = copy.deepcopy(ARGUMENT)
     broken[2]["supportedBy"] = ["G2", "Sn1"]  # a strategy cannot rest on a solution
     broken[3]["supportedBy"] = ["Sn1", "Sn9"]  # Sn9 does not exist
-    draft = {**INDUSTRY, "key": "Bad Key", "name": "", "argument": broken}
+    draft = {**INDUSTRY, "key": "Bad Key", "name": "", "argument": broken,
+             "frameworks": ["sox"]}
     errors = (await gql(ADD_INDUSTRY, {"i": draft}))["data"]["addIndustryTemplate"]["errors"]
     by_field = {error["field"]: error for error in errors}
-    assert set(by_field) == {"key", "name", "argument.2.supportedBy", "argument.3.supportedBy"}
+    assert set(by_field) == {"key", "name", "frameworks", "argument.2.supportedBy",
+                             "argument.3.supportedBy"}
     assert "S1 (strategy) cannot be supportedBy Sn1" in by_field["argument.2.supportedBy"][
         "message"]
     assert "Sn9" in by_field["argument.3.supportedBy"]["message"]
@@ -233,6 +236,7 @@ async def test_rest_routes(app, client):
     answer = added.json()
     assert answer["success"] and answer["template_id"] == answer["template"]["id"]
     assert answer["template"]["visibility"] == "COMMUNITY"
+    assert answer["template"]["frameworks"] == ["pci-dss"]
     listed = (await client.get("/api/community/templates/industry/list")).json()
     assert listed["count"] == 9 and listed["templates"][8]["key"] == "acme-payments"
 

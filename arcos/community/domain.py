@@ -1,5 +1,6 @@
 """The community domain's entry in the registry (arcos/domains.py). Its root types combine
-the core fields (statistics, moderation) with each area's."""
+the core fields (statistics, moderation) with each area's: the libraries of patterns and
+practices, threat intelligence, templates and benchmarks."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from importlib import resources
 import strawberry
 
 from arcos.auth.scopes import Scope
-from arcos.community import threats_rest
+from arcos.community import templates_rest, templates_types, threats_rest
 from arcos.community.schema import CoreMutations, CoreQueries
+from arcos.community.templates_schema import TemplateMutations, TemplateQueries
 from arcos.community.threats_events import TOPICS as THREAT_TOPICS
 from arcos.community.threats_schema import ThreatMutations, ThreatQueries, ThreatSubscriptions
 from arcos.community.threats_types import NODES as THREAT_NODES
@@ -17,12 +19,12 @@ from arcos.registry import Domain, NodeKind
 
 
 @strawberry.type
-class CommunityQueries(CoreQueries, ThreatQueries):
+class CommunityQueries(CoreQueries, ThreatQueries, TemplateQueries):
     pass
 
 
 @strawberry.type
-class CommunityMutations(CoreMutations, ThreatMutations):
+class CommunityMutations(CoreMutations, ThreatMutations, TemplateMutations):
     pass
 
 
@@ -31,14 +33,19 @@ class CommunitySubscriptions(ThreatSubscriptions):
     pass
 
 
+_DOCUMENTS = resources.files("arcos.community")
+
 COMMUNITY = Domain(
     name="community",
+    models=("arcos.community.threats_models", "arcos.community.templates_models"),
     query=CommunityQueries,
     mutation=CommunityMutations,
     subscription=CommunitySubscriptions,
-    models=("arcos.community.threats_models",),
-    nodes=tuple(NodeKind(node, Scope.COMMUNITY_READ) for node in THREAT_NODES),
-    rest_routes=threats_rest.ROUTES,
-    rest_documents=(resources.files("arcos.community") / "threats_rest.graphql",),
+    nodes=(
+        *(NodeKind(node, Scope.COMMUNITY_READ) for node in THREAT_NODES),
+        *templates_types.NODES,
+    ),
+    rest_routes=(*threats_rest.ROUTES, *templates_rest.ROUTES),
+    rest_documents=(_DOCUMENTS / "threats_rest.graphql", _DOCUMENTS / "templates_rest.graphql"),
     topics=THREAT_TOPICS,
 )

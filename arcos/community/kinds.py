@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from arcos.auth.caller import Caller
 from arcos.community.sharing import SharedItem
+from arcos.community.templates_models import ComplianceTemplate, IndustryTemplate
 from arcos.community.threats_access import readable_imports
 from arcos.community.threats_models import StixObject, Threat
 
@@ -39,6 +40,8 @@ class Tally:
 KINDS: tuple[SharedKind, ...] = (
     SharedKind("threat", Threat, "Threat"),
     SharedKind("stix_object", StixObject, "StixObject"),
+    SharedKind("industry_template", IndustryTemplate, "IndustryTemplate"),
+    SharedKind("compliance_template", ComplianceTemplate, "ComplianceTemplate"),
 )
 TALLIES: tuple[Tally, ...] = (
     Tally("stix_imports", "imports", readable_imports),

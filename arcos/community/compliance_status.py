@@ -1,0 +1,249 @@
+"""A project's standing against a compliance framework: every control's checks answered
+from the project's evidence, quality metrics and open findings.
+
+The reads are bounded by the kinds of data, not by the number of controls: the newest
+item of each evidence type any check names (two queries), the newest value of each metric
+any check names (one ranked query), and the open findings counted by kind, severity and
+the scan that last saw them (one grouped query), whatever the framework's size.
+
+Each check answers SATISFIED, FAILING (the evidence shows the condition unmet), MISSING
+(no evidence of the kind) or STALE (the newest evidence is older than the check allows);
+a control is as bad as its worst check, in that order of badness: FAILING, MISSING,
+STALE, SATISFIED.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from tortoise.functions import Count, Max
+
+from arcos.community.checks import SBOM_TYPE, Check
+from arcos.community.compliance_content import Control, Framework
+from arcos.evidence.drafts import SLUG
+from arcos.evidence.models import Evidence, Project
+from arcos.intake.latest import latest_metrics
+from arcos.intake.models import Finding, FindingState, QualityMetric
+from arcos.problems import BadUserInput, NotFound
+
+#: The most finding-scan ids one failing check cites.
+MAX_CITED = 20
+
+
+class Status(StrEnum):
+    SATISFIED = "satisfied"
+    FAILING = "failing"
+    MISSING = "missing"
+    STALE = "stale"
+
+
+#: Worst first: a control takes the first of these any of its checks has.
+BADNESS = (Status.FAILING, Status.MISSING, Status.STALE, Status.SATISFIED)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check: Check
+    status: Status
+    #: Why, in a sentence: what was found and what the check wanted.
+    detail: str
+    evidence_uids: tuple[uuid.UUID, ...] = ()
+    observed_at: datetime | None = None
+    value: float | None = None
+
+
+@dataclass(frozen=True)
+class ControlResult:
+    control: Control
+    status: Status
+    checks: tuple[CheckResult, ...]
+
+    @property
+    def evidence_uids(self) -> tuple[uuid.UUID, ...]:
+        return tuple(dict.fromkeys(u for result in self.checks for u in result.evidence_uids))
+
+
+@dataclass(frozen=True)
+class FrameworkStatus:
+    framework: Framework
+    project: str
+    evaluated_at: datetime
+    controls: tuple[ControlResult, ...]
+
+    @property
+    def summary(self) -> dict[Status, int]:
+        counts = Counter(result.status for result in self.controls)
+        return {status: counts[status] for status in BADNESS}
+
+
+@dataclass(frozen=True)
+class Seen:
+    """The newest evidence item of one type."""
+
+    uid: uuid.UUID
+    created_at: datetime
+
+
+@dataclass
+class ProjectData:
+    """What the evaluation read, keyed the way checks ask for it."""
+
+    newest: dict[str, Seen] = field(default_factory=dict)
+    metrics: dict[str, QualityMetric] = field(default_factory=dict)
+    #: (finding kind, severity) → {scan evidence uid: open findings it last saw}
+    open_findings: dict[tuple[str, str], dict[uuid.UUID, int]] = field(default_factory=dict)
+
+
+async def project_status(framework: Framework, slug: str, now: datetime) -> FrameworkStatus:
+    """Evaluate every control of `framework` for the project `slug` at time `now`."""
+    slug = slug.strip().lower()
+    if not SLUG.match(slug):
+        raise BadUserInput(f"project {slug!r:.80} is not a slug like github.com/owner/repo")
+    project = await Project.get_or_none(slug=slug)
+    if project is None:
+        raise NotFound(f"no project {slug!r:.80}: give a slug that has evidence, like "
+                       "github.com/owner/repo")
+    checks = [check for item in framework.controls for check in item.checks]
+    data = await read_project(project.id, checks)
+    controls = tuple(evaluate_control(item, data, now) for item in framework.controls)
+    return FrameworkStatus(framework, project.slug, now, controls)
+
+
+async def read_project(project_id: int, checks: Sequence[Check]) -> ProjectData:
+    """Everything `checks` need, in at most four queries."""
+    types: set[str] = set()
+    names: set[str] = set()
+    wants_findings = False
+    for check in checks:
+        if check.kind == "evidence":
+            types.update(check.types)
+        elif check.kind == "sbom":
+            types.add(SBOM_TYPE)
+        elif (family := check.finding_family) is not None:
+            types.add(family[1])
+            wants_findings = True
+        elif check.metric is not None:
+            names.add(check.metric)
+    data = ProjectData()
+    if types:
+        data.newest = await _newest_evidence(project_id, sorted(types))
+    if names:
+        rows = (await latest_metrics([project_id], sorted(names))).get(project_id, [])
+        data.metrics = {row.name: row for row in rows}
+    if wants_findings:
+        data.open_findings = await _open_findings(project_id)
+    return data
+
+
+async def _newest_evidence(project_id: int, types: list[str]) -> dict[str, Seen]:
+    newest = await (
+        Evidence.filter(project_id=project_id, type__in=types)
+        .annotate(last=Max("seq")).group_by("type").values_list("type", "last")
+    )
+    if not newest:
+        return {}
+    seqs = [last for _, last in newest]
+    rows = await Evidence.filter(seq__in=seqs).values_list("type", "uid", "created_at")
+    return {kind: Seen(_uuid(uid), created_at) for kind, uid, created_at in rows}
+
+
+async def _open_findings(project_id: int) -> dict[tuple[str, str], dict[uuid.UUID, int]]:
+    rows = await (
+        Finding.filter(project_id=project_id, state=FindingState.OPEN)
+        .annotate(open=Count("id")).group_by("kind", "severity", "last_evidence_uid")
+        .values_list("kind", "severity", "last_evidence_uid", "open")
+    )
+    found: dict[tuple[str, str], dict[uuid.UUID, int]] = {}
+    for kind, severity, scan, count in rows:
+        found.setdefault((kind, severity), {})[_uuid(scan)] = int(count)
+    return found
+
+
+def _uuid(value: object) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def evaluate_control(control: Control, data: ProjectData, now: datetime) -> ControlResult:
+    results = tuple(evaluate_check(check, data, now) for check in control.checks)
+    status = next(s for s in BADNESS if any(r.status == s for r in results)) \
+        if results else Status.MISSING
+    return ControlResult(control, status, results)
+
+
+def evaluate_check(check: Check, data: ProjectData, now: datetime) -> CheckResult:
+    if check.kind in ("evidence", "sbom"):
+        types = check.types if check.kind == "evidence" else (SBOM_TYPE,)
+        return _evidence_result(check, types, data, now)
+    if check.finding_family is not None:
+        return _findings_result(check, data, now)
+    return _metric_result(check, data, now)
+
+
+def _fresh(check: Check, at: datetime, now: datetime) -> bool:
+    return now - at <= timedelta(days=check.days)
+
+
+def _age(at: datetime, now: datetime) -> str:
+    return f"{max(0, (now - at).days)} days old"
+
+
+def _evidence_result(check: Check, types: Sequence[str], data: ProjectData,
+                     now: datetime) -> CheckResult:
+    seen = [(kind, data.newest[kind]) for kind in types if kind in data.newest]
+    wanted = " or ".join(types)
+    if not seen:
+        return CheckResult(check, Status.MISSING, f"no {wanted} evidence for this project")
+    kind, newest = max(seen, key=lambda pair: pair[1].created_at)
+    if not _fresh(check, newest.created_at, now):
+        return CheckResult(check, Status.STALE, f"the newest {kind} evidence is "
+                           f"{_age(newest.created_at, now)}; it must be at most {check.days}",
+                           (newest.uid,), newest.created_at)
+    return CheckResult(check, Status.SATISFIED, f"{kind} evidence, {_age(newest.created_at, now)}",
+                       (newest.uid,), newest.created_at)
+
+
+def _metric_result(check: Check, data: ProjectData, now: datetime) -> CheckResult:
+    row = data.metrics.get(str(check.metric))
+    if row is None:
+        return CheckResult(check, Status.MISSING, f"no {check.metric} value recorded for this "
+                           "project")
+    found = f"{check.metric} = {row.value:g}"
+    cited = (_uuid(row.evidence_uid),)
+    if not check.passes(row.value):
+        return CheckResult(check, Status.FAILING, f"{found}; needs {check.op} "
+                           f"{check.threshold:g}", cited, row.timestamp, row.value)
+    if not _fresh(check, row.timestamp, now):
+        return CheckResult(check, Status.STALE, f"{found}, but it is {_age(row.timestamp, now)}; "
+                           f"it must be at most {check.days}", cited, row.timestamp, row.value)
+    return CheckResult(check, Status.SATISFIED, found, cited, row.timestamp, row.value)
+
+
+def _findings_result(check: Check, data: ProjectData, now: datetime) -> CheckResult:
+    family = check.finding_family
+    assert family is not None
+    kind, dating, severity = family
+    scan = data.newest.get(dating)
+    if scan is None:
+        return CheckResult(check, Status.MISSING, f"no {dating} evidence for this project, so "
+                           f"{check.metric} is unknown")
+    by_scan: Counter[uuid.UUID] = Counter()
+    for (found_kind, found_severity), scans in data.open_findings.items():
+        if found_kind == kind and (severity is None or found_severity == severity):
+            by_scan.update(scans)
+    value = float(sum(by_scan.values()))
+    found = f"{check.metric} = {value:g} open"
+    if not check.passes(value):
+        cited = (scan.uid, *[uid for uid, _ in by_scan.most_common(MAX_CITED)])
+        return CheckResult(check, Status.FAILING, f"{found}; needs {check.op} "
+                           f"{check.threshold:g}", tuple(dict.fromkeys(cited)), scan.created_at,
+                           value)
+    if not _fresh(check, scan.created_at, now):
+        return CheckResult(check, Status.STALE, f"{found}, but the newest {dating} is "
+                           f"{_age(scan.created_at, now)}; it must be at most {check.days}",
+                           (scan.uid,), scan.created_at, value)
+    return CheckResult(check, Status.SATISFIED, found, (scan.uid,), scan.created_at, value)

@@ -1,0 +1,340 @@
+"""GraphQL types of industry and compliance templates and of a project's compliance status.
+
+Built-in templates and custom ones are the same types: a built-in's global id carries its
+key (`healthcare`), a custom one's its uid, and `builtIn` tells them apart. `node(id)`
+answers a custom template only to those who may read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from arcos.auth.caller import Caller
+from arcos.auth.scopes import Scope
+from arcos.community import (
+    compliance_content,
+    industry_content,
+    sharing_types,  # noqa: F401  (names Visibility CommunityVisibility)
+    templates,
+)
+from arcos.community.checklist_export import ChecklistFormat
+from arcos.community.checks import Check
+from arcos.community.compliance_content import Control, Framework
+from arcos.community.compliance_status import CheckResult, ControlResult, FrameworkStatus, Status
+from arcos.community.gsn import Node, NodeType, check_argument
+from arcos.community.industry_content import Industry
+from arcos.community.sharing import SharedItem, Visibility, author_shown
+from arcos.community.templates import Template
+from arcos.community.templates_models import ComplianceTemplate, IndustryTemplate
+from arcos.registry import NodeKind
+
+strawberry.enum(NodeType, name="GsnNodeType", description="The GSN element kinds.")
+strawberry.enum(Status, name="ComplianceState", description="SATISFIED: the evidence meets "
+                "the check; FAILING: it shows the condition unmet; MISSING: there is no such "
+                "evidence; STALE: the newest is older than the check allows.")
+strawberry.enum(ChecklistFormat, name="ChecklistFormat", description="CSV or MARKDOWN text.")
+
+
+@strawberry.enum(name="ComplianceCheckKind", description="evidence: an evidence type within "
+                 "N days; metric: a quality-metric condition; sbom: an SBOM within N days.")
+class CheckKind(Enum):
+    EVIDENCE = "evidence"
+    METRIC = "metric"
+    SBOM = "sbom"
+
+
+def evidence_global_id(uid: object) -> str:
+    """The id `node(id)` and `evidence(id)` take for a stored evidence uid."""
+    return relay.to_base64("Evidence", str(uid))
+
+
+@strawberry.type(name="IndustryStandard")
+class StandardType:
+    name: str
+    note: str
+
+
+@strawberry.type(name="GsnNode", description="One element of a GSN argument.")
+class GsnNodeType:
+    id: str = strawberry.field(description="The node's id within its argument (G1, Sn2).")
+    type: NodeType
+    text: str
+    supported_by: list[str]
+    in_context_of: list[str]
+    undeveloped: bool
+    evidence_types: list[str] = strawberry.field(
+        description="For solutions: the ARCOS evidence types that would be its evidence.")
+
+    @classmethod
+    def of(cls, node: Node) -> GsnNodeType:
+        return cls(id=node.id, type=node.type, text=node.text,
+                   supported_by=list(node.supported_by), in_context_of=list(node.in_context_of),
+                   undeveloped=node.undeveloped, evidence_types=list(node.evidence_types))
+
+
+@strawberry.type
+class SharingFields:
+    """How a template is shared; built-ins are PUBLIC and have no author or dates."""
+
+    built_in: bool
+    visibility: Visibility
+    anonymized: bool
+    hidden: bool
+    author: str | None = strawberry.field(
+        description="Who shared it; null for built-ins and, to non-admins, when it was "
+        "shared anonymised.")
+    created_at: datetime | None
+    updated_at: datetime | None
+
+
+def _sharing(row: SharedItem | None, caller: Caller) -> dict[str, object]:
+    if row is None:
+        return {"built_in": True, "visibility": Visibility.PUBLIC, "anonymized": False,
+                "hidden": False, "author": None, "created_at": None, "updated_at": None}
+    return {"built_in": False, "visibility": Visibility(row.visibility),
+            "anonymized": row.anonymized, "hidden": row.hidden,
+            "author": author_shown(row, caller), "created_at": row.created_at,
+            "updated_at": row.updated_at}
+
+
+def _handle(template: Template[Industry] | Template[Framework]) -> str:
+    return template.content.key if template.row is None else str(template.row.uid)
+
+
+@strawberry.type(name="IndustryTemplate", description="An industry's governing standards, "
+                 "what they ask of software, the evidence they expect and a GSN argument "
+                 "skeleton.")
+class IndustryTemplateType(SharingFields, relay.Node):
+    handle: relay.NodeID[str]
+    key: str
+    name: str
+    description: str
+    standards: list[StandardType]
+    requirements: list[str]
+    evidence_types: list[str] = strawberry.field(
+        description="Every evidence type the argument's solutions expect.")
+    argument: list[GsnNodeType]
+    open_items: list[str] = strawberry.field(
+        description="Goals and strategies marked undeveloped.")
+    frameworks: list[str] = strawberry.field(
+        description="Keys of the built-in compliance templates that apply.")
+
+    @classmethod
+    def of(cls, template: Template[Industry], caller: Caller) -> IndustryTemplateType:
+        industry = template.content
+        return cls(
+            handle=_handle(template), key=industry.key, name=industry.name,
+            description=industry.description,
+            standards=[StandardType(name=s.name, note=s.note) for s in industry.standards],
+            requirements=list(industry.requirements),
+            evidence_types=list(industry.evidence_types),
+            argument=[GsnNodeType.of(node) for node in industry.argument],
+            open_items=check_argument(industry.argument, "argument").open_items,
+            frameworks=list(industry.frameworks), **_sharing(template.row, caller))
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[IndustryTemplateType | None]:
+        caller = info.context.caller
+        ids = list(node_ids)
+        rows = await templates.readable_rows(IndustryTemplate, caller, ids)
+        found: list[IndustryTemplateType | None] = []
+        for node_id in ids:
+            if node_id in industry_content.BY_KEY:
+                found.append(cls.of(Template(industry_content.BY_KEY[node_id]), caller))
+            elif node_id in rows:
+                row = rows[node_id]
+                assert isinstance(row, IndustryTemplate)
+                found.append(cls.of(Template(templates.industry_of(row), row), caller))
+            else:
+                found.append(None)
+        return found
+
+
+@strawberry.type(name="ComplianceCheck", description="One condition over ARCOS data that a "
+                 "control's evidence must meet.")
+class CheckType:
+    kind: CheckKind
+    days: int = strawberry.field(description="How old the newest evidence may be.")
+    types: list[str] = strawberry.field(description="evidence: any of these evidence types.")
+    expression: str | None = strawberry.field(
+        description="metric: `<metric> <op> <number>`, e.g. `tests.pass_rate >= 0.95`.")
+    description: str
+
+    @classmethod
+    def of(cls, check: Check) -> CheckType:
+        return cls(kind=CheckKind(check.kind), days=check.days, types=list(check.types),
+                   expression=check.expression, description=check.describe())
+
+
+@strawberry.type(name="ComplianceControl")
+class ControlType:
+    control_id: str = strawberry.field(description="The framework's own identifier (CC8.1, "
+                                       "6.2.4, A.8.28).")
+    title: str
+    checklist: str = strawberry.field(description="The auditor's question.")
+    evidence_codes: list[str] = strawberry.field(
+        description="The evidence kinds it rests on: TR, COV, SAST, SCA, CR, DEP, AC, DOC.")
+    checks: list[CheckType]
+
+    @classmethod
+    def of(cls, control: Control) -> ControlType:
+        return cls(control_id=control.id, title=control.title, checklist=control.checklist,
+                   evidence_codes=[code.value for code in control.codes],
+                   checks=[CheckType.of(check) for check in control.checks])
+
+
+@strawberry.type(name="ComplianceTemplate", description="A compliance framework: its "
+                 "controls with identifiers, titles, checks over ARCOS data and checklist.")
+class ComplianceTemplateType(SharingFields, relay.Node):
+    handle: relay.NodeID[str]
+    key: str
+    name: str
+    version: str
+    description: str
+    controls: list[ControlType]
+
+    @classmethod
+    def of(cls, template: Template[Framework], caller: Caller) -> ComplianceTemplateType:
+        framework = template.content
+        return cls(handle=_handle(template), key=framework.key, name=framework.name,
+                   version=framework.version, description=framework.description,
+                   controls=[ControlType.of(c) for c in framework.controls],
+                   **_sharing(template.row, caller))
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[ComplianceTemplateType | None]:
+        caller = info.context.caller
+        ids = list(node_ids)
+        rows = await templates.readable_rows(ComplianceTemplate, caller, ids)
+        found: list[ComplianceTemplateType | None] = []
+        for node_id in ids:
+            if node_id in compliance_content.BY_KEY:
+                found.append(cls.of(Template(compliance_content.BY_KEY[node_id]), caller))
+            elif node_id in rows:
+                row = rows[node_id]
+                assert isinstance(row, ComplianceTemplate)
+                found.append(cls.of(Template(templates.framework_of(row), row), caller))
+            else:
+                found.append(None)
+        return found
+
+
+@strawberry.type(name="IndustryTemplateEdge")
+class IndustryTemplateEdge:
+    cursor: str
+    node: IndustryTemplateType
+
+
+@strawberry.type(name="IndustryTemplateConnection", description="Built-ins first, then the "
+                 "custom templates you may read, oldest first.")
+class IndustryTemplateConnection:
+    edges: list[IndustryTemplateEdge]
+    page_info: relay.PageInfo
+    total_count: int
+
+    @strawberry.field
+    def nodes(self) -> list[IndustryTemplateType]:
+        return [edge.node for edge in self.edges]
+
+
+@strawberry.type(name="ComplianceTemplateEdge")
+class ComplianceTemplateEdge:
+    cursor: str
+    node: ComplianceTemplateType
+
+
+@strawberry.type(name="ComplianceTemplateConnection", description="Built-ins first, then the "
+                 "custom templates you may read, oldest first.")
+class ComplianceTemplateConnection:
+    edges: list[ComplianceTemplateEdge]
+    page_info: relay.PageInfo
+    total_count: int
+
+    @strawberry.field
+    def nodes(self) -> list[ComplianceTemplateType]:
+        return [edge.node for edge in self.edges]
+
+
+@strawberry.type(name="ComplianceCheckStatus")
+class CheckStatusType:
+    check: CheckType
+    status: Status
+    detail: str = strawberry.field(description="What was found and what the check wanted.")
+    evidence_ids: list[strawberry.ID] = strawberry.field(
+        description="Global ids of the evidence behind the answer (evidence(id:) reads them).")
+    observed_at: datetime | None
+    value: float | None
+
+    @classmethod
+    def of(cls, result: CheckResult) -> CheckStatusType:
+        return cls(check=CheckType.of(result.check), status=result.status, detail=result.detail,
+                   evidence_ids=[strawberry.ID(evidence_global_id(u))
+                                 for u in result.evidence_uids],
+                   observed_at=result.observed_at, value=result.value)
+
+
+@strawberry.type(name="ComplianceControlStatus")
+class ControlStatusType:
+    control_id: str
+    title: str
+    checklist: str
+    status: Status = strawberry.field(description="Its worst check's: FAILING, then MISSING, "
+                                      "then STALE.")
+    evidence_ids: list[strawberry.ID]
+    checks: list[CheckStatusType]
+
+    @classmethod
+    def of(cls, result: ControlResult) -> ControlStatusType:
+        control = result.control
+        return cls(control_id=control.id, title=control.title, checklist=control.checklist,
+                   status=result.status,
+                   evidence_ids=[strawberry.ID(evidence_global_id(u))
+                                 for u in result.evidence_uids],
+                   checks=[CheckStatusType.of(check) for check in result.checks])
+
+
+@strawberry.type(name="ComplianceSummary")
+class SummaryType:
+    satisfied: int
+    failing: int
+    missing: int
+    stale: int
+    total: int
+
+
+@strawberry.type(name="ComplianceStatus", description="A project's standing against a "
+                 "framework, control by control.")
+class ComplianceStatusType:
+    framework: ComplianceTemplateType
+    project: str
+    evaluated_at: datetime
+    summary: SummaryType
+    controls: list[ControlStatusType]
+
+    @classmethod
+    def of(cls, status: FrameworkStatus, template: Template[Framework],
+           caller: Caller) -> ComplianceStatusType:
+        counts = status.summary
+        return cls(
+            framework=ComplianceTemplateType.of(template, caller), project=status.project,
+            evaluated_at=status.evaluated_at,
+            summary=SummaryType(satisfied=counts[Status.SATISFIED], failing=counts[Status.FAILING],
+                                missing=counts[Status.MISSING], stale=counts[Status.STALE],
+                                total=len(status.controls)),
+            controls=[ControlStatusType.of(result) for result in status.controls])
+
+
+NODES: tuple[NodeKind, ...] = (
+    NodeKind(IndustryTemplateType, Scope.COMMUNITY_READ),
+    NodeKind(ComplianceTemplateType, Scope.COMMUNITY_READ),
+)

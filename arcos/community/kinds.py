@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from arcos.auth.caller import Caller
+from arcos.community.benchmarks_models import Benchmark
 from arcos.community.sharing import SharedItem
 
 
@@ -34,7 +35,9 @@ class Tally:
     count: Callable[[Caller], Awaitable[int]]
 
 
-KINDS: tuple[SharedKind, ...] = ()
+KINDS: tuple[SharedKind, ...] = (
+    SharedKind("benchmark", Benchmark, "Benchmark"),
+)
 TALLIES: tuple[Tally, ...] = ()
 
 

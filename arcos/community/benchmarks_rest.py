@@ -15,7 +15,7 @@ from arcos.community.sharing import Visibility
 from arcos.rest.outcome import refuse_user_errors
 from arcos.rest.request import RestCall
 from arcos.rest.shapes import JsonSchema, non_null
-from arcos.rest.table import PAGE_CAP, QueryParameter, RestRoute
+from arcos.rest.table import QueryParameter, RestRoute
 from arcos.web.refusal import RestRefusal
 
 _DIRECTIONS = ("higher_is_better", "lower_is_better")
@@ -171,7 +171,7 @@ async def _add_variables(call: RestCall) -> dict[str, Any]:
 
 async def _list_variables(call: RestCall) -> dict[str, Any]:
     return {"industry": call.text("industry"), "projectType": call.text("project_type"),
-            "first": call.integer("first", 50), "after": call.text("after")}
+            "after": call.text("after")}
 
 
 async def _compare_variables(call: RestCall) -> dict[str, Any]:
@@ -212,13 +212,10 @@ ROUTES: tuple[RestRoute, ...] = (
     RestRoute(
         "GET", "/api/community/benchmarks/list", "ListBenchmarks", _list_variables,
         ("benchmarks",), Listed("benchmarks"), "legacy",
-        "Benchmarks you may read, newest first; total_count counts only those.",
+        "Benchmarks you may read, newest first, 20 a page; total_count counts only those.",
         query_parameters=(
             QueryParameter("industry", "Only benchmarks of this industry."),
             QueryParameter("project_type", "Only benchmarks of this project type."),
-            QueryParameter("first", "Page size, 1 to ARCOS_MAX_PAGE_SIZE.",
-                           {"type": "integer", "default": 50, "minimum": 1,
-                            "maximum": PAGE_CAP}),
             QueryParameter("after", "`next_cursor` of the previous page."),
         ), legacy=True,
     ),

@@ -226,3 +226,22 @@ async def test_sharing_needs_community_write(who: Principals):
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     body = await who.anonymous(ADD, {"input": benchmark_input()})
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_withdrawn_and_hidden_benchmarks_leave_every_read(who: Principals):
+    kept = await added(who.owner, name="kept")
+    withdrawn = await added(who.owner, name="withdrawn")
+    hidden = await added(who.owner, name="hidden")
+    body = await who.owner('mutation($id: ID!) { withdrawCommunityItem(id: $id) { errors { '
+                           'message } } }', {"id": withdrawn["id"]})
+    assert body["data"]["withdrawCommunityItem"]["errors"] == [], body
+    body = await who.admin('mutation($id: ID!) { hideCommunityItem(id: $id, reason: "spam") '
+                           '{ errors { message } } }', {"id": hidden["id"]})
+    assert body["data"]["hideCommunityItem"]["errors"] == [], body
+    member_page = await listed(who.member)
+    assert [n["id"] for n in member_page["nodes"]] == [kept["id"]]
+    assert member_page["totalCount"] == 1
+    assert (await listed(who.admin))["totalCount"] == 2  # admins still see hidden items
+    gone = await who.member(COMPARE, {"benchmark": withdrawn["id"], "metrics": [
+        {"name": "coverage.line_rate", "value": 0.5}]})
+    assert gone["errors"][0]["extensions"]["code"] == "NOT_FOUND"

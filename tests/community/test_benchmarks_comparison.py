@@ -48,6 +48,13 @@ def test_a_higher_value_is_better_only_when_higher_is_better():
     assert compare_metric(DURATION, 120).verdict is Verdict.EQUAL
 
 
+def test_relative_delta_is_against_the_medians_magnitude():
+    negative = baseline(-20, -10, -5, 0, name="findings.net_change", direction=LOWER)
+    answer = compare_metric(negative, -5)
+    assert answer.delta == 5 and answer.relative_delta == pytest.approx(0.5)
+    assert answer.verdict is Verdict.WORSE
+
+
 def test_percentile_interpolates_between_quantiles_and_extrapolates_beyond():
     assert estimate_percentile(COVERAGE, 0.65).value == pytest.approx(37.5)
     assert estimate_percentile(COVERAGE, 0.85).value == pytest.approx(82.5)

@@ -10,7 +10,6 @@ from dataclasses import asdict, dataclass
 from arcos.auth.caller import Caller
 from arcos.auth.scopes import Scope
 from arcos.community.benchmark_comparison import (
-    ComparisonStatus,
     Direction,
     MetricBaseline,
     MetricComparison,
@@ -98,9 +97,9 @@ async def readable_benchmark(uid: str, caller: Caller) -> Benchmark | None:
     return (await readable_benchmarks([uid], caller)).get(uid)
 
 
-async def project_values(slug: str, caller: Caller) -> dict[str, float]:
-    """The newest value of each quality metric of a project (reading them needs
-    `evidence:read`, as every other read of a project's metrics does)."""
+async def project_values(slug: str, caller: Caller, names: Sequence[str]) -> dict[str, float]:
+    """The newest value of each of the project's quality metrics named in `names` (reading
+    them needs `evidence:read`, as every other read of a project's metrics does)."""
     if not caller.may(Scope.EVIDENCE_READ):
         raise ArcosError("comparing a project reads its quality metrics, which needs the "
                          f"'evidence:read' scope; {caller.name!r} lacks it", ErrorCode.FORBIDDEN)
@@ -110,19 +109,23 @@ async def project_values(slug: str, caller: Caller) -> dict[str, float]:
     project = await Project.get_or_none(slug=normalised)
     if project is None:
         raise NotFound(f"no project {normalised!r}")
-    latest = await latest_metrics([project.id])
+    if not names:
+        return {}
+    latest = await latest_metrics([project.id], names)
     return {row.name: float(row.value) for row in latest.get(project.id, [])}
 
 
 async def values_to_compare(
-    metrics: Mapping[str, object] | None, project: str | None, caller: Caller
+    metrics: Mapping[str, object] | None, project: str | None, caller: Caller,
+    benchmark: Sequence[MetricBaseline],
 ) -> dict[str, float]:
-    """Exactly one of given values or a project's latest metrics."""
+    """Exactly one of given values or a project's latest values of the benchmark's
+    metrics (a project's other metrics are not compared, so not read)."""
     if (metrics is None) == (project is None):
         raise BadUserInput("give either `metrics` (values by name) or `project` (a slug), "
                            "not both and not neither")
     if project is not None:
-        return await project_values(project, caller)
+        return await project_values(project, caller, [m.name for m in benchmark])
     assert metrics is not None
     try:
         return check_values(metrics)
@@ -142,14 +145,6 @@ class Comparison:
         return sum(1 for metric in self.metrics if metric.verdict is None)
 
 
-def compare(
-    benchmark: Sequence[MetricBaseline], values: Mapping[str, float], *,
-    only_benchmarked: bool = False,
-) -> Comparison:
-    """Compare every benchmark metric; values the benchmark lacks are reported as
-    NO_BASELINE unless `only_benchmarked` (a project has many metrics a benchmark never
-    covers, and listing each would bury the answer)."""
-    answers = compare_all(benchmark, values)
-    if only_benchmarked:
-        answers = [a for a in answers if a.status is not ComparisonStatus.NO_BASELINE]
-    return Comparison(answers)
+def compare(benchmark: Sequence[MetricBaseline], values: Mapping[str, float]) -> Comparison:
+    """Every benchmark metric, then each given value the benchmark has no baseline for."""
+    return Comparison(compare_all(benchmark, values))

@@ -134,9 +134,10 @@ class BenchmarkQueries:
         row = await benchmarks.readable_benchmark(_benchmark_uid(benchmark), caller)
         if row is None:
             raise NotFound(f"no benchmark {benchmark}")
-        values = await benchmarks.values_to_compare(given_values(metrics), project, caller)
-        comparison = benchmarks.compare(benchmarks.baselines(row), values,
-                                        only_benchmarked=project is not None)
+        baselines = benchmarks.baselines(row)
+        values = await benchmarks.values_to_compare(given_values(metrics), project, caller,
+                                                    baselines)
+        comparison = benchmarks.compare(baselines, values)
         return BenchmarkComparisonType.of(comparison, BenchmarkType.from_model(row))
 
     @strawberry.field(description="The benchmark of an industry (and project type) computed "

@@ -207,10 +207,10 @@ class CommunityBenchmarkType:
         self, info: Info[ArcosContext, None], metrics: list[MetricValueInput] | None = None,
         project: str | None = None,
     ) -> BenchmarkComparisonType:
+        baselines = self.computed.metrics
         values = await benchmarks.values_to_compare(given_values(metrics), project,
-                                                    info.context.caller)
-        comparison = benchmarks.compare(self.computed.metrics, values,
-                                        only_benchmarked=project is not None)
+                                                    info.context.caller, baselines)
+        comparison = benchmarks.compare(baselines, values)
         return BenchmarkComparisonType.of(comparison, None)
 
 

@@ -200,3 +200,34 @@ async def test_community_benchmark_arguments_are_checked(gql: GraphQLClient):
     body = await gql(COMMUNITY, {"industry": "no such industry!", "type": None})
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert "industry" in body["errors"][0]["message"]
+
+
+async def test_a_project_compares_with_a_shared_benchmark(gql: GraphQLClient,
+                                                           client: Any):
+    await upload(gql, project(0), rate=0.5)
+    await upload(gql, project(0), rate=0.75)  # the newest value counts
+    await upload(gql, project(0), duration=90.0)
+    created = await client.post("/api/community/benchmarks/add", json={"benchmark": {
+        "name": "web", "industry": "finance", "project_type": "web_service", "metrics": [
+            {"name": "coverage.line_rate", "direction": "higher_is_better", "p25": 0.6,
+             "p50": 0.7, "p75": 0.8, "p90": 0.9, "sample_size": 30},
+            {"name": "tests.pass_rate", "direction": "higher_is_better", "p25": 0.9,
+             "p50": 0.95, "p75": 0.99, "p90": 1, "sample_size": 30}]}})
+    benchmark_id = created.json()["benchmark_id"]
+    body = await gql('query($b: ID!, $p: String!) { compareToBenchmark(benchmark: $b, '
+                     'project: $p) { metrics { name status verdict value percentile } } }',
+                     {"b": benchmark_id, "p": project(0).upper()})
+    assert "errors" not in body, body
+    metrics = body["data"]["compareToBenchmark"]["metrics"]
+    assert metrics == [
+        {"name": "coverage.line_rate", "status": "COMPARED", "verdict": "BETTER",
+         "value": 0.75, "percentile": pytest.approx(62.5)},
+        {"name": "tests.pass_rate", "status": "NO_VALUE", "verdict": None, "value": None,
+         "percentile": None},
+    ]  # build metrics the benchmark does not cover are not listed
+    over_rest = await client.post("/api/community/benchmarks/compare", json={
+        "benchmark_id": benchmark_id, "project": project(0)})
+    assert over_rest.json()["comparison"]["better"] == 1
+    unknown = await client.post("/api/community/benchmarks/compare", json={
+        "benchmark_id": benchmark_id, "project": "github.com/acme/none"})
+    assert unknown.status_code == 404 and "github.com/acme/none" in unknown.text

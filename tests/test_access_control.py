@@ -147,6 +147,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("Mutation", "addBenchmark"): Operation(
         'mutation { addBenchmark(input: {name: "b", industry: "finance", projectType: "w", '
         "metrics: []}) { errors { code } } }", Scope.COMMUNITY_WRITE),
+    ("Mutation", "updateBenchmark"): Operation(
+        f'mutation {{ updateBenchmark(input: {{id: "{MISSING_NODE}", name: "b", industry: '
+        '"finance", projectType: "w", metrics: []}) { errors { code } } }',
+        Scope.COMMUNITY_WRITE),
     ("Mutation", "optInCommunityBenchmarks"): Operation(
         'mutation { optInCommunityBenchmarks(input: {project: "acme/none", industry: "f", '
         'projectType: "w"}) { errors { code } } }', Scope.COMMUNITY_WRITE),

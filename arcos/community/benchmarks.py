@@ -7,6 +7,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
+from tortoise.backends.base.client import BaseDBAsyncClient
+
 from arcos.auth.caller import Caller
 from arcos.auth.scopes import Scope
 from arcos.community.benchmark_comparison import (
@@ -19,11 +21,11 @@ from arcos.community.benchmark_comparison import (
 from arcos.community.benchmark_input import check_benchmark, check_values
 from arcos.community.benchmarks_models import Benchmark
 from arcos.community.scrub import scrubber
-from arcos.community.sharing import Visibility, readable
+from arcos.community.sharing import Visibility, may_change, readable
 from arcos.evidence.drafts import MAX_SLUG_LENGTH, SLUG
 from arcos.evidence.models import Project
 from arcos.intake.latest import latest_metrics
-from arcos.problems import ArcosError, BadUserInput, ErrorCode, NotFound, Refused
+from arcos.problems import ArcosError, BadUserInput, ErrorCode, NotFound, ProblemCode, Refused
 from arcos.store.unit_of_work import UnitOfWork
 from arcos.store.write_context import WriteContext
 
@@ -32,6 +34,10 @@ def baselines(row: Benchmark) -> list[MetricBaseline]:
     """A stored benchmark's metrics (checked when they were stored)."""
     return [MetricBaseline(**{**item, "direction": Direction(item["direction"])})
             for item in row.metrics]
+
+
+def _stored(metrics: Sequence[MetricBaseline]) -> list[dict[str, object]]:
+    return [{**asdict(metric), "direction": metric.direction.value} for metric in metrics]
 
 
 async def add_benchmark(
@@ -46,9 +52,35 @@ async def add_benchmark(
         return await Benchmark.create(
             owner=write.principal, visibility=visibility, anonymized=anonymize, name=title,
             industry=draft.industry, project_type=draft.project_type,
-            metrics=[{**asdict(metric), "direction": metric.direction.value}
-                     for metric in draft.metrics],
-            created_at=unit.now, updated_at=unit.now, using_db=unit.connection)
+            metrics=_stored(draft.metrics), created_at=unit.now, updated_at=unit.now,
+            using_db=unit.connection)
+
+    return await write.writer.run(work)
+
+
+async def update_benchmark(
+    uid: str, name: str, industry: str, project_type: str, metrics: Sequence[MetricBaseline],
+    visibility: Visibility, caller: Caller, write: WriteContext,
+) -> Benchmark:
+    """Replace a benchmark's content and visibility: its owner or an admin may. An
+    anonymised benchmark stays anonymised, its new name scrubbed too."""
+    draft = check_benchmark(name, industry, project_type, metrics)
+
+    async def work(unit: UnitOfWork) -> Benchmark:
+        row = (await readable_benchmarks([uid], caller, unit.connection)).get(uid)
+        if row is None:
+            raise Refused.one("id", "no benchmark with that id that you may read",
+                              ProblemCode.NOT_FOUND)
+        if not may_change(row, caller):
+            raise Refused.one("id", "only the benchmark's owner or an admin may change it",
+                              ProblemCode.INVALID)
+        row.name = scrubber(write.settings).text(draft.name) if row.anonymized else draft.name
+        row.industry, row.project_type = draft.industry, draft.project_type
+        row.metrics, row.visibility = _stored(draft.metrics), visibility
+        row.updated_at = unit.now
+        await row.save(using_db=unit.connection, update_fields=[
+            "name", "industry", "project_type", "metrics", "visibility", "updated_at"])
+        return row
 
     return await write.writer.run(work)
 
@@ -77,7 +109,9 @@ async def page_benchmarks(
     return BenchmarkPage(rows[:first], len(rows) > first, total)
 
 
-async def readable_benchmarks(uids: Sequence[str], caller: Caller) -> dict[str, Benchmark]:
+async def readable_benchmarks(
+    uids: Sequence[str], caller: Caller, connection: BaseDBAsyncClient | None = None
+) -> dict[str, Benchmark]:
     """The benchmarks with these public ids that `caller` may read, by id; an unreadable
     one is left out exactly like a missing one."""
     keys = {}
@@ -88,7 +122,7 @@ async def readable_benchmarks(uids: Sequence[str], caller: Caller) -> dict[str, 
             continue
     if not keys:
         return {}
-    rows = await Benchmark.filter(readable(caller), uid__in=list(keys))
+    rows = await Benchmark.filter(readable(caller), uid__in=list(keys)).using_db(connection)
     return {keys[row.uid]: row for row in rows}
 
 

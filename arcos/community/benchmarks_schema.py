@@ -16,13 +16,13 @@ from arcos.community.benchmark_comparison import Direction, MetricBaseline
 from arcos.community.benchmark_input import MAX_METRICS, label
 from arcos.community.benchmarks_models import Benchmark, BenchmarkOptIn
 from arcos.community.benchmarks_types import (
-    AddBenchmarkPayload,
     BenchmarkComparisonType,
     BenchmarkConnection,
     BenchmarkEdge,
     BenchmarkOptInPayload,
     BenchmarkOptInType,
     BenchmarkOptOutPayload,
+    BenchmarkPayload,
     BenchmarkType,
     CommunityBenchmarkType,
     MetricValueInput,
@@ -35,7 +35,7 @@ from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import user_errors
 from arcos.graphql.metadata import JSON_SCHEMA, MAX_LENGTH, column_bound
 from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
-from arcos.problems import BadUserInput, NotFound, Problem, Refused
+from arcos.problems import BadUserInput, NotFound, Problem, ProblemCode, Refused
 
 READ = [requires(Scope.COMMUNITY_READ)]
 WRITE = [requires(Scope.COMMUNITY_WRITE)]
@@ -66,8 +66,10 @@ class BenchmarkMetricInput:
                               sample_size=self.sample_size)
 
 
-@strawberry.input(name="AddBenchmarkInput")
-class AddBenchmarkInput:
+@strawberry.input(name="BenchmarkFieldsInput")
+class BenchmarkFieldsInput:
+    """What adding and updating a benchmark both take."""
+
     name: str = strawberry.field(metadata={JSON_SCHEMA: {"minLength": 1, "maxLength": 200}})
     industry: str = strawberry.field(description="e.g. finance, healthcare.",
                                      metadata={JSON_SCHEMA: {"minLength": 1, "maxLength": 64}})
@@ -77,8 +79,21 @@ class AddBenchmarkInput:
     metrics: list[BenchmarkMetricInput] = strawberry.field(
         description=f"1 to {MAX_METRICS} metrics with unique names.")
     visibility: Visibility = Visibility.COMMUNITY
+
+    def baselines(self) -> list[MetricBaseline]:
+        return [metric.baseline() for metric in self.metrics]
+
+
+@strawberry.input(name="AddBenchmarkInput")
+class AddBenchmarkInput(BenchmarkFieldsInput):
     anonymize: bool = strawberry.field(default=False, description="Hide the author from all "
                                        "but admins and scrub identifying text from the name.")
+
+
+@strawberry.input(name="UpdateBenchmarkInput", description="A benchmark's new content, "
+                  "replacing the old; an anonymised benchmark stays anonymised.")
+class UpdateBenchmarkInput(BenchmarkFieldsInput):
+    id: relay.GlobalID
 
 
 @strawberry.input(name="OptInCommunityBenchmarksInput")
@@ -165,16 +180,31 @@ class BenchmarkMutations:
                          "and a kind of project.", permission_classes=WRITE)
     async def add_benchmark(
         self, info: Info[ArcosContext, None], input: AddBenchmarkInput
-    ) -> AddBenchmarkPayload:
+    ) -> BenchmarkPayload:
         context = info.context
         try:
             row = await benchmarks.add_benchmark(
-                input.name, input.industry, input.project_type,
-                [metric.baseline() for metric in input.metrics], input.visibility,
-                input.anonymize, context.write_context())
+                input.name, input.industry, input.project_type, input.baselines(),
+                input.visibility, input.anonymize, context.write_context())
         except Refused as refused:
-            return AddBenchmarkPayload(benchmark=None, errors=user_errors(refused))
-        return AddBenchmarkPayload(benchmark=BenchmarkType.from_model(row), errors=[])
+            return BenchmarkPayload(benchmark=None, errors=user_errors(refused))
+        return BenchmarkPayload(benchmark=BenchmarkType.from_model(row), errors=[])
+
+    @strawberry.mutation(description="Replace a benchmark's content and visibility: its "
+                         "owner or an admin may.", permission_classes=WRITE)
+    async def update_benchmark(
+        self, info: Info[ArcosContext, None], input: UpdateBenchmarkInput
+    ) -> BenchmarkPayload:
+        context = info.context
+        try:
+            if input.id.type_name != "Benchmark":
+                raise Refused.one("id", "pass a Benchmark's `id`", ProblemCode.NOT_FOUND)
+            row = await benchmarks.update_benchmark(
+                input.id.node_id, input.name, input.industry, input.project_type,
+                input.baselines(), input.visibility, context.caller, context.write_context())
+        except Refused as refused:
+            return BenchmarkPayload(benchmark=None, errors=user_errors(refused))
+        return BenchmarkPayload(benchmark=BenchmarkType.from_model(row), errors=[])
 
     @strawberry.mutation(description="Lend a project's latest quality metrics to the "
                          "community benchmark of its industry and project type (needs "

@@ -231,8 +231,8 @@ class BenchmarkOptInType:
                    updated_at=row.updated_at)
 
 
-@strawberry.type
-class AddBenchmarkPayload:
+@strawberry.type(name="BenchmarkPayload")
+class BenchmarkPayload:
     benchmark: BenchmarkType | None
     errors: list[UserError]
 

@@ -245,3 +245,48 @@ async def test_withdrawn_and_hidden_benchmarks_leave_every_read(who: Principals)
     gone = await who.member(COMPARE, {"benchmark": withdrawn["id"], "metrics": [
         {"name": "coverage.line_rate", "value": 0.5}]})
     assert gone["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+UPDATE = """
+mutation($input: UpdateBenchmarkInput!) {
+  updateBenchmark(input: $input) {
+    benchmark { id name visibility metrics { name p50 } } errors { field message code }
+  }
+}"""
+
+
+def _update(benchmark_id: str, **fields: Any) -> dict[str, Any]:
+    changes = benchmark_input(**fields)
+    changes.pop("anonymize", None)
+    return {"input": {**changes, "id": benchmark_id}}
+
+
+async def test_owners_and_admins_update_a_benchmark_and_others_cannot(who: Principals,
+                                                                      app: RunningApp):
+    benchmark = await added(who.owner, name="Mail a@b.example", anonymize=True)
+    changed = await who.owner(UPDATE, _update(
+        benchmark["id"], name="Ask carol@acme.example", visibility="PRIVATE",
+        metrics=[metric(quantiles=(0.5, 0.6, 0.7, 0.8))]))
+    payload = changed["data"]["updateBenchmark"]
+    assert payload["errors"] == [], payload
+    assert payload["benchmark"]["name"] == "Ask [redacted:email]"  # stays anonymised
+    assert payload["benchmark"]["visibility"] == "PRIVATE"
+    assert payload["benchmark"]["metrics"] == [{"name": "coverage.line_rate", "p50": 0.6}]
+    assert (await listed(who.member))["totalCount"] == 0  # now private
+
+    carol = app.client(await app.issue("carol", "community:read", "community:write"))
+    try:
+        public = await added(who.owner, name="public one")
+        refused = await GraphQLClient(carol)(UPDATE, _update(public["id"], name="mine now"))
+        error = refused["data"]["updateBenchmark"]["errors"][0]
+        assert (error["field"], error["code"]) == ("id", "INVALID")
+        hidden = await GraphQLClient(carol)(UPDATE, _update(benchmark["id"], name="x"))
+        assert hidden["data"]["updateBenchmark"]["errors"][0]["code"] == "NOT_FOUND"
+    finally:
+        await carol.aclose()
+    bad = await who.owner(UPDATE, _update(public["id"], metrics=[metric(sample_size=0)]))
+    assert bad["data"]["updateBenchmark"]["errors"][0]["field"] == "metrics.0.sampleSize"
+    by_admin = await who.admin(UPDATE, _update(public["id"], name="moderated"))
+    assert by_admin["data"]["updateBenchmark"]["benchmark"]["name"] == "moderated"
+    names = {n["name"] for n in (await listed(who.member))["nodes"]}
+    assert names == {"moderated"}  # the refused updates changed nothing

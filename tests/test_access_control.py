@@ -147,6 +147,26 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "mutation { importStixBundle(bundle: {}) { errors { code } } }", Scope.COMMUNITY_WRITE),
     ("Subscription", "threatMatched"): Operation(
         'subscription { threatMatched(project: "a/b") { cause } }', Scope.COMMUNITY_READ),
+    ("Query", "benchmarks"): Operation(
+        "{ benchmarks(first: 1) { totalCount } }", Scope.COMMUNITY_READ),
+    ("Query", "compareToBenchmark"): Operation(
+        f'{{ compareToBenchmark(benchmark: "{MISSING_NODE}", metrics: [{{name: "a", '
+        'value: 1}]) { better } }', Scope.COMMUNITY_READ),
+    ("Query", "communityBenchmark"): Operation(
+        '{ communityBenchmark(industry: "finance") { published } }', Scope.COMMUNITY_READ),
+    ("Mutation", "addBenchmark"): Operation(
+        'mutation { addBenchmark(input: {name: "b", industry: "finance", projectType: "w", '
+        "metrics: []}) { errors { code } } }", Scope.COMMUNITY_WRITE),
+    ("Mutation", "updateBenchmark"): Operation(
+        f'mutation {{ updateBenchmark(input: {{id: "{MISSING_NODE}", name: "b", industry: '
+        '"finance", projectType: "w", metrics: []}) { errors { code } } }',
+        Scope.COMMUNITY_WRITE),
+    ("Mutation", "optInCommunityBenchmarks"): Operation(
+        'mutation { optInCommunityBenchmarks(input: {project: "acme/none", industry: "f", '
+        'projectType: "w"}) { errors { code } } }', Scope.COMMUNITY_WRITE),
+    ("Mutation", "optOutCommunityBenchmarks"): Operation(
+        'mutation { optOutCommunityBenchmarks(input: {project: "acme/none"}) '
+        "{ errors { code } } }", Scope.COMMUNITY_WRITE),
 }
 
 AUTH_CODES = {"UNAUTHENTICATED", "FORBIDDEN"}

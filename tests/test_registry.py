@@ -100,6 +100,7 @@ def test_node_types_and_rows_come_from_the_registry():
         "PluginVersion": Scope.PLUGINS_READ, "PluginExecution": Scope.PLUGINS_READ,
         "Threat": Scope.COMMUNITY_READ, "StixObject": Scope.COMMUNITY_READ,
         "IndustryTemplate": Scope.COMMUNITY_READ, "ComplianceTemplate": Scope.COMMUNITY_READ,
+        "Benchmark": Scope.COMMUNITY_READ,
     }
     assert WITH_WIDGETS.node_scopes["Widget"] == Scope.PLUGINS_READ
     assert {route.path for route in REGISTRY.rest_routes} >= {

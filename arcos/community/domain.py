@@ -9,7 +9,14 @@ from importlib import resources
 import strawberry
 
 from arcos.auth.scopes import Scope
-from arcos.community import templates_rest, templates_types, threats_rest
+from arcos.community import (
+    benchmarks_rest,
+    benchmarks_types,
+    templates_rest,
+    templates_types,
+    threats_rest,
+)
+from arcos.community.benchmarks_schema import BenchmarkMutations, BenchmarkQueries
 from arcos.community.schema import CoreMutations, CoreQueries
 from arcos.community.templates_schema import TemplateMutations, TemplateQueries
 from arcos.community.threats_events import TOPICS as THREAT_TOPICS
@@ -19,12 +26,12 @@ from arcos.registry import Domain, NodeKind
 
 
 @strawberry.type
-class CommunityQueries(CoreQueries, ThreatQueries, TemplateQueries):
+class CommunityQueries(CoreQueries, ThreatQueries, TemplateQueries, BenchmarkQueries):
     pass
 
 
 @strawberry.type
-class CommunityMutations(CoreMutations, ThreatMutations, TemplateMutations):
+class CommunityMutations(CoreMutations, ThreatMutations, TemplateMutations, BenchmarkMutations):
     pass
 
 
@@ -37,15 +44,18 @@ _DOCUMENTS = resources.files("arcos.community")
 
 COMMUNITY = Domain(
     name="community",
-    models=("arcos.community.threats_models", "arcos.community.templates_models"),
+    models=("arcos.community.threats_models", "arcos.community.templates_models",
+            "arcos.community.benchmarks_models"),
     query=CommunityQueries,
     mutation=CommunityMutations,
     subscription=CommunitySubscriptions,
     nodes=(
         *(NodeKind(node, Scope.COMMUNITY_READ) for node in THREAT_NODES),
         *templates_types.NODES,
+        *benchmarks_types.NODES,
     ),
-    rest_routes=(*threats_rest.ROUTES, *templates_rest.ROUTES),
-    rest_documents=(_DOCUMENTS / "threats_rest.graphql", _DOCUMENTS / "templates_rest.graphql"),
+    rest_routes=(*threats_rest.ROUTES, *templates_rest.ROUTES, *benchmarks_rest.ROUTES),
+    rest_documents=(_DOCUMENTS / "threats_rest.graphql", _DOCUMENTS / "templates_rest.graphql",
+                    _DOCUMENTS / "benchmarks_rest.graphql"),
     topics=THREAT_TOPICS,
 )

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from arcos.auth.caller import Caller
+from arcos.community.benchmarks_models import Benchmark
 from arcos.community.sharing import SharedItem
 from arcos.community.templates_models import ComplianceTemplate, IndustryTemplate
 from arcos.community.threats_access import readable_imports
@@ -42,6 +43,7 @@ KINDS: tuple[SharedKind, ...] = (
     SharedKind("stix_object", StixObject, "StixObject"),
     SharedKind("industry_template", IndustryTemplate, "IndustryTemplate"),
     SharedKind("compliance_template", ComplianceTemplate, "ComplianceTemplate"),
+    SharedKind("benchmark", Benchmark, "Benchmark"),
 )
 TALLIES: tuple[Tally, ...] = (
     Tally("stix_imports", "imports", readable_imports),

@@ -1,0 +1,52 @@
+"""Stored benchmarks and the projects that lend their metrics to community benchmarks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import fields
+from tortoise.models import Model
+
+from arcos.community.sharing import SharedItem
+from arcos.evidence.models import Project
+
+
+class Benchmark(SharedItem):
+    """A named set of metric distributions (quantiles, mean, sample size) for an industry
+    and a kind of project, shared like any community item.
+
+    The metrics are one JSON list (at most `benchmark_input.MAX_METRICS` entries, each
+    checked before it is stored): they are always read and written together.
+    """
+
+    name = fields.CharField(max_length=200)
+    industry = fields.CharField(max_length=64)
+    project_type = fields.CharField(max_length=64)
+    metrics: Any = fields.JSONField()
+
+    class Meta:
+        table = "community_benchmark"
+        indexes = (("industry", "project_type", "id"),)
+
+
+class BenchmarkOptIn(Model):
+    """A project lends its latest quality metrics to the community benchmark of its
+    industry and project type. One row per project; opting out deletes it, so the project
+    stops contributing at once."""
+
+    id = fields.BigIntField(primary_key=True)
+    project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
+        "models.Project", related_name="benchmark_opt_in", unique=True,
+        on_delete=fields.RESTRICT,
+    )
+    project_id: int
+    industry = fields.CharField(max_length=64)
+    project_type = fields.CharField(max_length=64)
+    #: The principal that opted the project in (or last changed its industry or type).
+    opted_in_by = fields.CharField(max_length=255)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "community_benchmark_opt_in"
+        indexes = (("industry", "project_type", "updated_at"),)

@@ -1,0 +1,239 @@
+"""Benchmark queries and mutations: add, list, compare, community benchmarks and opting a
+project in or out. Resolvers check, call, shape."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from arcos.auth.permissions import requires
+from arcos.auth.scopes import Scope
+from arcos.community import benchmark_opt_in, benchmarks
+from arcos.community.benchmark_comparison import Direction, MetricBaseline
+from arcos.community.benchmark_input import MAX_METRICS, label
+from arcos.community.benchmarks_models import Benchmark, BenchmarkOptIn
+from arcos.community.benchmarks_types import (
+    BenchmarkComparisonType,
+    BenchmarkConnection,
+    BenchmarkEdge,
+    BenchmarkOptInPayload,
+    BenchmarkOptInType,
+    BenchmarkOptOutPayload,
+    BenchmarkPayload,
+    BenchmarkType,
+    CommunityBenchmarkType,
+    MetricValueInput,
+    given_values,
+)
+from arcos.community.community_benchmarks import community_benchmark
+from arcos.community.sharing import Visibility
+from arcos.evidence.drafts import MAX_SLUG_LENGTH
+from arcos.graphql.context import ArcosContext
+from arcos.graphql.errors import user_errors
+from arcos.graphql.metadata import JSON_SCHEMA, MAX_LENGTH, column_bound
+from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
+from arcos.problems import BadUserInput, NotFound, Problem, ProblemCode, Refused
+
+READ = [requires(Scope.COMMUNITY_READ)]
+WRITE = [requires(Scope.COMMUNITY_WRITE)]
+CURSOR = "benchmark"
+_LABEL = {**column_bound(Benchmark, "industry"), JSON_SCHEMA: {"minLength": 1, "maxLength": 64}}
+_TYPE = {**column_bound(BenchmarkOptIn, "project_type"),
+         JSON_SCHEMA: {"minLength": 1, "maxLength": 64}}
+_SLUG = {MAX_LENGTH: MAX_SLUG_LENGTH, JSON_SCHEMA: {"minLength": 1, "maxLength": MAX_SLUG_LENGTH}}
+
+
+@strawberry.input(name="BenchmarkMetricInput", description="One metric's distribution: "
+                  "quantiles must not decrease (p25 <= p50 <= p75 <= p90).")
+class BenchmarkMetricInput:
+    name: str = strawberry.field(description="A metric name like coverage.line_rate.",
+                                 metadata={JSON_SCHEMA: {"minLength": 1, "maxLength": 64}})
+    direction: Direction
+    p25: float
+    p50: float
+    p75: float
+    p90: float
+    mean: float | None = None
+    sample_size: int = strawberry.field(description="How many values the figures summarise "
+                                        "(at least 1).")
+
+    def baseline(self) -> MetricBaseline:
+        return MetricBaseline(name=self.name, direction=self.direction, p25=self.p25,
+                              p50=self.p50, p75=self.p75, p90=self.p90, mean=self.mean,
+                              sample_size=self.sample_size)
+
+
+@strawberry.input(name="BenchmarkFieldsInput")
+class BenchmarkFieldsInput:
+    """What adding and updating a benchmark both take."""
+
+    name: str = strawberry.field(metadata={JSON_SCHEMA: {"minLength": 1, "maxLength": 200}})
+    industry: str = strawberry.field(description="e.g. finance, healthcare.",
+                                     metadata={JSON_SCHEMA: {"minLength": 1, "maxLength": 64}})
+    project_type: str = strawberry.field(description="e.g. web_service, library.",
+                                         metadata={JSON_SCHEMA: {"minLength": 1,
+                                                                 "maxLength": 64}})
+    metrics: list[BenchmarkMetricInput] = strawberry.field(
+        description=f"1 to {MAX_METRICS} metrics with unique names.")
+    visibility: Visibility = Visibility.COMMUNITY
+
+    def baselines(self) -> list[MetricBaseline]:
+        return [metric.baseline() for metric in self.metrics]
+
+
+@strawberry.input(name="AddBenchmarkInput")
+class AddBenchmarkInput(BenchmarkFieldsInput):
+    anonymize: bool = strawberry.field(default=False, description="Hide the author from all "
+                                       "but admins and scrub identifying text from the name.")
+
+
+@strawberry.input(name="UpdateBenchmarkInput", description="A benchmark's new content, "
+                  "replacing the old; an anonymised benchmark stays anonymised.")
+class UpdateBenchmarkInput(BenchmarkFieldsInput):
+    id: relay.GlobalID
+
+
+@strawberry.input(name="OptInCommunityBenchmarksInput")
+class OptInCommunityBenchmarksInput:
+    project: str = strawberry.field(metadata=_SLUG)
+    industry: str = strawberry.field(metadata={JSON_SCHEMA: {"minLength": 1, "maxLength": 64}})
+    project_type: str = strawberry.field(
+        metadata={JSON_SCHEMA: {"minLength": 1, "maxLength": 64}})
+
+
+@strawberry.input(name="OptOutCommunityBenchmarksInput")
+class OptOutCommunityBenchmarksInput:
+    project: str = strawberry.field(metadata=_SLUG)
+
+
+def _benchmark_uid(id: relay.GlobalID) -> str:
+    if id.type_name != "Benchmark":
+        raise NotFound(f"{id} is not a Benchmark id; pass a Benchmark's `id`")
+    return id.node_id
+
+
+@strawberry.type
+class BenchmarkQueries:
+    @strawberry.field(description="Benchmarks you may read, newest first.",
+                      permission_classes=READ)
+    async def benchmarks(
+        self, info: Info[ArcosContext, None],
+        industry: Annotated[str | None, strawberry.argument(metadata=_LABEL)] = None,
+        project_type: Annotated[str | None, strawberry.argument(metadata=_TYPE)] = None,
+        first: int = 50, after: str | None = None,
+    ) -> BenchmarkConnection:
+        context = info.context
+        check_page_size("first", first, context.settings.max_page_size)
+        before = decode_cursor(CURSOR, after)
+        page = await benchmarks.page_benchmarks(context.caller, industry, project_type, first,
+                                                before)
+        edges = [BenchmarkEdge(cursor=encode_cursor(CURSOR, row.id),
+                               node=BenchmarkType.from_model(row)) for row in page.rows]
+        return BenchmarkConnection(
+            edges=edges, page_info=page_info([e.cursor for e in edges], page.has_next, after),
+            total_count=page.total)
+
+    @strawberry.field(description="Compare values (`metrics`) or a project's latest quality "
+                      "metrics (`project`, needs evidence:read) with a benchmark: per metric "
+                      "the estimated percentile, the delta to the median and a verdict that "
+                      "respects the metric's direction.", permission_classes=READ)
+    async def compare_to_benchmark(
+        self, info: Info[ArcosContext, None], benchmark: relay.GlobalID,
+        metrics: list[MetricValueInput] | None = None,
+        project: Annotated[str | None, strawberry.argument(metadata=_SLUG)] = None,
+    ) -> BenchmarkComparisonType:
+        caller = info.context.caller
+        row = await benchmarks.readable_benchmark(_benchmark_uid(benchmark), caller)
+        if row is None:
+            raise NotFound(f"no benchmark {benchmark}")
+        baselines = benchmarks.baselines(row)
+        values = await benchmarks.values_to_compare(given_values(metrics), project, caller,
+                                                    baselines)
+        comparison = benchmarks.compare(baselines, values)
+        return BenchmarkComparisonType.of(comparison, BenchmarkType.from_model(row))
+
+    @strawberry.field(description="The benchmark of an industry (and project type) computed "
+                      "from opted-in projects' latest quality metrics, or why it is not "
+                      "published yet.", permission_classes=READ)
+    async def community_benchmark(
+        self, info: Info[ArcosContext, None],
+        industry: Annotated[str, strawberry.argument(metadata=_LABEL)],
+        project_type: Annotated[str | None, strawberry.argument(metadata=_TYPE)] = None,
+    ) -> CommunityBenchmarkType:
+        problems: list[Problem] = []
+        checked = label("industry", "industry", industry, problems)
+        kind = label("projectType", "projectType", project_type, problems) \
+            if project_type is not None else None
+        if problems:
+            raise BadUserInput(str(Refused(problems)))
+        computed = await community_benchmark(
+            checked, kind, info.context.settings.community_benchmark_min_projects)
+        return CommunityBenchmarkType.of(computed)
+
+
+@strawberry.type
+class BenchmarkMutations:
+    @strawberry.mutation(description="Share a benchmark: metric distributions for an industry "
+                         "and a kind of project.", permission_classes=WRITE)
+    async def add_benchmark(
+        self, info: Info[ArcosContext, None], input: AddBenchmarkInput
+    ) -> BenchmarkPayload:
+        context = info.context
+        try:
+            row = await benchmarks.add_benchmark(
+                input.name, input.industry, input.project_type, input.baselines(),
+                input.visibility, input.anonymize, context.write_context())
+        except Refused as refused:
+            return BenchmarkPayload(benchmark=None, errors=user_errors(refused))
+        return BenchmarkPayload(benchmark=BenchmarkType.from_model(row), errors=[])
+
+    @strawberry.mutation(description="Replace a benchmark's content and visibility: its "
+                         "owner or an admin may.", permission_classes=WRITE)
+    async def update_benchmark(
+        self, info: Info[ArcosContext, None], input: UpdateBenchmarkInput
+    ) -> BenchmarkPayload:
+        context = info.context
+        try:
+            if input.id.type_name != "Benchmark":
+                raise Refused.one("id", "pass a Benchmark's `id`", ProblemCode.NOT_FOUND)
+            row = await benchmarks.update_benchmark(
+                input.id.node_id, input.name, input.industry, input.project_type,
+                input.baselines(), input.visibility, context.caller, context.write_context())
+        except Refused as refused:
+            return BenchmarkPayload(benchmark=None, errors=user_errors(refused))
+        return BenchmarkPayload(benchmark=BenchmarkType.from_model(row), errors=[])
+
+    @strawberry.mutation(description="Lend a project's latest quality metrics to the "
+                         "community benchmark of its industry and project type (needs "
+                         "evidence:write too). Opting in again changes industry or type.",
+                         permission_classes=WRITE)
+    async def opt_in_community_benchmarks(
+        self, info: Info[ArcosContext, None], input: OptInCommunityBenchmarksInput
+    ) -> BenchmarkOptInPayload:
+        context = info.context
+        try:
+            row, slug = await benchmark_opt_in.opt_in(
+                input.project, input.industry, input.project_type, context.caller,
+                context.write_context())
+        except Refused as refused:
+            return BenchmarkOptInPayload(opt_in=None, errors=user_errors(refused))
+        return BenchmarkOptInPayload(opt_in=BenchmarkOptInType.of(row, slug), errors=[])
+
+    @strawberry.mutation(description="Stop a project contributing to community benchmarks "
+                         "(needs evidence:write too); it leaves them at once.",
+                         permission_classes=WRITE)
+    async def opt_out_community_benchmarks(
+        self, info: Info[ArcosContext, None], input: OptOutCommunityBenchmarksInput
+    ) -> BenchmarkOptOutPayload:
+        context = info.context
+        try:
+            removed = await benchmark_opt_in.opt_out(input.project, context.caller,
+                                                     context.write_context())
+        except Refused as refused:
+            return BenchmarkOptOutPayload(project=input.project, opted_out=False,
+                                          errors=user_errors(refused))
+        return BenchmarkOptOutPayload(project=input.project.strip().lower(), opted_out=removed,
+                                      errors=[])

@@ -137,6 +137,25 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("Mutation", "hideCommunityItem"): Operation(
         f'mutation {{ hideCommunityItem(id: "{MISSING_NODE}") {{ errors {{ code }} }} }}',
         Scope.ADMIN),
+    ("Query", "industryTemplates"): Operation(
+        "{ industryTemplates { totalCount } }", Scope.COMMUNITY_READ),
+    ("Query", "industryTemplate"): Operation(
+        '{ industryTemplate(key: "healthcare") { name } }', Scope.COMMUNITY_READ),
+    ("Query", "complianceTemplates"): Operation(
+        "{ complianceTemplates { totalCount } }", Scope.COMMUNITY_READ),
+    ("Query", "complianceTemplate"): Operation(
+        '{ complianceTemplate(key: "soc2") { name } }', Scope.COMMUNITY_READ),
+    ("Query", "complianceStatus"): Operation(
+        '{ complianceStatus(project: "a/b", framework: "soc2") { project } }',
+        Scope.COMMUNITY_READ),
+    ("Query", "complianceChecklist"): Operation(
+        '{ complianceChecklist(framework: "soc2") }', Scope.COMMUNITY_READ),
+    ("Mutation", "addIndustryTemplate"): Operation(
+        'mutation { addIndustryTemplate(input: {key: "k", name: "n", argument: []}) '
+        "{ errors { code } } }", Scope.COMMUNITY_WRITE),
+    ("Mutation", "addComplianceTemplate"): Operation(
+        'mutation { addComplianceTemplate(input: {key: "k", name: "n", controls: []}) '
+        "{ errors { code } } }", Scope.COMMUNITY_WRITE),
     ("Query", "threats"): Operation("{ threats { totalCount } }", Scope.COMMUNITY_READ),
     ("Query", "stixBundle"): Operation("{ stixBundle }", Scope.COMMUNITY_READ),
     ("Query", "stixObjects"): Operation("{ stixObjects { totalCount } }", Scope.COMMUNITY_READ),

@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from arcos.auth.caller import Caller
+from arcos.community.library_models import BestPractice, QualityPattern
+from arcos.community.library_reads import ratings_tally, upvotes_tally
 from arcos.community.sharing import SharedItem
 
 
@@ -34,8 +36,14 @@ class Tally:
     count: Callable[[Caller], Awaitable[int]]
 
 
-KINDS: tuple[SharedKind, ...] = ()
-TALLIES: tuple[Tally, ...] = ()
+KINDS: tuple[SharedKind, ...] = (
+    SharedKind("pattern", QualityPattern, "QualityPattern"),
+    SharedKind("practice", BestPractice, "BestPractice"),
+)
+TALLIES: tuple[Tally, ...] = (
+    Tally("pattern_ratings", "votes", ratings_tally),
+    Tally("practice_upvotes", "votes", upvotes_tally),
+)
 
 
 def kind_of_type(type_name: str) -> SharedKind | None:

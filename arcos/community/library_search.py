@@ -89,10 +89,14 @@ def ranked(queryset: QuerySet, index: SearchIndex, terms: list[str], dialect: st
         hits = f"SELECT rowid FROM {index.fts} WHERE {index.fts} MATCH '{match}'"  # noqa: S608
         weights = " ".join(f"WHEN '{column}' THEN {weight}"
                            for column, _, weight in index.columns())
-        prefixes = " OR ".join(f"(t.term >= '{term}' AND t.term < '{term}' || char(1114111))"
-                               for term in terms)
-        score = (f"(SELECT COALESCE(SUM(CASE t.col {weights} ELSE 0 END), 0) "  # noqa: S608
-                 f"FROM {index.terms} t WHERE t.doc = {index.table}.id AND ({prefixes}))")
+        # One subquery per word: fts5vocab answers an OR of term ranges wrongly (it
+        # applies one range), and each word's occurrences count on their own anyway.
+        score = " + ".join(
+            f"(SELECT COALESCE(SUM(CASE t.col {weights} ELSE 0 END), 0) "  # noqa: S608
+            f"FROM {index.terms} t WHERE t.doc = {index.table}.id "
+            f"AND t.term >= '{term}' AND t.term < '{term}' || char(1114111))"
+            for term in terms)
+        score = f"({score})"
     return queryset.filter(id__in=RawSQL(f"({hits})")).annotate(score=RawSQL(score))
 
 

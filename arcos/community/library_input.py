@@ -186,8 +186,9 @@ def checked_practice(draft: PracticeDraft) -> PracticeDraft:
                                       MAX_DESCRIPTION)
     if draft.industry is not None:
         industry = draft.industry.strip().lower()
+        # "" stays "": it clears the industry (None leaves it unchanged).
         changes["industry"] = text(problems, "industry", industry, MAX_INDUSTRY) \
-            if industry else None
+            if industry else ""
     for name in ("steps", "examples", "references"):
         values = getattr(draft, name)
         if values is not None:

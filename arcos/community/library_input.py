@@ -29,8 +29,9 @@ MAX_ENTRIES = 50
 MAX_ENTRY = 2_000
 MAX_INDUSTRY = 64
 #: A quality-metric name as intake stores it (arcos.intake.models.QualityMetric.name).
-#: What a tag may hold (no bar: tags are stored as `|tag|tag|` for filtering).
-TAG = re.compile(r"^[\w .+#/:\[\]\-]+$")
+#: What a tag may hold: no bar (tags are stored as `|tag|tag|` for filtering) and no
+#: control characters.
+TAG = re.compile(r"^[^|\x00-\x1f\x7f]+$")
 METRIC_NAME = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,63}$")
 
 
@@ -77,8 +78,8 @@ def tags(problems: Problems, values: list[str]) -> list[str]:
     kept = entries(problems, "tags", [value.lower() for value in values], MAX_TAGS, MAX_TAG)
     for position, tag in enumerate(kept):
         if not TAG.match(tag):
-            problems.add(f"tags.{position}", f"tag {tag[:60]!r} may hold letters, digits, "
-                         "spaces and . _ + # / - only")
+            problems.add(f"tags.{position}", f"tag {tag[:60]!r} must not hold '|' or "
+                         "control characters")
     return list(dict.fromkeys(kept))
 
 

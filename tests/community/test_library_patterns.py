@@ -171,3 +171,25 @@ async def test_filters_by_category_and_exact_tag(c: Community) -> None:
     assert [n["name"] for n in by_tag["nodes"]] == ["One"] and by_tag["totalCount"] == 1
     by_category = (await c.member.data(PATTERNS, {"category": "SECURITY", "first": 5}))
     assert [n["name"] for n in by_category["patterns"]["nodes"]] == ["Two"]
+
+
+async def test_rows_stored_before_the_search_index_existed_are_found(c: Community) -> None:
+    """The index is built on first use; rows already there (an older store) are indexed
+    then, and rows written outside the services after that by the triggers / the
+    generated column."""
+    from datetime import UTC, datetime
+
+    from arcos.community.sharing import Visibility
+
+    now = datetime.now(UTC)
+    common = {"owner": "alice", "visibility": Visibility.PUBLIC, "created_at": now,
+              "updated_at": now, "category": "testing", "pattern": {}}
+    await QualityPattern.create(name="Legacy gate", description="old", **common)
+    found = (await c.member.data(PATTERNS, {"search": "legacy", "first": 5}))["patterns"]
+    assert found["totalCount"] == 1
+    await QualityPattern.create(name="Later gate", description="new", **common)
+    assert (await c.member.data(PATTERNS, {"search": "later", "first": 5})
+            )["patterns"]["totalCount"] == 1
+    await QualityPattern.filter(name="Later gate").delete()
+    assert (await c.member.data(PATTERNS, {"search": "gate", "first": 5})
+            )["patterns"]["totalCount"] == 1

@@ -1,7 +1,7 @@
 """Who sees which pattern and practice, on every read path: GraphQL lists, search,
 totalCount, node(id), the REST list and search routes, and communityStats' tallies.
 
-Three visibilities × four readers (the owner, another member, an anonymous reader with
+Three visibilities by four readers (the owner, another member, an anonymous reader with
 ARCOS_ANONYMOUS_READ on, an admin); a private item changes nothing another reader gets
 back, not even the order of a search."""
 

@@ -88,9 +88,9 @@ async def test_a_type_no_domain_declares_needs_a_scope_that_reads_some_node(sett
     unknown = global_id("Gadget", "1")
     async with app_with_widgets(settings) as running:
         plugins_reader = await running.issue("plugins-reader", "plugins:read")
-        community_reader = await running.issue("community-reader", "community:read")
+        community_writer = await running.issue("community-writer", "community:write")
         assert "FORBIDDEN" not in codes(await node(running, plugins_reader, unknown))
-        assert codes(await node(running, community_reader, unknown)) == ["FORBIDDEN"]
+        assert codes(await node(running, community_writer, unknown)) == ["FORBIDDEN"]
 
 
 def test_node_types_and_rows_come_from_the_registry():
@@ -98,6 +98,7 @@ def test_node_types_and_rows_come_from_the_registry():
         "Evidence": Scope.EVIDENCE_READ, "Project": Scope.EVIDENCE_READ,
         "Finding": Scope.EVIDENCE_READ, "Plugin": Scope.PLUGINS_READ,
         "PluginVersion": Scope.PLUGINS_READ, "PluginExecution": Scope.PLUGINS_READ,
+        "QualityPattern": Scope.COMMUNITY_READ, "BestPractice": Scope.COMMUNITY_READ,
     }
     assert WITH_WIDGETS.node_scopes["Widget"] == Scope.PLUGINS_READ
     assert {route.path for route in REGISTRY.rest_routes} >= {

@@ -38,7 +38,7 @@ from arcos.problems import BadUserInput
 
 READ_EVIDENCE = [requires(Scope.EVIDENCE_READ)]
 #: Most adoptions one `effectiveness` answer lists.
-MAX_ADOPTIONS = 50
+MAX_ADOPTIONS = 20
 
 strawberry.enum(LibraryCategory, name="LibraryCategory",
                 description="What a quality pattern or best practice is about.")
@@ -168,7 +168,7 @@ class QualityPatternType(relay.Node):
                       "values are evidence: this needs evidence:read.",
                       permission_classes=READ_EVIDENCE)
     async def effectiveness(
-        self, info: Info[ArcosContext, None], first: int = 20
+        self, info: Info[ArcosContext, None], first: int = 10
     ) -> list[PatternAdoptionType]:
         check_page_size("first", first, MAX_ADOPTIONS)
         uses = (await uses_of([self.row.id], first))[self.row.id]

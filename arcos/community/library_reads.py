@@ -30,8 +30,7 @@ from arcos.community.library_search import (
     PATTERNS,
     PRACTICES,
     SearchIndex,
-    ensure_search,
-    ranked,
+    search_page,
     words,
 )
 from arcos.community.sharing import SharedItem, readable
@@ -62,7 +61,6 @@ async def _page(
     offset: int,
 ) -> LibraryPage[Item]:
     terms = words(query.search) if query.search is not None else None
-    dialect = await ensure_search()
     queryset = model.filter(readable(caller))
     if query.category is not None:
         queryset = queryset.filter(category=query.category)
@@ -71,12 +69,10 @@ async def _page(
     if query.tag is not None:
         queryset = queryset.filter(tag_index__contains=tag_key(query.tag))
     if terms:
-        queryset = ranked(queryset, index, terms, dialect)
-        order = ("-score", "-id")
-    else:
-        order = ("-id",)
+        rows, has_next, total = await search_page(queryset, index, terms, first, offset)
+        return LibraryPage(rows, has_next, total)
     total = await queryset.count()
-    rows = list(await queryset.order_by(*order).offset(offset).limit(first + 1))
+    rows = list(await queryset.order_by("-id").offset(offset).limit(first + 1))
     return LibraryPage(rows[:first], len(rows) > first, total)
 
 

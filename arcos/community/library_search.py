@@ -8,10 +8,12 @@ with a GIN index. Both are created on first use (`ensure_search`), since
 
 Matching: every word of the query must start a word of the title, keywords or
 description (prefix match, case-insensitive). Ranking: a score computed from the row
-alone — ts_rank over a weighted vector on PostgreSQL, the weighted count of matching word
-occurrences on SQLite — never from corpus statistics (FTS5's bm25 weighs words by how many
-rows hold them, so a private row would shift the order others see). The reader's
-visibility filter is applied in the same query, before counting and paging.
+alone — ts_rank over a weighted vector on PostgreSQL (in the query, which pages), the
+weighted count of matching word occurrences on SQLite (one grouped pass over FTS5's word
+list per query word; the reader's matching ids are then sorted by it) — never from corpus
+statistics: FTS5's bm25 weighs words by how many rows hold them, so a private row would
+shift the order others see. The reader's visibility filter is applied before counting
+and paging.
 
 Query words are letters and digits only (`WORD`), so they can be inlined into the SQL as
 literals: Tortoise's RawSQL takes no parameters, and no quote or operator can reach it.
@@ -23,14 +25,18 @@ import asyncio
 import re
 import weakref
 from dataclasses import dataclass
+from typing import TypeVar
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import RawSQL
+from tortoise.models import Model
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from arcos.problems import BadUserInput
+
+Item = TypeVar("Item", bound=Model)
 
 #: What a query word is: a run of letters and digits (the FTS5 unicode61 tokenizer and the
 #: normalised PostgreSQL text split on everything else, underscores and dots included).
@@ -77,27 +83,54 @@ def words(query: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def ranked(queryset: QuerySet, index: SearchIndex, terms: list[str], dialect: str) -> QuerySet:
-    """`queryset` narrowed to rows matching every term, annotated with `score`."""
+def _match(index: SearchIndex, terms: list[str], dialect: str) -> str:
+    """A subquery of the ids of rows holding every term (as word prefixes)."""
     if dialect == "postgres":
-        query = " & ".join(f"{term}:*" for term in terms)
-        tsquery = f"to_tsquery('simple', '{query}')"
-        hits = f"SELECT id FROM {index.table} WHERE search_vector @@ {tsquery}"  # noqa: S608
-        score = f"ts_rank({index.table}.search_vector, {tsquery})"
-    else:
-        match = " ".join(f'"{term}"*' for term in terms)
-        hits = f"SELECT rowid FROM {index.fts} WHERE {index.fts} MATCH '{match}'"  # noqa: S608
-        weights = " ".join(f"WHEN '{column}' THEN {weight}"
-                           for column, _, weight in index.columns())
-        # One subquery per word: fts5vocab answers an OR of term ranges wrongly (it
-        # applies one range), and each word's occurrences count on their own anyway.
-        score = " + ".join(
-            f"(SELECT COALESCE(SUM(CASE t.col {weights} ELSE 0 END), 0) "  # noqa: S608
-            f"FROM {index.terms} t WHERE t.doc = {index.table}.id "
-            f"AND t.term >= '{term}' AND t.term < '{term}' || char(1114111))"
-            for term in terms)
-        score = f"({score})"
-    return queryset.filter(id__in=RawSQL(f"({hits})")).annotate(score=RawSQL(score))
+        return f"(SELECT id FROM {index.table} WHERE search_vector @@ {_tsquery(terms)})"  # noqa: S608
+    match = " ".join(f'"{term}"*' for term in terms)
+    return f"(SELECT rowid FROM {index.fts} WHERE {index.fts} MATCH '{match}')"  # noqa: S608
+
+
+def _tsquery(terms: list[str]) -> str:
+    return "to_tsquery('simple', '" + " & ".join(f"{term}:*" for term in terms) + "')"
+
+
+async def _sqlite_scores(index: SearchIndex, terms: list[str]) -> dict[int, float]:
+    """Each row's weighted count of word occurrences starting with a term, in one pass
+    over the index's word list per term (a correlated subquery per row would scan the
+    term's occurrences once for every candidate)."""
+    weights = " ".join(f"WHEN '{column}' THEN {weight}" for column, _, weight in index.columns())
+    query = (f"SELECT doc, SUM(CASE col {weights} ELSE 0 END) AS score "  # noqa: S608
+             f"FROM {index.terms} WHERE term >= ? AND term < ? GROUP BY doc")
+    connection = connections.get("default")
+    scores: dict[int, float] = {}
+    # One query per word: fts5vocab answers an OR of term ranges wrongly (it applies one).
+    for term in terms:
+        for row in await connection.execute_query_dict(query, [term, term + "\U0010ffff"]):
+            scores[row["doc"]] = scores.get(row["doc"], 0.0) + float(row["score"])
+    return scores
+
+
+async def search_page(
+    queryset: QuerySet[Item], index: SearchIndex, terms: list[str], first: int, offset: int
+) -> tuple[list[Item], bool, int]:
+    """One page of the rows of `queryset` (already narrowed to what the reader may see)
+    holding every term, best first: (rows, whether more follow, how many match)."""
+    dialect = await ensure_search()
+    matching = queryset.filter(id__in=RawSQL(_match(index, terms, dialect)))
+    if dialect == "postgres":
+        score = RawSQL(f"ts_rank({index.table}.search_vector, {_tsquery(terms)})")
+        total = await matching.count()
+        rows = list(await matching.annotate(score=score).order_by("-score", "-id")
+                    .offset(offset).limit(first + 1))
+        return rows[:first], len(rows) > first, total
+    ids = list(await matching.values_list("id", flat=True))
+    scores = await _sqlite_scores(index, terms)
+    ids.sort(key=lambda row_id: (-scores.get(row_id, 0.0), -row_id))
+    chosen = ids[offset:offset + first + 1]
+    found = {row.id: row for row in await queryset.model.filter(id__in=chosen)}
+    rows = [found[row_id] for row_id in chosen if row_id in found]
+    return rows[:first], len(rows) > first, len(ids)
 
 
 def _sqlite_ddl(index: SearchIndex) -> list[str]:

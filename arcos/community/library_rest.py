@@ -13,7 +13,7 @@ from arcos.community.library_models import LibraryCategory
 from arcos.community.sharing import Visibility
 from arcos.rest.request import RestCall
 from arcos.rest.shapes import JsonSchema, Legacy, non_null
-from arcos.rest.table import PAGE_CAP, QueryParameter, RestRoute
+from arcos.rest.table import PAGE_CAP, QueryParameter, RestRoute, VariableBuilder
 from arcos.web.refusal import RestRefusal
 
 #: Fields whose GraphQL enum values the original API spelled in lower case.
@@ -109,7 +109,7 @@ def _enum(value: Any, name: str, allowed: list[str]) -> str:
     return value.upper()
 
 
-def _envelope(kind: str) -> Any:
+def _envelope(kind: str) -> VariableBuilder:
     """Reads `{"<kind>": {…}, "permission": …, "anonymize": …}` into the GraphQL input."""
 
     async def variables(call: RestCall) -> dict[str, Any]:
@@ -136,7 +136,7 @@ def _envelope(kind: str) -> Any:
     return variables
 
 
-def _listing(search: bool, industry: bool) -> Any:
+def _listing(search: bool, industry: bool) -> VariableBuilder:
     async def variables(call: RestCall) -> dict[str, Any]:
         category = call.text("category")
         found: dict[str, Any] = {

@@ -128,7 +128,7 @@ async def search_page(
     scores = await _sqlite_scores(index, terms)
     ids.sort(key=lambda row_id: (-scores.get(row_id, 0.0), -row_id))
     chosen = ids[offset:offset + first + 1]
-    found = {row.id: row for row in await queryset.model.filter(id__in=chosen)}
+    found = {row.id: row for row in await queryset.filter(id__in=chosen)}
     rows = [found[row_id] for row_id in chosen if row_id in found]
     return rows[:first], len(rows) > first, len(ids)
 

@@ -129,6 +129,14 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "{ errors { code } } }", Scope.PLUGINS_EXECUTE),
     ("Subscription", "pluginExecutionFinished"): Operation(
         "subscription { pluginExecutionFinished { status } }", Scope.PLUGINS_READ),
+    ("Query", "communityStats"): Operation(
+        "{ communityStats { contributors } }", Scope.COMMUNITY_READ),
+    ("Mutation", "withdrawCommunityItem"): Operation(
+        f'mutation {{ withdrawCommunityItem(id: "{MISSING_NODE}") {{ errors {{ code }} }} }}',
+        Scope.COMMUNITY_WRITE),
+    ("Mutation", "hideCommunityItem"): Operation(
+        f'mutation {{ hideCommunityItem(id: "{MISSING_NODE}") {{ errors {{ code }} }} }}',
+        Scope.ADMIN),
 }
 
 AUTH_CODES = {"UNAUTHENTICATED", "FORBIDDEN"}
@@ -217,6 +225,7 @@ async def callers(app):
         "reader": await app.issue("reader", "evidence:read"),
         "writer": await app.issue("writer", "evidence:write"),
         "unrelated": await app.issue("unrelated", "community:read"),
+        "unrelated-to-community": await app.issue("unrelated-to-community", "plugins:execute"),
         "hooks": await app.issue("hooks", "webhooks:admin"),
         "deliverer": await app.issue("deliverer", "webhooks:deliver"),
         "revoked": await app.issue("revoked", "admin"),
@@ -243,7 +252,9 @@ async def test_permission_table(app, callers, field):
     else:
         assert auth_codes(body) == {"UNAUTHENTICATED"}, body
 
-    status, body = await run(app, callers["unrelated"], operation)
+    unrelated = "unrelated-to-community" if operation.scope == Scope.COMMUNITY_READ \
+        else "unrelated"
+    status, body = await run(app, callers[unrelated], operation)
     if operation.scope is None:
         assert not auth_codes(body), body
     else:

@@ -43,6 +43,9 @@ async def test_twenty_concurrent_upvotes_by_one_principal_count_once(c: Communit
     # Another principal's vote counts too.
     assert (await c.admin.data(UPVOTE, {"id": practice["id"]}))["upvotePractice"]["changed"]
     assert await PracticeVote.all().count() == 2
+    stats = (await c.anonymous.data("{ communityStats { votes tallies { name count } } }"))
+    tallies = {t["name"]: t["count"] for t in stats["communityStats"]["tallies"]}
+    assert tallies["practice_upvotes"] == 2 and stats["communityStats"]["votes"] == 2
 
 
 async def test_self_vote_is_refused_and_withdrawing_takes_the_vote_back(c: Community) -> None:

@@ -3,6 +3,8 @@ and bad input refused with nothing written."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from library_kit import (
     PATTERNS,
@@ -193,3 +195,12 @@ async def test_rows_stored_before_the_search_index_existed_are_found(c: Communit
     await QualityPattern.filter(name="Later gate").delete()
     assert (await c.member.data(PATTERNS, {"search": "gate", "first": 5})
             )["patterns"]["totalCount"] == 1
+
+
+async def test_concurrent_ratings_by_one_principal_leave_one(c: Community) -> None:
+    shared = await share(c.owner, **pattern_input("Chaos drills"))
+    payloads = await asyncio.gather(*(
+        c.member.data(RATE, {"id": shared["id"], "stars": 1 + n % 5}) for n in range(10)))
+    assert all(p["ratePattern"]["errors"] == [] for p in payloads), payloads
+    rows = await PatternRating.all()
+    assert len(rows) == 1 and 1 <= rows[0].stars <= 5

@@ -63,7 +63,7 @@ def parse_item_id(raw: str, type_name: str) -> uuid.UUID:
                        f"{type_name}")
 
 
-async def author(item: SharedItem, info: Info[ArcosContext, None]) -> CommunityAuthor | None:
+async def author_of(item: SharedItem, info: Info[ArcosContext, None]) -> CommunityAuthor | None:
     """Who shared `item`, with their reputation; None when anonymised (to non-admins)."""
     name = author_shown(item, info.context.caller)
     if name is None:
@@ -145,7 +145,7 @@ class QualityPatternType(relay.Node):
 
     @strawberry.field(description="Who shared it; null when shared anonymised.")
     async def author(self, info: Info[ArcosContext, None]) -> CommunityAuthor | None:
-        return await author(self.row, info)
+        return await author_of(self.row, info)
 
     @strawberry.field(description="Average stars (1-5) others gave it; null before any.")
     async def average_rating(self, info: Info[ArcosContext, None]) -> float | None:
@@ -214,7 +214,7 @@ class BestPracticeType(relay.Node):
 
     @strawberry.field(description="Who shared it; null when shared anonymised.")
     async def author(self, info: Info[ArcosContext, None]) -> CommunityAuthor | None:
-        return await author(self.row, info)
+        return await author_of(self.row, info)
 
     @strawberry.field(description="How many principals upvoted it (each once).")
     async def upvotes(self, info: Info[ArcosContext, None]) -> int:

@@ -137,6 +137,32 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("Mutation", "hideCommunityItem"): Operation(
         f'mutation {{ hideCommunityItem(id: "{MISSING_NODE}") {{ errors {{ code }} }} }}',
         Scope.ADMIN),
+    ("Query", "patterns"): Operation("{ patterns { totalCount } }", Scope.COMMUNITY_READ),
+    ("Query", "practices"): Operation("{ practices { totalCount } }", Scope.COMMUNITY_READ),
+    ("Mutation", "sharePattern"): Operation(
+        'mutation { sharePattern(input: {name: "n", category: TESTING, description: "d", '
+        "pattern: {}}) { errors { code } } }", Scope.COMMUNITY_WRITE),
+    ("Mutation", "updatePattern"): Operation(
+        f'mutation {{ updatePattern(id: "{MISSING_EVIDENCE}", input: {{name: "n"}}) '
+        "{ errors { code } } }", Scope.COMMUNITY_WRITE),
+    ("Mutation", "ratePattern"): Operation(
+        f'mutation {{ ratePattern(id: "{MISSING_EVIDENCE}", stars: 3) {{ errors {{ code }} }} }}',
+        Scope.COMMUNITY_WRITE),
+    ("Mutation", "recordPatternUse"): Operation(
+        f'mutation {{ recordPatternUse(id: "{MISSING_EVIDENCE}", project: "a/b") '
+        "{ errors { code } } }", Scope.COMMUNITY_WRITE),
+    ("Mutation", "addPractice"): Operation(
+        'mutation { addPractice(input: {title: "t", category: TESTING, description: "d"}) '
+        "{ errors { code } } }", Scope.COMMUNITY_WRITE),
+    ("Mutation", "updatePractice"): Operation(
+        f'mutation {{ updatePractice(id: "{MISSING_EVIDENCE}", input: {{title: "t"}}) '
+        "{ errors { code } } }", Scope.COMMUNITY_WRITE),
+    ("Mutation", "upvotePractice"): Operation(
+        f'mutation {{ upvotePractice(id: "{MISSING_EVIDENCE}") {{ errors {{ code }} }} }}',
+        Scope.COMMUNITY_WRITE),
+    ("Mutation", "withdrawUpvote"): Operation(
+        f'mutation {{ withdrawUpvote(id: "{MISSING_EVIDENCE}") {{ errors {{ code }} }} }}',
+        Scope.COMMUNITY_WRITE),
     ("Query", "industryTemplates"): Operation(
         "{ industryTemplates { totalCount } }", Scope.COMMUNITY_READ),
     ("Query", "industryTemplate"): Operation(

@@ -98,6 +98,7 @@ def test_node_types_and_rows_come_from_the_registry():
         "Evidence": Scope.EVIDENCE_READ, "Project": Scope.EVIDENCE_READ,
         "Finding": Scope.EVIDENCE_READ, "Plugin": Scope.PLUGINS_READ,
         "PluginVersion": Scope.PLUGINS_READ, "PluginExecution": Scope.PLUGINS_READ,
+        "QualityPattern": Scope.COMMUNITY_READ, "BestPractice": Scope.COMMUNITY_READ,
         "Threat": Scope.COMMUNITY_READ, "StixObject": Scope.COMMUNITY_READ,
         "IndustryTemplate": Scope.COMMUNITY_READ, "ComplianceTemplate": Scope.COMMUNITY_READ,
         "Benchmark": Scope.COMMUNITY_READ,

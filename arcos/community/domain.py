@@ -12,11 +12,14 @@ from arcos.auth.scopes import Scope
 from arcos.community import (
     benchmarks_rest,
     benchmarks_types,
+    library_rest,
     templates_rest,
     templates_types,
     threats_rest,
 )
 from arcos.community.benchmarks_schema import BenchmarkMutations, BenchmarkQueries
+from arcos.community.library_schema import LibraryMutations, LibraryQueries
+from arcos.community.library_types import BestPracticeType, QualityPatternType
 from arcos.community.schema import CoreMutations, CoreQueries
 from arcos.community.templates_schema import TemplateMutations, TemplateQueries
 from arcos.community.threats_events import TOPICS as THREAT_TOPICS
@@ -26,12 +29,16 @@ from arcos.registry import Domain, NodeKind
 
 
 @strawberry.type
-class CommunityQueries(CoreQueries, ThreatQueries, TemplateQueries, BenchmarkQueries):
+class CommunityQueries(
+    CoreQueries, LibraryQueries, ThreatQueries, TemplateQueries, BenchmarkQueries
+):
     pass
 
 
 @strawberry.type
-class CommunityMutations(CoreMutations, ThreatMutations, TemplateMutations, BenchmarkMutations):
+class CommunityMutations(
+    CoreMutations, LibraryMutations, ThreatMutations, TemplateMutations, BenchmarkMutations
+):
     pass
 
 
@@ -40,22 +47,29 @@ class CommunitySubscriptions(ThreatSubscriptions):
     pass
 
 
-_DOCUMENTS = resources.files("arcos.community")
+_FILES = resources.files("arcos.community")
 
 COMMUNITY = Domain(
     name="community",
-    models=("arcos.community.threats_models", "arcos.community.templates_models",
-            "arcos.community.benchmarks_models"),
+    models=(
+        "arcos.community.library_models", "arcos.community.threats_models",
+        "arcos.community.templates_models", "arcos.community.benchmarks_models",
+    ),
     query=CommunityQueries,
     mutation=CommunityMutations,
     subscription=CommunitySubscriptions,
     nodes=(
+        NodeKind(QualityPatternType, Scope.COMMUNITY_READ),
+        NodeKind(BestPracticeType, Scope.COMMUNITY_READ),
         *(NodeKind(node, Scope.COMMUNITY_READ) for node in THREAT_NODES),
         *templates_types.NODES,
         *benchmarks_types.NODES,
     ),
-    rest_routes=(*threats_rest.ROUTES, *templates_rest.ROUTES, *benchmarks_rest.ROUTES),
-    rest_documents=(_DOCUMENTS / "threats_rest.graphql", _DOCUMENTS / "templates_rest.graphql",
-                    _DOCUMENTS / "benchmarks_rest.graphql"),
+    rest_routes=(
+        *library_rest.ROUTES, *threats_rest.ROUTES, *templates_rest.ROUTES,
+        *benchmarks_rest.ROUTES,
+    ),
+    rest_documents=tuple(_FILES / f"{area}_rest.graphql"
+                         for area in ("library", "threats", "templates", "benchmarks")),
     topics=THREAT_TOPICS,
 )

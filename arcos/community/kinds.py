@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from arcos.auth.caller import Caller
 from arcos.community.benchmarks_models import Benchmark
+from arcos.community.library_models import BestPractice, QualityPattern
+from arcos.community.library_reads import ratings_tally, upvotes_tally
 from arcos.community.sharing import SharedItem
 from arcos.community.templates_models import ComplianceTemplate, IndustryTemplate
 from arcos.community.threats_access import readable_imports
@@ -39,6 +41,8 @@ class Tally:
 
 
 KINDS: tuple[SharedKind, ...] = (
+    SharedKind("pattern", QualityPattern, "QualityPattern"),
+    SharedKind("practice", BestPractice, "BestPractice"),
     SharedKind("threat", Threat, "Threat"),
     SharedKind("stix_object", StixObject, "StixObject"),
     SharedKind("industry_template", IndustryTemplate, "IndustryTemplate"),
@@ -46,6 +50,8 @@ KINDS: tuple[SharedKind, ...] = (
     SharedKind("benchmark", Benchmark, "Benchmark"),
 )
 TALLIES: tuple[Tally, ...] = (
+    Tally("pattern_ratings", "votes", ratings_tally),
+    Tally("practice_upvotes", "votes", upvotes_tally),
     Tally("stix_imports", "imports", readable_imports),
 )
 

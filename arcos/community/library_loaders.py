@@ -1,0 +1,62 @@
+"""DataLoaders of the libraries' fields (see arcos/graphql/loaders.py): one query for every
+item a response shows, whatever the page size.
+
+`ReputationByName` is the one the community's author fields use: any shared kind can show
+its author's reputation through it.
+"""
+
+from __future__ import annotations
+
+from arcos.community import library_reads
+from arcos.community.library_models import PatternUse, PracticeVote
+from arcos.community.library_reads import Ratings
+from arcos.community.reputation import reputation_of
+from arcos.graphql.loaders import ContextLoader
+
+
+class ReputationByName(ContextLoader[str, int]):
+    """The reputation of each principal name (arcos/community/reputation.py)."""
+
+    async def batch_load(self, keys: list[str]) -> list[int]:
+        found = await reputation_of(keys)
+        return [found[key] for key in keys]
+
+
+class RatingsByPattern(ContextLoader[int, Ratings]):
+    async def batch_load(self, keys: list[int]) -> list[Ratings]:
+        found = await library_reads.rating_summaries(keys)
+        return [found[key] for key in keys]
+
+
+class UsesByPattern(ContextLoader[int, int]):
+    async def batch_load(self, keys: list[int]) -> list[int]:
+        found = await library_reads.counts(PatternUse, "pattern_id", keys)
+        return [found[key] for key in keys]
+
+
+class VotesByPractice(ContextLoader[int, int]):
+    async def batch_load(self, keys: list[int]) -> list[int]:
+        found = await library_reads.counts(PracticeVote, "practice_id", keys)
+        return [found[key] for key in keys]
+
+
+class OwnRating(ContextLoader[tuple[int, str], int | None]):
+    """The stars a principal gave a pattern: key (pattern id, principal)."""
+
+    async def batch_load(self, keys: list[tuple[int, str]]) -> list[int | None]:
+        by_rater: dict[str, dict[int, int]] = {}
+        for rater in {rater for _, rater in keys}:
+            by_rater[rater] = await library_reads.own_ratings(
+                [pid for pid, name in keys if name == rater], rater)
+        return [by_rater[rater].get(pid) for pid, rater in keys]
+
+
+class OwnVote(ContextLoader[tuple[int, str], bool]):
+    """Whether a principal upvoted a practice: key (practice id, principal)."""
+
+    async def batch_load(self, keys: list[tuple[int, str]]) -> list[bool]:
+        by_voter: dict[str, set[int]] = {}
+        for voter in {voter for _, voter in keys}:
+            by_voter[voter] = await library_reads.own_votes(
+                [pid for pid, name in keys if name == voter], voter)
+        return [pid in by_voter[voter] for pid, voter in keys]

@@ -1,0 +1,293 @@
+"""Root fields of the libraries: share, edit, list, search, rate, adopt and upvote.
+
+Resolvers check, call a service, shape; the services (patterns.py, practices.py,
+library_reads.py) hold the rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Annotated, Any, TypeVar
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from arcos.auth.permissions import requires
+from arcos.auth.scopes import Scope
+from arcos.community import library_reads, patterns, practices
+from arcos.community.library_input import PatternDraft, PracticeDraft
+from arcos.community.library_models import LibraryCategory
+from arcos.community.library_search import MAX_QUERY_LENGTH
+from arcos.community.library_types import (
+    BestPracticeConnection,
+    BestPracticeEdge,
+    BestPracticePayload,
+    BestPracticeType,
+    PracticeVotePayload,
+    QualityPatternConnection,
+    QualityPatternEdge,
+    QualityPatternPayload,
+    QualityPatternType,
+    RecordPatternUsePayload,
+    parse_item_id,
+)
+from arcos.community.patterns import Sharing
+from arcos.community.sharing import Visibility
+from arcos.graphql.context import ArcosContext
+from arcos.graphql.errors import user_errors
+from arcos.graphql.metadata import MAX_LENGTH
+from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
+from arcos.problems import Refused
+
+READ = [requires(Scope.COMMUNITY_READ)]
+WRITE = [requires(Scope.COMMUNITY_WRITE)]
+PATTERN_CURSOR = "community-pattern"
+PRACTICE_CURSOR = "community-practice"
+PATTERN = "QualityPattern"
+PRACTICE = "BestPractice"
+Search = Annotated[str | None, strawberry.argument(
+    description="Words every match holds (prefixes of words of its title, tags or "
+    "keywords, description); best match first.", metadata={MAX_LENGTH: MAX_QUERY_LENGTH})]
+ItemId = Annotated[str, strawberry.argument(metadata={MAX_LENGTH: 200})]
+T = TypeVar("T")
+
+
+@strawberry.input(description="A quality pattern to share.")
+class SharePatternInput:
+    name: str
+    category: LibraryCategory
+    description: str
+    pattern: JSON = strawberry.field(description="The pattern as a JSON object (at most 64 "
+                                     "KiB). Its `metrics` list names the quality metrics it "
+                                     "targets, e.g. [\"coverage.line_rate\"]: effectiveness "
+                                     "is measured on them.")
+    tags: list[str] = strawberry.field(default_factory=list)
+    visibility: Visibility = Visibility.COMMUNITY
+    anonymize: bool = strawberry.field(default=False, description="Hide the author from "
+                                       "everyone but admins and scrub identifying text "
+                                       "before it is stored.")
+
+    def draft(self) -> PatternDraft:
+        return PatternDraft(name=self.name, category=self.category.value,
+                            description=self.description, pattern=self.pattern,
+                            tags=list(self.tags))
+
+
+@strawberry.input(description="Changes to a pattern you shared; fields left out stay.")
+class UpdatePatternInput:
+    name: str | None = None
+    category: LibraryCategory | None = None
+    description: str | None = None
+    pattern: JSON | None = None
+    tags: list[str] | None = None
+    visibility: Visibility | None = None
+
+    def draft(self) -> PatternDraft:
+        return PatternDraft(name=self.name, category=self.category.value if self.category
+                            else None, description=self.description, pattern=self.pattern,
+                            tags=list(self.tags) if self.tags is not None else None)
+
+
+@strawberry.input(description="A best practice to share.")
+class AddPracticeInput:
+    title: str
+    category: LibraryCategory
+    description: str
+    industry: str | None = None
+    steps: list[str] = strawberry.field(default_factory=list)
+    examples: list[str] = strawberry.field(default_factory=list)
+    references: list[str] = strawberry.field(default_factory=list)
+    visibility: Visibility = Visibility.COMMUNITY
+    anonymize: bool = strawberry.field(default=False, description="Hide the author from "
+                                       "everyone but admins and scrub identifying text "
+                                       "before it is stored.")
+
+    def draft(self) -> PracticeDraft:
+        return PracticeDraft(title=self.title, category=self.category.value,
+                             industry=self.industry or "", description=self.description,
+                             steps=list(self.steps), examples=list(self.examples),
+                             references=list(self.references))
+
+
+@strawberry.input(description="Changes to a practice you shared; fields left out stay.")
+class UpdatePracticeInput:
+    title: str | None = None
+    category: LibraryCategory | None = None
+    description: str | None = None
+    industry: str | None = None
+    steps: list[str] | None = None
+    examples: list[str] | None = None
+    references: list[str] | None = None
+    visibility: Visibility | None = None
+
+    def draft(self) -> PracticeDraft:
+        return PracticeDraft(title=self.title, category=self.category.value if self.category
+                             else None, industry=self.industry, description=self.description,
+                             steps=self.steps, examples=self.examples,
+                             references=self.references)
+
+
+def _offset(kind: str, after: str | None) -> int:
+    position = decode_cursor(kind, after)
+    return 0 if position is None else position + 1
+
+
+async def _refusable(call: Awaitable[T]) -> tuple[T | None, Refused | None]:
+    try:
+        return await call, None
+    except Refused as refused:
+        return None, refused
+
+
+@strawberry.type
+class LibraryQueries:
+    @strawberry.field(description="Quality patterns you may read: newest first, or best "
+                      "match first with `search`.", permission_classes=READ)
+    async def patterns(
+        self, info: Info[ArcosContext, None], category: LibraryCategory | None = None,
+        search: Search = None,
+        tag: Annotated[str | None, strawberry.argument(metadata={MAX_LENGTH: 50})] = None,
+        first: int = 20, after: str | None = None,
+    ) -> QualityPatternConnection:
+        check_page_size("first", first, info.context.settings.max_page_size)
+        start = _offset(PATTERN_CURSOR, after)
+        page = await library_reads.page_patterns(
+            library_reads.LibraryQuery(category=category, search=search, tag=tag),
+            info.context.caller, first, start)
+        edges = [QualityPatternEdge(cursor=encode_cursor(PATTERN_CURSOR, start + i),
+                                    node=QualityPatternType.from_model(row))
+                 for i, row in enumerate(page.rows)]
+        return QualityPatternConnection(
+            edges=edges, page_info=page_info([e.cursor for e in edges], page.has_next, after),
+            total_count=page.total)
+
+    @strawberry.field(description="Best practices you may read: newest first, or best "
+                      "match first with `search`.", permission_classes=READ)
+    async def practices(
+        self, info: Info[ArcosContext, None], category: LibraryCategory | None = None,
+        industry: Annotated[str | None, strawberry.argument(metadata={MAX_LENGTH: 64})]
+        = None,
+        search: Search = None, first: int = 20, after: str | None = None,
+    ) -> BestPracticeConnection:
+        check_page_size("first", first, info.context.settings.max_page_size)
+        start = _offset(PRACTICE_CURSOR, after)
+        page = await library_reads.page_practices(
+            library_reads.LibraryQuery(category=category, search=search, industry=industry),
+            info.context.caller, first, start)
+        edges = [BestPracticeEdge(cursor=encode_cursor(PRACTICE_CURSOR, start + i),
+                                  node=BestPracticeType.from_model(row))
+                 for i, row in enumerate(page.rows)]
+        return BestPracticeConnection(
+            edges=edges, page_info=page_info([e.cursor for e in edges], page.has_next, after),
+            total_count=page.total)
+
+
+def _pattern_payload(found: tuple[Any, Refused | None]) -> QualityPatternPayload:
+    row, refused = found
+    if refused is not None:
+        return QualityPatternPayload(pattern=None, errors=user_errors(refused))
+    return QualityPatternPayload(pattern=QualityPatternType.from_model(row), errors=[])
+
+
+def _practice_payload(found: tuple[Any, Refused | None]) -> BestPracticePayload:
+    row, refused = found
+    if refused is not None:
+        return BestPracticePayload(practice=None, errors=user_errors(refused))
+    return BestPracticePayload(practice=BestPracticeType.from_model(row), errors=[])
+
+
+def _vote_payload(found: tuple[practices.Vote | None, Refused | None]) -> PracticeVotePayload:
+    vote, refused = found
+    if vote is None:
+        assert refused is not None
+        return PracticeVotePayload(practice=None, changed=False, errors=user_errors(refused))
+    return PracticeVotePayload(practice=BestPracticeType.from_model(vote.practice),
+                               changed=vote.changed, errors=[])
+
+
+@strawberry.type
+class LibraryMutations:
+    @strawberry.mutation(description="Share a quality pattern.", permission_classes=WRITE)
+    async def share_pattern(
+        self, info: Info[ArcosContext, None], input: SharePatternInput
+    ) -> QualityPatternPayload:
+        context = info.context
+        return _pattern_payload(await _refusable(patterns.share_pattern(
+            input.draft(), Sharing(input.visibility, input.anonymize), context.caller,
+            context.write_context())))
+
+    @strawberry.mutation(description="Edit a pattern you shared (admins: any).",
+                         permission_classes=WRITE)
+    async def update_pattern(
+        self, info: Info[ArcosContext, None], id: ItemId, input: UpdatePatternInput
+    ) -> QualityPatternPayload:
+        context = info.context
+        return _pattern_payload(await _refusable(patterns.update_pattern(
+            parse_item_id(id, PATTERN), input.draft(), input.visibility, context.caller,
+            context.write_context())))
+
+    @strawberry.mutation(description="Give a pattern someone else shared 1-5 stars; rating "
+                         "it again replaces your stars.", permission_classes=WRITE)
+    async def rate_pattern(
+        self, info: Info[ArcosContext, None], id: ItemId, stars: int
+    ) -> QualityPatternPayload:
+        context = info.context
+        return _pattern_payload(await _refusable(patterns.rate_pattern(
+            parse_item_id(id, PATTERN), stars, context.caller, context.write_context())))
+
+    @strawberry.mutation(description="Record that a project adopted a pattern (now): its "
+                         "effectiveness compares the project's metrics then and later.",
+                         permission_classes=WRITE)
+    async def record_pattern_use(
+        self, info: Info[ArcosContext, None], id: ItemId,
+        project: Annotated[str, strawberry.argument(metadata={MAX_LENGTH: 255})],
+    ) -> RecordPatternUsePayload:
+        context = info.context
+        found, refused = await _refusable(patterns.record_use(
+            parse_item_id(id, PATTERN), project, context.caller, context.write_context()))
+        if found is None:
+            assert refused is not None
+            return RecordPatternUsePayload(pattern=None, project=None, adopted_at=None,
+                                           errors=user_errors(refused))
+        row, use = found
+        return RecordPatternUsePayload(pattern=QualityPatternType.from_model(row),
+                                       project=use.project, adopted_at=use.adopted_at,
+                                       errors=[])
+
+    @strawberry.mutation(description="Share a best practice.", permission_classes=WRITE)
+    async def add_practice(
+        self, info: Info[ArcosContext, None], input: AddPracticeInput
+    ) -> BestPracticePayload:
+        context = info.context
+        return _practice_payload(await _refusable(practices.add_practice(
+            input.draft(), Sharing(input.visibility, input.anonymize), context.caller,
+            context.write_context())))
+
+    @strawberry.mutation(description="Edit a practice you shared (admins: any).",
+                         permission_classes=WRITE)
+    async def update_practice(
+        self, info: Info[ArcosContext, None], id: ItemId, input: UpdatePracticeInput
+    ) -> BestPracticePayload:
+        context = info.context
+        return _practice_payload(await _refusable(practices.update_practice(
+            parse_item_id(id, PRACTICE), input.draft(), input.visibility, context.caller,
+            context.write_context())))
+
+    @strawberry.mutation(description="Upvote a practice someone else shared; each principal "
+                         "counts once.", permission_classes=WRITE)
+    async def upvote_practice(
+        self, info: Info[ArcosContext, None], id: ItemId
+    ) -> PracticeVotePayload:
+        context = info.context
+        return _vote_payload(await _refusable(practices.upvote(
+            parse_item_id(id, PRACTICE), context.caller, context.write_context())))
+
+    @strawberry.mutation(description="Take your upvote of a practice back.",
+                         permission_classes=WRITE)
+    async def withdraw_upvote(
+        self, info: Info[ArcosContext, None], id: ItemId
+    ) -> PracticeVotePayload:
+        context = info.context
+        return _vote_payload(await _refusable(practices.withdraw_upvote(
+            parse_item_id(id, PRACTICE), context.caller, context.write_context())))

@@ -1,0 +1,138 @@
+"""A pattern's effectiveness, measured on metric rows intake wrote from genuine coverage.py
+reports: a project's line rate before it adopted the pattern, and after."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+from library_kit import PATTERNS, Community, community, pattern_input, share
+
+PROJECT = "github.com/acme/app"
+IDLE = "github.com/acme/idle"
+MODULE = '''
+def add(a, b):
+    return a + b
+
+
+def sign(x):
+    if x > 0:
+        return 1
+    if x < 0:
+        return -1
+    return 0
+
+
+def clamp(x, low, high):
+    if x < low:
+        return low
+    if x > high:
+        return high
+    return x
+'''
+#: Two runs of the same code: one exercising a little of it, one all of it.
+RUNS = {
+    "before": "import sample\nsample.add(1, 2)\n",
+    "after": "import sample\nsample.add(1, 2)\nfor x in (-1, 0, 1):\n    sample.sign(x)\n"
+             "    sample.clamp(x, 0, 0)\nsample.clamp(5, 0, 3)\nsample.clamp(-5, 0, 3)\n",
+}
+USE = """mutation($id: String!, $project: String!) { recordPatternUse(id: $id,
+  project: $project) { project adoptedAt errors { field message code } } }"""
+COVERAGE = """mutation($content: String!, $project: String!) { submitCoverageReport(input: {
+  content: $content, project: $project}) { metrics { name value } errors { message } } }"""
+EFFECTIVENESS = """query($id: ID!) { node(id: $id) { ... on QualityPattern { usageCount
+  effectiveness { project adoptedAt metrics { metric before beforeAt after afterAt change } }
+} } }"""
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Cobertura XML written by coverage.py itself for each run."""
+    found = {}
+    for name, script in RUNS.items():
+        work = tmp_path_factory.mktemp(f"coverage-{name}")
+        (work / "sample.py").write_text(MODULE)
+        (work / "run.py").write_text(script)
+        for command in (["run", "--include=sample.py", "run.py"], ["xml", "-o", "coverage.xml"]):
+            subprocess.run([sys.executable, "-m", "coverage", *command], cwd=work, check=True,
+                           capture_output=True, timeout=120)
+        found[name] = (work / "coverage.xml").read_text()
+    return found
+
+
+def line_rate(report: str) -> float:
+    return float(re.search(r'<coverage[^>]* line-rate="([0-9.]+)"', report).group(1))
+
+
+@pytest.fixture
+async def c(settings) -> Community:
+    async with community(settings) as running:
+        yield running
+
+
+async def _upload(c: Community, report: str, project: str) -> None:
+    payload = (await c.member.data(COVERAGE, {"content": report, "project": project}))
+    assert payload["submitCoverageReport"]["errors"] == []
+
+
+async def test_change_of_each_targeted_metric_since_adoption(
+    c: Community, reports: dict[str, str]
+) -> None:
+    before, after = line_rate(reports["before"]), line_rate(reports["after"])
+    assert before < after
+    pattern = await share(c.owner, **pattern_input("Cover the branches", pattern={
+        "metrics": ["coverage.line_rate", "tests.pass_rate"]}))
+    await _upload(c, reports["before"], PROJECT)
+    adopted = (await c.member.data(USE, {"id": pattern["id"], "project": PROJECT.upper()}))
+    assert adopted["recordPatternUse"]["errors"] == []
+    assert adopted["recordPatternUse"]["project"] == PROJECT
+    await _upload(c, reports["after"], PROJECT)
+    await c.member.data(USE, {"id": pattern["id"], "project": IDLE})
+    again = (await c.admin.data(USE, {"id": pattern["id"], "project": PROJECT}))
+    assert again["recordPatternUse"]["adoptedAt"] == adopted["recordPatternUse"]["adoptedAt"]
+
+    node = (await c.member.data(EFFECTIVENESS, {"id": pattern["id"]}))["node"]
+    assert node["usageCount"] == 2
+    by_project = {a["project"]: a for a in node["effectiveness"]}
+    changes = {m["metric"]: m for m in by_project[PROJECT]["metrics"]}
+    coverage = changes["coverage.line_rate"]
+    assert coverage["before"] == pytest.approx(before, abs=5e-5)
+    assert coverage["after"] == pytest.approx(after, abs=5e-5)
+    assert coverage["change"] == pytest.approx(after - before, abs=1e-4)
+    assert coverage["beforeAt"] <= by_project[PROJECT]["adoptedAt"] < coverage["afterAt"]
+    # No value of a metric, or no metrics of a project at all: nulls, not guesses.
+    assert changes["tests.pass_rate"] == {"metric": "tests.pass_rate", "before": None,
+                                          "beforeAt": None, "after": None, "afterAt": None,
+                                          "change": None}
+    assert [m["change"] for m in by_project[IDLE]["metrics"]] == [None, None]
+
+
+async def test_no_value_since_adoption_is_a_null_change(
+    c: Community, reports: dict[str, str]
+) -> None:
+    pattern = await share(c.owner, **pattern_input("Coverage", pattern={
+        "metrics": ["coverage.line_rate"]}))
+    await _upload(c, reports["after"], PROJECT)
+    await c.member.data(USE, {"id": pattern["id"], "project": PROJECT})
+    node = (await c.member.data(EFFECTIVENESS, {"id": pattern["id"]}))["node"]
+    change = node["effectiveness"][0]["metrics"][0]
+    assert change["before"] is not None and change["after"] is None
+    assert change["change"] is None
+
+
+async def test_effectiveness_needs_evidence_read_and_uses_need_a_slug(
+    c: Community, reports: dict[str, str]
+) -> None:
+    pattern = await share(c.owner, **pattern_input("Coverage"))
+    token = await c.app.issue("reader", "community:read")
+    async with c.app.client(token) as http:
+        response = await http.post("/graphql", json={"query": EFFECTIVENESS,
+                                                      "variables": {"id": pattern["id"]}})
+    body = response.json()
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    bad = await c.member.data(USE, {"id": pattern["id"], "project": "not a slug!"})
+    assert bad["recordPatternUse"]["errors"][0]["field"] == "project"
+    listed = (await c.member.data(PATTERNS, {"first": 5}))["patterns"]["nodes"][0]
+    assert listed["usageCount"] == 0

@@ -20,7 +20,8 @@ from arcos.community.benchmark_comparison import (
 )
 from arcos.community.benchmarks_models import Benchmark, BenchmarkOptIn
 from arcos.community.community_benchmarks import CommunityBenchmark
-from arcos.community.sharing import Visibility, author_shown
+from arcos.community.sharing import Visibility
+from arcos.community.sharing_types import CommunityAuthor, author_of
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import UserError
 from arcos.registry import NodeKind
@@ -80,8 +81,8 @@ class BenchmarkType(relay.Node):
 
     @strawberry.field(description="The principal who shared it; null when shared "
                       "anonymised (admins still see it).")
-    def author(self, info: Info[ArcosContext, None]) -> str | None:
-        return author_shown(self.row, info.context.caller)
+    async def author(self, info: Info[ArcosContext, None]) -> CommunityAuthor | None:
+        return await author_of(self.row, info)
 
     @classmethod
     async def resolve_nodes(

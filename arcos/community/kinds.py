@@ -9,13 +9,19 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from tortoise.expressions import Q
+
 from arcos.auth.caller import Caller
 from arcos.community.benchmarks_models import Benchmark
 from arcos.community.library_models import BestPractice, QualityPattern
 from arcos.community.library_reads import ratings_tally, upvotes_tally
-from arcos.community.sharing import SharedItem
+from arcos.community.sharing import SharedItem, readable
 from arcos.community.templates_models import ComplianceTemplate, IndustryTemplate
-from arcos.community.threats_access import readable_imports
+from arcos.community.threats_access import (
+    readable_imports,
+    readable_intel,
+    readable_stix_objects,
+)
 from arcos.community.threats_models import StixObject, Threat
 
 
@@ -27,6 +33,9 @@ class SharedKind:
     model: type[SharedItem]
     #: The GraphQL type name its global ids carry.
     type_name: str
+    #: The rows a caller reads, as the kind's own lists filter them: the community rule,
+    #: or a kind's wider one (threat intelligence adds named TLP recipients).
+    readable: Callable[[Caller], Q] = readable
 
 
 @dataclass(frozen=True)
@@ -43,8 +52,8 @@ class Tally:
 KINDS: tuple[SharedKind, ...] = (
     SharedKind("pattern", QualityPattern, "QualityPattern"),
     SharedKind("practice", BestPractice, "BestPractice"),
-    SharedKind("threat", Threat, "Threat"),
-    SharedKind("stix_object", StixObject, "StixObject"),
+    SharedKind("threat", Threat, "Threat", readable_intel),
+    SharedKind("stix_object", StixObject, "StixObject", readable_stix_objects),
     SharedKind("industry_template", IndustryTemplate, "IndustryTemplate"),
     SharedKind("compliance_template", ComplianceTemplate, "ComplianceTemplate"),
     SharedKind("benchmark", Benchmark, "Benchmark"),

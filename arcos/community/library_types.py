@@ -23,14 +23,13 @@ from arcos.community.library_loaders import (
     OwnRating,
     OwnVote,
     RatingsByPattern,
-    ReputationByName,
     UsesByPattern,
     VotesByPractice,
 )
 from arcos.community.library_models import BestPractice, LibraryCategory, QualityPattern
 from arcos.community.library_reads import items_by_uid, uses_of
-from arcos.community.sharing import SharedItem, Visibility, author_shown
-from arcos.community.sharing_types import CommunityAuthor
+from arcos.community.sharing import Visibility
+from arcos.community.sharing_types import CommunityAuthor, author_of
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import UserError
 from arcos.graphql.pagination import check_page_size
@@ -62,13 +61,6 @@ def parse_item_id(raw: str, type_name: str) -> uuid.UUID:
     raise BadUserInput(f"'{raw:.80}' is not a {type_name} id: pass the `id` field of a "
                        f"{type_name}")
 
-
-async def author_of(item: SharedItem, info: Info[ArcosContext, None]) -> CommunityAuthor | None:
-    """Who shared `item`, with their reputation; None when anonymised (to non-admins)."""
-    name = author_shown(item, info.context.caller)
-    if name is None:
-        return None
-    return CommunityAuthor(name=name, reputation=await ReputationByName(info.context).load(name))
 
 
 def _valid_uids(node_ids: Iterable[str]) -> list[str]:

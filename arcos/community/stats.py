@@ -12,7 +12,7 @@ from tortoise.functions import Count
 
 from arcos.auth.caller import Caller
 from arcos.community.kinds import KINDS, TALLIES
-from arcos.community.sharing import Visibility, readable
+from arcos.community.sharing import Visibility
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ async def community_stats(caller: Caller) -> CommunityStats:
     kinds: list[KindCounts] = []
     owners: set[str] = set()
     for kind in KINDS:
-        seen = kind.model.filter(readable(caller))
+        seen = kind.model.filter(kind.readable(caller))
         rows = await seen.annotate(n=Count("id")).group_by("visibility").values_list(
             "visibility", "n")
         counts = {visibility: 0 for visibility in Visibility}

@@ -162,7 +162,7 @@ class TemplateQueries:
         start = 0 if before is None else before + 1
         page = await templates.industries(caller, first, start)
         edges = [IndustryTemplateEdge(cursor=encode_cursor(INDUSTRY_CURSOR, start + index),
-                                      node=IndustryTemplateType.of(template, caller))
+                                      node=IndustryTemplateType.of(template))
                  for index, template in enumerate(page.templates)]
         return IndustryTemplateConnection(
             edges=edges, page_info=page_info([e.cursor for e in edges], page.has_next, after),
@@ -178,7 +178,7 @@ class TemplateQueries:
         caller = info.context.caller
         found_key, uid = _handle(id, key, "IndustryTemplate", industry_content.BY_KEY)
         found = await templates.find_industry(caller, key=found_key, uid=uid)
-        return IndustryTemplateType.of(found, caller) if found else None
+        return IndustryTemplateType.of(found) if found else None
 
     @strawberry.field(description="Compliance templates: the eight built-ins, then custom "
                       "ones you may read.", permission_classes=READ)
@@ -191,7 +191,7 @@ class TemplateQueries:
         start = 0 if before is None else before + 1
         page = await templates.frameworks(caller, first, start)
         edges = [ComplianceTemplateEdge(cursor=encode_cursor(COMPLIANCE_CURSOR, start + index),
-                                        node=ComplianceTemplateType.of(template, caller))
+                                        node=ComplianceTemplateType.of(template))
                  for index, template in enumerate(page.templates)]
         return ComplianceTemplateConnection(
             edges=edges, page_info=page_info([e.cursor for e in edges], page.has_next, after),
@@ -207,7 +207,7 @@ class TemplateQueries:
         caller = info.context.caller
         found_key, uid = _handle(id, key, "ComplianceTemplate", compliance_content.BY_KEY)
         found = await templates.find_framework(caller, key=found_key, uid=uid)
-        return ComplianceTemplateType.of(found, caller) if found else None
+        return ComplianceTemplateType.of(found) if found else None
 
     @strawberry.field(description="Every control of a framework evaluated against a project's "
                       "evidence, metrics and open findings: SATISFIED, FAILING, MISSING or "
@@ -223,7 +223,7 @@ class TemplateQueries:
         context = info.context
         template = await _framework(framework, context.caller)
         status = await project_status(template.content, project, _now(context))
-        return ComplianceStatusType.of(status, template, context.caller)
+        return ComplianceStatusType.of(status, template)
 
     @strawberry.field(description="A framework's audit checklist as CSV or Markdown text; with "
                       "`project` (needs evidence:read), each control's status and evidence ids "
@@ -258,7 +258,7 @@ class TemplateMutations:
         except Refused as refused:
             return IndustryTemplatePayload(template=None, errors=user_errors(refused))
         return IndustryTemplatePayload(
-            template=IndustryTemplateType.of(added, context.caller), errors=[])
+            template=IndustryTemplateType.of(added), errors=[])
 
     @strawberry.mutation(description="Share a custom compliance template; its checks are "
                          "validated (kinds, metric expressions, operators, days).",
@@ -275,4 +275,4 @@ class TemplateMutations:
         except Refused as refused:
             return ComplianceTemplatePayload(template=None, errors=user_errors(refused))
         return ComplianceTemplatePayload(
-            template=ComplianceTemplateType.of(added, context.caller), errors=[])
+            template=ComplianceTemplateType.of(added), errors=[])

@@ -15,7 +15,6 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from arcos.auth.caller import Caller
 from arcos.auth.scopes import Scope
 from arcos.community import (
     compliance_content,
@@ -29,9 +28,11 @@ from arcos.community.compliance_content import Control, Framework
 from arcos.community.compliance_status import CheckResult, ControlResult, FrameworkStatus, Status
 from arcos.community.gsn import Node, NodeType, check_argument
 from arcos.community.industry_content import Industry
-from arcos.community.sharing import SharedItem, Visibility, author_shown
+from arcos.community.sharing import SharedItem, Visibility
+from arcos.community.sharing_types import CommunityAuthor, author_of
 from arcos.community.templates import Template
 from arcos.community.templates_models import ComplianceTemplate, IndustryTemplate
+from arcos.graphql.context import ArcosContext
 from arcos.registry import NodeKind
 
 strawberry.enum(NodeType, name="GsnNodeType", description="The GSN element kinds.")
@@ -86,21 +87,23 @@ class SharingFields:
     visibility: Visibility
     anonymized: bool
     hidden: bool
-    author: str | None = strawberry.field(
-        description="Who shared it; null for built-ins and, to non-admins, when it was "
-        "shared anonymised.")
     created_at: datetime | None
     updated_at: datetime | None
+    row: strawberry.Private[SharedItem | None]
+
+    @strawberry.field(description="Who shared it; null for built-ins and, to non-admins, "
+                      "when it was shared anonymised.")
+    async def author(self, info: Info[ArcosContext, None]) -> CommunityAuthor | None:
+        return await author_of(self.row, info)
 
 
-def _sharing(row: SharedItem | None, caller: Caller) -> dict[str, object]:
+def _sharing(row: SharedItem | None) -> dict[str, object]:
     if row is None:
         return {"built_in": True, "visibility": Visibility.PUBLIC, "anonymized": False,
-                "hidden": False, "author": None, "created_at": None, "updated_at": None}
+                "hidden": False, "created_at": None, "updated_at": None, "row": None}
     return {"built_in": False, "visibility": Visibility(row.visibility),
             "anonymized": row.anonymized, "hidden": row.hidden,
-            "author": author_shown(row, caller), "created_at": row.created_at,
-            "updated_at": row.updated_at}
+            "created_at": row.created_at, "updated_at": row.updated_at, "row": row}
 
 
 def _handle(template: Template[Industry] | Template[Framework]) -> str:
@@ -126,7 +129,7 @@ class IndustryTemplateType(SharingFields, relay.Node):
         description="Keys of the built-in compliance templates that apply.")
 
     @classmethod
-    def of(cls, template: Template[Industry], caller: Caller) -> IndustryTemplateType:
+    def of(cls, template: Template[Industry]) -> IndustryTemplateType:
         industry = template.content
         return cls(
             handle=_handle(template), key=industry.key, name=industry.name,
@@ -136,7 +139,7 @@ class IndustryTemplateType(SharingFields, relay.Node):
             evidence_types=list(industry.evidence_types),
             argument=[GsnNodeType.of(node) for node in industry.argument],
             open_items=check_argument(industry.argument, "argument").open_items,
-            frameworks=list(industry.frameworks), **_sharing(template.row, caller))
+            frameworks=list(industry.frameworks), **_sharing(template.row))
 
     @classmethod
     async def resolve_nodes(
@@ -148,11 +151,11 @@ class IndustryTemplateType(SharingFields, relay.Node):
         found: list[IndustryTemplateType | None] = []
         for node_id in ids:
             if node_id in industry_content.BY_KEY:
-                found.append(cls.of(Template(industry_content.BY_KEY[node_id]), caller))
+                found.append(cls.of(Template(industry_content.BY_KEY[node_id])))
             elif node_id in rows:
                 row = rows[node_id]
                 assert isinstance(row, IndustryTemplate)
-                found.append(cls.of(Template(templates.industry_of(row), row), caller))
+                found.append(cls.of(Template(templates.industry_of(row), row)))
             else:
                 found.append(None)
         return found
@@ -202,12 +205,12 @@ class ComplianceTemplateType(SharingFields, relay.Node):
     controls: list[ControlType]
 
     @classmethod
-    def of(cls, template: Template[Framework], caller: Caller) -> ComplianceTemplateType:
+    def of(cls, template: Template[Framework]) -> ComplianceTemplateType:
         framework = template.content
         return cls(handle=_handle(template), key=framework.key, name=framework.name,
                    version=framework.version, description=framework.description,
                    controls=[ControlType.of(c) for c in framework.controls],
-                   **_sharing(template.row, caller))
+                   **_sharing(template.row))
 
     @classmethod
     async def resolve_nodes(
@@ -219,11 +222,11 @@ class ComplianceTemplateType(SharingFields, relay.Node):
         found: list[ComplianceTemplateType | None] = []
         for node_id in ids:
             if node_id in compliance_content.BY_KEY:
-                found.append(cls.of(Template(compliance_content.BY_KEY[node_id]), caller))
+                found.append(cls.of(Template(compliance_content.BY_KEY[node_id])))
             elif node_id in rows:
                 row = rows[node_id]
                 assert isinstance(row, ComplianceTemplate)
-                found.append(cls.of(Template(templates.framework_of(row), row), caller))
+                found.append(cls.of(Template(templates.framework_of(row), row)))
             else:
                 found.append(None)
         return found
@@ -322,11 +325,10 @@ class ComplianceStatusType:
     controls: list[ControlStatusType]
 
     @classmethod
-    def of(cls, status: FrameworkStatus, template: Template[Framework],
-           caller: Caller) -> ComplianceStatusType:
+    def of(cls, status: FrameworkStatus, template: Template[Framework]) -> ComplianceStatusType:
         counts = status.summary
         return cls(
-            framework=ComplianceTemplateType.of(template, caller), project=status.project,
+            framework=ComplianceTemplateType.of(template), project=status.project,
             evaluated_at=status.evaluated_at,
             summary=SummaryType(satisfied=counts[Status.SATISFIED], failing=counts[Status.FAILING],
                                 missing=counts[Status.MISSING], stale=counts[Status.STALE],

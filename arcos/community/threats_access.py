@@ -51,3 +51,9 @@ async def readable_imports(caller: Caller) -> int:
     """STIX imports at least one of whose objects the caller may read (communityStats)."""
     return len(set(await StixObject.filter(readable_intel(caller)).distinct()
                    .values_list("import_record_id", flat=True)))
+
+
+def readable_stix_objects(caller: Caller) -> Q:
+    """Stored objects as `stixObjects` lists them for the caller: readable, with every
+    relationship end readable too."""
+    return Q(readable_intel(caller), links_visible(caller))

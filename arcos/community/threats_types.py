@@ -14,7 +14,8 @@ from strawberry.types import Info
 
 from arcos.auth.scopes import Scope
 from arcos.community import sharing_types  # noqa: F401 - registers CommunityVisibility
-from arcos.community.sharing import Visibility, author_shown, may_change
+from arcos.community.sharing import Visibility, may_change
+from arcos.community.sharing_types import CommunityAuthor, author_of
 from arcos.community.threat_matching import Match, affected_projects
 from arcos.community.threats_access import links_visible, readable_intel
 from arcos.community.threats_models import (
@@ -95,8 +96,8 @@ class ThreatType(relay.Node):
 
     @strawberry.field(description="The sharer's principal name; null when it was shared "
                       "anonymised (admins still see it).")
-    def author(self, info: Info[ArcosContext, None]) -> str | None:
-        return author_shown(self.row, info.context.caller)
+    async def author(self, info: Info[ArcosContext, None]) -> CommunityAuthor | None:
+        return await author_of(self.row, info)
 
     @strawberry.field(description="The principals an AMBER or RED threat is shared with by "
                       "name; shown to its sharer and admins only (empty for others).")
@@ -199,8 +200,8 @@ class StixObjectType(relay.Node):
                    created_at=row.created_at, row=row)
 
     @strawberry.field(description="Who imported it.")
-    def author(self, info: Info[ArcosContext, None]) -> str | None:
-        return author_shown(self.row, info.context.caller)
+    async def author(self, info: Info[ArcosContext, None]) -> CommunityAuthor | None:
+        return await author_of(self.row, info)
 
     @classmethod
     async def resolve_nodes(

@@ -9,7 +9,7 @@ import httpx
 from conftest import GraphQLClient, RunningApp
 
 BENCHMARK_FIELDS = """
-  id name industry projectType visibility anonymized author
+  id name industry projectType visibility anonymized author { name }
   metrics { name direction p25 p50 p75 p90 mean sampleSize }
 """
 ADD = f"""

@@ -48,7 +48,7 @@ async def test_a_shared_benchmark_reads_back_as_given(who: Principals):
                                                       "LOWER_IS_BETTER", (60, 120, 300, 600),
                                                       sample_size=1, mean=None)])
     assert (benchmark["industry"], benchmark["projectType"]) == ("finance", "web_service")
-    assert benchmark["visibility"] == "COMMUNITY" and benchmark["author"] == "alice"
+    assert benchmark["visibility"] == "COMMUNITY" and benchmark["author"] == {"name": "alice"}
     assert benchmark["metrics"][1] == {
         "name": "build.duration_seconds", "direction": "LOWER_IS_BETTER", "p25": 60.0,
         "p50": 120.0, "p75": 300.0, "p90": 600.0, "mean": None, "sampleSize": 1}
@@ -115,11 +115,11 @@ async def test_pages_follow_the_cursor_and_anonymised_authors_are_hidden(who: Pr
     assert first["pageInfo"]["hasNextPage"]
     rest = await listed(who.member, first=2, after=first["pageInfo"]["endCursor"])
     assert [n["name"] for n in rest["nodes"]] == ["b0"] and not rest["pageInfo"]["hasNextPage"]
-    authors = await who.member("{ benchmarks(first: 5) { nodes { author anonymized } } }")
+    authors = await who.member("{ benchmarks(first: 5) { nodes { author { name } anonymized } } }")
     assert {(n["author"], n["anonymized"]) for n in
             authors["data"]["benchmarks"]["nodes"]} == {(None, True)}
-    admin_view = await who.admin("{ benchmarks(first: 5) { nodes { author } } }")
-    assert {n["author"] for n in admin_view["data"]["benchmarks"]["nodes"]} == {"alice"}
+    admin_view = await who.admin("{ benchmarks(first: 5) { nodes { author { name } } } }")
+    assert {n["author"]["name"] for n in admin_view["data"]["benchmarks"]["nodes"]} == {"alice"}
 
 
 async def test_anonymised_names_are_scrubbed_before_storage(who: Principals):

@@ -29,7 +29,7 @@ INDUSTRY = {"key": "acme-payments", "name": "ACME payments", "description": "Our
 CONTROLS = [{"id": "RG-1", "title": "Tests pass", "checklist": "Did the tests pass?",
              "checks": [{"kind": "metric", "expression": "tests.pass_rate >= 0.95"}]}]
 ADD_INDUSTRY = """mutation($i: AddIndustryTemplateInput!) { addIndustryTemplate(input: $i) {
-  template { id key name description builtIn visibility anonymized author evidenceTypes
+  template { id key name description builtIn visibility anonymized author { name } evidenceTypes
              argument { id supportedBy } openItems }
   errors { field message code } } }"""
 ADD_COMPLIANCE = """mutation($i: AddComplianceTemplateInput!) { addComplianceTemplate(input: $i) {
@@ -64,7 +64,7 @@ async def test_built_ins_are_served_to_every_reader(open_app):
     assert frameworks == ["soc2", "pci-dss", "hipaa", "iso27001", "gdpr", "nist-800-53",
                           "cis-controls", "fedramp"]
     body = await anonymous("""{ industryTemplate(key: "automotive") { id name builtIn
-        visibility author standards { name } evidenceTypes argument { id type } }
+        visibility author { name } standards { name } evidenceTypes argument { id type } }
         complianceTemplate(key: "pci-dss") { id controls { controlId title checklist } } }""")
     automotive = body["data"]["industryTemplate"]
     assert automotive["builtIn"] and automotive["visibility"] == "PUBLIC"
@@ -111,7 +111,7 @@ async def test_visibility_of_custom_templates(open_app):
         body = await alice(ADD_INDUSTRY, {"i": draft})
         payload = body["data"]["addIndustryTemplate"]
         assert payload["errors"] == [], payload
-        assert payload["template"]["author"] == "alice"
+        assert payload["template"]["author"] == {"name": "alice"}
         ids[visibility] = payload["template"]["id"]
     expected = {alice: ["PUBLIC", "COMMUNITY", "PRIVATE"], bob: ["PUBLIC", "COMMUNITY"],
                 anonymous: ["PUBLIC"], admin: ["PUBLIC", "COMMUNITY", "PRIVATE"]}
@@ -150,10 +150,10 @@ async def test_anonymised_template_is_scrubbed_and_authorless(app, gql):
     assert "[redacted:url]" in template["description"]
     stored = await IndustryTemplate.get(key="acme-payments")
     assert "alice@" not in stored.description and stored.owner == "alice"
-    seen = await bob('{ industryTemplates(first: 20) { nodes { key author } } }')
+    seen = await bob('{ industryTemplates(first: 20) { nodes { key author { name } } } }')
     assert {"key": "acme-payments", "author": None} in seen["data"]["industryTemplates"]["nodes"]
-    admin_view = await gql('{ industryTemplates(first: 20) { nodes { key author } } }')
-    assert {"key": "acme-payments", "author": "alice"} in \
+    admin_view = await gql('{ industryTemplates(first: 20) { nodes { key author { name } } } }')
+    assert {"key": "acme-payments", "author": {"name": "alice"}} in \
         admin_view["data"]["industryTemplates"]["nodes"]
 
 

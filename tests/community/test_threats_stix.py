@@ -14,6 +14,7 @@ from threats_kit import EXPORT, IMPORT, SHARE, bundle, relationship, sdo, valida
 from arcos.community.threats_models import StixImport, StixObject, Threat
 from arcos.community.threats_tlp import MARKING_IDS, Tlp
 
+T0_REPORT = "2026-01-05T10:00:00.000Z"
 PATTERN = "[file:hashes.'SHA-256' = 'aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f']"
 
 
@@ -124,6 +125,36 @@ async def test_clearance_holds_for_objects_and_relationships(app: RunningApp) ->
     anonymous = GraphQLClient(app.client())
     body = await anonymous(EXPORT)
     assert "errors" in body  # no anonymous read unless the server allows it
+
+
+async def test_ids_above_clearance_are_cut_from_references(app: RunningApp) -> None:
+    """A GREEN report listing a RED object, a GREEN tool created by an AMBER identity, a
+    sighting of a RED object: a member sees neither those ids nor objects standing on them."""
+    owner = await principal(app, "owner", "community:read", "community:write")
+    other = await principal(app, "other", "community:read")
+    secret_identity = sdo("identity", Tlp.AMBER, name="Secret source",
+                          identity_class="organization")
+    red_actor = sdo("threat-actor", Tlp.RED, name="Secret actor")
+    tool = sdo("tool", Tlp.GREEN, name="Green tool", created_by_ref=secret_identity["id"])
+    report = sdo("report", Tlp.GREEN, name="Mixed report", published=T0_REPORT,
+                 object_refs=[tool["id"], red_actor["id"]])
+    only_secret = sdo("report", Tlp.GREEN, name="Secret-only report", published=T0_REPORT,
+                      object_refs=[red_actor["id"]])
+    sighting = sdo("sighting", Tlp.GREEN, sighting_of_ref=red_actor["id"])
+    sent = bundle(secret_identity, red_actor, tool, report, only_secret, sighting)
+    assert (await data(owner, IMPORT, bundle=sent))["importStixBundle"]["errors"] == []
+
+    exported = (await data(other, EXPORT))["stixBundle"]
+    text = json.dumps(exported)
+    assert red_actor["id"] not in text and secret_identity["id"] not in text
+    by_id = {obj["id"]: obj for obj in exported["objects"]}
+    assert by_id[report["id"]]["object_refs"] == [tool["id"]]
+    assert "created_by_ref" not in by_id[tool["id"]]
+    assert only_secret["id"] not in by_id and sighting["id"] not in by_id
+    assert validator_errors(exported) == []
+    # the importer, cleared for everything, gets every object as it was sent
+    mine = {obj["id"]: obj for obj in (await data(owner, EXPORT))["stixBundle"]["objects"]}
+    assert mine[report["id"]] == report and mine[tool["id"]] == tool
 
 
 HOSTILE: list[tuple[str, Any, str]] = [

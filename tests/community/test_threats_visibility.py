@@ -98,11 +98,11 @@ async def test_anonymised_threat_is_scrubbed_and_authorless(settings: Settings) 
         await share(owner, "GREEN", anonymize=True,
                     description="Mail soc@acme.example or see https://intranet.acme.example/x",
                     mitigations=["Ask @alice on 10.1.2.3"])
-        query = "{ threats { nodes { author description mitigations } } }"
+        query = "{ threats { nodes { author { name } description mitigations } } }"
         seen = (await other(query))["data"]["threats"]["nodes"][0]
         assert seen["author"] is None
         assert "soc@acme.example" not in seen["description"]
         assert "[redacted:email]" in seen["description"]
         assert "intranet.acme.example" not in seen["description"]
         assert "10.1.2.3" not in seen["mitigations"][0]
-        assert (await admin(query))["data"]["threats"]["nodes"][0]["author"] == "owner"
+        assert (await admin(query))["data"]["threats"]["nodes"][0]["author"] == {"name": "owner"}

@@ -48,7 +48,7 @@ IMPORT = """mutation($bundle: JSON!, $recipients: [String!]) {
     importId total imported known errors { field message code } } }"""
 EXPORT = "{ stixBundle }"
 SHARE = """mutation($input: ShareThreatInput!) { shareThreat(input: $input) {
-  threat { id title tlp visibility stixId author recipients
+  threat { id title tlp visibility stixId author { name } recipients
            affectedProjects { project package component version } }
   errors { field message code } } }"""
 

@@ -13,6 +13,7 @@ from arcos.community import (
     benchmarks_rest,
     benchmarks_types,
     library_rest,
+    rest,
     templates_rest,
     templates_types,
     threats_rest,
@@ -66,10 +67,11 @@ COMMUNITY = Domain(
         *benchmarks_types.NODES,
     ),
     rest_routes=(
-        *library_rest.ROUTES, *threats_rest.ROUTES, *templates_rest.ROUTES,
+        *rest.ROUTES, *library_rest.ROUTES, *threats_rest.ROUTES, *templates_rest.ROUTES,
         *benchmarks_rest.ROUTES,
     ),
-    rest_documents=tuple(_FILES / f"{area}_rest.graphql"
-                         for area in ("library", "threats", "templates", "benchmarks")),
+    rest_documents=(_FILES / "rest.graphql", *(
+        _FILES / f"{area}_rest.graphql"
+        for area in ("library", "threats", "templates", "benchmarks"))),
     topics=THREAT_TOPICS,
 )

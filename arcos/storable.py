@@ -68,3 +68,24 @@ def scrub(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [scrub(item) for item in value]
     return value
+
+
+def json_problem(value: Any) -> str | None:
+    """What makes a client's JSON value unfit to store, or None: text no store can keep
+    (NUL, lone surrogates, in keys too) or a number that is not finite (`1e400` decodes
+    to infinity, which SQLite would store and then serve as invalid JSON)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if UNSTORABLE.search(item):
+                return "holds a NUL character or a lone UTF-16 surrogate; remove it"
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return "holds a number that is not finite (NaN, Infinity or beyond 1e308)"
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None

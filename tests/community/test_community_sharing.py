@@ -110,3 +110,13 @@ def test_json_is_scrubbed_in_keys_and_values_at_any_depth() -> None:
     value = {"owner@acme.com": [{"note": "ask @mallory", "n": 3, "ok": True}], "x": None}
     assert Scrubber().json(value) == {
         "[redacted:email]": [{"note": "ask [redacted:handle]", "n": 3, "ok": True}], "x": None}
+
+
+def test_json_problem_names_unstorable_text_and_non_finite_numbers() -> None:
+    from arcos.storable import json_problem
+
+    assert json_problem({"a": [1, 2.5, "ok", {"b": None}]}) is None
+    assert "NUL" in (json_problem({"a": ["x\x00"]}) or "")
+    assert "surrogate" in (json_problem({"\ud800": 1}) or "")
+    assert "finite" in (json_problem([{"x": float("inf")}]) or "")
+    assert "finite" in (json_problem(float("nan")) or "")

@@ -32,10 +32,16 @@ _TLDS = (
     "local|internal|corp|lan|intra|home|test|example|localhost"
 )
 _CREDENTIAL_FORMATS = (
-    r"gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_\-]{20,}|"
-    r"xox[abprs]-[A-Za-z0-9\-]{10,}|(?:AKIA|ASIA)[0-9A-Z]{16}|sk-[A-Za-z0-9_\-]{20,}|"
-    r"AIza[0-9A-Za-z_\-]{35}|arcos_[A-Za-z0-9_\-]{16,}"
+    r"gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{20,255}|"
+    r"glpat-[A-Za-z0-9_\-]{20,255}|xox[abprs]-[A-Za-z0-9\-]{10,255}|(?:AKIA|ASIA)[0-9A-Z]{16}|"
+    r"sk-[A-Za-z0-9_\-]{20,255}|AIza[0-9A-Za-z_\-]{35}|arcos_[A-Za-z0-9_\-]{16,255}"
 )
+#: Where a token may start: not inside a run of token characters. Every rule that can
+#: begin in the middle of a long run starts with it, so each run is tried once, not once
+#: per character (which made a 64 KiB run of "a-a-a-…" cost minutes).
+_RUN_START = r"(?<![A-Za-z0-9_\-])"
+#: The run a long secret is made of.
+_SECRET_RUN = re.compile(r"(?<![A-Za-z0-9_\-+/])[A-Za-z0-9_\-+/]{32,}={0,2}")
 
 
 def _label(kind: str) -> str:
@@ -58,31 +64,44 @@ def _assignment(match: re.Match[str]) -> str:
     return f"{match.group(1)}{match.group(2)}{_label('secret')}"
 
 
+def _long_secret(match: re.Match[str]) -> str:
+    """A long run mixing letters and digits (API keys, hashes, session ids) is a secret;
+    a long word or number alone is not."""
+    run = match.group(0)
+    mixed = any(c.isdigit() for c in run) and any(c.isalpha() for c in run)
+    return _label("secret") if mixed else run
+
+
 #: (pattern, replacement) in the order they run: whole structures (PEM blocks, URLs,
-#: e-mail addresses) before the parts they contain (hosts, handles).
+#: e-mail addresses) before the parts they contain (hosts, handles). Every repetition that
+#: could run across a long input is bounded or anchored at a token start, so the cost of
+#: a scrub grows with the text's length, not its square.
 _RULES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
-    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)",
-                re.S), _label("secret")),
-    (re.compile(r"\beyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*"),
+    (re.compile(r"-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----.*?"
+                r"(?:-----END [A-Z ]{0,40}PRIVATE KEY-----|$)", re.S), _label("secret")),
+    (re.compile(_RUN_START + r"eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*"),
      _label("secret")),
-    (re.compile(rf"\b(?:{_CREDENTIAL_FORMATS})"), _label("secret")),
-    (re.compile(r"(?i)\b(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|"
-                r"client[_-]?secret|auth)(\s*[:=]\s*)(?!\[redacted)[\"']?[^\s\"',;]+[\"']?"),
-     _assignment),
-    (re.compile(r"\bgit@[A-Za-z0-9.\-]+:[\w.\-]+/[\w.\-]+"), _label("repo")),
-    (re.compile(r"(?i)\b[a-z][a-z0-9+.\-]*://[^\s<>\"'`]+"), _label("url")),
-    (re.compile(r"(?i)\b[a-z0-9._%+\-]+@[a-z0-9.\-]+\.[a-z]{2,63}\b"), _label("email")),
-    (re.compile(r"(?i)\b(?:github\.com|gitlab\.com|bitbucket\.org|[a-z0-9\-]+\.(?:"
-                + _TLDS + r"))/[\w.\-]+/[\w.\-]+"), _label("repo")),
-    (re.compile(r"\b[\w\-]+/[\w.\-]+\.git\b"), _label("repo")),
+    (re.compile(_RUN_START + rf"(?:{_CREDENTIAL_FORMATS})"), _label("secret")),
+    (re.compile(r"(?i)(?<![\w\-])(password|passwd|pwd|secret|token|api[_-]?key|"
+                r"access[_-]?key|client[_-]?secret|auth)(\s{0,8}[:=]\s{0,8})(?!\[redacted)"
+                r"[\"']?[^\s\"',;]{1,1024}[\"']?"), _assignment),
+    (re.compile(r"(?i)(?<![\w\-])(bearer|basic|token)(\s{1,8})(?!\[redacted)"
+                r"[A-Za-z0-9._~+/\-]{8,1024}=*"), _assignment),
+    (re.compile(r"(?<![\w.\-])git@[A-Za-z0-9.\-]{1,253}:[\w.\-]{1,100}/[\w.\-]{1,100}"),
+     _label("repo")),
+    (re.compile(r"(?i)(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]{0,31}://[^\s<>\"'`]+"),
+     _label("url")),
+    (re.compile(r"(?i)(?<![a-z0-9._%+\-])[a-z0-9._%+\-]{1,64}@"
+                r"(?:[a-z0-9\-]{1,63}\.){1,8}[a-z]{2,63}\b"), _label("email")),
+    (re.compile(r"(?i)(?<![\w.\-])(?:[a-z0-9\-]{1,63}\.){1,8}(?:" + _TLDS
+                + r")/[\w.\-]{1,100}/[\w.\-]{1,100}"), _label("repo")),
+    (re.compile(r"(?<![\w.\-/])[\w\-]{1,100}/[\w.\-]{1,100}\.git\b"), _label("repo")),
     (re.compile(r"(?<![\w.:])(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}(?![\w:])"), _ip),
     (re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])"), _ip),
-    (re.compile(r"(?i)(?<![\w\-@.])(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+(?:" + _TLDS
-                + r")\b(?![\-.]\w)"), _label("host")),
+    (re.compile(r"(?i)(?<![\w\-@.])(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.){1,8}(?:"
+                + _TLDS + r")\b(?![\-.]\w)"), _label("host")),
     (re.compile(r"(?<![\w.@])@[A-Za-z0-9](?:[A-Za-z0-9\-_]{0,38})\b"), _label("handle")),
-    # Long strings mixing letters and digits: API keys, hashes, session ids.
-    (re.compile(r"(?<![\w\-])(?=[A-Za-z0-9_\-+/]*\d)(?=[A-Za-z0-9_\-+/]*[A-Za-z])"
-                r"[A-Za-z0-9_\-+/]{32,}={0,2}(?![\w\-])"), _label("secret")),
+    (_SECRET_RUN, _long_secret),
 )
 
 
@@ -92,7 +111,8 @@ class Scrubber:
     def __init__(self, names: Iterable[str] = ()) -> None:
         listed = sorted({name.strip() for name in names if name.strip()}, key=len, reverse=True)
         self._names = (
-            re.compile(r"(?i)(?<!\w)(?:" + "|".join(re.escape(n) for n in listed) + r")(?!\w)")
+            re.compile(r"(?i)(?<![^\W_])(?:" + "|".join(_name_pattern(n) for n in listed)
+                       + r")(?![^\W_])")
             if listed else None
         )
 
@@ -114,6 +134,13 @@ class Scrubber:
         if isinstance(value, dict):
             return {self.text(str(key)): self.json(item) for key, item in value.items()}
         return value
+
+
+def _name_pattern(name: str) -> str:
+    """A listed name as a pattern: its words apart by spaces, underscores, dots or hyphens,
+    or run together ("Jane Doe", "jane_doe", "JaneDoe")."""
+    words = [re.escape(word) for word in re.split(r"[\s_.\-]+", name) if word]
+    return r"[\s_.\-]*".join(words)
 
 
 def scrubber(settings: Settings) -> Scrubber:

@@ -88,6 +88,10 @@ HOSTILE = {
     "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----":
         "[redacted:secret]",
     "Project Falcon for Initech": "Project [redacted:name] for [redacted:name]",
+    "curl -H 'Authorization: Bearer abcdef123456'": "curl -H 'Authorization: Bearer "
+                                                    "[redacted:secret]'",
+    "ask Jane  Doe, jane_doe or JaneDoe": "ask [redacted:name], [redacted:name] or "
+                                          "[redacted:name]",
 }
 KEPT = [
     "Run pytest on setup.py and check tests.pass_rate >= 0.95 in CI/CD.",
@@ -98,7 +102,7 @@ KEPT = [
 
 @pytest.mark.parametrize(("hostile", "scrubbed"), list(HOSTILE.items()))
 def test_identifying_spans_are_scrubbed_with_a_label(hostile: str, scrubbed: str) -> None:
-    assert Scrubber(["Falcon", "initech"]).text(hostile) == scrubbed
+    assert Scrubber(["Falcon", "initech", "Jane Doe"]).text(hostile) == scrubbed
 
 
 @pytest.mark.parametrize("text", KEPT)

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from arcos.community import rest_bodies
 from arcos.community.benchmark_input import MAX_METRICS
 from arcos.community.sharing import Visibility
 from arcos.rest.outcome import refuse_user_errors
@@ -207,7 +208,7 @@ ROUTES: tuple[RestRoute, ...] = (
         "Share a benchmark ({\"benchmark\": {name, industry, project_type, metrics: [{name, "
         "direction, p25, p50, p75, p90, mean, sample_size}]}, \"permission\": \"public\"}); "
         "201 with its id, 422 naming each bad field.", legacy=True,
-        body_example=EXAMPLE_BENCHMARK,
+        body_example=EXAMPLE_BENCHMARK, body_schema=rest_bodies.BENCHMARK,
     ),
     RestRoute(
         "GET", "/api/community/benchmarks/list", "ListBenchmarks", _list_variables,
@@ -225,6 +226,9 @@ ROUTES: tuple[RestRoute, ...] = (
         "Compare values ({\"benchmark_id\": …, \"metrics\": {\"name\": value}}) or a project's "
         "latest metrics ({\"benchmark_id\": …, \"project\": slug}) with a benchmark, "
         "respecting each metric's direction.", legacy=True,
+        body_schema=rest_bodies.COMPARE,
+        body_example={"benchmark_id": "QmVuY2htYXJrOjEyMw==",
+                      "metrics": {"coverage.line_rate": 0.82, "tests.pass_rate": 0.99}},
         subject=lambda call: "such benchmark",
     ),
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from arcos.community import rest_bodies
 from arcos.community.library_models import LibraryCategory
 from arcos.community.sharing import Visibility
 from arcos.rest.request import RestCall
@@ -199,6 +200,7 @@ ROUTES: tuple[RestRoute, ...] = (
         ("sharePattern", "pattern"), Shared("pattern", status=201, ids_key="pattern_id"),
         "legacy", "Share a quality pattern: {\"pattern\": {…}, \"permission\", \"anonymize\"}.",
         payload_path=("sharePattern",), legacy=True, body_example=EXAMPLE_PATTERN,
+        body_schema=rest_bodies.PATTERN,
     ),
     RestRoute(
         "GET", "/api/community/patterns/list", "ListPatterns", _listing(False, False),
@@ -219,6 +221,7 @@ ROUTES: tuple[RestRoute, ...] = (
         ("addPractice", "practice"), Shared("practice", status=201, ids_key="practice_id"),
         "legacy", "Share a best practice: {\"practice\": {…}, \"permission\", \"anonymize\"}.",
         payload_path=("addPractice",), legacy=True, body_example=EXAMPLE_PRACTICE,
+        body_schema=rest_bodies.PRACTICE,
     ),
     RestRoute(
         "GET", "/api/community/practices/list", "ListPractices", _listing(False, True),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from arcos.community import rest_bodies
 from arcos.community.checklist_export import ChecklistFormat
 from arcos.community.sharing import Visibility
 from arcos.rest.request import RestCall
@@ -145,7 +146,7 @@ ROUTES: tuple[RestRoute, ...] = (
         _industry_variables, (*ADD_INDUSTRY, "template"),
         Legacy("template", status=201, ids_key="template_id"), "legacy",
         "Share a custom industry template; 422 names every problem, GSN rules included.",
-        payload_path=ADD_INDUSTRY, body_input="AddIndustryTemplateInput", legacy=True,
+        payload_path=ADD_INDUSTRY, body_schema=rest_bodies.INDUSTRY_TEMPLATE, legacy=True,
         body_example=EXAMPLE_INDUSTRY,
     ),
     RestRoute(
@@ -160,7 +161,8 @@ ROUTES: tuple[RestRoute, ...] = (
         _compliance_variables, (*ADD_COMPLIANCE, "template"),
         Legacy("template", status=201, ids_key="template_id"), "legacy",
         "Share a custom compliance template; 422 names every bad check.",
-        payload_path=ADD_COMPLIANCE, body_input="AddComplianceTemplateInput", legacy=True,
+        payload_path=ADD_COMPLIANCE, body_schema=rest_bodies.COMPLIANCE_TEMPLATE,
+        legacy=True,
         body_example=EXAMPLE_COMPLIANCE,
     ),
     RestRoute(

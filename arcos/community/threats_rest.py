@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from arcos.community import rest_bodies
 from arcos.community.stix_export import MAX_EXPORT_OBJECTS
 from arcos.rest.request import RestCall
 from arcos.rest.shapes import Item, Legacy
@@ -111,7 +112,7 @@ ROUTES: tuple[RestRoute, ...] = (
         "POST", "/api/community/threats/share", "ShareThreat", _share_variables,
         (*SHARE, "threat"), Legacy("threat", status=201, ids_key="id"), "legacy",
         "Share a threat; its `tlp` decides who reads it (`permission`, if sent, must agree).",
-        payload_path=SHARE, body_input="ShareThreatInput", legacy=True,
+        payload_path=SHARE, body_schema=rest_bodies.THREAT, legacy=True,
         body_example=EXAMPLE_THREAT,
     ),
     RestRoute(
@@ -132,7 +133,7 @@ ROUTES: tuple[RestRoute, ...] = (
         "POST", "/api/community/threats/stix", "ImportStixBundle", _import_variables,
         IMPORT, Legacy("import", status=201), "legacy",
         "Import a STIX 2.1 bundle (the body); 422 names each object to fix, nothing is "
-        "stored then.", payload_path=IMPORT, legacy=True,
+        "stored then.", payload_path=IMPORT, legacy=True, body_schema=rest_bodies.STIX_BUNDLE,
         query_parameters=(QueryParameter("recipient", "A principal AMBER/RED objects are "
                                          "shared with; repeat for several."),),
         body_example={"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d",

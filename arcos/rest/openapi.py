@@ -180,6 +180,11 @@ def _path_item(
         for media_type in route.raw_body_types:
             content[media_type] = {"schema": {"type": "string", "format": "binary"}}
         item["requestBody"] = {"required": True, "content": content}
+    elif route.body_schema is not None:
+        described: dict[str, Any] = {"schema": route.body_schema}
+        if route.body_example is not None:
+            described["example"] = route.body_example
+        item["requestBody"] = {"required": True, "content": {"application/json": described}}
     return item
 
 

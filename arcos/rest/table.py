@@ -54,6 +54,10 @@ class RestRoute:
     payload_path: tuple[str, ...] | None = None
     #: The GraphQL input type a JSON body is checked against (OpenAPI's request body).
     body_input: str | None = None
+    #: The JSON body's schema when it is not a GraphQL input type, e.g. an original
+    #: envelope such as `{"pattern": {…}, "permission": "community"}` (OpenAPI's request
+    #: body; `body_example` is its example).
+    body_schema: dict[str, Any] | None = None
     query_parameters: tuple[QueryParameter, ...] = ()
     #: Whether the answer can also be NDJSON or CSV (`format=` or `Accept`).
     formats: bool = False

@@ -11,7 +11,13 @@ from arcos.auth.caller import Caller
 from arcos.community.scrub import scrubber
 from arcos.community.threats_components import parse_components
 from arcos.community.threats_events import threat_shared_message
-from arcos.community.threats_models import Severity, Threat, ThreatKind, ThreatRecipient
+from arcos.community.threats_models import (
+    Severity,
+    Threat,
+    ThreatComponent,
+    ThreatKind,
+    ThreatRecipient,
+)
 from arcos.community.threats_patterns import check_patterns
 from arcos.community.threats_tlp import NAMED_RECIPIENTS, Tlp, visibility_of
 from arcos.problems import Problem, ProblemCode, Refused
@@ -131,6 +137,11 @@ async def share_threat(draft: ThreatDraft, caller: Caller, write: WriteContext) 
         if recipients:
             await ThreatRecipient.bulk_create(
                 [ThreatRecipient(grant=uid, principal=name) for name in recipients],
+                using_db=unit.connection)
+        keys = sorted({c.key for c in components if c.key})
+        if keys:
+            await ThreatComponent.bulk_create(
+                [ThreatComponent(threat_id=threat.id, key=key) for key in keys],
                 using_db=unit.connection)
         unit.publish(threat_shared_message(threat))
         return threat

@@ -109,3 +109,21 @@ class ThreatRecipient(Model):
         table = "community_threat_recipient"
         unique_together = (("grant", "principal"),)
         indexes = (("principal",),)
+
+
+class ThreatComponent(Model):
+    """One affected component of a shared threat, by the key SBOM components are matched
+    on (a purl's package key, a CPE's product name): a new SBOM's packages find the threats
+    that may affect them through this index, instead of every threat being read and
+    compared in Python."""
+
+    id = fields.BigIntField(primary_key=True)
+    threat: fields.ForeignKeyRelation[Threat] = fields.ForeignKeyField(
+        "models.Threat", related_name="components", on_delete=fields.CASCADE
+    )
+    threat_id: int
+    key = fields.CharField(max_length=512)
+
+    class Meta:
+        table = "community_threat_component"
+        indexes = (("key", "threat_id"),)

@@ -7,18 +7,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from typing import Any
 
+import pytest
 from conftest import GraphQLClient, RunningApp
 from threats_kit import EXPORT, IMPORT, SHARE, bundle, relationship, sdo, validator_errors
 
 from arcos.auth.caller import Caller
 from arcos.auth.scopes import Scope
+from arcos.community import threat_matching
 from arcos.community.stix_bundle import MAX_PATTERN_CHARACTERS
 from arcos.community.stix_export import export_bundle
 from arcos.community.stix_refs import cut, references
 from arcos.community.threats_models import StixImport, StixObject, Threat
 from arcos.community.threats_tlp import Tlp
+from arcos.evidence.models import Project
+from arcos.intake.models import SbomComponent
 
 EXTENSION = "extension-definition--d83fce45-ef58-4c6c-a3f4-1fbc32e98c6e"
 LISTING = "{ stixObjects(first: 50) { nodes { id stixId body } } }"
@@ -238,3 +243,35 @@ async def test_export_stops_at_its_byte_budget(app: RunningApp) -> None:
     held = [o["id"] for o in exported["objects"] if o["type"] == "tool"]
     assert held == [tools[0]["id"], tools[1]["id"]]
     assert validator_errors(exported) == []
+
+
+async def test_a_new_sbom_finds_older_threats_through_the_component_index(
+    app: RunningApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Candidates come from the index by package key: newer threats about other packages
+    do not push an older matching one past the cap."""
+    alice = await principal(app, "alice", "community:read", "community:write")
+
+    async def share(package: str) -> None:
+        payload = (await data(alice, SHARE, input={
+            "title": package, "kind": "VULNERABILITY", "severity": "HIGH", "tlp": "GREEN",
+            "affectedComponents": [{"package": package, "versions": "<2.0"}]}))
+        assert payload["shareThreat"]["errors"] == []
+
+    await share("pkg:pypi/requests")
+    for index in range(4):
+        await share(f"pkg:pypi/other{index}")
+    monkeypatch.setattr(threat_matching, "MAX_THREATS_PER_SBOM", 2)
+    project = await Project.create(slug="github.com/acme/app")
+    evidence = uuid.uuid4()
+    await SbomComponent.bulk_create([
+        SbomComponent(project_id=project.id, evidence_uid=evidence, name="requests",
+                      name_key="requests", version="1.5", purl="pkg:pypi/requests@1.5",
+                      package="pypi/requests"),
+        SbomComponent(project_id=project.id, evidence_uid=evidence, name="idna",
+                      name_key="idna", version="3.0", purl="pkg:pypi/idna@3.0",
+                      package="pypi/idna")])
+    caller = Caller("bob", frozenset({Scope.COMMUNITY_READ}), True)
+    found = await threat_matching.threats_matching_sbom(evidence, caller)
+    assert [(threat.title, [m.component for m in matches]) for threat, matches in found] == [
+        ("pkg:pypi/requests", ["requests"])]

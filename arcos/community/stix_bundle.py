@@ -19,7 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from arcos.community.threats_patterns import pattern_problem
-from arcos.community.threats_tlp import LEVEL_OF_MARKING, Tlp, level_of_markings
+from arcos.community.threats_tlp import (
+    LEVEL_OF_MARKING,
+    Tlp,
+    level_of_markings,
+    local_levels,
+)
 from arcos.problems import Problem, ProblemCode, Refused
 from arcos.storable import json_problem, storable
 
@@ -128,14 +133,14 @@ def _indicator_problems(raw: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _record(raw: dict[str, Any]) -> StixRecord:
+def _record(raw: dict[str, Any], local: dict[str, Tlp]) -> StixRecord:
     kind = raw["type"]
     source = raw.get("source_ref") if kind == "relationship" else None
     target = raw.get("target_ref") if kind == "relationship" else (
         raw.get("sighting_of_ref") if kind == "sighting" else None)
     modified = raw.get("modified") or raw.get("created") or ""
     return StixRecord(raw["id"], kind, modified, level_of_markings(raw.get(
-        "object_marking_refs", [])), source, target, raw)
+        "object_marking_refs", []), local), source, target, raw)
 
 
 def read_bundle(document: Any) -> Bundle:
@@ -171,6 +176,7 @@ def read_bundle(document: Any) -> Bundle:
         raise refuse("bundle.objects", f"the bundle's indicator patterns hold {total} "
                      f"characters; at most {MAX_PATTERN_CHARACTERS} per bundle (each is "
                      "parsed): split it", ProblemCode.TOO_LARGE)
+    local = local_levels(objects)
     problems: list[Problem] = []
     records: dict[tuple[str, str], StixRecord] = {}
     for index, raw in enumerate(objects):
@@ -182,7 +188,7 @@ def read_bundle(document: Any) -> Bundle:
         if len(problems) >= MAX_PROBLEMS:
             break
         if not found and raw["id"] not in LEVEL_OF_MARKING:
-            record = _record(raw)
+            record = _record(raw, local)
             records.setdefault((record.stix_id, record.modified), record)
     if problems:
         raise Refused(problems[:MAX_PROBLEMS])

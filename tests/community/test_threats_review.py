@@ -275,3 +275,30 @@ async def test_a_new_sbom_finds_older_threats_through_the_component_index(
     found = await threat_matching.threats_matching_sbom(evidence, caller)
     assert [(threat.title, [m.component for m in matches]) for threat, matches in found] == [
         ("pkg:pypi/requests", ["requests"])]
+
+
+async def test_a_bundles_own_tlp_marking_definitions_are_honoured(app: RunningApp) -> None:
+    owner = await principal(app, "owner", "community:read", "community:write")
+    other = await principal(app, "other", "community:read")
+    green = {"type": "marking-definition", "spec_version": "2.1",
+             "id": "marking-definition--3a1e4c1a-7d0b-4c55-9a7b-2f8e0f7c1d21",
+             "created": "2026-01-05T10:00:00.000Z", "name": "TLP:GREEN (local copy)",
+             "extensions": {"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d": {
+                 "extension_type": "property-extension", "tlp_2_0": "green"}}}
+    white = {"type": "marking-definition", "spec_version": "2.1",
+             "id": "marking-definition--8c7c2c4e-1f0e-4b8e-9d9e-5b8d2b3c4a10",
+             "created": "2026-01-05T10:00:00.000Z", "definition_type": "tlp",
+             "definition": {"tlp": "white"}}
+    by_green = sdo("tool", None, name="Green by local marking",
+                   object_marking_refs=[green["id"]])
+    by_white = sdo("tool", None, name="Clear by TLP 1.0 style",
+                   object_marking_refs=[white["id"]])
+    unmarked = sdo("tool", None, name="Unmarked")
+    done = (await data(owner, IMPORT, bundle=bundle(green, white, by_green, by_white,
+                                                    unmarked)))["importStixBundle"]
+    assert done["errors"] == []
+    levels = dict(await StixObject.filter(stix_type="tool").values_list("stix_id", "tlp"))
+    assert levels == {by_green["id"]: Tlp.GREEN, by_white["id"]: Tlp.CLEAR,
+                      unmarked["id"]: Tlp.AMBER}
+    seen = {n["stixId"] for n in (await data(other, LISTING))["stixObjects"]["nodes"]}
+    assert {by_green["id"], by_white["id"]} <= seen and unmarked["id"] not in seen

@@ -4,8 +4,9 @@ bad bundle is refused with every problem named (`objects.3.pattern: …`) and wr
 Every object is kept as sent — unknown types and custom properties included — once it has
 what STIX requires of every object (a valid type, an id of that type, STIX timestamps) and
 of the kinds ARCOS reasons about (indicators' patterns are checked with stix2-patterns,
-relationships need both ends). Bounded: objects, nesting and size; the whole check runs in
-a worker thread.
+relationships need both ends), and holds nothing a store cannot keep (NUL, lone
+surrogates, non-finite numbers such as 1e400). Bounded: objects, nesting, size and the
+pattern characters parsed; the whole check runs in a worker thread.
 """
 
 from __future__ import annotations
@@ -18,13 +19,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from arcos.community.threats_patterns import pattern_problem
-from arcos.community.threats_tlp import LEVEL_OF_MARKING, Tlp, level_of_markings
+from arcos.community.threats_tlp import (
+    LEVEL_OF_MARKING,
+    Tlp,
+    level_of_markings,
+    local_levels,
+)
 from arcos.problems import Problem, ProblemCode, Refused
+from arcos.storable import json_problem, storable
 
 MAX_OBJECTS = 5_000
 MAX_BUNDLE_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 32
 MAX_PROBLEMS = 20
+#: Characters of STIX patterns parsed per bundle: stix2-patterns is pure-Python ANTLR (about
+#: 0.1 s per 4,000-character pattern, holding the GIL even in a worker thread).
+MAX_PATTERN_CHARACTERS = 128 * 1024
 _TYPE = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?!-)){1,248}[a-z0-9]$")
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$")
 _NAMED = frozenset({"attack-pattern", "campaign", "course-of-action", "identity",
@@ -123,14 +133,14 @@ def _indicator_problems(raw: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _record(raw: dict[str, Any]) -> StixRecord:
+def _record(raw: dict[str, Any], local: dict[str, Tlp]) -> StixRecord:
     kind = raw["type"]
     source = raw.get("source_ref") if kind == "relationship" else None
     target = raw.get("target_ref") if kind == "relationship" else (
         raw.get("sighting_of_ref") if kind == "sighting" else None)
     modified = raw.get("modified") or raw.get("created") or ""
     return StixRecord(raw["id"], kind, modified, level_of_markings(raw.get(
-        "object_marking_refs", [])), source, target, raw)
+        "object_marking_refs", []), local), source, target, raw)
 
 
 def read_bundle(document: Any) -> Bundle:
@@ -157,27 +167,44 @@ def read_bundle(document: Any) -> Bundle:
     if len(json.dumps(document, ensure_ascii=False)) > MAX_BUNDLE_BYTES:
         raise refuse("bundle", f"the bundle is larger than {MAX_BUNDLE_BYTES} bytes; split it",
                       ProblemCode.TOO_LARGE)
+    envelope = json_problem({key: value for key, value in document.items() if key != "objects"})
+    if envelope is not None:
+        raise refuse("bundle", f"the bundle {envelope}")
+    total = sum(len(raw["pattern"]) for raw in objects if isinstance(raw, dict)
+                and raw.get("type") == "indicator" and isinstance(raw.get("pattern"), str))
+    if total > MAX_PATTERN_CHARACTERS:
+        raise refuse("bundle.objects", f"the bundle's indicator patterns hold {total} "
+                     f"characters; at most {MAX_PATTERN_CHARACTERS} per bundle (each is "
+                     "parsed): split it", ProblemCode.TOO_LARGE)
+    local = local_levels(objects)
     problems: list[Problem] = []
     records: dict[tuple[str, str], StixRecord] = {}
     for index, raw in enumerate(objects):
         found = ["each object must be a JSON object"] if not isinstance(raw, dict) else (
-            _object_problems(raw))
+            _storable_problems(raw) or _object_problems(raw))
         problems += [Problem(f"bundle.objects.{index}", f"object {index + 1}"
                              f"{_named(raw)}: {message}", ProblemCode.INVALID)
                      for message in found]
         if len(problems) >= MAX_PROBLEMS:
             break
         if not found and raw["id"] not in LEVEL_OF_MARKING:
-            record = _record(raw)
+            record = _record(raw, local)
             records.setdefault((record.stix_id, record.modified), record)
     if problems:
         raise Refused(problems[:MAX_PROBLEMS])
     return Bundle(document["id"], list(records.values()))
 
 
+def _storable_problems(raw: dict[str, Any]) -> list[str]:
+    """Text no store can keep or a non-finite number, anywhere in the object (keys too):
+    checked first, so nothing else reads such values."""
+    problem = json_problem(raw)
+    return [] if problem is None else [f"the object {problem}"]
+
+
 def _named(raw: Any) -> str:
     identifier = raw.get("id") if isinstance(raw, dict) else None
-    return f" ({identifier:.120})" if isinstance(identifier, str) else ""
+    return f" ({storable(identifier, 120)})" if isinstance(identifier, str) else ""
 
 
 async def check_bundle(document: Any) -> Bundle:

@@ -1,6 +1,10 @@
 """importStixBundle: every object of a checked bundle stored in one unit of work, each
-version once — (STIX id, modified) is unique, so importing the same bundle again adds
-nothing. An object's TLP marking sets who reads it (unmarked: AMBER)."""
+version once per importer — (owner, STIX id, modified) is unique, so importing the same
+bundle again adds nothing, and another organisation importing it keeps its own copy. An
+object's TLP marking sets who reads it (unmarked: AMBER).
+
+Race-safe: each import first takes its importer's lock (`lock_importer`), so overlapping
+imports by one principal queue instead of both inserting the same versions."""
 
 from __future__ import annotations
 
@@ -16,6 +20,9 @@ from arcos.problems import ProblemCode, Refused
 from arcos.store.unit_of_work import UnitOfWork
 from arcos.store.write_context import WriteContext
 
+#: Ids per `IN (…)` (well under SQLite's variable limit).
+_IN_CHUNK = 500
+
 
 @dataclass(frozen=True)
 class Imported:
@@ -25,7 +32,8 @@ class Imported:
 
     @property
     def known(self) -> int:
-        """Objects whose version was already stored (by anyone) and were left as they are."""
+        """Objects whose version the importer had already stored, left as they are (other
+        principals' copies are never counted: they may be private)."""
         return self.total - self.new
 
 
@@ -53,11 +61,14 @@ async def _store(unit: UnitOfWork, bundle: Bundle, recipients: list[str], owner:
                  ) -> Imported:
     uid = uuid.uuid4()
     connection = unit.connection
-    keys = {(r.stix_id, r.modified) for r in bundle.records}
-    stored = await StixObject.filter(
-        stix_id__in=list({stix_id for stix_id, _ in keys})
-    ).using_db(connection).values_list("stix_id", "modified")
-    fresh = [r for r in bundle.records if (r.stix_id, r.modified) not in set(stored)]
+    await lock_importer(owner, unit)
+    stored: set[tuple[str, str]] = set()
+    ids = sorted({r.stix_id for r in bundle.records})
+    for start in range(0, len(ids), _IN_CHUNK):
+        stored.update(await StixObject.filter(
+            owner=owner, stix_id__in=ids[start:start + _IN_CHUNK]
+        ).using_db(connection).values_list("stix_id", "modified"))
+    fresh = [r for r in bundle.records if (r.stix_id, r.modified) not in stored]
     record = await StixImport.create(
         uid=uid, owner=owner, bundle_id=bundle.bundle_id, objects_total=len(bundle.records),
         objects_new=len(fresh), created_at=unit.now, using_db=connection)
@@ -74,3 +85,16 @@ async def _store(unit: UnitOfWork, bundle: Bundle, recipients: list[str], owner:
             [ThreatRecipient(grant=uid, principal=name) for name in recipients],
             using_db=connection)
     return Imported(record, len(bundle.records), len(fresh))
+
+
+async def lock_importer(owner: str, unit: UnitOfWork) -> None:
+    """Queue this unit behind any other import by `owner` until it commits: the import
+    reads which versions the owner holds, then inserts the rest, which under READ
+    COMMITTED lets two overlapping imports both insert one version (a unique violation,
+    answered CONFLICT) unless they queue. A PostgreSQL transaction-scoped advisory lock
+    (two-key form, apart from the outbox's and the plugin catalogue's keys); SQLite runs
+    one writer at a time and needs nothing."""
+    if unit.connection.capabilities.dialect == "postgres":
+        await unit.connection.execute_query(
+            "SELECT pg_advisory_xact_lock(hashtext('arcos.community.stix'), hashtext($1))",
+            [owner])

@@ -11,11 +11,17 @@ from arcos.auth.caller import Caller
 from arcos.community.scrub import scrubber
 from arcos.community.threats_components import parse_components
 from arcos.community.threats_events import threat_shared_message
-from arcos.community.threats_models import Severity, Threat, ThreatKind, ThreatRecipient
+from arcos.community.threats_models import (
+    Severity,
+    Threat,
+    ThreatComponent,
+    ThreatKind,
+    ThreatRecipient,
+)
 from arcos.community.threats_patterns import check_patterns
 from arcos.community.threats_tlp import NAMED_RECIPIENTS, Tlp, visibility_of
 from arcos.problems import Problem, ProblemCode, Refused
-from arcos.storable import unstorable
+from arcos.storable import json_problem
 from arcos.store.unit_of_work import UnitOfWork
 from arcos.store.write_context import WriteContext
 
@@ -54,11 +60,32 @@ def _text_problems(draft: ThreatDraft) -> list[Problem]:
             not m.strip() or len(m) > MAX_MITIGATION for m in draft.mitigations):
         problems.append(Problem("mitigations", f"at most {MAX_MITIGATIONS} mitigations of "
                                 f"1-{MAX_MITIGATION} characters", ProblemCode.INVALID))
-    texts = [draft.title, draft.description, *draft.mitigations, *draft.indicators,
-             *draft.recipients]
-    if any(unstorable(text) for text in texts):
-        problems.append(Problem(None, "text must not contain NUL characters or lone "
-                                "surrogates", ProblemCode.INVALID))
+    fields = {"title": draft.title, "description": draft.description,
+              "mitigations": draft.mitigations, "indicators": draft.indicators,
+              "recipients": draft.recipients,
+              "affectedComponents": [list(pair) for pair in draft.components]}
+    for name, value in fields.items():
+        problem = json_problem(value)
+        if problem is not None:
+            problems.append(Problem(name, f"{name} {problem}", ProblemCode.INVALID))
+    return problems
+
+
+def _scrubbed_problems(title: str, description: str, mitigations: list[str]
+                       ) -> list[Problem]:
+    """Scrubbing replaces identifying spans with markers such as `[redacted:host]`, which
+    can be longer than what they replace: the scrubbed text must still fit its column."""
+    problems = []
+    for name, text, limit in (("title", title, MAX_TITLE),
+                              ("description", description, MAX_DESCRIPTION)):
+        if len(text) > limit:
+            problems.append(Problem(name, f"{name} is {len(text)} characters once identifying "
+                                    f"text is scrubbed (anonymize); at most {limit}: shorten "
+                                    "it", ProblemCode.TOO_LARGE))
+    if any(len(m) > MAX_MITIGATION for m in mitigations):
+        problems.append(Problem("mitigations", f"a mitigation is longer than {MAX_MITIGATION} "
+                                "characters once identifying text is scrubbed (anonymize): "
+                                "shorten it", ProblemCode.TOO_LARGE))
     return problems
 
 
@@ -79,13 +106,21 @@ def recipient_problems(tlp: Tlp, recipients: list[str], field: str = "recipients
 
 async def share_threat(draft: ThreatDraft, caller: Caller, write: WriteContext) -> Threat:
     """Store a threat; raises Refused naming every problem (nothing is written then)."""
+    problems = _text_problems(draft)
+    if problems:  # nothing reads text that cannot be stored
+        raise Refused(problems)
     components, problems = parse_components(draft.components, "affectedComponents")
-    problems = _text_problems(draft) + await check_patterns(draft.indicators) + problems
+    problems = await check_patterns(draft.indicators) + problems
     problems += recipient_problems(draft.tlp, draft.recipients)
     if problems:
         raise Refused(problems)
     clean = scrubber(write.settings)
     text = clean.text if draft.anonymize else (lambda value: value)
+    title, description = text(draft.title.strip()), text(draft.description)
+    mitigations = [text(m) for m in draft.mitigations]
+    problems = _scrubbed_problems(title, description, mitigations)
+    if problems:
+        raise Refused(problems)
     recipients = sorted({name.strip() for name in draft.recipients} - {caller.name})
 
     async def work(unit: UnitOfWork) -> Threat:
@@ -93,15 +128,20 @@ async def share_threat(draft: ThreatDraft, caller: Caller, write: WriteContext) 
         threat = await Threat.create(
             uid=uid, grant=uid, stix_id=f"{draft.kind.value}--{uid}", owner=caller.name,
             visibility=visibility_of(draft.tlp),
-            anonymized=draft.anonymize, title=text(draft.title.strip()), kind=draft.kind,
-            severity=draft.severity, description=text(draft.description),
-            indicators=list(draft.indicators), mitigations=[text(m) for m in draft.mitigations],
+            anonymized=draft.anonymize, title=title, kind=draft.kind,
+            severity=draft.severity, description=description,
+            indicators=list(draft.indicators), mitigations=mitigations,
             affected_components=[c.to_json() for c in components], tlp=draft.tlp,
             created_at=unit.now, updated_at=unit.now, using_db=unit.connection,
         )
         if recipients:
             await ThreatRecipient.bulk_create(
                 [ThreatRecipient(grant=uid, principal=name) for name in recipients],
+                using_db=unit.connection)
+        keys = sorted({c.key for c in components if c.key})
+        if keys:
+            await ThreatComponent.bulk_create(
+                [ThreatComponent(threat_id=threat.id, key=key) for key in keys],
                 using_db=unit.connection)
         unit.publish(threat_shared_message(threat))
         return threat

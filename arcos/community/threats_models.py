@@ -70,8 +70,11 @@ class StixImport(Model):
 
 
 class StixObject(SharedItem):
-    """One version of one STIX object, as imported. (stix_id, modified) is unique, so a
-    re-import of the same version adds nothing. `body` is the object's JSON as sent."""
+    """One version of one STIX object, as one principal imported it. (owner, stix_id,
+    modified) is unique, so a re-import of the same version by the same importer adds
+    nothing, while another importer of the same object keeps its own row (its own TLP and
+    recipients; nobody learns from an import that someone else holds the object).
+    `body` is the object's JSON as sent."""
 
     stix_id = fields.CharField(max_length=300)
     stix_type = fields.CharField(max_length=250)
@@ -91,7 +94,7 @@ class StixObject(SharedItem):
 
     class Meta:
         table = "community_stix_object"
-        unique_together = (("stix_id", "modified"),)
+        unique_together = (("owner", "stix_id", "modified"),)
         indexes = (("stix_id",), ("stix_type", "id"))
 
 
@@ -106,3 +109,21 @@ class ThreatRecipient(Model):
         table = "community_threat_recipient"
         unique_together = (("grant", "principal"),)
         indexes = (("principal",),)
+
+
+class ThreatComponent(Model):
+    """One affected component of a shared threat, by the key SBOM components are matched
+    on (a purl's package key, a CPE's product name): a new SBOM's packages find the threats
+    that may affect them through this index, instead of every threat being read and
+    compared in Python."""
+
+    id = fields.BigIntField(primary_key=True)
+    threat: fields.ForeignKeyRelation[Threat] = fields.ForeignKeyField(
+        "models.Threat", related_name="components", on_delete=fields.CASCADE
+    )
+    threat_id: int
+    key = fields.CharField(max_length=512)
+
+    class Meta:
+        table = "community_threat_component"
+        indexes = (("key", "threat_id"),)

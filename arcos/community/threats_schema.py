@@ -20,7 +20,12 @@ from arcos.community.stix_export import MAX_EXPORT_OBJECTS, export_bundle
 from arcos.community.stix_import import import_bundle
 from arcos.community.threat_matching import Match, affected_projects, threats_matching_sbom
 from arcos.community.threat_sharing import ThreatDraft, share_threat
-from arcos.community.threats_access import links_visible, may_read_intel, readable_intel
+from arcos.community.threats_access import (
+    bodies_for,
+    may_read_intel,
+    readable_intel,
+    readable_stix_objects,
+)
 from arcos.community.threats_events import THREAT_SHARED
 from arcos.community.threats_models import Severity, StixObject, Threat, ThreatKind
 from arcos.community.threats_tlp import Tlp
@@ -115,7 +120,7 @@ class ThreatQueries:
         check_page_size("first", first, info.context.settings.max_page_size)
         before = decode_cursor(STIX_CURSOR, after)
         caller = info.context.caller
-        query = StixObject.filter(readable_intel(caller), links_visible(caller))
+        query = StixObject.filter(readable_stix_objects(caller))
         if type is not None:
             query = query.filter(stix_type=type)
         if tlp is not None:
@@ -123,8 +128,10 @@ class ThreatQueries:
         total = await query.count()
         page = query.filter(id__lt=before) if before is not None else query
         rows = await page.order_by("-id").limit(first + 1)
+        bodies = await bodies_for(rows[:first], caller)
         edges = [StixObjectEdge(cursor=encode_cursor(STIX_CURSOR, row.id),
-                                node=StixObjectType.from_model(row)) for row in rows[:first]]
+                                node=StixObjectType.from_model(row, body))
+                 for row, body in zip(rows[:first], bodies, strict=True)]
         return StixObjectConnection(
             edges=edges, page_info=page_info([e.cursor for e in edges], len(rows) > first, after),
             total_count=total)

@@ -9,7 +9,7 @@ RED also to the recipients the sharer names. Unmarked objects are AMBER.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -67,11 +67,48 @@ def strictest(levels: Iterable[Tlp]) -> Tlp | None:
     return ranked[-1] if ranked else None
 
 
-def level_of_markings(refs: Iterable[Any]) -> Tlp:
+def level_of_markings(refs: Iterable[Any], local: Mapping[str, Tlp] | None = None) -> Tlp:
     """The TLP of an object whose `object_marking_refs` are `refs`: the strictest TLP marking
-    among them (TLP 1.0 ones read as TLP 2.0), AMBER when none is a TLP marking."""
-    found = strictest(LEVEL_OF_MARKING[ref] for ref in refs if ref in LEVEL_OF_MARKING)
+    among them (TLP 1.0 ones read as TLP 2.0; `local`: a bundle's own TLP marking
+    definitions), AMBER when none is a TLP marking."""
+    known = {**(local or {}), **LEVEL_OF_MARKING}
+    found = strictest(known[ref] for ref in refs if isinstance(ref, str) and ref in known)
     return Tlp.AMBER if found is None else found
+
+
+def local_levels(objects: Iterable[Any]) -> dict[str, Tlp]:
+    """The TLP level of each non-official marking definition among `objects` that states
+    one: a TLP 2.0 extension's `tlp_2_0` (under any extension id), or a STIX 2.1 TLP 1.0
+    `definition_type: "tlp"` with `definition.tlp` (white read as CLEAR)."""
+    levels: dict[str, Tlp] = {}
+    for obj in objects:
+        if not isinstance(obj, dict) or obj.get("type") != "marking-definition" or \
+                not isinstance(obj.get("id"), str) or obj["id"] in LEVEL_OF_MARKING:
+            continue
+        level = _stated_level(obj)
+        if level is not None:
+            levels[obj["id"]] = level
+    return levels
+
+
+def _stated_level(obj: dict[str, Any]) -> Tlp | None:
+    extensions = obj.get("extensions")
+    if isinstance(extensions, dict):
+        for extension in extensions.values():
+            value = extension.get("tlp_2_0") if isinstance(extension, dict) else None
+            if isinstance(value, str) and value.lower() in _BY_VALUE:
+                return _BY_VALUE[value.lower()]
+    definition = obj.get("definition")
+    if obj.get("definition_type") == "tlp" and isinstance(definition, dict):
+        value = definition.get("tlp")
+        if isinstance(value, str):
+            return _TLP1.get(value.lower())
+    return None
+
+
+_BY_VALUE = {level.value: level for level in Tlp}
+_TLP1 = {"white": Tlp.CLEAR, "clear": Tlp.CLEAR, "green": Tlp.GREEN, "amber": Tlp.AMBER,
+         "red": Tlp.RED}
 
 
 def marking_definition(level: Tlp) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from arcos.community import sharing_types  # noqa: F401 - registers CommunityVis
 from arcos.community.sharing import Visibility, may_change
 from arcos.community.sharing_types import CommunityAuthor, author_of
 from arcos.community.threat_matching import Match, affected_projects
-from arcos.community.threats_access import links_visible, readable_intel
+from arcos.community.threats_access import bodies_for, readable_intel, readable_stix_objects
 from arcos.community.threats_models import (
     Severity,
     StixObject,
@@ -188,15 +188,17 @@ class StixObjectType(relay.Node):
     tlp: Tlp
     visibility: Visibility
     hidden: bool
-    body: JSON = strawberry.field(description="The object as imported.")
+    body: JSON = strawberry.field(description="The object as imported, less any reference "
+                                 "to an object above your clearance.")
     created_at: datetime
     row: strawberry.Private[StixObject]
 
     @classmethod
-    def from_model(cls, row: StixObject) -> StixObjectType:
+    def from_model(cls, row: StixObject, body: dict[str, object]) -> StixObjectType:
+        """`body` is the row's body as the reader may see it (`bodies_for`)."""
         return cls(uid=str(row.uid), stix_id=row.stix_id, type=row.stix_type,
                    modified=row.modified, tlp=Tlp(row.tlp),
-                   visibility=Visibility(row.visibility), hidden=row.hidden, body=row.body,
+                   visibility=Visibility(row.visibility), hidden=row.hidden, body=body,
                    created_at=row.created_at, row=row)
 
     @strawberry.field(description="Who imported it.")
@@ -210,9 +212,12 @@ class StixObjectType(relay.Node):
         ids = list(node_ids)
         wanted = [i for i in ids if _is_uuid(i)]
         caller = info.context.caller
-        rows = {str(row.uid): row for row in await StixObject.filter(
-            readable_intel(caller), links_visible(caller), uid__in=wanted)} if wanted else {}
-        return [cls.from_model(rows[i]) if i in rows else None for i in ids]
+        found = await StixObject.filter(readable_stix_objects(caller), uid__in=wanted) \
+            if wanted else []
+        bodies = await bodies_for(found, caller)
+        rows = {str(row.uid): cls.from_model(row, body) for row, body in zip(found, bodies,
+                                                                              strict=True)}
+        return [rows.get(i) for i in ids]
 
 
 @strawberry.type(name="StixObjectEdge")

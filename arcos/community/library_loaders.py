@@ -7,18 +7,33 @@ its author's reputation through it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Self
+
+from arcos.auth.caller import Caller
 from arcos.community import library_reads
 from arcos.community.library_models import PatternUse, PracticeVote
 from arcos.community.library_reads import Ratings
 from arcos.community.reputation import reputation_of
 from arcos.graphql.loaders import ContextLoader
 
+if TYPE_CHECKING:
+    from arcos.graphql.context import ArcosContext
+
 
 class ReputationByName(ContextLoader[str, int]):
-    """The reputation of each principal name (arcos/community/reputation.py)."""
+    """The reputation of each principal name as the request's caller may see it
+    (arcos/community/reputation.py): the loader lives in one request's context, so it
+    keeps that context's caller."""
+
+    caller: Caller
+
+    def __new__(cls, context: ArcosContext) -> Self:  # type: ignore[misc]
+        loader = super().__new__(cls, context)
+        loader.caller = context.caller
+        return loader
 
     async def batch_load(self, keys: list[str]) -> list[int]:
-        found = await reputation_of(keys)
+        found = await reputation_of(keys, self.caller)
         return [found[key] for key in keys]
 
 

@@ -136,3 +136,19 @@ async def test_effectiveness_needs_evidence_read_and_uses_need_a_slug(
     assert bad["recordPatternUse"]["errors"][0]["field"] == "project"
     listed = (await c.member.data(PATTERNS, {"first": 5}))["patterns"]["nodes"][0]
     assert listed["usageCount"] == 0
+
+
+async def test_recording_a_use_needs_evidence_write(c: Community) -> None:
+    """Anyone with community:write could otherwise skew any project's effectiveness."""
+    pattern = await share(c.owner, **pattern_input("Coverage"))
+    token = await c.app.issue("outsider", "community:read", "community:write")
+    async with c.app.client(token) as http:
+        response = await http.post("/graphql", json={"query": USE, "variables": {
+            "id": pattern["id"], "project": PROJECT}})
+    body = response.json()
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", body
+    assert "evidence:write" in body["errors"][0]["message"]
+    listed = (await c.member.data(PATTERNS, {"first": 5}))["patterns"]["nodes"][0]
+    assert listed["usageCount"] == 0
+    allowed = await c.member.data(USE, {"id": pattern["id"], "project": PROJECT})
+    assert allowed["recordPatternUse"]["errors"] == []

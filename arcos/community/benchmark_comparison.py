@@ -11,6 +11,11 @@ estimate extrapolates the nearest sloped part of the known curve (below p25 the 
 p25 up to the first larger quantile, above p90 the slope from the last smaller quantile up
 to p90) and clamps to 0-100; such estimates are flagged `extrapolated`. A value equal to a
 run of equal quantiles (p25 == p50, say) is placed in the middle of that run.
+
+Quantiles closer than float noise (`_tied`: a relative 1e-9 or an absolute 1e-12) count as
+equal: a spread of 5e-324 is no spread, and dividing by it (or by a slope that underflows
+to 0) would raise or give infinity. Likewise a median that close to 0 gives no relative
+delta, and any ratio that still overflows is left out rather than reported as infinite.
 """
 
 from __future__ import annotations
@@ -108,21 +113,26 @@ def _tied(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
 
+def _clamped(percentile: float) -> float:
+    """A percentile within 0-100 (an extrapolation far out may overflow to infinity)."""
+    return 0.0 if math.isnan(percentile) else min(100.0, max(0.0, percentile))
+
+
 def estimate_percentile(baseline: MetricBaseline, value: float) -> PercentileEstimate | None:
     """Where `value` falls in the baseline's distribution (0-100), or None when the
     quantiles do not spread (all equal)."""
     points = baseline.points()
     low, high = points[0][1], points[-1][1]
-    if high <= low:
+    if high <= low or _tied(low, high):
         return None
     if value < low:
-        rising = next((p, q) for p, q in points[1:] if q > low)
+        rising = next((p, q) for p, q in points[1:] if q > low and not _tied(q, low))
         slope = (rising[1] - low) / (rising[0] - points[0][0])
-        return PercentileEstimate(max(0.0, points[0][0] - (low - value) / slope), True)
+        return PercentileEstimate(_clamped(points[0][0] - (low - value) / slope), True)
     if value > high:
-        falling = next((p, q) for p, q in reversed(points[:-1]) if q < high)
+        falling = next((p, q) for p, q in reversed(points[:-1]) if q < high and not _tied(q, high))
         slope = (high - falling[1]) / (points[-1][0] - falling[0])
-        return PercentileEstimate(min(100.0, points[-1][0] + (value - high) / slope), True)
+        return PercentileEstimate(_clamped(points[-1][0] + (value - high) / slope), True)
     # Inside the known range: the lowest and highest percentile whose interpolated value is
     # `value` (the same one unless a run of equal quantiles equals it), and their middle.
     lowest = highest = None
@@ -171,10 +181,13 @@ def compare_metric(baseline: MetricBaseline, value: float | None) -> MetricCompa
     verdict = _verdict(baseline.direction, value, median)
     notes: list[str] = []
     status = ComparisonStatus.COMPARED
-    relative = None if median == 0 else delta / abs(median)
+    relative = None if _tied(median, 0.0) else delta / abs(median)
+    if relative is not None and not math.isfinite(relative):
+        relative = None
     if relative is None:
         status = ComparisonStatus.ZERO_MEDIAN
-        notes.append("the median is 0, so no relative change is given; the absolute delta is")
+        notes.append("the median is 0 (or too close to 0 for a ratio), so no relative change "
+                     "is given; the absolute delta is")
     estimate = None
     if baseline.sample_size == 1:
         status = ComparisonStatus.SINGLE_SAMPLE

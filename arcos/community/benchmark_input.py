@@ -11,6 +11,7 @@ from itertools import pairwise
 from arcos.community.benchmark_comparison import QUANTILES, MetricBaseline
 from arcos.evidence.drafts import CONTROL_CHARS, IDENTIFIER
 from arcos.problems import Problem, ProblemCode, Refused
+from arcos.storable import unstorable
 
 #: Most metrics one benchmark (or one comparison) may carry.
 MAX_METRICS = 100
@@ -97,9 +98,11 @@ def check_benchmark(
     check_count("metrics", len(metrics))
     problems: list[Problem] = []
     title = name.strip()
-    if not title or len(title) > MAX_NAME_LENGTH or CONTROL_CHARS.search(title):
+    if not title or len(title) > MAX_NAME_LENGTH or CONTROL_CHARS.search(title) \
+            or unstorable(title):
         problems.append(Problem("name", f"name must be 1-{MAX_NAME_LENGTH} characters without "
-                                "control characters", ProblemCode.INVALID))
+                                "control characters or lone UTF-16 surrogates",
+                                ProblemCode.INVALID))
     checked_industry = label("industry", "industry", industry, problems)
     checked_type = label("projectType", "projectType", project_type, problems)
     checked = [_check_metric(index, metric, problems) for index, metric in enumerate(metrics)]

@@ -9,21 +9,18 @@ project's evidence, so it needs the right to write that evidence (`evidence:writ
 from __future__ import annotations
 
 from arcos.auth.caller import Caller
-from arcos.auth.scopes import Scope
 from arcos.community.benchmark_input import label
 from arcos.community.benchmarks_models import BenchmarkOptIn
+from arcos.community.project_writers import require_evidence_write
 from arcos.evidence.drafts import MAX_SLUG_LENGTH, SLUG
 from arcos.evidence.models import Project
-from arcos.problems import ArcosError, ErrorCode, Problem, ProblemCode, Refused
+from arcos.problems import Problem, ProblemCode, Refused
 from arcos.store.unit_of_work import UnitOfWork
 from arcos.store.write_context import WriteContext
 
 
 def _check_caller(caller: Caller) -> None:
-    if not caller.may(Scope.EVIDENCE_WRITE):
-        raise ArcosError(
-            "opting a project in or out of community benchmarks needs the 'evidence:write' "
-            f"scope (or 'admin'), which {caller.name!r} lacks", ErrorCode.FORBIDDEN)
+    require_evidence_write(caller, "opting a project in or out of community benchmarks")
 
 
 async def _project(slug: str, unit: UnitOfWork) -> Project:

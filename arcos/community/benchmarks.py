@@ -18,9 +18,10 @@ from arcos.community.benchmark_comparison import (
     Verdict,
     compare_all,
 )
-from arcos.community.benchmark_input import check_benchmark, check_values
+from arcos.community.benchmark_input import MAX_NAME_LENGTH, check_benchmark, check_values
 from arcos.community.benchmarks_models import Benchmark
-from arcos.community.scrub import scrubber
+from arcos.community.scrub import Scrubber, scrubber
+from arcos.community.scrubbed_bounds import refuse_grown
 from arcos.community.sharing import Visibility, may_change, readable
 from arcos.evidence.drafts import MAX_SLUG_LENGTH, SLUG
 from arcos.evidence.models import Project
@@ -40,13 +41,20 @@ def _stored(metrics: Sequence[MetricBaseline]) -> list[dict[str, object]]:
     return [{**asdict(metric), "direction": metric.direction.value} for metric in metrics]
 
 
+def _scrubbed_name(name: str, scrub: Scrubber) -> str:
+    """An anonymised benchmark's name as stored: scrubbed, and refused if that outgrew it."""
+    scrubbed = scrub.text(name)
+    refuse_grown([("name", scrubbed, MAX_NAME_LENGTH)])
+    return scrubbed
+
+
 async def add_benchmark(
     name: str, industry: str, project_type: str, metrics: Sequence[MetricBaseline],
     visibility: Visibility, anonymize: bool, write: WriteContext,
 ) -> Benchmark:
     """Check and store a benchmark owned by the writer; Refused names every bad field."""
     draft = check_benchmark(name, industry, project_type, metrics)
-    title = scrubber(write.settings).text(draft.name) if anonymize else draft.name
+    title = _scrubbed_name(draft.name, scrubber(write.settings)) if anonymize else draft.name
 
     async def work(unit: UnitOfWork) -> Benchmark:
         return await Benchmark.create(
@@ -74,7 +82,8 @@ async def update_benchmark(
         if not may_change(row, caller):
             raise Refused.one("id", "only the benchmark's owner or an admin may change it",
                               ProblemCode.INVALID)
-        row.name = scrubber(write.settings).text(draft.name) if row.anonymized else draft.name
+        row.name = _scrubbed_name(draft.name, scrubber(write.settings)) if row.anonymized \
+            else draft.name
         row.industry, row.project_type = draft.industry, draft.project_type
         row.metrics, row.visibility = _stored(draft.metrics), visibility
         row.updated_at = unit.now

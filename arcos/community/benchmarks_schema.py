@@ -157,7 +157,10 @@ class BenchmarkQueries:
 
     @strawberry.field(description="The benchmark of an industry (and project type) computed "
                       "from opted-in projects' latest quality metrics, or why it is not "
-                      "published yet.", permission_classes=READ)
+                      "published yet. k-anonymity (k = minProjects): a metric is published "
+                      "only from at least k projects, and industry-wide only from project "
+                      "types that publish it themselves, so no published figure can be "
+                      "differenced down to fewer than k projects.", permission_classes=READ)
     async def community_benchmark(
         self, info: Info[ArcosContext, None],
         industry: Annotated[str, strawberry.argument(metadata=_LABEL)],

@@ -178,7 +178,11 @@ def given_values(metrics: list[MetricValueInput] | None) -> dict[str, object] | 
 @strawberry.type(name="CommunityBenchmark", description="A benchmark computed from opted-in "
                  "projects' latest quality metrics; published only when at least "
                  "minProjects projects contribute, and each metric only when at least "
-                 "minProjects projects have it.")
+                 "minProjects projects have it. An industry-wide benchmark (no projectType) "
+                 "counts a project's value for a metric only when its own project type's "
+                 "benchmark publishes that metric (minProjects of that type have it), so the "
+                 "industry-wide figures are the union of published project-type figures and "
+                 "no difference between them singles out fewer than minProjects projects.")
 class CommunityBenchmarkType:
     industry: str
     project_type: str | None

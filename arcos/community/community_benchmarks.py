@@ -9,7 +9,18 @@ have), one window-function query (arcos/intake/latest.py).
 k-anonymity: with k = ARCOS_COMMUNITY_BENCHMARK_MIN_PROJECTS, the benchmark is published
 only when at least k projects contribute, and within it each metric only when at least k
 projects have a value for it; one value per project per metric. So no published figure
-rests on fewer than k projects, and none can be read back as one project's own.
+rests on fewer than k projects.
+
+Both an industry's benchmark and each of its project types' benchmarks are published, with
+their means and sample sizes, so the industry-wide figure must not be the published cells
+plus a few projects of an unpublished one: `mean_all * n_all - sum(published cells)` would
+give those few back. Hence the rule: a project's value for a metric enters the
+industry-wide benchmark only when its (industry, project type) cell itself publishes that
+metric (at least k of its projects have it). The industry-wide figure is then exactly the
+union of published cells, and no difference of published figures rests on fewer than k
+projects. Each cell reads its own MAX_CONTRIBUTING_PROJECTS most recently opted-in projects,
+the same ones its own benchmark reads; the industry-wide benchmark takes whole cells, newest
+first, up to MAX_INDUSTRY_PROJECTS.
 """
 
 from __future__ import annotations
@@ -24,8 +35,10 @@ from arcos.community.benchmark_directions import DIRECTIONS
 from arcos.community.benchmarks_models import BenchmarkOptIn
 from arcos.intake.latest import latest_metrics
 
-#: Most opted-in projects one community benchmark reads (the most recently opted in).
+#: Most opted-in projects one project type's benchmark reads (the most recently opted in).
 MAX_CONTRIBUTING_PROJECTS = 2000
+#: Most opted-in projects an industry-wide benchmark reads (whole cells, newest first).
+MAX_INDUSTRY_PROJECTS = 5 * MAX_CONTRIBUTING_PROJECTS
 
 
 @dataclass(frozen=True)
@@ -67,25 +80,52 @@ def _scope(industry: str, project_type: str | None) -> str:
     return f"industry {industry!r}{kind}"
 
 
+async def _cells(industry: str, project_type: str | None) -> list[list[int]]:
+    """The contributing projects of each (industry, project type) cell, newest opt-in
+    first: per cell the MAX_CONTRIBUTING_PROJECTS its own benchmark reads, whole cells up
+    to MAX_INDUSTRY_PROJECTS in all."""
+    opted_in = BenchmarkOptIn.filter(industry=industry)
+    if project_type is not None:
+        opted_in = opted_in.filter(project_type=project_type)
+    rows = await opted_in.order_by("-updated_at", "-id").values_list("project_type",
+                                                                     "project_id")
+    cells: dict[str, list[int]] = defaultdict(list)
+    for kind, project_id in rows:
+        if len(cells[kind]) < MAX_CONTRIBUTING_PROJECTS:
+            cells[kind].append(int(project_id))
+    chosen: list[list[int]] = []
+    total = 0
+    for ids in cells.values():  # in order of each cell's newest opt-in
+        if total + len(ids) > MAX_INDUSTRY_PROJECTS:
+            break
+        chosen.append(ids)
+        total += len(ids)
+    return chosen
+
+
 async def community_benchmark(
     industry: str, project_type: str | None, min_projects: int
 ) -> CommunityBenchmark:
     """The benchmark of `industry` (and `project_type`, when given), or why it is not
-    published yet."""
-    opted_in = BenchmarkOptIn.filter(industry=industry)
-    if project_type is not None:
-        opted_in = opted_in.filter(project_type=project_type)
-    project_ids = await opted_in.order_by("-updated_at", "-id").limit(
-        MAX_CONTRIBUTING_PROJECTS).values_list("project_id", flat=True)
-    latest = await latest_metrics([int(i) for i in project_ids], names=sorted(DIRECTIONS))
-    by_metric: dict[str, list[float]] = defaultdict(list)
-    for rows in latest.values():
-        for row in rows:
-            if math.isfinite(row.value):
-                by_metric[row.name].append(float(row.value))
-    contributors = sum(1 for rows in latest.values() if rows)
-    kept = {name: values for name, values in by_metric.items() if len(values) >= min_projects}
-    withheld = len(by_metric) - len(kept)
+    published yet. Industry-wide, only cells that publish a metric contribute to it."""
+    cells = await _cells(industry, project_type)
+    latest = await latest_metrics([i for ids in cells for i in ids], names=sorted(DIRECTIONS))
+    kept: dict[str, list[float]] = defaultdict(list)
+    seen_metrics: set[str] = set()
+    contributing: set[int] = set()
+    for ids in cells:
+        by_metric: dict[str, list[float]] = defaultdict(list)
+        for project_id in ids:
+            for row in latest.get(project_id, ()):
+                if math.isfinite(row.value):
+                    by_metric[row.name].append(float(row.value))
+        seen_metrics.update(by_metric)
+        contributing.update(i for i in ids if latest.get(i))
+        for name, values in by_metric.items():
+            if len(values) >= min_projects:
+                kept[name].extend(values)
+    contributors = len(contributing)
+    withheld = len(seen_metrics - set(kept))
     where = _scope(industry, project_type)
     if contributors < min_projects:
         return CommunityBenchmark(

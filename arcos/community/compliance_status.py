@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from tortoise.functions import Count, Max
+from tortoise.expressions import RawSQL
+from tortoise.functions import Count
 
 from arcos.community.checks import SBOM_TYPE, Check
 from arcos.community.compliance_content import Control, Framework
@@ -140,15 +141,22 @@ async def read_project(project_id: int, checks: Sequence[Check]) -> ProjectData:
     return data
 
 
+#: The newest evidence of each type of one project (`{project}`, an integer, inlined): the
+#: latest `created_at` — when the server received it, the time staleness is measured from
+#: — and, among rows of one instant, the later insert.
+_NEWEST_SEQS = (
+    "(SELECT seq FROM (SELECT seq, ROW_NUMBER() OVER (PARTITION BY type "
+    "ORDER BY created_at DESC, seq DESC) AS newness FROM evidence "
+    "WHERE project_id = {project}) ranked WHERE newness = 1)"
+)
+
+
 async def _newest_evidence(project_id: int, types: list[str]) -> dict[str, Seen]:
-    newest = await (
-        Evidence.filter(project_id=project_id, type__in=types)
-        .annotate(last=Max("seq")).group_by("type").values_list("type", "last")
-    )
-    if not newest:
-        return {}
-    seqs = [last for _, last in newest]
-    rows = await Evidence.filter(seq__in=seqs).values_list("type", "uid", "created_at")
+    """The newest evidence of each of `types` by `created_at` (not by `seq`, the insertion
+    order), in one query."""
+    newest = RawSQL(_NEWEST_SEQS.format(project=int(project_id)))
+    rows = await Evidence.filter(project_id=project_id, type__in=types, seq__in=newest
+                                 ).values_list("type", "uid", "created_at")
     return {kind: Seen(_uuid(uid), created_at) for kind, uid, created_at in rows}
 
 

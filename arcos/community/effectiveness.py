@@ -10,11 +10,12 @@ than a guess.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from tortoise.functions import Max
+from tortoise import connections
 
 from arcos.community.library_models import PatternUse
 from arcos.evidence.models import Project
@@ -48,48 +49,63 @@ class Adoption:
     changes: list[MetricChange]
 
 
-async def _at_or_before(
-    project_id: int, metrics: Sequence[str], moment: datetime
-) -> dict[str, Reading]:
-    """The newest value of each of `metrics` at or before `moment`, in two queries: the
-    newest timestamp per metric, then the rows at those timestamps (the later insert wins
-    a tie, as in intake's own reads)."""
-    window = QualityMetric.filter(project_id=project_id, name__in=list(metrics),
-                                  timestamp__lte=moment)
-    newest = await window.annotate(at=Max("timestamp")).group_by("name").values_list(
-        "name", "at")
-    if not newest:
+#: For each adoption (a pattern use), the newest row of each metric of its project at or
+#: before its adoption: one ranked query for a whole page of adoptions. `{uses}` is a list
+#: of integers, inlined (no dialect's placeholder style matters).
+_BEFORE = (
+    "SELECT use_id, metric_id FROM (SELECT u.id AS use_id, q.id AS metric_id, "
+    "ROW_NUMBER() OVER (PARTITION BY u.id, q.name ORDER BY q.timestamp DESC, q.id DESC) "
+    "AS newness FROM community_pattern_use u JOIN project p ON p.slug = u.project "
+    "JOIN quality_metric q ON q.project_id = p.id AND q.timestamp <= u.adopted_at "
+    "WHERE u.id IN ({uses})) ranked WHERE newness = 1"
+)
+
+
+async def _at_or_before(uses: Sequence[PatternUse]) -> dict[int, dict[str, Reading]]:
+    """Per use id, the newest value of each of its project's metrics at or before its
+    adoption, in two queries whatever the number of uses: the winners' ids ranked by the
+    store, then those rows."""
+    if not uses:
         return {}
-    # Every metric's newest row is among these; a metric's older rows that happen to share
-    # another metric's newest timestamp lose to its own newest below.
-    best: dict[str, QualityMetric] = {}
-    for row in await window.filter(timestamp__in=[at for _, at in newest]):
-        held = best.get(row.name)
-        if held is None or (row.timestamp, row.id) > (held.timestamp, held.id):
-            best[row.name] = row
-    return {name: Reading(row.value, row.timestamp) for name, row in best.items()}
+    inlined = ",".join(str(int(use.id)) for use in uses)
+    pairs = await connections.get("default").execute_query_dict(_BEFORE.format(uses=inlined))
+    rows = {row.id: row for row in await QualityMetric.filter(
+        id__in=[int(pair["metric_id"]) for pair in pairs])}
+    found: dict[int, dict[str, Reading]] = defaultdict(dict)
+    for pair in pairs:
+        row = rows[int(pair["metric_id"])]
+        found[int(pair["use_id"])][row.name] = Reading(row.value, row.timestamp)
+    return found
 
 
-async def effectiveness(uses: Sequence[PatternUse], metrics: Sequence[str]) -> list[Adoption]:
-    """Each adoption in `uses` with the change of each of `metrics` since: two queries per
-    adoption and one for all of their newest values."""
+async def effectiveness(
+    uses: Sequence[PatternUse], metrics_of: Mapping[int, Sequence[str]]
+) -> list[Adoption]:
+    """Each adoption in `uses` (of any patterns) with the change of each metric its pattern
+    targets (`metrics_of[pattern id]`) since: four queries for all of them together."""
+    measured = [use for use in uses if metrics_of.get(use.pattern_id)]
     projects = {
         row.slug: row.id
-        for row in await Project.filter(slug__in=[use.project for use in uses])
+        for row in await Project.filter(slug__in=[use.project for use in measured])
     }
-    newest = await latest_metrics(list(projects.values()), list(metrics)) if metrics else {}
-    adoptions: list[Adoption] = []
-    for use in uses:
-        project_id = projects.get(use.project)
-        before = await _at_or_before(project_id, metrics, use.adopted_at) \
-            if project_id is not None and metrics else {}
-        latest = {row.name: row for row in newest.get(project_id, [])} \
-            if project_id is not None else {}
-        changes = []
-        for metric in metrics:
-            row = latest.get(metric)
-            after = Reading(row.value, row.timestamp) \
-                if row is not None and row.timestamp > use.adopted_at else None
-            changes.append(MetricChange(metric, before.get(metric), after))
-        adoptions.append(Adoption(use.project, use.adopted_at, changes))
-    return adoptions
+    names = sorted({name for use in measured for name in metrics_of[use.pattern_id]})
+    newest = await latest_metrics(list(projects.values()), names) if projects else {}
+    before_all = await _at_or_before([use for use in measured if use.project in projects])
+    return [_adoption(use, metrics_of.get(use.pattern_id, ()), projects, newest, before_all)
+            for use in uses]
+
+
+def _adoption(use: PatternUse, metrics: Sequence[str], projects: Mapping[str, int],
+              newest: Mapping[int, Sequence[QualityMetric]],
+              before_all: Mapping[int, Mapping[str, Reading]]) -> Adoption:
+    project_id = projects.get(use.project)
+    latest = {row.name: row for row in newest.get(project_id, [])} \
+        if project_id is not None else {}
+    before = before_all.get(use.id, {})
+    changes = []
+    for metric in metrics:
+        row = latest.get(metric)
+        after = Reading(row.value, row.timestamp) \
+            if row is not None and row.timestamp > use.adopted_at else None
+        changes.append(MetricChange(metric, before.get(metric), after))
+    return Adoption(use.project, use.adopted_at, changes)

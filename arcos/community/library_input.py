@@ -15,6 +15,7 @@ from typing import Any
 
 from arcos.community.scrub import Scrubber
 from arcos.problems import Problem, ProblemCode, Refused
+from arcos.storable import json_problem
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 20_000
@@ -52,7 +53,10 @@ class Problems:
 def text(problems: Problems, name: str, value: str, maximum: int) -> str:
     """`value` stripped; a problem when empty or longer than `maximum`."""
     value = value.strip()
-    if not value:
+    unfit = json_problem(value)
+    if unfit is not None:
+        problems.add(name, f"{name} {unfit}")
+    elif not value:
         problems.add(name, f"{name} must not be empty", ProblemCode.REQUIRED)
     elif len(value) > maximum:
         problems.add(name, f"{name} must be at most {maximum} characters (got {len(value)})",
@@ -67,7 +71,10 @@ def entries(problems: Problems, name: str, values: list[str], most: int, longest
     if len(kept) > most:
         problems.add(name, f"at most {most} {name} (got {len(kept)})", ProblemCode.TOO_LARGE)
     for position, value in enumerate(kept):
-        if len(value) > longest:
+        unfit = json_problem(value)
+        if unfit is not None:
+            problems.add(f"{name}.{position}", f"each of {name} {unfit}")
+        elif len(value) > longest:
             problems.add(f"{name}.{position}", f"each of {name} must be at most {longest} "
                          f"characters (got {len(value)})", ProblemCode.TOO_LARGE)
     return kept
@@ -77,7 +84,7 @@ def tags(problems: Problems, values: list[str]) -> list[str]:
     """Lower-case tags without repeats."""
     kept = entries(problems, "tags", [value.lower() for value in values], MAX_TAGS, MAX_TAG)
     for position, tag in enumerate(kept):
-        if not TAG.match(tag):
+        if json_problem(tag) is None and not TAG.match(tag):
             problems.add(f"tags.{position}", f"tag {tag[:60]!r} must not hold '|' or "
                          "control characters")
     return list(dict.fromkeys(kept))
@@ -111,6 +118,10 @@ def pattern_json(problems: Problems, value: Any) -> list[str]:
     if _depth(value) > MAX_PATTERN_DEPTH:
         problems.add("pattern", f"pattern nests deeper than {MAX_PATTERN_DEPTH} levels",
                      ProblemCode.TOO_LARGE)
+        return []
+    unfit = json_problem(value)
+    if unfit is not None:
+        problems.add("pattern", f"pattern {unfit}")
         return []
     size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
     if size > MAX_PATTERN_BYTES:

@@ -7,18 +7,34 @@ its author's reputation through it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Self
+
+from arcos.auth.caller import Caller
+from arcos.community import effectiveness as measuring
 from arcos.community import library_reads
 from arcos.community.library_models import PatternUse, PracticeVote
 from arcos.community.library_reads import Ratings
 from arcos.community.reputation import reputation_of
 from arcos.graphql.loaders import ContextLoader
 
+if TYPE_CHECKING:
+    from arcos.graphql.context import ArcosContext
+
 
 class ReputationByName(ContextLoader[str, int]):
-    """The reputation of each principal name (arcos/community/reputation.py)."""
+    """The reputation of each principal name as the request's caller may see it
+    (arcos/community/reputation.py): the loader lives in one request's context, so it
+    keeps that context's caller."""
+
+    caller: Caller
+
+    def __new__(cls, context: ArcosContext) -> Self:  # type: ignore[misc]
+        loader = super().__new__(cls, context)
+        loader.caller = context.caller
+        return loader
 
     async def batch_load(self, keys: list[str]) -> list[int]:
-        found = await reputation_of(keys)
+        found = await reputation_of(keys, self.caller)
         return [found[key] for key in keys]
 
 
@@ -32,6 +48,27 @@ class UsesByPattern(ContextLoader[int, int]):
     async def batch_load(self, keys: list[int]) -> list[int]:
         found = await library_reads.counts(PatternUse, "pattern_id", keys)
         return [found[key] for key in keys]
+
+
+class AdoptionsByPattern(ContextLoader[tuple[int, int, tuple[str, ...]], list[measuring.Adoption]]):
+    """A pattern's newest adoptions with the change of each metric it targets: key
+    (pattern id, how many adoptions, its metrics). One query for the uses of every pattern
+    on the page (per page size asked), and four for all their metric values."""
+
+    async def batch_load(self, keys: list[tuple[int, int, tuple[str, ...]]]
+                         ) -> list[list[measuring.Adoption]]:
+        metrics_of = {pattern_id: metrics for pattern_id, _, metrics in keys}
+        uses: dict[tuple[int, int], list[PatternUse]] = {}
+        for limit in {limit for _, limit, _ in keys}:
+            found = await library_reads.uses_of(
+                [pattern_id for pattern_id, wanted, _ in keys if wanted == limit], limit)
+            uses.update({(pattern_id, limit): rows for pattern_id, rows in found.items()})
+        measured = await measuring.effectiveness(
+            [use for rows in uses.values() for use in rows], metrics_of)
+        by_use = dict(zip([id(use) for rows in uses.values() for use in rows], measured,
+                          strict=True))
+        return [[by_use[id(use)] for use in uses[(pattern_id, limit)]]
+                for pattern_id, limit, _ in keys]
 
 
 class VotesByPractice(ContextLoader[int, int]):

@@ -8,12 +8,11 @@ own text alone).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from tortoise.expressions import Subquery
+from tortoise.expressions import RawSQL, Subquery
 from tortoise.functions import Avg, Count
 
 from arcos.auth.caller import Caller
@@ -133,12 +132,25 @@ async def own_votes(practice_ids: Sequence[int], voter: str) -> set[int]:
     return set(rows)
 
 
+#: The newest `{limit}` adoptions of each pattern in `{patterns}` (integers, inlined).
+_NEWEST_USES = (
+    "(SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY pattern_id "
+    "ORDER BY adopted_at DESC, id DESC) AS newness FROM community_pattern_use "
+    "WHERE pattern_id IN ({patterns})) ranked WHERE newness <= {limit})"
+)
+
+
 async def uses_of(pattern_ids: Sequence[int], limit: int) -> dict[int, list[PatternUse]]:
-    """The newest `limit` adoptions of each pattern."""
-    found: dict[int, list[PatternUse]] = defaultdict(list)
-    for pattern_id in pattern_ids:
-        found[pattern_id] = list(await PatternUse.filter(pattern_id=pattern_id).order_by(
-            "-adopted_at", "-id").limit(limit))
+    """The newest `limit` adoptions of each pattern, newest first, in one query (the store
+    ranks each pattern's uses)."""
+    found: dict[int, list[PatternUse]] = {int(pattern_id): [] for pattern_id in pattern_ids}
+    if not found:
+        return found
+    patterns = ",".join(str(pattern_id) for pattern_id in found)
+    newest = RawSQL(_NEWEST_USES.format(patterns=patterns, limit=int(limit)))
+    for use in await PatternUse.filter(pattern_id__in=list(found), id__in=newest).order_by(
+            "pattern_id", "-adopted_at", "-id"):
+        found[use.pattern_id].append(use)
     return found
 
 

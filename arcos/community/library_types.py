@@ -20,6 +20,7 @@ from arcos.auth.permissions import requires
 from arcos.auth.scopes import Scope
 from arcos.community import effectiveness as measuring
 from arcos.community.library_loaders import (
+    AdoptionsByPattern,
     OwnRating,
     OwnVote,
     RatingsByPattern,
@@ -27,7 +28,7 @@ from arcos.community.library_loaders import (
     VotesByPractice,
 )
 from arcos.community.library_models import BestPractice, LibraryCategory, QualityPattern
-from arcos.community.library_reads import items_by_uid, uses_of
+from arcos.community.library_reads import items_by_uid
 from arcos.community.sharing import Visibility
 from arcos.community.sharing_types import CommunityAuthor, author_of
 from arcos.graphql.context import ArcosContext
@@ -163,8 +164,8 @@ class QualityPatternType(relay.Node):
         self, info: Info[ArcosContext, None], first: int = 10
     ) -> list[PatternAdoptionType]:
         check_page_size("first", first, MAX_ADOPTIONS)
-        uses = (await uses_of([self.row.id], first))[self.row.id]
-        adoptions = await measuring.effectiveness(uses, self.metrics)
+        adoptions = await AdoptionsByPattern(info.context).load(
+            (self.row.id, first, tuple(self.metrics)))
         return [PatternAdoptionType.of(adoption) for adoption in adoptions]
 
     @classmethod

@@ -26,6 +26,7 @@ from arcos.community.library_models import (
     QualityPattern,
 )
 from arcos.community.library_search import ensure_search
+from arcos.community.project_writers import require_evidence_write
 from arcos.community.scrub import scrubber
 from arcos.community.sharing import Visibility, check_not_own
 from arcos.evidence.drafts import MAX_SLUG_LENGTH, SLUG
@@ -141,7 +142,10 @@ def project_slug(raw: str) -> str:
 async def record_use(
     uid: uuid.UUID, project: str, caller: Caller, write: WriteContext
 ) -> tuple[QualityPattern, PatternUse]:
-    """Record that `project` adopted the pattern now (the first record's date stays)."""
+    """Record that `project` adopted the pattern now (the first record's date stays).
+    Only a caller who may write the project's evidence may: a use moves the pattern's
+    usage count and effectiveness others read."""
+    require_evidence_write(caller, "recording that a project adopted a pattern")
     slug = project_slug(project)
 
     async def work(unit: UnitOfWork) -> tuple[QualityPattern, PatternUse]:

@@ -24,6 +24,7 @@ from arcos.community.compliance_content import Control, Framework
 from arcos.community.gsn import Node, check_argument, parse_argument
 from arcos.community.industry_content import Industry, Standard
 from arcos.community.scrub import Scrubber, scrubber
+from arcos.community.scrubbed_bounds import refuse_grown
 from arcos.community.sharing import SharedItem, Visibility, readable
 from arcos.community.templates_models import (
     MAX_KEY_LENGTH,
@@ -262,6 +263,7 @@ async def add_industry(draft: IndustryDraft, sharing: Sharing,
     industry = check_industry(draft)
     if sharing.anonymize:
         industry = _scrubbed_industry(industry, scrubber(write.settings))
+        refuse_grown([("name", industry.name, MAX_NAME)])
 
     async def work(unit: UnitOfWork) -> Template[Industry]:
         row = await IndustryTemplate.create(
@@ -284,6 +286,8 @@ async def add_framework(draft: ComplianceDraft, sharing: Sharing,
     framework = check_framework(draft)
     if sharing.anonymize:
         framework = _scrubbed_framework(framework, scrubber(write.settings))
+        refuse_grown([("name", framework.name, MAX_NAME), ("version", framework.version,
+                                                          MAX_NAME)])
 
     async def work(unit: UnitOfWork) -> Template[Framework]:
         row = await ComplianceTemplate.create(

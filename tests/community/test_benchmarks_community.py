@@ -231,3 +231,28 @@ async def test_a_project_compares_with_a_shared_benchmark(gql: GraphQLClient,
     unknown = await client.post("/api/community/benchmarks/compare", json={
         "benchmark_id": benchmark_id, "project": "github.com/acme/none"})
     assert unknown.status_code == 404 and "github.com/acme/none" in unknown.text
+
+
+async def test_the_industry_benchmark_cannot_be_differenced_down_to_a_lone_project(
+        app: RunningApp, gql: GraphQLClient):
+    """Industry-wide mean * n minus the published project-type cells must not give back the
+    one project of an unpublished project type: it only aggregates cells that publish."""
+    reader = app.client(await app.issue("reader", "community:read"))
+    member = GraphQLClient(reader)
+    try:
+        for n, rate in enumerate(RATES):
+            await upload(gql, project(n), rate=rate)
+            await opt_in(gql, project(n), "finance", "web_service")
+        await upload(gql, "github.com/victim/lib", rate=0.37)
+        await opt_in(gql, "github.com/victim/lib", "finance", "library")
+        assert (await community(member, kind="library"))["published"] is False
+        whole = await community(member)
+        cell = await community(member, kind="web_service")
+        line = {m["name"]: m for m in whole["metrics"]}["coverage.line_rate"]
+        web = {m["name"]: m for m in cell["metrics"]}["coverage.line_rate"]
+        leaked = line["mean"] * line["sampleSize"] - web["mean"] * web["sampleSize"]
+        assert leaked == pytest.approx(0.0, abs=1e-9)
+        assert line == web
+        assert whole["contributors"] == 6 and whole["withheldMetrics"] == cell["withheldMetrics"]
+    finally:
+        await reader.aclose()

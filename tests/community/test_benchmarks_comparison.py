@@ -141,9 +141,32 @@ def test_quantiles_of_samples_interpolate_between_ranks():
     assert quantile([3.0], 0.9) == 3.0
 
 
+def test_a_spread_that_underflows_is_degenerate_not_a_division_by_zero():
+    tiny = baseline(0.0, 0.0, 0.0, 5e-324)
+    answer = compare_metric(tiny, 1.0)
+    assert answer.status is ComparisonStatus.DEGENERATE and answer.percentile is None
+    assert answer.verdict is Verdict.BETTER and answer.delta == 1.0
+    assert estimate_percentile(baseline(0.0, 5e-324, 1.0, 2.0), -1.0).value == 0.0
+
+
+def test_a_median_next_to_zero_gives_no_infinite_relative_delta():
+    answer = compare_metric(baseline(5e-324, 5e-324, 5e-324, 1.0), 1e15)
+    assert answer.relative_delta is None and answer.status is ComparisonStatus.ZERO_MEDIAN
+    assert answer.percentile == 100.0 and math.isfinite(answer.delta)
+
+
 # --- properties over arbitrary baselines -------------------------------------------------
 
-FINITE = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
+#: Every number a benchmark or a compared value may hold (MAX_MAGNITUDE), subnormals
+#: such as 5e-324 included, plus the spreads that once divided by zero or overflowed.
+FINITE = st.one_of(
+    st.floats(min_value=-1e15, max_value=1e15, allow_nan=False, allow_infinity=False),
+    st.sampled_from([0.0, 5e-324, -5e-324, 1e-310, 1.0, 1e15, -1e15]))
+
+
+def _no_spread(low: float, high: float) -> bool:
+    """Quantiles the comparison treats as equal (float noise apart)."""
+    return math.isclose(low, high, rel_tol=1e-9, abs_tol=1e-12)
 
 
 @st.composite
@@ -158,7 +181,7 @@ def test_percentile_never_falls_as_the_value_rises(metric: MetricBaseline, a: fl
     low, high = sorted((a, b))
     first, second = estimate_percentile(metric, low), estimate_percentile(metric, high)
     if first is None:
-        assert second is None and metric.p25 == metric.p90
+        assert second is None and _no_spread(metric.p25, metric.p90)
         return
     assert 0 <= first.value <= second.value <= 100
 
@@ -188,8 +211,10 @@ def test_every_baseline_and_value_gets_an_answer(metric: MetricBaseline, value: 
         assert answer.status is ComparisonStatus.NO_VALUE
         return
     assert answer.verdict is not None and math.isfinite(answer.delta)
-    assert (answer.relative_delta is None) == (metric.p50 == 0)
-    if metric.sample_size == 1 or metric.p25 == metric.p90:
+    assert answer.relative_delta is None or math.isfinite(answer.relative_delta)
+    if metric.p50 == 0:
+        assert answer.relative_delta is None
+    if metric.sample_size == 1 or _no_spread(metric.p25, metric.p90):
         assert answer.percentile is None
     else:
         assert 0 <= answer.percentile <= 100

@@ -9,6 +9,8 @@ import sys
 
 import pytest
 from library_kit import PATTERNS, Community, community, pattern_input, share
+from test_batched_reads import statements
+from test_benchmarks_community import upload
 
 PROJECT = "github.com/acme/app"
 IDLE = "github.com/acme/idle"
@@ -136,3 +138,47 @@ async def test_effectiveness_needs_evidence_read_and_uses_need_a_slug(
     assert bad["recordPatternUse"]["errors"][0]["field"] == "project"
     listed = (await c.member.data(PATTERNS, {"first": 5}))["patterns"]["nodes"][0]
     assert listed["usageCount"] == 0
+
+
+async def test_recording_a_use_needs_evidence_write(c: Community) -> None:
+    """Anyone with community:write could otherwise skew any project's effectiveness."""
+    pattern = await share(c.owner, **pattern_input("Coverage"))
+    token = await c.app.issue("outsider", "community:read", "community:write")
+    async with c.app.client(token) as http:
+        response = await http.post("/graphql", json={"query": USE, "variables": {
+            "id": pattern["id"], "project": PROJECT}})
+    body = response.json()
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", body
+    assert "evidence:write" in body["errors"][0]["message"]
+    listed = (await c.member.data(PATTERNS, {"first": 5}))["patterns"]["nodes"][0]
+    assert listed["usageCount"] == 0
+    allowed = await c.member.data(USE, {"id": pattern["id"], "project": PROJECT})
+    assert allowed["recordPatternUse"]["errors"] == []
+
+
+PAGE_EFFECTIVENESS = """query { patterns(first: 20) { nodes { name effectiveness(first: 5) {
+  project metrics { metric before after change } } } } }"""
+
+
+async def test_a_page_of_patterns_reads_adoptions_and_metrics_in_a_fixed_number_of_queries(
+    c: Community,
+) -> None:
+    async def adopted_page(patterns: int) -> tuple[list[str], list[dict[str, object]]]:
+        for n in range(patterns):
+            shared = await share(c.owner, **pattern_input(f"Gate {patterns}-{n}"))
+            for project in (PROJECT, IDLE):
+                used = await c.member.data(USE, {"id": shared["id"], "project": project})
+                assert used["recordPatternUse"]["errors"] == []
+        await upload(c.member.gql, PROJECT, rate=0.9)
+        with statements() as seen:
+            nodes = (await c.member.data(PAGE_EFFECTIVENESS))["patterns"]["nodes"]
+        reads = [sql for sql in seen if "quality_metric" in sql or "pattern_use" in sql]
+        return reads, nodes
+
+    few, nodes = await adopted_page(2)
+    many, more_nodes = await adopted_page(6)
+    assert len(more_nodes) == 8 and all(len(n["effectiveness"]) == 2 for n in more_nodes)
+    app_row = {a["project"]: a for a in more_nodes[0]["effectiveness"]}[PROJECT]
+    assert app_row["metrics"][0]["after"] == pytest.approx(0.9)
+    assert nodes
+    assert len(many) == len(few) <= 5, many

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from conftest import GraphQLClient
 from tortoise import connections
 
 from arcos.community.compliance_content import FRAMEWORKS
+from arcos.evidence.models import Evidence
 
 sys.path.insert(0, str(Path(__file__).parent))
 pytest_plugins = ["templates_kit"]
@@ -199,6 +200,21 @@ async def test_reads_do_not_grow_with_the_controls(app, gql, template_artifacts)
                 for table in EVALUATED if f'FROM "{table}"' in q)
     finally:
         client.execute_query = original
-    # The project, the newest evidence per type (two), metrics (one), findings (one).
+    # The project, the newest evidence per type (one ranked query), metrics, findings.
     assert counts["gdpr"] == counts["nist-800-53"] == sorted(
-        ["project", "evidence", "evidence", "quality_metric", "finding"]), counts
+        ["project", "evidence", "quality_metric", "finding"]), counts
+
+
+async def test_the_newest_evidence_is_the_latest_received_not_the_latest_inserted(app, gql):
+    """Staleness is measured from `created_at`: a row inserted later but dated earlier
+    (a restored or migrated one) must not hide the fresher evidence."""
+    await add_gate(gql)
+    fresh = await review(gql, RED)
+    older = await review(gql, RED)
+    rows = await Evidence.filter(project__slug=RED, type="code_review").order_by("seq")
+    assert len(rows) == 2
+    await Evidence.filter(seq=rows[1].seq).update(
+        created_at=datetime.now(UTC) - timedelta(days=400))
+    control = (await status(gql, RED))["CR-1"]
+    assert control["status"] == "SATISFIED", control
+    assert control["evidenceIds"] == [fresh] and older not in control["evidenceIds"]

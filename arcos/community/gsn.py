@@ -114,7 +114,7 @@ def _parse_node(raw: Any, path: str, problems: list[Problem]) -> Node | None:
                                 "'.', '_' or '-', starting with a letter (e.g. G1)",
                                 ProblemCode.REQUIRED if node_id is None else ProblemCode.INVALID))
     kind = raw.get("type")
-    if kind not in set(NodeType):
+    if not isinstance(kind, str) or kind not in set(NodeType):
         problems.append(Problem(f"{path}.type", f"type must be one of "
                                 f"{', '.join(NodeType)} (got {kind!r:.40})", ProblemCode.INVALID))
     text = raw.get("text")

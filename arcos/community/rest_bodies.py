@@ -34,11 +34,11 @@ def _object(properties: dict[str, JsonSchema], required: tuple[str, ...] = ()) -
             "additionalProperties": False}
 
 
-def shared(kind: str, item: JsonSchema, *, permission: bool = True) -> JsonSchema:
-    """`{kind: item, "permission": …, "anonymize": …}`."""
+def shared(kind: str, item: JsonSchema, *, default: str = "community") -> JsonSchema:
+    """`{kind: item, "permission": …, "anonymize": …}`; `default`: the visibility when
+    `permission` is left out."""
     properties: dict[str, JsonSchema] = {kind: item}
-    if permission:
-        properties["permission"] = {**_enum(Visibility), "default": "community"}
+    properties["permission"] = {**_enum(Visibility), "default": default}
     properties["anonymize"] = {"type": "boolean", "default": False}
     return _object(properties, (kind,))
 
@@ -55,7 +55,8 @@ PRACTICE = shared("practice", _object({
     "description": _TEXT, "steps": _TEXTS, "examples": _TEXTS, "references": _TEXTS,
 }, ("title", "category", "description")))
 
-THREAT = shared("threat", _object({
+#: A threat's TLP decides its visibility; `permission`, if sent, must agree with it.
+THREAT = shared("threat", default="private", item=_object({
     "title": _TEXT, "kind": _enum(ThreatKind), "severity": _enum(Severity),
     "description": _TEXT, "indicators": {**_TEXTS, "description": "STIX 2.1 patterns."},
     "mitigations": _TEXTS,
@@ -78,14 +79,14 @@ _GSN_NODE = _object({
     "in_context_of": _TEXTS, "undeveloped": {"type": "boolean"}, "evidence_types": _TEXTS,
 }, ("id", "type", "text"))
 
-INDUSTRY_TEMPLATE = shared("template", _object({
+INDUSTRY_TEMPLATE = shared("template", default="private", item=_object({
     "key": _TEXT, "name": _TEXT, "description": _TEXT,
     "standards": {"type": "array", "items": _object({"name": _TEXT, "note": _TEXT}, ("name",))},
     "requirements": _TEXTS, "frameworks": _TEXTS,
     "argument": {"type": "array", "items": _GSN_NODE},
 }, ("key", "name", "argument")))
 
-COMPLIANCE_TEMPLATE = shared("template", _object({
+COMPLIANCE_TEMPLATE = shared("template", default="private", item=_object({
     "key": _TEXT, "name": _TEXT, "version": _TEXT, "description": _TEXT,
     "controls": {"type": "array", "items": {
         "type": "object", "required": ["id", "title", "checks"],
@@ -100,7 +101,7 @@ BENCHMARK = shared("benchmark", _object({
     "metrics": {"type": "array", "items": _object({
         "name": _TEXT, "direction": _enum(Direction), "p25": _NUMBER, "p50": _NUMBER,
         "p75": _NUMBER, "p90": _NUMBER, "mean": _NUMBER,
-        "sample_size": {"type": "integer", "minimum": 1},
+        "sample_size": {"type": "integer", "description": "1 or more."},
     }, ("name", "direction", "p25", "p50", "p75", "p90", "sample_size"))},
 }, ("name", "industry", "project_type", "metrics")))
 

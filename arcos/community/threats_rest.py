@@ -48,7 +48,7 @@ async def _share_variables(call: RestCall) -> dict[str, Any]:
     tlp = _upper(threat.get("tlp"), "tlp")
     permission = body.get("permission")
     if permission is not None:
-        if permission not in _TLP_OF_PERMISSION:
+        if not isinstance(permission, str) or permission not in _TLP_OF_PERMISSION:
             raise _bad("`permission` must be public, community or private")
         if tlp is None:
             tlp = _TLP_OF_PERMISSION[permission]

@@ -43,3 +43,35 @@ async def test_every_original_route_is_documented_with_its_body(app: RunningApp)
         jsonschema.validate(body["example"], body["schema"])
         properties = body["schema"]["properties"]
         assert not any(name != name.lower() for name in properties), (path, properties)
+
+
+async def test_bodies_the_documented_schema_refuses_are_refused(app: RunningApp) -> None:
+    """What the fuzzer found: GraphQL would coerce `"references": "AAA"` to a list, and a
+    dict where a string belongs crashed two readers; each is a 400 naming the field."""
+    from arcos.community.library_models import BestPractice
+    from arcos.community.threats_models import Threat
+
+    practice = {"title": "Pin", "category": "security", "description": "d",
+                "references": "AAA"}
+    threat = {"title": "t", "kind": "tool", "severity": "low"}
+    node = {"id": "G1", "type": {}, "text": "x"}
+    template = {"key": "acme", "name": "n", "argument": [node]}
+    async with app.client(app.admin_token) as http:
+        refused = {
+            "practice.references": await http.post(
+                "/api/community/practices/add", json={"practice": practice}),
+            "permission": await http.post(
+                "/api/community/threats/share", json={"threat": threat, "permission": {}}),
+            "template.argument.0.type": await http.post(
+                "/api/community/templates/industry/add", json={"template": template}),
+        }
+        graphql = await http.post("/graphql", json={
+            "query": "mutation($i: AddIndustryTemplateInput!) { addIndustryTemplate(input: $i)"
+                     " { errors { field code } } }",
+            "variables": {"i": {"key": "acme", "name": "n", "argument": [node]}}})
+    for field, response in refused.items():
+        assert response.status_code == 400, (field, response.text)
+        assert field in response.json()["error"], (field, response.text)
+    assert {"field": "argument.0.type", "code": "INVALID"} in \
+        graphql.json()["data"]["addIndustryTemplate"]["errors"], graphql.text
+    assert await BestPractice.all().count() == 0 and await Threat.all().count() == 0

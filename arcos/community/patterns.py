@@ -7,6 +7,7 @@ again keeps the first adoption date.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -75,7 +76,7 @@ async def share_pattern(
     if None in (draft.name, draft.category, draft.description, draft.pattern):
         raise Refused.one(None, "name, category, description and pattern are required",
                           ProblemCode.REQUIRED)
-    ready = _prepared(draft, sharing.anonymize, write)
+    ready = await asyncio.to_thread(_prepared, draft, sharing.anonymize, write)
     await ensure_search()
 
     async def work(unit: UnitOfWork) -> QualityPattern:
@@ -96,7 +97,7 @@ async def update_pattern(
 
     async def work(unit: UnitOfWork) -> QualityPattern:
         item = await changeable_item(QualityPattern, uid, caller, unit, WHAT)
-        columns = _columns(_prepared(draft, item.anonymized, write))
+        columns = _columns(await asyncio.to_thread(_prepared, draft, item.anonymized, write))
         if visibility is not None:
             columns["visibility"] = visibility
         item.update_from_dict({**columns, "updated_at": unit.now})

@@ -7,6 +7,7 @@ row whatever the interleaving. The refused ones answer like the one that counted
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -58,7 +59,7 @@ async def add_practice(
     if None in (draft.title, draft.category, draft.description):
         raise Refused.one(None, "title, category and description are required",
                           ProblemCode.REQUIRED)
-    ready = _prepared(draft, sharing.anonymize, write)
+    ready = await asyncio.to_thread(_prepared, draft, sharing.anonymize, write)
     await ensure_search()
 
     async def work(unit: UnitOfWork) -> BestPractice:
@@ -79,7 +80,7 @@ async def update_practice(
 
     async def work(unit: UnitOfWork) -> BestPractice:
         item = await changeable_item(BestPractice, uid, caller, unit, WHAT)
-        columns = _columns(_prepared(draft, item.anonymized, write), item)
+        columns = _columns(await asyncio.to_thread(_prepared, draft, item.anonymized, write), item)
         if visibility is not None:
             columns["visibility"] = visibility
         item.update_from_dict({**columns, "updated_at": unit.now})

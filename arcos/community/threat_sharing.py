@@ -4,6 +4,7 @@ store it with its named recipients in one unit of work."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass, field
 
@@ -114,10 +115,11 @@ async def share_threat(draft: ThreatDraft, caller: Caller, write: WriteContext) 
     problems += recipient_problems(draft.tlp, draft.recipients)
     if problems:
         raise Refused(problems)
-    clean = scrubber(write.settings)
-    text = clean.text if draft.anonymize else (lambda value: value)
-    title, description = text(draft.title.strip()), text(draft.description)
-    mitigations = [text(m) for m in draft.mitigations]
+    title, description, mitigations = draft.title.strip(), draft.description, \
+        list(draft.mitigations)
+    if draft.anonymize:  # scrubbing a long description is CPU work: off the event loop
+        title, description, mitigations = await asyncio.to_thread(
+            scrubber(write.settings).json, [title, description, mitigations])
     problems = _scrubbed_problems(title, description, mitigations)
     if problems:
         raise Refused(problems)

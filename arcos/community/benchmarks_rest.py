@@ -229,6 +229,6 @@ ROUTES: tuple[RestRoute, ...] = (
         body_schema=rest_bodies.COMPARE,
         body_example={"benchmark_id": "QmVuY2htYXJrOjEyMw==",
                       "metrics": {"coverage.line_rate": 0.82, "tests.pass_rate": 0.99}},
-        subject=lambda call: "such benchmark",
+        subject=lambda call: "such benchmark", body_names_object=True,
     ),
 )

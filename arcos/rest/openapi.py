@@ -151,7 +151,7 @@ def _path_item(
         responses["409"] = _error_response(
             "An idempotency key was already used for different content."
         )
-    if "{" in route.path:
+    if "{" in route.path or route.body_names_object:
         responses["404"] = _error_response("No such object.")
     for status, description in ERROR_STATUSES.items():
         responses[status] = _error_response(description)

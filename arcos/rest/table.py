@@ -58,6 +58,9 @@ class RestRoute:
     #: envelope such as `{"pattern": {…}, "permission": "community"}` (OpenAPI's request
     #: body; `body_example` is its example).
     body_schema: dict[str, Any] | None = None
+    #: Whether the body names an object that may be missing (404), as a path parameter
+    #: would (`{"benchmark_id": …}`); OpenAPI documents the 404 either way.
+    body_names_object: bool = False
     query_parameters: tuple[QueryParameter, ...] = ()
     #: Whether the answer can also be NDJSON or CSV (`format=` or `Accept`).
     formats: bool = False

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -49,9 +50,18 @@ def sandbox_settings(**changes: Any) -> Settings:
     return Settings().replace(**base)
 
 
+#: Each pool's view of the children this process had before it started. Other tests leave
+#: long-lived children of their own (multiprocessing's resource tracker, started by the
+#: report-parsing pool, lives as long as the test session), and those are not the pool's.
+_OLDER_CHILDREN: weakref.WeakKeyDictionary[SandboxPool, frozenset[int]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 @asynccontextmanager
 async def started_pool(**changes: Any) -> AsyncIterator[SandboxPool]:
     pool = SandboxPool(sandbox_settings(**changes), RAW, import_paths=[str(HERE)])
+    _OLDER_CHILDREN[pool] = frozenset(children(os.getpid()))
     await pool.start()
     try:
         yield pool
@@ -75,6 +85,11 @@ def children(pid: int) -> list[int]:
         except OSError:
             continue
     return found
+
+
+def zygotes(pool: SandboxPool) -> list[int]:
+    """This process's children that `pool` started (its zygotes, or their remains)."""
+    return [pid for pid in children(os.getpid()) if pid not in _OLDER_CHILDREN[pool]]
 
 
 def descendants(pid: int) -> list[int]:
@@ -135,14 +150,14 @@ def uid_of(pid: int) -> int:
     return int(line.split()[1])
 
 
-def spares(host_pid: int) -> list[int]:
+def spares(pool: SandboxPool) -> list[int]:
     """The zygotes' children, checked to be only what is expected between calls.
 
     Each zygote holds at most one child, the spare for its next call (it may still be
     sandboxing itself): alive (not a zombie), with no children of its own.
     """
     found: list[int] = []
-    for zygote in children(host_pid):
+    for zygote in zygotes(pool):
         kids = children(zygote)
         assert len(kids) <= 1, (zygote, kids)
         for kid in kids:

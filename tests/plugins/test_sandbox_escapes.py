@@ -32,6 +32,7 @@ from sandbox_pool import (
     spares,
     started_pool,
     uid_of,
+    zygotes,
 )
 
 from arcos.plugins.sandbox.outcome import OutcomeStatus
@@ -206,7 +207,7 @@ async def test_no_programs_and_no_processes(drop: str, open_dir: Path) -> None:
         }
         await asyncio.sleep(0.2)
         assert not marker.exists()
-        spares(os.getpid())  # no forked grandchild survived anywhere
+        spares(pool)  # no forked grandchild survived anywhere
 
 
 SIGNALS = """
@@ -226,7 +227,7 @@ result = out
 
 async def test_no_signal_or_ptrace_to_parent_or_other_worker() -> None:
     async with started_pool(plugin_timeout_seconds=5) as pool:
-        zygotes = children(os.getpid())
+        started = zygotes(pool)
         # The first call takes slot 0, whose child runs as plugin_uid_base + 0.
         victim_call = asyncio.create_task(
             run_raw(pool, "time.sleep(1.5)\nresult = 'survived'")
@@ -234,7 +235,7 @@ async def test_no_signal_or_ptrace_to_parent_or_other_worker() -> None:
         await asyncio.sleep(0.1)
         victim = None
         for _ in range(200):
-            running = [pid for pid in spares(os.getpid()) if uid_of(pid) == pool_uid_base()]
+            running = [pid for pid in spares(pool) if uid_of(pid) == pool_uid_base()]
             if running:
                 victim = running[0]
                 break
@@ -245,7 +246,7 @@ async def test_no_signal_or_ptrace_to_parent_or_other_worker() -> None:
         assert set(outcome.result.values()) <= {"refused", -1}, outcome.result
         victim_outcome, _ = await victim_call
         assert victim_outcome.result == "survived"  # the other worker was not touched
-        assert children(os.getpid()) == zygotes  # neither zygote died
+        assert zygotes(pool) == started  # neither zygote died
         again, _ = await run_raw(pool, "result = 'still serving'")
         assert again.result == "still serving"
         os.kill(os.getpid(), 0)
@@ -284,10 +285,9 @@ async def test_no_signal_or_limit_to_another_pools_child_of_the_same_uid(drop: s
 
     names = ("prlimit64", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_open")
     numbers = {name: pyseccomp.resolve_syscall(pyseccomp.Arch.NATIVE, name) for name in names}
-    before = set(children(os.getpid()))
     async with started_pool(plugin_workers=1, plugin_timeout_seconds=5, plugin_cpu_seconds=4) \
             as victims:
-        [victims_zygote] = set(children(os.getpid())) - before
+        [victims_zygote] = zygotes(victims)
         busy = "until = time.monotonic() + 2\nwhile time.monotonic() < until:\n    pass\n"
         victim_call = asyncio.create_task(run_raw(victims, busy + "result = 'survived'"))
         victim = None

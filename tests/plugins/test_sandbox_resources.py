@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from sandbox_pool import (
-    children,
     net_namespace,
     nsfs_mounts,
     open_to_all,
@@ -22,6 +21,7 @@ from sandbox_pool import (
     spares,
     started_pool,
     state,
+    zygotes,
 )
 
 from arcos.plugins.sandbox.outcome import OutcomeStatus, SandboxBusy
@@ -122,7 +122,7 @@ async def test_resource_attack_is_contained(case: str, capfd: pytest.CaptureFixt
         assert seconds < deadline + 1, f"{case} took {seconds:.2f} s"
         again, _ = await run_raw(pool, "result = 'next call'")
         assert again.status is OutcomeStatus.SUCCEEDED and again.result == "next call"
-        spares(os.getpid())  # no leftover process: at most one fresh spare per zygote
+        spares(pool)  # no leftover process: at most one fresh spare per zygote
     assert "x" * 1000 not in capfd.readouterr().err
 
 
@@ -169,7 +169,7 @@ async def test_r9_many_calls_queue_then_busy_and_leave_nothing_behind() -> None:
 
     namespaces_before = nsfs_mounts()
     async with started_pool(plugin_workers=2, plugin_queue=4, plugin_timeout_seconds=3) as pool:
-        zygotes = children(os.getpid())
+        started = zygotes(pool)
         beat = asyncio.create_task(ticker())
         calls = [
             asyncio.create_task(run_raw(pool, "time.sleep(0.3)\nresult = 'done'"))
@@ -190,24 +190,24 @@ async def test_r9_many_calls_queue_then_busy_and_leave_nothing_behind() -> None:
         # Nothing left behind: the zygotes have no children but their spares (one each),
         # no process is a zombie, the zygotes share our network namespace, and no
         # namespace got pinned by a mount.
-        assert children(os.getpid()) == zygotes
+        assert zygotes(pool) == started
         ours = net_namespace(os.getpid())
-        assert all(net_namespace(zygote) == ours for zygote in zygotes)
-        waiting = spares(os.getpid())
+        assert all(net_namespace(zygote) == ours for zygote in started)
+        waiting = spares(pool)
         assert nsfs_mounts() == namespaces_before
     await asyncio.sleep(0.1)
-    assert [pid for pid in children(os.getpid()) if state(pid)] == []
+    assert [pid for pid in zygotes(pool) if state(pid)] == []
     assert [pid for pid in waiting if state(pid)] == []  # spares (and their netns) are gone
 
 
 async def test_a_dead_zygote_is_restarted_and_the_pool_keeps_serving() -> None:
     async with started_pool(plugin_workers=1) as pool:
-        (zygote,) = children(os.getpid())
+        (zygote,) = zygotes(pool)
         os.kill(zygote, 9)
         await asyncio.sleep(0.1)
         outcome, _ = await run_raw(pool, "result = os.getuid()")
         assert outcome.status is OutcomeStatus.SUCCEEDED, outcome
-        (replacement,) = [pid for pid in children(os.getpid()) if state(pid)]
+        (replacement,) = [pid for pid in zygotes(pool) if state(pid)]
         assert replacement != zygote
         # Killed in the middle of a call: that call is a crash, the next one runs again.
         running = asyncio.create_task(run_raw(pool, "time.sleep(0.5)"))

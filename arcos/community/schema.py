@@ -44,8 +44,9 @@ class CommunityTally:
                  "the caller sees it: nothing the caller may not read changes a number.")
 class CommunityStatsType:
     kinds: list[CommunityKindCount]
-    contributors: int = strawberry.field(description="Principals who shared an item the "
-                                         "caller may read.")
+    contributors: int = strawberry.field(
+        description="Principals named as the author of an item the caller may read (one "
+        "shared anonymised names nobody, so it counts only for admins).")
     votes: int = strawberry.field(description="Upvotes and ratings on readable items.")
     imports: int = strawberry.field(description="Imports (e.g. STIX bundles) the caller "
                                     "may read the results of.")

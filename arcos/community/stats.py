@@ -12,7 +12,7 @@ from tortoise.functions import Count
 
 from arcos.auth.caller import Caller
 from arcos.community.kinds import KINDS, TALLIES
-from arcos.community.sharing import Visibility
+from arcos.community.sharing import Visibility, is_admin
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,9 @@ class KindCounts:
 @dataclass(frozen=True)
 class CommunityStats:
     kinds: list[KindCounts]
-    #: Distinct principals who shared an item the caller may read.
+    #: Distinct principals named as the author of an item the caller may read. An item
+    #: shared anonymised names nobody (but to admins), so it adds no contributor: counting
+    #: its owner would tell readers whether that author also shares under their name.
     contributors: int
     tallies: dict[str, int]
     votes: int
@@ -47,7 +49,8 @@ async def community_stats(caller: Caller) -> CommunityStats:
         for visibility, n in rows:
             counts[Visibility(visibility)] += n
         kinds.append(KindCounts(kind.name, counts))
-        owners.update(await seen.distinct().values_list("owner", flat=True))
+        named = seen if is_admin(caller) else seen.filter(anonymized=False)
+        owners.update(await named.distinct().values_list("owner", flat=True))
     tallies = {tally.name: await tally.count(caller) for tally in TALLIES}
     by_category = {
         category: sum(tallies[t.name] for t in TALLIES if t.category == category)

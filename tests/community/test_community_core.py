@@ -85,6 +85,12 @@ async def test_stats_count_what_each_reader_may_read(settings: Settings) -> None
         assert "practice" not in _kinds(await _stats(c.member))
         assert _kinds(await _stats(c.admin))["practice"] == (0, 1, 0)
         assert (await _stats(c.member))["votes"] == 0  # votes on hidden items are not shown
+        # bob shares only anonymised: his name is shown to nobody but admins, so he is
+        # counted for nobody else either
+        await share(c.member, **pattern_input("Quiet gate", anonymize=True))
+        assert (await _stats(c.owner))["contributors"] == 1
+        assert (await _stats(c.admin))["contributors"] == 2
+        assert _kinds(await _stats(c.owner))["pattern"] == (1, 0, 1)  # the item still counts
 
 
 async def test_only_owners_withdraw_and_only_admins_hide(settings: Settings) -> None:

@@ -313,6 +313,12 @@ class Settings:
                   "when at least this many opted-in projects contribute, so no single "
                   "project can be read back from it."},
     )
+    community_benchmark_refresh_seconds: int = field(
+        default=3600,
+        metadata={"doc": "How often a read may re-release a community benchmark. A metric's "
+                  "figures change only when at least k projects' values for it changed "
+                  "since they were released, so no two readings isolate one project."},
+    )
     log_level: str = field(default="info", metadata={"doc": "Python log level."})
 
     @classmethod
@@ -371,7 +377,7 @@ class Settings:
                 "project a community benchmark is that project's own numbers",
                 "community_benchmark_min_projects",
             )
-        for name in ("parse_queue", "plugin_queue"):
+        for name in ("parse_queue", "plugin_queue", "community_benchmark_refresh_seconds"):
             if getattr(self, name) < 0:
                 raise SettingsError(f"{env_name(name)} must be zero or more", name)
         if self.max_response_bytes < 2 * self.max_evidence_bytes:

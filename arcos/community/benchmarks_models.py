@@ -50,3 +50,27 @@ class BenchmarkOptIn(Model):
     class Meta:
         table = "community_benchmark_opt_in"
         indexes = (("industry", "project_type", "updated_at"),)
+
+
+class BenchmarkRelease(Model):
+    """The released inputs of one (industry, project type) community benchmark.
+
+    `released` maps each published metric to the values it was released from, by project
+    id: `{"coverage.line_rate": {"12": 0.81, ...}}`. A metric's values are replaced only
+    when at least k projects' values for it changed since they were released
+    (arcos/community/benchmark_releases.py), so no two readings differ by fewer than k
+    projects.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    industry = fields.CharField(max_length=64)
+    project_type = fields.CharField(max_length=64)
+    released: Any = fields.JSONField(default=dict)
+    #: When the live metrics were last compared with the release.
+    checked_at = fields.DatetimeField()
+    #: When any metric was last replaced.
+    released_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "community_benchmark_release"
+        unique_together = (("industry", "project_type"),)

@@ -172,8 +172,7 @@ class BenchmarkQueries:
             if project_type is not None else None
         if problems:
             raise BadUserInput(str(Refused(problems)))
-        computed = await community_benchmark(
-            checked, kind, info.context.settings.community_benchmark_min_projects)
+        computed = await community_benchmark(checked, kind, info.context.write_context())
         return CommunityBenchmarkType.of(computed)
 
 

@@ -1,26 +1,21 @@
-"""Community benchmarks computed from real data: opted-in projects' latest quality metrics.
+"""Community benchmarks from real data: opted-in projects' latest quality metrics.
 
-Computed on read rather than refreshed into a table, so an opt-out or a new upload shows at
-once and there is no stale copy of anyone's numbers to clean up. The read is bounded: the
-newest value of each known-direction metric (arcos/community/benchmark_directions.py) of at
-most MAX_CONTRIBUTING_PROJECTS opted-in projects (the most recently opted in, when more
-have), one window-function query (arcos/intake/latest.py).
+The figures come from each (industry, project type) cell's release
+(arcos/community/benchmark_releases.py), which changes only in steps of at least k
+projects, so two readings cannot be differenced down to one project's upload or opt-in.
+The live data is read on each request (bounded: the newest value of each known-direction
+metric of at most MAX_CONTRIBUTING_PROJECTS opted-in projects per cell, in one query) to
+say how many projects contribute now and which metrics are still withheld.
 
-k-anonymity: with k = ARCOS_COMMUNITY_BENCHMARK_MIN_PROJECTS, the benchmark is published
-only when at least k projects contribute, and within it each metric only when at least k
-projects have a value for it; one value per project per metric. So no published figure
-rests on fewer than k projects.
+k-anonymity: with k = ARCOS_COMMUNITY_BENCHMARK_MIN_PROJECTS, a metric is released only
+from at least k projects, one value per project.
 
 Both an industry's benchmark and each of its project types' benchmarks are published, with
 their means and sample sizes, so the industry-wide figure must not be the published cells
 plus a few projects of an unpublished one: `mean_all * n_all - sum(published cells)` would
-give those few back. Hence the rule: a project's value for a metric enters the
-industry-wide benchmark only when its (industry, project type) cell itself publishes that
-metric (at least k of its projects have it). The industry-wide figure is then exactly the
-union of published cells, and no difference of published figures rests on fewer than k
-projects. Each cell reads its own MAX_CONTRIBUTING_PROJECTS most recently opted-in projects,
-the same ones its own benchmark reads; the industry-wide benchmark takes whole cells, newest
-first, up to MAX_INDUSTRY_PROJECTS.
+give those few back. Hence the industry-wide benchmark is exactly the union of its cells'
+released values (whole cells, newest opt-in first, up to MAX_INDUSTRY_PROJECTS), and no
+difference of published figures rests on fewer than k projects.
 """
 
 from __future__ import annotations
@@ -32,12 +27,10 @@ from dataclasses import dataclass
 
 from arcos.community.benchmark_comparison import MetricBaseline
 from arcos.community.benchmark_directions import DIRECTIONS
-from arcos.community.benchmarks_models import BenchmarkOptIn
-from arcos.intake.latest import latest_metrics
+from arcos.community.benchmark_releases import MAX_CONTRIBUTING_PROJECTS, Cell, released_cells
+from arcos.store.write_context import WriteContext
 
-#: Most opted-in projects one project type's benchmark reads (the most recently opted in).
-MAX_CONTRIBUTING_PROJECTS = 2000
-#: Most opted-in projects an industry-wide benchmark reads (whole cells, newest first).
+#: Most released project values an industry-wide benchmark aggregates (whole cells).
 MAX_INDUSTRY_PROJECTS = 5 * MAX_CONTRIBUTING_PROJECTS
 
 
@@ -80,68 +73,49 @@ def _scope(industry: str, project_type: str | None) -> str:
     return f"industry {industry!r}{kind}"
 
 
-async def _cells(industry: str, project_type: str | None) -> list[list[int]]:
-    """The contributing projects of each (industry, project type) cell, newest opt-in
-    first: per cell the MAX_CONTRIBUTING_PROJECTS its own benchmark reads, whole cells up
-    to MAX_INDUSTRY_PROJECTS in all."""
-    opted_in = BenchmarkOptIn.filter(industry=industry)
-    if project_type is not None:
-        opted_in = opted_in.filter(project_type=project_type)
-    rows = await opted_in.order_by("-updated_at", "-id").values_list("project_type",
-                                                                     "project_id")
-    cells: dict[str, list[int]] = defaultdict(list)
-    for kind, project_id in rows:
-        if len(cells[kind]) < MAX_CONTRIBUTING_PROJECTS:
-            cells[kind].append(int(project_id))
-    chosen: list[list[int]] = []
+def _chosen(cells: list[Cell]) -> list[Cell]:
+    """Whole cells in order until MAX_INDUSTRY_PROJECTS released projects are reached."""
+    chosen: list[Cell] = []
     total = 0
-    for ids in cells.values():  # in order of each cell's newest opt-in
-        if total + len(ids) > MAX_INDUSTRY_PROJECTS:
+    for cell in cells:
+        size = len({project for values in cell.released.values() for project in values})
+        if total + size > MAX_INDUSTRY_PROJECTS:
             break
-        chosen.append(ids)
-        total += len(ids)
+        chosen.append(cell)
+        total += size
     return chosen
 
 
 async def community_benchmark(
-    industry: str, project_type: str | None, min_projects: int
+    industry: str, project_type: str | None, write: WriteContext
 ) -> CommunityBenchmark:
     """The benchmark of `industry` (and `project_type`, when given), or why it is not
-    published yet. Industry-wide, only cells that publish a metric contribute to it."""
-    cells = await _cells(industry, project_type)
-    latest = await latest_metrics([i for ids in cells for i in ids], names=sorted(DIRECTIONS))
+    published yet, from the cells' releases (refreshed first when due)."""
+    min_projects = write.settings.community_benchmark_min_projects
+    cells = _chosen(await released_cells(industry, project_type, write))
     kept: dict[str, list[float]] = defaultdict(list)
-    seen_metrics: set[str] = set()
-    contributing: set[int] = set()
-    for ids in cells:
-        by_metric: dict[str, list[float]] = defaultdict(list)
-        for project_id in ids:
-            for row in latest.get(project_id, ()):
-                if math.isfinite(row.value):
-                    by_metric[row.name].append(float(row.value))
-        seen_metrics.update(by_metric)
-        contributing.update(i for i in ids if latest.get(i))
-        for name, values in by_metric.items():
-            if len(values) >= min_projects:
-                kept[name].extend(values)
-    contributors = len(contributing)
-    withheld = len(seen_metrics - set(kept))
+    for cell in cells:
+        for name, by_project in cell.released.items():
+            kept[name].extend(by_project.values())
+    contributors = sum(cell.live_projects for cell in cells)
+    live_metrics = set().union(*(cell.live_metrics for cell in cells))
+    withheld = len(live_metrics - set(kept))
     where = _scope(industry, project_type)
-    if contributors < min_projects:
-        return CommunityBenchmark(
-            industry, project_type, min_projects, contributors, False, (), withheld,
-            f"{contributors} of {min_projects} projects needed: the community benchmark for "
-            f"{where} is published once at least {min_projects} opted-in projects have "
-            "quality metrics")
     if not kept:
-        return CommunityBenchmark(
-            industry, project_type, min_projects, contributors, False, (), withheld,
-            f"{contributors} projects contribute to {where}, but no metric has values from "
-            f"{min_projects} of them yet")
+        needed = (f"{contributors} of {min_projects} projects needed: the community benchmark "
+                  f"for {where} is published once at least {min_projects} opted-in projects "
+                  "have quality metrics") if contributors < min_projects else (
+                  f"{contributors} projects contribute to {where}, but no metric has values "
+                  f"from {min_projects} of them yet")
+        return CommunityBenchmark(industry, project_type, min_projects, contributors, False,
+                                  (), withheld, needed)
     metrics = tuple(summarise(name, kept[name]) for name in sorted(kept))
+    released = len({(cell.project_type, project) for cell in cells
+                    for values in cell.released.values() for project in values})
     left_out = (f"; {withheld} metric(s) with fewer than {min_projects} contributing "
                 "projects are left out") if withheld else ""
     return CommunityBenchmark(
         industry, project_type, min_projects, contributors, True, metrics, withheld,
-        f"computed from the latest metrics of {contributors} opted-in projects in {where}"
+        f"released from the latest metrics of {released} opted-in projects in {where}; a "
+        f"metric changes once at least {min_projects} projects' values for it have changed"
         + left_out)

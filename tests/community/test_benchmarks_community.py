@@ -1,7 +1,9 @@
 """Community benchmarks from real data: projects fed through the intake API (LCOV coverage
 reports and build records), opted in by someone who may write their evidence, aggregated
 only when at least k projects (ARCOS_COMMUNITY_BENCHMARK_MIN_PROJECTS, default 5) give
-each metric."""
+each metric. Figures are released and change only in steps of at least k projects; this
+module re-releases on every read (ARCOS_COMMUNITY_BENCHMARK_REFRESH_SECONDS=0) so that each
+step is checked at once."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from typing import Any
 
 import pytest
 from conftest import GraphQLClient, RunningApp
+
+from arcos.settings import Settings
 
 INTAKE = """
 mutation($input: ArtifactInput!, $coverage: Boolean!) {
@@ -43,6 +47,11 @@ query($project: String!) {
 #: Line rates of the five finance projects, and build durations of the first four.
 RATES = [0.50, 0.90, 0.70, 0.60, 0.80]
 DURATIONS = [100.0, 300.0, 200.0, 400.0]
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.replace(community_benchmark_refresh_seconds=0)
 
 
 def lcov(covered: int, total: int) -> str:
@@ -120,11 +129,20 @@ async def test_k_anonymity_refuses_below_k_and_publishes_at_k(app: RunningApp,
         # Size metrics (coverage.lines_valid) have no direction and are never published.
         assert "coverage.lines_valid" not in by_name
 
-        # One value per project: the newest upload replaces the older one.
+        # One project's new upload does not move the figures: reading before and after
+        # would give its value back. A sixth project opting in does not either.
         await upload(gql, project(0), rate=0.95)
+        await upload(gql, project(5), rate=0.99)
+        await opt_in(gql, project(5))
+        held = {m["name"]: m for m in (await community(member))["metrics"]}
+        assert held["coverage.line_rate"] == line
+        # Once k projects' values have changed, the newest value of each replaces the
+        # older one (one value per project).
+        for n, rate in enumerate([0.91, 0.71, 0.61], start=1):
+            await upload(gql, project(n), rate=rate)
         newest = {m["name"]: m for m in (await community(member))["metrics"]}
-        assert newest["coverage.line_rate"]["sampleSize"] == 5
-        assert newest["coverage.line_rate"]["p50"] == pytest.approx(0.8)
+        assert newest["coverage.line_rate"]["sampleSize"] == 6
+        assert newest["coverage.line_rate"]["p50"] == pytest.approx((0.8 + 0.91) / 2)
 
         # A fifth build record brings the build metrics over k.
         await upload(gql, project(4), duration=250.0)
@@ -135,11 +153,12 @@ async def test_k_anonymity_refuses_below_k_and_publishes_at_k(app: RunningApp,
         assert (await community(member, kind="library"))["contributors"] == 0
         assert (await community(member, kind="web_service"))["published"] is True
 
+        # Opting out stops new values at once; the released ones stay until k changes.
         gone = await gql(OPT_OUT, {"project": project(2)})
         assert gone["data"]["optOutCommunityBenchmarks"]["optedOut"] is True
         after = await community(member)
-        assert (after["published"], after["contributors"]) == (False, 4)
-        assert after["explanation"].startswith("4 of 5 projects needed")
+        assert (after["published"], after["contributors"]) == (True, 5)
+        assert {m["name"]: m for m in after["metrics"]} == builds
         again = await gql(OPT_OUT, {"project": project(2)})
         assert again["data"]["optOutCommunityBenchmarks"]["optedOut"] is False
     finally:

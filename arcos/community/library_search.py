@@ -164,13 +164,22 @@ def _postgres_vector(index: SearchIndex) -> str:
 
 
 async def _prepare_sqlite(connection: BaseDBAsyncClient, index: SearchIndex) -> None:
-    present = await connection.execute_query_dict(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", [index.fts])
-    if present:
+    if await _sqlite_has(connection, index):
         return
     async with in_transaction() as transaction:
+        # Another process on the same file may be creating them right now. A write that
+        # touches no row takes the store's write lock first (waiting for that process to
+        # commit), and only then is the schema read again, so exactly one creates them.
+        await transaction.execute_query(f"DELETE FROM {index.table} WHERE 0")  # noqa: S608
+        if await _sqlite_has(transaction, index):
+            return
         for statement in _sqlite_ddl(index):
             await transaction.execute_script(statement)
+
+
+async def _sqlite_has(connection: BaseDBAsyncClient, index: SearchIndex) -> bool:
+    return bool(await connection.execute_query_dict(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", [index.fts]))
 
 
 async def _prepare_postgres(connection: BaseDBAsyncClient, index: SearchIndex) -> None:

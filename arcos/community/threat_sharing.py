@@ -112,7 +112,7 @@ async def update_threat(uid: uuid.UUID, fields: ThreatFields, caller: Caller,
     row as read then (owner and anonymised never change); the unit locks the row again.
     The edit bumps `updated_at`, which exports carry as STIX `modified`: a newer version."""
     seen = await _changeable(uid, caller, None)
-    level = fields.tlp or Tlp(seen.tlp)
+    level = Tlp(seen.tlp) if fields.tlp is None else fields.tlp
     checked = await check_threat(fields, level, seen.anonymized, seen.owner, write.settings)
 
     async def work(unit: UnitOfWork) -> Threat:

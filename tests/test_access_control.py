@@ -188,6 +188,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("Mutation", "shareThreat"): Operation(
         'mutation { shareThreat(input: {title: "", kind: TOOL, severity: LOW}) '
         "{ errors { code } } }", Scope.COMMUNITY_WRITE),
+    ("Mutation", "updateThreat"): Operation(
+        f'mutation {{ updateThreat(id: "{MISSING_EVIDENCE}", input: {{title: "t"}}) '
+        "{ errors { code } } }", Scope.COMMUNITY_WRITE),
     ("Mutation", "importStixBundle"): Operation(
         "mutation { importStixBundle(bundle: {}) { errors { code } } }", Scope.COMMUNITY_WRITE),
     ("Subscription", "threatMatched"): Operation(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from arcos.auth.caller import Caller
 from arcos.community.stix_bundle import Bundle, check_bundle
-from arcos.community.threat_sharing import recipient_problems
+from arcos.community.threats_input import recipient_problems
 from arcos.community.threats_models import StixImport, StixObject, ThreatRecipient
 from arcos.community.threats_tlp import NAMED_RECIPIENTS, Tlp, visibility_of
 from arcos.problems import ProblemCode, Refused

@@ -6,7 +6,7 @@ object's is `<type>--<threat uid>`, the others are UUIDv5 names under that uid."
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from arcos.community.threats_models import Threat, ThreatKind
@@ -16,6 +16,14 @@ from arcos.community.threats_tlp import MARKING_IDS, Tlp
 def stix_time(moment: datetime) -> str:
     """A STIX timestamp: UTC, millisecond precision, `Z`."""
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def next_modified(previous: datetime, now: datetime) -> datetime:
+    """The `updated_at` of an edit: `now`, unless that reads (at STIX's millisecond
+    precision) no later than `previous` — a new version must be strictly newer, or
+    consumers keeping the newest `modified` would ignore it."""
+    floor = previous.replace(microsecond=previous.microsecond // 1000 * 1000)
+    return max(now, floor + timedelta(milliseconds=1))
 
 
 def threat_objects(threat: Threat) -> list[dict[str, Any]]:

@@ -1,5 +1,6 @@
-"""What the threat area publishes: each new threat, so `threatMatched` subscribers can
-check it against their project's SBOM (with their own clearance) when it commits."""
+"""What the threat area publishes: each new or edited threat, so `threatMatched`
+subscribers can check it against their project's SBOM (with their own clearance) when it
+commits — an edit may change its components, its clearance or its severity."""
 
 from __future__ import annotations
 
@@ -8,8 +9,13 @@ from arcos.store.outbox import Message
 
 THREAT_SHARED = "community.threat_shared"
 TOPICS: tuple[str, ...] = (THREAT_SHARED,)
+#: The `cause` of a threatMatched event a threat's message raises.
+SHARE = "threat"
+EDIT = "edit"
 
 
-def threat_shared_message(threat: Threat) -> Message:
-    """Only the uid travels: each subscriber loads the threat and checks it may read it."""
-    return Message(topic=THREAT_SHARED, event={"uid": str(threat.uid)}, key=str(threat.uid))
+def threat_shared_message(threat: Threat, edited: bool = False) -> Message:
+    """Only the uid (and whether it was an edit) travels: each subscriber loads the threat
+    and checks it may read it."""
+    event = {"uid": str(threat.uid), "cause": EDIT if edited else SHARE}
+    return Message(topic=THREAT_SHARED, event=event, key=str(threat.uid))

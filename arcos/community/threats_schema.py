@@ -16,17 +16,20 @@ from strawberry.types import Info
 from arcos.auth.permissions import requires
 from arcos.auth.scopes import Scope
 from arcos.broker import Event, channel
+from arcos.community.library_schema import ItemId
+from arcos.community.library_types import parse_item_id
 from arcos.community.stix_export import MAX_EXPORT_OBJECTS, export_bundle
 from arcos.community.stix_import import import_bundle
 from arcos.community.threat_matching import Match, affected_projects, threats_matching_sbom
-from arcos.community.threat_sharing import ThreatDraft, share_threat
+from arcos.community.threat_sharing import ThreatDraft, share_threat, update_threat
 from arcos.community.threats_access import (
     bodies_for,
     may_read_intel,
     readable_intel,
     readable_stix_objects,
 )
-from arcos.community.threats_events import THREAT_SHARED
+from arcos.community.threats_events import SHARE, THREAT_SHARED
+from arcos.community.threats_input import ThreatFields
 from arcos.community.threats_models import Severity, StixObject, Threat, ThreatKind
 from arcos.community.threats_tlp import Tlp
 from arcos.community.threats_types import (
@@ -40,6 +43,7 @@ from arcos.community.threats_types import (
     ThreatMatchedEvent,
     ThreatMatchType,
     ThreatType,
+    UpdateThreatPayload,
 )
 from arcos.evidence.drafts import MAX_SLUG_LENGTH
 from arcos.evidence.events import EVIDENCE_ADDED
@@ -78,12 +82,44 @@ class ShareThreatInput:
     anonymize: bool = False
 
     def to_draft(self) -> ThreatDraft:
-        return ThreatDraft(
-            title=self.title, kind=self.kind, severity=self.severity,
-            description=self.description, tlp=self.tlp, indicators=list(self.indicators),
-            mitigations=list(self.mitigations),
-            components=[(c.package, c.versions) for c in self.affected_components],
-            recipients=list(self.recipients), anonymize=self.anonymize)
+        return ThreatDraft(kind=self.kind, fields=_fields(self), anonymize=self.anonymize)
+
+
+@strawberry.input(description="Changes to a threat you shared; fields left out stay. Its "
+                  "kind stays too: it is the STIX type its id carries (withdraw it and share "
+                  "it again to change it), and so does whether it is anonymised.")
+class UpdateThreatInput:
+    title: str | None = strawberry.field(default=None, metadata={MAX_LENGTH: 200})
+    severity: Severity | None = None
+    description: str | None = strawberry.field(default=None, metadata={MAX_LENGTH: 20_000})
+    indicators: list[str] | None = strawberry.field(default=None, description="STIX 2.1 "
+                                                    "patterns; replaces them all.")
+    mitigations: list[str] | None = strawberry.field(default=None, description="Replaces "
+                                                     "them all.")
+    affected_components: list[AffectedComponentInput] | None = strawberry.field(
+        default=None, description="Replaces them all; matching follows at once.")
+    tlp: Tlp | None = strawberry.field(default=None, description="Readers who lose "
+                                       "clearance stop seeing it at once. A level that names "
+                                       "nobody (CLEAR, GREEN, AMBER_STRICT) drops the named "
+                                       "recipients.")
+    recipients: list[str] | None = strawberry.field(default=None, description="Replaces "
+                                                    "the principal names it is shared with "
+                                                    "(AMBER and RED only).")
+
+
+def _fields(given: ShareThreatInput | UpdateThreatInput) -> ThreatFields:
+    """The fields an input sets (None where an update leaves one out)."""
+
+    def copied(values: list[str] | None) -> list[str] | None:
+        return None if values is None else list(values)
+
+    components = given.affected_components
+    return ThreatFields(
+        title=given.title, severity=given.severity, description=given.description,
+        tlp=given.tlp, indicators=copied(given.indicators),
+        mitigations=copied(given.mitigations), recipients=copied(given.recipients),
+        components=None if components is None
+        else [(c.package, c.versions) for c in components])
 
 
 @strawberry.type
@@ -159,6 +195,19 @@ class ThreatMutations:
             return ShareThreatPayload(threat=None, errors=user_errors(refused))
         return ShareThreatPayload(threat=ThreatType.from_model(row), errors=[])
 
+    @strawberry.mutation(description="Edit a threat you shared (admins: any); fields left "
+                         "out stay. Exports carry it as a newer STIX version.",
+                         permission_classes=WRITE)
+    async def update_threat(self, info: Info[ArcosContext, None], id: ItemId,
+                            input: UpdateThreatInput) -> UpdateThreatPayload:
+        context = info.context
+        try:
+            row = await update_threat(parse_item_id(id, "Threat"), _fields(input),
+                                      context.caller, context.write_context())
+        except Refused as refused:
+            return UpdateThreatPayload(threat=None, errors=user_errors(refused))
+        return UpdateThreatPayload(threat=ThreatType.from_model(row), errors=[])
+
     @strawberry.mutation(description="Import a STIX 2.1 bundle: every object kept (unknown "
                          "types and custom properties too), each version once.",
                          permission_classes=WRITE)
@@ -212,8 +261,8 @@ async def _merged(*sources: AsyncIterator[Event]) -> AsyncIterator[tuple[int, Ev
 @strawberry.type
 class ThreatSubscriptions:
     @strawberry.subscription(description="A threat you may read meets the project's latest "
-                             "SBOM: when it is shared, or when a new SBOM of the project "
-                             "lists an affected component. Needs evidence:read too.",
+                             "SBOM: when it is shared or edited, or when a new SBOM of the "
+                             "project lists an affected component. Needs evidence:read too.",
                              permission_classes=READ)
     async def threat_matched(
         self, info: Info[ArcosContext, None],
@@ -237,7 +286,7 @@ class ThreatSubscriptions:
                         continue
                     matches = [m for m in await affected_projects(threat) if m.project == slug]
                     if matches:
-                        yield _matched(threat, matches, "threat")
+                        yield _matched(threat, matches, event.get("cause", SHARE))
                     continue
                 found = await threats_matching_sbom(uuid.UUID(event["uid"]), caller)
                 for threat, matches in found:

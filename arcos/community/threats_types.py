@@ -158,6 +158,11 @@ class ShareThreatPayload:
     errors: list[UserError]
 
 
+@strawberry.type(description="The edited threat, or why nothing was changed.")
+class UpdateThreatPayload(ShareThreatPayload):
+    pass
+
+
 @strawberry.type
 class ImportStixBundlePayload:
     import_id: str | None = strawberry.field(description="The import's id.")
@@ -174,7 +179,8 @@ class ImportStixBundlePayload:
 class ThreatMatchedEvent:
     threat: ThreatType
     matches: list[ThreatMatchType]
-    cause: str = strawberry.field(description="`threat` (a new threat) or `sbom` (a new SBOM).")
+    cause: str = strawberry.field(description="`threat` (a new threat), `edit` (a threat "
+                                  "edited) or `sbom` (a new SBOM).")
 
 
 @strawberry.type(name="StixObject", description="One version of an imported STIX object, "

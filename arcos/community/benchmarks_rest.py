@@ -12,24 +12,19 @@ from typing import Any
 
 from arcos.community import rest_bodies
 from arcos.community.benchmark_input import MAX_METRICS
+from arcos.community.rest_envelope import Envelope, bad, choice, fields
 from arcos.community.sharing import Visibility
 from arcos.rest.outcome import refuse_user_errors
 from arcos.rest.request import RestCall
 from arcos.rest.shapes import JsonSchema, non_null
 from arcos.rest.table import QueryParameter, RestRoute
-from arcos.web.refusal import RestRefusal
 
 _DIRECTIONS = ("higher_is_better", "lower_is_better")
-_PERMISSIONS = tuple(visibility.value for visibility in Visibility)
 _METRIC_FIELDS = {"name", "direction", "p25", "p50", "p75", "p90", "mean", "sample_size"}
-_BENCHMARK_FIELDS = {"name", "industry", "project_type", "metrics"}
+_ENVELOPE = Envelope("benchmark", frozenset({"name", "industry", "project_type", "metrics"}))
 #: Keys whose values are GraphQL enum values, answered lower-case.
 _ENUM_KEYS = frozenset({"direction", "visibility", "status", "verdict"})
 _CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
-
-
-def _bad(message: str) -> RestRefusal:
-    return RestRefusal(400, message, "BAD_REQUEST")
 
 
 def snake(name: str) -> str:
@@ -122,51 +117,30 @@ class Compared:
                         "comparison": _lowered_schema(non_null(value_schema))})
 
 
-def _fields(value: Any, allowed: set[str], where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise _bad(f"{where} must be a JSON object")
-    unknown = sorted(set(value) - allowed)
-    if unknown:
-        raise _bad(f"unknown fields in {where}: {', '.join(unknown)}; known: "
-                   f"{', '.join(sorted(allowed))}")
-    return value
-
-
-def _choice(value: Any, options: tuple[str, ...], where: str) -> str:
-    if not isinstance(value, str) or value.lower() not in options:
-        raise _bad(f"{where} must be one of {', '.join(options)} (got {value!r:.40})")
-    return value.upper()
-
-
 def _metric(index: int, raw: Any) -> dict[str, Any]:
     where = f"benchmark.metrics.{index}"
-    metric = _fields(raw, _METRIC_FIELDS, where)
+    metric = fields(raw, _METRIC_FIELDS, where)
     converted = {("sampleSize" if key == "sample_size" else key): value
                  for key, value in metric.items()}
     if "direction" in metric:
-        converted["direction"] = _choice(metric["direction"], _DIRECTIONS,
-                                         f"{where}.direction")
+        converted["direction"] = choice(metric["direction"], _DIRECTIONS, f"{where}.direction")
     return converted
 
 
 async def _add_variables(call: RestCall) -> dict[str, Any]:
-    body = _fields(await call.json_object(), {"benchmark", "permission", "anonymize"}, "the body")
-    benchmark = _fields(body.get("benchmark"), _BENCHMARK_FIELDS, "benchmark")
+    shared = await _ENVELOPE.read(call)
+    benchmark = shared.item
     metrics = benchmark.get("metrics", [])
     if not isinstance(metrics, list):
-        raise _bad("benchmark.metrics must be a list of metrics")
+        raise bad("benchmark.metrics must be a list of metrics")
     if len(metrics) > MAX_METRICS:  # refused before any of them is converted
         refuse_user_errors({"errors": [{"field": "metrics", "code": "TOO_LARGE", "message":
                                         f"at most {MAX_METRICS} metrics (got {len(metrics)})"}]})
-    anonymize = body.get("anonymize", False)
-    if not isinstance(anonymize, bool):
-        raise _bad("anonymize must be true or false")
     converted = {("projectType" if key == "project_type" else key): value
                  for key, value in benchmark.items() if key != "metrics"}
     return {"input": {
         **converted, "metrics": [_metric(i, m) for i, m in enumerate(metrics)],
-        "visibility": _choice(body.get("permission", "community"), _PERMISSIONS, "permission"),
-        "anonymize": anonymize,
+        **shared.sharing(Visibility.COMMUNITY),
     }}
 
 
@@ -176,16 +150,16 @@ async def _list_variables(call: RestCall) -> dict[str, Any]:
 
 
 async def _compare_variables(call: RestCall) -> dict[str, Any]:
-    body = _fields(await call.json_object(), {"benchmark_id", "metrics", "project"}, "the body")
+    body = fields(await call.json_object(), {"benchmark_id", "metrics", "project"}, "the body")
     benchmark_id = body.get("benchmark_id")
     if not isinstance(benchmark_id, str) or not benchmark_id:
-        raise _bad("benchmark_id must be the `id` of a benchmark (a string)")
+        raise bad("benchmark_id must be the `id` of a benchmark (a string)")
     metrics = body.get("metrics")
     if metrics is not None:
         if not isinstance(metrics, dict):
-            raise _bad("metrics must be a JSON object of values by metric name")
+            raise bad("metrics must be a JSON object of values by metric name")
         if len(metrics) > MAX_METRICS:
-            raise _bad(f"metrics: at most {MAX_METRICS} values (got {len(metrics)})")
+            raise bad(f"metrics: at most {MAX_METRICS} values (got {len(metrics)})")
         metrics = [{"name": name, "value": value} for name, value in metrics.items()]
     return {"benchmark": benchmark_id, "metrics": metrics, "project": body.get("project")}
 

@@ -34,7 +34,7 @@ from arcos.evidence.drafts import MAX_SLUG_LENGTH
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import user_errors
 from arcos.graphql.metadata import JSON_SCHEMA, MAX_LENGTH, column_bound
-from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
+from arcos.graphql.pagination import PageRequest
 from arcos.problems import BadUserInput, NotFound, Problem, ProblemCode, Refused
 
 READ = [requires(Scope.COMMUNITY_READ)]
@@ -126,15 +126,12 @@ class BenchmarkQueries:
         first: int = 50, after: str | None = None,
     ) -> BenchmarkConnection:
         context = info.context
-        check_page_size("first", first, context.settings.max_page_size)
-        before = decode_cursor(CURSOR, after)
-        page = await benchmarks.page_benchmarks(context.caller, industry, project_type, first,
-                                                before)
-        edges = [BenchmarkEdge(cursor=encode_cursor(CURSOR, row.id),
-                               node=BenchmarkType.from_model(row)) for row in page.rows]
-        return BenchmarkConnection(
-            edges=edges, page_info=page_info([e.cursor for e in edges], page.has_next, after),
-            total_count=page.total)
+        request = PageRequest.of(CURSOR, first, after, context.settings.max_page_size)
+        found = await benchmarks.page_benchmarks(context.caller, industry, project_type, first,
+                                                 request.position)
+        page = request.by_key(found.rows, found.has_next)
+        return BenchmarkConnection(edges=page.edges(BenchmarkEdge, BenchmarkType.from_model),
+                                   page_info=page.info, total_count=found.total)
 
     @strawberry.field(description="Compare values (`metrics`) or a project's latest quality "
                       "metrics (`project`, needs evidence:read) with a benchmark: per metric "

@@ -11,16 +11,15 @@ from typing import Any
 
 from arcos.community import rest_bodies
 from arcos.community.library_models import LibraryCategory
+from arcos.community.rest_envelope import Envelope, bad, choice
 from arcos.community.sharing import Visibility
 from arcos.rest.request import RestCall
 from arcos.rest.shapes import JsonSchema, Legacy, non_null
 from arcos.rest.table import PAGE_CAP, QueryParameter, RestRoute, VariableBuilder
-from arcos.web.refusal import RestRefusal
 
 #: Fields whose GraphQL enum values the original API spelled in lower case.
 ENUM_FIELDS = ("category", "visibility")
 _CATEGORIES = [category.value for category in LibraryCategory]
-_PERMISSIONS = [visibility.value for visibility in Visibility]
 
 
 def lowered(record: Any) -> Any:
@@ -103,36 +102,17 @@ class Upvoted:
         return {"type": "object", "properties": properties, "required": sorted(properties)}
 
 
-def _enum(value: Any, name: str, allowed: list[str]) -> str:
-    if not isinstance(value, str) or value.lower() not in allowed:
-        raise RestRefusal(400, f"{name} must be one of {', '.join(allowed)} (got "
-                          f"{str(value)[:40]!r})", "BAD_REQUEST")
-    return value.upper()
-
-
 def _envelope(kind: str) -> VariableBuilder:
     """Reads `{"<kind>": {…}, "permission": …, "anonymize": …}` into the GraphQL input."""
 
+    envelope = Envelope(kind)
+
     async def variables(call: RestCall) -> dict[str, Any]:
-        body = await call.json_object()
-        unknown = sorted(set(body) - {kind, "permission", "anonymize"})
-        item = body.get(kind)
-        if unknown or not isinstance(item, dict):
-            raise RestRefusal(
-                400, f"send {{\"{kind}\": {{…}}, \"permission\": \"public|community|private\", "
-                "\"anonymize\": false}" + (f"; unknown fields: {', '.join(unknown)}"
-                                           if unknown else ""), "BAD_REQUEST")
-        anonymize = body.get("anonymize", False)
-        if not isinstance(anonymize, bool):
-            raise RestRefusal(400, "anonymize must be true or false", "BAD_REQUEST")
-        fields = dict(item)
+        shared = await envelope.read(call)
+        fields = dict(shared.item)
         if "category" in fields:
-            fields["category"] = _enum(fields["category"], f"{kind}.category", _CATEGORIES)
-        return {"input": {
-            **fields, "anonymize": anonymize,
-            "visibility": _enum(body.get("permission", "community"), "permission",
-                                _PERMISSIONS),
-        }}
+            fields["category"] = choice(fields["category"], _CATEGORIES, f"{kind}.category")
+        return {"input": {**fields, **shared.sharing(Visibility.COMMUNITY)}}
 
     return variables
 
@@ -141,7 +121,7 @@ def _listing(search: bool, industry: bool) -> VariableBuilder:
     async def variables(call: RestCall) -> dict[str, Any]:
         category = call.text("category")
         found: dict[str, Any] = {
-            "category": _enum(category, "category", _CATEGORIES) if category else None,
+            "category": choice(category, _CATEGORIES, "category") if category else None,
             "first": call.integer("first", 20), "after": call.text("after"),
         }
         if industry:
@@ -151,7 +131,7 @@ def _listing(search: bool, industry: bool) -> VariableBuilder:
         if search:
             query = call.text("q")
             if query is None:
-                raise RestRefusal(400, "give the words to search for as ?q=", "BAD_REQUEST")
+                raise bad("give the words to search for as ?q=")
             found["search"] = query
         elif industry:
             found["search"] = call.text("q")

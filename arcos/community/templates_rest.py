@@ -14,52 +14,27 @@ from typing import Any
 
 from arcos.community import rest_bodies
 from arcos.community.checklist_export import ChecklistFormat
+from arcos.community.rest_envelope import Envelope, bad
 from arcos.community.sharing import Visibility
 from arcos.rest.request import RestCall
 from arcos.rest.shapes import Legacy
 from arcos.rest.table import PAGE_CAP, QueryParameter, RestRoute
 from arcos.web.refusal import RestRefusal
 
-_INDUSTRY_FIELDS = {
-    "key": "key", "name": "name", "description": "description", "standards": "standards",
-    "requirements": "requirements", "argument": "argument", "frameworks": "frameworks",
-}
-_COMPLIANCE_FIELDS = {
-    "key": "key", "name": "name", "version": "version", "description": "description",
-    "controls": "controls",
-}
+_INDUSTRY = Envelope("template", frozenset({
+    "key", "name", "description", "standards", "requirements", "argument", "frameworks"}))
+_COMPLIANCE = Envelope("template", frozenset({
+    "key", "name", "version", "description", "controls"}))
 #: GSN node fields a REST body may spell in snake_case.
 _NODE_FIELDS = {"supported_by": "supportedBy", "in_context_of": "inContextOf",
                 "evidence_types": "evidenceTypes"}
-_PERMISSIONS = tuple(visibility.value for visibility in Visibility)
 
 
-def _bad(message: str) -> RestRefusal:
-    return RestRefusal(400, message, "BAD_REQUEST")
-
-
-async def _envelope(call: RestCall, fields: dict[str, str]) -> dict[str, Any]:
-    """The mutation input from `{"template": {…}, "permission": …, "anonymize": …}`."""
-    body = await call.json_object()
-    unknown = sorted(set(body) - {"template", "permission", "anonymize"})
-    if unknown:
-        raise _bad(f"unknown fields: {', '.join(unknown)}; send {{\"template\": {{…}}, "
-                   "\"permission\": \"public|community|private\", \"anonymize\": false}")
-    template = body.get("template")
-    if not isinstance(template, dict):
-        raise _bad("send the template as a JSON object under \"template\"")
-    extra = sorted(set(template) - set(fields))
-    if extra:
-        raise _bad(f"template has unknown fields: {', '.join(extra)}; it takes "
-                   f"{', '.join(fields)}")
-    permission = body.get("permission", Visibility.PRIVATE.value)
-    if permission not in _PERMISSIONS:
-        raise _bad(f"permission must be one of {', '.join(_PERMISSIONS)}")
-    anonymize = body.get("anonymize", False)
-    if not isinstance(anonymize, bool):
-        raise _bad("anonymize must be true or false")
-    values = {fields[name]: value for name, value in template.items()}
-    return {**values, "visibility": permission.upper(), "anonymize": anonymize}
+async def _envelope(call: RestCall, envelope: Envelope) -> dict[str, Any]:
+    """The mutation input from `{"template": {…}, "permission": …, "anonymize": …}`;
+    templates are private unless the body says otherwise."""
+    shared = await envelope.read(call)
+    return {**shared.item, **shared.sharing(Visibility.PRIVATE)}
 
 
 def _node(node: Any) -> Any:
@@ -69,14 +44,14 @@ def _node(node: Any) -> Any:
 
 
 async def _industry_variables(call: RestCall) -> dict[str, Any]:
-    values = await _envelope(call, _INDUSTRY_FIELDS)
+    values = await _envelope(call, _INDUSTRY)
     if isinstance(values.get("argument"), list):
         values["argument"] = [_node(node) for node in values["argument"]]
     return {"input": values}
 
 
 async def _compliance_variables(call: RestCall) -> dict[str, Any]:
-    return {"input": await _envelope(call, _COMPLIANCE_FIELDS)}
+    return {"input": await _envelope(call, _COMPLIANCE)}
 
 
 async def _list_variables(call: RestCall) -> dict[str, Any]:
@@ -93,7 +68,7 @@ def _framework(call: RestCall) -> str:
 async def _status_variables(call: RestCall) -> dict[str, Any]:
     project = call.text("project")
     if project is None:
-        raise _bad("give the project slug as ?project=github.com/owner/repo")
+        raise bad("give the project slug as ?project=github.com/owner/repo")
     return {"framework": _framework(call), "project": project}
 
 

@@ -8,67 +8,49 @@ from __future__ import annotations
 from typing import Any
 
 from arcos.community import rest_bodies
+from arcos.community.rest_envelope import Envelope, bad, tlp_of
 from arcos.community.stix_export import MAX_EXPORT_OBJECTS
+from arcos.community.threats_tlp import Tlp, visibility_of
 from arcos.rest.request import RestCall
 from arcos.rest.shapes import Item, Legacy
 from arcos.rest.table import PAGE_CAP, QueryParameter, RestRoute
-from arcos.web.refusal import RestRefusal
 
-_TLP_OF_PERMISSION = {"public": "CLEAR", "community": "GREEN", "private": "AMBER"}
-_PERMISSION_OF_TLP = {"CLEAR": "public", "GREEN": "community", "AMBER": "private",
-                      "AMBER_STRICT": "private", "RED": "private"}
-_FIELDS = {"title", "kind", "severity", "description", "indicators", "mitigations",
-           "affected_components", "tlp", "recipients"}
-
-
-def _bad(message: str) -> RestRefusal:
-    return RestRefusal(400, message, "BAD_REQUEST")
+_ENVELOPE = Envelope("threat", frozenset({
+    "title", "kind", "severity", "description", "indicators", "mitigations",
+    "affected_components", "tlp", "recipients"}))
 
 
 def _upper(value: Any, name: str) -> Any:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise _bad(f"`threat.{name}` must be a string")
+        raise bad(f"`threat.{name}` must be a string")
     return value.replace("+", "_").replace("-", "_").upper()
 
 
 async def _share_variables(call: RestCall) -> dict[str, Any]:
     """`{"threat": {…snake_case…}, "permission"?: …, "anonymize"?: bool}`."""
-    body = await call.json_object()
-    unknown = sorted(set(body) - {"threat", "permission", "anonymize"})
-    threat = body.get("threat")
-    if unknown or not isinstance(threat, dict):
-        raise _bad('send {"threat": {"title": …, "kind": …, "severity": …, "tlp": …}, '
-                   '"permission"?: "public|community|private", "anonymize"?: true}'
-                   + (f"; unknown fields: {', '.join(unknown)}" if unknown else ""))
-    extra = sorted(set(threat) - _FIELDS)
-    if extra:
-        raise _bad(f"unknown threat fields: {', '.join(extra)}")
+    shared = await _ENVELOPE.read(call)
+    threat = shared.item
     tlp = _upper(threat.get("tlp"), "tlp")
-    permission = body.get("permission")
+    permission = shared.visibility
     if permission is not None:
-        if not isinstance(permission, str) or permission not in _TLP_OF_PERMISSION:
-            raise _bad("`permission` must be public, community or private")
-        if tlp is None:
-            tlp = _TLP_OF_PERMISSION[permission]
-        elif _PERMISSION_OF_TLP.get(tlp) != permission:
-            raise _bad(f"`permission` {permission!r} contradicts tlp {threat['tlp']!r}: TLP "
-                       "decides visibility (clear: public, green: community, amber, "
-                       "amber+strict, red: private); leave `permission` out")
+        level = Tlp.__members__.get(tlp) if tlp is not None else tlp_of(permission)
+        if level is None or visibility_of(level) is not permission:
+            raise bad(f"`permission` {permission.value!r} contradicts tlp {threat['tlp']!r}: "
+                      "TLP decides visibility (clear: public, green: community, amber, "
+                      "amber+strict, red: private); leave `permission` out")
+        tlp = level.name
     components = threat.get("affected_components") or []
     if not isinstance(components, list) or not all(isinstance(c, dict) for c in components):
-        raise _bad('`threat.affected_components` must be a list of {"package": …, '
-                   '"versions": …}')
-    anonymize = body.get("anonymize", False)
-    if not isinstance(anonymize, bool):
-        raise _bad("`anonymize` must be true or false")
+        raise bad('`threat.affected_components` must be a list of {"package": …, '
+                  '"versions": …}')
     given = {
         "title": threat.get("title"), "kind": _upper(threat.get("kind"), "kind"),
         "severity": _upper(threat.get("severity"), "severity"),
         "description": threat.get("description"), "indicators": threat.get("indicators"),
         "mitigations": threat.get("mitigations"), "affectedComponents": components,
-        "tlp": tlp, "recipients": threat.get("recipients"), "anonymize": anonymize,
+        "tlp": tlp, "recipients": threat.get("recipients"), "anonymize": shared.anonymize,
     }
     return {"input": {name: value for name, value in given.items() if value is not None}}
 
@@ -89,7 +71,7 @@ async def _import_variables(call: RestCall) -> dict[str, Any]:
 async def _export_variables(call: RestCall) -> dict[str, Any]:
     first = call.integer("first", MAX_EXPORT_OBJECTS)
     if not 1 <= first <= MAX_EXPORT_OBJECTS:
-        raise _bad(f"query parameter 'first' must be 1-{MAX_EXPORT_OBJECTS}")
+        raise bad(f"query parameter 'first' must be 1-{MAX_EXPORT_OBJECTS}")
     return {"first": first}
 
 

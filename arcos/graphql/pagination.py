@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from strawberry import relay
 
@@ -11,6 +14,8 @@ from arcos.problems import BadUserInput
 
 #: Positions are 64-bit primary keys.
 MAX_POSITION = 2**63 - 1
+Row = TypeVar("Row")
+Edge = TypeVar("Edge")
 
 
 def encode_cursor(kind: str, position: int) -> str:
@@ -59,3 +64,61 @@ def page_info(
         start_cursor=cursors[0] if cursors else None,
         end_cursor=cursors[-1] if cursors else after,
     )
+
+
+def _primary_key(row: Any) -> int:
+    return int(row.id)
+
+
+@dataclass(frozen=True)
+class Page(Generic[Row]):
+    """One forward page of a connection: its rows, each row's cursor, and its PageInfo."""
+
+    rows: Sequence[Row]
+    cursors: list[str]
+    info: relay.PageInfo
+
+    def edges(self, edge: Callable[..., Edge], node: Callable[[Row], Any]) -> list[Edge]:
+        """`edge(cursor=…, node=node(row))` for each row, in order."""
+        return [edge(cursor=cursor, node=node(row))
+                for cursor, row in zip(self.cursors, self.rows, strict=True)]
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """A connection's `first`/`after`, checked and decoded before the rows are read, so that
+    every connection refuses a bad page size or a foreign cursor with the same words.
+
+    Two kinds of source read it: keyset ones (newest first by primary key) read the rows
+    below `position`, and their cursors are the rows' keys; offset ones (ranked or mixed
+    lists) read from `start`, and their cursors are the rows' offsets."""
+
+    kind: str
+    first: int
+    after: str | None
+    #: What `after` points at: a primary key or an offset; None on the first page.
+    position: int | None
+
+    @classmethod
+    def of(cls, kind: str, first: int, after: str | None, maximum: int) -> PageRequest:
+        check_page_size("first", first, maximum)
+        return cls(kind, first, after, decode_cursor(kind, after))
+
+    @property
+    def start(self) -> int:
+        """The offset of the page's first row, for offset cursors."""
+        return 0 if self.position is None else self.position + 1
+
+    def by_key(
+        self, rows: Sequence[Row], has_next: bool, key: Callable[[Row], int] = _primary_key
+    ) -> Page[Row]:
+        """The page of keyset `rows` (read below `position`): each cursor holds `key(row)`."""
+        return self._page(rows, [key(row) for row in rows], has_next)
+
+    def by_offset(self, rows: Sequence[Row], has_next: bool) -> Page[Row]:
+        """The page of `rows` read from `start`: each cursor holds its row's offset."""
+        return self._page(rows, range(self.start, self.start + len(rows)), has_next)
+
+    def _page(self, rows: Sequence[Row], positions: Sequence[int], has_next: bool) -> Page[Row]:
+        cursors = [encode_cursor(self.kind, position) for position in positions]
+        return Page(rows, cursors, page_info(cursors, has_next, self.after))

@@ -18,7 +18,7 @@ from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import user_errors
 from arcos.graphql.live_events import live_events
 from arcos.graphql.metadata import JSON_SCHEMA, MAX_LENGTH
-from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
+from arcos.graphql.pagination import PageRequest
 from arcos.intake.types import QualityMetricType
 from arcos.plugins import catalogue, execution, reads, stats
 from arcos.plugins.catalogue import RegistrationRefused
@@ -152,18 +152,15 @@ class PluginQueries:
         first: int = 50,
         after: str | None = None,
     ) -> PluginConnection:
-        check_page_size("first", first, info.context.settings.max_page_size)
-        offset = decode_cursor(PLUGIN_CURSOR, after)
-        start = 0 if offset is None else offset + 1
+        request = PageRequest.of(PLUGIN_CURSOR, first, after,
+                                 info.context.settings.max_page_size)
         query = reads.PluginQuery(kind=type.value if type else None, search=search,
                                   author=author)
-        page = await reads.page_plugins(query, first, start)
-        edges = [PluginEdge(cursor=encode_cursor(PLUGIN_CURSOR, start + index),
-                            node=PluginType.from_model(row))
-                 for index, row in enumerate(page.rows)]
+        found = await reads.page_plugins(query, first, request.start)
+        page = request.by_offset(found.rows, found.has_next)
         return PluginConnection(
-            edges=edges, page_info=page_info([e.cursor for e in edges], page.has_next, after),
-            total_count=page.total, truncated=page.truncated,
+            edges=page.edges(PluginEdge, PluginType.from_model), page_info=page.info,
+            total_count=found.total, truncated=found.truncated,
         )
 
     @strawberry.field(description="One plugin by id, with its versions (described by its "
@@ -184,14 +181,14 @@ class PluginQueries:
         first: int = 50,
         after: str | None = None,
     ) -> PluginExecutionConnection:
-        check_page_size("first", first, info.context.settings.max_page_size)
-        before = decode_cursor(EXECUTION_CURSOR, after)
+        request = PageRequest.of(EXECUTION_CURSOR, first, after,
+                                 info.context.settings.max_page_size)
         rows, has_next = await reads.page_executions(
-            reads.ExecutionQuery(plugin_id=plugin, status=status), first, before)
-        edges = [PluginExecutionEdge(cursor=encode_cursor(EXECUTION_CURSOR, row.id),
-                                     node=PluginExecutionType.from_model(row)) for row in rows]
+            reads.ExecutionQuery(plugin_id=plugin, status=status), first, request.position)
+        page = request.by_key(rows, has_next)
         return PluginExecutionConnection(
-            edges=edges, page_info=page_info([e.cursor for e in edges], has_next, after))
+            edges=page.edges(PluginExecutionEdge, PluginExecutionType.from_model),
+            page_info=page.info)
 
     @strawberry.field(description="Counts by type and state, executions, failures, "
                       "duration percentiles and the most used plugins.", permission_classes=READ)

@@ -182,6 +182,12 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("Mutation", "addComplianceTemplate"): Operation(
         'mutation { addComplianceTemplate(input: {key: "k", name: "n", controls: []}) '
         "{ errors { code } } }", Scope.COMMUNITY_WRITE),
+    ("Mutation", "updateIndustryTemplate"): Operation(
+        f'mutation {{ updateIndustryTemplate(id: "{MISSING_EVIDENCE}", input: {{name: "n"}}) '
+        "{ errors { code } } }", Scope.COMMUNITY_WRITE),
+    ("Mutation", "updateComplianceTemplate"): Operation(
+        f'mutation {{ updateComplianceTemplate(id: "{MISSING_EVIDENCE}", input: {{name: "n"}}) '
+        "{ errors { code } } }", Scope.COMMUNITY_WRITE),
     ("Query", "threats"): Operation("{ threats { totalCount } }", Scope.COMMUNITY_READ),
     ("Query", "stixBundle"): Operation("{ stixBundle }", Scope.COMMUNITY_READ),
     ("Query", "stixObjects"): Operation("{ stixObjects { totalCount } }", Scope.COMMUNITY_READ),

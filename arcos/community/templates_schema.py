@@ -4,9 +4,10 @@ status and its checklist export. Resolvers check, call a service, shape."""
 from __future__ import annotations
 
 import binascii
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -16,31 +17,30 @@ from strawberry.types import Info
 from arcos.auth.caller import Caller
 from arcos.auth.permissions import check_scope, requires
 from arcos.auth.scopes import Scope
-from arcos.community import compliance_content, industry_content, templates
+from arcos.community import templates
 from arcos.community.checklist_export import ChecklistFormat, checklist
 from arcos.community.compliance_content import Framework
 from arcos.community.compliance_status import project_status
+from arcos.community.library_types import parse_item_id
 from arcos.community.sharing import Visibility
-from arcos.community.templates import (
-    ComplianceDraft,
-    IndustryDraft,
-    Sharing,
-    Template,
-    framework_required,
-)
+from arcos.community.templates import Sharing, Template, framework_required
+from arcos.community.templates_input import ComplianceDraft, IndustryDraft
 from arcos.community.templates_types import (
     ComplianceStatusType,
     ComplianceTemplateConnection,
-    ComplianceTemplateEdge,
+    ComplianceTemplatePayload,
     ComplianceTemplateType,
     IndustryTemplateConnection,
-    IndustryTemplateEdge,
+    IndustryTemplatePayload,
     IndustryTemplateType,
+    TemplateConnection,
+    TemplateEdge,
+    TemplatePayload,
     evidence_global_id,
 )
 from arcos.evidence.drafts import MAX_SLUG_LENGTH
 from arcos.graphql.context import ArcosContext
-from arcos.graphql.errors import UserError, user_errors
+from arcos.graphql.errors import user_errors
 from arcos.graphql.metadata import MAX_LENGTH
 from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
 from arcos.problems import Refused
@@ -103,17 +103,69 @@ class AddComplianceTemplateInput:
     visibility: Visibility = Visibility.PRIVATE
     anonymize: bool = False
 
-
-@strawberry.type
-class IndustryTemplatePayload:
-    template: IndustryTemplateType | None
-    errors: list[UserError]
+    def draft(self) -> ComplianceDraft:
+        return ComplianceDraft(self.key, self.name, self.version, self.description,
+                               self.controls)
 
 
-@strawberry.type
-class ComplianceTemplatePayload:
-    template: ComplianceTemplateType | None
-    errors: list[UserError]
+def _given(input: object, draft: type) -> dict[str, Any]:
+    """The draft fields an update input sets: those not left out (or null)."""
+    return {field.name: value for field in fields(draft)
+            if (value := getattr(input, field.name)) is not None}
+
+
+@strawberry.input(description="Changes to an industry template you added; fields left out "
+                  "stay. The result is checked as an added one is, GSN rules included.")
+class UpdateIndustryTemplateInput:
+    key: str | None = None
+    name: str | None = None
+    description: str | None = None
+    standards: list[IndustryStandardInput] | None = None
+    requirements: list[str] | None = None
+    frameworks: list[str] | None = None
+    argument: JSON | None = strawberry.field(default=None, description="The whole new GSN "
+                                             "argument (it replaces the stored one).")
+    visibility: Visibility | None = None
+
+    def changes(self) -> dict[str, Any]:
+        given = _given(self, IndustryDraft)
+        if self.standards is not None:
+            given["standards"] = [(s.name, s.note) for s in self.standards]
+        return given
+
+
+@strawberry.input(description="Changes to a compliance template you added; fields left out "
+                  "stay. The result is checked as an added one is.")
+class UpdateComplianceTemplateInput:
+    key: str | None = None
+    name: str | None = None
+    version: str | None = None
+    description: str | None = None
+    controls: JSON | None = strawberry.field(default=None, description="The whole new "
+                                             "control list (it replaces the stored one).")
+    visibility: Visibility | None = None
+
+    def changes(self) -> dict[str, Any]:
+        return _given(self, ComplianceDraft)
+
+
+@dataclass(frozen=True)
+class _Served:
+    """What the root fields of one template kind differ in."""
+
+    kind: templates.Kind[Any, Any]
+    #: IndustryTemplateType or ComplianceTemplateType: its name and `of`.
+    node: Any
+    type_name: str
+    cursor: str
+
+
+INDUSTRY = _Served(templates.INDUSTRY, IndustryTemplateType, "IndustryTemplate",
+                   "industry-template")
+COMPLIANCE = _Served(templates.COMPLIANCE, ComplianceTemplateType, "ComplianceTemplate",
+                     "compliance-template")
+TemplateId = Annotated[str, strawberry.argument(
+    description="The template's `id`.", metadata={MAX_LENGTH: 200})]
 
 
 def _handle(id: relay.GlobalID | None, key: str | None, type_name: str,
@@ -127,19 +179,70 @@ def _handle(id: relay.GlobalID | None, key: str | None, type_name: str,
     return (id.node_id, None) if id.node_id in built_ins else (None, id.node_id)
 
 
+def _edited_handle(served: _Served, raw: str) -> str:
+    """The handle an edit names: a built-in's key (which the service refuses with its own
+    message) or a custom template's uid; BAD_USER_INPUT for anything but this kind's id."""
+    try:
+        global_id = relay.GlobalID.from_id(raw)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        global_id = None
+    if global_id is not None and global_id.type_name == served.type_name and \
+            global_id.node_id in served.kind.built_ins:
+        return global_id.node_id
+    return str(parse_item_id(raw, served.type_name))
+
+
+async def _connection(served: _Served, info: Info[ArcosContext, None], first: int,
+                      after: str | None) -> TemplateConnection[Any]:
+    check_page_size("first", first, info.context.settings.max_page_size)
+    before = decode_cursor(served.cursor, after)
+    start = 0 if before is None else before + 1
+    page = await templates.page(served.kind, info.context.caller, first, start)
+    edges = [TemplateEdge(cursor=encode_cursor(served.cursor, start + index),
+                          node=served.node.of(template))
+             for index, template in enumerate(page.templates)]
+    return TemplateConnection(
+        edges=edges, page_info=page_info([e.cursor for e in edges], page.has_next, after),
+        total_count=page.total)
+
+
+async def _one(served: _Served, info: Info[ArcosContext, None], id: relay.GlobalID | None,
+               key: str | None) -> Any:
+    found_key, uid = _handle(id, key, served.type_name, served.kind.built_ins)
+    found = await templates.find(served.kind, info.context.caller, key=found_key, uid=uid)
+    return served.node.of(found) if found else None
+
+
+async def _payload(served: _Served, write: Awaitable[Template[Any]]) -> TemplatePayload[Any]:
+    try:
+        written = await write
+    except Refused as refused:
+        return TemplatePayload(template=None, errors=user_errors(refused))
+    return TemplatePayload(template=served.node.of(written), errors=[])
+
+
+async def _updated(served: _Served, info: Info[ArcosContext, None], id: str,
+                   changes: dict[str, Any], visibility: Visibility | None
+                   ) -> TemplatePayload[Any]:
+    context = info.context
+    handle = _edited_handle(served, id)
+    return await _payload(served, templates.update(
+        served.kind, handle, changes, visibility, context.caller, context.write_context()))
+
+
 async def _framework(reference: str, caller: Caller) -> Template[Framework]:
     """A framework by built-in key, the key of one of the caller's own, or a global id."""
     key: str | None = reference
     uid: str | None = None
-    if reference not in compliance_content.BY_KEY:
+    if reference not in COMPLIANCE.kind.built_ins:
         try:
             global_id = relay.GlobalID.from_id(reference)
         except (ValueError, binascii.Error, UnicodeDecodeError):
             global_id = None
-        if global_id is not None and global_id.type_name == "ComplianceTemplate":
-            key, uid = _handle(global_id, None, "ComplianceTemplate",
-                               compliance_content.BY_KEY)
-    found = await templates.find_framework(caller, key=key, uid=uid)
+        if global_id is not None and global_id.type_name == COMPLIANCE.type_name:
+            key, uid = _handle(global_id, None, COMPLIANCE.type_name,
+                               COMPLIANCE.kind.built_ins)
+    found = await templates.find(COMPLIANCE.kind, caller, key=key, uid=uid)
     framework_required(found, reference)
     assert found is not None
     return found
@@ -156,17 +259,7 @@ class TemplateQueries:
     async def industry_templates(
         self, info: Info[ArcosContext, None], first: int = 50, after: str | None = None
     ) -> IndustryTemplateConnection:
-        caller = info.context.caller
-        check_page_size("first", first, info.context.settings.max_page_size)
-        before = decode_cursor(INDUSTRY_CURSOR, after)
-        start = 0 if before is None else before + 1
-        page = await templates.industries(caller, first, start)
-        edges = [IndustryTemplateEdge(cursor=encode_cursor(INDUSTRY_CURSOR, start + index),
-                                      node=IndustryTemplateType.of(template))
-                 for index, template in enumerate(page.templates)]
-        return IndustryTemplateConnection(
-            edges=edges, page_info=page_info([e.cursor for e in edges], page.has_next, after),
-            total_count=page.total)
+        return await _connection(INDUSTRY, info, first, after)
 
     @strawberry.field(description="One industry template by id, or by key (a built-in's, or "
                       "one of yours); null when there is none you may read.",
@@ -175,27 +268,14 @@ class TemplateQueries:
         self, info: Info[ArcosContext, None], id: relay.GlobalID | None = None,
         key: Annotated[str | None, strawberry.argument(metadata=_REFERENCE)] = None,
     ) -> IndustryTemplateType | None:
-        caller = info.context.caller
-        found_key, uid = _handle(id, key, "IndustryTemplate", industry_content.BY_KEY)
-        found = await templates.find_industry(caller, key=found_key, uid=uid)
-        return IndustryTemplateType.of(found) if found else None
+        return await _one(INDUSTRY, info, id, key)
 
     @strawberry.field(description="Compliance templates: the eight built-ins, then custom "
                       "ones you may read.", permission_classes=READ)
     async def compliance_templates(
         self, info: Info[ArcosContext, None], first: int = 50, after: str | None = None
     ) -> ComplianceTemplateConnection:
-        caller = info.context.caller
-        check_page_size("first", first, info.context.settings.max_page_size)
-        before = decode_cursor(COMPLIANCE_CURSOR, after)
-        start = 0 if before is None else before + 1
-        page = await templates.frameworks(caller, first, start)
-        edges = [ComplianceTemplateEdge(cursor=encode_cursor(COMPLIANCE_CURSOR, start + index),
-                                        node=ComplianceTemplateType.of(template))
-                 for index, template in enumerate(page.templates)]
-        return ComplianceTemplateConnection(
-            edges=edges, page_info=page_info([e.cursor for e in edges], page.has_next, after),
-            total_count=page.total)
+        return await _connection(COMPLIANCE, info, first, after)
 
     @strawberry.field(description="One compliance template by id, or by key (a built-in's, "
                       "or one of yours); null when there is none you may read.",
@@ -204,10 +284,7 @@ class TemplateQueries:
         self, info: Info[ArcosContext, None], id: relay.GlobalID | None = None,
         key: Annotated[str | None, strawberry.argument(metadata=_REFERENCE)] = None,
     ) -> ComplianceTemplateType | None:
-        caller = info.context.caller
-        found_key, uid = _handle(id, key, "ComplianceTemplate", compliance_content.BY_KEY)
-        found = await templates.find_framework(caller, key=found_key, uid=uid)
-        return ComplianceTemplateType.of(found) if found else None
+        return await _one(COMPLIANCE, info, id, key)
 
     @strawberry.field(description="Every control of a framework evaluated against a project's "
                       "evidence, metrics and open findings: SATISFIED, FAILING, MISSING or "
@@ -251,14 +328,18 @@ class TemplateMutations:
     async def add_industry_template(
         self, info: Info[ArcosContext, None], input: AddIndustryTemplateInput
     ) -> IndustryTemplatePayload:
-        context = info.context
-        try:
-            added = await templates.add_industry(
-                input.draft(), Sharing(input.visibility, input.anonymize), context.write_context())
-        except Refused as refused:
-            return IndustryTemplatePayload(template=None, errors=user_errors(refused))
-        return IndustryTemplatePayload(
-            template=IndustryTemplateType.of(added), errors=[])
+        return await _payload(INDUSTRY, templates.add(
+            INDUSTRY.kind, input.draft(), Sharing(input.visibility, input.anonymize),
+            info.context.write_context()))
+
+    @strawberry.mutation(description="Edit an industry template you added (admins: any); "
+                         "built-ins cannot be edited. Refused like an add, GSN rules included.",
+                         permission_classes=WRITE)
+    async def update_industry_template(
+        self, info: Info[ArcosContext, None], id: TemplateId,
+        input: UpdateIndustryTemplateInput,
+    ) -> IndustryTemplatePayload:
+        return await _updated(INDUSTRY, info, id, input.changes(), input.visibility)
 
     @strawberry.mutation(description="Share a custom compliance template; its checks are "
                          "validated (kinds, metric expressions, operators, days).",
@@ -266,13 +347,15 @@ class TemplateMutations:
     async def add_compliance_template(
         self, info: Info[ArcosContext, None], input: AddComplianceTemplateInput
     ) -> ComplianceTemplatePayload:
-        context = info.context
-        draft = ComplianceDraft(input.key, input.name, input.version, input.description,
-                                input.controls)
-        try:
-            added = await templates.add_framework(
-                draft, Sharing(input.visibility, input.anonymize), context.write_context())
-        except Refused as refused:
-            return ComplianceTemplatePayload(template=None, errors=user_errors(refused))
-        return ComplianceTemplatePayload(
-            template=ComplianceTemplateType.of(added), errors=[])
+        return await _payload(COMPLIANCE, templates.add(
+            COMPLIANCE.kind, input.draft(), Sharing(input.visibility, input.anonymize),
+            info.context.write_context()))
+
+    @strawberry.mutation(description="Edit a compliance template you added (admins: any); "
+                         "built-ins cannot be edited. Its checks are validated as an add's.",
+                         permission_classes=WRITE)
+    async def update_compliance_template(
+        self, info: Info[ArcosContext, None], id: TemplateId,
+        input: UpdateComplianceTemplateInput,
+    ) -> ComplianceTemplatePayload:
+        return await _updated(COMPLIANCE, info, id, input.changes(), input.visibility)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
+from typing import Any, ClassVar, Generic, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -17,8 +18,6 @@ from strawberry.types import Info
 
 from arcos.auth.scopes import Scope
 from arcos.community import (
-    compliance_content,
-    industry_content,
     sharing_types,  # noqa: F401  (names Visibility CommunityVisibility)
     templates,
 )
@@ -30,9 +29,9 @@ from arcos.community.gsn import Node, NodeType, check_argument
 from arcos.community.industry_content import Industry
 from arcos.community.sharing import SharedItem, Visibility
 from arcos.community.sharing_types import CommunityAuthor, author_of
-from arcos.community.templates import Template
-from arcos.community.templates_models import ComplianceTemplate, IndustryTemplate
+from arcos.community.templates import Kind, Template
 from arcos.graphql.context import ArcosContext
+from arcos.graphql.errors import UserError
 from arcos.registry import NodeKind
 
 strawberry.enum(NodeType, name="GsnNodeType", description="The GSN element kinds.")
@@ -110,10 +109,26 @@ def _handle(template: Template[Industry] | Template[Framework]) -> str:
     return template.content.key if template.row is None else str(template.row.uid)
 
 
+class TemplateNodes:
+    """node(id) for a template type: its `kind` finds the templates, its `of` shapes them."""
+
+    kind: ClassVar[Kind[Any, Any]]
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        found = await templates.by_handles(cls.kind, info.context.caller, list(node_ids))
+        return [None if template is None else cls.of(template)  # type: ignore[attr-defined]
+                for template in found]
+
+
 @strawberry.type(name="IndustryTemplate", description="An industry's governing standards, "
                  "what they ask of software, the evidence they expect and a GSN argument "
                  "skeleton.")
-class IndustryTemplateType(SharingFields, relay.Node):
+class IndustryTemplateType(SharingFields, TemplateNodes, relay.Node):
+    kind = templates.INDUSTRY
+
     handle: relay.NodeID[str]
     key: str
     name: str
@@ -140,25 +155,6 @@ class IndustryTemplateType(SharingFields, relay.Node):
             argument=[GsnNodeType.of(node) for node in industry.argument],
             open_items=check_argument(industry.argument, "argument").open_items,
             frameworks=list(industry.frameworks), **_sharing(template.row))
-
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[IndustryTemplateType | None]:
-        caller = info.context.caller
-        ids = list(node_ids)
-        rows = await templates.readable_rows(IndustryTemplate, caller, ids)
-        found: list[IndustryTemplateType | None] = []
-        for node_id in ids:
-            if node_id in industry_content.BY_KEY:
-                found.append(cls.of(Template(industry_content.BY_KEY[node_id])))
-            elif node_id in rows:
-                row = rows[node_id]
-                assert isinstance(row, IndustryTemplate)
-                found.append(cls.of(Template(templates.industry_of(row), row)))
-            else:
-                found.append(None)
-        return found
 
 
 @strawberry.type(name="ComplianceCheck", description="One condition over ARCOS data that a "
@@ -196,7 +192,9 @@ class ControlType:
 
 @strawberry.type(name="ComplianceTemplate", description="A compliance framework: its "
                  "controls with identifiers, titles, checks over ARCOS data and checklist.")
-class ComplianceTemplateType(SharingFields, relay.Node):
+class ComplianceTemplateType(SharingFields, TemplateNodes, relay.Node):
+    kind = templates.COMPLIANCE
+
     handle: relay.NodeID[str]
     key: str
     name: str
@@ -212,60 +210,42 @@ class ComplianceTemplateType(SharingFields, relay.Node):
                    controls=[ControlType.of(c) for c in framework.controls],
                    **_sharing(template.row))
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[ComplianceTemplateType | None]:
-        caller = info.context.caller
-        ids = list(node_ids)
-        rows = await templates.readable_rows(ComplianceTemplate, caller, ids)
-        found: list[ComplianceTemplateType | None] = []
-        for node_id in ids:
-            if node_id in compliance_content.BY_KEY:
-                found.append(cls.of(Template(compliance_content.BY_KEY[node_id])))
-            elif node_id in rows:
-                row = rows[node_id]
-                assert isinstance(row, ComplianceTemplate)
-                found.append(cls.of(Template(templates.framework_of(row), row)))
-            else:
-                found.append(None)
-        return found
+
+Shown = TypeVar("Shown")
 
 
-@strawberry.type(name="IndustryTemplateEdge")
-class IndustryTemplateEdge:
+@strawberry.type(name="Edge")
+class TemplateEdge(Generic[Shown]):
+    """Named per kind by strawberry: IndustryTemplateEdge, ComplianceTemplateEdge."""
+
     cursor: str
-    node: IndustryTemplateType
+    node: Shown
 
 
-@strawberry.type(name="IndustryTemplateConnection", description="Built-ins first, then the "
-                 "custom templates you may read, oldest first.")
-class IndustryTemplateConnection:
-    edges: list[IndustryTemplateEdge]
+@strawberry.type(name="Connection", description="Built-ins first, then the custom templates "
+                 "you may read, oldest first.")
+class TemplateConnection(Generic[Shown]):
+    edges: list[TemplateEdge[Shown]]
     page_info: relay.PageInfo
     total_count: int
 
     @strawberry.field
-    def nodes(self) -> list[IndustryTemplateType]:
+    def nodes(self) -> list[Shown]:
         return [edge.node for edge in self.edges]
 
 
-@strawberry.type(name="ComplianceTemplateEdge")
-class ComplianceTemplateEdge:
-    cursor: str
-    node: ComplianceTemplateType
+@strawberry.type(name="Payload")
+class TemplatePayload(Generic[Shown]):
+    """What adding or editing a template answers: it, or the problems with the input."""
+
+    template: Shown | None
+    errors: list[UserError]
 
 
-@strawberry.type(name="ComplianceTemplateConnection", description="Built-ins first, then the "
-                 "custom templates you may read, oldest first.")
-class ComplianceTemplateConnection:
-    edges: list[ComplianceTemplateEdge]
-    page_info: relay.PageInfo
-    total_count: int
-
-    @strawberry.field
-    def nodes(self) -> list[ComplianceTemplateType]:
-        return [edge.node for edge in self.edges]
+IndustryTemplateConnection = TemplateConnection[IndustryTemplateType]
+ComplianceTemplateConnection = TemplateConnection[ComplianceTemplateType]
+IndustryTemplatePayload = TemplatePayload[IndustryTemplateType]
+ComplianceTemplatePayload = TemplatePayload[ComplianceTemplateType]
 
 
 @strawberry.type(name="ComplianceCheckStatus")

@@ -42,7 +42,7 @@ from arcos.evidence.drafts import MAX_SLUG_LENGTH
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import user_errors
 from arcos.graphql.metadata import MAX_LENGTH
-from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
+from arcos.graphql.pagination import PageRequest
 from arcos.problems import Refused
 from arcos.store.unit_of_work import utc_now
 
@@ -194,16 +194,11 @@ def _edited_handle(served: _Served, raw: str) -> str:
 
 async def _connection(served: _Served, info: Info[ArcosContext, None], first: int,
                       after: str | None) -> TemplateConnection[Any]:
-    check_page_size("first", first, info.context.settings.max_page_size)
-    before = decode_cursor(served.cursor, after)
-    start = 0 if before is None else before + 1
-    page = await templates.page(served.kind, info.context.caller, first, start)
-    edges = [TemplateEdge(cursor=encode_cursor(served.cursor, start + index),
-                          node=served.node.of(template))
-             for index, template in enumerate(page.templates)]
-    return TemplateConnection(
-        edges=edges, page_info=page_info([e.cursor for e in edges], page.has_next, after),
-        total_count=page.total)
+    request = PageRequest.of(served.cursor, first, after, info.context.settings.max_page_size)
+    found = await templates.page(served.kind, info.context.caller, first, request.start)
+    page = request.by_offset(found.templates, found.has_next)
+    return TemplateConnection(edges=page.edges(TemplateEdge, served.node.of),
+                              page_info=page.info, total_count=found.total)
 
 
 async def _one(served: _Served, info: Info[ArcosContext, None], id: relay.GlobalID | None,

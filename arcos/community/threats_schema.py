@@ -7,11 +7,13 @@ import asyncio
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import AsyncExitStack
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 from arcos.auth.permissions import requires
 from arcos.auth.scopes import Scope
@@ -51,7 +53,7 @@ from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import user_errors
 from arcos.graphql.live_events import live_events
 from arcos.graphql.metadata import MAX_LENGTH
-from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
+from arcos.graphql.pagination import PageRequest
 from arcos.problems import ArcosError, ErrorCode, Refused
 
 READ = [requires(Scope.COMMUNITY_READ)]
@@ -122,6 +124,16 @@ def _fields(given: ShareThreatInput | UpdateThreatInput) -> ThreatFields:
         else [(c.package, c.versions) for c in components])
 
 
+Row = TypeVar("Row", bound=Model)
+
+
+async def _newest_first(query: QuerySet[Row], request: PageRequest) -> tuple[int, list[Row]]:
+    """How many rows `query` holds, and the page's rows newest first (one more than asked,
+    to tell whether another page follows)."""
+    page = query.filter(id__lt=request.position) if request.position is not None else query
+    return await query.count(), list(await page.order_by("-id").limit(request.first + 1))
+
+
 @strawberry.type
 class ThreatQueries:
     @strawberry.field(description="Threats you may read (TLP clearance), newest first.",
@@ -131,20 +143,15 @@ class ThreatQueries:
         severity: Severity | None = None, tlp: Tlp | None = None, first: int = 50,
         after: str | None = None,
     ) -> ThreatConnection:
-        check_page_size("first", first, info.context.settings.max_page_size)
-        before = decode_cursor(CURSOR, after)
+        request = PageRequest.of(CURSOR, first, after, info.context.settings.max_page_size)
         query = Threat.filter(readable_intel(info.context.caller))
         for name, value in (("kind", kind), ("severity", severity), ("tlp", tlp)):
             if value is not None:
                 query = query.filter(**{name: value})
-        total = await query.count()
-        page = query.filter(id__lt=before) if before is not None else query
-        rows = await page.order_by("-id").limit(first + 1)
-        edges = [ThreatEdge(cursor=encode_cursor(CURSOR, row.id), node=ThreatType.from_model(row))
-                 for row in rows[:first]]
-        return ThreatConnection(
-            edges=edges, page_info=page_info([e.cursor for e in edges], len(rows) > first, after),
-            total_count=total)
+        total, rows = await _newest_first(query, request)
+        page = request.by_key(rows[:first], len(rows) > first)
+        return ThreatConnection(edges=page.edges(ThreatEdge, ThreatType.from_model),
+                                page_info=page.info, total_count=total)
 
     @strawberry.field(description="Imported STIX objects you may read (relationships only "
                       "when you may read both ends), newest first.", permission_classes=READ)
@@ -153,24 +160,23 @@ class ThreatQueries:
         type: Annotated[str | None, strawberry.argument(metadata={MAX_LENGTH: 250})] = None,
         tlp: Tlp | None = None, first: int = 50, after: str | None = None,
     ) -> StixObjectConnection:
-        check_page_size("first", first, info.context.settings.max_page_size)
-        before = decode_cursor(STIX_CURSOR, after)
+        request = PageRequest.of(STIX_CURSOR, first, after, info.context.settings.max_page_size)
         caller = info.context.caller
         query = StixObject.filter(readable_stix_objects(caller))
         if type is not None:
             query = query.filter(stix_type=type)
         if tlp is not None:
             query = query.filter(tlp=tlp)
-        total = await query.count()
-        page = query.filter(id__lt=before) if before is not None else query
-        rows = await page.order_by("-id").limit(first + 1)
-        bodies = await bodies_for(rows[:first], caller)
-        edges = [StixObjectEdge(cursor=encode_cursor(STIX_CURSOR, row.id),
-                                node=StixObjectType.from_model(row, body))
-                 for row, body in zip(rows[:first], bodies, strict=True)]
-        return StixObjectConnection(
-            edges=edges, page_info=page_info([e.cursor for e in edges], len(rows) > first, after),
-            total_count=total)
+        total, rows = await _newest_first(query, request)
+        page = request.by_key(rows[:first], len(rows) > first)
+        bodies = dict(zip([row.id for row in page.rows], await bodies_for(page.rows, caller),
+                          strict=True))
+
+        def node(row: StixObject) -> StixObjectType:
+            return StixObjectType.from_model(row, bodies[row.id])
+
+        return StixObjectConnection(edges=page.edges(StixObjectEdge, node), page_info=page.info,
+                                    total_count=total)
 
     @strawberry.field(description="A STIX 2.1 bundle of what you may read: the TLP 2.0 "
                       "marking definitions, shared threats, imported objects, and the "

@@ -1,38 +1,39 @@
 """Root fields of the libraries: share, edit, list, search, rate, adopt and upvote.
 
-Resolvers check, call a service, shape; the services (patterns.py, practices.py,
-library_reads.py) hold the rules.
+Resolvers check, call a service, shape; the services (library_writes.py with the kinds
+patterns.py and practices.py define, library_reads.py) hold the rules.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import Annotated, Any, TypeVar
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from arcos.auth.caller import Caller
 from arcos.auth.permissions import requires
 from arcos.auth.scopes import Scope
-from arcos.community import library_reads, patterns, practices
+from arcos.community import library_reads, library_writes, patterns, practices
 from arcos.community.library_input import PatternDraft, PracticeDraft
-from arcos.community.library_models import LibraryCategory
+from arcos.community.library_models import BestPractice, LibraryCategory, QualityPattern
 from arcos.community.library_search import MAX_QUERY_LENGTH
 from arcos.community.library_types import (
     BestPracticeConnection,
-    BestPracticeEdge,
     BestPracticePayload,
     BestPracticeType,
+    LibraryEdge,
     PracticeVotePayload,
     QualityPatternConnection,
-    QualityPatternEdge,
     QualityPatternPayload,
     QualityPatternType,
     RecordPatternUsePayload,
     parse_item_id,
 )
-from arcos.community.patterns import Sharing
+from arcos.community.library_writes import LibraryKind, Sharing
 from arcos.community.sharing import Visibility
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import user_errors
@@ -51,6 +52,7 @@ Search = Annotated[str | None, strawberry.argument(
     "keywords, description); best match first.", metadata={MAX_LENGTH: MAX_QUERY_LENGTH})]
 ItemId = Annotated[str, strawberry.argument(metadata={MAX_LENGTH: 200})]
 T = TypeVar("T")
+Row = TypeVar("Row")
 
 
 @strawberry.input(description="A quality pattern to share.")
@@ -140,6 +142,81 @@ async def _refusable(call: Awaitable[T]) -> tuple[T | None, Refused | None]:
         return None, refused
 
 
+class _Edit(Protocol):
+    """An input that edits an item: the draft it makes, and the visibility it asks for."""
+
+    visibility: Visibility | None
+
+    def draft(self) -> Any: ...
+
+
+class _Share(Protocol):
+    """An input that shares a new item."""
+
+    visibility: Visibility
+    anonymize: bool
+
+    def draft(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class _View(Generic[Row]):
+    """How one kind of item shows in the schema: what its listing and its writes answer."""
+
+    kind: LibraryKind[Any, Row]
+    #: Its GraphQL type's name, which its global ids carry.
+    type_name: str
+    cursor: str
+    node: Callable[[Row], Any]
+    read: Callable[[library_reads.LibraryQuery, Caller, int, int],
+                   Awaitable[library_reads.LibraryPage[Row]]]
+    connection: Callable[..., Any]
+    payload: Callable[..., Any]
+    #: The payload's field that holds the item.
+    payload_field: str
+
+    async def page(self, query: library_reads.LibraryQuery, info: Info[ArcosContext, None],
+                   first: int, after: str | None) -> Any:
+        """One page of the listing, its cursors counting rows from the listing's start."""
+        check_page_size("first", first, info.context.settings.max_page_size)
+        start = _offset(self.cursor, after)
+        page = await self.read(query, info.context.caller, first, start)
+        edges = [LibraryEdge(cursor=encode_cursor(self.cursor, start + i), node=self.node(row))
+                 for i, row in enumerate(page.rows)]
+        return self.connection(
+            edges=edges, page_info=page_info([e.cursor for e in edges], page.has_next, after),
+            total_count=page.total)
+
+    async def share(self, input: _Share, info: Info[ArcosContext, None]) -> Any:
+        """The payload of sharing a new item."""
+        context = info.context
+        return self.answer(await _refusable(library_writes.share(
+            self.kind, input.draft(), Sharing(input.visibility, input.anonymize),
+            context.caller, context.write_context())))
+
+    async def update(self, raw_id: str, input: _Edit, info: Info[ArcosContext, None]) -> Any:
+        """The payload of editing the item `raw_id` names."""
+        context = info.context
+        return self.answer(await _refusable(library_writes.update(
+            self.kind, parse_item_id(raw_id, self.type_name), input.draft(), input.visibility,
+            context.caller, context.write_context())))
+
+    def answer(self, found: tuple[Row | None, Refused | None]) -> Any:
+        """The payload of a write: the item it left, or the errors it was refused with."""
+        row, refused = found
+        if refused is not None:
+            return self.payload(**{self.payload_field: None}, errors=user_errors(refused))
+        return self.payload(**{self.payload_field: self.node(row)}, errors=[])
+
+
+PATTERN_VIEW: _View[QualityPattern] = _View(
+    patterns.PATTERN_KIND, PATTERN, PATTERN_CURSOR, QualityPatternType.from_model,
+    library_reads.page_patterns, QualityPatternConnection, QualityPatternPayload, "pattern")
+PRACTICE_VIEW: _View[BestPractice] = _View(
+    practices.PRACTICE_KIND, PRACTICE, PRACTICE_CURSOR, BestPracticeType.from_model,
+    library_reads.page_practices, BestPracticeConnection, BestPracticePayload, "practice")
+
+
 @strawberry.type
 class LibraryQueries:
     @strawberry.field(description="Quality patterns you may read: newest first, or best "
@@ -150,17 +227,9 @@ class LibraryQueries:
         tag: Annotated[str | None, strawberry.argument(metadata={MAX_LENGTH: 50})] = None,
         first: int = 20, after: str | None = None,
     ) -> QualityPatternConnection:
-        check_page_size("first", first, info.context.settings.max_page_size)
-        start = _offset(PATTERN_CURSOR, after)
-        page = await library_reads.page_patterns(
+        return await PATTERN_VIEW.page(
             library_reads.LibraryQuery(category=category, search=search, tag=tag),
-            info.context.caller, first, start)
-        edges = [QualityPatternEdge(cursor=encode_cursor(PATTERN_CURSOR, start + i),
-                                    node=QualityPatternType.from_model(row))
-                 for i, row in enumerate(page.rows)]
-        return QualityPatternConnection(
-            edges=edges, page_info=page_info([e.cursor for e in edges], page.has_next, after),
-            total_count=page.total)
+            info, first, after)
 
     @strawberry.field(description="Best practices you may read: newest first, or best "
                       "match first with `search`.", permission_classes=READ)
@@ -170,31 +239,9 @@ class LibraryQueries:
         = None,
         search: Search = None, first: int = 20, after: str | None = None,
     ) -> BestPracticeConnection:
-        check_page_size("first", first, info.context.settings.max_page_size)
-        start = _offset(PRACTICE_CURSOR, after)
-        page = await library_reads.page_practices(
+        return await PRACTICE_VIEW.page(
             library_reads.LibraryQuery(category=category, search=search, industry=industry),
-            info.context.caller, first, start)
-        edges = [BestPracticeEdge(cursor=encode_cursor(PRACTICE_CURSOR, start + i),
-                                  node=BestPracticeType.from_model(row))
-                 for i, row in enumerate(page.rows)]
-        return BestPracticeConnection(
-            edges=edges, page_info=page_info([e.cursor for e in edges], page.has_next, after),
-            total_count=page.total)
-
-
-def _pattern_payload(found: tuple[Any, Refused | None]) -> QualityPatternPayload:
-    row, refused = found
-    if refused is not None:
-        return QualityPatternPayload(pattern=None, errors=user_errors(refused))
-    return QualityPatternPayload(pattern=QualityPatternType.from_model(row), errors=[])
-
-
-def _practice_payload(found: tuple[Any, Refused | None]) -> BestPracticePayload:
-    row, refused = found
-    if refused is not None:
-        return BestPracticePayload(practice=None, errors=user_errors(refused))
-    return BestPracticePayload(practice=BestPracticeType.from_model(row), errors=[])
+            info, first, after)
 
 
 def _vote_payload(found: tuple[practices.Vote | None, Refused | None]) -> PracticeVotePayload:
@@ -212,20 +259,14 @@ class LibraryMutations:
     async def share_pattern(
         self, info: Info[ArcosContext, None], input: SharePatternInput
     ) -> QualityPatternPayload:
-        context = info.context
-        return _pattern_payload(await _refusable(patterns.share_pattern(
-            input.draft(), Sharing(input.visibility, input.anonymize), context.caller,
-            context.write_context())))
+        return await PATTERN_VIEW.share(input, info)
 
     @strawberry.mutation(description="Edit a pattern you shared (admins: any).",
                          permission_classes=WRITE)
     async def update_pattern(
         self, info: Info[ArcosContext, None], id: ItemId, input: UpdatePatternInput
     ) -> QualityPatternPayload:
-        context = info.context
-        return _pattern_payload(await _refusable(patterns.update_pattern(
-            parse_item_id(id, PATTERN), input.draft(), input.visibility, context.caller,
-            context.write_context())))
+        return await PATTERN_VIEW.update(id, input, info)
 
     @strawberry.mutation(description="Give a pattern someone else shared 1-5 stars; rating "
                          "it again replaces your stars.", permission_classes=WRITE)
@@ -233,7 +274,7 @@ class LibraryMutations:
         self, info: Info[ArcosContext, None], id: ItemId, stars: int
     ) -> QualityPatternPayload:
         context = info.context
-        return _pattern_payload(await _refusable(patterns.rate_pattern(
+        return PATTERN_VIEW.answer(await _refusable(patterns.rate_pattern(
             parse_item_id(id, PATTERN), stars, context.caller, context.write_context())))
 
     @strawberry.mutation(description="Record that a project adopted a pattern (now): its "
@@ -259,20 +300,14 @@ class LibraryMutations:
     async def add_practice(
         self, info: Info[ArcosContext, None], input: AddPracticeInput
     ) -> BestPracticePayload:
-        context = info.context
-        return _practice_payload(await _refusable(practices.add_practice(
-            input.draft(), Sharing(input.visibility, input.anonymize), context.caller,
-            context.write_context())))
+        return await PRACTICE_VIEW.share(input, info)
 
     @strawberry.mutation(description="Edit a practice you shared (admins: any).",
                          permission_classes=WRITE)
     async def update_practice(
         self, info: Info[ArcosContext, None], id: ItemId, input: UpdatePracticeInput
     ) -> BestPracticePayload:
-        context = info.context
-        return _practice_payload(await _refusable(practices.update_practice(
-            parse_item_id(id, PRACTICE), input.draft(), input.visibility, context.caller,
-            context.write_context())))
+        return await PRACTICE_VIEW.update(id, input, info)
 
     @strawberry.mutation(description="Upvote a practice someone else shared; each principal "
                          "counts once.", permission_classes=WRITE)

@@ -8,8 +8,9 @@ response level.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Generic, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -19,6 +20,7 @@ from strawberry.types import Info
 from arcos.auth.permissions import requires
 from arcos.auth.scopes import Scope
 from arcos.community import effectiveness as measuring
+from arcos.community.library_items import Item
 from arcos.community.library_loaders import (
     AdoptionsByPattern,
     OwnRating,
@@ -39,6 +41,7 @@ from arcos.problems import BadUserInput
 READ_EVIDENCE = [requires(Scope.EVIDENCE_READ)]
 #: Most adoptions one `effectiveness` answer lists.
 MAX_ADOPTIONS = 20
+NodeT = TypeVar("NodeT")
 
 strawberry.enum(LibraryCategory, name="LibraryCategory",
                 description="What a quality pattern or best practice is about.")
@@ -63,7 +66,6 @@ def parse_item_id(raw: str, type_name: str) -> uuid.UUID:
                        f"{type_name}")
 
 
-
 def _valid_uids(node_ids: Iterable[str]) -> list[str]:
     valid = []
     for node_id in node_ids:
@@ -72,6 +74,17 @@ def _valid_uids(node_ids: Iterable[str]) -> list[str]:
         except ValueError:
             continue
     return valid
+
+
+async def _readable_nodes(
+    model: type[Item], from_model: Callable[[Item], NodeT], info: Info,
+    node_ids: Iterable[str],
+) -> list[NodeT | None]:
+    """The nodes of `node_ids` in order, None where the caller may not read one (or there is
+    none): relay's `node`/`nodes` answer like the listings do."""
+    ids = list(node_ids)
+    rows = await items_by_uid(model, _valid_uids(ids), info.context.caller)
+    return [from_model(rows[i]) if i in rows else None for i in ids]
 
 
 @strawberry.type(name="MetricChange", description="One targeted metric of an adopting "
@@ -172,9 +185,7 @@ class QualityPatternType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[QualityPatternType | None]:
-        ids = list(node_ids)
-        rows = await items_by_uid(QualityPattern, _valid_uids(ids), info.context.caller)
-        return [cls.from_model(rows[i]) if i in rows else None for i in ids]
+        return await _readable_nodes(QualityPattern, cls.from_model, info, node_ids)
 
 
 @strawberry.type(name="BestPractice", description="A practice described in steps, with "
@@ -221,47 +232,44 @@ class BestPracticeType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[BestPracticeType | None]:
-        ids = list(node_ids)
-        rows = await items_by_uid(BestPractice, _valid_uids(ids), info.context.caller)
-        return [cls.from_model(rows[i]) if i in rows else None for i in ids]
+        return await _readable_nodes(BestPractice, cls.from_model, info, node_ids)
 
 
-@strawberry.type(name="QualityPatternEdge")
-class QualityPatternEdge:
+@strawberry.type(name="Edge")
+class LibraryEdge(Generic[NodeT]):
+    """An edge of a page of nodes; strawberry names each use after its node and this
+    type's name, e.g. QualityPatternEdge."""
+
     cursor: str
-    node: QualityPatternType
+    node: NodeT
+
+
+@strawberry.type
+class LibraryConnection(Generic[NodeT]):
+    """One page of nodes; each kind subclasses it to name itself and say what its total
+    counts (GraphQL descriptions cannot vary with a type argument)."""
+
+    edges: list[LibraryEdge[NodeT]]
+    page_info: relay.PageInfo
+    total_count: int
+
+    @strawberry.field
+    def nodes(self) -> list[NodeT]:
+        return [edge.node for edge in self.edges]
 
 
 @strawberry.type(name="QualityPatternConnection", description="One page of the patterns "
                  "you may read; with `search`, best match first, else newest first.")
-class QualityPatternConnection:
-    edges: list[QualityPatternEdge]
-    page_info: relay.PageInfo
+class QualityPatternConnection(LibraryConnection[QualityPatternType]):
     total_count: int = strawberry.field(description="Patterns matching, across all pages, "
                                         "of those you may read.")
-
-    @strawberry.field
-    def nodes(self) -> list[QualityPatternType]:
-        return [edge.node for edge in self.edges]
-
-
-@strawberry.type(name="BestPracticeEdge")
-class BestPracticeEdge:
-    cursor: str
-    node: BestPracticeType
 
 
 @strawberry.type(name="BestPracticeConnection", description="One page of the practices you "
                  "may read; with `search`, best match first, else newest first.")
-class BestPracticeConnection:
-    edges: list[BestPracticeEdge]
-    page_info: relay.PageInfo
+class BestPracticeConnection(LibraryConnection[BestPracticeType]):
     total_count: int = strawberry.field(description="Practices matching, across all pages, "
                                         "of those you may read.")
-
-    @strawberry.field
-    def nodes(self) -> list[BestPracticeType]:
-        return [edge.node for edge in self.edges]
 
 
 @strawberry.type

@@ -1,4 +1,5 @@
-"""Quality patterns: sharing, editing, rating, and recording that a project adopted one.
+"""Quality patterns: what sharing and editing one stores (library_writes.py runs both),
+rating, and recording that a project adopted one.
 
 Each write is one unit of work. A rating and a use are unique per (pattern, principal)
 and (pattern, project) in the database; rating again replaces the stars, recording a use
@@ -7,9 +8,7 @@ again keeps the first adoption date.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from arcos.auth.caller import Caller
@@ -19,17 +18,16 @@ from arcos.community.library_input import (
     scrubbed_pattern,
     tag_key,
 )
-from arcos.community.library_items import changeable_item, readable_item
+from arcos.community.library_items import readable_item
 from arcos.community.library_models import (
     LibraryCategory,
     PatternRating,
     PatternUse,
     QualityPattern,
 )
-from arcos.community.library_search import ensure_search
+from arcos.community.library_writes import LibraryKind
 from arcos.community.project_writers import require_evidence_write
-from arcos.community.scrub import scrubber
-from arcos.community.sharing import Visibility, check_not_own
+from arcos.community.sharing import check_not_own
 from arcos.evidence.drafts import MAX_SLUG_LENGTH, SLUG
 from arcos.problems import ProblemCode, Refused
 from arcos.store.unit_of_work import UnitOfWork
@@ -38,21 +36,8 @@ from arcos.store.write_context import WriteContext
 WHAT = "pattern"
 
 
-@dataclass(frozen=True)
-class Sharing:
-    """How an item is shared."""
-
-    visibility: Visibility
-    anonymize: bool = False
-
-
-def _prepared(draft: PatternDraft, anonymize: bool, write: WriteContext) -> PatternDraft:
-    draft = checked_pattern(draft)
-    return scrubbed_pattern(draft, scrubber(write.settings)) if anonymize else draft
-
-
-def _columns(draft: PatternDraft) -> dict[str, Any]:
-    """The model columns a (checked) draft sets."""
+def _columns(draft: PatternDraft, _current: QualityPattern | None = None) -> dict[str, Any]:
+    """The model columns a (checked) draft sets (none depends on what the row holds)."""
     columns: dict[str, Any] = {}
     for name in ("name", "description", "pattern", "tags"):
         value = getattr(draft, name)
@@ -69,43 +54,10 @@ def _columns(draft: PatternDraft) -> dict[str, Any]:
     return columns
 
 
-async def share_pattern(
-    draft: PatternDraft, sharing: Sharing, caller: Caller, write: WriteContext
-) -> QualityPattern:
-    """Store a new pattern owned by `caller`; Refused listing every problem with it."""
-    if None in (draft.name, draft.category, draft.description, draft.pattern):
-        raise Refused.one(None, "name, category, description and pattern are required",
-                          ProblemCode.REQUIRED)
-    ready = await asyncio.to_thread(_prepared, draft, sharing.anonymize, write)
-    await ensure_search()
-
-    async def work(unit: UnitOfWork) -> QualityPattern:
-        return await QualityPattern.create(
-            owner=caller.name, visibility=sharing.visibility, anonymized=sharing.anonymize,
-            created_at=unit.now, updated_at=unit.now, using_db=unit.connection,
-            **{"tags": [], **_columns(ready)},
-        )
-
-    return await write.writer.run(work)
-
-
-async def update_pattern(
-    uid: uuid.UUID, draft: PatternDraft, visibility: Visibility | None, caller: Caller,
-    write: WriteContext,
-) -> QualityPattern:
-    """Change the fields given; an anonymised pattern's new text is scrubbed too."""
-
-    async def work(unit: UnitOfWork) -> QualityPattern:
-        item = await changeable_item(QualityPattern, uid, caller, unit, WHAT)
-        columns = _columns(await asyncio.to_thread(_prepared, draft, item.anonymized, write))
-        if visibility is not None:
-            columns["visibility"] = visibility
-        item.update_from_dict({**columns, "updated_at": unit.now})
-        await item.save(using_db=unit.connection)
-        return item
-
-    await ensure_search()
-    return await write.writer.run(work)
+PATTERN_KIND: LibraryKind[PatternDraft, QualityPattern] = LibraryKind(
+    what=WHAT, model=QualityPattern, required=("name", "category", "description", "pattern"),
+    check=checked_pattern, scrub=scrubbed_pattern, columns=_columns, empty_lists=("tags",),
+)
 
 
 async def rate_pattern(

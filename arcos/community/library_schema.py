@@ -31,14 +31,14 @@ from arcos.community.library_types import (
     QualityPatternPayload,
     QualityPatternType,
     RecordPatternUsePayload,
-    parse_item_id,
 )
 from arcos.community.library_writes import LibraryKind, Sharing
 from arcos.community.sharing import Visibility
+from arcos.community.sharing_types import ItemId, parse_item_id
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import user_errors
 from arcos.graphql.metadata import MAX_LENGTH
-from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
+from arcos.graphql.pagination import PageRequest
 from arcos.problems import Refused
 
 READ = [requires(Scope.COMMUNITY_READ)]
@@ -50,7 +50,6 @@ PRACTICE = "BestPractice"
 Search = Annotated[str | None, strawberry.argument(
     description="Words every match holds (prefixes of words of its title, tags or "
     "keywords, description); best match first.", metadata={MAX_LENGTH: MAX_QUERY_LENGTH})]
-ItemId = Annotated[str, strawberry.argument(metadata={MAX_LENGTH: 200})]
 T = TypeVar("T")
 Row = TypeVar("Row")
 
@@ -130,11 +129,6 @@ class UpdatePracticeInput:
                              references=self.references)
 
 
-def _offset(kind: str, after: str | None) -> int:
-    position = decode_cursor(kind, after)
-    return 0 if position is None else position + 1
-
-
 async def _refusable(call: Awaitable[T]) -> tuple[T | None, Refused | None]:
     try:
         return await call, None
@@ -178,14 +172,11 @@ class _View(Generic[Row]):
     async def page(self, query: library_reads.LibraryQuery, info: Info[ArcosContext, None],
                    first: int, after: str | None) -> Any:
         """One page of the listing, its cursors counting rows from the listing's start."""
-        check_page_size("first", first, info.context.settings.max_page_size)
-        start = _offset(self.cursor, after)
-        page = await self.read(query, info.context.caller, first, start)
-        edges = [LibraryEdge(cursor=encode_cursor(self.cursor, start + i), node=self.node(row))
-                 for i, row in enumerate(page.rows)]
-        return self.connection(
-            edges=edges, page_info=page_info([e.cursor for e in edges], page.has_next, after),
-            total_count=page.total)
+        request = PageRequest.of(self.cursor, first, after, info.context.settings.max_page_size)
+        found = await self.read(query, info.context.caller, first, request.start)
+        page = request.by_offset(found.rows, found.has_next)
+        return self.connection(edges=page.edges(LibraryEdge, self.node), page_info=page.info,
+                               total_count=found.total)
 
     async def share(self, input: _Share, info: Info[ArcosContext, None]) -> Any:
         """The payload of sharing a new item."""

@@ -36,7 +36,6 @@ from arcos.community.sharing_types import CommunityAuthor, author_of
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import UserError
 from arcos.graphql.pagination import check_page_size
-from arcos.problems import BadUserInput
 
 READ_EVIDENCE = [requires(Scope.EVIDENCE_READ)]
 #: Most adoptions one `effectiveness` answer lists.
@@ -45,25 +44,6 @@ NodeT = TypeVar("NodeT")
 
 strawberry.enum(LibraryCategory, name="LibraryCategory",
                 description="What a quality pattern or best practice is about.")
-
-
-def parse_item_id(raw: str, type_name: str) -> uuid.UUID:
-    """The uid inside a global id of `type_name` (or a bare UUID); BAD_USER_INPUT else."""
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        pass
-    try:
-        global_id = relay.GlobalID.from_id(raw)
-    except Exception:  # strawberry raises several kinds for malformed base64
-        global_id = None
-    if global_id is not None and global_id.type_name == type_name:
-        try:
-            return uuid.UUID(global_id.node_id)
-        except ValueError:
-            pass
-    raise BadUserInput(f"'{raw:.80}' is not a {type_name} id: pass the `id` field of a "
-                       f"{type_name}")
 
 
 def _valid_uids(node_ids: Iterable[str]) -> list[str]:

@@ -1,13 +1,18 @@
-"""GraphQL shapes every shared kind uses: its visibility enum and its author."""
+"""GraphQL shapes every shared kind uses: its visibility enum, its author and its id
+argument."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import uuid
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from strawberry import relay
 
 from arcos.community.library_loaders import ReputationByName
 from arcos.community.sharing import SharedItem, Visibility, author_shown
+from arcos.graphql.metadata import MAX_LENGTH
+from arcos.problems import BadUserInput
 
 if TYPE_CHECKING:
     from strawberry.types import Info
@@ -40,3 +45,26 @@ async def author_of(
     if name is None:
         return None
     return CommunityAuthor(name=name, reputation=await ReputationByName(info.context).load(name))
+
+
+#: A shared item's id argument: its global id (or the bare UUID inside it).
+ItemId = Annotated[str, strawberry.argument(metadata={MAX_LENGTH: 200})]
+
+
+def parse_item_id(raw: str, type_name: str) -> uuid.UUID:
+    """The uid inside a global id of `type_name` (or a bare UUID); BAD_USER_INPUT else."""
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        pass
+    try:
+        global_id = relay.GlobalID.from_id(raw)
+    except Exception:  # strawberry raises several kinds for malformed base64
+        global_id = None
+    if global_id is not None and global_id.type_name == type_name:
+        try:
+            return uuid.UUID(global_id.node_id)
+        except ValueError:
+            pass
+    raise BadUserInput(f"'{raw:.80}' is not a {type_name} id: pass the `id` field of a "
+                       f"{type_name}")

@@ -21,8 +21,8 @@ from arcos.community import templates
 from arcos.community.checklist_export import ChecklistFormat, checklist
 from arcos.community.compliance_content import Framework
 from arcos.community.compliance_status import project_status
-from arcos.community.library_types import parse_item_id
 from arcos.community.sharing import Visibility
+from arcos.community.sharing_types import parse_item_id
 from arcos.community.templates import Sharing, Template, framework_required
 from arcos.community.templates_input import ComplianceDraft, IndustryDraft
 from arcos.community.templates_types import (

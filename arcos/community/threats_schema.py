@@ -18,8 +18,7 @@ from tortoise.queryset import QuerySet
 from arcos.auth.permissions import requires
 from arcos.auth.scopes import Scope
 from arcos.broker import Event, channel
-from arcos.community.library_schema import ItemId
-from arcos.community.library_types import parse_item_id
+from arcos.community.sharing_types import ItemId, parse_item_id
 from arcos.community.stix_export import MAX_EXPORT_OBJECTS, export_bundle
 from arcos.community.stix_import import import_bundle
 from arcos.community.threat_matching import Match, affected_projects, threats_matching_sbom

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +145,11 @@ async def test_the_vulns_family_is_dated_by_an_sbom_that_carried_vulnerabilities
     app, gql, genuine
 ):
     plain = await accepted(gql, "submitSbom", genuine.read("cyclonedx-1.5"))
+    # A value a plugin recorded (its metadata names no evidence type) is no scan either.
+    project_id = (await Evidence.get(project__slug=PROJECT)).project_id
+    await QualityMetric.create(project_id=project_id, name="vulns.total", value=0.0,
+                               timestamp=datetime.now(UTC) - timedelta(days=1),
+                               evidence_uid=uuid.uuid4(), metadata={"source": "plugin"})
     control = await vendor_risk(gql)
     vulns = control["checks"][1]
     assert vulns["status"] == "MISSING", control  # a plain SBOM scanned nothing

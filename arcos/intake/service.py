@@ -314,7 +314,7 @@ async def _store(unit: UnitOfWork, parsed: _Parsed, submitter: str) -> Intake:
     [submission] = await insert_drafts(unit, [parsed.draft], submitter)
     evidence = submission.evidence
     findings = None
-    if (scan := scan_of(result)) is not None:
+    if (scan := _scan_of(result)) is not None:
         findings = await record_scan(
             scan, evidence.project_id, evidence.uid, evidence.created_at, connection,
             parsed.tracking,
@@ -337,7 +337,7 @@ async def _store(unit: UnitOfWork, parsed: _Parsed, submitter: str) -> Intake:
     )
 
 
-def scan_of(result: Result) -> StaticAnalysisReport | VulnerabilityReport | None:
+def _scan_of(result: Result) -> StaticAnalysisReport | VulnerabilityReport | None:
     """The findings an upload applies to the stored ones: a scan's own, or the
     vulnerabilities an SBOM embeds. An SBOM without a `vulnerabilities` array is no scan
     and leaves every finding as it was.

@@ -39,13 +39,37 @@ OPERATORS: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt, "<": operator.lt,
 }
 _EXPRESSION = re.compile(r"^\s*(\S+)\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*$")
-#: Metric families counted from open findings rather than read from the series: the
-#: Finding kind they count and the evidence type whose newest item dates the count.
-FINDING_FAMILIES: dict[str, tuple[str, str]] = {
-    "findings": ("sast", "security_scan"),
-    "vulns": ("sca", "vulnerability_report"),
-}
 SBOM_TYPE = "sbom"
+
+
+@dataclass(frozen=True)
+class FindingFamily:
+    """A metric family counted from open findings rather than read from the series.
+
+    The count is dated by the newest scan that could have changed it: the newest evidence
+    of type `report`, or the newest upload of one of the `also` types that recorded the
+    family's `total` metric. An SBOM that embeds vulnerabilities is a vulnerability scan
+    and records `vulns.total`; a plain SBOM records none, so it dates nothing. (The newest
+    `total` value is the one consulted: a plugin's value, which names no evidence type,
+    dates nothing either.)"""
+
+    kind: str
+    report: str
+    total: str
+    also: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """What dates the count, for details: `vulnerability_report evidence or an sbom
+        that recorded vulns.total`."""
+        return " or ".join((f"{self.report} evidence",
+                            *(f"an {kind} that recorded {self.total}" for kind in self.also)))
+
+
+#: Metric families counted from open findings, by their metric prefix.
+FINDING_FAMILIES: dict[str, FindingFamily] = {
+    "findings": FindingFamily("sast", "security_scan", "findings.total"),
+    "vulns": FindingFamily("sca", "vulnerability_report", "vulns.total", also=(SBOM_TYPE,)),
+}
 
 
 @dataclass(frozen=True)
@@ -68,16 +92,15 @@ class Check:
         return f"{self.metric} {self.op} {_number(self.threshold)}"
 
     @property
-    def finding_family(self) -> tuple[str, str, str | None] | None:
-        """For a severity-count metric: (finding kind, dating evidence type, severity or
-        None for the total); None for a metric read from the series."""
+    def finding_family(self) -> tuple[FindingFamily, str | None] | None:
+        """For a severity-count metric: (its family, severity or None for the total); None
+        for a metric read from the series."""
         if self.metric is None:
             return None
         family, _, rest = self.metric.partition(".")
         if family not in FINDING_FAMILIES or (rest != "total" and rest not in SEVERITIES):
             return None
-        kind, dating = FINDING_FAMILIES[family]
-        return kind, dating, None if rest == "total" else rest
+        return FINDING_FAMILIES[family], None if rest == "total" else rest
 
     def passes(self, value: float) -> bool:
         assert self.op is not None and self.threshold is not None

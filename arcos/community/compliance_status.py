@@ -24,7 +24,7 @@ from enum import StrEnum
 from tortoise.expressions import RawSQL
 from tortoise.functions import Count
 
-from arcos.community.checks import SBOM_TYPE, Check
+from arcos.community.checks import SBOM_TYPE, Check, FindingFamily
 from arcos.community.compliance_content import Control, Framework
 from arcos.evidence.drafts import SLUG
 from arcos.evidence.models import Evidence, Project
@@ -125,8 +125,10 @@ async def read_project(project_id: int, checks: Sequence[Check]) -> ProjectData:
             types.update(check.types)
         elif check.kind == "sbom":
             types.add(SBOM_TYPE)
-        elif (family := check.finding_family) is not None:
-            types.add(family[1])
+        elif (counted := check.finding_family) is not None:
+            types.add(counted[0].report)
+            if counted[0].also:  # the newest `total` says when such an upload last scanned
+                names.add(counted[0].total)
             wants_findings = True
         elif check.metric is not None:
             names.add(check.metric)
@@ -231,14 +233,24 @@ def _metric_result(check: Check, data: ProjectData, now: datetime) -> CheckResul
     return CheckResult(check, Status.SATISFIED, found, cited, row.timestamp, row.value)
 
 
+def _newest_scan(family: FindingFamily, data: ProjectData) -> tuple[str, Seen] | None:
+    """The evidence type and item of the newest scan that dates `family`'s count."""
+    seen = [(family.report, data.newest[family.report])] if family.report in data.newest else []
+    row = data.metrics.get(family.total)
+    if row is not None and (kind := (row.metadata or {}).get("type")) in family.also:
+        seen.append((kind, Seen(_uuid(row.evidence_uid), row.timestamp)))
+    return max(seen, key=lambda pair: pair[1].created_at, default=None)
+
+
 def _findings_result(check: Check, data: ProjectData, now: datetime) -> CheckResult:
-    family = check.finding_family
-    assert family is not None
-    kind, dating, severity = family
-    scan = data.newest.get(dating)
-    if scan is None:
-        return CheckResult(check, Status.MISSING, f"no {dating} evidence for this project, so "
-                           f"{check.metric} is unknown")
+    assert check.finding_family is not None
+    family, severity = check.finding_family
+    kind = family.kind
+    newest = _newest_scan(family, data)
+    if newest is None:
+        return CheckResult(check, Status.MISSING, f"no {family.describe()} for this project, "
+                           f"so {check.metric} is unknown")
+    dating, scan = newest
     by_scan: Counter[uuid.UUID] = Counter()
     for (found_kind, found_severity), scans in data.open_findings.items():
         if found_kind == kind and (severity is None or found_severity == severity):

@@ -42,7 +42,9 @@ def _bom(document: Any, warnings: list[ParseWarning]) -> dict[str, Any]:
 
 
 def sbom_from_document(document: Any) -> Sbom:
-    """Components (nested ones included) with their licences; metadata.component is the subject."""
+    """Components (nested ones included) with their licences; metadata.component is the subject.
+    A `vulnerabilities` array, even an empty one, is also read as the scan the BOM embeds
+    (a malformed one is refused like a vulnerability report's); without one there is none."""
     warnings: list[ParseWarning] = []
     bom = _bom(document, warnings)
     metadata = mapping(bom.get("metadata"))
@@ -62,6 +64,9 @@ def sbom_from_document(document: Any) -> Sbom:
         subject=_component(subject) if isinstance(subject, dict) else None,
         components=tuple(components),
         warnings=capped(warnings),
+        vulnerabilities=(
+            None if bom.get("vulnerabilities") is None else vulnerabilities_from_document(bom)
+        ),
     )
 
 

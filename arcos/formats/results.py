@@ -281,16 +281,23 @@ class Sbom:
     subject: Component | None
     components: tuple[Component, ...]
     warnings: tuple[ParseWarning, ...] = ()
+    vulnerabilities: VulnerabilityReport | None = None
+    """The vulnerability scan the BOM embeds (a CycloneDX `vulnerabilities` array, as
+    `pip-audit -f cyclonedx-json` writes), with its own warnings; None when it has no such
+    array, which is no scan at all (an empty array is a clean one)."""
 
     @property
     def licenses_unknown(self) -> int:
         return sum(1 for component in self.components if not component.licenses)
 
     def metrics(self) -> dict[str, MetricValue]:
-        return {
+        values: dict[str, MetricValue] = {
             "sbom.components": len(self.components),
             "sbom.licenses_unknown": self.licenses_unknown,
         }
+        if self.vulnerabilities is not None:
+            values.update(self.vulnerabilities.metrics())
+        return values
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,14 +56,15 @@ def scan_scopes(
     """The report's active findings (one per fingerprint) grouped by scope.
 
     Tools that reported nothing still get their default scope, so a clean scan fixes the
-    findings its previous scan reported.
+    findings its previous scan reported. A vulnerability report naming no tool files its
+    findings under its format ("cyclonedx", "osv"), and so its clean scan fixes those.
     """
     scopes: dict[Scope, dict[str, results.Finding]] = defaultdict(dict)
     if isinstance(report, results.StaticAnalysisReport):
         for tool in report.tools:
             scopes[(storable(tool.name, 128) or "", storable(tool.name.lower(), 255) or "")]
-    elif report.tool is not None:
-        scopes[(storable(report.tool.name, 128) or "", "")]
+    else:
+        scopes[(storable(report.tool.name if report.tool else report.format, 128) or "", "")]
     for finding in report.findings:
         if not finding.suppressed:
             scopes[_scope(finding)].setdefault(finding.fingerprint, finding)

@@ -190,16 +190,29 @@ def parse_artifact(
                    kind=_parse_kind(kind), limits=limits, source_root=source_root)
     _check_deployment(kind, result)
     metrics = result.metrics()
-    if isinstance(result, Sbom):  # summarised whole; its distinct components are stored
-        kept = kept_components(result)
-        return Prepared(kept, summarize(dataclasses.replace(result, warnings=kept.warnings)),
-                        metrics)
+    if isinstance(result, Sbom):
+        return _prepare_sbom(result, metrics, limits.max_findings_per_scan)
     if not isinstance(result, StaticAnalysisReport | VulnerabilityReport):
         return Prepared(_without_items(result), summarize(result), metrics)
     tracked, tracking = track(result, limits.max_findings_per_scan)
     # totals over every finding; warnings with the one saying what was not tracked
     summary = summarize(dataclasses.replace(result, warnings=tracked.warnings), tracking)
     return Prepared(tracked, summary, metrics, tracking)
+
+
+def _prepare_sbom(sbom: Sbom, metrics: dict[str, MetricValue], limit: int) -> Prepared:
+    """An SBOM is summarised whole and keeps its distinct components; the vulnerability scan
+    it may embed is tracked like a vulnerability report's (at most `limit` findings cross
+    back), and its warnings join the SBOM's."""
+    kept = kept_components(sbom)
+    scan, tracking = (None, None) if sbom.vulnerabilities is None else track(
+        sbom.vulnerabilities, limit
+    )
+    # each list is capped already; deduplicated only, so no limit warning is cut off
+    warnings = tuple(dict.fromkeys((*kept.warnings, *(scan.warnings if scan else ()))))
+    summary = summarize(dataclasses.replace(sbom, warnings=warnings), tracking)
+    return Prepared(dataclasses.replace(kept, warnings=warnings, vulnerabilities=scan), summary,
+                    metrics, tracking)
 
 
 #: The per-item tuples of reports whose items are summarised and measured, never stored.
@@ -301,9 +314,9 @@ async def _store(unit: UnitOfWork, parsed: _Parsed, submitter: str) -> Intake:
     [submission] = await insert_drafts(unit, [parsed.draft], submitter)
     evidence = submission.evidence
     findings = None
-    if isinstance(result, StaticAnalysisReport | VulnerabilityReport):
+    if (scan := _scan_of(result)) is not None:
         findings = await record_scan(
-            result, evidence.project_id, evidence.uid, evidence.created_at, connection,
+            scan, evidence.project_id, evidence.uid, evidence.created_at, connection,
             parsed.tracking,
         )
     rows = await _record_metrics(parsed, evidence, findings, connection)
@@ -322,6 +335,23 @@ async def _store(unit: UnitOfWork, parsed: _Parsed, submitter: str) -> Intake:
         job=job, evidence=evidence, metrics=rows, findings=findings or FindingsSummary(),
         warnings=list(result.warnings), project_slug=submission.project_slug,
     )
+
+
+def _scan_of(result: Result) -> StaticAnalysisReport | VulnerabilityReport | None:
+    """The findings an upload applies to the stored ones: a scan's own, or the
+    vulnerabilities an SBOM embeds. An SBOM without a `vulnerabilities` array is no scan
+    and leaves every finding as it was.
+
+    An embedded scan is filed like the same BOM sent to submitVulnerabilityReport: under
+    the tool the BOM names, else "cyclonedx" (pip-audit's CycloneDX names none). So it
+    closes only what earlier scans of that tool reported for the project, and a pip-audit
+    JSON report of the same project (filed under "pip-audit") neither closes nor is closed
+    by it: each scan speaks only for what it scanned, as two scanners would. Their
+    fingerprints differ too when the BOM lists no aliases (PYSEC-… rather than the CVE),
+    so one vulnerability may be open once per tool until each tool stops reporting it."""
+    if isinstance(result, StaticAnalysisReport | VulnerabilityReport):
+        return result
+    return result.vulnerabilities if isinstance(result, Sbom) else None
 
 
 async def _record_metrics(

@@ -45,29 +45,27 @@ def source_of(result: Result) -> str:
 
 def summarize(result: Result, tracking: Tracking | None = None) -> dict[str, Any]:
     """Evidence `data` for a parsed artifact; for a scan, `tracking` says how many of its
-    findings are tracked and how many were beyond ARCOS_MAX_FINDINGS_PER_SCAN."""
+    findings are tracked and how many were beyond ARCOS_MAX_FINDINGS_PER_SCAN (for an SBOM
+    that embeds vulnerabilities, under `data.vulnerabilities` with the scan's totals)."""
     data: dict[str, Any] = {
         "format": result.format,
         "tools": [{"name": tool.name, "version": tool.version} for tool in tools_of(result)],
         "metrics": result.metrics(),
         "warnings": list(result.warnings),
     }
-    data.update(_details(result))
-    if tracking is not None:
-        data["tracking"] = {"tracked": tracking.tracked, "beyond_limit": tracking.untracked,
-                            "limit": tracking.limit}
+    data.update(_details(result, tracking))
     return scrub(data)
 
 
-def _details(result: Result) -> dict[str, Any]:
+def _details(result: Result, tracking: Tracking | None) -> dict[str, Any]:
     if isinstance(result, TestReport):
         return _tests(result)
     if isinstance(result, CoverageReport):
         return {"files": len(result.files), "tool_percent_covered": result.tool_percent_covered}
     if isinstance(result, StaticAnalysisReport | VulnerabilityReport):
-        return _findings(result)
+        return _findings(result, tracking)
     if isinstance(result, Sbom):
-        return _sbom(result)
+        return _sbom(result, tracking)
     return _build(result)
 
 
@@ -87,7 +85,9 @@ def _tests(report: TestReport) -> dict[str, Any]:
     }
 
 
-def _findings(report: StaticAnalysisReport | VulnerabilityReport) -> dict[str, Any]:
+def _findings(
+    report: StaticAnalysisReport | VulnerabilityReport, tracking: Tracking | None
+) -> dict[str, Any]:
     active = [finding for finding in report.findings if not finding.suppressed]
     counts = Counter(finding.severity for finding in active)
     details: dict[str, Any] = {
@@ -101,17 +101,22 @@ def _findings(report: StaticAnalysisReport | VulnerabilityReport) -> dict[str, A
     if isinstance(report, VulnerabilityReport):
         details["vulnerable_components"] = report.vulnerable_components
         details["incomplete"] = report.incomplete
+    if tracking is not None:
+        details["tracking"] = {"tracked": tracking.tracked, "beyond_limit": tracking.untracked,
+                               "limit": tracking.limit}
     return details
 
 
-def _sbom(sbom: Sbom) -> dict[str, Any]:
+def _sbom(sbom: Sbom, tracking: Tracking | None) -> dict[str, Any]:
     subject = sbom.subject
+    scan = sbom.vulnerabilities
     return {
         "spec_version": sbom.spec_version,
         "subject": None if subject is None else {
             "name": subject.name, "version": subject.version, "purl": subject.purl,
         },
         "totals": {"components": len(sbom.components), "licenses_unknown": sbom.licenses_unknown},
+        "vulnerabilities": None if scan is None else _findings(scan, tracking),
     }
 
 

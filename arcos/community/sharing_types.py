@@ -7,12 +7,11 @@ import uuid
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from strawberry import relay
 
 from arcos.community.library_loaders import ReputationByName
 from arcos.community.sharing import SharedItem, Visibility, author_shown
+from arcos.graphql.global_ids import node_uid
 from arcos.graphql.metadata import MAX_LENGTH
-from arcos.problems import BadUserInput
 
 if TYPE_CHECKING:
     from strawberry.types import Info
@@ -53,18 +52,4 @@ ItemId = Annotated[str, strawberry.argument(metadata={MAX_LENGTH: 200})]
 
 def parse_item_id(raw: str, type_name: str) -> uuid.UUID:
     """The uid inside a global id of `type_name` (or a bare UUID); BAD_USER_INPUT else."""
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        pass
-    try:
-        global_id = relay.GlobalID.from_id(raw)
-    except Exception:  # strawberry raises several kinds for malformed base64
-        global_id = None
-    if global_id is not None and global_id.type_name == type_name:
-        try:
-            return uuid.UUID(global_id.node_id)
-        except ValueError:
-            pass
-    raise BadUserInput(f"'{raw:.80}' is not a {type_name} id: pass the `id` field of a "
-                       f"{type_name}")
+    return node_uid(raw, type_name, f"a {type_name}", f"a {type_name}")

@@ -3,7 +3,6 @@ status and its checklist export. Resolvers check, call a service, shape."""
 
 from __future__ import annotations
 
-import binascii
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -41,6 +40,7 @@ from arcos.community.templates_types import (
 from arcos.evidence.drafts import MAX_SLUG_LENGTH
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import user_errors
+from arcos.graphql.global_ids import decode_global_id
 from arcos.graphql.metadata import MAX_LENGTH
 from arcos.graphql.pagination import PageRequest
 from arcos.problems import Refused
@@ -182,10 +182,7 @@ def _handle(id: relay.GlobalID | None, key: str | None, type_name: str,
 def _edited_handle(served: _Served, raw: str) -> str:
     """The handle an edit names: a built-in's key (which the service refuses with its own
     message) or a custom template's uid; BAD_USER_INPUT for anything but this kind's id."""
-    try:
-        global_id = relay.GlobalID.from_id(raw)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        global_id = None
+    global_id = decode_global_id(raw)
     if global_id is not None and global_id.type_name == served.type_name and \
             global_id.node_id in served.kind.built_ins:
         return global_id.node_id
@@ -230,10 +227,7 @@ async def _framework(reference: str, caller: Caller) -> Template[Framework]:
     key: str | None = reference
     uid: str | None = None
     if reference not in COMPLIANCE.kind.built_ins:
-        try:
-            global_id = relay.GlobalID.from_id(reference)
-        except (ValueError, binascii.Error, UnicodeDecodeError):
-            global_id = None
+        global_id = decode_global_id(reference)
         if global_id is not None and global_id.type_name == COMPLIANCE.type_name:
             key, uid = _handle(global_id, None, COMPLIANCE.type_name,
                                COMPLIANCE.kind.built_ins)

@@ -28,6 +28,7 @@ from arcos.evidence.models import RelationKind
 from arcos.graphql.budget import charge_response
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import UserError
+from arcos.graphql.global_ids import node_uid
 from arcos.graphql.metadata import column_bound
 from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
 from arcos.graphql.preencoded import PreEncodedJSON
@@ -68,20 +69,7 @@ class OrderDirection(Enum):
 
 def parse_evidence_id(raw: str) -> uuid.UUID:
     """An evidence UUID from a global Node id (`Evidence:<uuid>` in base64) or a bare UUID."""
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        pass
-    try:
-        global_id = relay.GlobalID.from_id(raw)
-    except Exception:  # strawberry raises several kinds for malformed base64
-        global_id = None
-    if global_id is not None and global_id.type_name == "Evidence":
-        try:
-            return uuid.UUID(global_id.node_id)
-        except ValueError:
-            pass
-    raise BadUserInput(f"'{raw:.80}' is not an evidence id: pass the `id` field of an Evidence")
+    return node_uid(raw, "Evidence", "an evidence", "an Evidence")
 
 
 @strawberry.type(name="Project", description="A software project evidence is about.")

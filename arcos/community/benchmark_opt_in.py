@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from arcos.auth.caller import Caller
 from arcos.community.benchmark_input import label
+from arcos.community.benchmark_releases import forget_project
 from arcos.community.benchmarks_models import BenchmarkOptIn
 from arcos.community.project_writers import require_evidence_write
 from arcos.evidence.drafts import MAX_SLUG_LENGTH, SLUG
@@ -38,8 +39,8 @@ async def _project(slug: str, unit: UnitOfWork) -> Project:
 async def opt_in(
     project_slug: str, industry: str, project_type: str, caller: Caller, write: WriteContext
 ) -> tuple[BenchmarkOptIn, str]:
-    """Opt the project in (or move it to another industry or type); returns the row and
-    the project's slug."""
+    """Opt the project in (or move it to another industry or type, which takes its values
+    out of the old one's releases); returns the row and the project's slug."""
     _check_caller(caller)
     problems: list[Problem] = []
     checked_industry = label("industry", "industry", industry, problems)
@@ -56,6 +57,8 @@ async def opt_in(
                 opted_in_by=write.principal, created_at=unit.now, updated_at=unit.now,
                 using_db=unit.connection)
         else:
+            if (row.industry, row.project_type) != (checked_industry, checked_type):
+                await forget_project(project.id, (checked_industry, checked_type), unit)
             row.industry, row.project_type = checked_industry, checked_type
             row.opted_in_by, row.updated_at = write.principal, unit.now
             await row.save(using_db=unit.connection)
@@ -65,13 +68,16 @@ async def opt_in(
 
 
 async def opt_out(project_slug: str, caller: Caller, write: WriteContext) -> bool:
-    """Stop the project contributing; False when it was not opted in."""
+    """Stop the project contributing and take its values out of every released benchmark
+    (the metrics it was part of are withheld until k others changed); False when it was
+    not opted in."""
     _check_caller(caller)
 
     async def work(unit: UnitOfWork) -> bool:
         project = await _project(project_slug, unit)
         removed = await BenchmarkOptIn.filter(project_id=project.id).using_db(
             unit.connection).delete()
+        await forget_project(project.id, None, unit)
         return bool(removed)
 
     return await write.writer.run(work)

@@ -56,16 +56,17 @@ class BenchmarkRelease(Model):
     """The released inputs of one (industry, project type) community benchmark.
 
     `released` maps each published metric to the values it was released from, by project
-    id: `{"coverage.line_rate": {"12": 0.81, ...}}`. A metric's values are replaced only
-    when at least k projects' values for it changed since they were released
-    (arcos/community/benchmark_releases.py), so no two readings differ by fewer than k
-    projects.
+    id: `{"coverage.line_rate": {"12": 0.81, ...}}`; `history` keeps each metric's earlier
+    releases (newest first, at most `benchmark_releases.HISTORY`), which a new release must
+    differ from too (arcos/community/benchmark_releases.py). Never exposed: readers see the
+    figures computed from `released`.
     """
 
     id = fields.BigIntField(primary_key=True)
     industry = fields.CharField(max_length=64)
     project_type = fields.CharField(max_length=64)
     released: Any = fields.JSONField(default=dict)
+    history: Any = fields.JSONField(default=dict)
     #: When the live metrics were last compared with the release.
     checked_at = fields.DatetimeField()
     #: When any metric was last replaced.

@@ -222,7 +222,9 @@ class BenchmarkMutations:
         return BenchmarkOptInPayload(opt_in=BenchmarkOptInType.of(row, slug), errors=[])
 
     @strawberry.mutation(description="Stop a project contributing to community benchmarks "
-                         "(needs evidence:write too); it leaves them at once.",
+                         "(needs evidence:write too). Its values leave every released benchmark at "
+                         "once; the metrics they were part of are withheld until a release "
+                         "k projects away from them can be made.",
                          permission_classes=WRITE)
     async def opt_out_community_benchmarks(
         self, info: Info[ArcosContext, None], input: OptOutCommunityBenchmarksInput

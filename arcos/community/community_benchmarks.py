@@ -2,10 +2,11 @@
 
 The figures come from each (industry, project type) cell's release
 (arcos/community/benchmark_releases.py), which changes only in steps of at least k
-projects, so two readings cannot be differenced down to one project's upload or opt-in.
-The live data is read on each request (bounded: the newest value of each known-direction
-metric of at most MAX_CONTRIBUTING_PROJECTS opted-in projects per cell, in one query) to
-say how many projects contribute now and which metrics are still withheld.
+projects away from its recent releases, so one project's upload or opt-in does not show
+between two readings (that module says what it does not stop). The live data is read on
+each request (bounded: the newest value of each known-direction metric of at most
+MAX_CONTRIBUTING_PROJECTS opted-in projects per cell, in one query) to say how many
+projects contribute now and which metrics are withheld.
 
 k-anonymity: with k = ARCOS_COMMUNITY_BENCHMARK_MIN_PROJECTS, a metric is released only
 from at least k projects, one value per project.
@@ -105,8 +106,9 @@ async def community_benchmark(
         needed = (f"{contributors} of {min_projects} projects needed: the community benchmark "
                   f"for {where} is published once at least {min_projects} opted-in projects "
                   "have quality metrics") if contributors < min_projects else (
-                  f"{contributors} projects contribute to {where}, but no metric has values "
-                  f"from {min_projects} of them yet")
+                  f"{contributors} projects contribute to {where}, but no metric can be "
+                  f"released yet: each needs values from {min_projects} projects that differ "
+                  f"in at least {min_projects} from its recent releases")
         return CommunityBenchmark(industry, project_type, min_projects, contributors, False,
                                   (), withheld, needed)
     metrics = tuple(summarise(name, kept[name]) for name in sorted(kept))

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from conftest import GraphQLClient, RunningApp
 
+from arcos.community.benchmarks_models import BenchmarkRelease
+from arcos.evidence.models import Project
 from arcos.settings import Settings
 
 INTAKE = """
@@ -153,12 +155,18 @@ async def test_k_anonymity_refuses_below_k_and_publishes_at_k(app: RunningApp,
         assert (await community(member, kind="library"))["contributors"] == 0
         assert (await community(member, kind="web_service"))["published"] is True
 
-        # Opting out stops new values at once; the released ones stay until k changes.
+        # Opting out takes the project's values out at once; every metric it was part of
+        # is withheld rather than shown recomputed without it.
         gone = await gql(OPT_OUT, {"project": project(2)})
         assert gone["data"]["optOutCommunityBenchmarks"]["optedOut"] is True
         after = await community(member)
-        assert (after["published"], after["contributors"]) == (True, 5)
-        assert {m["name"]: m for m in after["metrics"]} == builds
+        assert (after["published"], after["contributors"], after["metrics"]) == (False, 5, [])
+        assert after["explanation"].startswith("5 projects contribute")
+        stored = await BenchmarkRelease.all().values_list("released", "history")
+        project_2 = str((await Project.get(slug=project(2))).id)
+        assert stored and all(project_2 not in inputs for released, history in stored
+                              for inputs in [*released.values(),
+                                             *(i for old in history.values() for i in old)])
         again = await gql(OPT_OUT, {"project": project(2)})
         assert again["data"]["optOutCommunityBenchmarks"]["optedOut"] is False
     finally:
@@ -275,3 +283,20 @@ async def test_the_industry_benchmark_cannot_be_differenced_down_to_a_lone_proje
         assert whole["contributors"] == 6 and whole["withheldMetrics"] == cell["withheldMetrics"]
     finally:
         await reader.aclose()
+
+
+async def test_moving_to_another_project_type_takes_the_values_out_of_the_old_one(
+        gql: GraphQLClient):
+    """One value per project: a project moved from web_service to library no longer counts
+    in web_service (nor twice industry-wide), and web_service's line rate is withheld
+    rather than shown recomputed without it."""
+    for n, rate in enumerate(RATES):
+        await upload(gql, project(n), rate=rate)
+        await opt_in(gql, project(n), "finance", "web_service")
+    assert (await community(gql, kind="web_service"))["published"] is True
+    moved = await opt_in(gql, project(0), "finance", "library")
+    assert moved["optIn"]["projectType"] == "library"
+    cell = await community(gql, kind="web_service")
+    whole = await community(gql)
+    assert (cell["published"], cell["contributors"]) == (False, 4)
+    assert (whole["published"], whole["contributors"], whole["metrics"]) == (False, 5, [])

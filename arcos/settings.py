@@ -316,8 +316,9 @@ class Settings:
     community_benchmark_refresh_seconds: int = field(
         default=3600,
         metadata={"doc": "How often a read may re-release a community benchmark. A metric's "
-                  "figures change only when at least k projects' values for it changed "
-                  "since they were released, so no two readings isolate one project."},
+                  "figures change only when the new values differ in at least k projects "
+                  "from its current and recent releases, so one project's upload or opt-in "
+                  "never shows between two readings."},
     )
     log_level: str = field(default="info", metadata={"doc": "Python log level."})
 

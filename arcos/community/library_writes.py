@@ -18,7 +18,7 @@ from arcos.auth.caller import Caller
 from arcos.community.library_items import Item, changeable_item
 from arcos.community.library_search import ensure_search
 from arcos.community.scrub import Scrubber, scrubber
-from arcos.community.sharing import Visibility
+from arcos.community.sharing import Visibility, readable
 from arcos.problems import ProblemCode, Refused
 from arcos.store.unit_of_work import UnitOfWork
 from arcos.store.write_context import WriteContext
@@ -94,11 +94,19 @@ async def update(
     visibility: Visibility | None, caller: Caller, write: WriteContext,
 ) -> Item:
     """Change the fields given, when `caller` owns the item or is an admin; an anonymised
-    item's new text is scrubbed too."""
+    item's new text is scrubbed too.
+
+    The draft is checked and scrubbed before the write starts, so the store's write lock
+    is not held for that CPU work: it depends only on whether the item is anonymised,
+    which no edit changes (read first, through the reader's filter so that nothing about
+    an item they may not read shows; one not found is refused inside the unit)."""
+    anonymized = await kind.model.filter(readable(caller), uid=uid).values_list(
+        "anonymized", flat=True)
+    ready = await asyncio.to_thread(kind.prepared, draft, bool(anonymized and anonymized[0]),
+                                    write)
 
     async def work(unit: UnitOfWork) -> Item:
         item = await changeable_item(kind.model, uid, caller, unit, kind.what)
-        ready = await asyncio.to_thread(kind.prepared, draft, item.anonymized, write)
         columns = kind.columns(ready, item)
         if visibility is not None:
             columns["visibility"] = visibility

@@ -16,9 +16,9 @@ from arcos.problems import Problem, ProblemCode, Refused
 def refuse_grown(texts: Iterable[tuple[str, str, int]]) -> None:
     """Refuses every (field, scrubbed text, limit) whose text is longer than its limit."""
     problems = [
-        Problem(field, f"{field.rsplit('.', 1)[-1]} is {len(value)} characters once "
-                f"identifying text in it is redacted (e.g. [redacted:host]); at most {limit} "
-                "fit: shorten it", ProblemCode.TOO_LARGE)
+        Problem(field, f"{field.rsplit('.', 1)[-1]} grows to {len(value)} characters when "
+                "anonymised sharing redacts the identifying text in it (e.g. [redacted:host]"
+                f"); at most {limit} fit: shorten it", ProblemCode.TOO_LARGE)
         for field, value, limit in texts if len(value) > limit]
     if problems:
         raise Refused(problems)

@@ -46,7 +46,7 @@ def _errors(body: dict[str, Any]) -> list[tuple[str, str]]:
     payload = next(iter(body["data"].values()))
     assert payload["template"] is None, payload
     for error in payload["errors"]:
-        assert "anonymised sharing redacts" in error["message"], error
+        assert "scrubbed for anonymised sharing" in error["message"], error
     return [(e["field"], e["code"]) for e in payload["errors"]]
 
 

@@ -6,7 +6,14 @@ from dataclasses import dataclass
 
 import pytest
 
-from arcos.graphql.pagination import PageRequest, decode_cursor, encode_cursor
+from arcos.graphql.pagination import (
+    MAX_OFFSET,
+    MAX_POSITION,
+    PageRequest,
+    check_offset,
+    decode_cursor,
+    encode_cursor,
+)
 from arcos.problems import BadUserInput
 
 
@@ -57,3 +64,31 @@ def test_bad_pages_are_refused_before_any_row_is_read(first: int, after: str | N
                                                       words: str) -> None:
     with pytest.raises(BadUserInput, match=words.replace("(", r"\(").replace(")", r"\)")):
         PageRequest.of("thing", first, after, 10)
+
+
+@pytest.mark.parametrize("position", [MAX_OFFSET + 1, MAX_POSITION])
+def test_an_offset_cursor_beyond_any_offset_list_is_refused(position: int) -> None:
+    """Offset sources read from `position + 1`: past MAX_OFFSET no list of theirs returned
+    the cursor, and 2**63 - 1 + 1 would overflow the SQL OFFSET into an internal error."""
+    request = PageRequest.of("thing", 5, encode_cursor("thing", position), 10)
+    with pytest.raises(BadUserInput, match="is not a cursor this thing list returned"):
+        _ = request.start
+
+
+def test_the_last_offset_cursor_and_the_largest_key_still_work() -> None:
+    assert PageRequest.of("thing", 5, encode_cursor("thing", MAX_OFFSET - 1), 10).start \
+        == MAX_OFFSET
+    keyset = PageRequest.of("thing", 5, encode_cursor("thing", MAX_POSITION), 10)
+    assert keyset.position == MAX_POSITION
+    assert decode_cursor("thing", keyset.by_key([Row(MAX_POSITION - 1)], False).cursors[0]) \
+        == MAX_POSITION - 1
+
+
+@pytest.mark.parametrize(("value", "words"), [
+    (-1, r"offset must not be negative \(got -1\)"),
+    (MAX_OFFSET + 1, rf"offset must be at most {MAX_OFFSET} \(got {MAX_OFFSET + 1}\)"),
+])
+def test_offsets_outside_what_a_list_holds_are_refused(value: int, words: str) -> None:
+    with pytest.raises(BadUserInput, match=words):
+        check_offset(value)
+    assert check_offset(MAX_OFFSET) == MAX_OFFSET

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from arcos.community.scrub import Scrubber
+from arcos.community.scrubbed_bounds import refuse_grown
 from arcos.problems import Problem, ProblemCode, Refused
 from arcos.storable import json_problem
 
@@ -213,22 +214,33 @@ def _scrubbed_list(scrub: Callable[[str], str], values: list[str] | None) -> lis
     return None if values is None else [scrub(value) for value in values]
 
 
+def _each(name: str, values: list[str] | None, limit: int) -> list[tuple[str, str, int]]:
+    """(`name.i`, value, limit) for each entry of a list field, for `refuse_grown`."""
+    return [(f"{name}.{i}", value, limit) for i, value in enumerate(values or [])]
+
+
 def scrubbed_pattern(draft: PatternDraft, scrubber: Scrubber) -> PatternDraft:
-    """Every free-text and JSON field scrubbed, then checked again."""
+    """Every free-text and JSON field scrubbed, then checked again (text that scrubbing
+    lengthened past its limit first, in words saying so)."""
     scrub = scrubber.text
-    return checked_pattern(replace(
+    scrubbed = replace(
         draft,
         name=scrub(draft.name) if draft.name is not None else None,
         description=scrub(draft.description) if draft.description is not None else None,
         tags=_scrubbed_list(scrub, draft.tags),
         pattern=scrubber.json(draft.pattern) if draft.pattern is not None else None,
-    ))
+    )
+    refuse_grown([("name", scrubbed.name, MAX_TITLE),
+                  ("description", scrubbed.description, MAX_DESCRIPTION),
+                  *_each("tags", scrubbed.tags, MAX_TAG)])
+    return checked_pattern(scrubbed)
 
 
 def scrubbed_practice(draft: PracticeDraft, scrubber: Scrubber) -> PracticeDraft:
-    """Every free-text field scrubbed, then checked again."""
+    """Every free-text field scrubbed, then checked again (text that scrubbing lengthened
+    past its limit first, in words saying so)."""
     scrub = scrubber.text
-    return checked_practice(replace(
+    scrubbed = replace(
         draft,
         title=scrub(draft.title) if draft.title is not None else None,
         description=scrub(draft.description) if draft.description is not None else None,
@@ -236,4 +248,10 @@ def scrubbed_practice(draft: PracticeDraft, scrubber: Scrubber) -> PracticeDraft
         steps=_scrubbed_list(scrub, draft.steps),
         examples=_scrubbed_list(scrub, draft.examples),
         references=_scrubbed_list(scrub, draft.references),
-    ))
+    )
+    refuse_grown([("title", scrubbed.title, MAX_TITLE),
+                  ("description", scrubbed.description, MAX_DESCRIPTION),
+                  ("industry", scrubbed.industry, MAX_INDUSTRY),
+                  *(text for name in ("steps", "examples", "references")
+                    for text in _each(name, getattr(scrubbed, name), MAX_ENTRY))])
+    return checked_practice(scrubbed)

@@ -17,6 +17,7 @@ from typing import Any
 from arcos.community import compliance_content, industry_content
 from arcos.community.checks import checks_json, parse_checks
 from arcos.community.compliance_content import Control, Framework
+from arcos.community.gsn import MAX_TEXT as MAX_NODE_TEXT
 from arcos.community.gsn import Node, check_argument, parse_argument
 from arcos.community.industry_content import Industry, Standard
 from arcos.community.scrub import Scrubber
@@ -32,6 +33,7 @@ MAX_LINE = 1000
 MAX_LIST = 100
 MAX_CONTROLS = 500
 MAX_CONTROL_ID = 64
+MAX_CHECKLIST = 2 * MAX_LINE
 MAX_CHECKS = 20
 #: Distinct evidence types and metrics one compliance template's checks may name, so
 #: evaluating it reads a bounded set.
@@ -171,7 +173,7 @@ def parse_controls(raw: Any, problems: list[Problem]) -> tuple[Control, ...]:
         elif control_id:
             seen[control_id] = index
         title = _text(item.get("title"), f"{field}.title", MAX_LINE, problems)
-        checklist = _text(item.get("checklist"), f"{field}.checklist", MAX_LINE * 2, problems)
+        checklist = _text(item.get("checklist"), f"{field}.checklist", MAX_CHECKLIST, problems)
         raw_checks = item.get("checks")
         if isinstance(raw_checks, list) and len(raw_checks) > MAX_CHECKS:
             problems.append(Problem(f"{field}.checks", f"at most {MAX_CHECKS} checks per "
@@ -222,6 +224,28 @@ def _scrubbed_framework(framework: Framework, scrub: Scrubber) -> Framework:
 
 
 
+def _industry_texts(industry: Industry) -> list[tuple[str, str, int]]:
+    """Every text scrubbing rewrites, as (input field, text, the limit checking held it to)."""
+    return [("name", industry.name, MAX_NAME),
+            ("description", industry.description, MAX_DESCRIPTION),
+            *(text for i, s in enumerate(industry.standards)
+              for text in ((f"standards.{i}.name", s.name, MAX_NAME),
+                           (f"standards.{i}.note", s.note, MAX_LINE))),
+            *((f"requirements.{i}", line, MAX_LINE)
+              for i, line in enumerate(industry.requirements)),
+            *((f"argument.{i}.text", node.text, MAX_NODE_TEXT)
+              for i, node in enumerate(industry.argument))]
+
+
+def _framework_texts(framework: Framework) -> list[tuple[str, str, int]]:
+    """Every text scrubbing rewrites, as (input field, text, the limit checking held it to)."""
+    return [("name", framework.name, MAX_NAME), ("version", framework.version, MAX_NAME),
+            ("description", framework.description, MAX_DESCRIPTION),
+            *(text for i, c in enumerate(framework.controls)
+              for text in ((f"controls.{i}.title", c.title, MAX_LINE),
+                           (f"controls.{i}.checklist", c.checklist, MAX_CHECKLIST)))]
+
+
 def controls_json(controls: Sequence[Control]) -> list[dict[str, Any]]:
     return [{"id": c.id, "title": c.title, "checklist": c.checklist,
              "checks": checks_json(c.checks)} for c in controls]
@@ -233,7 +257,7 @@ def prepared_industry(draft: IndustryDraft, anonymize: bool, scrub: Scrubber) ->
     if not anonymize:
         return industry
     industry = _scrubbed_industry(industry, scrub)
-    refuse_grown([("name", industry.name, MAX_NAME)])
+    refuse_grown(_industry_texts(industry))
     return industry
 
 
@@ -243,7 +267,7 @@ def prepared_framework(draft: ComplianceDraft, anonymize: bool, scrub: Scrubber)
     if not anonymize:
         return framework
     framework = _scrubbed_framework(framework, scrub)
-    refuse_grown([("name", framework.name, MAX_NAME), ("version", framework.version, MAX_NAME)])
+    refuse_grown(_framework_texts(framework))
     return framework
 
 

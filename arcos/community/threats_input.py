@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from arcos.community.scrub import scrubber
+from arcos.community.scrubbed_bounds import grown_problems
 from arcos.community.threats_components import AffectedComponent, parse_components
 from arcos.community.threats_models import Severity
 from arcos.community.threats_patterns import check_patterns
@@ -80,18 +81,10 @@ def _scrubbed_problems(title: str | None, description: str | None,
                        mitigations: list[str] | None) -> list[Problem]:
     """Scrubbing replaces identifying spans with markers such as `[redacted:host]`, which
     can be longer than what they replace: the scrubbed text must still fit its column."""
-    problems = []
-    for name, text, limit in (("title", title, MAX_TITLE),
-                              ("description", description, MAX_DESCRIPTION)):
-        if text is not None and len(text) > limit:
-            problems.append(Problem(name, f"{name} is {len(text)} characters once identifying "
-                                    f"text is scrubbed (anonymize); at most {limit}: shorten "
-                                    "it", ProblemCode.TOO_LARGE))
-    if any(len(m) > MAX_MITIGATION for m in mitigations or []):
-        problems.append(Problem("mitigations", f"a mitigation is longer than {MAX_MITIGATION} "
-                                "characters once identifying text is scrubbed (anonymize): "
-                                "shorten it", ProblemCode.TOO_LARGE))
-    return problems
+    return grown_problems([("title", title, MAX_TITLE),
+                           ("description", description, MAX_DESCRIPTION),
+                           *((f"mitigations.{i}", m, MAX_MITIGATION)
+                             for i, m in enumerate(mitigations or []))])
 
 
 def recipient_problems(tlp: Tlp, recipients: list[str], field: str = "recipients"

@@ -14,6 +14,9 @@ from arcos.problems import BadUserInput
 
 #: Positions are 64-bit primary keys.
 MAX_POSITION = 2**63 - 1
+#: Rows an offset list can hold: an `offset` argument is a GraphQL Int, and offset cursors
+#: share its bound, so no cursor's `position + 1` overflows a SQL OFFSET.
+MAX_OFFSET = 2**31 - 1
 Row = TypeVar("Row")
 Edge = TypeVar("Edge")
 
@@ -49,8 +52,11 @@ def check_page_size(name: str, value: int, maximum: int) -> int:
 
 
 def check_offset(value: int) -> int:
+    """`value` if an offset list can start there, else a BAD_USER_INPUT error."""
     if value < 0:
         raise BadUserInput(f"offset must not be negative (got {value})")
+    if value > MAX_OFFSET:
+        raise BadUserInput(f"offset must be at most {MAX_OFFSET} (got {value})")
     return value
 
 
@@ -106,8 +112,15 @@ class PageRequest:
 
     @property
     def start(self) -> int:
-        """The offset of the page's first row, for offset cursors."""
-        return 0 if self.position is None else self.position + 1
+        """The offset of the page's first row, for offset cursors. Only offset sources
+        read it, so only they refuse a cursor past MAX_OFFSET (keyset cursors hold keys up
+        to MAX_POSITION): no offset list returned one, and the SQL OFFSET would overflow."""
+        if self.position is None:
+            return 0
+        if self.position >= MAX_OFFSET:
+            raise BadUserInput(f"'{self.after:.40}' is not a cursor this {self.kind} list "
+                               "returned; pass an endCursor from an earlier page")
+        return self.position + 1
 
     def by_key(
         self, rows: Sequence[Row], has_next: bool, key: Callable[[Row], int] = _primary_key

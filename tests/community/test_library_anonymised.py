@@ -4,11 +4,14 @@ before the row is written, and the author is hidden from everyone but admins."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from library_kit import (
+    ADD,
     PATTERNS,
     PRACTICES,
+    SHARE,
     Community,
     add,
     community,
@@ -110,3 +113,35 @@ async def test_not_anonymised_keeps_the_text_and_the_author(c: Community) -> Non
     shared = await share(c.owner, **pattern_input("Kept", description=SENTENCE))
     assert shared["description"] == SENTENCE
     assert shared["author"]["name"] == "alice"
+
+
+def _addresses(length: int) -> str:
+    """`length` characters of e-mail addresses: more than twice as long once scrubbed."""
+    return ("x@y.io " * (length // 7 + 1))[:length].strip()
+
+
+def _grown(payload: dict[str, Any]) -> list[tuple[str, str]]:
+    for error in payload["errors"]:
+        assert "scrubbed for anonymised sharing" in error["message"], error
+    return [(e["field"], e["code"]) for e in payload["errors"]]
+
+
+async def test_anonymised_text_that_outgrows_its_limit_is_refused_naming_it(
+        c: Community) -> None:
+    pattern = (await c.owner.data(SHARE, {"input": pattern_input(
+        _addresses(200), tags=["ci", _addresses(50)], anonymize=True)}))["sharePattern"]
+    assert pattern["pattern"] is None
+    assert _grown(pattern) == [("name", "TOO_LARGE"), ("tags.1", "TOO_LARGE")]
+    practice = (await c.owner.data(ADD, {"input": practice_input(
+        "Fine", steps=["ok", _addresses(2_000)], industry=_addresses(64),
+        anonymize=True)}))["addPractice"]
+    assert practice["practice"] is None
+    assert _grown(practice) == [("industry", "TOO_LARGE"), ("steps.1", "TOO_LARGE")]
+    assert (await QualityPattern.all().count(), await BestPractice.all().count()) == (0, 0)
+    shared = await add(c.owner, **practice_input("Plain", anonymize=True))
+    edit = """mutation($id: String!, $input: UpdatePracticeInput!) { updatePractice(id: $id,
+      input: $input) { practice { title } errors { field message code } } }"""
+    edited = (await c.owner.data(edit, {"id": shared["id"], "input": {
+        "title": _addresses(200)}}))["updatePractice"]
+    assert _grown(edited) == [("title", "TOO_LARGE")]
+    assert (await BestPractice.first()).title == "Plain"

@@ -17,6 +17,8 @@ from library_kit import (
 )
 
 from arcos.community.library_models import PatternRating, QualityPattern
+from arcos.community.library_schema import PATTERN_CURSOR
+from arcos.graphql.pagination import encode_cursor
 
 UPDATE = """mutation($id: String!, $input: UpdatePatternInput!) { updatePattern(id: $id,
   input: $input) { pattern { name tags metrics visibility } errors { field message code } } }"""
@@ -164,6 +166,17 @@ async def test_hostile_search_text_is_only_words(c: Community) -> None:
         assert "errors" not in body, (query, body)
     nothing = await c.member.gql(PATTERNS, {"search": "!!! ???", "first": 5})
     assert nothing["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_a_cursor_past_any_listing_is_bad_input_not_an_internal_error(
+        c: Community) -> None:
+    """An offset of 2**63 - 1 in a forged cursor used to overflow the SQL OFFSET."""
+    await share(c.owner, **pattern_input("One"))
+    forged = encode_cursor(PATTERN_CURSOR, 2**63 - 1)
+    body = await c.member.gql(PATTERNS, {"first": 5, "after": forged})
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body
+    assert "is not a cursor this community-pattern list returned" in \
+        body["errors"][0]["message"]
 
 
 async def test_filters_by_category_and_exact_tag(c: Community) -> None:

@@ -6,23 +6,17 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
 from conftest import GraphQLClient
+from templates_kit import feed, template_artifacts
 from tortoise import connections
 
 from arcos.community.compliance_content import FRAMEWORKS
 from arcos.evidence.models import Evidence
 
-sys.path.insert(0, str(Path(__file__).parent))
-pytest_plugins = ["templates_kit"]
-pytest.register_assert_rewrite("templates_kit")
-
-from templates_kit import feed  # noqa: E402
+__all__ = ["template_artifacts"]  # the session fixture the tests below take
 
 GREEN = "github.com/acme/green"
 RED = "github.com/acme/red"

@@ -48,9 +48,15 @@ def test_without_a_sandbox_layer_plugin_calls_are_refused_and_the_rest_runs(tmp_
     assert status == 503 and body["success"] is False and "namespaces" in body["error"]
 
 
+#: How long the spinning call holds the only slot: the second call must reach the pool
+#: within it. 1 s was too short on a loaded CI machine (the second call ran instead).
+HOLD_SECONDS = 5.0
+
+
 async def test_a_full_pool_and_queue_answer_busy(settings: Settings):
-    narrow = settings.replace(plugin_workers=1, plugin_queue=0, plugin_timeout_seconds=1.0,
-                              plugin_cpu_seconds=1)
+    narrow = settings.replace(plugin_workers=1, plugin_queue=0,
+                              plugin_timeout_seconds=HOLD_SECONDS,
+                              plugin_cpu_seconds=int(2 * HOLD_SECONDS))
     async with running_app(narrow) as app, app.client(app.admin_token) as http:
         gql = GraphQLClient(http)
         await register(gql, code=SPIN_CODE, entry_point="spin", permissions=())
@@ -61,10 +67,11 @@ async def test_a_full_pool_and_queue_answer_busy(settings: Settings):
             await asyncio.sleep(0.01)
         await asyncio.sleep(0.1)  # it holds the only slot now
         busy = await execute(gql, "acme.coverage_gate")
+        assert not first.done(), "the first call ended before the second reached the pool"
         [error] = busy["errors"]
         assert error["extensions"]["code"] == "BUSY"
         assert "ARCOS_PLUGIN_QUEUE" in error["message"]
-        spun = (await asyncio.wait_for(first, 10))["data"]["executePlugin"]
+        spun = (await asyncio.wait_for(first, 2 * HOLD_SECONDS))["data"]["executePlugin"]
         assert spun["execution"]["status"] == "TIMED_OUT"
         rest = await http.post("/api/plugins/acme.coverage_gate/execute", json={})
         assert rest.status_code == 422  # the slot is free again: it ran, and timed out

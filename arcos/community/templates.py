@@ -24,7 +24,7 @@ from arcos.community.gsn import parse_argument
 from arcos.community.industry_content import Industry, Standard
 from arcos.community.library_items import changeable_item
 from arcos.community.scrub import Scrubber, scrubber
-from arcos.community.sharing import SharedItem, Visibility, readable
+from arcos.community.sharing import SharedItem, Visibility, may_change, readable
 from arcos.community.templates_input import (
     KEY,
     ComplianceDraft,
@@ -169,14 +169,27 @@ async def update(kind: Kind[Content, Draft], handle: str, changes: Mapping[str, 
                  write: WriteContext) -> Template[Content]:
     """Replace the fields in `changes` (draft field names) of a template the caller owns
     (admins: any) and check the result exactly as an added one; an anonymised template's
-    text is scrubbed again."""
+    text is scrubbed again.
+
+    The merged template is checked and scrubbed from the row as read before the write
+    starts, so the store's write lock is not held for that CPU work; only when another
+    edit changed the row meanwhile is it done again under the lock."""
     uid = _editable_uid(kind, handle)
     scrub = scrubber(write.settings)
 
+    async def prepared(row: Any) -> Content:
+        draft = replace(kind.draft_of(kind.content_of(row)), **changes)
+        return await asyncio.to_thread(kind.prepared, draft, row.anonymized, scrub)
+
+    seen = await kind.model.filter(readable(caller), uid=uid).first()
+    early = await prepared(seen) if seen is not None and may_change(seen, caller) else None
+
     async def work(unit: UnitOfWork) -> Template[Content]:
         row = await changeable_item(kind.model, uid, caller, unit, kind.what)
-        draft = replace(kind.draft_of(kind.content_of(row)), **changes)
-        content = await asyncio.to_thread(kind.prepared, draft, row.anonymized, scrub)
+        if early is not None and seen is not None and row.updated_at == seen.updated_at:
+            content = early
+        else:
+            content = await prepared(row)
         columns = kind.columns(content)
         if visibility is not None:
             columns["visibility"] = visibility

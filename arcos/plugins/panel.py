@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from arcos.json_schemas import validator
 
 _TEXT = {"type": "string", "maxLength": 200, "pattern": "^[^<>]*$"}
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
@@ -56,13 +56,11 @@ PANEL_SCHEMA: dict[str, Any] = {
     },
 }
 
-_VALIDATOR = Draft202012Validator(PANEL_SCHEMA)
-
-
 def panel_problems(panel: Any) -> list[str]:
     """Each way `panel` breaks the schema, as `path: message` sentences."""
     problems = []
-    for error in sorted(_VALIDATOR.iter_errors(panel), key=lambda e: list(e.path))[:20]:
+    errors = validator(PANEL_SCHEMA).iter_errors(panel)
+    for error in sorted(errors, key=lambda e: list(e.path))[:20]:
         path = ".".join(str(part) for part in error.path) or "panel"
         problems.append(f"{path}: {error.message[:200]}")
     return problems

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from collections.abc import AsyncIterator
@@ -16,7 +15,6 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from tortoise import connections
 
-from arcos import json_schemas
 from arcos.auth.rate_limit import InMemoryTokenBucket, WriteRateLimiter
 from arcos.auth.service import bootstrap_admin_token
 from arcos.broker import Broker, InMemoryBroker
@@ -90,12 +88,10 @@ def create_app(
             if settings.bootstrap_admin:
                 await _print_first_admin_token(settings)
             housekeeping.start()
-            warming = asyncio.ensure_future(asyncio.to_thread(json_schemas.warm_up))
             try:
                 async with _domain_services(services.domain_services):
                     yield
             finally:
-                await warming
                 await housekeeping.stop()
                 parse_pool.close()
                 json_threads.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from arcos.json_schemas import validator
+from jsonschema import Draft202012Validator
 
 _TEXT = {"type": "string", "maxLength": 200, "pattern": "^[^<>]*$"}
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
@@ -56,11 +56,13 @@ PANEL_SCHEMA: dict[str, Any] = {
     },
 }
 
+_VALIDATOR = Draft202012Validator(PANEL_SCHEMA)
+
+
 def panel_problems(panel: Any) -> list[str]:
     """Each way `panel` breaks the schema, as `path: message` sentences."""
     problems = []
-    errors = validator(PANEL_SCHEMA).iter_errors(panel)
-    for error in sorted(errors, key=lambda e: list(e.path))[:20]:
+    for error in sorted(_VALIDATOR.iter_errors(panel), key=lambda e: list(e.path))[:20]:
         path = ".".join(str(part) for part in error.path) or "panel"
         problems.append(f"{path}: {error.message[:200]}")
     return problems

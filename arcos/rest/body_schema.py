@@ -12,14 +12,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from arcos.json_schemas import best_error
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
 from arcos.log_bounds import clip
 from arcos.web.refusal import RestRefusal
+
+#: One validator per schema (schemas are module constants, so their ids are stable).
+_VALIDATORS: dict[int, Draft202012Validator] = {}
 
 
 def check_body(body: Any, schema: dict[str, Any]) -> None:
     """Raise a 400 naming the most relevant problem with `body`, if it has one."""
-    error = best_error(body, schema)
+    validator = _VALIDATORS.get(id(schema))
+    if validator is None:
+        validator = _VALIDATORS[id(schema)] = Draft202012Validator(schema)
+    error = best_match(validator.iter_errors(body))
     if error is None:
         return
     where = ".".join(str(part) for part in error.absolute_path) or "the body"

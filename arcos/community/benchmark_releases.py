@@ -196,15 +196,17 @@ async def released_cells(industry: str, project_type: str | None,
     query = BenchmarkRelease.filter(industry=industry)
     if project_type is not None:
         query = query.filter(project_type=project_type)
-    checked = dict(await query.values_list("project_type", "checked_at"))
+    stored = await query.values_list("project_type", "checked_at", "released")
+    checked = {kind: at for kind, at, _ in stored}
+    released: dict[str, Values] = {kind: values for kind, _, values in stored}
     refresh = timedelta(seconds=settings.community_benchmark_refresh_seconds)
     kinds = [*cells, *sorted(checked.keys() - cells.keys())]
     due = [kind for kind in kinds if kind not in checked or
            checked[kind] <= utc_now() - refresh]
     if due:
-        await _refresh(industry, due, settings.community_benchmark_min_projects, refresh,
-                       write)
-    released = dict(await query.values_list("project_type", "released"))
+        refreshed = await _refresh(industry, due, settings.community_benchmark_min_projects,
+                                   refresh, write)
+        released.update({kind: row.released for kind, row in refreshed.items()})
     live = await _live(cells)
     return [Cell(kind, released.get(kind) or {},
                  sum(1 for project in cells.get(kind, ()) if _has_values(live.get(kind, {}),

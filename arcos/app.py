@@ -83,7 +83,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with store(settings, registry.model_modules):
+        async with store(settings, registry=registry):
             logger.info("ARCOS ready: store %s", redacted(settings.database_url))
             if settings.bootstrap_admin:
                 await _print_first_admin_token(settings)

@@ -1,4 +1,5 @@
-"""The `arcos` command: serve, export-schema, settings, token, plugins."""
+"""The `arcos` command: serve, export-schema, settings, token, and each domain's own
+commands (Domain.cli; plugins)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from functools import partial
 
 from arcos.auth.cli import add_token_commands, run_token_command
 from arcos.db import StoreUnavailable, store
-from arcos.plugins.cli import add_plugin_commands
+from arcos.domains import REGISTRY
 from arcos.settings import Settings, SettingsError, documented_settings
 
 
@@ -54,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     show.set_defaults(handler=_show_settings)
 
     add_token_commands(commands)
-    add_plugin_commands(commands)
+    REGISTRY.add_commands(commands)  # each domain's own (Domain.cli)
     return parser
 
 

@@ -20,7 +20,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.exceptions import DBConnectionError, OperationalError
 
 from arcos.domains import REGISTRY
-from arcos.evidence.upgrade import add_size_columns
+from arcos.registry import Registry
 from arcos.settings import Settings
 
 #: Models of the store itself, beside every domain's (the outbox every writer fills).
@@ -82,9 +82,10 @@ def tortoise_config(
 
 
 async def open_store(
-    settings: Settings, models: Sequence[str] = REGISTRY.model_modules
+    settings: Settings, models: Sequence[str] | None = None, registry: Registry = REGISTRY
 ) -> None:
-    """Connect, create missing tables, and register the context for every request task.
+    """Connect, create missing tables, run the `registry`'s domains' upgrades of older stores,
+    and register the context for every request task. `models` defaults to the registry's.
 
     Tortoise 1.x keeps its state in a context variable; uvicorn runs the lifespan and the
     requests in different tasks, so the context is registered as the global fallback.
@@ -93,9 +94,15 @@ async def open_store(
     # opens SQLite and later PostgreSQL (the test suite does) would reuse `?` placeholders.
     EXECUTOR_CACHE.clear()
     try:
-        await Tortoise.init(config=tortoise_config(settings, models), _enable_global_fallback=True)
+        await Tortoise.init(
+            config=tortoise_config(
+                settings, registry.model_modules if models is None else models
+            ),
+            _enable_global_fallback=True,
+        )
         await Tortoise.generate_schemas(safe=True)
-        await add_size_columns()
+        for upgrade in registry.upgrades:
+            await upgrade()
     except CONNECTION_FAILURES as error:
         await Tortoise.close_connections()
         reason = " ".join(str(error).split()) or type(error).__name__
@@ -111,10 +118,10 @@ async def close_store() -> None:
 
 @asynccontextmanager
 async def store(
-    settings: Settings, models: Sequence[str] = REGISTRY.model_modules
+    settings: Settings, models: Sequence[str] | None = None, registry: Registry = REGISTRY
 ) -> AsyncIterator[None]:
     """Open the store for the duration of a block (used by the lifespan and the CLI)."""
-    await open_store(settings, models)
+    await open_store(settings, models, registry)
     try:
         yield
     finally:

@@ -8,26 +8,37 @@ DataLoaders need no entry: they register themselves per request (arcos/graphql/l
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from strawberry import relay
+from strawberry.types import get_object_definition
 
 from arcos.auth.scopes import Scope
 
 if TYPE_CHECKING:  # the registry itself loads no adapter: it only holds the domains' rows
+    import argparse
     from importlib.resources.abc import Traversable
 
+    from graphql import GraphQLSchema
     from starlette.routing import BaseRoute
 
     from arcos.graphql.context import AppServices
     from arcos.rest.adapter import RestAdapter
+    from arcos.rest.operations import PreparedOperation
     from arcos.rest.table import RestRoute
     from arcos.settings import Settings
     from arcos.store.housekeeping import Sweep
 
 RootType = Literal["query", "mutation", "subscription"]
+#: Adds a domain's commands to the `arcos` command line (its sub-parsers).
+CliHook = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+#: OpenAPI path items for a domain's own HTTP routes (`Domain.http_routes`), which are not
+#: table rows, from the prepared REST operations and the GraphQL schema.
+OpenApiPaths = Callable[
+    ["dict[str, PreparedOperation]", "GraphQLSchema"], "dict[str, dict[str, Any]]"
+]
 
 
 class AppService(Protocol):
@@ -59,7 +70,8 @@ class NodeKind:
     @property
     def type_name(self) -> str:
         """The GraphQL name, as it appears in the type's global ids."""
-        return self.type.__strawberry_definition__.name  # type: ignore[attr-defined]
+        definition = get_object_definition(self.type, strict=True)
+        return definition.name
 
 
 @dataclass(frozen=True)
@@ -94,6 +106,16 @@ class Domain:
     topics: tuple[str, ...] = ()
     #: Services the app owns on its behalf, started and closed with the app.
     services: tuple[ServiceFactory, ...] = ()
+    #: Brings a store written by an older ARCOS up to date (columns `generate_schemas`
+    #: does not add); run in order each time the store opens, after missing tables are
+    #: created. Each must be a no-op on a current store.
+    upgrades: tuple[Callable[[], Awaitable[None]], ...] = ()
+    #: Its commands on the `arcos` command line, if any.
+    cli: CliHook | None = None
+    #: OpenAPI path items for its own HTTP routes (beside the table's rows).
+    openapi_paths: OpenApiPaths | None = None
+    #: Sections it adds to GET /api/ecosystem/documentation (e.g. its webhook receivers).
+    documentation: Callable[[], dict[str, Any]] | None = None
 
     def root_part(self, root: RootType) -> type | None:
         """The mixin this domain adds to the `root` type, if any."""
@@ -178,6 +200,37 @@ class Registry:
     def topics(self) -> frozenset[str]:
         """Every topic a domain publishes."""
         return frozenset(topic for domain in self.domains for topic in domain.topics)
+
+    @property
+    def upgrades(self) -> tuple[Callable[[], Awaitable[None]], ...]:
+        """Every domain's store upgrades, in domain order."""
+        return tuple(upgrade for domain in self.domains for upgrade in domain.upgrades)
+
+    def add_commands(
+        self, commands: argparse._SubParsersAction[argparse.ArgumentParser]
+    ) -> None:
+        """Add every domain's commands to the `arcos` command line."""
+        for domain in self.domains:
+            if domain.cli is not None:
+                domain.cli(commands)
+
+    def openapi_paths(
+        self, operations: dict[str, PreparedOperation], schema: GraphQLSchema
+    ) -> dict[str, dict[str, Any]]:
+        """OpenAPI path items for the domains' own HTTP routes."""
+        paths: dict[str, dict[str, Any]] = {}
+        for domain in self.domains:
+            if domain.openapi_paths is not None:
+                paths.update(domain.openapi_paths(operations, schema))
+        return paths
+
+    def documentation(self) -> dict[str, Any]:
+        """The documentation endpoint's sections from the domains, in domain order."""
+        sections: dict[str, Any] = {}
+        for domain in self.domains:
+            if domain.documentation is not None:
+                sections.update(domain.documentation())
+        return sections
 
     @property
     def rest_documents(self) -> tuple[Traversable, ...]:

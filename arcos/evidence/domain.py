@@ -10,6 +10,7 @@ from arcos.evidence.events import EVIDENCE_ADDED
 from arcos.evidence.schema import EvidenceMutations, EvidenceQueries, EvidenceSubscriptions
 from arcos.evidence.stream import stream_routes
 from arcos.evidence.types import EvidenceType, ProjectType
+from arcos.evidence.upgrade import add_size_columns
 from arcos.registry import Domain, NodeKind
 
 EVIDENCE = Domain(
@@ -26,4 +27,5 @@ EVIDENCE = Domain(
     rest_documents=(resources.files("arcos.evidence") / "rest.graphql",),
     http_routes=stream_routes,
     topics=(EVIDENCE_ADDED,),
+    upgrades=(add_size_columns,),
 )

@@ -6,6 +6,7 @@ from importlib import resources
 
 from arcos.auth.scopes import Scope
 from arcos.plugins import rest
+from arcos.plugins.cli import add_plugin_commands
 from arcos.plugins.events import EXECUTION_FINISHED
 from arcos.plugins.host import HOST
 from arcos.plugins.schema import PluginMutations, PluginQueries, PluginSubscriptions
@@ -28,4 +29,5 @@ PLUGINS = Domain(
     rest_documents=(resources.files("arcos.plugins") / "rest.graphql",),
     topics=(EXECUTION_FINISHED,),
     services=(ServiceFactory(HOST, plugin_host),),
+    cli=add_plugin_commands,
 )

@@ -104,7 +104,7 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", health),
             *registry.http_routes(rest),
-            *rest_routes(rest, graphql, registry.rest_routes),
+            *rest_routes(rest, graphql, registry),
         ],
         middleware=[Middleware(
             BodySizeLimit,

@@ -102,6 +102,15 @@ def _evidence_subject(call: RestCall) -> str:
 
 SUBMIT = ("submitEvidence",)
 BATCH = ("submitEvidenceBatch",)
+#: OpenAPI's example request bodies.
+EVIDENCE_EXAMPLE: dict[str, Any] = {
+    "type": "test_results",
+    "source": "pytest",
+    "project": "github.com/acme/app",
+    "commitSha": "4f9c2e1",
+    "data": {"passed": 41, "failed": 1},
+}
+BATCH_EXAMPLE: dict[str, Any] = {"items": [EVIDENCE_EXAMPLE]}
 FILTER_PARAMETERS = (
     QueryParameter("type", "Only evidence of this type."),
     QueryParameter("source", "Only evidence from this source."),
@@ -128,6 +137,7 @@ def _versioned_evidence_routes(version: str) -> list[RestRoute]:
             (*SUBMIT, "evidence"), Item(status=201), version,
             "Store one evidence item (an Idempotency-Key header makes retries safe).",
             payload_path=SUBMIT, body_input="SubmitEvidenceInput",
+            body_example=EVIDENCE_EXAMPLE,
         ),
         RestRoute(
             "GET", f"/api/{version}/evidence/{{id}}", "GetEvidence", _id_variables,
@@ -144,12 +154,14 @@ ROUTES: tuple[RestRoute, ...] = (
         (*SUBMIT, "evidence"), Item(status=201), "v2",
         "Store one evidence item (an Idempotency-Key header makes retries safe).",
         payload_path=SUBMIT, body_input="SubmitEvidenceInput",
+        body_example=EVIDENCE_EXAMPLE,
     ),
     RestRoute(
         "POST", "/api/v2/evidence/batch", "SubmitEvidenceBatch", _batch_variables,
         (*BATCH, "evidence"), Batch(), "v2",
         "Store up to ARCOS_MAX_BATCH_ITEMS items, all or none; 422 lists each bad item.",
         payload_path=BATCH, body_input="SubmitEvidenceBatchInput",
+        body_example=BATCH_EXAMPLE,
     ),
     RestRoute(
         "GET", "/api/v2/evidence/{id}", "GetEvidenceWithRelations", _id_with_relations_variables,
@@ -175,7 +187,7 @@ ROUTES: tuple[RestRoute, ...] = (
         "POST", "/api/evidence/custom", "SubmitEvidence", _legacy_submit_variables,
         (*SUBMIT, "evidence"), Legacy("evidence", status=201, ids_key="evidence_id"), "legacy",
         "Store one evidence item (original API).", payload_path=SUBMIT,
-        body_input="SubmitEvidenceInput", legacy=True,
+        body_input="SubmitEvidenceInput", legacy=True, body_example=EVIDENCE_EXAMPLE,
     ),
     RestRoute(
         "POST", "/api/evidence/batch", "SubmitEvidenceBatch", _legacy_batch_variables,
@@ -184,6 +196,7 @@ ROUTES: tuple[RestRoute, ...] = (
                items_key="evidence"),
         "legacy", "Store several evidence items, all or none (original API).",
         payload_path=BATCH, body_input="SubmitEvidenceBatchInput", legacy=True,
+        body_example=BATCH_EXAMPLE,
     ),
     RestRoute(
         "GET", "/api/evidence/list", "LegacyListEvidence", _legacy_list_variables,

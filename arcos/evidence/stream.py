@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+from graphql import GraphQLSchema
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
@@ -25,6 +26,8 @@ from arcos.graphql.errors import ArcosError, ErrorCode
 from arcos.graphql.pagination import decode_cursor
 from arcos.graphql.preencoded import dumps
 from arcos.rest.adapter import RestAdapter, refusal_response
+from arcos.rest.openapi import ERROR_STATUSES, error_response
+from arcos.rest.operations import PreparedOperation
 from arcos.rest.outcome import data_or_refusal
 from arcos.rest.request import RestCall
 from arcos.web.connection_limits import Claim, ConnectionLimits, ConnectionRefused
@@ -35,6 +38,32 @@ logger = logging.getLogger("arcos.rest")
 #: Results waiting between the subscription and the client.
 PUMP_QUEUE = 4
 _END = object()
+
+
+def stream_openapi(
+    operations: dict[str, PreparedOperation], schema: GraphQLSchema
+) -> dict[str, dict[str, Any]]:
+    """The stream's OpenAPI path item (Domain.openapi_paths): it is no table row."""
+    assert "StreamEvidence" in operations, "the stream runs evidence/rest.graphql's operation"
+    return {"/api/v3/evidence/stream": {"get": {
+        "operationId": "v3_stream_evidence",
+        "summary": "Server-Sent Events of new evidence (`evidenceAdded`), resumable with "
+        "Last-Event-ID.",
+        "tags": ["v3"],
+        "parameters": [
+            {"name": "type", "in": "query", "required": False, "schema": {"type": "string"}},
+            {"name": "project", "in": "query", "required": False, "schema": {"type": "string"}},
+            {"name": "Last-Event-ID", "in": "header", "required": False,
+             "schema": {"type": "string"}},
+        ],
+        "responses": {
+            "200": {"description": "An endless text/event-stream; each `evidence` event's "
+                    "data is one evidence object.",
+                    "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+            **{status: error_response(text) for status, text in ERROR_STATUSES.items()
+               if status in ("400", "401", "403")},
+        },
+    }}}
 
 
 def stream_routes(adapter: RestAdapter) -> list[BaseRoute]:

@@ -44,12 +44,20 @@ UPLOAD_PARAMETERS = (
     QueryParameter("source_root", "SARIF: the checkout directory (raw bodies)."),
 )
 
+#: OpenAPI's example request body.
+ARTIFACT_EXAMPLE: dict[str, Any] = {
+    "content": '{"status": "success", "duration_seconds": 312.5, "commit": "4f9c2e1", '
+               '"ref": "refs/heads/main", "pipeline_id": "1234", "environment": "staging"}',
+    "format": "build",
+    "project": "github.com/acme/app",
+}
+
 ROUTES: tuple[RestRoute, ...] = (
     *(
         RestRoute(
             "POST", path, operation, variables, (), Upload(), "legacy", summary,
             body_input="ArtifactInput", legacy=True, raw_body_types=RAW_ARTIFACT_TYPES,
-            query_parameters=UPLOAD_PARAMETERS,
+            query_parameters=UPLOAD_PARAMETERS, body_example=ARTIFACT_EXAMPLE,
         )
         for path, operation, variables, summary in (
             ("/api/cicd/build", "RecordBuild", _artifact_variables,

@@ -1,5 +1,6 @@
 """GET /api/ecosystem/documentation: what this server offers, generated from the adapter
-table, the OpenAPI document and the settings, never maintained by hand."""
+table, the OpenAPI document, the settings and the domains' own sections (Domain.documentation,
+e.g. the webhook receivers), never maintained by hand."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from typing import Any
 
 from arcos.rest.table import VERSIONS, RestRoute
 from arcos.settings import Settings
-from arcos.webhooks.providers import PROVIDERS
 
 
 def ecosystem_documentation(
-    routes: Sequence[RestRoute], openapi: dict[str, Any], settings: Settings
+    routes: Sequence[RestRoute], openapi: dict[str, Any], settings: Settings,
+    sections: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """The document; `sections` (Registry.documentation) follow the REST section."""
     listed = [
         {
             "method": method.upper(),
@@ -45,15 +47,7 @@ def ecosystem_documentation(
             "openapi": "/api/openapi.json",
             "operations": sorted({route.operation for route in routes}),
         },
-        "webhooks": [
-            {
-                "provider": provider.name,
-                "url": provider.path,
-                "authentication": provider.authentication,
-                "events": sorted(provider.mapping.EVENTS),
-            }
-            for provider in PROVIDERS.values()
-        ],
+        **(sections or {}),
         "authentication": {
             "scheme": "Authorization: Bearer <token>",
             "tokens": "arcos token create --name NAME --scope SCOPE",

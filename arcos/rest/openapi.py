@@ -79,40 +79,22 @@ ERROR_STATUSES = {
     "415": "Body is not application/json.",
     "429": "Write rate limit reached; see Retry-After.",
 }
-EVIDENCE_EXAMPLE = {
-    "type": "test_results",
-    "source": "pytest",
-    "project": "github.com/acme/app",
-    "commitSha": "4f9c2e1",
-    "data": {"passed": 41, "failed": 1},
-}
-
-
-EXAMPLES: dict[str, Any] = {
-    "SubmitEvidenceInput": EVIDENCE_EXAMPLE,
-    "SubmitEvidenceBatchInput": {"items": [EVIDENCE_EXAMPLE]},
-    "ArtifactInput": {
-        "content": '{"status": "success", "duration_seconds": 312.5, "commit": "4f9c2e1", '
-                   '"ref": "refs/heads/main", "pipeline_id": "1234", "environment": "staging"}',
-        "format": "build",
-        "project": "github.com/acme/app",
-    },
-}
-
-
 def openapi_document(
     routes: Sequence[RestRoute],
     operations: dict[str, PreparedOperation],
     schema: GraphQLSchema,
     max_page_size: int,
+    other_paths: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """The OpenAPI document of the table's `routes`, followed by `other_paths`: the path
+    items the domains give for their own HTTP routes (Registry.openapi_paths)."""
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
         operation = operations[route.operation]
         paths.setdefault(route.path, {})[route.method.lower()] = _path_item(
             route, operation, schema, max_page_size
         )
-    paths.update(_stream_path(operations["StreamEvidence"], schema))
+    paths.update(other_paths or {})
     return {
         "openapi": "3.1.0",
         "info": {
@@ -146,15 +128,15 @@ def _path_item(
         },
     }
     if route.method == "POST":
-        responses["422"] = _error_response("Input refused; each error names its field.")
+        responses["422"] = error_response("Input refused; each error names its field.")
     if route.payload_path is not None:
-        responses["409"] = _error_response(
+        responses["409"] = error_response(
             "An idempotency key was already used for different content."
         )
     if "{" in route.path or route.body_names_object:
-        responses["404"] = _error_response("No such object.")
+        responses["404"] = error_response("No such object.")
     for status, description in ERROR_STATUSES.items():
-        responses[status] = _error_response(description)
+        responses[status] = error_response(description)
     item: dict[str, Any] = {
         "operationId": _operation_id(route),
         "summary": route.summary,
@@ -173,15 +155,15 @@ def _path_item(
         input_type = schema.get_type(route.body_input)
         assert isinstance(input_type, GraphQLInputObjectType)
         body_schema = _without(input_object_schema(input_type), route.path_fields)
-        example = route.body_example or EXAMPLES.get(route.body_input, EVIDENCE_EXAMPLE)
-        content: dict[str, Any] = {
-            "application/json": {"schema": body_schema, "example": example}
-        }
+        described: dict[str, Any] = {"schema": body_schema}
+        if route.body_example is not None:
+            described["example"] = route.body_example
+        content: dict[str, Any] = {"application/json": described}
         for media_type in route.raw_body_types:
             content[media_type] = {"schema": {"type": "string", "format": "binary"}}
         item["requestBody"] = {"required": True, "content": content}
     elif route.body_schema is not None:
-        described: dict[str, Any] = {"schema": route.body_schema}
+        described = {"schema": route.body_schema}
         if route.body_example is not None:
             described["example"] = route.body_example
         item["requestBody"] = {"required": True, "content": {"application/json": described}}
@@ -199,28 +181,6 @@ def _without(schema: JsonSchema, names: tuple[str, ...]) -> JsonSchema:
     }
 
 
-def _stream_path(operation: PreparedOperation, schema: GraphQLSchema) -> dict[str, Any]:
-    return {"/api/v3/evidence/stream": {"get": {
-        "operationId": "v3_stream_evidence",
-        "summary": "Server-Sent Events of new evidence (`evidenceAdded`), resumable with "
-        "Last-Event-ID.",
-        "tags": ["v3"],
-        "parameters": [
-            {"name": "type", "in": "query", "required": False, "schema": {"type": "string"}},
-            {"name": "project", "in": "query", "required": False, "schema": {"type": "string"}},
-            {"name": "Last-Event-ID", "in": "header", "required": False,
-             "schema": {"type": "string"}},
-        ],
-        "responses": {
-            "200": {"description": "An endless text/event-stream; each `evidence` event's "
-                    "data is one evidence object.",
-                    "content": {"text/event-stream": {"schema": {"type": "string"}}}},
-            **{status: _error_response(text) for status, text in ERROR_STATUSES.items()
-               if status in ("400", "401", "403")},
-        },
-    }}}
-
-
 def _operation_id(route: RestRoute) -> str:
     words = re.sub(r"[{}]", "", route.path).strip("/").replace("/", "_").replace("-", "_")
     return f"{route.method.lower()}_{words}"
@@ -234,7 +194,7 @@ def _content(schema: JsonSchema, formats: bool) -> dict[str, Any]:
     return content
 
 
-def _error_response(description: str) -> dict[str, Any]:
+def error_response(description: str) -> dict[str, Any]:
     return {
         "description": description,
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},

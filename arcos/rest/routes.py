@@ -4,7 +4,7 @@ registered domain's rows)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import get_introspection_query, graphql_sync
 from starlette.requests import Request
@@ -17,6 +17,9 @@ from arcos.rest.documentation import ecosystem_documentation
 from arcos.rest.openapi import openapi_document
 from arcos.rest.table import RestRoute
 from arcos.web.refusal import RestRefusal
+
+if TYPE_CHECKING:
+    from arcos.registry import Registry
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -44,15 +47,18 @@ def _by_method(endpoints: dict[str, Endpoint]) -> Endpoint:
     return dispatch
 
 
-def rest_routes(
-    adapter: RestAdapter, graphql_app: Any, table: Sequence[RestRoute]
-) -> list[BaseRoute]:
-    """Every REST route: the table's rows, OpenAPI, schema and docs."""
+def rest_routes(adapter: RestAdapter, graphql_app: Any, registry: Registry) -> list[BaseRoute]:
+    """Every REST route: the `registry`'s table rows, OpenAPI, schema and docs."""
     schema = adapter.schema
+    table = registry.rest_routes
+    graphql_schema_core = core_schema(schema)
     openapi = openapi_document(
-        table, adapter.operations, core_schema(schema), adapter.settings.max_page_size
+        table, adapter.operations, graphql_schema_core, adapter.settings.max_page_size,
+        registry.openapi_paths(adapter.operations, graphql_schema_core),
     )
-    documentation = ecosystem_documentation(table, openapi, adapter.settings)
+    documentation = ecosystem_documentation(
+        table, openapi, adapter.settings, registry.documentation()
+    )
     sdl = schema.as_str() + "\n"
 
     async def openapi_json(request: Request) -> Response:

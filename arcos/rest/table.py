@@ -68,7 +68,7 @@ class RestRoute:
     legacy: bool = False
     #: Besides a JSON body: media types accepted as the raw artifact (OpenAPI lists them).
     raw_body_types: tuple[str, ...] = ()
-    #: OpenAPI's example request body, when the body is not evidence.
+    #: OpenAPI's example request body (for `body_input` or `body_schema`).
     body_example: dict[str, Any] | None = None
     #: Fields of `body_input` the path supplies (`plugin` of /api/plugins/{plugin_id}/…):
     #: left out of the documented body.

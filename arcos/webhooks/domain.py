@@ -5,11 +5,27 @@ endpoints."""
 from __future__ import annotations
 
 from importlib import resources
+from typing import Any
 
 from arcos.registry import Domain
 from arcos.webhooks import rest, service
+from arcos.webhooks.providers import PROVIDERS
 from arcos.webhooks.routes import webhook_routes
 from arcos.webhooks.schema import WebhookMutations, WebhookQueries
+
+
+def documentation() -> dict[str, Any]:
+    """Its section of GET /api/ecosystem/documentation: every receiver and its events."""
+    return {"webhooks": [
+        {
+            "provider": provider.name,
+            "url": provider.path,
+            "authentication": provider.authentication,
+            "events": sorted(provider.mapping.EVENTS),
+        }
+        for provider in PROVIDERS.values()
+    ]}
+
 
 WEBHOOKS = Domain(
     name="webhooks",
@@ -21,4 +37,5 @@ WEBHOOKS = Domain(
     http_routes=webhook_routes,
     body_limits=lambda settings: {"/api/webhooks/": settings.webhook_max_body_bytes},
     sweeps=service.sweeps,
+    documentation=documentation,
 )

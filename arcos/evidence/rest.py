@@ -158,7 +158,7 @@ ROUTES: tuple[RestRoute, ...] = (
     ),
     RestRoute(
         "POST", "/api/v2/evidence/batch", "SubmitEvidenceBatch", _batch_variables,
-        (*BATCH, "evidence"), Batch(), "v2",
+        (*BATCH, "evidence"), Batch("evidence"), "v2",
         "Store up to ARCOS_MAX_BATCH_ITEMS items, all or none; 422 lists each bad item.",
         payload_path=BATCH, body_input="SubmitEvidenceBatchInput",
         body_example=BATCH_EXAMPLE,

@@ -4,11 +4,12 @@ upload job's status. Their operations are in `rest.graphql` beside this file."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
-from arcos.rest.artifacts import artifact_input, is_coverage
+from arcos.intake.artifact_bodies import artifact_input, is_coverage
 from arcos.rest.request import RestCall
-from arcos.rest.shapes import Legacy, Upload
+from arcos.rest.shapes import JsonSchema, Legacy, non_null, object_schema
 from arcos.rest.table import QueryParameter, RestRoute
 from arcos.web.refusal import RestRefusal
 
@@ -43,6 +44,54 @@ UPLOAD_PARAMETERS = (
     QueryParameter("pipeline_run", "The CI run that produced it (raw bodies)."),
     QueryParameter("source_root", "SARIF: the checkout directory (raw bodies)."),
 )
+
+@dataclass(frozen=True)
+class Upload:
+    """An artifact upload, in the original API's envelope. The operation may pick one of
+    several mutations (`@include`), so the payload is whichever root field answered.
+    Refusals carry the job id too: `/api/cicd/status/{job_id}` knows about every upload."""
+
+    status: int = 201
+    items_key: str | None = None
+
+    def body(self, value: Any, subject: str) -> Any:
+        payload = next(item for item in value.values() if item is not None)
+        errors = payload["errors"]
+        if errors:
+            too_large = any(error["code"] == "TOO_LARGE" for error in errors)
+            raise RestRefusal(
+                413 if too_large else 422, errors[0]["message"],
+                "PAYLOAD_TOO_LARGE" if too_large else "UNPROCESSABLE_ENTITY",
+                details=[{"message": e["message"],
+                          "extensions": {"code": e["code"], "field": e["field"]}}
+                         for e in errors],
+                extra={"job_id": payload["jobId"]},
+            )
+        evidence = payload["evidence"]
+        return {
+            "success": True,
+            "job_id": payload["jobId"],
+            "evidence_id": evidence["id"] if evidence else None,
+            "evidence": evidence,
+            "metrics": payload["metrics"],
+            "findings": payload["findings"],
+            "warnings": payload["warnings"],
+        }
+
+    def schema(self, value_schema: JsonSchema) -> JsonSchema:
+        payload = non_null(next(iter(value_schema["properties"].values())))
+        properties = payload["properties"]
+        return object_schema({
+            "success": {"const": True},
+            "job_id": properties["jobId"],
+            "evidence_id": {"type": ["string", "null"]},
+            "evidence": properties["evidence"],
+            "metrics": properties["metrics"],
+            "findings": properties["findings"],
+            "warnings": properties["warnings"],
+        })
+
+
 
 #: OpenAPI's example request body.
 ARTIFACT_EXAMPLE: dict[str, Any] = {

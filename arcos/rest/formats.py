@@ -1,5 +1,5 @@
 """Response formats for REST bodies: JSON always; NDJSON and CSV for routes that list
-evidence. Chosen by `?format=` first, then by the Accept header."""
+records (RestRoute.formats). Chosen by `?format=` first, then by the Accept header."""
 
 from __future__ import annotations
 

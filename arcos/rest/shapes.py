@@ -50,17 +50,21 @@ class Item:
 
 @dataclass(frozen=True)
 class Batch:
-    """Stored items of a batch: `{"ids": [...], "evidence": [...]}`."""
+    """Stored items of a batch: `{"ids": [...], key: [...]}`, e.g. `key="evidence"`."""
 
+    key: str
     status: int = 201
-    items_key: str | None = "evidence"
+
+    @property
+    def items_key(self) -> str:
+        return self.key
 
     def body(self, value: Any, subject: str) -> Any:
-        return {"ids": [item["id"] for item in value], "evidence": value}
+        return {"ids": [item["id"] for item in value], self.key: value}
 
     def schema(self, value_schema: JsonSchema) -> JsonSchema:
-        return _object({"ids": {"type": "array", "items": {"type": "string"}},
-                        "evidence": value_schema})
+        return object_schema({"ids": {"type": "array", "items": {"type": "string"}},
+                        self.key: value_schema})
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,7 @@ class Page:
         }
 
     def schema(self, value_schema: JsonSchema) -> JsonSchema:
-        return _object({
+        return object_schema({
             "items": value_schema["properties"]["nodes"],
             "totalCount": {"type": "integer"},
             "nextCursor": {"type": ["string", "null"]},
@@ -116,54 +120,7 @@ class Legacy:
                 {"type": "array", "items": {"type": "string"}}
                 if value_schema.get("type") == "array" else {"type": "string"}
             )
-        return _object(properties)
-
-
-@dataclass(frozen=True)
-class Upload:
-    """An artifact upload, in the original API's envelope. The operation may pick one of
-    several mutations (`@include`), so the payload is whichever root field answered.
-    Refusals carry the job id too: `/api/cicd/status/{job_id}` knows about every upload."""
-
-    status: int = 201
-    items_key: str | None = None
-
-    def body(self, value: Any, subject: str) -> Any:
-        payload = next(item for item in value.values() if item is not None)
-        errors = payload["errors"]
-        if errors:
-            too_large = any(error["code"] == "TOO_LARGE" for error in errors)
-            raise RestRefusal(
-                413 if too_large else 422, errors[0]["message"],
-                "PAYLOAD_TOO_LARGE" if too_large else "UNPROCESSABLE_ENTITY",
-                details=[{"message": e["message"],
-                          "extensions": {"code": e["code"], "field": e["field"]}}
-                         for e in errors],
-                extra={"job_id": payload["jobId"]},
-            )
-        evidence = payload["evidence"]
-        return {
-            "success": True,
-            "job_id": payload["jobId"],
-            "evidence_id": evidence["id"] if evidence else None,
-            "evidence": evidence,
-            "metrics": payload["metrics"],
-            "findings": payload["findings"],
-            "warnings": payload["warnings"],
-        }
-
-    def schema(self, value_schema: JsonSchema) -> JsonSchema:
-        payload = non_null(next(iter(value_schema["properties"].values())))
-        properties = payload["properties"]
-        return _object({
-            "success": {"const": True},
-            "job_id": properties["jobId"],
-            "evidence_id": {"type": ["string", "null"]},
-            "evidence": properties["evidence"],
-            "metrics": properties["metrics"],
-            "findings": properties["findings"],
-            "warnings": properties["warnings"],
-        })
+        return object_schema(properties)
 
 
 def non_null(schema: JsonSchema) -> JsonSchema:
@@ -177,5 +134,6 @@ def non_null(schema: JsonSchema) -> JsonSchema:
     return schema
 
 
-def _object(properties: dict[str, JsonSchema]) -> JsonSchema:
+def object_schema(properties: dict[str, JsonSchema]) -> JsonSchema:
+    """An object with exactly these properties, every one required."""
     return {"type": "object", "properties": properties, "required": sorted(properties)}

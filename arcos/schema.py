@@ -20,10 +20,11 @@ from arcos.domains import REGISTRY
 from arcos.graphql.after_writes import refresh_loaders_after_mutations
 from arcos.graphql.bounds import ArgumentBounds
 from arcos.graphql.budget import BoundedResponse
+from arcos.graphql.core_schema import core_schema
 from arcos.graphql.document_cache import DocumentCache
 from arcos.graphql.errors import ClassifyErrors, log_unexpected
 from arcos.graphql.limits import DocumentLimits, FreshLoaders, limit_extensions
-from arcos.graphql.node import node_query
+from arcos.graphql.node import check_node_scopes, node_query
 from arcos.graphql.shape import ShapeLimits
 from arcos.registry import Registry
 from arcos.settings import Settings
@@ -75,7 +76,8 @@ class ArcosSchema(strawberry.Schema):
 
 def create_schema(settings: Settings, registry: Registry = REGISTRY) -> ArcosSchema:
     """The schema of `registry`'s domains with `settings`' limits. The SDL does not depend
-    on settings."""
+    on settings. Raises UndeclaredNodeType when a Node type has no read scope in the
+    registry (node(id) would not know which scope reads it)."""
     limits = DocumentLimits(
         ShapeLimits(
             max_depth=settings.max_query_depth,
@@ -91,7 +93,7 @@ def create_schema(settings: Settings, registry: Registry = REGISTRY) -> ArcosSch
     )
     extensions += [ArgumentBounds, FreshLoaders, BoundedResponse, ClassifyErrors]
     roots = root_types(registry)
-    return ArcosSchema(
+    schema = ArcosSchema(
         query=roots.query,
         mutation=roots.mutation,
         subscription=roots.subscription,
@@ -100,6 +102,8 @@ def create_schema(settings: Settings, registry: Registry = REGISTRY) -> ArcosSch
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not settings.expose_schema),
     )
+    check_node_scopes(core_schema(schema), registry.node_scopes)
+    return schema
 
 
 def schema_sdl() -> str:

@@ -17,7 +17,9 @@ from strawberry.types import Info
 from arcos.app import create_app
 from arcos.auth.scopes import Scope
 from arcos.domains import REGISTRY
+from arcos.graphql.node import UndeclaredNodeType
 from arcos.registry import Domain, NodeKind, Registry, ServiceFactory
+from arcos.schema import create_schema
 from arcos.settings import Settings
 
 MISSING_EVIDENCE_NODE = "RXZpZGVuY2U6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw"
@@ -250,3 +252,26 @@ async def test_a_domain_service_lives_as_long_as_the_app(settings):
         async with application.router.lifespan_context(application):
             pass
     assert events[-3:] == ["start first", "start second", "close first"]
+
+
+@strawberry.type(name="Gizmo", description="A node type its domain forgot to give a scope.")
+class GizmoType(relay.Node):
+    key: relay.NodeID[str]
+
+
+@strawberry.type
+class GizmoQueries:
+    @strawberry.field
+    def gizmo(self) -> GizmoType | None:
+        return None
+
+
+def test_a_schema_with_a_node_type_without_a_scope_is_refused():
+    """node(id) would otherwise read a Gizmo with whatever scope some other kind needs."""
+    careless = Registry((*REGISTRY.domains, Domain(name="gizmos", query=GizmoQueries)))
+    with pytest.raises(UndeclaredNodeType, match=r"Node type\(s\) Gizmo: declare"):
+        create_schema(Settings(), careless)
+    declared = Registry((*REGISTRY.domains, Domain(
+        name="gizmos", query=GizmoQueries, nodes=(NodeKind(GizmoType, Scope.PLUGINS_READ),),
+    )))
+    assert "Gizmo" in create_schema(Settings(), declared).as_str()

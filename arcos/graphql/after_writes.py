@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from strawberry.extensions import FieldExtension
-from strawberry.types import Info
+from strawberry.types import Info, get_object_definition
 
 
 class FreshLoadersAfterWrite(FieldExtension):
@@ -34,6 +34,6 @@ class FreshLoadersAfterWrite(FieldExtension):
 def refresh_loaders_after_mutations(mutation_type: type) -> None:
     """Give every field of `mutation_type` the extension (once: several schemas of one
     process share the type)."""
-    for field in mutation_type.__strawberry_definition__.fields:  # type: ignore[attr-defined]
+    for field in get_object_definition(mutation_type, strict=True).fields:
         if not any(isinstance(e, FreshLoadersAfterWrite) for e in field.extensions):
             field.extensions.append(FreshLoadersAfterWrite())

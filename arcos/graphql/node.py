@@ -2,6 +2,8 @@
 
 Each domain names the scope that reads each of its node types (arcos/registry.py); a
 caller holding `plugins:read` alone reads a plugin's node and is refused an evidence node.
+A schema with a Node type no domain gives a scope is refused when it is built
+(`check_node_scopes`), so no stored kind is ever read under another kind's scope.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import strawberry
+from graphql import GraphQLObjectType, GraphQLSchema
 from strawberry import relay
 from strawberry.permission import BasePermission
 from strawberry.types import Info
@@ -18,9 +21,30 @@ from arcos.auth.permissions import requires, requires_any
 from arcos.auth.scopes import Scope
 
 
+class UndeclaredNodeType(TypeError):
+    """The schema has a Node type whose domain declares no read scope for it."""
+
+
+def check_node_scopes(schema: GraphQLSchema, scopes: Mapping[str, Scope]) -> None:
+    """Refuse `schema` if any of its object types implementing Node has no entry in
+    `scopes` (Domain.nodes), naming each such type."""
+    undeclared = sorted(
+        name for name, kind in schema.type_map.items()
+        if isinstance(kind, GraphQLObjectType)
+        and any(interface.name == "Node" for interface in kind.interfaces)
+        and name not in scopes
+    )
+    if undeclared:
+        raise UndeclaredNodeType(
+            f"node(id) has no read scope for the Node type(s) {', '.join(undeclared)}: "
+            "declare each in its domain's `nodes` (NodeKind(type, scope), arcos/registry.py)"
+        )
+
+
 class NodeScopePermission(BasePermission):
-    """Requires the scope of the id's type; for a type no domain declares (which then
-    resolves to an error or null), any scope that reads some node type."""
+    """Requires the scope of the id's type. Every Node type of the schema has one
+    (`check_node_scopes`); an id naming a type the schema lacks resolves to an error or
+    null, and only a caller holding some scope that reads a node type learns so."""
 
     scopes: Mapping[str, Scope]
 

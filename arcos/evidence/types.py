@@ -31,12 +31,12 @@ from arcos.graphql.errors import UserError
 from arcos.graphql.global_ids import node_uid
 from arcos.graphql.metadata import column_bound
 from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
-from arcos.graphql.preencoded import PreEncodedJSON
 
 # Only the table, for the bound of `latestMetrics(names:)`; the rest of the intake domain
 # (which builds on evidence) is imported where it is used.
 from arcos.intake.models import QualityMetric
 from arcos.problems import BadUserInput
+from arcos.web.preencoded import PreEncodedJSON
 
 if TYPE_CHECKING:
     from arcos.intake.types import QualityMetricType

@@ -14,6 +14,7 @@ from arcos.auth.scopes import Scope
 from arcos.community import benchmark_opt_in, benchmarks
 from arcos.community.benchmark_comparison import Direction, MetricBaseline
 from arcos.community.benchmark_input import MAX_METRICS, label
+from arcos.community.benchmarks import BenchmarkContent
 from arcos.community.benchmarks_models import Benchmark, BenchmarkOptIn
 from arcos.community.benchmarks_types import (
     BenchmarkComparisonType,
@@ -80,8 +81,10 @@ class BenchmarkFieldsInput:
         description=f"1 to {MAX_METRICS} metrics with unique names.")
     visibility: Visibility = Visibility.COMMUNITY
 
-    def baselines(self) -> list[MetricBaseline]:
-        return [metric.baseline() for metric in self.metrics]
+    def content(self) -> BenchmarkContent:
+        return BenchmarkContent(
+            name=self.name, industry=self.industry, project_type=self.project_type,
+            metrics=[metric.baseline() for metric in self.metrics], visibility=self.visibility)
 
 
 @strawberry.input(name="AddBenchmarkInput")
@@ -183,8 +186,7 @@ class BenchmarkMutations:
         context = info.context
         try:
             row = await benchmarks.add_benchmark(
-                input.name, input.industry, input.project_type, input.baselines(),
-                input.visibility, input.anonymize, context.write_context())
+                input.content(), anonymize=input.anonymize, write=context.write_context())
         except Refused as refused:
             return BenchmarkPayload(benchmark=None, errors=user_errors(refused))
         return BenchmarkPayload(benchmark=BenchmarkType.from_model(row), errors=[])
@@ -199,8 +201,8 @@ class BenchmarkMutations:
             if input.id.type_name != "Benchmark":
                 raise Refused.one("id", "pass a Benchmark's `id`", ProblemCode.NOT_FOUND)
             row = await benchmarks.update_benchmark(
-                input.id.node_id, input.name, input.industry, input.project_type,
-                input.baselines(), input.visibility, context.caller, context.write_context())
+                input.id.node_id, input.content(), caller=context.caller,
+                write=context.write_context())
         except Refused as refused:
             return BenchmarkPayload(benchmark=None, errors=user_errors(refused))
         return BenchmarkPayload(benchmark=BenchmarkType.from_model(row), errors=[])

@@ -189,8 +189,9 @@ class _View(Generic[Row]):
         """The payload of editing the item `raw_id` names."""
         context = info.context
         return self.answer(await _refusable(library_writes.update(
-            self.kind, parse_item_id(raw_id, self.type_name), input.draft(), input.visibility,
-            context.caller, context.write_context())))
+            self.kind, parse_item_id(raw_id, self.type_name), input.draft(),
+            visibility=input.visibility, caller=context.caller,
+            write=context.write_context())))
 
     def answer(self, found: tuple[Row | None, Refused | None]) -> Any:
         """The payload of a write: the item it left, or the errors it was refused with."""

@@ -219,7 +219,8 @@ async def _updated(served: _Served, info: Info[ArcosContext, None], id: str,
     context = info.context
     handle = _edited_handle(served, id)
     return await _payload(served, templates.update(
-        served.kind, handle, changes, visibility, context.caller, context.write_context()))
+        served.kind, handle, changes, visibility=visibility, caller=context.caller,
+        write=context.write_context()))
 
 
 async def _framework(reference: str, caller: Caller) -> Template[Framework]:

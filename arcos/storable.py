@@ -22,18 +22,7 @@ ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
 def unstorable(value: Any) -> bool:
     """Whether a JSON value holds a string (or object key) no store can keep."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if UNSTORABLE.search(item):
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
+    return _problem(value, numbers=False) is not None
 
 
 def storable_json_bytes(text: str) -> bytes | None:
@@ -74,6 +63,12 @@ def json_problem(value: Any) -> str | None:
     """What makes a client's JSON value unfit to store, or None: text no store can keep
     (NUL, lone surrogates, in keys too) or a number that is not finite (`1e400` decodes
     to infinity, which SQLite would store and then serve as invalid JSON)."""
+    return _problem(value, numbers=True)
+
+
+def _problem(value: Any, numbers: bool) -> str | None:
+    """The one walk of a JSON value (keys too): its first unstorable text, or with `numbers`
+    also its first number that is not finite."""
     stack = [value]
     while stack:
         item = stack.pop()
@@ -81,7 +76,7 @@ def json_problem(value: Any) -> str | None:
             if UNSTORABLE.search(item):
                 return "holds a NUL character or a lone UTF-16 surrogate; remove it"
         elif isinstance(item, float):
-            if not math.isfinite(item):
+            if numbers and not math.isfinite(item):
                 return "holds a number that is not finite (NaN, Infinity or beyond 1e308)"
         elif isinstance(item, dict):
             stack.extend(item.keys())

@@ -313,7 +313,7 @@ async def test_a_store_from_before_the_size_columns_gets_them_filled(settings: A
 
 
 def test_pre_encoded_values_are_spliced_and_cannot_be_imitated() -> None:
-    from arcos.graphql.preencoded import PreEncodedJSON, dumps, encode
+    from arcos.web.preencoded import PreEncodedJSON, dumps, encode
 
     inner = PreEncodedJSON('{"a":[1,"\\u00e9"]}')
     message = {"id": "s1", "payload": {"data": inner, "other": [inner, "x"]}}

@@ -216,8 +216,9 @@ async def test_too_large_artifact_is_refused_as_too_large(app):
     state = app.app.state
     with pytest.raises(service.IntakeRefused) as refused:
         await service.ingest_artifact(
-            "test_report", b"<testsuites/>" * 10, None, None, service.Provenance(PROJECT),
-            WriteContext("tester", state.settings.replace(max_artifact_bytes=16), state.writer),
+            "test_report", b"<testsuites/>" * 10, provenance=service.Provenance(PROJECT),
+            write=WriteContext("tester", state.settings.replace(max_artifact_bytes=16),
+                               state.writer),
         )
     assert refused.value.problems[0].code.value == "TOO_LARGE"
     assert refused.value.job is not None and refused.value.job.status == JobStatus.FAILED

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from arcos.auth.caller import Caller
 from arcos.auth.service import token_still_valid
-from arcos.graphql.errors import ArcosError, ErrorCode
+from arcos.problems import ArcosError, ErrorCode
 
 T = TypeVar("T")
 

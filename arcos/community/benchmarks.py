@@ -18,7 +18,12 @@ from arcos.community.benchmark_comparison import (
     Verdict,
     compare_all,
 )
-from arcos.community.benchmark_input import MAX_NAME_LENGTH, check_benchmark, check_values
+from arcos.community.benchmark_input import (
+    MAX_NAME_LENGTH,
+    BenchmarkDraft,
+    check_benchmark,
+    check_values,
+)
 from arcos.community.benchmarks_models import Benchmark
 from arcos.community.scrub import Scrubber, scrubber
 from arcos.community.scrubbed_bounds import refuse_grown
@@ -48,12 +53,29 @@ def _scrubbed_name(name: str, scrub: Scrubber) -> str:
     return scrubbed
 
 
+@dataclass(frozen=True)
+class BenchmarkContent:
+    """What adding a benchmark and replacing one both take, unchecked: the service checks it
+    (`check_benchmark`) and refuses with every bad field."""
+
+    name: str
+    industry: str
+    project_type: str
+    metrics: Sequence[MetricBaseline]
+    visibility: Visibility = Visibility.COMMUNITY
+
+
+def _checked(content: BenchmarkContent) -> BenchmarkDraft:
+    return check_benchmark(content.name, content.industry, content.project_type,
+                           content.metrics)
+
+
 async def add_benchmark(
-    name: str, industry: str, project_type: str, metrics: Sequence[MetricBaseline],
-    visibility: Visibility, anonymize: bool, write: WriteContext,
+    content: BenchmarkContent, *, anonymize: bool, write: WriteContext
 ) -> Benchmark:
     """Check and store a benchmark owned by the writer; Refused names every bad field."""
-    draft = check_benchmark(name, industry, project_type, metrics)
+    draft = _checked(content)
+    visibility = content.visibility
     title = _scrubbed_name(draft.name, scrubber(write.settings)) if anonymize else draft.name
 
     async def work(unit: UnitOfWork) -> Benchmark:
@@ -67,12 +89,11 @@ async def add_benchmark(
 
 
 async def update_benchmark(
-    uid: str, name: str, industry: str, project_type: str, metrics: Sequence[MetricBaseline],
-    visibility: Visibility, caller: Caller, write: WriteContext,
+    uid: str, content: BenchmarkContent, *, caller: Caller, write: WriteContext
 ) -> Benchmark:
     """Replace a benchmark's content and visibility: its owner or an admin may. An
     anonymised benchmark stays anonymised, its new name scrubbed too."""
-    draft = check_benchmark(name, industry, project_type, metrics)
+    draft, visibility = _checked(content), content.visibility
 
     async def work(unit: UnitOfWork) -> Benchmark:
         row = (await readable_benchmarks([uid], caller, unit.connection)).get(uid)

@@ -12,7 +12,7 @@ from typing import Any
 
 from arcos.community import rest_bodies
 from arcos.community.benchmark_input import MAX_METRICS
-from arcos.community.rest_envelope import Envelope, bad, choice, fields
+from arcos.community.rest_envelope import Envelope, Listing, bad, choice, fields
 from arcos.community.sharing import Visibility
 from arcos.rest.outcome import refuse_user_errors
 from arcos.rest.request import RestCall
@@ -75,31 +75,6 @@ class Shared:
         item = non_null(non_null(value_schema)["properties"][self.key])
         return _object({"success": {"const": True}, self.key: _lowered_schema(item),
                         f"{self.key}_id": {"type": "string"}})
-
-
-@dataclass(frozen=True)
-class Listed:
-    """`{"success": true, "benchmarks": […], "count", "total_count", "next_cursor"}`."""
-
-    key: str
-    status: int = 200
-
-    @property
-    def items_key(self) -> str | None:
-        return self.key
-
-    def body(self, value: Any, subject: str) -> Any:
-        info = value["pageInfo"]
-        items = lowered(value["nodes"])
-        return {"success": True, self.key: items, "count": len(items),
-                "total_count": value["totalCount"],
-                "next_cursor": info["endCursor"] if info["hasNextPage"] else None}
-
-    def schema(self, value_schema: JsonSchema) -> JsonSchema:
-        nodes = non_null(value_schema)["properties"]["nodes"]
-        return _object({"success": {"const": True}, self.key: _lowered_schema(nodes),
-                        "count": {"type": "integer"}, "total_count": {"type": "integer"},
-                        "next_cursor": {"type": ["string", "null"]}})
 
 
 @dataclass(frozen=True)
@@ -186,7 +161,7 @@ ROUTES: tuple[RestRoute, ...] = (
     ),
     RestRoute(
         "GET", "/api/community/benchmarks/list", "ListBenchmarks", _list_variables,
-        ("benchmarks",), Listed("benchmarks"), "legacy",
+        ("benchmarks",), Listing("benchmarks", lowered, _lowered_schema), "legacy",
         "Benchmarks you may read, newest first, 20 a page; total_count counts only those.",
         query_parameters=(
             QueryParameter("industry", "Only benchmarks of this industry."),

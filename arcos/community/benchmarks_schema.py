@@ -3,6 +3,7 @@ project in or out. Resolvers check, call, shape."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 import strawberry
@@ -14,6 +15,7 @@ from arcos.auth.scopes import Scope
 from arcos.community import benchmark_opt_in, benchmarks
 from arcos.community.benchmark_comparison import Direction, MetricBaseline
 from arcos.community.benchmark_input import MAX_METRICS, label
+from arcos.community.benchmarks import BenchmarkContent
 from arcos.community.benchmarks_models import Benchmark, BenchmarkOptIn
 from arcos.community.benchmarks_types import (
     BenchmarkComparisonType,
@@ -32,7 +34,7 @@ from arcos.community.community_benchmarks import community_benchmark
 from arcos.community.sharing import Visibility
 from arcos.evidence.drafts import MAX_SLUG_LENGTH
 from arcos.graphql.context import ArcosContext
-from arcos.graphql.errors import user_errors
+from arcos.graphql.errors import payload_of
 from arcos.graphql.metadata import JSON_SCHEMA, MAX_LENGTH, column_bound
 from arcos.graphql.pagination import PageRequest
 from arcos.problems import BadUserInput, NotFound, Problem, ProblemCode, Refused
@@ -80,8 +82,10 @@ class BenchmarkFieldsInput:
         description=f"1 to {MAX_METRICS} metrics with unique names.")
     visibility: Visibility = Visibility.COMMUNITY
 
-    def baselines(self) -> list[MetricBaseline]:
-        return [metric.baseline() for metric in self.metrics]
+    def content(self) -> BenchmarkContent:
+        return BenchmarkContent(
+            name=self.name, industry=self.industry, project_type=self.project_type,
+            metrics=[metric.baseline() for metric in self.metrics], visibility=self.visibility)
 
 
 @strawberry.input(name="AddBenchmarkInput")
@@ -181,13 +185,10 @@ class BenchmarkMutations:
         self, info: Info[ArcosContext, None], input: AddBenchmarkInput
     ) -> BenchmarkPayload:
         context = info.context
-        try:
-            row = await benchmarks.add_benchmark(
-                input.name, input.industry, input.project_type, input.baselines(),
-                input.visibility, input.anonymize, context.write_context())
-        except Refused as refused:
-            return BenchmarkPayload(benchmark=None, errors=user_errors(refused))
-        return BenchmarkPayload(benchmark=BenchmarkType.from_model(row), errors=[])
+        return await payload_of(
+            benchmarks.add_benchmark(
+                input.content(), anonymize=input.anonymize, write=context.write_context()),
+            _benchmark_payload, partial(BenchmarkPayload, benchmark=None))
 
     @strawberry.mutation(description="Replace a benchmark's content and visibility: its "
                          "owner or an admin may.", permission_classes=WRITE)
@@ -195,15 +196,16 @@ class BenchmarkMutations:
         self, info: Info[ArcosContext, None], input: UpdateBenchmarkInput
     ) -> BenchmarkPayload:
         context = info.context
-        try:
+
+        async def update() -> Benchmark:
             if input.id.type_name != "Benchmark":
                 raise Refused.one("id", "pass a Benchmark's `id`", ProblemCode.NOT_FOUND)
-            row = await benchmarks.update_benchmark(
-                input.id.node_id, input.name, input.industry, input.project_type,
-                input.baselines(), input.visibility, context.caller, context.write_context())
-        except Refused as refused:
-            return BenchmarkPayload(benchmark=None, errors=user_errors(refused))
-        return BenchmarkPayload(benchmark=BenchmarkType.from_model(row), errors=[])
+            return await benchmarks.update_benchmark(
+                input.id.node_id, input.content(), caller=context.caller,
+                write=context.write_context())
+
+        return await payload_of(update(), _benchmark_payload,
+                                partial(BenchmarkPayload, benchmark=None))
 
     @strawberry.mutation(description="Lend a project's latest quality metrics to the "
                          "community benchmark of its industry and project type (needs "
@@ -213,13 +215,11 @@ class BenchmarkMutations:
         self, info: Info[ArcosContext, None], input: OptInCommunityBenchmarksInput
     ) -> BenchmarkOptInPayload:
         context = info.context
-        try:
-            row, slug = await benchmark_opt_in.opt_in(
-                input.project, input.industry, input.project_type, context.caller,
-                context.write_context())
-        except Refused as refused:
-            return BenchmarkOptInPayload(opt_in=None, errors=user_errors(refused))
-        return BenchmarkOptInPayload(opt_in=BenchmarkOptInType.of(row, slug), errors=[])
+        return await payload_of(
+            benchmark_opt_in.opt_in(input.project, input.industry, input.project_type,
+                                    context.caller, context.write_context()),
+            lambda done: BenchmarkOptInPayload(opt_in=BenchmarkOptInType.of(*done), errors=[]),
+            partial(BenchmarkOptInPayload, opt_in=None))
 
     @strawberry.mutation(description="Stop a project contributing to community benchmarks "
                          "(needs evidence:write too). Its values leave every released benchmark at "
@@ -230,11 +230,12 @@ class BenchmarkMutations:
         self, info: Info[ArcosContext, None], input: OptOutCommunityBenchmarksInput
     ) -> BenchmarkOptOutPayload:
         context = info.context
-        try:
-            removed = await benchmark_opt_in.opt_out(input.project, context.caller,
-                                                     context.write_context())
-        except Refused as refused:
-            return BenchmarkOptOutPayload(project=input.project, opted_out=False,
-                                          errors=user_errors(refused))
-        return BenchmarkOptOutPayload(project=input.project.strip().lower(), opted_out=removed,
-                                      errors=[])
+        return await payload_of(
+            benchmark_opt_in.opt_out(input.project, context.caller, context.write_context()),
+            lambda removed: BenchmarkOptOutPayload(
+                project=input.project.strip().lower(), opted_out=removed, errors=[]),
+            partial(BenchmarkOptOutPayload, project=input.project, opted_out=False))
+
+
+def _benchmark_payload(row: Benchmark) -> BenchmarkPayload:
+    return BenchmarkPayload(benchmark=BenchmarkType.from_model(row), errors=[])

@@ -24,6 +24,7 @@ from arcos.community.sharing import Visibility
 from arcos.community.sharing_types import CommunityAuthor, author_of
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import UserError
+from arcos.graphql.mirror import mirror
 from arcos.registry import NodeKind
 
 strawberry.enum(Direction, name="BenchmarkDirection",
@@ -37,22 +38,8 @@ strawberry.enum(ComparisonStatus, name="BenchmarkComparisonStatus",
                 "benchmark lacks the metric), NO_VALUE (no value for a benchmark metric).")
 
 
-@strawberry.type(name="BenchmarkMetric", description="One metric's distribution.")
-class BenchmarkMetricType:
-    name: str
-    direction: Direction
-    p25: float
-    p50: float
-    p75: float
-    p90: float
-    mean: float | None
-    sample_size: int
-
-    @classmethod
-    def of(cls, metric: MetricBaseline) -> BenchmarkMetricType:
-        return cls(name=metric.name, direction=metric.direction, p25=metric.p25, p50=metric.p50,
-                   p75=metric.p75, p90=metric.p90, mean=metric.mean,
-                   sample_size=metric.sample_size)
+BenchmarkMetricType = mirror(MetricBaseline, name="BenchmarkMetric",
+                             description="One metric's distribution.")
 
 
 @strawberry.type(name="Benchmark", description="Metric distributions for an industry and a "

@@ -11,7 +11,7 @@ from typing import Any
 
 from arcos.community import rest_bodies
 from arcos.community.library_models import LibraryCategory
-from arcos.community.rest_envelope import Envelope, bad, choice
+from arcos.community.rest_envelope import Envelope, Listing, bad, choice
 from arcos.community.sharing import Visibility
 from arcos.rest.request import RestCall
 from arcos.rest.shapes import JsonSchema, Legacy, non_null
@@ -51,35 +51,6 @@ class Shared(Legacy):
 
     def schema(self, value_schema: JsonSchema) -> JsonSchema:
         return super().schema(_lowered_schema(value_schema))
-
-
-@dataclass(frozen=True)
-class Listing:
-    """`{"success": true, "<key>": [...], "count", "total_count", "next_cursor"}`."""
-
-    key: str
-    status: int = 200
-
-    @property
-    def items_key(self) -> str | None:
-        return self.key
-
-    def body(self, value: Any, subject: str) -> Any:
-        info = value["pageInfo"]
-        items = [lowered(node) for node in value["nodes"]]
-        return {"success": True, self.key: items, "count": len(items),
-                "total_count": value["totalCount"],
-                "next_cursor": info["endCursor"] if info["hasNextPage"] else None}
-
-    def schema(self, value_schema: JsonSchema) -> JsonSchema:
-        nodes = non_null(non_null(value_schema)["properties"]["nodes"])
-        properties = {
-            "success": {"const": True},
-            self.key: {**nodes, "items": _lowered_schema(nodes["items"])},
-            "count": {"type": "integer"}, "total_count": {"type": "integer"},
-            "next_cursor": {"type": ["string", "null"]},
-        }
-        return {"type": "object", "properties": properties, "required": sorted(properties)}
 
 
 @dataclass(frozen=True)
@@ -184,13 +155,13 @@ ROUTES: tuple[RestRoute, ...] = (
     ),
     RestRoute(
         "GET", "/api/community/patterns/list", "ListPatterns", _listing(False, False),
-        ("patterns",), Listing("patterns"), "legacy",
+        ("patterns",), Listing("patterns", lowered, _lowered_schema), "legacy",
         "Quality patterns you may read, newest first.", query_parameters=(*PAGE, TAG),
         legacy=True,
     ),
     RestRoute(
         "GET", "/api/community/patterns/search", "ListPatterns", _listing(True, False),
-        ("patterns",), Listing("patterns"), "legacy",
+        ("patterns",), Listing("patterns", lowered, _lowered_schema), "legacy",
         "Quality patterns you may read whose name, tags and description hold every word of "
         "`q`, best match first.",
         query_parameters=(QueryParameter("q", "The words to search for."), *PAGE, TAG),
@@ -205,7 +176,7 @@ ROUTES: tuple[RestRoute, ...] = (
     ),
     RestRoute(
         "GET", "/api/community/practices/list", "ListPractices", _listing(False, True),
-        ("practices",), Listing("practices"), "legacy",
+        ("practices",), Listing("practices", lowered, _lowered_schema), "legacy",
         "Best practices you may read, newest first (best match first with `q`).",
         query_parameters=(*PAGE, QueryParameter("industry", "Only this industry."),
                           QueryParameter("q", "Words to search for.")),

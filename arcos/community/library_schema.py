@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 import strawberry
@@ -36,10 +37,9 @@ from arcos.community.library_writes import LibraryKind, Sharing
 from arcos.community.sharing import Visibility
 from arcos.community.sharing_types import ItemId, parse_item_id
 from arcos.graphql.context import ArcosContext
-from arcos.graphql.errors import user_errors
+from arcos.graphql.errors import payload_of
 from arcos.graphql.metadata import MAX_LENGTH
 from arcos.graphql.pagination import PageRequest
-from arcos.problems import Refused
 
 READ = [requires(Scope.COMMUNITY_READ)]
 WRITE = [requires(Scope.COMMUNITY_WRITE)]
@@ -50,7 +50,6 @@ PRACTICE = "BestPractice"
 Search = Annotated[str | None, strawberry.argument(
     description="Words every match holds (prefixes of words of its title, tags or "
     "keywords, description); best match first.", metadata={MAX_LENGTH: MAX_QUERY_LENGTH})]
-T = TypeVar("T")
 Row = TypeVar("Row")
 
 
@@ -129,13 +128,6 @@ class UpdatePracticeInput:
                              references=self.references)
 
 
-async def _refusable(call: Awaitable[T]) -> tuple[T | None, Refused | None]:
-    try:
-        return await call, None
-    except Refused as refused:
-        return None, refused
-
-
 class _Edit(Protocol):
     """An input that edits an item: the draft it makes, and the visibility it asks for."""
 
@@ -181,23 +173,23 @@ class _View(Generic[Row]):
     async def share(self, input: _Share, info: Info[ArcosContext, None]) -> Any:
         """The payload of sharing a new item."""
         context = info.context
-        return self.answer(await _refusable(library_writes.share(
+        return await self.answer(library_writes.share(
             self.kind, input.draft(), Sharing(input.visibility, input.anonymize),
-            context.caller, context.write_context())))
+            context.caller, context.write_context()))
 
     async def update(self, raw_id: str, input: _Edit, info: Info[ArcosContext, None]) -> Any:
         """The payload of editing the item `raw_id` names."""
         context = info.context
-        return self.answer(await _refusable(library_writes.update(
-            self.kind, parse_item_id(raw_id, self.type_name), input.draft(), input.visibility,
-            context.caller, context.write_context())))
+        return await self.answer(library_writes.update(
+            self.kind, parse_item_id(raw_id, self.type_name), input.draft(),
+            visibility=input.visibility, caller=context.caller,
+            write=context.write_context()))
 
-    def answer(self, found: tuple[Row | None, Refused | None]) -> Any:
+    async def answer(self, write: Awaitable[Row]) -> Any:
         """The payload of a write: the item it left, or the errors it was refused with."""
-        row, refused = found
-        if refused is not None:
-            return self.payload(**{self.payload_field: None}, errors=user_errors(refused))
-        return self.payload(**{self.payload_field: self.node(row)}, errors=[])
+        return await payload_of(
+            write, lambda row: self.payload(**{self.payload_field: self.node(row)}, errors=[]),
+            partial(self.payload, **{self.payload_field: None}))
 
 
 PATTERN_VIEW: _View[QualityPattern] = _View(
@@ -235,13 +227,18 @@ class LibraryQueries:
             info, first, after)
 
 
-def _vote_payload(found: tuple[practices.Vote | None, Refused | None]) -> PracticeVotePayload:
-    vote, refused = found
-    if vote is None:
-        assert refused is not None
-        return PracticeVotePayload(practice=None, changed=False, errors=user_errors(refused))
-    return PracticeVotePayload(practice=BestPracticeType.from_model(vote.practice),
-                               changed=vote.changed, errors=[])
+async def _vote_payload(vote: Awaitable[practices.Vote]) -> PracticeVotePayload:
+    return await payload_of(
+        vote, lambda done: PracticeVotePayload(
+            practice=BestPracticeType.from_model(done.practice), changed=done.changed,
+            errors=[]),
+        partial(PracticeVotePayload, practice=None, changed=False))
+
+
+def _pattern_used(found: tuple[QualityPattern, Any]) -> RecordPatternUsePayload:
+    row, use = found
+    return RecordPatternUsePayload(pattern=QualityPatternType.from_model(row),
+                                   project=use.project, adopted_at=use.adopted_at, errors=[])
 
 
 @strawberry.type
@@ -265,8 +262,8 @@ class LibraryMutations:
         self, info: Info[ArcosContext, None], id: ItemId, stars: int
     ) -> QualityPatternPayload:
         context = info.context
-        return PATTERN_VIEW.answer(await _refusable(patterns.rate_pattern(
-            parse_item_id(id, PATTERN), stars, context.caller, context.write_context())))
+        return await PATTERN_VIEW.answer(patterns.rate_pattern(
+            parse_item_id(id, PATTERN), stars, context.caller, context.write_context()))
 
     @strawberry.mutation(description="Record that a project adopted a pattern (now): its "
                          "effectiveness compares the project's metrics then and later.",
@@ -276,16 +273,11 @@ class LibraryMutations:
         project: Annotated[str, strawberry.argument(metadata={MAX_LENGTH: 255})],
     ) -> RecordPatternUsePayload:
         context = info.context
-        found, refused = await _refusable(patterns.record_use(
-            parse_item_id(id, PATTERN), project, context.caller, context.write_context()))
-        if found is None:
-            assert refused is not None
-            return RecordPatternUsePayload(pattern=None, project=None, adopted_at=None,
-                                           errors=user_errors(refused))
-        row, use = found
-        return RecordPatternUsePayload(pattern=QualityPatternType.from_model(row),
-                                       project=use.project, adopted_at=use.adopted_at,
-                                       errors=[])
+        return await payload_of(
+            patterns.record_use(parse_item_id(id, PATTERN), project, context.caller,
+                                context.write_context()),
+            _pattern_used,
+            partial(RecordPatternUsePayload, pattern=None, project=None, adopted_at=None))
 
     @strawberry.mutation(description="Share a best practice.", permission_classes=WRITE)
     async def add_practice(
@@ -306,8 +298,8 @@ class LibraryMutations:
         self, info: Info[ArcosContext, None], id: ItemId
     ) -> PracticeVotePayload:
         context = info.context
-        return _vote_payload(await _refusable(practices.upvote(
-            parse_item_id(id, PRACTICE), context.caller, context.write_context())))
+        return await _vote_payload(practices.upvote(
+            parse_item_id(id, PRACTICE), context.caller, context.write_context()))
 
     @strawberry.mutation(description="Take your upvote of a practice back.",
                          permission_classes=WRITE)
@@ -315,5 +307,5 @@ class LibraryMutations:
         self, info: Info[ArcosContext, None], id: ItemId
     ) -> PracticeVotePayload:
         context = info.context
-        return _vote_payload(await _refusable(practices.withdraw_upvote(
-            parse_item_id(id, PRACTICE), context.caller, context.write_context())))
+        return await _vote_payload(practices.withdraw_upvote(
+            parse_item_id(id, PRACTICE), context.caller, context.write_context()))

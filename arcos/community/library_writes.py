@@ -90,7 +90,7 @@ async def share(
 
 
 async def update(
-    kind: LibraryKind[Draft, Item], uid: uuid.UUID, draft: Draft,
+    kind: LibraryKind[Draft, Item], uid: uuid.UUID, draft: Draft, *,
     visibility: Visibility | None, caller: Caller, write: WriteContext,
 ) -> Item:
     """Change the fields given, when `caller` owns the item or is an admin; an anonymised

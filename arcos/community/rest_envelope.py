@@ -8,13 +8,14 @@ it maps onto a Visibility, and for threats onto a TLP level, live here only.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from arcos.community.sharing import Visibility
 from arcos.community.threats_tlp import Tlp, visibility_of
 from arcos.rest.request import RestCall
+from arcos.rest.shapes import JsonSchema, non_null
 from arcos.web.refusal import RestRefusal
 
 #: The REST `permission` words, each the value of the Visibility it names.
@@ -99,3 +100,36 @@ class Envelope:
             fields(item, self.item_fields, self.kind)
         chosen = visibility(body["permission"]) if "permission" in body else None
         return Shared(item, chosen, flag(body.get("anonymize", False), "anonymize"))
+
+
+@dataclass(frozen=True)
+class Listing:
+    """`{"success": true, "<key>": [...], "count", "total_count", "next_cursor"}`: one page
+    of a connection's nodes, the answer of every community list route. `lower` answers a
+    node with its enum values in lower case; `lower_schema` describes what it answers."""
+
+    key: str
+    lower: Callable[[Any], Any]
+    lower_schema: Callable[[JsonSchema], JsonSchema]
+    status: int = 200
+
+    @property
+    def items_key(self) -> str | None:
+        return self.key
+
+    def body(self, value: Any, subject: str) -> Any:
+        info = value["pageInfo"]
+        items = [self.lower(node) for node in value["nodes"]]
+        return {"success": True, self.key: items, "count": len(items),
+                "total_count": value["totalCount"],
+                "next_cursor": info["endCursor"] if info["hasNextPage"] else None}
+
+    def schema(self, value_schema: JsonSchema) -> JsonSchema:
+        nodes = non_null(non_null(value_schema)["properties"]["nodes"])
+        properties = {
+            "success": {"const": True},
+            self.key: {**nodes, "items": self.lower_schema(nodes["items"])},
+            "count": {"type": "integer"}, "total_count": {"type": "integer"},
+            "next_cursor": {"type": ["string", "null"]},
+        }
+        return {"type": "object", "properties": properties, "required": sorted(properties)}

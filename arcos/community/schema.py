@@ -3,6 +3,7 @@ threats, templates, benchmarks) adds its fields beside these in arcos/community/
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 import strawberry
@@ -15,9 +16,8 @@ from arcos.community import moderation
 from arcos.community.sharing import Visibility
 from arcos.community.stats import community_stats
 from arcos.graphql.context import ArcosContext
-from arcos.graphql.errors import UserError, user_errors
+from arcos.graphql.errors import UserError, payload_of
 from arcos.graphql.metadata import MAX_LENGTH
-from arcos.problems import Refused
 
 READ = [requires(Scope.COMMUNITY_READ)]
 WRITE = [requires(Scope.COMMUNITY_WRITE)]
@@ -102,13 +102,10 @@ class CoreMutations:
         self, info: Info[ArcosContext, None], id: relay.GlobalID
     ) -> CommunityItemPayload:
         context = info.context
-        try:
-            done = await moderation.withdraw(
-                moderation.ItemRef(id.type_name, id.node_id), context.caller,
-                context.write_context())
-        except Refused as refused:
-            return CommunityItemPayload(item=None, errors=user_errors(refused))
-        return CommunityItemPayload(item=_state(done), errors=[])
+        return await payload_of(
+            moderation.withdraw(moderation.ItemRef(id.type_name, id.node_id), context.caller,
+                                context.write_context()),
+            _item_payload, partial(CommunityItemPayload, item=None))
 
     @strawberry.mutation(description="Hide an item from everyone but admins, or show it "
                          "again (`hidden: false`).", permission_classes=ADMIN)
@@ -118,10 +115,11 @@ class CoreMutations:
             metadata={MAX_LENGTH: moderation.MAX_REASON_LENGTH})] = None,
     ) -> CommunityItemPayload:
         context = info.context
-        try:
-            done = await moderation.hide(
-                moderation.ItemRef(id.type_name, id.node_id), hidden, reason, context.caller,
-                context.write_context())
-        except Refused as refused:
-            return CommunityItemPayload(item=None, errors=user_errors(refused))
-        return CommunityItemPayload(item=_state(done), errors=[])
+        return await payload_of(
+            moderation.hide(moderation.ItemRef(id.type_name, id.node_id), hidden, reason,
+                            context.caller, context.write_context()),
+            _item_payload, partial(CommunityItemPayload, item=None))
+
+
+def _item_payload(done: moderation.Moderated) -> CommunityItemPayload:
+    return CommunityItemPayload(item=_state(done), errors=[])

@@ -164,7 +164,7 @@ def _editable_uid(kind: Kind[Content, Draft], handle: str) -> uuid.UUID:
                           ProblemCode.NOT_FOUND) from None
 
 
-async def update(kind: Kind[Content, Draft], handle: str, changes: Mapping[str, Any],
+async def update(kind: Kind[Content, Draft], handle: str, changes: Mapping[str, Any], *,
                  visibility: Visibility | None, caller: Caller,
                  write: WriteContext) -> Template[Content]:
     """Replace the fields in `changes` (draft field names) of a template the caller owns

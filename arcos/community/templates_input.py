@@ -10,9 +10,9 @@ replaced, checked as a whole exactly as an added one is.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from arcos.community import compliance_content, industry_content
 from arcos.community.checks import checks_json, parse_checks
@@ -251,24 +251,31 @@ def controls_json(controls: Sequence[Control]) -> list[dict[str, Any]]:
              "checks": checks_json(c.checks)} for c in controls]
 
 
+Checked = TypeVar("Checked")
+
+
+def _prepared(checked: Checked, anonymize: bool, scrub: Scrubber,
+              scrubbed: Callable[[Checked, Scrubber], Checked],
+              texts: Callable[[Checked], list[tuple[str, str, int]]]) -> Checked:
+    """A checked template as stored: scrubbed when it is shared anonymised, and refused when
+    scrubbing made a text outgrow its limit."""
+    if not anonymize:
+        return checked
+    result = scrubbed(checked, scrub)
+    refuse_grown(texts(result))
+    return result
+
+
 def prepared_industry(draft: IndustryDraft, anonymize: bool, scrub: Scrubber) -> Industry:
     """The draft checked, and scrubbed when it is shared anonymised: what is stored."""
-    industry = check_industry(draft)
-    if not anonymize:
-        return industry
-    industry = _scrubbed_industry(industry, scrub)
-    refuse_grown(_industry_texts(industry))
-    return industry
+    return _prepared(check_industry(draft), anonymize, scrub, _scrubbed_industry,
+                     _industry_texts)
 
 
 def prepared_framework(draft: ComplianceDraft, anonymize: bool, scrub: Scrubber) -> Framework:
     """The draft checked, and scrubbed when it is shared anonymised: what is stored."""
-    framework = check_framework(draft)
-    if not anonymize:
-        return framework
-    framework = _scrubbed_framework(framework, scrub)
-    refuse_grown(_framework_texts(framework))
-    return framework
+    return _prepared(check_framework(draft), anonymize, scrub, _scrubbed_framework,
+                     _framework_texts)
 
 
 # ── drafts of stored templates (what an edit starts from) ───────────────────────────

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 import strawberry
@@ -39,11 +40,10 @@ from arcos.community.templates_types import (
 )
 from arcos.evidence.drafts import MAX_SLUG_LENGTH
 from arcos.graphql.context import ArcosContext
-from arcos.graphql.errors import user_errors
+from arcos.graphql.errors import payload_of
 from arcos.graphql.global_ids import decode_global_id
 from arcos.graphql.metadata import MAX_LENGTH
 from arcos.graphql.pagination import PageRequest
-from arcos.problems import Refused
 from arcos.store.unit_of_work import utc_now
 
 READ = [requires(Scope.COMMUNITY_READ)]
@@ -206,11 +206,9 @@ async def _one(served: _Served, info: Info[ArcosContext, None], id: relay.Global
 
 
 async def _payload(served: _Served, write: Awaitable[Template[Any]]) -> TemplatePayload[Any]:
-    try:
-        written = await write
-    except Refused as refused:
-        return TemplatePayload(template=None, errors=user_errors(refused))
-    return TemplatePayload(template=served.node.of(written), errors=[])
+    return await payload_of(
+        write, lambda written: TemplatePayload(template=served.node.of(written), errors=[]),
+        partial(TemplatePayload, template=None))
 
 
 async def _updated(served: _Served, info: Info[ArcosContext, None], id: str,
@@ -219,7 +217,8 @@ async def _updated(served: _Served, info: Info[ArcosContext, None], id: str,
     context = info.context
     handle = _edited_handle(served, id)
     return await _payload(served, templates.update(
-        served.kind, handle, changes, visibility, context.caller, context.write_context()))
+        served.kind, handle, changes, visibility=visibility, caller=context.caller,
+        write=context.write_context()))
 
 
 async def _framework(reference: str, caller: Caller) -> Template[Framework]:

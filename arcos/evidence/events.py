@@ -2,7 +2,7 @@
 
 `data` and `metadata` travel as JSON text encoded once per event; subscribers splice that
 text into their messages instead of encoding the values again (see
-arcos/graphql/preencoded.py). The text is canonical JSON with non-ASCII characters escaped,
+arcos/web/preencoded.py). The text is canonical JSON with non-ASCII characters escaped,
 as every other message is: an ASCII string is copied into each message and out to each
 socket as plain bytes, where one with other characters would be transcoded per subscriber.
 """

@@ -15,7 +15,7 @@ from arcos.evidence.models import Evidence, EvidenceRelation, Project
 from arcos.evidence.service import relations_touching, summaries
 from arcos.evidence.stored_json import stored_json_texts
 from arcos.graphql.loaders import ContextLoader
-from arcos.graphql.preencoded import PreEncodedJSON
+from arcos.web.preencoded import PreEncodedJSON
 
 
 class ProjectById(ContextLoader[int, Project | None]):

@@ -10,7 +10,7 @@ from tortoise import fields
 from tortoise.fields.data import JSON_DUMPS
 from tortoise.models import Model
 
-from arcos.graphql.preencoded import PreEncodedJSON
+from arcos.web.preencoded import PreEncodedJSON
 
 #: Evidence columns that may hold megabytes; read only for items a response asks for.
 LARGE_VALUES = ("data", "metadata")

@@ -16,27 +16,25 @@ from arcos.broker import channel
 from arcos.evidence import service
 from arcos.evidence.drafts import FIELD_CONSTRAINTS, EvidenceDraft
 from arcos.evidence.events import EVIDENCE_ADDED
-from arcos.evidence.models import RelationKind
+from arcos.evidence.models import EvidenceRelation, RelationKind
 from arcos.evidence.types import (
     EVIDENCE_CURSOR,
     SLUG_BOUND,
     SOURCE_BOUND,
     TYPE_BOUND,
-    EvidenceConnection,
-    EvidenceFilter,
     EvidenceRelationType,
     EvidenceType,
     LinkEvidencePayload,
-    OrderDirection,
     ProjectConnection,
     ProjectEdge,
     ProjectType,
     SubmitEvidenceBatchPayload,
     SubmitEvidencePayload,
+    evidence_field,
     parse_evidence_id,
 )
 from arcos.graphql.context import ArcosContext
-from arcos.graphql.errors import user_errors
+from arcos.graphql.errors import payload_of
 from arcos.graphql.live_events import live_events
 from arcos.graphql.metadata import JSON_SCHEMA
 from arcos.graphql.pagination import (
@@ -46,7 +44,6 @@ from arcos.graphql.pagination import (
     encode_cursor,
     page_info,
 )
-from arcos.problems import Refused
 from arcos.store.resume import follow_after
 
 PROJECT_CURSOR = "project"
@@ -137,19 +134,9 @@ class EvidenceQueries:
         rows = await service.list_evidence(query, limit, check_offset(offset))
         return [EvidenceType.from_model(row) for row in rows]
 
-    @strawberry.field(
-        description="Keyset-paginated evidence with a total count.", permission_classes=READ
+    evidence_connection = evidence_field(
+        "Keyset-paginated evidence with a total count.", lambda root: None
     )
-    async def evidence_connection(
-        self,
-        info: Info[ArcosContext, None],
-        first: int = 50,
-        after: str | None = None,
-        filter: EvidenceFilter | None = None,
-        order: OrderDirection = OrderDirection.ASC,
-    ) -> EvidenceConnection:
-        query = (filter or EvidenceFilter()).to_query()
-        return await EvidenceConnection.page(info, query, first, after, order)
 
     @strawberry.field(description="Projects in creation order.", permission_classes=READ)
     async def projects(
@@ -184,16 +171,18 @@ class EvidenceMutations:
         self, info: Info[ArcosContext, None], input: SubmitEvidenceInput
     ) -> SubmitEvidencePayload:
         context = info.context
-        try:
-            submission = await service.submit_evidence(
-                input.to_draft(), context.write_context()
-            )
-        except Refused as refused:
-            return SubmitEvidencePayload(evidence=None, replayed=False, errors=user_errors(refused))
-        return SubmitEvidencePayload(
-            evidence=EvidenceType.from_model(submission.evidence, submission.canonical),
-            replayed=submission.replayed,
-            errors=[],
+
+        async def submit() -> service.Submission:
+            return await service.submit_evidence(input.to_draft(), context.write_context())
+
+        return await payload_of(
+            submit(),
+            lambda submission: SubmitEvidencePayload(
+                evidence=EvidenceType.from_model(submission.evidence, submission.canonical),
+                replayed=submission.replayed,
+                errors=[],
+            ),
+            partial(SubmitEvidencePayload, evidence=None, replayed=False),
         )
 
     @strawberry.mutation(
@@ -203,15 +192,19 @@ class EvidenceMutations:
         self, info: Info[ArcosContext, None], input: SubmitEvidenceBatchInput
     ) -> SubmitEvidenceBatchPayload:
         context = info.context
-        try:
-            submissions = await service.submit_evidence_batch(
+
+        async def submit() -> list[service.Submission]:
+            return await service.submit_evidence_batch(
                 [item.to_draft() for item in input.items], context.write_context()
             )
-        except Refused as refused:
-            return SubmitEvidenceBatchPayload(evidence=[], errors=user_errors(refused))
-        return SubmitEvidenceBatchPayload(
-            evidence=[EvidenceType.from_model(s.evidence, s.canonical) for s in submissions],
-            errors=[],
+
+        return await payload_of(
+            submit(),
+            lambda submissions: SubmitEvidenceBatchPayload(
+                evidence=[EvidenceType.from_model(s.evidence, s.canonical) for s in submissions],
+                errors=[],
+            ),
+            partial(SubmitEvidenceBatchPayload, evidence=[]),
         )
 
     @strawberry.mutation(
@@ -220,14 +213,20 @@ class EvidenceMutations:
     async def link_evidence(
         self, info: Info[ArcosContext, None], input: LinkEvidenceInput
     ) -> LinkEvidencePayload:
-        try:
-            relation = await service.link_evidence(
+
+        async def link() -> EvidenceRelation:
+            return await service.link_evidence(
                 parse_evidence_id(input.from_), parse_evidence_id(input.to),
                 input.relation, info.context.write_context(),
             )
-        except Refused as refused:
-            return LinkEvidencePayload(relation=None, errors=user_errors(refused))
-        return LinkEvidencePayload(relation=EvidenceRelationType.from_model(relation), errors=[])
+
+        return await payload_of(
+            link(),
+            lambda relation: LinkEvidencePayload(
+                relation=EvidenceRelationType.from_model(relation), errors=[]
+            ),
+            partial(LinkEvidencePayload, relation=None),
+        )
 
 
 @strawberry.type

@@ -26,7 +26,6 @@ from arcos.evidence.models import (
     Project,
     RelationKind,
 )
-from arcos.graphql.preencoded import PreEncodedJSON
 from arcos.problems import BadUserInput, Problem, ProblemCode, Refused
 from arcos.settings import Settings
 from arcos.storable import unstorable
@@ -34,6 +33,7 @@ from arcos.store import outbox
 from arcos.store.resume import CatchUpPage
 from arcos.store.unit_of_work import UnitOfWork
 from arcos.store.write_context import WriteContext
+from arcos.web.preencoded import PreEncodedJSON
 
 
 def summaries(queryset: QuerySet[Evidence], keep: tuple[str, ...] = ()) -> QuerySet[Evidence]:

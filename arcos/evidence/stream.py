@@ -24,13 +24,13 @@ from arcos.auth.caller import Caller
 from arcos.evidence.types import EVIDENCE_CURSOR
 from arcos.graphql.errors import ArcosError, ErrorCode
 from arcos.graphql.pagination import decode_cursor
-from arcos.graphql.preencoded import dumps
 from arcos.rest.adapter import RestAdapter, refusal_response
 from arcos.rest.openapi import ERROR_STATUSES, error_response
 from arcos.rest.operations import PreparedOperation
 from arcos.rest.outcome import data_or_refusal
 from arcos.rest.request import RestCall
 from arcos.web.connection_limits import Claim, ConnectionLimits, ConnectionRefused
+from arcos.web.preencoded import dumps
 from arcos.web.refusal import RestRefusal
 
 logger = logging.getLogger("arcos.rest")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
@@ -31,12 +31,12 @@ from arcos.graphql.errors import UserError
 from arcos.graphql.global_ids import node_uid
 from arcos.graphql.metadata import column_bound
 from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
-from arcos.graphql.preencoded import PreEncodedJSON
 
 # Only the table, for the bound of `latestMetrics(names:)`; the rest of the intake domain
 # (which builds on evidence) is imported where it is used.
 from arcos.intake.models import QualityMetric
 from arcos.problems import BadUserInput
+from arcos.web.preencoded import PreEncodedJSON
 
 if TYPE_CHECKING:
     from arcos.intake.types import QualityMetricType
@@ -70,6 +70,24 @@ class OrderDirection(Enum):
 def parse_evidence_id(raw: str) -> uuid.UUID:
     """An evidence UUID from a global Node id (`Evidence:<uuid>` in base64) or a bare UUID."""
     return node_uid(raw, "Evidence", "an evidence", "an Evidence")
+
+
+def evidence_field(description: str, project_of: Callable[[Any], str | None]) -> Any:
+    """A keyset-paged evidence listing field: `evidenceConnection` on Query, `evidence` on
+    Project (`project_of` reads which project the parent limits it to, if any)."""
+
+    async def resolve(
+        root: Any,
+        info: Info[ArcosContext, None],
+        first: int = 50,
+        after: str | None = None,
+        filter: EvidenceFilter | None = None,
+        order: OrderDirection = OrderDirection.ASC,
+    ) -> EvidenceConnection:
+        query = (filter or EvidenceFilter()).to_query(project=project_of(root))
+        return await EvidenceConnection.page(info, query, first, after, order)
+
+    return strawberry.field(resolver=resolve, description=description, permission_classes=READ)
 
 
 @strawberry.type(name="Project", description="A software project evidence is about.")
@@ -116,20 +134,9 @@ class ProjectType(relay.Node):
         rows = await LatestMetricsByProject(info.context).load((self.db_id, wanted))
         return [Metric.from_model(row) for row in rows]
 
-    @strawberry.field(
-        description="This project's evidence, oldest first unless ordered.",
-        permission_classes=READ,
+    evidence = evidence_field(
+        "This project's evidence, oldest first unless ordered.", lambda project: project.slug
     )
-    async def evidence(
-        self,
-        info: Info[ArcosContext, None],
-        first: int = 50,
-        after: str | None = None,
-        filter: EvidenceFilter | None = None,
-        order: OrderDirection = OrderDirection.ASC,
-    ) -> EvidenceConnection:
-        query = (filter or EvidenceFilter()).to_query(project=self.slug)
-        return await EvidenceConnection.page(info, query, first, after, order)
 
 
 @strawberry.type(name="Evidence", description="One stored, append-only piece of evidence.")

@@ -45,6 +45,8 @@ from arcos.graphql.errors import ErrorCode
 from arcos.graphql.metadata import MAX_LENGTH
 
 #: Where strawberry keeps its own definition of a graphql-core argument or input field.
+#: A copy of a string strawberry sets, with no public constant (see arcos/graphql/
+#: core_schema.py for the internals ARCOS depends on).
 STRAWBERRY_DEFINITION = "strawberry-definition"
 
 

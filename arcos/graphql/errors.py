@@ -10,7 +10,8 @@ error whose `extensions.code` says what happened. Anything else is a bug: the cl
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TypeVar
 
 import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
@@ -46,6 +47,24 @@ class UserError:
 def user_errors(refused: Refused) -> list[UserError]:
     """A service's refusal as the `errors` of a mutation payload."""
     return [UserError.of(problem) for problem in refused.problems]
+
+
+Done = TypeVar("Done")
+Payload = TypeVar("Payload")
+
+
+async def payload_of(
+    write: Awaitable[Done], answer: Callable[[Done], Payload], refused: Callable[..., Payload]
+) -> Payload:
+    """A mutation's payload: `answer(result)` of the service call `write`, or, when the
+    service refuses, `refused(errors=…)` with its problems as user errors. The one place a
+    resolver turns a Refused into a payload (`refused` is usually the payload class with
+    its empty fields bound: `partial(BenchmarkPayload, benchmark=None)`)."""
+    try:
+        done = await write
+    except Refused as refusal:
+        return refused(errors=user_errors(refusal))
+    return answer(done)
 
 
 def classify(error: GraphQLError) -> ErrorCode | None:

@@ -29,7 +29,7 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     SchemaExtension,
 )
-from strawberry.schema.schema import validate_document
+from strawberry.schema.schema import validate_document  # not public: see core_schema.py
 
 from arcos.graphql.core_schema import core_schema
 from arcos.graphql.document_cache import cacheable, cacheable_query, document_cache

@@ -26,7 +26,6 @@ from arcos.auth.service import AuthenticationFailed
 from arcos.auth.transport import authorization_from_params, caller_from_authorization
 from arcos.graphql.context import AppServices, ArcosContext
 from arcos.graphql.document_cache import MAX_CACHED_DOCUMENT_CHARS, document_cache
-from arcos.graphql.preencoded import dumps
 from arcos.graphql.websocket import (
     ArcosWebSocketAdapter,
     LegacyWSHandler,
@@ -39,6 +38,7 @@ from arcos.web.connection_limits import (
     ConnectionRefused,
 )
 from arcos.web.json_text import UnreadableJson, parse_json
+from arcos.web.preencoded import dumps
 from arcos.web.problems import problem
 from arcos.web.send_lane import SendLane
 from arcos.web.ws_protocol import raise_message_limit

@@ -25,9 +25,9 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from strawberry.subscriptions.protocols.graphql_ws.types import StartMessage
 
 from arcos.graphql.errors import ErrorCode
-from arcos.graphql.preencoded import encode
 from arcos.graphql.ws_messages import BadMessage, read_message
 from arcos.web.connection_limits import TOO_MANY_CONNECTIONS, ConnectionRefused
+from arcos.web.preencoded import encode
 from arcos.web.send_lane import SendLane
 from arcos.web.ws_protocol import BAD_MESSAGE, writable_event
 

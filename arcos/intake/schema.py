@@ -172,8 +172,9 @@ async def _ingest(
         return _refused(user_errors(refused))
     try:
         intake = await service.ingest_artifact(
-            kind, spool.source(), input.format, input.content_type, input.provenance(),
-            context.write_context(), source_root=input.source_root, pool=context.parse_pool,
+            kind, spool.source(), provenance=input.provenance(), write=context.write_context(),
+            format=input.format, content_type=input.content_type,
+            source_root=input.source_root, pool=context.parse_pool,
         )
     except service.IntakeRefused as refused:
         job_id = str(refused.job.job_id) if refused.job else None

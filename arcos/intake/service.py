@@ -111,10 +111,11 @@ class _Parsed:
 async def ingest_artifact(
     kind: IntakeKind,
     content: bytes | Path,
-    format: str | None,
-    content_type: str | None,
+    *,
     provenance: Provenance,
     write: WriteContext,
+    format: str | None = None,
+    content_type: str | None = None,
     source_root: str | None = None,
     pool: ParsePool | None = None,
 ) -> Intake:

@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from arcos.graphql.context import AppServices, ArcosContext
 from arcos.plugins.handlers import PLUGIN_HANDLERS
 from arcos.plugins.sandbox.outcome import Outcome, SandboxBusy, SandboxUnavailable
 from arcos.plugins.sandbox.pool import SandboxPool
 from arcos.plugins.signing import PluginSigner
 from arcos.problems import ArcosError, ErrorCode
 from arcos.settings import Settings, env_name
+
+if TYPE_CHECKING:  # the GraphQL layer is the caller, never imported by the service
+    from arcos.graphql.context import AppServices, ArcosContext
 
 logger = logging.getLogger("arcos.plugins")
 

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from arcos.evidence.canonical import canonical_json
 from arcos.evidence.drafts import IDENTIFIER, MAX_SLUG_LENGTH, SLUG
 from arcos.problems import Problem, ProblemCode, Refused
+from arcos.storable import unstorable
 
 MAX_CODE_BYTES = 64 * 1024
 MAX_CODE_LINES = 2000
@@ -59,7 +60,6 @@ ENTRY_POINT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 #: Control characters other than tab and newline, which a description may hold.
 CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class PluginKind(StrEnum):
@@ -419,7 +419,7 @@ class _ManifestReader:
             self.refuse("homepage", f"homepage is {len(value):,} characters; the limit is "
                         f"{MAX_HOMEPAGE_LENGTH}", ProblemCode.TOO_LARGE)
             return None
-        if CONTROL.search(value) or " " in value or SURROGATE.search(value):
+        if CONTROL.search(value) or " " in value or unstorable(value):
             self.refuse("homepage", f"homepage must be {rule}")
             return None
         try:
@@ -434,8 +434,8 @@ class _ManifestReader:
 
 
 def _plain_text(value: str) -> bool:
-    return bool(value.strip()) and not CONTROL.search(value) and not SURROGATE.search(value)
+    return bool(value.strip()) and not CONTROL.search(value) and not unstorable(value)
 
 
 def _paragraph(value: str) -> bool:
-    return not CONTROL_IN_TEXT.search(value) and not SURROGATE.search(value)
+    return not CONTROL_IN_TEXT.search(value) and not unstorable(value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from functools import partial
 from typing import Annotated
 
 import strawberry
@@ -15,7 +16,7 @@ from arcos.broker import channel
 from arcos.evidence.drafts import MAX_SLUG_LENGTH, SLUG
 from arcos.evidence.types import EvidenceFilter, EvidenceType
 from arcos.graphql.context import ArcosContext
-from arcos.graphql.errors import user_errors
+from arcos.graphql.errors import payload_of, user_errors
 from arcos.graphql.live_events import live_events
 from arcos.graphql.metadata import JSON_SCHEMA, MAX_LENGTH
 from arcos.graphql.pagination import PageRequest
@@ -25,7 +26,7 @@ from arcos.plugins.catalogue import RegistrationRefused
 from arcos.plugins.events import EXECUTION_FINISHED
 from arcos.plugins.host import host_of
 from arcos.plugins.manifest import Permission, PluginKind
-from arcos.plugins.models import ExecutionStatus
+from arcos.plugins.models import ExecutionStatus, PluginVersion
 from arcos.plugins.panel import PANEL_SCHEMA
 from arcos.plugins.types import (
     AUTHOR_BOUND,
@@ -243,12 +244,11 @@ class PluginMutations:
         context = info.context
         granted = [p.value for p in input.permissions] if input.permissions is not None \
             else None
-        try:
-            row = await catalogue.approve(input.plugin, input.version, granted, context.caller,
-                                          context.write_context())
-        except Refused as refused:
-            return ApprovePluginPayload(plugin=None, errors=user_errors(refused))
-        return ApprovePluginPayload(plugin=PluginVersionType.from_model(row), errors=[])
+        return await payload_of(
+            catalogue.approve(input.plugin, input.version, granted, context.caller,
+                              context.write_context()),
+            lambda row: ApprovePluginPayload(plugin=PluginVersionType.from_model(row), errors=[]),
+            partial(ApprovePluginPayload, plugin=None))
 
     @strawberry.mutation(description="Revoke a version (or every version): its next call is "
                          "refused.", permission_classes=ADMIN)
@@ -256,13 +256,10 @@ class PluginMutations:
         self, info: Info[ArcosContext, None], input: RevokePluginInput
     ) -> PluginVersionsPayload:
         context = info.context
-        try:
-            rows = await catalogue.revoke(input.plugin, input.version, context.caller,
-                                          context.write_context())
-        except Refused as refused:
-            return PluginVersionsPayload(versions=[], errors=user_errors(refused))
-        return PluginVersionsPayload(
-            versions=[PluginVersionType.from_model(row) for row in rows], errors=[])
+        return await payload_of(
+            catalogue.revoke(input.plugin, input.version, context.caller,
+                             context.write_context()),
+            _versions, partial(PluginVersionsPayload, versions=[]))
 
     @strawberry.mutation(description="Take a plugin out of the catalogue; its executions and "
                          "the evidence it produced stay.", permission_classes=WRITE)
@@ -270,14 +267,11 @@ class PluginMutations:
         self, info: Info[ArcosContext, None], input: UnregisterPluginInput
     ) -> UnregisterPluginPayload:
         context = info.context
-        try:
-            removed = await catalogue.unregister(input.plugin, context.caller,
-                                                 context.write_context())
-        except Refused as refused:
-            return UnregisterPluginPayload(plugin_id=input.plugin, removed_versions=0,
-                                           errors=user_errors(refused))
-        return UnregisterPluginPayload(plugin_id=input.plugin, removed_versions=removed,
-                                       errors=[])
+        return await payload_of(
+            catalogue.unregister(input.plugin, context.caller, context.write_context()),
+            lambda removed: UnregisterPluginPayload(plugin_id=input.plugin,
+                                                    removed_versions=removed, errors=[]),
+            partial(UnregisterPluginPayload, plugin_id=input.plugin, removed_versions=0))
 
     @strawberry.mutation(description="Turn a version (or every version) on or off; turning "
                          "it on clears its failure count.", permission_classes=WRITE)
@@ -285,13 +279,10 @@ class PluginMutations:
         self, info: Info[ArcosContext, None], input: SetPluginEnabledInput
     ) -> PluginVersionsPayload:
         context = info.context
-        try:
-            rows = await catalogue.set_enabled(input.plugin, input.version, input.enabled,
-                                               context.caller, context.write_context())
-        except Refused as refused:
-            return PluginVersionsPayload(versions=[], errors=user_errors(refused))
-        return PluginVersionsPayload(
-            versions=[PluginVersionType.from_model(row) for row in rows], errors=[])
+        return await payload_of(
+            catalogue.set_enabled(input.plugin, input.version, input.enabled,
+                                  context.caller, context.write_context()),
+            _versions, partial(PluginVersionsPayload, versions=[]))
 
     @strawberry.mutation(description="Run a plugin in the sandbox for you and apply its output "
                          "within your scopes.", permission_classes=EXECUTE)
@@ -299,21 +290,33 @@ class PluginMutations:
         self, info: Info[ArcosContext, None], input: ExecutePluginInput
     ) -> ExecutePluginPayload:
         context = info.context
-        try:
-            done = await execution.execute(input.to_call(context), context.write_context(),
+
+        async def execute() -> execution.Execution:
+            # Reading the input may refuse too (a bad project, limit or evidence filter).
+            return await execution.execute(input.to_call(context), context.write_context(),
                                            host_of(context))
-        except Refused as refused:
-            return ExecutePluginPayload(execution=None, evidence=[], metrics=[], panel=None,
-                                        warnings=[], errors=user_errors(refused))
-        applied = done.applied
-        return ExecutePluginPayload(
-            execution=PluginExecutionType.from_model(done.record, done.record.result),
-            evidence=[EvidenceType.from_model(s.evidence, s.canonical) for s in applied.evidence],
-            metrics=[QualityMetricType.from_model(row) for row in applied.metrics],
-            panel=applied.panel.panel if applied.panel else None,
-            warnings=applied.warnings,
-            errors=user_errors(Refused(done.problems)) if done.problems else [],
-        )
+
+        return await payload_of(
+            execute(),
+            _executed, partial(ExecutePluginPayload, execution=None, evidence=[], metrics=[],
+                               panel=None, warnings=[]))
+
+
+def _versions(rows: list[PluginVersion]) -> PluginVersionsPayload:
+    return PluginVersionsPayload(
+        versions=[PluginVersionType.from_model(row) for row in rows], errors=[])
+
+
+def _executed(done: execution.Execution) -> ExecutePluginPayload:
+    applied = done.applied
+    return ExecutePluginPayload(
+        execution=PluginExecutionType.from_model(done.record, done.record.result),
+        evidence=[EvidenceType.from_model(s.evidence, s.canonical) for s in applied.evidence],
+        metrics=[QualityMetricType.from_model(row) for row in applied.metrics],
+        panel=applied.panel.panel if applied.panel else None,
+        warnings=applied.warnings,
+        errors=user_errors(Refused(done.problems)) if done.problems else [],
+    )
 
 
 @strawberry.type

@@ -19,11 +19,11 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from arcos.auth.caller import Caller
 from arcos.evidence.events import EVIDENCE_ADDED
 from arcos.evidence.models import Evidence
-from arcos.graphql.context import AppServices
 from arcos.plugins import execution
 from arcos.plugins.host import PluginHost
 from arcos.plugins.manifest import semver_key
@@ -32,6 +32,9 @@ from arcos.plugins.permissions import SCOPE_OF, permissions
 from arcos.problems import ArcosError, Refused
 from arcos.store import outbox
 from arcos.store.write_context import WriteContext
+
+if TYPE_CHECKING:
+    from arcos.graphql.context import AppServices
 
 logger = logging.getLogger("arcos.plugins")
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from starlette.responses import Response
 
-from arcos.graphql.preencoded import PreEncodedJSON, dumps
 from arcos.rest.request import RestCall
+from arcos.web.preencoded import PreEncodedJSON, dumps
 
 MEDIA_TYPES = {
     "json": "application/json",

@@ -61,6 +61,8 @@ class RestRoute:
     #: Whether the body names an object that may be missing (404), as a path parameter
     #: would (`{"benchmark_id": …}`); OpenAPI documents the 404 either way.
     body_names_object: bool = False
+    #: The query-string parameters the route reads (`?first=`, `?industry=`), for OpenAPI
+    #: and the documentation endpoint only: `variables` reads them from the request.
     query_parameters: tuple[QueryParameter, ...] = ()
     #: Whether the answer can also be NDJSON or CSV (`format=` or `Accept`).
     formats: bool = False

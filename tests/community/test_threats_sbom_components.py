@@ -28,23 +28,26 @@ def write(app: RunningApp) -> WriteContext:
 
 
 async def test_components_are_stored_with_their_evidence(app: RunningApp, sbom: bytes) -> None:
-    done = await service.ingest_artifact("sbom", sbom, None, "application/vnd.cyclonedx+json",
-                                         service.Provenance(PROJECT), write(app))
+    done = await service.ingest_artifact(
+        "sbom", sbom, content_type="application/vnd.cyclonedx+json",
+        provenance=service.Provenance(PROJECT), write=write(app))
     rows = await SbomComponent.filter(evidence_uid=done.evidence.uid)
     assert [(r.name, r.version, r.package) for r in rows] == [
         (DISTRIBUTION, importlib.metadata.version(DISTRIBUTION), f"pypi/{DISTRIBUTION}")]
     assert rows[0].project_id == done.evidence.project_id
     assert rows[0].purl.startswith(f"pkg:pypi/{DISTRIBUTION}@")
     # without a project nothing can be matched, so nothing is kept
-    bare = await service.ingest_artifact("sbom", sbom, None, "application/vnd.cyclonedx+json",
-                                         service.Provenance(), write(app))
+    bare = await service.ingest_artifact(
+        "sbom", sbom, content_type="application/vnd.cyclonedx+json",
+        provenance=service.Provenance(), write=write(app))
     assert not await SbomComponent.filter(evidence_uid=bare.evidence.uid).exists()
 
 
 async def test_a_refused_upload_keeps_no_components(app: RunningApp, sbom: bytes) -> None:
     with pytest.raises(service.IntakeRefused):
-        await service.ingest_artifact("sbom", sbom, None, "application/vnd.cyclonedx+json",
-                                      service.Provenance("Not A Slug!"), write(app))
+        await service.ingest_artifact(
+            "sbom", sbom, content_type="application/vnd.cyclonedx+json",
+            provenance=service.Provenance("Not A Slug!"), write=write(app))
     assert await IngestionJob.filter(status="failed").count() == 1
     assert await SbomComponent.all().count() == 0
 
@@ -58,9 +61,9 @@ async def test_components_beyond_the_bound_are_counted_not_kept(
         + ",".join(f'{{"type": "library", "name": "p{i}", "version": "1.{i}", '
                    f'"purl": "pkg:pypi/p{i}@1.{i}"}}' for i in range(5))
         + "]}")
-    done = await service.ingest_artifact("sbom", document.encode(), None,
-                                         "application/vnd.cyclonedx+json",
-                                         service.Provenance(PROJECT), write(app))
+    done = await service.ingest_artifact(
+        "sbom", document.encode(), content_type="application/vnd.cyclonedx+json",
+        provenance=service.Provenance(PROJECT), write=write(app))
     assert await SbomComponent.filter(evidence_uid=done.evidence.uid).count() == 2
     assert any("first 2 of 5" in warning for warning in done.warnings)
     assert done.evidence.data["metrics"]["sbom.components"] == 5

@@ -154,7 +154,7 @@ def test_the_core_and_rest_checks_catch_the_imports_they_replaced():
         source = line + (ARCOS / name).read_text(encoding="utf-8")
         assert domain_imports(source, module, False, FORBIDDEN_IN_CORE, CORE[name]), name
     for line in ("from arcos.webhooks.providers import PROVIDERS\n",
-                 "from ..intake import artifact_bodies\n",
+                 "from ..intake import rest_artifact_bodies\n",
                  "from arcos.domains import REGISTRY\n"):
         source = line + (ARCOS / REST / "documentation.py").read_text(encoding="utf-8")
         assert domain_imports(source, "arcos.rest.documentation", False, FORBIDDEN_IN_REST)

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from arcos.intake.artifact_bodies import artifact_input, is_coverage
+from arcos.intake.rest_artifact_bodies import artifact_input, is_coverage
 from arcos.rest.request import RestCall
 from arcos.rest.shapes import JsonSchema, Legacy, non_null, object_schema
 from arcos.rest.table import QueryParameter, RestRoute

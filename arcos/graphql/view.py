@@ -47,7 +47,8 @@ JSON_TYPES = ("application/json", "application/graphql-response+json", "multipar
 NO_QUERY = "the request has no `query`; send {\"query\": \"...\"}"
 SUBSCRIPTIONS_NEED_A_STREAM = (
     "subscriptions need a websocket: connect to /graphql with graphql-transport-ws (or "
-    "graphql-ws), or read GET /api/v3/evidence/stream"
+    "graphql-ws), or read one of the REST stream routes (text/event-stream) listed in "
+    "GET /api/openapi.json"
 )
 #: Where a websocket's `Admission` lives in its ASGI scope's per-connection state.
 ADMISSION = "arcos.websocket_admission"

@@ -438,8 +438,10 @@ def test_a_large_test_report_crosses_back_from_its_worker_compactly(server):
 def test_a_report_sent_as_graphql_text_is_not_copied_for_its_worker(server):
     """Core reshape: a report posted in the `content` variable was also encoded whole and
     pickled whole for the parse worker (peak growth 6.1x the report, measured). Now the
-    text is spooled to disk in chunks and the worker reads the file: what remains is the
-    request body as it arrives (its chunks and their join) and the decoded text, 3.6x."""
+    text is spooled to disk in chunks and the worker reads the file (3.6x: the body's
+    chunks, their join and the decoded text), and the body is read into one buffer that
+    is emptied once decoded: the body and its text, then the text and the variable, are
+    held at once (the body is 1.12x the report, its quotes escaped), 2.5x measured."""
     report = sarif_log(4, 8_000).decode()
     size_mib = len(report) / 2**20
     before = memory_kib(server.process.pid)
@@ -454,4 +456,4 @@ def test_a_report_sent_as_graphql_text_is_not_copied_for_its_worker(server):
     assert response.json()["data"]["submitSecurityScan"]["errors"] == []
     growth = peak_growth_mib(server.process.pid, before)
     print(f"\n{size_mib:.1f} MiB report; server peak grew {growth:.0f} MiB")
-    assert growth < 4.5 * size_mib, f"{growth:.0f} MiB for a {size_mib:.1f} MiB report"
+    assert growth < 3 * size_mib, f"{growth:.0f} MiB for a {size_mib:.1f} MiB report"

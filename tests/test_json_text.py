@@ -11,7 +11,7 @@ from types import FrameType
 
 import pytest
 
-from arcos.web.json_text import UnreadableJson, parse_json
+from arcos.web.json_text import UnreadableJson, parse_json, parse_json_buffer
 
 #: 20,000 small objects, as a test report's results are: ~1.7 MB.
 LARGE = json.dumps({"results": [
@@ -73,3 +73,24 @@ def test_a_large_body_is_decoded_in_steps_other_threads_can_run_between():
     objects = 20_000 + 1
     assert python_calls_during(parse_json) >= objects
     assert python_calls_during(json.loads) < objects // 10
+
+
+@pytest.mark.parametrize("body", [
+    b'{"query": "{ a }", "variables": {"c": "caf\xc3\xa9 \\"quoted\\""}}',
+    '{"x": "\u00e9"}'.encode("utf-16"),  # json.loads detects UTF-16/32 too
+    b'\xef\xbb\xbf{"bom": true}',  # and skips a UTF-8 BOM
+])
+def test_a_buffer_decodes_as_json_loads_decodes_its_bytes_and_is_emptied(body: bytes):
+    buffer = bytearray(body)
+    assert parse_json_buffer(buffer) == json.loads(body)
+    assert buffer == b""
+
+
+@pytest.mark.parametrize(("body", "reason"), [
+    (b'{"a": "\xff"}', "not valid UTF-8"), (b'{"a": }', "not valid JSON"),
+])
+def test_an_unreadable_buffer_says_why_and_is_emptied(body: bytes, reason: str):
+    buffer = bytearray(body)
+    with pytest.raises(UnreadableJson, match=reason):
+        parse_json_buffer(buffer)
+    assert buffer == b""

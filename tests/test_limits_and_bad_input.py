@@ -163,7 +163,11 @@ async def test_subscriptions_over_plain_http_are_refused_with_a_pointer(client, 
     error = response.json()["errors"][0]
     assert error["extensions"]["code"] == "BAD_REQUEST"
     assert "graphql-transport-ws" in error["message"]
-    assert "/api/v3/evidence/stream" in error["message"]
+    # The pointer names no domain's route, only where the stream routes are listed; and
+    # that list has them.
+    assert "/api/openapi.json" in error["message"] and "/api/v3/" not in error["message"]
+    paths = (await client.get("/api/openapi.json")).json()["paths"]
+    assert any("text/event-stream" in json.dumps(path) for path in paths.values())
     # The operation name picks the operation: a query beside a subscription still runs.
     both = "query Count { evidenceConnection { totalCount } } " + query
     response = await client.post("/graphql", json={"query": both, "operationName": "Count"})

@@ -334,3 +334,20 @@ async def test_rest_runs_with_the_same_limits_and_permissions_as_graphql(limited
         assert throttled[0] == "RATE_LIMITED"
         graphql_throttled = await in_a_hurry.graphql(GRAPHQL_SUBMIT, {"i": ITEM})
         assert graphql_throttled[0] == "RATE_LIMITED"
+
+
+def test_a_body_schema_is_compiled_per_endpoint_and_kept_nowhere_else():
+    """A row's body schema is compiled into a check its endpoint owns: two apps in one
+    process share no validators, and the module keeps no cache keyed by schema."""
+    from arcos.rest import body_schema
+    from arcos.web.refusal import RestRefusal
+
+    schema = {"type": "object", "properties": {"references": {"type": "array"}}}
+    first, second = body_schema.BodyCheck(schema), body_schema.BodyCheck(schema)
+    assert first.validator is not second.validator
+    first({"references": ["x"]})
+    with pytest.raises(RestRefusal) as refused:
+        second({"references": "x"})
+    assert refused.value.status == 400 and refused.value.message.startswith("references:")
+    assert not [name for name, value in vars(body_schema).items()
+                if isinstance(value, dict) and not name.startswith("__")]

@@ -83,7 +83,7 @@ async def share_threat(draft: ThreatDraft, caller: Caller, write: WriteContext) 
             updated_at=unit.now, using_db=unit.connection,
             **{"description": "", **checked.columns})
         await _store_links(threat, checked, unit)
-        unit.publish(threat_shared_message(threat))
+        unit.publish(await threat_shared_message(threat))
         return threat
 
     return await write.writer.run(work)
@@ -125,7 +125,7 @@ async def update_threat(uid: uuid.UUID, fields: ThreatFields, caller: Caller,
                                  "updated_at": next_modified(threat.updated_at, unit.now)})
         await threat.save(using_db=unit.connection)
         await _store_links(threat, checked, unit)
-        unit.publish(threat_shared_message(threat, edited=True))
+        unit.publish(await threat_shared_message(threat, edited=True))
         return threat
 
     return await write.writer.run(work)

@@ -21,7 +21,7 @@ from arcos.broker import Event, channel
 from arcos.community.sharing_types import ItemId, parse_item_id
 from arcos.community.stix_export import MAX_EXPORT_OBJECTS, export_bundle
 from arcos.community.stix_import import import_bundle
-from arcos.community.threat_matching import Match, affected_projects, threats_matching_sbom
+from arcos.community.threat_matching import Match, threats_matching_sbom
 from arcos.community.threat_sharing import ThreatDraft, share_threat, update_threat
 from arcos.community.threats_access import (
     bodies_for,
@@ -29,7 +29,7 @@ from arcos.community.threats_access import (
     readable_intel,
     readable_stix_objects,
 )
-from arcos.community.threats_events import SHARE, THREAT_SHARED
+from arcos.community.threats_events import SHARE, threat_channel
 from arcos.community.threats_input import ThreatFields
 from arcos.community.threats_models import Severity, StixObject, Threat, ThreatKind
 from arcos.community.threats_tlp import Tlp
@@ -280,18 +280,23 @@ class ThreatSubscriptions:
                              "besides community:read", ErrorCode.FORBIDDEN)
         slug = project.strip().lower()
         async with AsyncExitStack() as stack:
-            threats = await stack.enter_async_context(live_events(context, THREAT_SHARED))
+            # Only threats meeting this project's SBOM arrive here, with their matches
+            # (found once, by the writer); the threat is loaded to check the caller may
+            # read it, as it is now.
+            threats = await stack.enter_async_context(live_events(context, threat_channel(slug)))
             sboms = await stack.enter_async_context(live_events(
                 context, channel(EVIDENCE_ADDED, project=slug, type="sbom")))
             async for index, event in _merged(threats, sboms):
                 context.next_event()
                 if index == 0:
+                    found_here = event.get("matches", {}).get(slug, ())
+                    matches = [Match(slug, *match) for match in found_here]
+                    if not matches:
+                        continue
                     threat = await Threat.get_or_none(uid=uuid.UUID(event["uid"]))
                     if threat is None or not await may_read_intel(threat, caller):
                         continue
-                    matches = [m for m in await affected_projects(threat) if m.project == slug]
-                    if matches:
-                        yield _matched(threat, matches, event.get("cause", SHARE))
+                    yield _matched(threat, matches, event.get("cause", SHARE))
                     continue
                 found = await threats_matching_sbom(uuid.UUID(event["uid"]), caller)
                 for threat, matches in found:

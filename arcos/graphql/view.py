@@ -7,11 +7,10 @@ content type, 405 for a mutation over GET).
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
-from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException, StarletteRequestAdapter
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.requests import Request
 from starlette.responses import Response
@@ -32,12 +31,13 @@ from arcos.graphql.websocket import (
     TransportWSHandler,
     close_reason,
 )
+from arcos.web.body_limit import read_body
 from arcos.web.connection_limits import (
     TOO_MANY_CONNECTIONS,
     Admission,
     ConnectionRefused,
 )
-from arcos.web.json_text import UnreadableJson, parse_json
+from arcos.web.json_text import UnreadableJson, parse_json, parse_json_buffer
 from arcos.web.preencoded import dumps
 from arcos.web.problems import problem
 from arcos.web.send_lane import SendLane
@@ -47,12 +47,35 @@ JSON_TYPES = ("application/json", "application/graphql-response+json", "multipar
 NO_QUERY = "the request has no `query`; send {\"query\": \"...\"}"
 SUBSCRIPTIONS_NEED_A_STREAM = (
     "subscriptions need a websocket: connect to /graphql with graphql-transport-ws (or "
-    "graphql-ws), or read GET /api/v3/evidence/stream"
+    "graphql-ws), or read one of the REST stream routes (text/event-stream) listed in "
+    "GET /api/openapi.json"
 )
 #: Where a websocket's `Admission` lives in its ASGI scope's per-connection state.
 ADMISSION = "arcos.websocket_admission"
-#: The request body this task decoded in a JSON thread, and what it decoded to.
-_DECODED: ContextVar[tuple[bytes, object] | None] = ContextVar("arcos_decoded", default=None)
+
+
+class DecodedBody(bytes):
+    """What `ArcosRequestAdapter.get_body` hands strawberry for a JSON body the view has
+    already read and decoded: no bytes, only the decoded `value`, which `decode_json`
+    returns."""
+
+    value: object
+
+
+class ArcosRequestAdapter(StarletteRequestAdapter):
+    """Starlette's adapter, whose JSON body `ArcosGraphQL.parse_http_body` reads (into one
+    buffer) and decodes before strawberry asks for it; strawberry then gets the value."""
+
+    def __init__(self, request: Request) -> None:
+        super().__init__(request)
+        self.request = request
+        self.decoded: DecodedBody | None = None
+
+    async def get_body(self) -> bytes:
+        if self.decoded is not None:
+            decoded, self.decoded = self.decoded, None
+            return decoded
+        return await super().get_body()
 
 
 class ArcosGraphQL(GraphQL[ArcosContext, None]):
@@ -64,6 +87,7 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
     websocket_adapter_class = ArcosWebSocketAdapter  # type: ignore[assignment]
+    request_adapter_class = ArcosRequestAdapter
 
     def __init__(self, schema: Any, services: AppServices) -> None:
         settings = services.settings
@@ -207,30 +231,40 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
         return dumps(data)
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> Any:
-        """Strawberry's parsing, with a large JSON body decoded in a JSON thread first;
-        `decode_json` then hands back that result for that very body."""
-        if request.method == "POST" and "application/json" in (request.content_type or ""):
-            body = await request.get_body()
-            if len(body) >= self.json_threads.min_bytes:
-                value = await self.json_threads.run(self.decode_json, body)
-                token = _DECODED.set((body, value))
-                try:
-                    return await super().parse_http_body(request)
-                finally:
-                    _DECODED.reset(token)
+        """Strawberry's parsing, after reading a JSON body into one buffer and decoding it
+        (a large one in a JSON thread): the bytes are dropped as soon as they are text,
+        the text as soon as it is a value, so a report sent as a variable is held at most
+        twice at once, never as chunks, their join and the text together."""
+        if (isinstance(request, ArcosRequestAdapter) and request.method == "POST"
+                and "application/json" in (request.content_type or "")):
+            body = await read_body(request.request, self.settings.max_body_bytes)
+            decoded = DecodedBody()
+            decoded.value = await self.json_threads.run(
+                self._decode_buffer, body, size=len(body)
+            )
+            del body
+            request.decoded = decoded
         return await super().parse_http_body(request)
 
-    def decode_json(self, data: str | bytes) -> object:
-        decoded = _DECODED.get()
-        if decoded is not None and decoded[0] is data:
-            return decoded[1]
+    def _decode_buffer(self, body: bytearray) -> object:
         try:
-            value = parse_json(data)
+            return _request_value(parse_json_buffer(body))
         except UnreadableJson as error:
             raise HTTPException(400, f"request body: {error}") from None
-        if not isinstance(value, dict | list):
-            raise HTTPException(400, "request body must be a JSON object like {\"query\": ...}")
-        return value
+
+    def decode_json(self, data: str | bytes) -> object:
+        if isinstance(data, DecodedBody):
+            return data.value
+        try:
+            return _request_value(parse_json(data))
+        except UnreadableJson as error:
+            raise HTTPException(400, f"request body: {error}") from None
+
+
+def _request_value(value: object) -> object:
+    if not isinstance(value, dict | list):
+        raise HTTPException(400, "request body must be a JSON object like {\"query\": ...}")
+    return value
 
 
 def _is_upload(request: Request) -> bool:

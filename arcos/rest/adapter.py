@@ -21,7 +21,7 @@ from arcos.graphql.context import AppServices, ArcosContext, ParsedText
 from arcos.graphql.core_schema import core_schema
 from arcos.graphql.document_cache import document_cache
 from arcos.graphql.errors import ArcosError
-from arcos.rest.body_schema import check_body
+from arcos.rest.body_schema import BodyCheck
 from arcos.rest.formats import render
 from arcos.rest.operations import PreparedOperation
 from arcos.rest.outcome import STATUS_BY_CODE, data_or_refusal, refuse_user_errors, value_at
@@ -136,6 +136,7 @@ class RestAdapter:
 
     def endpoint(self, route: RestRoute) -> Endpoint:
         """The Starlette endpoint for one table row."""
+        check_body = BodyCheck(route.body_schema) if route.body_schema is not None else None
 
         async def handle(request: Request) -> Response:
             call = RestCall(request, parse_pool=self.services.parse_pool,
@@ -144,10 +145,10 @@ class RestAdapter:
                 caller = await self.caller(request)
                 self.authorize(route.operation, caller)  # before any body is read
                 variables = await route.variables(call)
-                if route.body_schema is not None:
+                if check_body is not None:
                     # After the row's own reading, whose messages say more; this catches
                     # what it let through (GraphQL would coerce "x" to ["x"]).
-                    check_body(await call.json_object(), route.body_schema)
+                    check_body(await call.json_object())
                 result = await self.execute(route.operation, variables, caller, request)
                 data = data_or_refusal(result)
                 if route.payload_path is not None:

@@ -18,17 +18,18 @@ from jsonschema.exceptions import best_match
 from arcos.log_bounds import clip
 from arcos.web.refusal import RestRefusal
 
-#: One validator per schema (schemas are module constants, so their ids are stable).
-_VALIDATORS: dict[int, Draft202012Validator] = {}
 
+class BodyCheck:
+    """One row's schema, compiled once when the app builds the row's endpoint: the
+    validator belongs to that endpoint (and so to its app), never to the process."""
 
-def check_body(body: Any, schema: dict[str, Any]) -> None:
-    """Raise a 400 naming the most relevant problem with `body`, if it has one."""
-    validator = _VALIDATORS.get(id(schema))
-    if validator is None:
-        validator = _VALIDATORS[id(schema)] = Draft202012Validator(schema)
-    error = best_match(validator.iter_errors(body))
-    if error is None:
-        return
-    where = ".".join(str(part) for part in error.absolute_path) or "the body"
-    raise RestRefusal(400, f"{where}: {clip(error.message, 300)}", "BAD_REQUEST")
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.validator = Draft202012Validator(schema)
+
+    def __call__(self, body: Any) -> None:
+        """Raise a 400 naming the most relevant problem with `body`, if it has one."""
+        error = best_match(self.validator.iter_errors(body))
+        if error is None:
+            return
+        where = ".".join(str(part) for part in error.absolute_path) or "the body"
+        raise RestRefusal(400, f"{where}: {clip(error.message, 300)}", "BAD_REQUEST")

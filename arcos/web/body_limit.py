@@ -8,6 +8,7 @@ missing token) never makes the server read or hold it at all.
 
 from __future__ import annotations
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from arcos.web.problems import problem
@@ -76,6 +77,27 @@ class BodySizeLimit:
             headers={"Connection": "close"},
         )
         await response(scope, receive, send)
+
+
+async def read_body(request: Request, limit: int) -> bytearray:
+    """The whole body of `request` in one buffer, presized from Content-Length (at most
+    `limit`, which `BodySizeLimit` enforces on what arrives) or grown chunk by chunk when
+    there is none. Starlette's `Request.body()` holds every chunk and then their join (the
+    body twice at once) and keeps the join for the request's life; this buffer is the
+    caller's to empty as soon as it has decoded it."""
+    declared = _declared_length(request.scope)
+    buffer = bytearray(max(0, min(declared, limit)) if declared is not None else 0)
+    filled = 0
+    async for chunk in request.stream():
+        end = filled + len(chunk)
+        if end <= len(buffer):
+            buffer[filled:end] = chunk
+        else:  # more than declared (or nothing declared): grow
+            del buffer[filled:]
+            buffer += chunk
+        filled = end
+    del buffer[filled:]  # less than declared
+    return buffer
 
 
 def _declared_length(scope: Scope) -> int | None:

@@ -40,6 +40,20 @@ def parse_json(data: str | bytes) -> object:
         raise UnreadableJson("JSON has a number with too many digits") from None
 
 
+def parse_json_buffer(buffer: bytearray) -> object:
+    """`parse_json` for a body read into `buffer`, in two steps that never hold the body
+    three times: the bytes are decoded to text (as `json.loads` would decode them) and the
+    buffer is emptied at once, then the text is parsed and dropped when this returns. At any
+    moment the bytes and the text, or the text and the value, are held; not all three."""
+    try:
+        text = buffer.decode(json.detect_encoding(buffer), "surrogatepass")
+    except UnicodeDecodeError:
+        raise UnreadableJson("JSON is not valid UTF-8") from None
+    finally:
+        buffer.clear()
+    return parse_json(text)
+
+
 def _object_yielding_the_gil(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """The object `json.loads` would build (the last of duplicate keys wins, as there).
     Being Python code is the point: see the module docstring."""

@@ -289,8 +289,7 @@ class WebhookMutations:
                           code=ProblemCode.INVALID)
             ])
         row = await credentials.set_secret(
-            input.name.value, input.secret, input.keep_previous, info.context.caller.name,
-            info.context.settings,
+            input.name.value, input.secret, input.keep_previous, info.context.write_context()
         )
         return SetWebhookSecretPayload(name=row.name, previous_configured=bool(row.previous),
                                        errors=[])

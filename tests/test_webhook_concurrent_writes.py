@@ -9,16 +9,22 @@ recorded instead of overwriting its ids.
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from conftest import running_app
-from test_webhooks import GITHUB_SECRET
+from test_webhooks import GITHUB_SECRET, PUSH, github_headers
 
-from arcos.webhooks.models import WebhookSecret
+from arcos.evidence.models import Evidence, EvidenceRelation, RelationKind
+from arcos.webhooks.models import WebhookDelivery, WebhookSecret
 
 SET_SECRET = (
     "mutation($secret: String!) { setWebhookSecret(input: {name: GITLAB_WEBHOOK_TOKEN, "
     "secret: $secret, keepPrevious: true}) { name previousConfigured errors { message } } }"
+)
+REPROCESS = (
+    "mutation($id: ID!) { reprocessWebhookDelivery(input: {deliveryId: $id}) { "
+    "delivery { outcome } errors { code message } } }"
 )
 
 
@@ -46,3 +52,35 @@ async def test_concurrent_first_time_secret_overrides_both_succeed(hooks):
     assert rows[0].current in secrets
     # Each later set kept the one before it as previous: a chain, never a lost value.
     assert rows[0].previous in secrets and rows[0].previous != rows[0].current
+
+
+async def test_concurrent_reprocesses_supersede_in_turn(hooks):
+    _, anonymous, admin = hooks
+    body = json.dumps(PUSH).encode()
+    response = await anonymous.post("/api/webhooks/github", content=body,
+                                    headers=github_headers(body))
+    assert response.status_code == 200, response.text
+    delivery = await WebhookDelivery.get()
+    first_ids = list(delivery.evidence_ids)
+    assert first_ids
+
+    runs = 3
+    responses = await asyncio.gather(*(
+        admin.post("/graphql", json={"query": REPROCESS, "variables": {"id": str(delivery.id)}})
+        for _ in range(runs)
+    ))
+    for response in responses:
+        payload = response.json()["data"]["reprocessWebhookDelivery"]
+        assert payload["errors"] == [] and payload["delivery"]["outcome"] == "PROCESSED"
+
+    await delivery.refresh_from_db()
+    current = set(delivery.evidence_ids)
+    every = {str(e.uid): e.seq for e in await Evidence.all()}
+    assert len(every) == len(first_ids) * (runs + 1)
+    superseded = {
+        relation.to_evidence_id
+        for relation in await EvidenceRelation.filter(relation=RelationKind.SUPERSEDES)
+    }
+    # Every item but the current ones is superseded by a later reprocess: none is orphaned
+    # by another reprocess overwriting the delivery's ids.
+    assert superseded == {seq for uid, seq in every.items() if uid not in current}

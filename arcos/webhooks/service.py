@@ -162,7 +162,13 @@ async def reprocess(
     write: WriteContext,
 ) -> WebhookDelivery:
     """Map a stored delivery again (after a mapping fix). New evidence supersedes the old,
-    linked with the same checks as `linkEvidence`."""
+    linked with the same checks as `linkEvidence`.
+
+    The body is mapped before the unit of work (it only grows with the body and the
+    stored body never changes), but the row is read again inside it, locked (PostgreSQL;
+    SQLite runs one writer at a time): two reprocesses at once then take turns, and the
+    second supersedes the evidence the first recorded instead of overwriting its ids.
+    """
     delivery = await WebhookDelivery.get_or_none(id=delivery_id)
     if delivery is None:
         raise Refused.one("id", f"no delivery with id {delivery_id}", ProblemCode.NOT_FOUND)
@@ -175,9 +181,15 @@ async def reprocess(
         mapping_for(delivery.provider), delivery.event, delivery.raw_body,
         draft_limits(write.settings), write.json_threads,
     )
-    previous = [uuid.UUID(uid) for uid in delivery.evidence_ids]
 
     async def work(unit: UnitOfWork) -> WebhookDelivery:
+        # Only the ids: the body was read once already, and is all that is large here.
+        locked = await WebhookDelivery.filter(id=delivery_id).using_db(
+            unit.connection
+        ).select_for_update().only("id", "evidence_ids").first()
+        if locked is None:
+            raise Refused.one("id", f"no delivery with id {delivery_id}", ProblemCode.NOT_FOUND)
+        previous = [uuid.UUID(uid) for uid in locked.evidence_ids]
         submissions = await insert_drafts(unit, drafts, write.principal)
         for submission in submissions:
             for old in previous:
@@ -186,10 +198,13 @@ async def reprocess(
         delivery.outcome = outcome
         delivery.detail = detail
         delivery.evidence_ids = [str(s.evidence.uid) for s in submissions] or (
-            delivery.evidence_ids
+            locked.evidence_ids
         )
         delivery.reprocessed_at = unit.now
-        await delivery.save(using_db=unit.connection)
+        await delivery.save(
+            using_db=unit.connection,
+            update_fields=["outcome", "detail", "evidence_ids", "reprocessed_at"],
+        )
         return delivery
 
     return await write.writer.run(work)

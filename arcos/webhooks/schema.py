@@ -246,6 +246,7 @@ class WebhookMutations:
         delivery = service.Delivery(
             provider=provider, event=input.event, action=input.action, dedupe_key=dedupe_key,
             body=input.body, guard_replays=PROVIDERS[provider].signed,
+            body_sha256=context.parsed_sha256(input.body),
         )
         try:
             ingestion = await service.ingest(

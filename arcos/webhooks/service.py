@@ -6,7 +6,6 @@ outbox events; subscribers hear of the evidence only after that commit.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from arcos.store.unit_of_work import UnitOfWork
 from arcos.store.write_context import WriteContext
 from arcos.web.json_text import parse_json
 from arcos.web.json_threads import JsonThreads
-from arcos.webhooks import replay
+from arcos.webhooks import deliveries, replay
 from arcos.webhooks.models import DeliveryOutcome, WebhookDelivery
 
 
@@ -58,6 +57,9 @@ class Delivery:
     #: Only bodies a provider signed can be told apart from replays by their bytes; CI/CD
     #: senders are principals whose keys are namespaced instead.
     guard_replays: bool
+    #: The body's hex SHA-256 when the receiver already took it (a delivery without an
+    #: id is keyed by it); else `ingest` takes it, once.
+    body_sha256: str | None = None
 
 
 Classified = tuple[DeliveryOutcome, list[EvidenceDraft], str | None]
@@ -114,7 +116,9 @@ async def ingest(
     concurrent duplicates is the first.
     """
     threads = write.json_threads
-    body_sha256 = await threads.run(_digest, delivery.body, size=len(delivery.body))
+    body_sha256 = delivery.body_sha256 or await threads.run(
+        deliveries.body_sha256, delivery.body, size=len(delivery.body)
+    )
     window = timedelta(
         seconds=write.settings.webhook_replay_window_seconds if delivery.guard_replays else 0
     )
@@ -226,10 +230,6 @@ async def forget_old_bodies(retention: timedelta) -> None:
     await WebhookDelivery.filter(received_at__lt=cutoff, raw_body__not_isnull=True).update(
         raw_body=None
     )
-
-
-def _digest(body: str) -> str:
-    return hashlib.sha256(body.encode()).hexdigest()
 
 
 def _payload(body: str) -> dict[str, Any]:

@@ -86,7 +86,7 @@ def create_app(
         async with store(settings, registry=registry):
             logger.info("ARCOS ready: store %s", redacted(settings.database_url))
             if settings.bootstrap_admin:
-                await _print_first_admin_token(settings)
+                await _print_first_admin_token(settings, writer)
             housekeeping.start()
             try:
                 async with _domain_services(services.domain_services):
@@ -141,9 +141,9 @@ def outbox_sweep(settings: Settings) -> Sweep:
     return Sweep("outbox", lambda: forget_before(datetime.now(UTC) - retention))
 
 
-async def _print_first_admin_token(settings: Settings) -> None:
+async def _print_first_admin_token(settings: Settings, writer: Writer) -> None:
     """Like Jupyter's token: on first start, print the one way in, once."""
-    issued = await bootstrap_admin_token()
+    issued = await bootstrap_admin_token(writer)
     if issued is None:
         return
     url = f"http://{settings.host}:{settings.port}/graphql"

@@ -114,7 +114,7 @@ class RunningApp:
         from arcos.auth.service import create_token
 
         issued = await create_token(
-            name, parse_scopes(list(scopes)),
+            name, parse_scopes(list(scopes)), self.app.state.writer,
             expires_in=parse_duration(expires_in) if expires_in else None,
         )
         return issued.secret

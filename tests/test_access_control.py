@@ -320,7 +320,7 @@ async def callers(app):
     from arcos.auth.models import ApiToken
     from arcos.auth.service import revoke_token
 
-    await revoke_token("revoked")
+    await revoke_token("revoked", app.app.state.writer)
     await ApiToken.filter(name="expired").update(
         expires_at=datetime.now(UTC) - timedelta(seconds=1)
     )

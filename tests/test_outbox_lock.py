@@ -27,7 +27,8 @@ async def test_a_later_position_cannot_commit_while_an_earlier_one_is_open(
 
     async def append_then_hold_the_first(connection, messages, now) -> None:
         await append(connection, messages, now)
-        if messages[0].event["writer"] == "first":
+        # Other units (the app's token issue) publish nothing, or other events.
+        if messages and messages[0].event.get("writer") == "first":
             first_appended.set()
             await release_first.wait()  # appended, not yet committed
 

@@ -5,6 +5,10 @@ ARCOS_DATABASE_URL) and works while the server runs: SQLite in WAL mode lets bot
 Unlike `arcos serve`, a token command never creates an SQLite store (unless told to with
 `--create-store`): run in the wrong directory it would otherwise make an empty one and
 issue a token no server knows.
+
+Creating and revoking go through a unit of work like every server write, so a revocation
+lands in the outbox (topic `auth.token_revoked`) in its own transaction, where a server
+sharing the store finds it; the command's own broker has no subscribers.
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from arcos.auth import service
 from arcos.auth.expiry import BadDuration, parse_duration
 from arcos.auth.models import ApiToken, PrincipalKind
 from arcos.auth.scopes import Scope, UnknownScope, parse_scopes
+from arcos.broker import InMemoryBroker
 from arcos.db import StoreUnavailable, sqlite_file, store
 from arcos.settings import Settings, env_name
+from arcos.store.unit_of_work import Writer
 
 
 def add_token_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -69,7 +75,7 @@ def run_token_command(args: argparse.Namespace) -> int:
     try:
         if not getattr(args, "create_store", False):
             _require_existing_store(settings, from_flag=args.database_url is not None)
-        return asyncio.run(_with_store(settings, lambda: args.handler(args)))
+        return asyncio.run(_with_store(settings, lambda: args.handler(args, command_writer())))
     except (CommandFailed, StoreUnavailable) as failure:
         print(f"arcos token: {failure}", file=sys.stderr)
         return 1
@@ -95,18 +101,25 @@ def _require_existing_store(settings: Settings, *, from_flag: bool) -> None:
     )
 
 
+def command_writer() -> Writer:
+    """The write path of one command: units of work and the outbox, as in the server; its
+    broker is the command's own (nobody subscribes to it), and only access control's
+    topics may be published."""
+    return Writer(InMemoryBroker(), frozenset(service.TOPICS))
+
+
 async def _with_store(settings: Settings, action: Callable[[], Awaitable[int]]) -> int:
     async with store(settings):
         return await action()
 
 
-async def _create(args: argparse.Namespace) -> int:
+async def _create(args: argparse.Namespace, writer: Writer) -> int:
     try:
         scopes = parse_scopes(args.scopes)
         # An empty --expires-in is a mistake to refuse, not "never expires".
         expires_in = parse_duration(args.expires_in) if args.expires_in is not None else None
         issued = await service.create_token(
-            args.name, scopes, args.principal, PrincipalKind(args.kind), expires_in
+            args.name, scopes, writer, args.principal, PrincipalKind(args.kind), expires_in
         )
     except (UnknownScope, BadDuration, service.TokenError) as error:
         raise CommandFailed(str(error)) from None
@@ -121,7 +134,7 @@ async def _create(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _list(args: argparse.Namespace) -> int:
+async def _list(args: argparse.Namespace, writer: Writer) -> int:
     tokens = await service.list_tokens()
     if args.json:
         for token in tokens:
@@ -137,9 +150,9 @@ async def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _revoke(args: argparse.Namespace) -> int:
+async def _revoke(args: argparse.Namespace, writer: Writer) -> int:
     try:
-        token = await service.revoke_token(args.token)
+        token = await service.revoke_token(args.token, writer)
     except service.TokenError as error:
         raise CommandFailed(str(error)) from None
     print(f"revoked token {token.name!r} (id {token.id})", file=sys.stderr)

@@ -4,6 +4,7 @@ viewer / token fields. It owns no REST rows and no node types."""
 from __future__ import annotations
 
 from arcos.auth.schema import AuthMutations, AuthQueries
+from arcos.auth.service import TOPICS
 from arcos.registry import Domain
 
 AUTH = Domain(
@@ -11,4 +12,5 @@ AUTH = Domain(
     models=("arcos.auth.models",),
     query=AuthQueries,
     mutation=AuthMutations,
+    topics=TOPICS,
 )

@@ -15,6 +15,7 @@ from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import UserError
 from arcos.graphql.metadata import column_bound
 from arcos.problems import ProblemCode
+from arcos.store.unit_of_work import Writer
 
 ADMIN = [requires(Scope.ADMIN)]
 
@@ -114,7 +115,7 @@ class AuthQueries:
 class AuthMutations:
     @strawberry.mutation(description="Issue an API token (admins).", permission_classes=ADMIN)
     async def create_api_token(
-        self, input: CreateApiTokenInput
+        self, info: Info[ArcosContext, None], input: CreateApiTokenInput
     ) -> CreateApiTokenPayload:
         try:
             scopes = parse_scopes(input.scopes)
@@ -122,7 +123,8 @@ class AuthMutations:
                 parse_duration(input.expires_in) if input.expires_in is not None else None
             )
             issued = await service.create_token(
-                input.name, scopes, input.principal, input.principal_kind, expires_in
+                input.name, scopes, _writer(info), input.principal, input.principal_kind,
+                expires_in,
             )
         except UnknownScope as error:
             return _refused(CreateApiTokenPayload, "scopes", str(error))
@@ -137,15 +139,20 @@ class AuthMutations:
 
     @strawberry.mutation(description="Revoke an API token (admins).", permission_classes=ADMIN)
     async def revoke_api_token(
-        self, input: RevokeApiTokenInput
+        self, info: Info[ArcosContext, None], input: RevokeApiTokenInput
     ) -> RevokeApiTokenPayload:
         try:
-            token = await service.revoke_token(input.token)
+            token = await service.revoke_token(input.token, _writer(info))
         except service.TokenError as error:
             return RevokeApiTokenPayload(api_token=None, errors=[
                 UserError(field="token", message=str(error), code=ProblemCode.NOT_FOUND)
             ])
         return RevokeApiTokenPayload(api_token=ApiTokenType.from_model(token), errors=[])
+
+
+def _writer(info: Info[ArcosContext, None]) -> Writer:
+    """The app's write path, which token changes take like every other write."""
+    return info.context.write_context().writer
 
 
 def _refused(

@@ -7,9 +7,6 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
-
 from arcos.auth.caller import Caller
 from arcos.auth.models import ApiToken, Principal, PrincipalKind
 from arcos.auth.scopes import Scope
@@ -21,6 +18,8 @@ from arcos.auth.token_format import (
     token_sha256,
 )
 from arcos.database_id import is_database_id
+from arcos.store.outbox import Message
+from arcos.store.unit_of_work import UnitOfWork, Writer
 
 logger = logging.getLogger("arcos.auth")
 
@@ -31,6 +30,11 @@ KNOWN_SCOPES = frozenset(scope.value for scope in Scope)
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 BOOTSTRAP_PRINCIPAL = "admin"
 BOOTSTRAP_TOKEN_NAME = "initial-admin"  # noqa: S105 - a name, not a secret
+#: Published (through the outbox) when a token is revoked, so whatever caches principals
+#: can forget it: {"token_id", "token_name", "principal"}; key: the token id.
+TOKEN_REVOKED = "auth.token_revoked"  # noqa: S105 - a topic, not a secret
+#: The topics this domain publishes (its `Domain.topics`).
+TOPICS = (TOKEN_REVOKED,)
 
 
 class TokenError(ValueError):
@@ -69,52 +73,83 @@ def check_name(value: str, field: str) -> str:
 async def create_token(
     name: str,
     scopes: frozenset[Scope],
+    writer: Writer,
     principal_name: str | None = None,
     principal_kind: PrincipalKind = PrincipalKind.CI,
     expires_in: timedelta | None = None,
 ) -> IssuedToken:
-    """Issue a token for `principal_name` (created if new; default: the token's name)."""
+    """Issue a token for `principal_name` (created if new; default: the token's name).
+
+    One unit of work: a principal created concurrently by another request makes the
+    first attempt roll back and the retry find it; a token name already taken (the
+    unique index refuses it again on the retry) is a TokenError.
+    """
     check_name(name, "name")
     principal_name = check_name(principal_name or name, "principal")
     secret = new_token()
-    try:
-        async with in_transaction() as connection:
-            principal = await Principal.get_or_none(name=principal_name).using_db(connection)
-            if principal is None:
-                principal = await Principal.create(
-                    name=principal_name, kind=principal_kind, using_db=connection
-                )
-            token = await ApiToken.create(
-                principal=principal,
-                name=name,
-                secret_sha256=token_sha256(secret),
-                display_prefix=display_prefix(secret),
-                scopes=sorted(scope.value for scope in scopes),
-                expires_at=_now() + expires_in if expires_in else None,
-                using_db=connection,
+
+    async def work(unit: UnitOfWork) -> IssuedToken:
+        principal = await Principal.get_or_none(name=principal_name).using_db(unit.connection)
+        if principal is None:
+            principal = await Principal.create(
+                name=principal_name, kind=principal_kind, using_db=unit.connection
             )
-    except IntegrityError:
-        raise TokenError(f"a token named {name!r} already exists; pick another name",
-                         "name") from None
-    return IssuedToken(token=token, principal=principal, secret=secret)
+        token = await ApiToken.create(
+            principal=principal,
+            name=name,
+            secret_sha256=token_sha256(secret),
+            display_prefix=display_prefix(secret),
+            scopes=sorted(scope.value for scope in scopes),
+            expires_at=unit.now + expires_in if expires_in else None,
+            using_db=unit.connection,
+        )
+        return IssuedToken(token=token, principal=principal, secret=secret)
+
+    async def name_taken(_: Exception) -> IssuedToken:
+        raise TokenError(f"a token named {name!r} already exists; pick another name", "name")
+
+    return await writer.run(work, on_conflict=name_taken)
 
 
 async def list_tokens() -> list[ApiToken]:
     return await ApiToken.all().prefetch_related("principal").order_by("id")
 
 
-async def revoke_token(id_or_name: str) -> ApiToken:
-    """Revoke by numeric id or by name. Revoking twice keeps the first revocation time."""
+async def revoke_token(id_or_name: str, writer: Writer) -> ApiToken:
+    """Revoke by numeric id or by name. Revoking twice keeps the first revocation time.
+
+    The revocation publishes TOKEN_REVOKED in the same unit of work, once: of several
+    concurrent revocations only the one whose UPDATE finds the token still unrevoked
+    writes the time and the event.
+    """
     lookup = (
         {"id": int(id_or_name)} if is_database_id(id_or_name) else {"name": id_or_name}
     )
-    token = await ApiToken.get_or_none(**lookup).prefetch_related("principal")
-    if token is None:
-        raise TokenError(f"no token with id or name {id_or_name!r}", "token")
-    if token.revoked_at is None:
-        token.revoked_at = _now()
-        await token.save(update_fields=["revoked_at"])
-    return token
+
+    async def work(unit: UnitOfWork) -> ApiToken:
+        token = await ApiToken.get_or_none(**lookup).using_db(unit.connection).prefetch_related(
+            "principal"
+        )
+        if token is None:
+            raise TokenError(f"no token with id or name {id_or_name!r}", "token")
+        if token.revoked_at is not None:
+            return token
+        revoked = await ApiToken.filter(id=token.id, revoked_at__isnull=True).using_db(
+            unit.connection
+        ).update(revoked_at=unit.now)
+        if not revoked:  # another revocation committed since the read: keep its time
+            await token.refresh_from_db(fields=["revoked_at"], using_db=unit.connection)
+            return token
+        token.revoked_at = unit.now
+        unit.publish(Message(
+            TOKEN_REVOKED,
+            {"token_id": token.id, "token_name": token.name,
+             "principal": token.principal.name},
+            key=str(token.id),
+        ))
+        return token
+
+    return await writer.run(work)
 
 
 async def authenticate(secret: str) -> Caller:
@@ -135,6 +170,11 @@ async def authenticate(secret: str) -> Caller:
     if token.expires_at is not None and token.expires_at <= now:
         _refuse(f"expired token {token.name!r}")
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        # Not a unit of work, on purpose: last_used_at is bookkeeping that publishes no
+        # event and guards no invariant, and one UPDATE of one column is atomic by itself
+        # (never a read-modify-write save that could undo a concurrent revocation). Taking
+        # the write path (and, on PostgreSQL, the outbox lock) for it on a request's read
+        # path would serialise reads behind writes for nothing.
         await ApiToken.filter(id=token.id).update(last_used_at=now)
     return Caller(
         name=token.principal.name,
@@ -162,7 +202,7 @@ async def token_still_valid(token_id: int) -> bool:
     return token.expires_at is None or token.expires_at > _now()
 
 
-async def bootstrap_admin_token() -> IssuedToken | None:
+async def bootstrap_admin_token(writer: Writer) -> IssuedToken | None:
     """On an empty store, issue the first admin token; None when any principal exists."""
     if await Principal.exists():
         return None
@@ -170,6 +210,7 @@ async def bootstrap_admin_token() -> IssuedToken | None:
         return await create_token(
             BOOTSTRAP_TOKEN_NAME,
             frozenset({Scope.ADMIN}),
+            writer,
             BOOTSTRAP_PRINCIPAL,
             PrincipalKind.PERSON,
         )

@@ -21,9 +21,20 @@ CANONICAL_FORM: dict[str, Any] = {
 }
 
 
+def canonical_text(value: Any) -> str:
+    """The canonical JSON text of a value: the one encoder, so "each item is encoded once"
+    can be counted (tests/test_canonical_once.py)."""
+    return json.dumps(value, **CANONICAL_FORM)
+
+
 def canonical_json(value: Any) -> bytes:
     """The canonical UTF-8 encoding of a JSON value."""
-    return json.dumps(value, **CANONICAL_FORM).encode("utf-8")
+    return canonical_text(value).encode("utf-8")
+
+
+def sha256_hex(data: bytes) -> str:
+    """Hex SHA-256: evidence `sha256` and webhook body digests, counted like the encoder."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def wire_size(canonical: bytes) -> int:
@@ -43,11 +54,6 @@ def wire_size(canonical: bytes) -> int:
     astral_count = len(text.encode("utf-16-le")) // 2 - len(text)
     other_count = len(text) - ascii_count - astral_count
     return ascii_count + 5 * deletes + 6 * other_count + 12 * astral_count
-
-
-def content_sha256(value: Any) -> str:
-    """Hex SHA-256 of the canonical encoding."""
-    return hashlib.sha256(canonical_json(value)).hexdigest()
 
 
 #: What `size_up_to` counts for every key, item and scalar besides its text: more than

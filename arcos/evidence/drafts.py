@@ -6,12 +6,11 @@ Every producer (GraphQL input, REST body, webhook mapping, artifact parser) buil
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from arcos.evidence.canonical import CANONICAL_FORM, JsonTooDeep, json_depth
+from arcos.evidence.canonical import JsonTooDeep, canonical_text, json_depth
 from arcos.problems import Problem, ProblemCode
 from arcos.storable import storable_json_bytes, unstorable
 
@@ -157,7 +156,7 @@ class _JsonObject:
         except JsonTooDeep as exc:
             return cls.refused(value, f"is {exc}", ProblemCode.TOO_LARGE)
         try:
-            text = json.dumps(value, **CANONICAL_FORM)
+            text = canonical_text(value)
         except ValueError:  # NaN or Infinity
             return cls.refused(value, "must not contain NaN or Infinity")
         canonical = storable_json_bytes(text)

@@ -6,7 +6,6 @@ committed, so a subscriber never sees evidence that a rollback removed.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
-from arcos.evidence.canonical import canonical_json, content_sha256, size_up_to, wire_size
+from arcos.evidence.canonical import canonical_json, sha256_hex, size_up_to, wire_size
 from arcos.evidence.drafts import DraftLimits, EvidenceDraft, check_draft
 from arcos.evidence.events import EVIDENCE_ADDED, evidence_message
 from arcos.evidence.models import (
@@ -246,7 +245,8 @@ def _same_content(row: Evidence, draft: EvidenceDraft) -> bool:
         and project_slug == draft.project
         and row.commit_sha == draft.commit_sha
         and row.ref == draft.ref
-        and content_sha256(row.metadata or {}) == content_sha256(draft.metadata or {})
+        # The draft's metadata as `check_draft` encoded it, not encoded (and hashed) again.
+        and canonical_json(row.metadata or {}) == _canonical(draft)["metadata"]
     )
 
 
@@ -299,7 +299,7 @@ def _canonical(draft: EvidenceDraft) -> dict[str, bytes]:
 def _sha256(draft: EvidenceDraft) -> str:
     """The hex SHA-256 of the draft's canonical `data`, computed once per draft."""
     if draft.sha256 is None:
-        draft.sha256 = hashlib.sha256(_canonical(draft)["data"]).hexdigest()
+        draft.sha256 = sha256_hex(_canonical(draft)["data"])
     return draft.sha256
 
 

@@ -38,6 +38,8 @@ class ParsedText:
 
     text: str
     value: Any
+    #: The text's hex SHA-256 (of its UTF-8 bytes) when the adapter already took it.
+    sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,11 @@ class ArcosContext:
         """The value of `text` if the adapter parsed this same string, else None."""
         known = self.parsed_text
         return known.value if known is not None and known.text is text else None
+
+    def parsed_sha256(self, text: str) -> str | None:
+        """The hex SHA-256 of `text` if the adapter took it of this same string."""
+        known = self.parsed_text
+        return known.sha256 if known is not None and known.text is text else None
 
     def write_context(self) -> WriteContext:
         """What a service needs to write on behalf of this context's caller."""

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 
 from arcos.webhooks.deliveries import (
     IncomingDelivery,
-    body_digest,
     bounded,
+    dedupe_key,
     json_object_text,
 )
 from arcos.webhooks.refusals import MalformedDelivery
@@ -48,8 +48,8 @@ def identify(headers: Mapping[str, str], body: bytes) -> IncomingDelivery:
             f"X-Event-Key {event[:64]!r} does not match the signed body's eventKey "
             f"{signed_key[:64]!r}: the header is not signed and was altered"
         )
-    key = headers.get("x-request-uuid") or headers.get("x-request-id") or body_digest(body)
+    key, digest = dedupe_key(text, headers.get("x-request-uuid"), headers.get("x-request-id"))
     return IncomingDelivery(
         provider=NAME, event=bounded(event, 128), action=flavor(headers),
-        dedupe_key=bounded(key), body=text, payload=payload,
+        dedupe_key=bounded(key), body=text, payload=payload, body_sha256=digest,
     )

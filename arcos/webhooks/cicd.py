@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from arcos.auth.token_format import bearer_token
-from arcos.webhooks.deliveries import IncomingDelivery, body_digest, bounded, json_object_text
+from arcos.webhooks.deliveries import IncomingDelivery, bounded, dedupe_key, json_object_text
 from arcos.webhooks.mapping import cicd as mapping
 from arcos.webhooks.signatures import matches_any
 
@@ -29,13 +29,11 @@ def shared_token_matches(headers: Mapping[str, str], secrets: dict[str, list[str
 
 def identify(headers: Mapping[str, str], body: bytes) -> IncomingDelivery:
     text, payload = json_object_text(body)
-    key = (
-        mapping.dedupe_key(payload)
-        or headers.get("idempotency-key")
-        or headers.get("x-request-id")
-        or body_digest(body)
+    key, digest = dedupe_key(
+        text, mapping.dedupe_key(payload), headers.get("idempotency-key"),
+        headers.get("x-request-id"),
     )
     return IncomingDelivery(
         provider=NAME, event="build", action=None, dedupe_key=bounded(key), body=text,
-        payload=payload,
+        payload=payload, body_sha256=digest,
     )

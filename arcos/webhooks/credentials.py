@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from arcos.settings import Settings
+from arcos.store.unit_of_work import UnitOfWork
+from arcos.store.write_context import WriteContext
 from arcos.webhooks.models import WebhookSecret
 
 
@@ -46,19 +48,31 @@ def rotation_under_way(
 
 
 async def set_secret(
-    name: str, value: str, keep_previous: bool, admin: str, settings: Settings
+    name: str, value: str, keep_previous: bool, write: WriteContext
 ) -> WebhookSecret:
     """Override a secret at run time; the value in force so far stays valid as `previous`
-    when asked (the setting's value, the first time)."""
-    row = await WebhookSecret.get_or_none(name=name)
-    if row is None:
-        in_force = getattr(settings, name) or None
-        return await WebhookSecret.create(
-            name=name, current=value, previous=in_force if keep_previous else None,
-            updated_by=admin,
-        )
-    row.previous = row.current if keep_previous else None
-    row.current = value
-    row.updated_by = admin
-    await row.save()
-    return row
+    when asked (the setting's value, the first time).
+
+    One unit of work. The row is read locked (PostgreSQL; SQLite runs one writer at a
+    time), so two rotations in a row each keep the value before them; two first-time sets
+    both insert, the unique name refuses the second, and its retry updates the row the
+    first created: both succeed, the later one's value in force.
+    """
+
+    async def work(unit: UnitOfWork) -> WebhookSecret:
+        row = await WebhookSecret.filter(name=name).using_db(
+            unit.connection
+        ).select_for_update().first()
+        if row is None:
+            in_force = getattr(write.settings, name) or None
+            return await WebhookSecret.create(
+                name=name, current=value, previous=in_force if keep_previous else None,
+                updated_by=write.principal, using_db=unit.connection,
+            )
+        row.previous = row.current if keep_previous else None
+        row.current = value
+        row.updated_by = write.principal
+        await row.save(using_db=unit.connection)
+        return row
+
+    return await write.writer.run(work, retries=2)

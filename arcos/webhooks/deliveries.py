@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from arcos.evidence.canonical import sha256_hex
 from arcos.web.json_text import UnreadableJson, parse_json_object
 from arcos.webhooks.refusals import MalformedDelivery
 
@@ -20,6 +20,9 @@ class IncomingDelivery:
     #: `body` parsed (its one parse), handed on so the service does not parse it again.
     #: Required: a default (say, an empty dict) would be taken for the parsed body.
     payload: dict[str, Any] = field(repr=False, compare=False)
+    #: The hex SHA-256 of `body` when identifying the delivery took it (its dedupe key of
+    #: last resort), handed on so the service does not hash the body again.
+    body_sha256: str | None = field(default=None, repr=False, compare=False)
 
 
 def json_object_text(raw: bytes) -> tuple[str, dict[str, Any]]:
@@ -34,9 +37,19 @@ def json_object_text(raw: bytes) -> tuple[str, dict[str, Any]]:
         raise MalformedDelivery(f"the body: {error}") from None
 
 
-def body_digest(raw: bytes) -> str:
-    """A dedupe key of last resort, for deliveries that carry no id."""
-    return "sha256:" + hashlib.sha256(raw).hexdigest()
+def dedupe_key(text: str, *candidates: str | None) -> tuple[str, str | None]:
+    """The first of `candidates` present, else (for deliveries that carry no id) the
+    body's digest; with the body's hex SHA-256 when it was taken, to be handed on."""
+    for candidate in candidates:
+        if candidate:
+            return candidate, None
+    digest = body_sha256(text)
+    return "sha256:" + digest, digest
+
+
+def body_sha256(text: str) -> str:
+    """Hex SHA-256 of a delivery body's UTF-8 bytes: its replay mark and last-resort key."""
+    return sha256_hex(text.encode("utf-8"))
 
 
 def action_of(payload: dict[str, Any]) -> str | None:

@@ -15,8 +15,8 @@ from typing import Any
 
 from arcos.webhooks.deliveries import (
     IncomingDelivery,
-    body_digest,
     bounded,
+    dedupe_key,
     json_object_text,
 )
 from arcos.webhooks.mapping import gitlab as mapping
@@ -89,17 +89,15 @@ def identify(headers: Mapping[str, str], body: bytes) -> IncomingDelivery:
     action = attributes.get("action") if isinstance(attributes, dict) else None
     if is_signed(headers):
         check_event_matches_body(event, payload)
-        key = headers.get("webhook-id") or body_digest(body)
+        key, digest = dedupe_key(text, headers.get("webhook-id"))
     else:
-        key = (
-            headers.get("idempotency-key")
-            or headers.get("x-gitlab-event-uuid")
-            or body_digest(body)
+        key, digest = dedupe_key(
+            text, headers.get("idempotency-key"), headers.get("x-gitlab-event-uuid")
         )
     return IncomingDelivery(
         provider=NAME, event=bounded(event, 128),
         action=action[:128] if isinstance(action, str) else None,
-        dedupe_key=bounded(key), body=text, payload=payload,
+        dedupe_key=bounded(key), body=text, payload=payload, body_sha256=digest,
     )
 
 

@@ -86,7 +86,9 @@ class WebhookReceiver:
                     "action": delivery.action, "dedupeKey": delivery.dedupe_key,
                     "body": delivery.body,
                 }},
-                caller, request, parsed=ParsedText(delivery.body, delivery.payload),
+                caller, request, parsed=ParsedText(
+                    delivery.body, delivery.payload, sha256=delivery.body_sha256
+                ),
             )
             payload = data_or_refusal(result)["ingestWebhookDelivery"]
             refuse_user_errors(payload)

@@ -246,6 +246,7 @@ class WebhookMutations:
         delivery = service.Delivery(
             provider=provider, event=input.event, action=input.action, dedupe_key=dedupe_key,
             body=input.body, guard_replays=PROVIDERS[provider].signed,
+            body_sha256=context.parsed_sha256(input.body),
         )
         try:
             ingestion = await service.ingest(
@@ -289,8 +290,7 @@ class WebhookMutations:
                           code=ProblemCode.INVALID)
             ])
         row = await credentials.set_secret(
-            input.name.value, input.secret, input.keep_previous, info.context.caller.name,
-            info.context.settings,
+            input.name.value, input.secret, input.keep_previous, info.context.write_context()
         )
         return SetWebhookSecretPayload(name=row.name, previous_configured=bool(row.previous),
                                        errors=[])

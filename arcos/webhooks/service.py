@@ -6,7 +6,6 @@ outbox events; subscribers hear of the evidence only after that commit.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from arcos.store.unit_of_work import UnitOfWork
 from arcos.store.write_context import WriteContext
 from arcos.web.json_text import parse_json
 from arcos.web.json_threads import JsonThreads
-from arcos.webhooks import replay
+from arcos.webhooks import deliveries, replay
 from arcos.webhooks.models import DeliveryOutcome, WebhookDelivery
 
 
@@ -58,6 +57,9 @@ class Delivery:
     #: Only bodies a provider signed can be told apart from replays by their bytes; CI/CD
     #: senders are principals whose keys are namespaced instead.
     guard_replays: bool
+    #: The body's hex SHA-256 when the receiver already took it (a delivery without an
+    #: id is keyed by it); else `ingest` takes it, once.
+    body_sha256: str | None = None
 
 
 Classified = tuple[DeliveryOutcome, list[EvidenceDraft], str | None]
@@ -114,7 +116,9 @@ async def ingest(
     concurrent duplicates is the first.
     """
     threads = write.json_threads
-    body_sha256 = await threads.run(_digest, delivery.body, size=len(delivery.body))
+    body_sha256 = delivery.body_sha256 or await threads.run(
+        deliveries.body_sha256, delivery.body, size=len(delivery.body)
+    )
     window = timedelta(
         seconds=write.settings.webhook_replay_window_seconds if delivery.guard_replays else 0
     )
@@ -162,7 +166,13 @@ async def reprocess(
     write: WriteContext,
 ) -> WebhookDelivery:
     """Map a stored delivery again (after a mapping fix). New evidence supersedes the old,
-    linked with the same checks as `linkEvidence`."""
+    linked with the same checks as `linkEvidence`.
+
+    The body is mapped before the unit of work (it only grows with the body and the
+    stored body never changes), but the row is read again inside it, locked (PostgreSQL;
+    SQLite runs one writer at a time): two reprocesses at once then take turns, and the
+    second supersedes the evidence the first recorded instead of overwriting its ids.
+    """
     delivery = await WebhookDelivery.get_or_none(id=delivery_id)
     if delivery is None:
         raise Refused.one("id", f"no delivery with id {delivery_id}", ProblemCode.NOT_FOUND)
@@ -175,9 +185,15 @@ async def reprocess(
         mapping_for(delivery.provider), delivery.event, delivery.raw_body,
         draft_limits(write.settings), write.json_threads,
     )
-    previous = [uuid.UUID(uid) for uid in delivery.evidence_ids]
 
     async def work(unit: UnitOfWork) -> WebhookDelivery:
+        # Only the ids: the body was read once already, and is all that is large here.
+        locked = await WebhookDelivery.filter(id=delivery_id).using_db(
+            unit.connection
+        ).select_for_update().only("id", "evidence_ids").first()
+        if locked is None:
+            raise Refused.one("id", f"no delivery with id {delivery_id}", ProblemCode.NOT_FOUND)
+        previous = [uuid.UUID(uid) for uid in locked.evidence_ids]
         submissions = await insert_drafts(unit, drafts, write.principal)
         for submission in submissions:
             for old in previous:
@@ -186,10 +202,13 @@ async def reprocess(
         delivery.outcome = outcome
         delivery.detail = detail
         delivery.evidence_ids = [str(s.evidence.uid) for s in submissions] or (
-            delivery.evidence_ids
+            locked.evidence_ids
         )
         delivery.reprocessed_at = unit.now
-        await delivery.save(using_db=unit.connection)
+        await delivery.save(
+            using_db=unit.connection,
+            update_fields=["outcome", "detail", "evidence_ids", "reprocessed_at"],
+        )
         return delivery
 
     return await write.writer.run(work)
@@ -211,10 +230,6 @@ async def forget_old_bodies(retention: timedelta) -> None:
     await WebhookDelivery.filter(received_at__lt=cutoff, raw_body__not_isnull=True).update(
         raw_body=None
     )
-
-
-def _digest(body: str) -> str:
-    return hashlib.sha256(body.encode()).hexdigest()
 
 
 def _payload(body: str) -> dict[str, Any]:

@@ -153,6 +153,12 @@ class Registry:
         object.__setattr__(self, "scopes", ScopeCatalogue(
             (*(scope for domain in self.domains for scope in domain.scopes), ADMIN)
         ))
+        for kind in self.node_kinds():
+            if kind.scope not in self.scopes:
+                raise ValueError(
+                    f"node type {kind.type_name} needs the scope {kind.scope.value!r}, which "
+                    "no registered domain declares (list it in its Domain(scopes=...))"
+                )
 
     def __iter__(self) -> Iterator[Domain]:
         return iter(self.domains)

@@ -339,6 +339,15 @@ def test_a_scope_declared_twice_is_refused_when_the_registry_is_built():
         ScopeCatalogue((WIDGETS_READ, Scope("widgets:read")))
 
 
+def test_a_node_type_needing_an_undeclared_scope_is_refused():
+    stray = Domain(name="widgets", nodes=(NodeKind(WidgetType, WIDGETS_READ),))
+    with pytest.raises(ValueError, match="Widget needs the scope 'widgets:read'"):
+        Registry((*REGISTRY.domains, stray))
+    Registry((*REGISTRY.domains, Domain(
+        name="widgets", scopes=(WIDGETS_READ,), nodes=(NodeKind(WidgetType, WIDGETS_READ),)
+    )))
+
+
 def test_the_catalogue_lists_every_domains_scopes_then_admin():
     assert [scope.value for scope in REGISTRY.scopes] == [
         "evidence:read", "evidence:write", "webhooks:admin", "webhooks:deliver",

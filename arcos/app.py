@@ -73,6 +73,7 @@ def create_app(
     services = AppServices(
         settings=settings, broker=broker, writer=writer, rate_limiter=rate_limiter,
         connection_limits=connection_limits, parse_pool=parse_pool, json_threads=json_threads,
+        scopes=registry.scopes,
     )
     for factory in registry.service_factories:
         services.domain_services[factory.name] = factory.build(services)

@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     show = commands.add_parser("settings", help="list every ARCOS_* setting and its default")
     show.set_defaults(handler=_show_settings)
 
-    add_token_commands(commands)
+    add_token_commands(commands, REGISTRY.scopes)
     REGISTRY.add_commands(commands)  # each domain's own (Domain.cli)
     return parser
 

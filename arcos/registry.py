@@ -9,13 +9,13 @@ DataLoaders need no entry: they register themselves per request (arcos/graphql/l
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from strawberry import relay
 from strawberry.types import get_object_definition
 
-from arcos.auth.scopes import Scope
+from arcos.auth.scopes import ADMIN, Scope, ScopeCatalogue
 
 if TYPE_CHECKING:  # the registry itself loads no adapter: it only holds the domains' rows
     import argparse
@@ -89,6 +89,8 @@ class Domain:
     query: type | None = None
     mutation: type | None = None
     subscription: type | None = None
+    #: The scopes it declares (arcos/<domain>/scopes.py); tokens may carry them.
+    scopes: tuple[Scope, ...] = ()
     #: The Relay node types it owns, each with the scope node(id) requires for it.
     nodes: tuple[NodeKind, ...] = ()
     #: Its rows in the REST adapter table.
@@ -129,6 +131,8 @@ class Registry:
     root types can be built once per registry."""
 
     domains: tuple[Domain, ...]
+    #: Every scope the domains declare, and `admin` (last): built from `domains`.
+    scopes: ScopeCatalogue = field(init=False)
 
     def __post_init__(self) -> None:
         names = [domain.name for domain in self.domains]
@@ -137,6 +141,24 @@ class Registry:
         kinds = [kind.type_name for kind in self.node_kinds()]
         if len(set(kinds)) != len(kinds):
             raise ValueError(f"a node type is claimed by two domains: {kinds}")
+        owners: dict[str, str] = {ADMIN.value: "auth"}
+        for domain in self.domains:
+            for scope in domain.scopes:
+                if scope in owners:
+                    raise ValueError(
+                        f"the scope {scope.value!r} of domain {domain.name!r} is already "
+                        f"declared by {owners[scope]!r}"
+                    )
+                owners[scope] = domain.name
+        object.__setattr__(self, "scopes", ScopeCatalogue(
+            (*(scope for domain in self.domains for scope in domain.scopes), ADMIN)
+        ))
+        for kind in self.node_kinds():
+            if kind.scope not in self.scopes:
+                raise ValueError(
+                    f"node type {kind.type_name} needs the scope {kind.scope.value!r}, which "
+                    "no registered domain declares (list it in its Domain(scopes=...))"
+                )
 
     def __iter__(self) -> Iterator[Domain]:
         return iter(self.domains)

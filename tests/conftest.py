@@ -110,11 +110,11 @@ class RunningApp:
     async def issue(self, name: str, *scopes: str, expires_in: str | None = None) -> str:
         """A new token with `scopes`, issued the way an admin would."""
         from arcos.auth.expiry import parse_duration
-        from arcos.auth.scopes import parse_scopes
         from arcos.auth.service import create_token
+        from arcos.domains import REGISTRY
 
         issued = await create_token(
-            name, parse_scopes(list(scopes)), self.app.state.writer,
+            name, REGISTRY.scopes.parse(scopes), self.app.state.writer,
             expires_in=parse_duration(expires_in) if expires_in else None,
         )
         return issued.secret

@@ -15,9 +15,13 @@ from strawberry import relay
 from strawberry.types import Info
 
 from arcos.app import create_app
-from arcos.auth.scopes import Scope
+from arcos.auth.permissions import requires
+from arcos.auth.scopes import Scope, ScopeCatalogue
+from arcos.community.scopes import COMMUNITY_READ
 from arcos.domains import REGISTRY
+from arcos.evidence.scopes import EVIDENCE_READ
 from arcos.graphql.node import UndeclaredNodeType
+from arcos.plugins.scopes import PLUGINS_READ
 from arcos.registry import Domain, NodeKind, Registry, ServiceFactory
 from arcos.schema import create_schema
 from arcos.settings import Settings
@@ -43,7 +47,7 @@ class WidgetType(relay.Node):
 
 #: A domain as a later one (plugins) will declare itself: no fields reach its node type,
 #: node(id) alone does, with the domain's own read scope.
-WIDGETS = Domain(name="widgets", nodes=(NodeKind(WidgetType, Scope.PLUGINS_READ),))
+WIDGETS = Domain(name="widgets", nodes=(NodeKind(WidgetType, PLUGINS_READ),))
 WITH_WIDGETS = Registry((*REGISTRY.domains, WIDGETS))
 
 
@@ -97,15 +101,15 @@ async def test_a_type_no_domain_declares_needs_a_scope_that_reads_some_node(sett
 
 def test_node_types_and_rows_come_from_the_registry():
     assert REGISTRY.node_scopes == {
-        "Evidence": Scope.EVIDENCE_READ, "Project": Scope.EVIDENCE_READ,
-        "Finding": Scope.EVIDENCE_READ, "Plugin": Scope.PLUGINS_READ,
-        "PluginVersion": Scope.PLUGINS_READ, "PluginExecution": Scope.PLUGINS_READ,
-        "QualityPattern": Scope.COMMUNITY_READ, "BestPractice": Scope.COMMUNITY_READ,
-        "Threat": Scope.COMMUNITY_READ, "StixObject": Scope.COMMUNITY_READ,
-        "IndustryTemplate": Scope.COMMUNITY_READ, "ComplianceTemplate": Scope.COMMUNITY_READ,
-        "Benchmark": Scope.COMMUNITY_READ,
+        "Evidence": EVIDENCE_READ, "Project": EVIDENCE_READ,
+        "Finding": EVIDENCE_READ, "Plugin": PLUGINS_READ,
+        "PluginVersion": PLUGINS_READ, "PluginExecution": PLUGINS_READ,
+        "QualityPattern": COMMUNITY_READ, "BestPractice": COMMUNITY_READ,
+        "Threat": COMMUNITY_READ, "StixObject": COMMUNITY_READ,
+        "IndustryTemplate": COMMUNITY_READ, "ComplianceTemplate": COMMUNITY_READ,
+        "Benchmark": COMMUNITY_READ,
     }
-    assert WITH_WIDGETS.node_scopes["Widget"] == Scope.PLUGINS_READ
+    assert WITH_WIDGETS.node_scopes["Widget"] == PLUGINS_READ
     assert {route.path for route in REGISTRY.rest_routes} >= {
         "/api/v1/evidence", "/api/webhooks/endpoints", "/api/cicd/status/{job_id}",
     }
@@ -272,6 +276,82 @@ def test_a_schema_with_a_node_type_without_a_scope_is_refused():
     with pytest.raises(UndeclaredNodeType, match=r"Node type\(s\) Gizmo: declare"):
         create_schema(Settings(), careless)
     declared = Registry((*REGISTRY.domains, Domain(
-        name="gizmos", query=GizmoQueries, nodes=(NodeKind(GizmoType, Scope.PLUGINS_READ),),
+        name="gizmos", query=GizmoQueries, nodes=(NodeKind(GizmoType, PLUGINS_READ),),
     )))
     assert "Gizmo" in create_schema(Settings(), declared).as_str()
+
+
+#: A domain with a scope of its own, declared in the domain and nowhere in arcos/auth.
+WIDGETS_READ = Scope("widgets:read", "Read widgets.")
+
+
+@strawberry.type
+class WidgetQueries:
+    @strawberry.field(description="How many widgets.", permission_classes=[requires(WIDGETS_READ)])
+    def widget_count(self) -> int:
+        return 3
+
+
+WITH_WIDGET_SCOPE = Registry(
+    (*REGISTRY.domains, Domain(name="widgets", scopes=(WIDGETS_READ,), query=WidgetQueries))
+)
+
+
+async def test_a_domains_own_scope_can_be_granted_and_authorises_its_fields(settings):
+    application = create_app(settings.replace(bootstrap_admin=False), registry=WITH_WIDGET_SCOPE)
+    assert "widgets:read" in [scope.value for scope in WITH_WIDGET_SCOPE.scopes]
+    async with application.router.lifespan_context(application):
+        running = RunningApp(application, admin_token="")
+        admin = await running.issue("root", "admin")
+        async with running.client(admin) as http:
+            created = (await http.post("/graphql", json={"query": (
+                'mutation { createApiToken(input: {name: "widget-reader", '
+                'scopes: ["widgets:read"]}) { token apiToken { scopes } errors { message } } }'
+            )})).json()["data"]["createApiToken"]
+            refused = (await http.post("/graphql", json={"query": (
+                'mutation { createApiToken(input: {name: "nope", scopes: ["gadgets:read"]}) '
+                "{ token errors { field message } } }"
+            )})).json()["data"]["createApiToken"]
+        assert created["errors"] == [] and created["apiToken"]["scopes"] == ["widgets:read"]
+        assert refused["token"] is None and refused["errors"][0]["field"] == "scopes"
+        # The refusal lists every scope the app knows: the domain's own among the others.
+        message = refused["errors"][0]["message"]
+        assert "widgets:read" in message and "evidence:read" in message and "admin" in message
+
+        query = {"query": "{ widgetCount viewer { scopes } }"}
+        async with running.client(created["token"]) as http:
+            body = (await http.post("/graphql", json=query)).json()
+        assert body == {"data": {"widgetCount": 3, "viewer": {"scopes": ["widgets:read"]}}}
+        evidence_reader = await running.issue("evidence-reader", "evidence:read")
+        async with running.client(evidence_reader) as http:
+            body = (await http.post("/graphql", json={"query": "{ widgetCount }"})).json()
+        assert codes(body) == ["FORBIDDEN"] and "'widgets:read'" in body["errors"][0]["message"]
+
+
+def test_a_scope_declared_twice_is_refused_when_the_registry_is_built():
+    copycat = Domain(name="copycat", scopes=(Scope("evidence:read"),))
+    with pytest.raises(ValueError, match="'evidence:read' of domain 'copycat' is already "
+                                         "declared by 'evidence'"):
+        Registry((*REGISTRY.domains, copycat))
+    with pytest.raises(ValueError, match="'admin'"):
+        Registry((Domain(name="usurper", scopes=(Scope("admin"),)),))
+    with pytest.raises(ValueError, match="declared twice"):
+        ScopeCatalogue((WIDGETS_READ, Scope("widgets:read")))
+
+
+def test_a_node_type_needing_an_undeclared_scope_is_refused():
+    stray = Domain(name="widgets", nodes=(NodeKind(WidgetType, WIDGETS_READ),))
+    with pytest.raises(ValueError, match="Widget needs the scope 'widgets:read'"):
+        Registry((*REGISTRY.domains, stray))
+    Registry((*REGISTRY.domains, Domain(
+        name="widgets", scopes=(WIDGETS_READ,), nodes=(NodeKind(WidgetType, WIDGETS_READ),)
+    )))
+
+
+def test_the_catalogue_lists_every_domains_scopes_then_admin():
+    assert [scope.value for scope in REGISTRY.scopes] == [
+        "evidence:read", "evidence:write", "webhooks:admin", "webhooks:deliver",
+        "plugins:read", "plugins:write", "plugins:execute", "community:read",
+        "community:write", "admin",
+    ]
+    assert REGISTRY.scopes.anonymous_read == {"evidence:read", "community:read"}

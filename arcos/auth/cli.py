@@ -24,14 +24,18 @@ from datetime import datetime
 from arcos.auth import service
 from arcos.auth.expiry import BadDuration, parse_duration
 from arcos.auth.models import ApiToken, PrincipalKind
-from arcos.auth.scopes import Scope, UnknownScope, parse_scopes
+from arcos.auth.scopes import ScopeCatalogue, UnknownScope
 from arcos.broker import InMemoryBroker
 from arcos.db import StoreUnavailable, sqlite_file, store
 from arcos.settings import Settings, env_name
 from arcos.store.unit_of_work import Writer
 
 
-def add_token_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_token_commands(
+    commands: argparse._SubParsersAction,  # type: ignore[type-arg]
+    known: ScopeCatalogue,
+) -> None:
+    """The `token` commands; `known` is every scope the server's domains declare."""
     token = commands.add_parser("token", help="create, list and revoke API tokens")
     actions = token.add_subparsers(dest="action", required=True)
 
@@ -39,7 +43,7 @@ def add_token_commands(commands: argparse._SubParsersAction) -> None:  # type: i
     create.add_argument("--name", required=True, help="unique token name, e.g. jenkins-main")
     create.add_argument(
         "--scope", action="append", required=True, dest="scopes", metavar="SCOPE",
-        help="repeatable; one of: " + ", ".join(scope.value for scope in Scope),
+        help="repeatable; one of: " + ", ".join(scope.value for scope in known),
     )
     create.add_argument("--principal", help="who the token acts for (default: --name)")
     create.add_argument(
@@ -52,7 +56,7 @@ def add_token_commands(commands: argparse._SubParsersAction) -> None:  # type: i
         help="create the SQLite store if it does not exist yet (to issue a token before "
         "the server's first start)",
     )
-    create.set_defaults(handler=_create)
+    create.set_defaults(handler=_create, known_scopes=known)
 
     listing = actions.add_parser("list", help="list tokens (never their secrets)")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -115,7 +119,7 @@ async def _with_store(settings: Settings, action: Callable[[], Awaitable[int]]) 
 
 async def _create(args: argparse.Namespace, writer: Writer) -> int:
     try:
-        scopes = parse_scopes(args.scopes)
+        scopes = args.known_scopes.parse(args.scopes)
         # An empty --expires-in is a mistake to refuse, not "never expires".
         expires_in = parse_duration(args.expires_in) if args.expires_in is not None else None
         issued = await service.create_token(

@@ -17,7 +17,7 @@ from strawberry.types import Info
 
 from arcos.auth.caller import Caller
 from arcos.auth.live import recheck_token
-from arcos.auth.scopes import WRITE_SCOPES, Scope
+from arcos.auth.scopes import Scope
 from arcos.graphql.errors import ArcosError, ErrorCode
 
 
@@ -37,7 +37,7 @@ class ScopePermission(BasePermission):
         caller = context.caller
         await _still_valid(context)
         self.check_caller(caller)
-        if self.scope in WRITE_SCOPES and caller.token_id is not None:
+        if self.scope.counts_as_write and caller.token_id is not None:
             # Rate limits apply to API tokens; signature-verified webhook deliveries have
             # their providers' own limits and must not be refused with 429.
             retry_after = context.rate_limiter.acquire(caller.name)

@@ -10,14 +10,15 @@ from strawberry.types import Info
 from arcos.auth import models, service
 from arcos.auth.expiry import BadDuration, parse_duration
 from arcos.auth.permissions import Public, requires
-from arcos.auth.scopes import Scope, UnknownScope, parse_scopes
+from arcos.auth.scopes import ADMIN as ADMIN_SCOPE
+from arcos.auth.scopes import UnknownScope
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import UserError
 from arcos.graphql.metadata import column_bound
 from arcos.problems import ProblemCode
 from arcos.store.unit_of_work import Writer
 
-ADMIN = [requires(Scope.ADMIN)]
+ADMIN = [requires(ADMIN_SCOPE)]
 
 PrincipalKind = strawberry.enum(models.PrincipalKind, name="PrincipalKind")
 
@@ -103,7 +104,7 @@ class AuthQueries:
         caller = info.context.caller
         return Viewer(
             authenticated=caller.authenticated, name=caller.name, kind=caller.kind,
-            scopes=sorted(scope.value for scope in caller.scopes), token_name=caller.token_name,
+            scopes=info.context.scopes.held_by(caller), token_name=caller.token_name,
         )
 
     @strawberry.field(description="Every API token (admins).", permission_classes=ADMIN)
@@ -118,7 +119,7 @@ class AuthMutations:
         self, info: Info[ArcosContext, None], input: CreateApiTokenInput
     ) -> CreateApiTokenPayload:
         try:
-            scopes = parse_scopes(input.scopes)
+            scopes = info.context.scopes.parse(input.scopes)
             expires_in = (
                 parse_duration(input.expires_in) if input.expires_in is not None else None
             )

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from arcos.auth.caller import Caller
 from arcos.auth.models import ApiToken, Principal, PrincipalKind
-from arcos.auth.scopes import Scope
+from arcos.auth.scopes import ADMIN, Scope
 from arcos.auth.token_format import (
     display_prefix,
     looks_like_token,
@@ -25,7 +25,6 @@ logger = logging.getLogger("arcos.auth")
 
 #: Names start with a letter, so a name can never be mistaken for a numeric token id.
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9._@\-]{0,99}$")
-KNOWN_SCOPES = frozenset(scope.value for scope in Scope)
 #: last_used_at is written at most this often per token, not on every request.
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 BOOTSTRAP_PRINCIPAL = "admin"
@@ -179,7 +178,9 @@ async def authenticate(secret: str) -> Caller:
     return Caller(
         name=token.principal.name,
         kind=token.principal.kind.value,
-        scopes=frozenset(Scope(value) for value in token.scopes if value in KNOWN_SCOPES),
+        # As stored: a name this server no longer knows grants nothing, and the viewer
+        # lists only the app's known scopes (ScopeCatalogue.held_by).
+        scopes=frozenset(token.scopes),
         authenticated=True,
         token_id=token.id,
         token_name=token.name,
@@ -209,7 +210,7 @@ async def bootstrap_admin_token(writer: Writer) -> IssuedToken | None:
     try:
         return await create_token(
             BOOTSTRAP_TOKEN_NAME,
-            frozenset({Scope.ADMIN}),
+            frozenset({ADMIN}),
             writer,
             BOOTSTRAP_PRINCIPAL,
             PrincipalKind.PERSON,

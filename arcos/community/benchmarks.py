@@ -10,7 +10,6 @@ from dataclasses import asdict, dataclass
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from arcos.auth.caller import Caller
-from arcos.auth.scopes import Scope
 from arcos.community.benchmark_comparison import (
     Direction,
     MetricBaseline,
@@ -30,6 +29,7 @@ from arcos.community.scrubbed_bounds import refuse_grown
 from arcos.community.sharing import Visibility, may_change, readable
 from arcos.evidence.drafts import MAX_SLUG_LENGTH, SLUG
 from arcos.evidence.models import Project
+from arcos.evidence.scopes import EVIDENCE_READ
 from arcos.intake.latest import latest_metrics
 from arcos.problems import ArcosError, BadUserInput, ErrorCode, NotFound, ProblemCode, Refused
 from arcos.store.unit_of_work import UnitOfWork
@@ -164,7 +164,7 @@ async def readable_benchmark(uid: str, caller: Caller) -> Benchmark | None:
 async def project_values(slug: str, caller: Caller, names: Sequence[str]) -> dict[str, float]:
     """The newest value of each of the project's quality metrics named in `names` (reading
     them needs `evidence:read`, as every other read of a project's metrics does)."""
-    if not caller.may(Scope.EVIDENCE_READ):
+    if not caller.may(EVIDENCE_READ):
         raise ArcosError("comparing a project reads its quality metrics, which needs the "
                          f"'evidence:read' scope; {caller.name!r} lacks it", ErrorCode.FORBIDDEN)
     normalised = slug.strip().lower()

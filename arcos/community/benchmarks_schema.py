@@ -11,7 +11,6 @@ from strawberry import relay
 from strawberry.types import Info
 
 from arcos.auth.permissions import requires
-from arcos.auth.scopes import Scope
 from arcos.community import benchmark_opt_in, benchmarks
 from arcos.community.benchmark_comparison import Direction, MetricBaseline
 from arcos.community.benchmark_input import MAX_METRICS, label
@@ -31,6 +30,7 @@ from arcos.community.benchmarks_types import (
     given_values,
 )
 from arcos.community.community_benchmarks import community_benchmark
+from arcos.community.scopes import COMMUNITY_READ, COMMUNITY_WRITE
 from arcos.community.sharing import Visibility
 from arcos.evidence.drafts import MAX_SLUG_LENGTH
 from arcos.graphql.context import ArcosContext
@@ -39,8 +39,8 @@ from arcos.graphql.metadata import JSON_SCHEMA, MAX_LENGTH, column_bound
 from arcos.graphql.pagination import PageRequest
 from arcos.problems import BadUserInput, NotFound, Problem, ProblemCode, Refused
 
-READ = [requires(Scope.COMMUNITY_READ)]
-WRITE = [requires(Scope.COMMUNITY_WRITE)]
+READ = [requires(COMMUNITY_READ)]
+WRITE = [requires(COMMUNITY_WRITE)]
 CURSOR = "benchmark"
 _LABEL = {**column_bound(Benchmark, "industry"), JSON_SCHEMA: {"minLength": 1, "maxLength": 64}}
 _TYPE = {**column_bound(BenchmarkOptIn, "project_type"),

@@ -9,7 +9,6 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from arcos.auth.scopes import Scope
 from arcos.community import benchmarks
 from arcos.community.benchmark_comparison import (
     ComparisonStatus,
@@ -20,6 +19,7 @@ from arcos.community.benchmark_comparison import (
 )
 from arcos.community.benchmarks_models import Benchmark, BenchmarkOptIn
 from arcos.community.community_benchmarks import CommunityBenchmark
+from arcos.community.scopes import COMMUNITY_READ
 from arcos.community.sharing import Visibility
 from arcos.community.sharing_types import CommunityAuthor, author_of
 from arcos.graphql.context import ArcosContext
@@ -242,4 +242,4 @@ class BenchmarkOptOutPayload:
     errors: list[UserError]
 
 
-NODES: tuple[NodeKind, ...] = (NodeKind(BenchmarkType, Scope.COMMUNITY_READ),)
+NODES: tuple[NodeKind, ...] = (NodeKind(BenchmarkType, COMMUNITY_READ),)

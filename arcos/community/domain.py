@@ -8,12 +8,12 @@ from importlib import resources
 
 import strawberry
 
-from arcos.auth.scopes import Scope
 from arcos.community import (
     benchmarks_rest,
     benchmarks_types,
     library_rest,
     rest,
+    scopes,
     templates_rest,
     templates_types,
     threats_rest,
@@ -22,6 +22,7 @@ from arcos.community.benchmarks_schema import BenchmarkMutations, BenchmarkQueri
 from arcos.community.library_schema import LibraryMutations, LibraryQueries
 from arcos.community.library_types import BestPracticeType, QualityPatternType
 from arcos.community.schema import CoreMutations, CoreQueries
+from arcos.community.scopes import COMMUNITY_READ
 from arcos.community.templates_schema import TemplateMutations, TemplateQueries
 from arcos.community.threats_events import TOPICS as THREAT_TOPICS
 from arcos.community.threats_schema import ThreatMutations, ThreatQueries, ThreatSubscriptions
@@ -52,6 +53,7 @@ _FILES = resources.files("arcos.community")
 
 COMMUNITY = Domain(
     name="community",
+    scopes=scopes.SCOPES,
     models=(
         "arcos.community.library_models", "arcos.community.threats_models",
         "arcos.community.templates_models", "arcos.community.benchmarks_models",
@@ -60,9 +62,9 @@ COMMUNITY = Domain(
     mutation=CommunityMutations,
     subscription=CommunitySubscriptions,
     nodes=(
-        NodeKind(QualityPatternType, Scope.COMMUNITY_READ),
-        NodeKind(BestPracticeType, Scope.COMMUNITY_READ),
-        *(NodeKind(node, Scope.COMMUNITY_READ) for node in THREAT_NODES),
+        NodeKind(QualityPatternType, COMMUNITY_READ),
+        NodeKind(BestPracticeType, COMMUNITY_READ),
+        *(NodeKind(node, COMMUNITY_READ) for node in THREAT_NODES),
         *templates_types.NODES,
         *benchmarks_types.NODES,
     ),

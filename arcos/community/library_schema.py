@@ -17,7 +17,6 @@ from strawberry.types import Info
 
 from arcos.auth.caller import Caller
 from arcos.auth.permissions import requires
-from arcos.auth.scopes import Scope
 from arcos.community import library_reads, library_writes, patterns, practices
 from arcos.community.library_input import PatternDraft, PracticeDraft
 from arcos.community.library_models import BestPractice, LibraryCategory, QualityPattern
@@ -34,6 +33,7 @@ from arcos.community.library_types import (
     RecordPatternUsePayload,
 )
 from arcos.community.library_writes import LibraryKind, Sharing
+from arcos.community.scopes import COMMUNITY_READ, COMMUNITY_WRITE
 from arcos.community.sharing import Visibility
 from arcos.community.sharing_types import ItemId, parse_item_id
 from arcos.graphql.context import ArcosContext
@@ -41,8 +41,8 @@ from arcos.graphql.errors import payload_of
 from arcos.graphql.metadata import MAX_LENGTH
 from arcos.graphql.pagination import PageRequest
 
-READ = [requires(Scope.COMMUNITY_READ)]
-WRITE = [requires(Scope.COMMUNITY_WRITE)]
+READ = [requires(COMMUNITY_READ)]
+WRITE = [requires(COMMUNITY_WRITE)]
 PATTERN_CURSOR = "community-pattern"
 PRACTICE_CURSOR = "community-practice"
 PATTERN = "QualityPattern"

@@ -18,7 +18,6 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from arcos.auth.permissions import requires
-from arcos.auth.scopes import Scope
 from arcos.community import effectiveness as measuring
 from arcos.community.library_items import Item
 from arcos.community.library_loaders import (
@@ -33,11 +32,12 @@ from arcos.community.library_models import BestPractice, LibraryCategory, Qualit
 from arcos.community.library_reads import items_by_uid
 from arcos.community.sharing import Visibility
 from arcos.community.sharing_types import CommunityAuthor, author_of
+from arcos.evidence.scopes import EVIDENCE_READ
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import UserError
 from arcos.graphql.pagination import check_page_size
 
-READ_EVIDENCE = [requires(Scope.EVIDENCE_READ)]
+READ_EVIDENCE = [requires(EVIDENCE_READ)]
 #: Most adoptions one `effectiveness` answer lists.
 MAX_ADOPTIONS = 20
 NodeT = TypeVar("NodeT")

@@ -9,12 +9,12 @@ same scope that lets a caller feed the project's evidence in the first place.
 from __future__ import annotations
 
 from arcos.auth.caller import Caller
-from arcos.auth.scopes import Scope
+from arcos.evidence.scopes import EVIDENCE_WRITE
 from arcos.problems import ArcosError, ErrorCode
 
 
 def require_evidence_write(caller: Caller, doing: str) -> None:
     """Raises FORBIDDEN unless `caller` may write evidence; `doing` names the action."""
-    if not caller.may(Scope.EVIDENCE_WRITE):
+    if not caller.may(EVIDENCE_WRITE):
         raise ArcosError(f"{doing} needs the 'evidence:write' scope (or 'admin'), which "
                          f"{caller.name!r} lacks", ErrorCode.FORBIDDEN)

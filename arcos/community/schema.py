@@ -11,17 +11,18 @@ from strawberry import relay
 from strawberry.types import Info
 
 from arcos.auth.permissions import requires
-from arcos.auth.scopes import Scope
+from arcos.auth.scopes import ADMIN as ADMIN_SCOPE
 from arcos.community import moderation
+from arcos.community.scopes import COMMUNITY_READ, COMMUNITY_WRITE
 from arcos.community.sharing import Visibility
 from arcos.community.stats import community_stats
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import UserError, payload_of
 from arcos.graphql.metadata import MAX_LENGTH
 
-READ = [requires(Scope.COMMUNITY_READ)]
-WRITE = [requires(Scope.COMMUNITY_WRITE)]
-ADMIN = [requires(Scope.ADMIN)]
+READ = [requires(COMMUNITY_READ)]
+WRITE = [requires(COMMUNITY_WRITE)]
+ADMIN = [requires(ADMIN_SCOPE)]
 
 
 @strawberry.type(name="CommunityKindCount", description="Items of one kind the caller may "

@@ -17,7 +17,8 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 
 from arcos.auth.caller import Caller
-from arcos.auth.scopes import Scope
+from arcos.auth.scopes import ADMIN
+from arcos.community.scopes import COMMUNITY_READ
 from arcos.problems import ProblemCode, Refused
 
 
@@ -56,12 +57,12 @@ class SharedItem(Model):
 
 
 def is_admin(caller: Caller) -> bool:
-    return caller.may(Scope.ADMIN)
+    return caller.may(ADMIN)
 
 
 def readable(caller: Caller) -> Q:
     """The rows `caller` may see, as a filter for any SharedItem query."""
-    if not caller.may(Scope.COMMUNITY_READ):
+    if not caller.may(COMMUNITY_READ):
         return Q(id__in=[])
     if is_admin(caller):
         return Q(withdrawn=False)
@@ -73,7 +74,7 @@ def readable(caller: Caller) -> Q:
 
 def may_read(item: SharedItem, caller: Caller) -> bool:
     """`readable` for one row already in hand (subscriptions, relationships)."""
-    if not caller.may(Scope.COMMUNITY_READ) or item.withdrawn:
+    if not caller.may(COMMUNITY_READ) or item.withdrawn:
         return False
     if is_admin(caller):
         return True

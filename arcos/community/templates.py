@@ -17,12 +17,12 @@ from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
 from arcos.auth.caller import Caller
-from arcos.auth.scopes import Scope
 from arcos.community import compliance_content, industry_content
 from arcos.community.compliance_content import Framework
 from arcos.community.gsn import parse_argument
 from arcos.community.industry_content import Industry, Standard
 from arcos.community.library_items import changeable_item
+from arcos.community.scopes import COMMUNITY_READ
 from arcos.community.scrub import Scrubber, scrubber
 from arcos.community.sharing import SharedItem, Visibility, may_change, readable
 from arcos.community.templates_input import (
@@ -213,7 +213,7 @@ class Page(Generic[Content]):
 
 def _visible_built_ins(caller: Caller, items: Sequence[Content]) -> list[Content]:
     """Built-ins are public: every reader of the community sees them."""
-    return list(items) if caller.may(Scope.COMMUNITY_READ) else []
+    return list(items) if caller.may(COMMUNITY_READ) else []
 
 
 async def page(kind: Kind[Content, Any], caller: Caller, first: int,
@@ -235,7 +235,7 @@ async def find(kind: Kind[Content, Any], caller: Caller, key: str | None = None,
                uid: str | None = None) -> Template[Content] | None:
     """A built-in by key, one of the caller's own by key, or any readable one by uid."""
     if key is not None and key in kind.built_ins:
-        return Template(kind.built_ins[key]) if caller.may(Scope.COMMUNITY_READ) else None
+        return Template(kind.built_ins[key]) if caller.may(COMMUNITY_READ) else None
     if key is not None and not KEY.match(key):
         return None  # no template has such a key; the store is not asked
     query = kind.model.filter(readable(caller))

@@ -16,11 +16,11 @@ from strawberry.types import Info
 
 from arcos.auth.caller import Caller
 from arcos.auth.permissions import check_scope, requires
-from arcos.auth.scopes import Scope
 from arcos.community import templates
 from arcos.community.checklist_export import ChecklistFormat, checklist
 from arcos.community.compliance_content import Framework
 from arcos.community.compliance_status import project_status
+from arcos.community.scopes import COMMUNITY_READ, COMMUNITY_WRITE
 from arcos.community.sharing import Visibility
 from arcos.community.sharing_types import parse_item_id
 from arcos.community.templates import Sharing, Template, framework_required
@@ -39,6 +39,7 @@ from arcos.community.templates_types import (
     evidence_global_id,
 )
 from arcos.evidence.drafts import MAX_SLUG_LENGTH
+from arcos.evidence.scopes import EVIDENCE_READ
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import payload_of
 from arcos.graphql.global_ids import decode_global_id
@@ -46,10 +47,10 @@ from arcos.graphql.metadata import MAX_LENGTH
 from arcos.graphql.pagination import PageRequest
 from arcos.store.unit_of_work import utc_now
 
-READ = [requires(Scope.COMMUNITY_READ)]
+READ = [requires(COMMUNITY_READ)]
 #: Compliance status reads the project's evidence, metrics and findings.
-READ_WITH_EVIDENCE = [requires(Scope.COMMUNITY_READ), requires(Scope.EVIDENCE_READ)]
-WRITE = [requires(Scope.COMMUNITY_WRITE)]
+READ_WITH_EVIDENCE = [requires(COMMUNITY_READ), requires(EVIDENCE_READ)]
+WRITE = [requires(COMMUNITY_WRITE)]
 INDUSTRY_CURSOR = "industry-template"
 COMPLIANCE_CURSOR = "compliance-template"
 _REFERENCE = {MAX_LENGTH: 255}
@@ -301,7 +302,7 @@ class TemplateQueries:
     ) -> str:
         context = info.context
         if project is not None:
-            check_scope(context.caller, Scope.EVIDENCE_READ)
+            check_scope(context.caller, EVIDENCE_READ)
         template = await _framework(framework, context.caller)
         status = None if project is None else await project_status(
             template.content, project, _now(context))

@@ -16,7 +16,6 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from arcos.auth.scopes import Scope
 from arcos.community import (
     sharing_types,  # noqa: F401  (names Visibility CommunityVisibility)
     templates,
@@ -27,6 +26,7 @@ from arcos.community.compliance_content import Control, Framework
 from arcos.community.compliance_status import CheckResult, ControlResult, FrameworkStatus, Status
 from arcos.community.gsn import Node, NodeType, check_argument
 from arcos.community.industry_content import Industry
+from arcos.community.scopes import COMMUNITY_READ
 from arcos.community.sharing import SharedItem, Visibility
 from arcos.community.sharing_types import CommunityAuthor, author_of
 from arcos.community.templates import Kind, Template
@@ -317,6 +317,6 @@ class ComplianceStatusType:
 
 
 NODES: tuple[NodeKind, ...] = (
-    NodeKind(IndustryTemplateType, Scope.COMMUNITY_READ),
-    NodeKind(ComplianceTemplateType, Scope.COMMUNITY_READ),
+    NodeKind(IndustryTemplateType, COMMUNITY_READ),
+    NodeKind(ComplianceTemplateType, COMMUNITY_READ),
 )

@@ -9,7 +9,7 @@ from typing import Any
 from tortoise.expressions import Q, Subquery
 
 from arcos.auth.caller import Caller
-from arcos.auth.scopes import Scope
+from arcos.community.scopes import COMMUNITY_READ
 from arcos.community.sharing import Visibility, may_read, readable
 from arcos.community.stix_refs import cut_lenient, references
 from arcos.community.threats_models import StixObject, Threat, ThreatRecipient
@@ -22,7 +22,7 @@ _IN_CHUNK = 500
 def readable_intel(caller: Caller) -> Q:
     """`readable(caller)`, widened to AMBER/RED rows that name the caller as a recipient."""
     base = readable(caller)
-    if not caller.authenticated or not caller.may(Scope.COMMUNITY_READ):
+    if not caller.authenticated or not caller.may(COMMUNITY_READ):
         return base
     granted = Subquery(ThreatRecipient.filter(principal=caller.name).values("grant"))
     named = Q(withdrawn=False, hidden=False, visibility=Visibility.PRIVATE,
@@ -34,7 +34,7 @@ async def may_read_intel(item: Threat | StixObject, caller: Caller) -> bool:
     """`readable_intel` for one row in hand."""
     if may_read(item, caller):
         return True
-    if (not caller.authenticated or not caller.may(Scope.COMMUNITY_READ) or item.withdrawn
+    if (not caller.authenticated or not caller.may(COMMUNITY_READ) or item.withdrawn
             or item.hidden or item.tlp not in NAMED_RECIPIENTS):
         return False
     return await ThreatRecipient.exists(grant=item.grant, principal=caller.name)

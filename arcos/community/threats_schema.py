@@ -16,8 +16,8 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from arcos.auth.permissions import requires
-from arcos.auth.scopes import Scope
 from arcos.broker import Event, channel
+from arcos.community.scopes import COMMUNITY_READ, COMMUNITY_WRITE
 from arcos.community.sharing_types import ItemId, parse_item_id
 from arcos.community.stix_export import MAX_EXPORT_OBJECTS, export_bundle
 from arcos.community.stix_import import import_bundle
@@ -48,6 +48,7 @@ from arcos.community.threats_types import (
 )
 from arcos.evidence.drafts import MAX_SLUG_LENGTH
 from arcos.evidence.events import EVIDENCE_ADDED
+from arcos.evidence.scopes import EVIDENCE_READ
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import user_errors
 from arcos.graphql.live_events import live_events
@@ -55,8 +56,8 @@ from arcos.graphql.metadata import MAX_LENGTH
 from arcos.graphql.pagination import PageRequest
 from arcos.problems import ArcosError, ErrorCode, Refused
 
-READ = [requires(Scope.COMMUNITY_READ)]
-WRITE = [requires(Scope.COMMUNITY_WRITE)]
+READ = [requires(COMMUNITY_READ)]
+WRITE = [requires(COMMUNITY_WRITE)]
 CURSOR = "threat"
 STIX_CURSOR = "stix-object"
 
@@ -275,7 +276,7 @@ class ThreatSubscriptions:
     ) -> AsyncGenerator[ThreatMatchedEvent, None]:
         context = info.context
         caller = context.caller
-        if not caller.may(Scope.EVIDENCE_READ):
+        if not caller.may(EVIDENCE_READ):
             raise ArcosError("threatMatched reads a project's SBOM: it needs evidence:read "
                              "besides community:read", ErrorCode.FORBIDDEN)
         slug = project.strip().lower()

@@ -12,7 +12,6 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from arcos.auth.scopes import Scope
 from arcos.community import sharing_types  # noqa: F401 - registers CommunityVisibility
 from arcos.community.sharing import Visibility, may_change
 from arcos.community.sharing_types import CommunityAuthor, author_of
@@ -26,6 +25,7 @@ from arcos.community.threats_models import (
     ThreatRecipient,
 )
 from arcos.community.threats_tlp import Tlp
+from arcos.evidence.scopes import EVIDENCE_READ
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import UserError
 
@@ -111,7 +111,7 @@ class ThreatType(relay.Node):
                       "a version in range; empty unless you may also read evidence "
                       "(evidence:read).")
     async def affected_projects(self, info: Info[ArcosContext, None]) -> list[ThreatMatchType]:
-        if not info.context.caller.may(Scope.EVIDENCE_READ):
+        if not info.context.caller.may(EVIDENCE_READ):
             return []
         return [ThreatMatchType.of(match) for match in await affected_projects(self.row)]
 

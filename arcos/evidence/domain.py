@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from importlib import resources
 
-from arcos.auth.scopes import Scope
-from arcos.evidence import rest
+from arcos.evidence import rest, scopes
 from arcos.evidence.events import EVIDENCE_ADDED
 from arcos.evidence.schema import EvidenceMutations, EvidenceQueries, EvidenceSubscriptions
+from arcos.evidence.scopes import EVIDENCE_READ
 from arcos.evidence.stream import stream_openapi, stream_routes
 from arcos.evidence.types import EvidenceType, ProjectType
 from arcos.evidence.upgrade import add_size_columns
@@ -15,13 +15,14 @@ from arcos.registry import Domain, NodeKind
 
 EVIDENCE = Domain(
     name="evidence",
+    scopes=scopes.SCOPES,
     models=("arcos.evidence.models",),
     query=EvidenceQueries,
     mutation=EvidenceMutations,
     subscription=EvidenceSubscriptions,
     nodes=(
-        NodeKind(EvidenceType, Scope.EVIDENCE_READ),
-        NodeKind(ProjectType, Scope.EVIDENCE_READ),
+        NodeKind(EvidenceType, EVIDENCE_READ),
+        NodeKind(ProjectType, EVIDENCE_READ),
     ),
     rest_routes=rest.ROUTES,
     rest_documents=(resources.files("arcos.evidence") / "rest.graphql",),

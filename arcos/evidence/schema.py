@@ -11,12 +11,12 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from arcos.auth.permissions import requires
-from arcos.auth.scopes import Scope
 from arcos.broker import channel
 from arcos.evidence import service
 from arcos.evidence.drafts import FIELD_CONSTRAINTS, EvidenceDraft
 from arcos.evidence.events import EVIDENCE_ADDED
 from arcos.evidence.models import EvidenceRelation, RelationKind
+from arcos.evidence.scopes import EVIDENCE_READ, EVIDENCE_WRITE
 from arcos.evidence.types import (
     EVIDENCE_CURSOR,
     SLUG_BOUND,
@@ -47,8 +47,8 @@ from arcos.graphql.pagination import (
 from arcos.store.resume import follow_after
 
 PROJECT_CURSOR = "project"
-READ = [requires(Scope.EVIDENCE_READ)]
-WRITE = [requires(Scope.EVIDENCE_WRITE)]
+READ = [requires(EVIDENCE_READ)]
+WRITE = [requires(EVIDENCE_WRITE)]
 
 
 @strawberry.input(description="One evidence item to store.")

@@ -14,7 +14,6 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from arcos.auth.permissions import requires
-from arcos.auth.scopes import Scope
 from arcos.evidence import models, service
 from arcos.evidence.events import ascii_json, ascii_text
 from arcos.evidence.loaders import (
@@ -25,6 +24,7 @@ from arcos.evidence.loaders import (
     StoredJsonBySeq,
 )
 from arcos.evidence.models import RelationKind
+from arcos.evidence.scopes import EVIDENCE_READ
 from arcos.graphql.budget import charge_response
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import UserError
@@ -51,7 +51,7 @@ METRIC_NAME_BOUND = column_bound(QualityMetric, "name")
 EVIDENCE_CURSOR = "evidence"
 #: Fields that reach evidence other than the object in hand need `evidence:read` even when
 #: the object itself came back from a mutation a write-only token may run.
-READ = [requires(Scope.EVIDENCE_READ)]
+READ = [requires(EVIDENCE_READ)]
 
 # The one RelationKind is the plain enum in models (services use it without strawberry);
 # this registers its GraphQL name and description on that same class.

@@ -21,6 +21,7 @@ from strawberry.dataloader import DataLoader
 
 from arcos.auth.caller import Caller
 from arcos.auth.rate_limit import WriteRateLimiter
+from arcos.auth.scopes import ScopeCatalogue
 from arcos.broker import Broker
 from arcos.graphql.budget import start_response
 from arcos.settings import Settings
@@ -61,6 +62,8 @@ class AppServices:
     #: The domains' own app services by name (arcos/registry.py `ServiceFactory`), filled
     #: in by `create_app` once this object exists (a factory may need it).
     domain_services: dict[str, Any] = field(default_factory=dict)
+    #: Every scope the app's domains declare (arcos/registry.py `Registry.scopes`).
+    scopes: ScopeCatalogue = field(default_factory=ScopeCatalogue)
 
 
 class ServiceMissing(RuntimeError):
@@ -98,6 +101,8 @@ class ArcosContext:
     writer: Writer | None = None
     #: The domains' app services by name; empty in contexts built without an app.
     domain_services: dict[str, Any] = field(default_factory=dict)
+    #: Every scope the app knows; only `admin` in contexts built without an app.
+    scopes: ScopeCatalogue = field(default_factory=ScopeCatalogue)
 
     #: A JSON text among the variables that the adapter already parsed.
     parsed_text: ParsedText | None = None
@@ -110,7 +115,8 @@ class ArcosContext:
             rate_limiter=services.rate_limiter, parse_pool=services.parse_pool,
             connection_limits=services.connection_limits,
             json_threads=services.json_threads, writer=services.writer,
-            domain_services=services.domain_services, **request_parts,
+            domain_services=services.domain_services, scopes=services.scopes,
+            **request_parts,
         )
 
     def service(self, name: str) -> Any:

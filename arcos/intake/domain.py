@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 
-from arcos.auth.scopes import Scope
+from arcos.evidence.scopes import EVIDENCE_READ
 from arcos.intake import rest
 from arcos.intake.metrics import METRICS_UPDATED
 from arcos.intake.schema import IntakeMutations, IntakeQueries, IntakeSubscriptions
@@ -17,7 +17,7 @@ INTAKE = Domain(
     query=IntakeQueries,
     mutation=IntakeMutations,
     subscription=IntakeSubscriptions,
-    nodes=(NodeKind(FindingType, Scope.EVIDENCE_READ),),
+    nodes=(NodeKind(FindingType, EVIDENCE_READ),),
     rest_routes=rest.ROUTES,
     rest_documents=(resources.files("arcos.intake") / "rest.graphql",),
     # Reports are larger than other bodies.

@@ -15,9 +15,9 @@ from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from arcos.auth.permissions import requires, requires_any
-from arcos.auth.scopes import Scope
 from arcos.broker import channel
 from arcos.evidence.drafts import FIELD_CONSTRAINTS
+from arcos.evidence.scopes import EVIDENCE_READ, EVIDENCE_WRITE
 from arcos.evidence.types import METRIC_NAME_BOUND, SLUG_BOUND, EvidenceType
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import UserError, user_errors
@@ -43,8 +43,8 @@ from arcos.problems import BadUserInput, Problem, ProblemCode, Refused
 from arcos.web.spool import BodySpool
 
 FINDING_CURSOR = "finding"
-READ = [requires(Scope.EVIDENCE_READ)]
-WRITE = [requires(Scope.EVIDENCE_WRITE)]
+READ = [requires(EVIDENCE_READ)]
+WRITE = [requires(EVIDENCE_WRITE)]
 
 
 @strawberry.input(description="One artifact: its text in `content`, or its bytes (e.g. gzip) "
@@ -293,7 +293,7 @@ class IntakeQueries:
     @strawberry.field(
         description="One upload's job; null when there is none. evidence:read sees every "
         "job; evidence:write alone sees only its own principal's jobs (others are null).",
-        permission_classes=[requires_any(Scope.EVIDENCE_READ, Scope.EVIDENCE_WRITE)],
+        permission_classes=[requires_any(EVIDENCE_READ, EVIDENCE_WRITE)],
     )
     async def ingestion_job(
         self, info: Info[ArcosContext, None], job_id: strawberry.ID
@@ -303,7 +303,7 @@ class IntakeQueries:
         except ValueError:
             raise BadUserInput(f"'{job_id:.40}' is not a job id: pass a payload's jobId") from None
         caller = info.context.caller
-        submitter = None if caller.may(Scope.EVIDENCE_READ) else caller.name
+        submitter = None if caller.may(EVIDENCE_READ) else caller.name
         row = await service.find_job(parsed, submitter)
         return IngestionJobType.from_model(row) if row else None
 

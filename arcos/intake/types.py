@@ -13,9 +13,9 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from arcos.auth.permissions import requires
-from arcos.auth.scopes import Scope
 from arcos.database_id import is_database_id
 from arcos.evidence.loaders import EvidenceByUid
+from arcos.evidence.scopes import EVIDENCE_READ
 from arcos.evidence.types import EvidenceType
 from arcos.graphql.errors import UserError
 from arcos.intake import models
@@ -23,7 +23,7 @@ from arcos.intake.findings import FindingsSummary
 from arcos.problems import BadUserInput
 
 #: Fields that reach evidence need `evidence:read` even on a payload a write-only token gets.
-READ = [requires(Scope.EVIDENCE_READ)]
+READ = [requires(EVIDENCE_READ)]
 
 FindingState = strawberry.enum(models.FindingState, name="FindingState",
                                description="Whether the latest scan still reports a finding.")

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from arcos.auth.caller import Caller
-from arcos.auth.scopes import Scope
+from arcos.auth.scopes import ADMIN
 from arcos.plugins.host import PluginHost
 from arcos.plugins.integrity import code_sha256
 from arcos.plugins.manifest import Manifest, Permission, semver_key
@@ -104,7 +104,7 @@ def _check_may_add(manifest: Manifest, earlier: Sequence[PluginVersion], caller:
             "order versions; register a higher version", ProblemCode.CONFLICT,
         )
     owners = {row.registered_by for row in earlier}
-    if owners and caller.name not in owners and not caller.may(Scope.ADMIN):
+    if owners and caller.name not in owners and not caller.may(ADMIN):
         raise Refused.one(
             "manifest.id", f"{manifest.id} is published by {', '.join(sorted(owners))}; only "
             "they or an admin may register versions of it: choose another id",
@@ -147,7 +147,7 @@ async def approve(
                               "approval", ProblemCode.CONFLICT)
         wanted = permissions(row.requested_permissions)
         approved = wanted if granted is None else _granted(granted, wanted)
-        if not caller.may(Scope.ADMIN) and not holds_all(caller, wanted):
+        if not caller.may(ADMIN) and not holds_all(caller, wanted):
             raise Refused.one("version", f"approving {row.label} takes an admin or a token "
                               "holding every scope behind the permissions it asks for ("
                               + ", ".join(names(wanted)) + ")", ProblemCode.INVALID)
@@ -243,7 +243,7 @@ async def lock_plugin(plugin_id: str, unit: UnitOfWork) -> None:
 
 def _check_owner(rows: Sequence[PluginVersion], caller: Caller) -> None:
     owners = {row.registered_by for row in rows}
-    if caller.name not in owners and not caller.may(Scope.ADMIN):
+    if caller.name not in owners and not caller.may(ADMIN):
         raise Refused.one("plugin", f"only an admin or {', '.join(sorted(owners))} (who "
                           "registered it) may change this plugin", ProblemCode.INVALID)
 

@@ -4,26 +4,27 @@ from __future__ import annotations
 
 from importlib import resources
 
-from arcos.auth.scopes import Scope
-from arcos.plugins import rest
+from arcos.plugins import rest, scopes
 from arcos.plugins.cli import add_plugin_commands
 from arcos.plugins.events import EXECUTION_FINISHED
 from arcos.plugins.host import HOST
 from arcos.plugins.schema import PluginMutations, PluginQueries, PluginSubscriptions
+from arcos.plugins.scopes import PLUGINS_READ
 from arcos.plugins.triggers import plugin_host
 from arcos.plugins.types import PluginExecutionType, PluginType, PluginVersionType
 from arcos.registry import Domain, NodeKind, ServiceFactory
 
 PLUGINS = Domain(
     name="plugins",
+    scopes=scopes.SCOPES,
     models=("arcos.plugins.models",),
     query=PluginQueries,
     mutation=PluginMutations,
     subscription=PluginSubscriptions,
     nodes=(
-        NodeKind(PluginType, Scope.PLUGINS_READ),
-        NodeKind(PluginVersionType, Scope.PLUGINS_READ),
-        NodeKind(PluginExecutionType, Scope.PLUGINS_READ),
+        NodeKind(PluginType, PLUGINS_READ),
+        NodeKind(PluginVersionType, PLUGINS_READ),
+        NodeKind(PluginExecutionType, PLUGINS_READ),
     ),
     rest_routes=rest.ROUTES,
     rest_documents=(resources.files("arcos.plugins") / "rest.graphql",),

@@ -11,13 +11,14 @@ from collections.abc import Iterable
 
 from arcos.auth.caller import Caller
 from arcos.auth.scopes import Scope
+from arcos.evidence.scopes import EVIDENCE_READ, EVIDENCE_WRITE
 from arcos.plugins.manifest import Permission
 
 #: The caller scope each plugin permission stands for (metrics are evidence-derived data).
 SCOPE_OF: dict[Permission, Scope] = {
-    Permission.EVIDENCE_READ: Scope.EVIDENCE_READ,
-    Permission.EVIDENCE_WRITE: Scope.EVIDENCE_WRITE,
-    Permission.METRICS_WRITE: Scope.EVIDENCE_WRITE,
+    Permission.EVIDENCE_READ: EVIDENCE_READ,
+    Permission.EVIDENCE_WRITE: EVIDENCE_WRITE,
+    Permission.METRICS_WRITE: EVIDENCE_WRITE,
 }
 
 

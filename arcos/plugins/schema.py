@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from arcos.auth.permissions import requires
-from arcos.auth.scopes import Scope
+from arcos.auth.scopes import ADMIN as ADMIN_SCOPE
 from arcos.broker import channel
 from arcos.evidence.drafts import MAX_SLUG_LENGTH, SLUG
 from arcos.evidence.types import EvidenceFilter, EvidenceType
@@ -28,6 +28,7 @@ from arcos.plugins.host import host_of
 from arcos.plugins.manifest import Permission, PluginKind
 from arcos.plugins.models import ExecutionStatus, PluginVersion
 from arcos.plugins.panel import PANEL_SCHEMA
+from arcos.plugins.scopes import PLUGINS_EXECUTE, PLUGINS_READ, PLUGINS_WRITE
 from arcos.plugins.types import (
     AUTHOR_BOUND,
     PLUGIN_ID_BOUND,
@@ -51,10 +52,10 @@ from arcos.plugins.types import (
 from arcos.plugins.validation import check_plugin
 from arcos.problems import ProblemCode, Refused
 
-READ = [requires(Scope.PLUGINS_READ)]
-WRITE = [requires(Scope.PLUGINS_WRITE)]
-EXECUTE = [requires(Scope.PLUGINS_EXECUTE)]
-ADMIN = [requires(Scope.ADMIN)]
+READ = [requires(PLUGINS_READ)]
+WRITE = [requires(PLUGINS_WRITE)]
+EXECUTE = [requires(PLUGINS_EXECUTE)]
+ADMIN = [requires(ADMIN_SCOPE)]
 PLUGIN_CURSOR = "plugin"
 EXECUTION_CURSOR = "plugin-execution"
 _PLUGIN_ID = {JSON_SCHEMA: {"minLength": 1, "maxLength": 100}, **PLUGIN_ID_BOUND}

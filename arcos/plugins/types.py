@@ -13,8 +13,8 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from arcos.auth.permissions import requires
-from arcos.auth.scopes import Scope
 from arcos.evidence.loaders import EvidenceByUid
+from arcos.evidence.scopes import EVIDENCE_READ
 from arcos.evidence.types import EvidenceType
 from arcos.graphql.budget import charge_response
 from arcos.graphql.context import ArcosContext
@@ -34,7 +34,7 @@ from arcos.problems import ArcosError, ErrorCode, ProblemCode
 PLUGIN_ID_BOUND = column_bound(models.PluginVersion, "plugin_id")
 VERSION_BOUND = column_bound(models.PluginVersion, "version")
 AUTHOR_BOUND = column_bound(models.PluginVersion, "author")
-READ_EVIDENCE = [requires(Scope.EVIDENCE_READ)]
+READ_EVIDENCE = [requires(EVIDENCE_READ)]
 #: An execution result not read yet (None is a result).
 _UNREAD: Any = object()
 
@@ -231,7 +231,7 @@ class PluginExecutionType(relay.Node):
         """What the plugin produced (its result, its error message) may hold evidence it
         read: its own caller sees it, anyone else needs evidence:read."""
         caller = context.caller
-        if caller.name != self.caller and not caller.may(Scope.EVIDENCE_READ):
+        if caller.name != self.caller and not caller.may(EVIDENCE_READ):
             raise ArcosError(f"the {what} of {self.caller!r}'s execution may hold evidence: "
                              "reading it needs the 'evidence:read' scope", ErrorCode.FORBIDDEN)
 

@@ -8,7 +8,7 @@ from importlib import resources
 from typing import Any
 
 from arcos.registry import Domain
-from arcos.webhooks import rest, service
+from arcos.webhooks import rest, scopes, service
 from arcos.webhooks.providers import PROVIDERS
 from arcos.webhooks.routes import webhook_routes
 from arcos.webhooks.schema import WebhookMutations, WebhookQueries
@@ -29,6 +29,7 @@ def documentation() -> dict[str, Any]:
 
 WEBHOOKS = Domain(
     name="webhooks",
+    scopes=scopes.SCOPES,
     models=("arcos.webhooks.models",),
     query=WebhookQueries,
     mutation=WebhookMutations,

@@ -11,9 +11,10 @@ from strawberry import relay
 from strawberry.types import Info
 
 from arcos.auth.permissions import requires
-from arcos.auth.scopes import Scope
+from arcos.auth.scopes import ADMIN
 from arcos.database_id import is_database_id
 from arcos.evidence.loaders import EvidenceByUid
+from arcos.evidence.scopes import EVIDENCE_READ
 from arcos.evidence.types import EvidenceType
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import UserError, user_errors
@@ -25,9 +26,10 @@ from arcos.storable import unstorable
 from arcos.webhooks import credentials, service
 from arcos.webhooks.models import DeliveryOutcome, WebhookDelivery
 from arcos.webhooks.providers import PROVIDERS, SECRET_NAMES, evidence_mapping_for
+from arcos.webhooks.scopes import WEBHOOKS_ADMIN, WEBHOOKS_DELIVER
 
 DELIVERY_CURSOR = "delivery"
-OPERATORS = [requires(Scope.WEBHOOKS_ADMIN)]
+OPERATORS = [requires(WEBHOOKS_ADMIN)]
 
 WebhookProvider = strawberry.enum(
     Enum("WebhookProvider", {name.upper(): name for name in PROVIDERS}),  # type: ignore[misc]
@@ -69,7 +71,7 @@ class WebhookDeliveryType:
         return [strawberry.ID(relay.to_base64("Evidence", uid)) for uid in self.evidence_uids]
 
     @strawberry.field(description="The evidence this delivery produced.",
-                      permission_classes=[requires(Scope.EVIDENCE_READ)])
+                      permission_classes=[requires(EVIDENCE_READ)])
     async def evidence(self, info: Info) -> list[EvidenceType]:
         # Batched across the deliveries of a page; oldest first, as stored.
         rows = await EvidenceByUid(info.context).load_many(list(dict.fromkeys(self.evidence_uids)))
@@ -222,7 +224,7 @@ class WebhookMutations:
     @strawberry.mutation(
         description="Record one verified delivery and the evidence it maps to. The webhook "
         "routes run this after checking the provider's signature.",
-        permission_classes=[requires(Scope.WEBHOOKS_DELIVER)],
+        permission_classes=[requires(WEBHOOKS_DELIVER)],
     )
     async def ingest_webhook_delivery(
         self, info: Info[ArcosContext, None], input: IngestWebhookDeliveryInput
@@ -262,7 +264,7 @@ class WebhookMutations:
         )
 
     @strawberry.mutation(description="Map a stored delivery again, e.g. after a mapping fix.",
-                         permission_classes=[requires(Scope.ADMIN)])
+                         permission_classes=[requires(ADMIN)])
     async def reprocess_webhook_delivery(
         self, info: Info[ArcosContext, None], input: ReprocessWebhookDeliveryInput
     ) -> ReprocessWebhookDeliveryPayload:
@@ -280,7 +282,7 @@ class WebhookMutations:
         )
 
     @strawberry.mutation(description="Replace a webhook secret at run time (admins).",
-                         permission_classes=[requires(Scope.ADMIN)])
+                         permission_classes=[requires(ADMIN)])
     async def set_webhook_secret(
         self, info: Info[ArcosContext, None], input: SetWebhookSecretInput
     ) -> SetWebhookSecretPayload:

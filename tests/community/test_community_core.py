@@ -10,8 +10,9 @@ from library_kit import Community, add, community, pattern_input, practice_input
 from threats_kit import SHARE as SHARE_THREAT
 
 from arcos.auth.caller import Caller
-from arcos.auth.scopes import Scope
+from arcos.auth.scopes import ADMIN
 from arcos.community.library_models import QualityPattern
+from arcos.community.scopes import COMMUNITY_READ
 from arcos.community.sharing import readable
 from arcos.settings import Settings
 
@@ -118,11 +119,11 @@ async def test_readable_is_the_same_rule_in_sql(settings: Settings) -> None:
     async with community(settings) as c:
         await _seed(c)
         callers = {
-            "alice": Caller("alice", frozenset({Scope.COMMUNITY_READ}), True),
-            "bob": Caller("bob", frozenset({Scope.COMMUNITY_READ}), True),
+            "alice": Caller("alice", frozenset({COMMUNITY_READ}), True),
+            "bob": Caller("bob", frozenset({COMMUNITY_READ}), True),
             "anonymous": Caller.anonymous(allow_read=True),
             "nobody": Caller.anonymous(allow_read=False),
-            "root": Caller("root", frozenset({Scope.ADMIN}), True),
+            "root": Caller("root", frozenset({ADMIN}), True),
         }
         seen = {name: sorted(await QualityPattern.filter(readable(caller))
                              .values_list("name", flat=True))

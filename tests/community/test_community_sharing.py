@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from arcos.auth.caller import Caller
-from arcos.auth.scopes import Scope
+from arcos.auth.scopes import ADMIN as ADMIN_SCOPE
+from arcos.community.scopes import COMMUNITY_READ, COMMUNITY_WRITE
 from arcos.community.scrub import Scrubber
 from arcos.community.sharing import (
     Visibility,
@@ -18,14 +19,15 @@ from arcos.community.sharing import (
     may_change,
     may_read,
 )
+from arcos.evidence.scopes import EVIDENCE_READ
 from arcos.problems import Refused
 
-OWNER = Caller("alice", frozenset({Scope.COMMUNITY_READ, Scope.COMMUNITY_WRITE}), True)
-MEMBER = Caller("bob", frozenset({Scope.COMMUNITY_READ}), True)
+OWNER = Caller("alice", frozenset({COMMUNITY_READ, COMMUNITY_WRITE}), True)
+MEMBER = Caller("bob", frozenset({COMMUNITY_READ}), True)
 ANONYMOUS = Caller.anonymous(allow_read=True)
 NOBODY = Caller.anonymous(allow_read=False)
-ADMIN = Caller("root", frozenset({Scope.ADMIN}), True)
-NO_COMMUNITY = Caller("carol", frozenset({Scope.EVIDENCE_READ}), True)
+ADMIN = Caller("root", frozenset({ADMIN_SCOPE}), True)
+NO_COMMUNITY = Caller("carol", frozenset({EVIDENCE_READ}), True)
 
 
 def _item(visibility: Visibility, **state: Any) -> Any:

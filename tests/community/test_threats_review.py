@@ -15,8 +15,8 @@ from conftest import GraphQLClient, RunningApp
 from threats_kit import EXPORT, IMPORT, SHARE, bundle, relationship, sdo, validator_errors
 
 from arcos.auth.caller import Caller
-from arcos.auth.scopes import Scope
 from arcos.community import threat_matching
+from arcos.community.scopes import COMMUNITY_READ
 from arcos.community.stix_bundle import MAX_PATTERN_CHARACTERS
 from arcos.community.stix_export import export_bundle
 from arcos.community.stix_refs import cut, references
@@ -237,7 +237,7 @@ async def test_export_stops_at_its_byte_budget(app: RunningApp) -> None:
     tools = [sdo("tool", Tlp.CLEAR, name=f"tool {i}", x_pad="p" * 1_000) for i in range(4)]
     assert (await data(alice, IMPORT, bundle=bundle(*tools)))["importStixBundle"][
         "errors"] == []
-    caller = Caller("alice", frozenset({Scope.COMMUNITY_READ}), True)
+    caller = Caller("alice", frozenset({COMMUNITY_READ}), True)
     size = len(json.dumps(tools[0], ensure_ascii=False))
     exported = await export_bundle(caller, budget=2 * size + size // 2)
     held = [o["id"] for o in exported["objects"] if o["type"] == "tool"]
@@ -271,7 +271,7 @@ async def test_a_new_sbom_finds_older_threats_through_the_component_index(
         SbomComponent(project_id=project.id, evidence_uid=evidence, name="idna",
                       name_key="idna", version="3.0", purl="pkg:pypi/idna@3.0",
                       package="pypi/idna")])
-    caller = Caller("bob", frozenset({Scope.COMMUNITY_READ}), True)
+    caller = Caller("bob", frozenset({COMMUNITY_READ}), True)
     found = await threat_matching.threats_matching_sbom(evidence, caller)
     assert [(threat.title, [m.component for m in matches]) for threat, matches in found] == [
         ("pkg:pypi/requests", ["requests"])]

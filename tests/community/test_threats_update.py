@@ -15,8 +15,8 @@ from conftest import GraphQLClient, RunningApp
 from threats_kit import EXPORT, SHARE
 
 from arcos.auth.caller import Caller
-from arcos.auth.scopes import Scope
 from arcos.community import threat_matching
+from arcos.community.scopes import COMMUNITY_READ
 from arcos.community.threats_models import Threat, ThreatComponent, ThreatRecipient
 from arcos.evidence.models import Project
 from arcos.intake.models import SbomComponent
@@ -244,7 +244,7 @@ async def test_changed_components_are_reindexed_for_matching(
     await SbomComponent.create(project_id=project.id, evidence_uid=evidence, name="idna",
                                name_key="idna", version="3.0", purl="pkg:pypi/idna@3.0",
                                package="pypi/idna")
-    reader = Caller("other", frozenset({Scope.COMMUNITY_READ}), True)
+    reader = Caller("other", frozenset({COMMUNITY_READ}), True)
     assert await threat_matching.threats_matching_sbom(evidence, reader) == []
 
     edited = await update(who.owner, shared["id"], affectedComponents=[

@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 
 from arcos.auth.models import ApiToken, Principal
-from arcos.auth.scopes import Scope
 from arcos.auth.service import TOKEN_REVOKED, TokenError, create_token, revoke_token
+from arcos.evidence.scopes import EVIDENCE_READ
 from arcos.store.outbox import OutboxEvent
 
-READ = frozenset({Scope.EVIDENCE_READ})
+READ = frozenset({EVIDENCE_READ})
 
 
 async def revocation_events() -> list[OutboxEvent]:

@@ -5,6 +5,7 @@ an expired one is refused even while cached, and tokens that failed are never ca
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import time
@@ -185,3 +186,38 @@ def test_a_look_up_that_raced_a_revocation_is_not_stored():
     cache.put("d8", _caller(8), None, None, cache.generation)
     cache.revoked(8)
     assert cache.get("d8") is None and len(cache) == 0
+
+
+@pytest.mark.parametrize("revoked_by", ["graphql", "cli"])
+async def test_a_revocation_ends_open_subscriptions_without_waiting_for_the_recheck(
+    tmp_path: Path, revoked_by: str
+):
+    from ws_client import TRANSPORT_WS, Api
+
+    database_url = f"sqlite://{tmp_path / 'arcos.db'}"
+    # Re-checked every 10 minutes: an end seen within the client's 10 s came from the event.
+    server = start_server(database_url, tmp_path / "server.log",
+                          extra_env={**TTL, "ARCOS_AUTH_RECHECK_SECONDS": "600"})
+    try:
+        async with httpx.AsyncClient(timeout=10) as http:
+            api = Api(http, server.http_url, server.ws_url, server.token)
+            reader = await api.issue_token("board", "evidence:read")
+            async with api.connect(TRANSPORT_WS, token=reader) as client:
+                await client.subscribe("live")
+                await api.wait_for_subscriptions(1)
+                if revoked_by == "graphql":
+                    await api.revoke_token("board")
+                else:
+                    revoked = await asyncio.to_thread(
+                        subprocess.run,
+                        [sys.executable, "-m", "arcos", "token", "revoke", "board",
+                         "--database-url", database_url],
+                        capture_output=True, text=True, timeout=60, check=False,
+                    )
+                    assert revoked.returncode == 0, revoked.stderr
+                payload = await client.next_payload("live")
+                assert payload["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", payload
+                await client.expect_complete("live")
+            await api.wait_for_subscriptions(0)
+    finally:
+        stop_server(server)

@@ -14,6 +14,8 @@ has its own and nothing lives at module level. What keeps it honest:
 - A revocation committed by another process (`arcos token revoke`, another worker) is read
   from the outbox every ARCOS_AUTH_REVOCATION_POLL_SECONDS: that interval, not the cache's
   lifetime, bounds how long such a token is still honoured.
+- A subscription open with a revoked token is told at the same moment and re-checks its
+  token then (arcos/auth/live.py), instead of at its next ARCOS_AUTH_RECHECK_SECONDS.
 - A look-up that started before an eviction does not store what it read (the token may
   have been read just before its revocation committed).
 """
@@ -25,7 +27,8 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -82,6 +85,8 @@ class PrincipalCache:
         #: The outbox position of the last revocation read.
         self.position = 0
         self._follower: asyncio.Task[None] | None = None
+        #: Open subscriptions by token id, each told to re-check its token at once.
+        self._watchers: dict[int, set[asyncio.Event]] = {}
 
     @property
     def enabled(self) -> bool:
@@ -127,6 +132,22 @@ class PrincipalCache:
         digest = self._digest_of.get(token_id)
         if digest is not None:
             self._drop(digest)
+        for signal in self._watchers.get(token_id, ()):
+            signal.set()
+
+    @contextmanager
+    def watch(self, token_id: int) -> Iterator[asyncio.Event]:
+        """An event set when `token_id` may have been revoked, for a subscription to
+        re-check its token at once instead of at its next ARCOS_AUTH_RECHECK_SECONDS."""
+        signal = asyncio.Event()
+        watchers = self._watchers.setdefault(token_id, set())
+        watchers.add(signal)
+        try:
+            yield signal
+        finally:
+            watchers.discard(signal)
+            if not watchers and self._watchers.get(token_id) is watchers:
+                del self._watchers[token_id]
 
     def committed_revocations(self, messages: Sequence[Message]) -> None:
         """`Writer.on_commit` listener: this process revoked tokens."""
@@ -144,6 +165,9 @@ class PrincipalCache:
         self.generation += 1
         self._entries.clear()
         self._digest_of.clear()
+        for watchers in self._watchers.values():
+            for signal in watchers:
+                signal.set()
 
     def _drop(self, digest: str) -> None:
         entry = self._entries.pop(digest, None)

@@ -187,6 +187,23 @@ class Settings:
         default=30.0,
         metadata={"doc": "How often open subscriptions re-check that their token is still valid."},
     )
+    auth_cache_seconds: float = field(
+        default=30.0,
+        metadata={"doc": "How long an authenticated token's principal is reused without "
+                  "reading the token again (0: read it on every request). Revocation "
+                  "still takes effect at once; expiry is checked on every request."},
+    )
+    auth_cache_size: int = field(
+        default=10_000,
+        metadata={"doc": "Most tokens whose principals are cached at once; the least "
+                  "recently used is dropped first."},
+    )
+    auth_revocation_poll_seconds: float = field(
+        default=0.25,
+        metadata={"doc": "How often the server reads the outbox for tokens revoked by "
+                  "another process (`arcos token revoke`, other workers), which bounds how "
+                  "long their cached principals are still honoured."},
+    )
     sse_heartbeat_seconds: float = field(
         default=15.0, metadata={"doc": "Idle time after which an SSE stream sends a comment."}
     )
@@ -356,7 +373,8 @@ class Settings:
             "ws_max_message_bytes", "ws_max_pending_per_address",
             "max_live_connections_per_principal", "max_subscriptions_per_principal",
             "max_anonymous_live_connections_per_address",
-            "write_rate_per_minute", "write_burst", "auth_recheck_seconds",
+            "write_rate_per_minute", "write_burst", "auth_recheck_seconds", "auth_cache_size",
+            "auth_revocation_poll_seconds",
             "sse_heartbeat_seconds", "webhook_max_body_bytes", "webhook_body_retention_days",
             "max_artifact_bytes", "max_gzip_members", "max_findings_per_scan", "parse_workers",
             "json_threads", "json_thread_min_bytes", "outbox_retention_hours",
@@ -378,7 +396,8 @@ class Settings:
                 "project a community benchmark is that project's own numbers",
                 "community_benchmark_min_projects",
             )
-        for name in ("parse_queue", "plugin_queue", "community_benchmark_refresh_seconds"):
+        for name in ("parse_queue", "plugin_queue", "community_benchmark_refresh_seconds",
+                     "auth_cache_seconds"):
             if getattr(self, name) < 0:
                 raise SettingsError(f"{env_name(name)} must be zero or more", name)
         if self.max_response_bytes < 2 * self.max_evidence_bytes:

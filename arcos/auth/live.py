@@ -1,8 +1,10 @@
 """Keep long-lived subscriptions honest: a token revoked or expired mid-stream ends them.
 
 Checking the store on every event would cost a query per subscriber per event, so the
-token is re-checked every ARCOS_AUTH_RECHECK_SECONDS instead; that interval is the bound
-on how long a revoked token keeps receiving.
+token is re-checked every ARCOS_AUTH_RECHECK_SECONDS instead, and at once when the app's
+principal cache hears of a revocation (arcos/auth/principal_cache.py): through GraphQL at
+once, by another process within ARCOS_AUTH_REVOCATION_POLL_SECONDS. The re-check interval
+bounds the rest (a token that expires, a cache turned off).
 """
 
 from __future__ import annotations
@@ -10,11 +12,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import TypeVar
+from contextlib import nullcontext
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from arcos.auth.caller import Caller
 from arcos.auth.service import token_still_valid
 from arcos.problems import ArcosError, ErrorCode
+
+if TYPE_CHECKING:
+    from arcos.auth.principal_cache import PrincipalCache
 
 T = TypeVar("T")
 
@@ -32,21 +38,46 @@ async def recheck_token(caller: Caller) -> None:
 
 
 async def while_token_valid(
-    events: AsyncIterator[T], caller: Caller, recheck_seconds: float
+    events: AsyncIterator[T], caller: Caller, recheck_seconds: float,
+    principals: PrincipalCache | None = None,
 ) -> AsyncIterator[T]:
-    """Yield from `events` until they end or the caller's token stops being valid."""
+    """Yield from `events` until they end or the caller's token stops being valid.
+
+    With the app's principal cache, a revocation it hears of (from this process at once,
+    from others within its poll) makes the token be re-checked right away."""
     if caller.token_id is None:
         async for event in events:
             yield event
         return
+    with principals.watch(caller.token_id) if principals is not None else nullcontext() as told:
+        async for event in _until_invalid(events, caller, recheck_seconds, told):
+            yield event
+
+
+async def _until_invalid(
+    events: AsyncIterator[T], caller: Caller, recheck_seconds: float,
+    told: asyncio.Event | None,
+) -> AsyncIterator[T]:
     iterator = aiter(events)
     pending: asyncio.Future[T] | None = None
+    revoked: asyncio.Future[bool] | None = None
     next_check = time.monotonic() + recheck_seconds
     try:
         while True:
             if pending is None:
                 pending = asyncio.ensure_future(anext(iterator))
-            await asyncio.wait({pending}, timeout=max(0.0, next_check - time.monotonic()))
+            waiting: set[asyncio.Future[Any]] = {pending}
+            if told is not None:
+                if revoked is None:
+                    revoked = asyncio.ensure_future(told.wait())
+                waiting.add(revoked)
+            await asyncio.wait(waiting, timeout=max(0.0, next_check - time.monotonic()),
+                               return_when=asyncio.FIRST_COMPLETED)
+            if revoked is not None and revoked.done():
+                assert told is not None
+                told.clear()
+                revoked = None
+                next_check = 0.0  # re-check now
             if time.monotonic() >= next_check:
                 await recheck_token(caller)
                 next_check = time.monotonic() + recheck_seconds
@@ -58,5 +89,6 @@ async def while_token_valid(
                 pending = None
                 yield event
     finally:
-        if pending is not None and not pending.done():
-            pending.cancel()
+        for waiter in (pending, revoked):
+            if waiter is not None and not waiter.done():
+                waiter.cancel()

@@ -6,6 +6,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from arcos.auth.caller import Caller
 from arcos.auth.models import ApiToken, Principal, PrincipalKind
@@ -20,6 +21,9 @@ from arcos.auth.token_format import (
 from arcos.database_id import is_database_id
 from arcos.store.outbox import Message
 from arcos.store.unit_of_work import UnitOfWork, Writer
+
+if TYPE_CHECKING:
+    from arcos.auth.principal_cache import PrincipalCache
 
 logger = logging.getLogger("arcos.auth")
 
@@ -151,14 +155,28 @@ async def revoke_token(id_or_name: str, writer: Writer) -> ApiToken:
     return await writer.run(work)
 
 
-async def authenticate(secret: str) -> Caller:
+async def authenticate(secret: str, cache: PrincipalCache | None = None) -> Caller:
     """The caller a bearer token stands for; AuthenticationFailed when it is not valid.
 
-    The reason is logged for operators without any part of the token.
+    With `cache` (the app's), a token authenticated moments ago is not read again; its
+    expiry is still checked (see arcos/auth/principal_cache.py). The reason is logged for
+    operators without any part of the token.
     """
     if not looks_like_token(secret):
         _refuse("malformed token")
     digest = token_sha256(secret)
+    if cache is not None and cache.enabled:
+        cached = cache.get(digest)
+        if cached is not None:
+            now = _now()
+            if cached.expires_at is not None and cached.expires_at <= now:
+                cache.forget(digest)
+                _refuse(f"expired token {cached.caller.token_name!r}")
+            if cached.last_used_at is None or now - cached.last_used_at > LAST_USED_RESOLUTION:
+                cached.last_used_at = now
+                await ApiToken.filter(id=cached.token_id).update(last_used_at=now)
+            return cached.caller
+        generation = cache.generation
     token = await ApiToken.get_or_none(secret_sha256=digest).prefetch_related("principal")
     if token is None or not same_hash(token.secret_sha256, digest):
         _refuse("unknown token")
@@ -168,14 +186,16 @@ async def authenticate(secret: str) -> Caller:
         _refuse(f"revoked token {token.name!r}")
     if token.expires_at is not None and token.expires_at <= now:
         _refuse(f"expired token {token.name!r}")
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+    last_used_at = token.last_used_at
+    if last_used_at is None or now - last_used_at > LAST_USED_RESOLUTION:
         # Not a unit of work, on purpose: last_used_at is bookkeeping that publishes no
         # event and guards no invariant, and one UPDATE of one column is atomic by itself
         # (never a read-modify-write save that could undo a concurrent revocation). Taking
         # the write path (and, on PostgreSQL, the outbox lock) for it on a request's read
         # path would serialise reads behind writes for nothing.
+        last_used_at = now
         await ApiToken.filter(id=token.id).update(last_used_at=now)
-    return Caller(
+    caller = Caller(
         name=token.principal.name,
         kind=token.principal.kind.value,
         # As stored: a name this server no longer knows grants nothing, and the viewer
@@ -185,6 +205,9 @@ async def authenticate(secret: str) -> Caller:
         token_id=token.id,
         token_name=token.name,
     )
+    if cache is not None and cache.enabled:
+        cache.put(digest, caller, token.expires_at, last_used_at, generation)
+    return caller
 
 
 def _refuse(reason: str) -> None:

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from arcos.auth.live import while_token_valid
+from arcos.auth.principal_cache import PRINCIPAL_CACHE
 from arcos.broker import Event, SubscriberTooSlow
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import ArcosError, ErrorCode
@@ -31,7 +32,8 @@ async def live_events(context: ArcosContext, topic: str) -> AsyncIterator[AsyncI
         async with context.broker.subscribe(topic) as events:
             try:
                 yield while_token_valid(
-                    events, context.caller, context.settings.auth_recheck_seconds
+                    events, context.caller, context.settings.auth_recheck_seconds,
+                    context.domain_services.get(PRINCIPAL_CACHE),
                 )
             except SubscriberTooSlow as slow:
                 raise ArcosError(str(slow), ErrorCode.SUBSCRIBER_TOO_SLOW) from slow

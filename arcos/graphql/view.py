@@ -22,7 +22,11 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from arcos.auth.caller import Caller
 from arcos.auth.service import AuthenticationFailed
-from arcos.auth.transport import authorization_from_params, caller_from_authorization
+from arcos.auth.transport import (
+    authorization_from_params,
+    caller_from_authorization,
+    principals_of,
+)
 from arcos.graphql.context import AppServices, ArcosContext
 from arcos.graphql.document_cache import MAX_CACHED_DOCUMENT_CHARS, document_cache
 from arcos.graphql.websocket import (
@@ -107,6 +111,8 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
         self.settings = settings
         self.connection_limits = services.connection_limits
         self.json_threads = services.json_threads
+        #: Who recently authenticated tokens stand for (None: read every token).
+        self.principals = principals_of(services)
         #: Large outgoing websocket messages of this process take turns here.
         self.send_lane = SendLane()
 
@@ -158,7 +164,7 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
             caller = Caller.anonymous(allow_read=False)
         else:
             caller = await caller_from_authorization(
-                request.headers.get("authorization"), anonymous_read
+                request.headers.get("authorization"), anonymous_read, self.principals
             )
             if not caller.authenticated and _is_upload(request):
                 # Only mutations take files, and they all need a token: refuse before the
@@ -183,7 +189,9 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
                 {"message": "send {\"authorization\": \"Bearer <token>\"} in connection_init"}
             )
         try:
-            context.caller = await caller_from_authorization(value, self.settings.anonymous_read)
+            context.caller = await caller_from_authorization(
+                value, self.settings.anonymous_read, self.principals
+            )
         except AuthenticationFailed as failure:
             raise ConnectionRejectionError({"message": str(failure)}) from None
         if isinstance(context.request, WebSocket):

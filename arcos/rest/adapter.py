@@ -15,7 +15,7 @@ from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from arcos.auth.caller import Caller
 from arcos.auth.service import AuthenticationFailed
-from arcos.auth.transport import caller_from_authorization
+from arcos.auth.transport import caller_from_authorization, principals_of
 from arcos.graphql.bounds import bounded_sites, first_overlong_argument
 from arcos.graphql.context import AppServices, ArcosContext, ParsedText
 from arcos.graphql.core_schema import core_schema
@@ -44,12 +44,14 @@ class RestAdapter:
         self.services = services
         self.settings = services.settings
         self.json_threads = services.json_threads
+        self.principals = principals_of(services)
 
     async def caller(self, request: Request) -> Caller:
         """The caller behind a request; a bad credential is a 401 RestRefusal."""
         try:
             return await caller_from_authorization(
-                request.headers.get("authorization"), self.settings.anonymous_read
+                request.headers.get("authorization"), self.settings.anonymous_read,
+                self.principals,
             )
         except AuthenticationFailed as failure:
             raise RestRefusal(401, str(failure), "UNAUTHENTICATED") from None

@@ -10,7 +10,8 @@ that rolled back and a committed write is never without its event.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -24,6 +25,7 @@ from arcos.store.outbox import Message, append
 from arcos.store.relay import Relay
 
 T = TypeVar("T")
+logger = logging.getLogger("arcos.store")
 Clock = Callable[[], datetime]
 
 
@@ -56,6 +58,8 @@ class UnitOfWork:
 
 #: What a writer does when its unit keeps hitting a unique index another request won.
 ConflictHandler = Callable[[IntegrityError], Awaitable[T]]
+#: Told synchronously of a topic's committed messages (see `Writer.on_commit`).
+CommitListener = Callable[[Sequence[Message]], None]
 
 
 class Writer:
@@ -68,6 +72,19 @@ class Writer:
         self.relay = Relay(broker)
         self.topics = topics
         self.clock = clock
+        self._listeners: dict[str, list[CommitListener]] = {}
+
+    def on_commit(self, topic: str, listener: CommitListener) -> None:
+        """Call `listener` with this writer's committed messages on `topic`, right after
+        the commit and before `run` returns.
+
+        For state of this process that must not outlive the write by even one request
+        (a cached principal whose token was just revoked): the broker may deliver later,
+        since the relay holds a message back while an earlier writer is still committing
+        and a subscriber's queue is read when its task next runs. The listener must not
+        block; an exception it raises is logged, never the write's failure.
+        """
+        self._listeners.setdefault(topic, []).append(listener)
 
     @property
     def broker(self) -> Broker:
@@ -114,5 +131,18 @@ class Writer:
             if unit is not None:
                 await self.relay.abandoned(unit.messages)
             raise
+        if self._listeners:
+            self._tell_listeners(unit.messages)
         await self.relay.committed(unit.messages)
         return result
+
+    def _tell_listeners(self, messages: Sequence[Message]) -> None:
+        for topic, listeners in self._listeners.items():
+            mine = [message for message in messages if message.topic == topic]
+            if not mine:
+                continue
+            for listener in listeners:
+                try:
+                    listener(mine)
+                except Exception:  # the write committed; its caller must hear so
+                    logger.exception("a commit listener on %r failed", topic)

@@ -1,0 +1,222 @@
+"""Who a token stands for, remembered for ARCOS_AUTH_CACHE_SECONDS so a request does not
+read its token again; revocation is obeyed at once, not after that time.
+
+The cache is one of the app's services (the auth domain's `Domain.services`), so each app
+has its own and nothing lives at module level. What keeps it honest:
+
+- Only successful authentications are stored, keyed by the token's SHA-256: an unknown,
+  revoked, expired or malformed token is never remembered, so guessing fills nothing. At
+  most ARCOS_AUTH_CACHE_SIZE tokens are kept; the least recently used goes first.
+- A hit still checks the token's expiry against the clock, and still writes last_used_at
+  at its usual resolution.
+- A revocation committed by this process evicts the token before the revoking mutation
+  returns (`Writer.on_commit`): the broker's delivery may lag behind the response.
+- A revocation committed by another process (`arcos token revoke`, another worker) is read
+  from the outbox every ARCOS_AUTH_REVOCATION_POLL_SECONDS: that interval, not the cache's
+  lifetime, bounds how long such a token is still honoured.
+- A subscription open with a revoked token is told at the same moment and re-checks its
+  token then (arcos/auth/live.py), instead of at its next ARCOS_AUTH_RECHECK_SECONDS.
+- A look-up that started before an eviction does not store what it read (the token may
+  have been read just before its revocation committed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from arcos.auth.caller import Caller
+from arcos.auth.service import TOKEN_REVOKED
+from arcos.store import outbox
+
+if TYPE_CHECKING:
+    from arcos.graphql.context import AppServices
+    from arcos.store.outbox import Message
+
+logger = logging.getLogger("arcos.auth")
+
+#: The auth domain's app service name (`ArcosContext.service`, `AppServices`).
+PRINCIPAL_CACHE = "auth.principal_cache"
+_PAGE = 200
+
+
+@dataclass
+class CachedPrincipal:
+    """One authenticated token: the caller it stands for and what a hit must still check."""
+
+    caller: Caller
+    token_id: int
+    expires_at: datetime | None
+    #: The last_used_at this process wrote or read, so a hit knows when to write it again.
+    last_used_at: datetime | None
+    #: When it was stored (monotonic seconds).
+    stored_at: float
+
+
+class PrincipalCache:
+    """An LRU of authenticated principals by token digest, with a time to live."""
+
+    def __init__(
+        self,
+        ttl_seconds: float,
+        max_entries: int = 10_000,
+        poll_seconds: float = 0.25,
+        topic: str = TOKEN_REVOKED,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl_seconds = ttl_seconds
+        self.max_entries = max_entries
+        self.poll_seconds = poll_seconds
+        self.topic = topic
+        self._clock = clock
+        self._entries: OrderedDict[str, CachedPrincipal] = OrderedDict()
+        self._digest_of: dict[int, str] = {}
+        #: Counts revocations seen; a look-up stores its result only if none came since
+        #: it began.
+        self.generation = 0
+        #: The outbox position of the last revocation read.
+        self.position = 0
+        self._follower: asyncio.Task[None] | None = None
+        #: Open subscriptions by token id, each told to re-check its token at once.
+        self._watchers: dict[int, set[asyncio.Event]] = {}
+
+    @property
+    def enabled(self) -> bool:
+        return self.ttl_seconds > 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, digest: str) -> CachedPrincipal | None:
+        """The principal stored for `digest` while it is younger than the time to live."""
+        entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        if self._clock() - entry.stored_at >= self.ttl_seconds:
+            self._drop(digest)
+            return None
+        self._entries.move_to_end(digest)
+        return entry
+
+    def put(
+        self, digest: str, caller: Caller, expires_at: datetime | None,
+        last_used_at: datetime | None, generation: int,
+    ) -> None:
+        """Remember a successful authentication, unless a revocation was seen since
+        `generation` (the value of `self.generation` when the look-up began)."""
+        if not self.enabled or generation != self.generation or caller.token_id is None:
+            return
+        self._drop(digest)
+        self._entries[digest] = CachedPrincipal(
+            caller, caller.token_id, expires_at, last_used_at, self._clock()
+        )
+        self._digest_of[caller.token_id] = digest
+        while len(self._entries) > self.max_entries:
+            self._drop(next(iter(self._entries)))
+
+    def forget(self, digest: str) -> None:
+        """Drop one entry (an expired token found on a hit)."""
+        self._drop(digest)
+
+    def revoked(self, token_id: int) -> None:
+        """The token was revoked: forget it, and make look-ups in flight forget it too."""
+        self.generation += 1
+        digest = self._digest_of.get(token_id)
+        if digest is not None:
+            self._drop(digest)
+        for signal in self._watchers.get(token_id, ()):
+            signal.set()
+
+    @contextmanager
+    def watch(self, token_id: int) -> Iterator[asyncio.Event]:
+        """An event set when `token_id` may have been revoked, for a subscription to
+        re-check its token at once instead of at its next ARCOS_AUTH_RECHECK_SECONDS."""
+        signal = asyncio.Event()
+        watchers = self._watchers.setdefault(token_id, set())
+        watchers.add(signal)
+        try:
+            yield signal
+        finally:
+            watchers.discard(signal)
+            if not watchers and self._watchers.get(token_id) is watchers:
+                del self._watchers[token_id]
+
+    def committed_revocations(self, messages: Sequence[Message]) -> None:
+        """`Writer.on_commit` listener: this process revoked tokens."""
+        for message in messages:
+            self._revoked_by(message.event)
+
+    def _revoked_by(self, event: dict[str, object]) -> None:
+        token_id = event.get("token_id")
+        if isinstance(token_id, int):
+            self.revoked(token_id)
+        else:  # an event we cannot read: forget everything rather than honour a revoked token
+            self.clear()
+
+    def clear(self) -> None:
+        self.generation += 1
+        self._entries.clear()
+        self._digest_of.clear()
+        for watchers in self._watchers.values():
+            for signal in watchers:
+                signal.set()
+
+    def _drop(self, digest: str) -> None:
+        entry = self._entries.pop(digest, None)
+        if entry is not None and self._digest_of.get(entry.token_id) == digest:
+            del self._digest_of[entry.token_id]
+
+    # -- following revocations committed by other processes
+
+    async def start(self) -> None:
+        """Follow revocations committed from now on (older ones were never cached here)."""
+        if not self.enabled:
+            return
+        self.position = await outbox.latest_position()
+        self._follower = asyncio.create_task(self._follow(), name="auth-revocations")
+
+    async def close(self) -> None:
+        if self._follower is not None:
+            self._follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._follower
+            self._follower = None
+        self.clear()
+
+    async def _follow(self) -> None:
+        while True:
+            try:
+                await self.read_new()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the store may be briefly unavailable; forget, keep following
+                self.clear()
+                logger.exception("could not read token revocations from the outbox")
+            await asyncio.sleep(self.poll_seconds)
+
+    async def read_new(self) -> None:
+        """Evict the tokens revoked (by any process) after `position`."""
+        while events := await outbox.read_after(self.topic, self.position, _PAGE):
+            for event in events:
+                self._revoked_by(event.record)
+            self.position = events[-1].position
+
+
+def principal_cache(services: AppServices) -> PrincipalCache:
+    """The auth domain's app service: built from the settings, told of this process's
+    revocations by the app's writer as they commit."""
+    settings = services.settings
+    cache = PrincipalCache(
+        settings.auth_cache_seconds, settings.auth_cache_size,
+        settings.auth_revocation_poll_seconds,
+    )
+    services.writer.on_commit(cache.topic, cache.committed_revocations)
+    return cache

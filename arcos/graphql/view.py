@@ -23,6 +23,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from arcos.auth.caller import Caller
 from arcos.auth.service import AuthenticationFailed
 from arcos.auth.transport import authorization_from_params, caller_from_authorization
+from arcos.graphql.cohorts import SubscriptionCohorts
 from arcos.graphql.context import AppServices, ArcosContext
 from arcos.graphql.document_cache import MAX_CACHED_DOCUMENT_CHARS, document_cache
 from arcos.graphql.websocket import (
@@ -109,6 +110,8 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
         self.json_threads = services.json_threads
         #: Large outgoing websocket messages of this process take turns here.
         self.send_lane = SendLane()
+        #: Subscriptions that share one execution (arcos/graphql/cohorts.py).
+        self.cohorts = SubscriptionCohorts(schema, services)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":

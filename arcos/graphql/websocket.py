@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncGenerator, Collection, Mapping
+from collections.abc import AsyncGenerator, Callable, Collection, Mapping
 from contextlib import suppress
 from typing import Any
 
@@ -81,12 +81,16 @@ class ArcosWebSocketAdapter(ASGIWebSocketAdapter):
         encoded = encode(message)
         await self._send(encoded.size, encoded.text)
 
-    async def send_text(self, text: str) -> None:
-        """Send a message already encoded (a cohort's payload with this operation's id),
-        in its turn on the send lane when it is large."""
-        await self._send(len(text), lambda: text)
+    async def send_spliced(self, prefix: str, payload: str, suffix: str) -> None:
+        """Send `prefix + payload + suffix` (a cohort's shared payload text with this
+        operation's id around it), in its turn on the send lane when it is large. The
+        message is built only inside its turn, so members waiting for the lane hold no
+        copy of a large payload, only the one they share."""
+        await self._send(
+            len(prefix) + len(payload) + len(suffix), lambda: prefix + payload + suffix
+        )
 
-    async def _send(self, size: int, text: Any) -> None:
+    async def _send(self, size: int, text: Callable[[], str]) -> None:
         lane: SendLane = self.view.send_lane  # type: ignore[attr-defined]  # ArcosGraphQL's
 
         async def send() -> None:
@@ -156,7 +160,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
                 if isinstance(item, str):
                     if operation.completed:
                         break
-                    await self.websocket.send_text(prefix + item + "}")  # type: ignore[attr-defined]
+                    await self.websocket.send_spliced(prefix, item, "}")  # type: ignore[attr-defined]
                 elif isinstance(item, PreExecution):
                     await self._handle_pre_execution_error(operation, item.result)
                 elif isinstance(item, Failed):
@@ -219,7 +223,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Any, Any]):
         try:
             async for item in member.items():
                 if isinstance(item, str):
-                    await self.websocket.send_text(prefix + item + "}")  # type: ignore[attr-defined]
+                    await self.websocket.send_spliced(prefix, item, "}")  # type: ignore[attr-defined]
                 elif isinstance(item, PreExecution):
                     assert item.result.errors
                     await self.send_message({

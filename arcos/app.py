@@ -20,6 +20,7 @@ from arcos.auth.service import bootstrap_admin_token
 from arcos.broker import Broker, InMemoryBroker
 from arcos.db import redacted, store
 from arcos.domains import REGISTRY
+from arcos.graphql.cohorts import SubscriptionCohorts
 from arcos.graphql.context import AppServices
 from arcos.graphql.core_schema import core_schema
 from arcos.graphql.view import ArcosGraphQL
@@ -48,7 +49,10 @@ async def health(request: Request) -> JSONResponse:
     """
     await connections.get("default").execute_query("SELECT 1")
     broker: Broker = request.app.state.broker
-    return JSONResponse({"status": "ok", "subscriptions": broker.subscriber_count()})
+    # Members of a cohort count as if each held the cohort's broker subscriptions itself.
+    cohorts: SubscriptionCohorts = request.app.state.cohorts
+    count = broker.subscriber_count() + cohorts.shared_subscriptions()
+    return JSONResponse({"status": "ok", "subscriptions": count})
 
 
 def create_app(
@@ -122,6 +126,7 @@ def create_app(
     app.state.schema = schema
     app.state.rate_limiter = rate_limiter
     app.state.connection_limits = connection_limits
+    app.state.cohorts = graphql.cohorts
     return app
 
 

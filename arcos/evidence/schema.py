@@ -36,7 +36,7 @@ from arcos.evidence.types import (
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import payload_of
 from arcos.graphql.live_events import live_events
-from arcos.graphql.metadata import JSON_SCHEMA
+from arcos.graphql.metadata import COHORT, JSON_SCHEMA, PER_SUBSCRIBER_ARGUMENTS, SCOPES_ONLY
 from arcos.graphql.pagination import (
     check_offset,
     check_page_size,
@@ -236,6 +236,9 @@ class EvidenceSubscriptions:
         "`after` (an earlier item's `cursor`) it first replays what was committed since, in "
         "commit order, then goes on live; nothing is missed or repeated.",
         permission_classes=READ,
+        # What an item shows depends on the caller's scopes only; a replay (`after`) is
+        # each subscriber's own.
+        metadata={COHORT: SCOPES_ONLY, PER_SUBSCRIBER_ARGUMENTS: ("after",)},
     )
     async def evidence_added(
         self,

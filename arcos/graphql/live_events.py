@@ -27,7 +27,7 @@ SETTING = env_name("max_subscriptions_per_principal")
 async def live_events(context: ArcosContext, topic: str) -> AsyncIterator[AsyncIterator[Event]]:
     """The events published on `topic` for `context`'s caller; raises a TOO_MANY_OPERATIONS
     `ArcosError` naming the setting when the caller holds as many subscriptions as allowed."""
-    claim = _claim(context)
+    claim = claim_place(context)
     try:
         async with context.broker.subscribe(topic) as events:
             try:
@@ -42,7 +42,9 @@ async def live_events(context: ArcosContext, topic: str) -> AsyncIterator[AsyncI
             claim.release()
 
 
-def _claim(context: ArcosContext) -> Claim | None:
+def claim_place(context: ArcosContext) -> Claim | None:
+    """A place in the caller's subscription count (None when the context counts
+    nothing); raises the coded TOO_MANY_OPERATIONS `ArcosError` when there is none."""
     limits = context.connection_limits
     if limits is None:
         return None

@@ -20,3 +20,14 @@ def column_bound(model: type[Model], column: str) -> dict[str, int]:
     no stored row can match is refused as bad input rather than reaching the ORM."""
     max_length = model._meta.fields_map[column].max_length  # type: ignore[attr-defined]
     return {MAX_LENGTH: int(max_length)}
+
+#: How a subscription field may share one execution among equal subscriptions
+#: (arcos/graphql/cohorts.py). Absent: among callers with the same principal and scopes.
+COHORT = "arcos.cohort"
+#: The field's results depend on the caller's scopes only, not on who the caller is.
+SCOPES_ONLY = "scopes"
+#: Every subscription to the field runs on its own.
+NOT_SHARED = "not-shared"
+#: Arguments that, when given (not null), make a subscription run on its own, e.g. a resume
+#: cursor that replays a history per subscriber (`after` always does).
+PER_SUBSCRIBER_ARGUMENTS = "arcos.per_subscriber_arguments"

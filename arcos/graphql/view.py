@@ -27,6 +27,7 @@ from arcos.auth.transport import (
     caller_from_authorization,
     principals_of,
 )
+from arcos.graphql.cohorts import SubscriptionCohorts
 from arcos.graphql.context import AppServices, ArcosContext
 from arcos.graphql.document_cache import MAX_CACHED_DOCUMENT_CHARS, document_cache
 from arcos.graphql.websocket import (
@@ -115,6 +116,8 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
         self.principals = principals_of(services)
         #: Large outgoing websocket messages of this process take turns here.
         self.send_lane = SendLane()
+        #: Subscriptions that share one execution (arcos/graphql/cohorts.py).
+        self.cohorts = SubscriptionCohorts(schema, services)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":

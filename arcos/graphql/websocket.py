@@ -7,11 +7,18 @@
   4400 and a reason for one it cannot read, in both protocols, instead of a traceback.
 - The adapter sends a large message in its turn on the view's send lane
   (arcos/web/send_lane.py), so one event to many subscribers leaves other clients answered.
+- A subscription that can share its execution joins its cohort (arcos/graphql/cohorts.py)
+  and sends the cohort's payload text with its own id spliced around it; any other
+  operation runs on its own, as strawberry runs it.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Collection, Mapping
+import asyncio
+import json
+import logging
+from collections.abc import AsyncGenerator, Callable, Collection, Mapping
+from contextlib import suppress
 from typing import Any
 
 from starlette.websockets import WebSocketDisconnect, WebSocketState
@@ -19,17 +26,23 @@ from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
+    _OperationStreamClosed,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import StartMessage
+from strawberry.types.execution import ExecutionResult
 
+from arcos.graphql.cohorts import Failed, Member, PreExecution, SubscriptionCohorts
 from arcos.graphql.errors import ErrorCode
 from arcos.graphql.ws_messages import BadMessage, read_message
 from arcos.web.connection_limits import TOO_MANY_CONNECTIONS, ConnectionRefused
 from arcos.web.preencoded import encode
 from arcos.web.send_lane import SendLane
 from arcos.web.ws_protocol import BAD_MESSAGE, writable_event
+
+logger = logging.getLogger("arcos.graphql")
 
 #: A close frame's reason is at most 123 bytes.
 MAX_CLOSE_REASON_BYTES = 123
@@ -66,13 +79,25 @@ class ArcosWebSocketAdapter(ASGIWebSocketAdapter):
         """Encode `message` (pre-encoded values still unspliced), then splice and send it,
         in its turn on the send lane when it is large."""
         encoded = encode(message)
+        await self._send(encoded.size, encoded.text)
+
+    async def send_spliced(self, prefix: str, payload: str, suffix: str) -> None:
+        """Send `prefix + payload + suffix` (a cohort's shared payload text with this
+        operation's id around it), in its turn on the send lane when it is large. The
+        message is built only inside its turn, so members waiting for the lane hold no
+        copy of a large payload, only the one they share."""
+        await self._send(
+            len(prefix) + len(payload) + len(suffix), lambda: prefix + payload + suffix
+        )
+
+    async def _send(self, size: int, text: Callable[[], str]) -> None:
         lane: SendLane = self.view.send_lane  # type: ignore[attr-defined]  # ArcosGraphQL's
 
         async def send() -> None:
-            await self.ws.send_text(encoded.text())
+            await self.ws.send_text(text())
 
         try:
-            await lane.send(encoded.size, send, writable_event(self.ws.scope))
+            await lane.send(size, send, writable_event(self.ws.scope))
         except WebSocketDisconnect as exc:
             raise WebSocketDisconnected from exc
 
@@ -105,7 +130,53 @@ def close_reason(text: str) -> str:
     return encoded[: MAX_CLOSE_REASON_BYTES - 3].decode(errors="ignore") + "..."
 
 
+async def join_cohort(
+    handler: Any, query: Any, variables: Any, operation_name: Any
+) -> Member | None:
+    """The operation's place in its cohort, or None when it runs on its own."""
+    cohorts: SubscriptionCohorts | None = getattr(handler.view, "cohorts", None)
+    if cohorts is None or not isinstance(query, str):
+        return None
+    try:
+        return await cohorts.join(handler.context, query, variables, operation_name)
+    except Exception:  # a bug here must not cost the operation: it runs on its own
+        logger.exception("could not join a subscription cohort")
+        return None
+
+
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
+    async def run_operation(self, operation: Operation[Any, Any]) -> None:
+        """Strawberry's, except that a subscription that can share its execution takes its
+        results from its cohort (the same messages, ids spliced into shared bytes)."""
+        member = await join_cohort(
+            self, operation.query, operation.variables, operation.operation_name
+        )
+        if member is None:
+            await super().run_operation(operation)
+            return
+        prefix = f'{{"id":{json.dumps(operation.id)},"type":"next","payload":'
+        try:
+            async for item in member.items():
+                if isinstance(item, str):
+                    if operation.completed:
+                        break
+                    await self.websocket.send_spliced(prefix, item, "}")  # type: ignore[attr-defined]
+                elif isinstance(item, PreExecution):
+                    await self._handle_pre_execution_error(operation, item.result)
+                elif isinstance(item, Failed):
+                    await operation.send_next(ExecutionResult(data=None, errors=[item.error]))
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+        except _OperationStreamClosed:
+            return
+        except Exception as error:  # pragma: no cover - strawberry's handling, kept
+            await self.handle_task_exception(error)
+            with suppress(Exception):
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            self.operations.pop(operation.id, None)
+            raise
+        finally:
+            member.leave()
+
     async def handle_connection_init(self, message: Any) -> None:
         try:
             await super().handle_connection_init(message)
@@ -137,3 +208,37 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Any, Any]):
             await self.send_message({"type": "error", "id": message["id"], "payload": refusal})
             return
         await super().handle_start(message)
+
+    async def handle_async_results(
+        self, operation_id: str, query: str, operation_name: str | None,
+        variables: dict[str, object] | None,
+    ) -> None:
+        """Strawberry's, except that a subscription that can share its execution takes its
+        results from its cohort (the same messages, ids spliced into shared bytes)."""
+        member = await join_cohort(self, query, variables, operation_name)
+        if member is None:
+            await super().handle_async_results(operation_id, query, operation_name, variables)
+            return
+        prefix = f'{{"type":"data","id":{json.dumps(operation_id)},"payload":'
+        try:
+            async for item in member.items():
+                if isinstance(item, str):
+                    await self.websocket.send_spliced(prefix, item, "}")  # type: ignore[attr-defined]
+                elif isinstance(item, PreExecution):
+                    assert item.result.errors
+                    await self.send_message({
+                        "type": "error", "id": operation_id,
+                        "payload": item.result.errors[0].formatted,
+                    })
+                    return
+                elif isinstance(item, Failed):
+                    await self.send_data_message(
+                        ExecutionResult(data=None, errors=[item.error]), operation_id
+                    )
+            await self.send_message({"type": "complete", "id": operation_id})
+        except asyncio.CancelledError:
+            await self.send_message({"type": "complete", "id": operation_id})
+        finally:
+            member.leave()
+            self.subscriptions.pop(operation_id, None)
+            self.tasks.pop(operation_id, None)

@@ -22,7 +22,7 @@ from arcos.evidence.types import METRIC_NAME_BOUND, SLUG_BOUND, EvidenceType
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import UserError, user_errors
 from arcos.graphql.live_events import live_events
-from arcos.graphql.metadata import JSON_SCHEMA, column_bound
+from arcos.graphql.metadata import COHORT, JSON_SCHEMA, SCOPES_ONLY, column_bound
 from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
 from arcos.intake import service
 from arcos.intake.findings import FindingsSummary
@@ -311,7 +311,9 @@ class IntakeQueries:
 @strawberry.type
 class IntakeSubscriptions:
     @strawberry.subscription(description="Each metric value of a project as it is committed.",
-                             permission_classes=READ)
+                             permission_classes=READ,
+                             # A metric shows the same to every caller with the same scopes.
+                             metadata={COHORT: SCOPES_ONLY})
     async def quality_metric_updated(
         self, info: Info[ArcosContext, None],
         project: Annotated[str, strawberry.argument(metadata=SLUG_BOUND)],

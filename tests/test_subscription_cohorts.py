@@ -32,7 +32,7 @@ from ws_client import (
 )
 
 from arcos.app import create_app
-from arcos.auth.scopes import parse_scopes
+from arcos.auth.scopes import ADMIN
 from arcos.auth.service import create_token
 from arcos.evidence.types import EvidenceType
 from arcos.settings import Settings
@@ -83,7 +83,7 @@ async def serving(settings: Settings) -> AsyncIterator[Api]:
         while not server.started:
             assert not task.done(), "the server did not start"
             await asyncio.sleep(0.02)
-        issued = await create_token("test-admin", parse_scopes(["admin"]), app.state.writer)
+        issued = await create_token("test-admin", frozenset({ADMIN}), app.state.writer)
         async with httpx.AsyncClient(timeout=TIMEOUT) as http:
             yield Api(http, f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/graphql",
                       issued.secret)

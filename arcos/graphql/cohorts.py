@@ -57,7 +57,8 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
 from arcos.auth.caller import Caller
-from arcos.auth.live import recheck_token
+from arcos.auth.live import recheck_token, while_token_valid
+from arcos.auth.principal_cache import PRINCIPAL_CACHE
 from arcos.broker import SubscriberTooSlow
 from arcos.graphql.context import AppServices, ArcosContext
 from arcos.graphql.core_schema import core_schema
@@ -181,39 +182,26 @@ class Member:
             claim.release()
 
     async def items(self) -> AsyncIterator[Item]:
-        """The member's `next` payloads, then how it ended; re-checks its token every
-        ARCOS_AUTH_RECHECK_SECONDS (`while_token_valid`'s rule, per member)."""
-        caller = self.context.caller
-        queue = self.queue
-        if caller.token_id is None:
-            while True:
-                item = await queue.get()
+        """The member's `next` payloads, then how it ended. Its token is watched as every
+        other subscription's is (`while_token_valid`: re-checked every
+        ARCOS_AUTH_RECHECK_SECONDS, and at once when the principal cache hears of a
+        revocation), per member, since the shared stream runs without a token."""
+        context = self.context
+        try:
+            async for item in while_token_valid(
+                self._queued(), context.caller, context.settings.auth_recheck_seconds,
+                context.domain_services.get(PRINCIPAL_CACHE),
+            ):
                 yield item
                 if not isinstance(item, str):
                     return
-        loop = asyncio.get_running_loop()
-        recheck = self.context.settings.auth_recheck_seconds
-        next_check = loop.time() + recheck
+        except ArcosError as revoked:
+            self.ended = True
+            yield failure(revoked)
+
+    async def _queued(self) -> AsyncIterator[Item]:
         while True:
-            if loop.time() >= next_check:
-                try:
-                    await recheck_token(caller)
-                except ArcosError as revoked:
-                    self.ended = True
-                    yield failure(revoked)
-                    return
-                next_check = loop.time() + recheck
-            if queue.empty():
-                try:
-                    async with asyncio.timeout_at(next_check):
-                        item = await queue.get()
-                except TimeoutError:
-                    continue
-            else:
-                item = queue.get_nowait()
-            yield item
-            if not isinstance(item, str):
-                return
+            yield await self.queue.get()
 
 
 class Cohort:

@@ -23,7 +23,6 @@ has its own and nothing lives at module level. What keeps it honest:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import OrderedDict
@@ -35,7 +34,8 @@ from typing import TYPE_CHECKING
 
 from arcos.auth.caller import Caller
 from arcos.auth.service import TOKEN_REVOKED
-from arcos.store import outbox
+from arcos.store.outbox import StoredEvent
+from arcos.store.outbox_follower import OutboxFollower
 
 if TYPE_CHECKING:
     from arcos.graphql.context import AppServices
@@ -82,9 +82,11 @@ class PrincipalCache:
         #: Counts revocations seen; a look-up stores its result only if none came since
         #: it began.
         self.generation = 0
-        #: The outbox position of the last revocation read.
-        self.position = 0
-        self._follower: asyncio.Task[None] | None = None
+        #: Reads revocations other processes commit.
+        self.follower = OutboxFollower(
+            topic, self._read_revocations, poll_seconds=poll_seconds,
+            name="auth-revocations", on_failure=self.clear, page=_PAGE,
+        )
         #: Open subscriptions by token id, each told to re-check its token at once.
         self._watchers: dict[int, set[asyncio.Event]] = {}
 
@@ -178,36 +180,16 @@ class PrincipalCache:
 
     async def start(self) -> None:
         """Follow revocations committed from now on (older ones were never cached here)."""
-        if not self.enabled:
-            return
-        self.position = await outbox.latest_position()
-        self._follower = asyncio.create_task(self._follow(), name="auth-revocations")
+        if self.enabled:
+            await self.follower.start()
 
     async def close(self) -> None:
-        if self._follower is not None:
-            self._follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._follower
-            self._follower = None
+        await self.follower.close()
         self.clear()
 
-    async def _follow(self) -> None:
-        while True:
-            try:
-                await self.read_new()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the store may be briefly unavailable; forget, keep following
-                self.clear()
-                logger.exception("could not read token revocations from the outbox")
-            await asyncio.sleep(self.poll_seconds)
-
-    async def read_new(self) -> None:
-        """Evict the tokens revoked (by any process) after `position`."""
-        while events := await outbox.read_after(self.topic, self.position, _PAGE):
-            for event in events:
-                self._revoked_by(event.record)
-            self.position = events[-1].position
+    async def _read_revocations(self, events: list[StoredEvent]) -> None:
+        for event in events:
+            self._revoked_by(event.record)
 
 
 def principal_cache(services: AppServices) -> PrincipalCache:

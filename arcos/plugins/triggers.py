@@ -30,7 +30,8 @@ from arcos.plugins.manifest import semver_key
 from arcos.plugins.models import ExecutionTrigger, PluginVersion, VersionState
 from arcos.plugins.permissions import SCOPE_OF, permissions
 from arcos.problems import ArcosError, Refused
-from arcos.store import outbox
+from arcos.store.outbox import StoredEvent
+from arcos.store.outbox_follower import OutboxFollower
 from arcos.store.write_context import WriteContext
 
 if TYPE_CHECKING:
@@ -69,47 +70,38 @@ class TriggerRunner:
     def __init__(self, host: PluginHost) -> None:
         self.host = host
         self.queue: asyncio.Queue[TriggeredRun] = asyncio.Queue(maxsize=TRIGGER_QUEUE)
-        #: The outbox position of the last evidence dispatched.
-        self.position = 0
-        self._tasks: list[asyncio.Task[None]] = []
+        #: Reads the evidence committed by any process, in commit order.
+        self.follower = OutboxFollower(
+            EVIDENCE_ADDED, self._read_evidence, poll_seconds=POLL_SECONDS,
+            name="plugin-triggers", page=_PAGE,
+        )
+        self._serving: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Follow evidence committed from now on (what came before ran no triggers then)."""
-        self.position = await outbox.latest_position()
-        self._tasks = [asyncio.create_task(self._follow(), name="plugin-triggers"),
-                       asyncio.create_task(self._serve(), name="plugin-trigger-runs")]
+        await self.follower.start()
+        self._serving = asyncio.create_task(self._serve(), name="plugin-trigger-runs")
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
+        await self.follower.close()
+        if self._serving is not None:
+            self._serving.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks = []
+                await self._serving
+            self._serving = None
 
-    async def _follow(self) -> None:
-        while True:
-            try:
-                await self.read_new()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the store may be briefly unavailable; keep following
-                logger.exception("plugin triggers could not read new evidence")
-            await asyncio.sleep(POLL_SECONDS)
-
-    async def read_new(self) -> None:
-        """Dispatch the evidence committed after `position`, a page at a time. The position
-        advances after each page, so when one fails the next read starts from it and the
+    async def _read_evidence(self, events: list[StoredEvent]) -> None:
+        """Dispatch one page of committed evidence. The follower moves past a page only
+        once it is dispatched, so when one fails the next read starts from it and the
         pages before it (their runs already queued) do not run again."""
-        while events := await outbox.read_after(EVIDENCE_ADDED, self.position, _PAGE):
-            # Most servers have no triggered plugin: then the evidence is not read at all.
-            if await PluginVersion.exists(**TRIGGERED):
-                seqs = [event.record["seq"] for event in events]
-                items = await Evidence.filter(seq__in=seqs).prefetch_related("project").only(
-                    "seq", "uid", "type", "source", "project_id")
-                await self._dispatch([item for item in sorted(items, key=lambda e: e.seq)
-                                      if not item.source.startswith("plugin:")])
-            self.position = events[-1].position
+        # Most servers have no triggered plugin: then the evidence is not read at all.
+        if not await PluginVersion.exists(**TRIGGERED):
+            return
+        seqs = [event.record["seq"] for event in events]
+        items = await Evidence.filter(seq__in=seqs).prefetch_related("project").only(
+            "seq", "uid", "type", "source", "project_id")
+        await self._dispatch([item for item in sorted(items, key=lambda e: e.seq)
+                              if not item.source.startswith("plugin:")])
 
     async def _dispatch(self, items: Sequence[Evidence]) -> None:
         if not items:

@@ -86,10 +86,10 @@ async def test_a_page_that_fails_does_not_rerun_the_pages_before_it(
     await register(gql, code=TRIGGERED_CODE, permissions=("evidence.read",),
                    triggers=[{"event": "evidence.added", "type": "never-submitted"}])
     runner = triggers.TriggerRunner(app.app.state.services.domain_services[HOST])
-    runner.position = await outbox.latest_position()
+    runner.follower.position = await outbox.latest_position()
     for evidence_type in ("first", "second", "third"):
         await gql(SUBMIT, {"type": evidence_type})
-    monkeypatch.setattr(triggers, "_PAGE", 1)
+    runner.follower.page = 1
     dispatched: list[str] = []
 
     async def dispatch(items: Sequence[Evidence]) -> None:
@@ -99,8 +99,8 @@ async def test_a_page_that_fails_does_not_rerun_the_pages_before_it(
 
     monkeypatch.setattr(runner, "_dispatch", dispatch)
     with pytest.raises(ConnectionError):
-        await runner.read_new()
-    await runner.read_new()
+        await runner.follower.read_new()
+    await runner.follower.read_new()
     assert dispatched == ["first", "second", "second", "third"]
 
 
@@ -113,7 +113,7 @@ async def test_without_a_triggered_plugin_new_evidence_is_not_read(
     from arcos.store import outbox
 
     runner = triggers.TriggerRunner(app.app.state.services.domain_services[HOST])
-    runner.position = await outbox.latest_position()
+    runner.follower.position = await outbox.latest_position()
     await gql(SUBMIT, {"type": "build"})
     dispatched: list[Sequence[Evidence]] = []
 
@@ -121,6 +121,6 @@ async def test_without_a_triggered_plugin_new_evidence_is_not_read(
         dispatched.append(items)
 
     monkeypatch.setattr(runner, "_dispatch", dispatch)
-    await runner.read_new()
+    await runner.follower.read_new()
     assert dispatched == []
-    assert runner.position == await outbox.latest_position()
+    assert runner.follower.position == await outbox.latest_position()

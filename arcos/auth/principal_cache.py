@@ -74,7 +74,6 @@ class PrincipalCache:
     ) -> None:
         self.ttl_seconds = ttl_seconds
         self.max_entries = max_entries
-        self.poll_seconds = poll_seconds
         self.topic = topic
         self._clock = clock
         self._entries: OrderedDict[str, CachedPrincipal] = OrderedDict()

@@ -245,6 +245,20 @@ def test_every_operation_validates_and_broken_ones_fail_at_start(tmp_path):
         load_operations(schema, [*REGISTRY.rest_documents, broken])
 
 
+def test_operations_valid_alone_but_not_together_fail_at_start(tmp_path):
+    """Validation runs over all the documents at once: two operations with one name (which
+    would shadow each other in the table) fail start-up although each validates alone."""
+    from arcos.schema import create_schema
+    from arcos.settings import Settings
+
+    schema = core_schema(create_schema(Settings()))
+    first, second = tmp_path / "first.graphql", tmp_path / "second.graphql"
+    first.write_text("query Twice { __typename }")
+    second.write_text("query Twice { __typename }")
+    with pytest.raises(OperationDocumentError, match="do not validate together"):
+        load_operations(schema, [first, second])
+
+
 @pytest.fixture
 def limited_server(tmp_path):
     """A live server with small limits, so each is reached in a few requests."""

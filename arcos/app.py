@@ -25,6 +25,7 @@ from arcos.graphql.context import AppServices
 from arcos.graphql.core_schema import core_schema
 from arcos.graphql.view import ArcosGraphQL
 from arcos.registry import AppService, Registry
+from arcos.rest import body_schema
 from arcos.rest.adapter import RestAdapter
 from arcos.rest.operations import load_operations
 from arcos.rest.routes import rest_routes
@@ -35,6 +36,7 @@ from arcos.store.outbox import forget_before
 from arcos.store.unit_of_work import Writer
 from arcos.web.body_limit import BodySizeLimit
 from arcos.web.connection_limits import ConnectionLimits
+from arcos.web.deferred_imports import import_in_background
 from arcos.web.json_threads import JsonThreads
 from arcos.web.parse_pool import ParsePool
 
@@ -95,6 +97,9 @@ def create_app(
             housekeeping.start()
             try:
                 async with _domain_services(services.domain_services):
+                    app.state.deferred_imports = import_in_background(
+                        (*body_schema.DEFERRED_IMPORTS, *registry.deferred_imports)
+                    )
                     yield
             finally:
                 await housekeeping.stop()

@@ -1,5 +1,10 @@
 """The `arcos` command: serve, export-schema, settings, token, and each domain's own
-commands (Domain.cli; plugins)."""
+commands (Domain.cli; plugins).
+
+The domains (and so the store and the token commands) are imported inside `main`, with
+the garbage collector paused (arcos/startup_collector.py): building the parser is where
+every command pays for them.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +16,19 @@ import sys
 from collections.abc import Sequence
 from functools import partial
 
-from arcos.auth.cli import add_token_commands, run_token_command
-from arcos.db import StoreUnavailable, store
-from arcos.domains import REGISTRY
 from arcos.settings import Settings, SettingsError, documented_settings
+from arcos.startup_collector import StartupPause
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    with StartupPause() as pause:
+        parser = _parser()
+        args = parser.parse_args(argv)
+        if args.command == "serve":
+            pause.freeze_survivors()
+    from arcos.auth.cli import run_token_command
+    from arcos.db import StoreUnavailable
+
     try:
         if args.command == "token":
             return run_token_command(args)
@@ -33,6 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from arcos.auth.cli import add_token_commands
+    from arcos.domains import REGISTRY
+
     parser = argparse.ArgumentParser(
         prog="arcos", description="ARCOS: a GraphQL-first assurance-evidence server."
     )
@@ -98,6 +110,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 async def _check_store(settings: Settings) -> None:
+    from arcos.db import store
+
     async with store(settings):
         pass
 

@@ -13,7 +13,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
@@ -28,10 +27,21 @@ STORE_MODELS: tuple[str, ...] = ("arcos.store.outbox",)
 
 
 #: What opening an unreachable or misconfigured store raises: a refused or unresolvable
-#: host, PostgreSQL refusing the role or database, an SQLite file that cannot be opened.
-CONNECTION_FAILURES = (
-    OSError, asyncpg.PostgresError, sqlite3.Error, DBConnectionError, OperationalError,
+#: host, an SQLite file that cannot be opened (and, for PostgreSQL, `connection_failures`
+#: adds the server refusing the role or database).
+CONNECTION_FAILURES: tuple[type[BaseException], ...] = (
+    OSError, sqlite3.Error, DBConnectionError, OperationalError,
 )
+
+
+def connection_failures(url: str) -> tuple[type[BaseException], ...]:
+    """CONNECTION_FAILURES for the store at `url`: asyncpg is imported only for a
+    PostgreSQL store (an SQLite server never loads it)."""
+    if not url.startswith(("postgres://", "postgresql://")):
+        return CONNECTION_FAILURES
+    import asyncpg
+
+    return (*CONNECTION_FAILURES, asyncpg.PostgresError)
 
 
 class StoreUnavailable(Exception):
@@ -103,7 +113,7 @@ async def open_store(
         await Tortoise.generate_schemas(safe=True)
         for upgrade in registry.upgrades:
             await upgrade()
-    except CONNECTION_FAILURES as error:
+    except connection_failures(settings.database_url) as error:
         await Tortoise.close_connections()
         reason = " ".join(str(error).split()) or type(error).__name__
         raise StoreUnavailable(

@@ -112,6 +112,10 @@ class Domain:
     #: does not add); run in order each time the store opens, after missing tables are
     #: created. Each must be a no-op on a current store.
     upgrades: tuple[Callable[[], Awaitable[None]], ...] = ()
+    #: Modules its handlers import on first use rather than at start-up (costly to
+    #: import, needed by no start-up step); the app imports them in a background thread
+    #: once it serves (arcos/web/deferred_imports.py).
+    deferred_imports: tuple[str, ...] = ()
     #: Its commands on the `arcos` command line, if any.
     cli: CliHook | None = None
     #: OpenAPI path items for its own HTTP routes (beside the table's rows).
@@ -227,6 +231,11 @@ class Registry:
     def upgrades(self) -> tuple[Callable[[], Awaitable[None]], ...]:
         """Every domain's store upgrades, in domain order."""
         return tuple(upgrade for domain in self.domains for upgrade in domain.upgrades)
+
+    @property
+    def deferred_imports(self) -> tuple[str, ...]:
+        """Every domain's deferred imports, in domain order."""
+        return tuple(name for domain in self.domains for name in domain.deferred_imports)
 
     def add_commands(
         self, commands: argparse._SubParsersAction[argparse.ArgumentParser]

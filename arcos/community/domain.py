@@ -16,6 +16,7 @@ from arcos.community import (
     scopes,
     templates_rest,
     templates_types,
+    threats_patterns,
     threats_rest,
 )
 from arcos.community.benchmarks_schema import BenchmarkMutations, BenchmarkQueries
@@ -76,4 +77,5 @@ COMMUNITY = Domain(
         _FILES / f"{area}_rest.graphql"
         for area in ("library", "threats", "templates", "benchmarks"))),
     topics=THREAT_TOPICS,
+    deferred_imports=threats_patterns.DEFERRED_IMPORTS,
 )

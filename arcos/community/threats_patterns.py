@@ -1,16 +1,20 @@
 """STIX patterns of a threat's indicators, checked with stix2-patterns (the OASIS
 reference parser) before anything is stored. Parsing is ANTLR work on untrusted text, so
-patterns are bounded in length and number and checked in a worker thread."""
+patterns are bounded in length and number and checked in a worker thread.
+
+The parser (stix2-patterns and its ANTLR runtime) is imported on the first check, in that
+thread, not at start-up; the app imports it in the background once it serves
+(`DEFERRED_IMPORTS`, listed in the community domain)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
 
-from stix2patterns.validator import run_validator
-
 from arcos.problems import Problem, ProblemCode
 
+#: The parser's modules: imported on first use (see the module's docstring).
+DEFERRED_IMPORTS = ("stix2patterns.validator",)
 MAX_PATTERN_LENGTH = 4_000
 MAX_INDICATORS = 50
 #: Deeper nesting than this is refused before parsing: ANTLR recurses once per level.
@@ -40,6 +44,8 @@ def pattern_problem(pattern: str) -> str | None:
         return f"the pattern is longer than {MAX_PATTERN_LENGTH} characters"
     if _nesting(pattern) > MAX_NESTING:
         return f"the pattern nests brackets deeper than {MAX_NESTING} levels"
+    from stix2patterns.validator import run_validator
+
     try:
         errors = run_validator(pattern, stix_version="2.1")
     except Exception as error:  # the parser failing on this text is the answer

@@ -30,5 +30,7 @@ PLUGINS = Domain(
     rest_documents=(resources.files("arcos.plugins") / "rest.graphql",),
     topics=(EXECUTION_FINISHED,),
     services=(ServiceFactory(HOST, plugin_host),),
+    # A visualization plugin's panel is checked against its JSON Schema (panel.py).
+    deferred_imports=("jsonschema",),
     cli=add_plugin_commands,
 )

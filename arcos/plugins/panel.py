@@ -2,14 +2,17 @@
 
 A dashboard renders a panel from its kind, series and labels; nothing in it is HTML or
 script, and strings are bounded, so a panel can be shown without trusting its plugin.
-`pluginPanelSchema` serves this document.
+`pluginPanelSchema` serves this document. Its validator is built on the first check
+(jsonschema is not a start-up import: arcos/rest/body_schema.py says why).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
 
 _TEXT = {"type": "string", "maxLength": 200, "pattern": "^[^<>]*$"}
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
@@ -56,13 +59,19 @@ PANEL_SCHEMA: dict[str, Any] = {
     },
 }
 
-_VALIDATOR = Draft202012Validator(PANEL_SCHEMA)
+
+
+@cache
+def _validator() -> Validator:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(PANEL_SCHEMA)
 
 
 def panel_problems(panel: Any) -> list[str]:
     """Each way `panel` breaks the schema, as `path: message` sentences."""
     problems = []
-    for error in sorted(_VALIDATOR.iter_errors(panel), key=lambda e: list(e.path))[:20]:
+    for error in sorted(_validator().iter_errors(panel), key=lambda e: list(e.path))[:20]:
         path = ".".join(str(part) for part in error.path) or "panel"
         problems.append(f"{path}: {error.message[:200]}")
     return problems

@@ -6,28 +6,44 @@ what its variable builder happens to look at, and GraphQL's input coercion would
 turn `"references": "x"` into `["x"]`. Checking the body against the schema OpenAPI
 publishes makes the documentation the contract: what it refuses, the route refuses, with
 a 400 naming the field.
+
+jsonschema is imported when a row first checks a body, not at start-up: its import is
+most of a start-up's cost where `rfc3987_syntax` is installed (it builds a grammar), and
+the app imports it in a background thread once it serves (`DEFERRED_IMPORTS`).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from arcos.log_bounds import clip
 from arcos.web.refusal import RestRefusal
 
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
+
+#: What the app imports in a background thread once it serves, for the first body check.
+DEFERRED_IMPORTS = ("jsonschema",)
+
 
 class BodyCheck:
-    """One row's schema, compiled once when the app builds the row's endpoint: the
-    validator belongs to that endpoint (and so to its app), never to the process."""
+    """One row's schema, compiled once, when the row first checks a body: the validator
+    belongs to the row's endpoint (and so to its app), never to the process."""
 
     def __init__(self, schema: dict[str, Any]) -> None:
-        self.validator = Draft202012Validator(schema)
+        self.schema = schema
+
+    @cached_property
+    def validator(self) -> Validator:
+        from jsonschema import Draft202012Validator
+
+        return Draft202012Validator(self.schema)
 
     def __call__(self, body: Any) -> None:
         """Raise a 400 naming the most relevant problem with `body`, if it has one."""
+        from jsonschema.exceptions import best_match
+
         error = best_match(self.validator.iter_errors(body))
         if error is None:
             return

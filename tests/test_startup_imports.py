@@ -1,0 +1,111 @@
+"""What `arcos serve` imports before its first answer, and what it leaves for later.
+
+Start-up time is mostly imports (tests/benchmarks/bench_cold_start.py measures it). These
+tests pin the structure that keeps it short, without timing anything: each runs a fresh
+interpreter and reads its `sys.modules`.
+
+- Building the parser and the app imports none of the modules the first request does not
+  need (DEFERRED below): jsonschema (which, with `rfc3987_syntax` installed, builds a
+  grammar at import), the STIX pattern parser, asyncpg for an SQLite store.
+- Once the app's lifespan has started, a background thread imports them
+  (arcos/web/deferred_imports.py), so the first request that needs one does not import
+  it on the event loop.
+- `import arcos.cli` imports no domain: `main` imports them with the collector paused
+  (arcos/startup_collector.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Top-level packages no start-up step needs.
+DEFERRED = ("jsonschema", "rfc3987_syntax", "stix2patterns", "antlr4", "asyncpg")
+
+BUILD_APP = """
+import json, sys
+import arcos.cli
+arcos.cli._parser()
+from arcos.app import create_app
+from arcos.settings import Settings
+app = create_app(Settings(database_url=sys.argv[1]))
+"""
+
+
+def run_python(code: str, *args: str) -> str:
+    """Run `code` in a fresh interpreter importing this checkout's arcos; its stdout."""
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120,
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def loaded(names: list[str]) -> str:
+    """Code printing which of `names` (top-level packages) are imported, as JSON."""
+    return (f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} "
+            f"& set({names!r}))))")
+
+
+def test_building_the_parser_and_the_app_imports_no_deferred_module(tmp_path):
+    code = BUILD_APP + loaded(list(DEFERRED))
+    assert json.loads(run_python(code, f"sqlite://{tmp_path / 'store.db'}")) == []
+
+
+def test_the_started_app_imports_the_deferred_modules_in_the_background(tmp_path):
+    installed = [name for name in DEFERRED if name not in ("asyncpg", "rfc3987_syntax")]
+    code = BUILD_APP + """
+import asyncio
+
+async def start_and_stop():
+    async with app.router.lifespan_context(app):
+        app.state.deferred_imports.join(timeout=60)
+
+asyncio.run(start_and_stop())
+""" + loaded(installed)
+    assert json.loads(run_python(code, f"sqlite://{tmp_path / 'store.db'}")) == sorted(installed)
+
+
+def test_importing_the_command_imports_no_domain():
+    code = ("import json, sys\nimport arcos.cli\n"
+            "print(json.dumps(sorted({'arcos.domains', 'arcos.db'} & set(sys.modules))))")
+    assert json.loads(run_python(code)) == []
+
+
+WATCH_MAIN = """
+import gc, json, sys
+import arcos.cli
+seen = {}
+build = arcos.cli._parser
+def watched_parser():
+    seen["collecting_while_importing"] = gc.isenabled()
+    return build()
+def fake_serve(args):
+    seen["collecting_when_serving"] = gc.isenabled()
+    return 0
+arcos.cli._parser = watched_parser
+arcos.cli._serve = fake_serve
+arcos.cli.main(sys.argv[1:])
+seen["collecting_after"] = gc.isenabled()
+seen["frozen"] = gc.get_freeze_count()
+print(json.dumps(seen))
+"""
+
+
+def test_serve_imports_with_the_collector_paused_and_freezes_what_they_built():
+    seen = json.loads(run_python(WATCH_MAIN, "serve"))
+    assert seen["collecting_while_importing"] is False
+    assert seen["collecting_when_serving"] is True
+    assert seen["frozen"] > 50_000  # the domains' types, models and schema pieces
+
+
+def test_other_commands_pause_the_collector_but_freeze_nothing():
+    seen = json.loads(run_python(WATCH_MAIN, "settings").splitlines()[-1])
+    assert seen["collecting_while_importing"] is False
+    assert seen["collecting_after"] is True
+    assert seen["frozen"] == 0

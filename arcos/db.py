@@ -7,16 +7,18 @@ process-crash safety but may lose the last transactions on power loss; see the R
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.exceptions import DBConnectionError, OperationalError
+from tortoise.utils import get_schema_sql
 
 from arcos.domains import REGISTRY
 from arcos.registry import Registry
@@ -110,7 +112,7 @@ async def open_store(
             ),
             _enable_global_fallback=True,
         )
-        await Tortoise.generate_schemas(safe=True)
+        await create_missing_tables()
         for upgrade in registry.upgrades:
             await upgrade()
     except connection_failures(settings.database_url) as error:
@@ -119,6 +121,33 @@ async def open_store(
         raise StoreUnavailable(
             f"cannot open the store {redacted(settings.database_url)}: {reason}"
         ) from None
+
+
+async def create_missing_tables() -> None:
+    """Tortoise's `generate_schemas(safe=True)`, with SQLite's statements in one transaction.
+
+    Run as Tortoise runs them, each CREATE TABLE and CREATE INDEX of a new SQLite store
+    commits on its own, and with synchronous=FULL each commit waits for the disk: about
+    seventy commits, most of a cold start's wall-clock time on a busy disk (0.3 s of it
+    against 0.05 s of CPU). DDL is transactional in SQLite, so one transaction creates the
+    same tables with one commit, and a failure leaves none half made. PostgreSQL already
+    runs a multi-statement script as one transaction.
+    """
+    for connection in connections.all():
+        script = get_schema_sql(connection, safe=True)
+        if not script:
+            continue
+        if connection.capabilities.dialect != "sqlite":
+            await connection.execute_script(script)
+            continue
+        try:
+            await connection.execute_script(f"BEGIN;\n{script}\nCOMMIT;")
+        except BaseException:
+            # Not through execute_script: sqlite3's executescript commits a pending
+            # transaction before it runs anything.
+            with contextlib.suppress(sqlite3.Error, OperationalError):
+                await connection.execute_query("ROLLBACK")
+            raise
 
 
 async def close_store() -> None:

@@ -109,3 +109,27 @@ def test_other_commands_pause_the_collector_but_freeze_nothing():
     assert seen["collecting_while_importing"] is False
     assert seen["collecting_after"] is True
     assert seen["frozen"] == 0
+
+
+async def test_the_first_body_check_compiles_off_the_event_loop(monkeypatch):
+    """The first check of a REST body imports jsonschema and compiles the row's schema in
+    a worker thread (the loop would otherwise wait for the whole import)."""
+    import threading
+
+    import jsonschema
+
+    from arcos.rest.body_schema import BodyCheck
+
+    compiled_in = []
+    original = jsonschema.Draft202012Validator
+
+    def recording(schema):
+        compiled_in.append(threading.current_thread())
+        return original(schema)
+
+    monkeypatch.setattr(jsonschema, "Draft202012Validator", recording)
+    check = BodyCheck({"type": "object"})
+    await check.ready()
+    check({})
+    await check.ready()
+    assert len(compiled_in) == 1 and compiled_in[0] is not threading.main_thread()

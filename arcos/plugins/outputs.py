@@ -8,6 +8,7 @@ may do. Evidence goes through the same insert path as `submitEvidenceBatch`, wit
 
 from __future__ import annotations
 
+import asyncio
 import math
 import uuid
 from dataclasses import dataclass, field
@@ -226,7 +227,8 @@ def _is_uuid(value: Any) -> bool:
 
 
 async def _visualization(run: Run, result: Any, unit: UnitOfWork) -> Applied:
-    problems = panel_problems(result)
+    # In a worker thread: the first check imports jsonschema (arcos/rest/body_schema.py).
+    problems = await asyncio.to_thread(panel_problems, result)
     if problems:
         raise Refused([Problem("result", problem + " (see pluginPanelSchema)",
                                ProblemCode.INVALID) for problem in problems])

@@ -150,6 +150,7 @@ class RestAdapter:
                 if check_body is not None:
                     # After the row's own reading, whose messages say more; this catches
                     # what it let through (GraphQL would coerce "x" to ["x"]).
+                    await check_body.ready()
                     check_body(await call.json_object())
                 result = await self.execute(route.operation, variables, caller, request)
                 data = data_or_refusal(result)

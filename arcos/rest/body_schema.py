@@ -14,6 +14,7 @@ the app imports it in a background thread once it serves (`DEFERRED_IMPORTS`).
 
 from __future__ import annotations
 
+import asyncio
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,12 @@ class BodyCheck:
         from jsonschema import Draft202012Validator
 
         return Draft202012Validator(self.schema)
+
+    async def ready(self) -> None:
+        """Compile the validator in a worker thread, so the loop never waits for the
+        jsonschema import (nor for the background thread's import of it to finish)."""
+        if "validator" not in self.__dict__:
+            await asyncio.to_thread(lambda: self.validator)
 
     def __call__(self, body: Any) -> None:
         """Raise a 400 naming the most relevant problem with `body`, if it has one."""

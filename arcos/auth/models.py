@@ -19,6 +19,7 @@ class PrincipalKind(StrEnum):
 class Principal(Model):
     """A person, CI job, SCM integration or plugin. Never renamed or deleted: evidence
     provenance refers to it by name."""
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
 
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=100, unique=True)
@@ -32,6 +33,7 @@ class Principal(Model):
 class ApiToken(Model):
     """A bearer token. Only the SHA-256 of the secret is stored; `display_prefix` is the
     first characters, shown in listings so a leaked token can be recognised."""
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
 
     id = fields.IntField(primary_key=True)
     principal: fields.ForeignKeyRelation[Principal] = fields.ForeignKeyField(

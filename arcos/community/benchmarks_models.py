@@ -18,6 +18,7 @@ class Benchmark(SharedItem):
     The metrics are one JSON list (at most `benchmark_input.MAX_METRICS` entries, each
     checked before it is stored): they are always read and written together.
     """
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
 
     name = fields.CharField(max_length=200)
     industry = fields.CharField(max_length=64)
@@ -33,6 +34,7 @@ class BenchmarkOptIn(Model):
     """A project lends its latest quality metrics to the community benchmark of its
     industry and project type. One row per project; opting out deletes it, so the project
     stops contributing at once."""
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
 
     id = fields.BigIntField(primary_key=True)
     project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
@@ -61,6 +63,7 @@ class BenchmarkRelease(Model):
     differ from too (arcos/community/benchmark_releases.py). Never exposed: readers see the
     figures computed from `released`.
     """
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
 
     id = fields.BigIntField(primary_key=True)
     industry = fields.CharField(max_length=64)

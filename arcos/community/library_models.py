@@ -44,6 +44,7 @@ class QualityPattern(SharedItem):
     taken from the pattern JSON's `metrics` list when it is shared: they are what its
     effectiveness is measured by.
     """
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
 
     name = fields.CharField(max_length=200)
     category = fields.CharEnumField(LibraryCategory, max_length=32)
@@ -62,6 +63,7 @@ class QualityPattern(SharedItem):
 
 class PatternRating(Model):
     """One principal's stars for one pattern; rating again replaces them."""
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
 
     id = fields.BigIntField(primary_key=True)
     pattern: fields.ForeignKeyRelation[QualityPattern] = fields.ForeignKeyField(
@@ -80,6 +82,7 @@ class PatternRating(Model):
 class PatternUse(Model):
     """A project that adopted a pattern, and when: effectiveness compares its metrics then
     and now. One row per (pattern, project): recording it again keeps the first date."""
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
 
     id = fields.BigIntField(primary_key=True)
     pattern: fields.ForeignKeyRelation[QualityPattern] = fields.ForeignKeyField(
@@ -96,6 +99,7 @@ class PatternUse(Model):
 
 class BestPractice(SharedItem):
     """A practice described in steps, with examples and references."""
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
 
     title = fields.CharField(max_length=200)
     category = fields.CharEnumField(LibraryCategory, max_length=32)
@@ -113,6 +117,7 @@ class BestPractice(SharedItem):
 
 class PracticeVote(Model):
     """One principal's upvote of one practice; the unique index makes it count once."""
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
 
     id = fields.BigIntField(primary_key=True)
     practice: fields.ForeignKeyRelation[BestPractice] = fields.ForeignKeyField(

@@ -33,6 +33,7 @@ class Visibility(StrEnum):
 
 class SharedItem(Model):
     """What every shared kind has: an owner, a visibility, and its moderation state."""
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
 
     id = fields.BigIntField(primary_key=True)
     #: The public handle: global ids carry it, never the row id.

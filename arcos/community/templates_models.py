@@ -18,6 +18,7 @@ MAX_KEY_LENGTH = 64
 
 
 class IndustryTemplate(SharedItem):
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
     key = fields.CharField(max_length=MAX_KEY_LENGTH)
     name = fields.CharField(max_length=255)
     description = fields.TextField()
@@ -35,6 +36,7 @@ class IndustryTemplate(SharedItem):
 
 
 class ComplianceTemplate(SharedItem):
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
     key = fields.CharField(max_length=MAX_KEY_LENGTH)
     name = fields.CharField(max_length=255)
     version = fields.CharField(max_length=255)

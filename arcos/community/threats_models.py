@@ -35,6 +35,7 @@ class Severity(StrEnum):
 class Threat(SharedItem):
     """A threat shared through shareThreat; its STIX objects are derived from it on export.
     `grant` (its uid) is what its named recipients are recorded under."""
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
 
     title = fields.CharField(max_length=200)
     kind = fields.CharEnumField(ThreatKind, max_length=32)
@@ -56,6 +57,7 @@ class Threat(SharedItem):
 
 class StixImport(Model):
     """One imported bundle: who sent it and what it added."""
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
 
     id = fields.BigIntField(primary_key=True)
     uid = fields.UUIDField(unique=True)
@@ -75,6 +77,7 @@ class StixObject(SharedItem):
     nothing, while another importer of the same object keeps its own row (its own TLP and
     recipients; nobody learns from an import that someone else holds the object).
     `body` is the object's JSON as sent."""
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
 
     stix_id = fields.CharField(max_length=300)
     stix_type = fields.CharField(max_length=250)
@@ -100,6 +103,7 @@ class StixObject(SharedItem):
 
 class ThreatRecipient(Model):
     """A principal an AMBER or RED threat or import is shared with by name."""
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
 
     id = fields.BigIntField(primary_key=True)
     grant = fields.UUIDField()
@@ -116,6 +120,7 @@ class ThreatComponent(Model):
     on (a purl's package key, a CPE's product name): a new SBOM's packages find the threats
     that may affect them through this index, instead of every threat being read and
     compared in Python."""
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
 
     id = fields.BigIntField(primary_key=True)
     threat: fields.ForeignKeyRelation[Threat] = fields.ForeignKeyField(

@@ -36,6 +36,7 @@ class RelationKind(StrEnum):
 
 class Project(Model):
     """A software project evidence is about, named by a slug like `github.com/owner/repo`."""
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
 
     id = fields.IntField(primary_key=True)
     slug = fields.CharField(max_length=255, unique=True)
@@ -47,6 +48,7 @@ class Project(Model):
 
 class Evidence(Model):
     """One piece of evidence. `seq` orders rows for keyset pagination; `uid` is public."""
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
 
     seq = fields.BigIntField(primary_key=True)
     uid = fields.UUIDField(unique=True, default=uuid.uuid4)
@@ -85,6 +87,7 @@ class Evidence(Model):
 
 class EvidenceRelation(Model):
     """A typed, directed link between two evidence items."""
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
 
     id = fields.BigIntField(primary_key=True)
     from_evidence: fields.ForeignKeyRelation[Evidence] = fields.ForeignKeyField(

@@ -26,6 +26,7 @@ class FindingState(StrEnum):
 
 class IngestionJob(Model):
     """One artifact upload and how it ended; `job_id` is the public handle."""
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
 
     id = fields.BigIntField(primary_key=True)
     job_id = fields.UUIDField(unique=True, default=uuid.uuid4)
@@ -48,6 +49,7 @@ class Finding(Model):
 
     `category` is "" when the tool names none, so the unique key never holds a NULL there.
     """
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
 
     id = fields.BigIntField(primary_key=True)
     project: fields.ForeignKeyNullableRelation[Project] = fields.ForeignKeyField(
@@ -81,6 +83,7 @@ class Finding(Model):
 
 class QualityMetric(Model):
     """One value of one named metric of a project at one time, and the evidence behind it."""
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
 
     id = fields.BigIntField(primary_key=True)
     project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
@@ -101,6 +104,7 @@ class QualityMetric(Model):
 class SbomComponent(Model):
     """One component of one stored SBOM (arcos/intake/components.py): which project ships
     which package at which version, according to the evidence `evidence_uid`."""
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
 
     id = fields.BigIntField(primary_key=True)
     project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(

@@ -44,6 +44,7 @@ class ExecutionTrigger(StrEnum):
 
 class PluginVersion(Model):
     """One registered (id, version): what was signed, and its standing."""
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
 
     id = fields.BigIntField(primary_key=True)
     plugin_id = fields.CharField(max_length=100)
@@ -97,6 +98,7 @@ LARGE_EXECUTION_VALUES = ("result",)
 
 class PluginExecution(Model):
     """One run of a plugin version, however it ended."""
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
 
     id = fields.BigIntField(primary_key=True)
     uid = fields.UUIDField(unique=True, default=uuid.uuid4)
@@ -124,6 +126,7 @@ class PluginExecution(Model):
 
 class PluginPanel(Model):
     """A visualization plugin's panel, validated against the published panel schema."""
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
 
     id = fields.BigIntField(primary_key=True)
     uid = fields.UUIDField(unique=True, default=uuid.uuid4)

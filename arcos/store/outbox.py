@@ -36,6 +36,7 @@ OUTBOX_LOCK_KEY = 0x4152434F53  # "ARCOS"
 class OutboxEvent(Model):
     """One published event. AUTOINCREMENT on SQLite: a position is never reused, even after
     the newest rows are swept."""
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
 
     position = fields.BigIntField(primary_key=True)
     topic = fields.CharField(max_length=128)

@@ -18,6 +18,7 @@ class DeliveryOutcome(StrEnum):
 
 class WebhookDelivery(Model):
     """One delivery. (provider, dedupe_key) is unique: a redelivery finds the first row."""
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
 
     id = fields.BigIntField(primary_key=True)
     provider = fields.CharField(max_length=32)
@@ -46,6 +47,7 @@ class WebhookReplayMark(Model):
     is unique: of several concurrent replays, on one instance or many sharing the store,
     only one claims the mark; the others find the first delivery.
     """
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
 
     id = fields.BigIntField(primary_key=True)
     provider = fields.CharField(max_length=32)
@@ -61,6 +63,7 @@ class WebhookReplayMark(Model):
 
 class WebhookSecret(Model):
     """A secret set by an admin; it takes precedence over the ARCOS_* setting."""
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
 
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=64, unique=True)

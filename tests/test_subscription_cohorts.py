@@ -13,6 +13,7 @@ import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from functools import partial
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -33,10 +34,11 @@ from ws_client import (
 
 import arcos.auth.live
 from arcos.app import create_app
+from arcos.auth.caller import Caller
 from arcos.auth.scopes import ADMIN
 from arcos.auth.service import create_token
 from arcos.evidence.types import EvidenceType
-from arcos.graphql.cohorts import Member
+from arcos.graphql.cohorts import END, Member, Outgoing
 from arcos.settings import Settings
 from arcos.web.ws_protocol import ArcosWebSocketProtocol
 
@@ -318,6 +320,50 @@ async def test_members_that_keep_up_get_events_without_their_queue(
         assert members[0].cohort.hub.queued == 0
     finally:
         await close_all(clients)
+
+
+async def test_once_an_event_is_queued_the_next_ones_queue_behind_it() -> None:
+    """Order per member: an event the socket could not take at once is queued for the
+    member's task, and later events queue behind it even when the socket could take them,
+    until the task has sent what was queued; then they go straight to the socket again."""
+    hub = SimpleNamespace(queued=0)
+    cohort = SimpleNamespace(hub=hub, topic="evidence", remove=lambda member: None)
+    context = SimpleNamespace(
+        settings=SimpleNamespace(subscriber_queue_size=10, auth_recheck_seconds=60.0),
+        caller=Caller(name="reader", scopes=frozenset(), authenticated=True),
+        domain_services={},
+    )
+    member = Member(cohort, context)  # type: ignore[arg-type]
+    socket: list[str] = []  # what the member's socket got, in order
+    full = True
+
+    def direct(outgoing: Outgoing) -> bool:
+        if full:
+            return False
+        socket.append(outgoing.text)
+        return True
+
+    async def task() -> None:  # the member's operation: it sends what it takes from the queue
+        async for item in member.items(direct):
+            if isinstance(item, str):
+                socket.append(item)
+
+    running = asyncio.create_task(task())
+    await asyncio.sleep(0)
+
+    def publish(text: str) -> None:
+        member.offer(text, Outgoing(text))
+
+    publish("1")  # the socket is full: queued
+    full = False
+    publish("2")  # the socket could take it, but "1" is still unsent
+    for _ in range(5):
+        await asyncio.sleep(0)
+    publish("3")  # nothing unsent any more: straight to the socket
+    member.end(END)
+    await asyncio.wait_for(running, TIMEOUT)
+    assert socket == ["1", "2", "3"]
+    assert hub.queued == 2
 
 
 async def test_nothing_is_written_straight_to_a_member_whose_revocation_is_being_checked(

@@ -98,21 +98,23 @@ class ArcosWebSocketAdapter(ASGIWebSocketAdapter):
             len(prefix) + len(payload) + len(suffix), lambda: prefix + payload + suffix
         )
 
-    def direct_writer(
-        self, prefix: str, suffix: str, running: Callable[[], bool]
-    ) -> DirectWriter | None:
+    def direct_writer(self, prefix: str, suffix: str) -> DirectWriter | None:
         """A writer of `prefix + payload + suffix` straight to the socket, for the cohort's
-        task, while `running()` says the operation still runs; it declines a message the
-        send lane would take (large) and one the server cannot write at once. None when
-        the server offers no immediate send (another ASGI server)."""
+        task, while the calling operation's task runs: both protocols' handlers cancel it
+        when the client completes the operation or goes away, and from that moment the
+        writer declines. It also declines a message the send lane would take (large) and
+        one the server cannot write at once. None when the server offers no immediate send
+        (another ASGI server)."""
         send_now = immediate_sender(self.ws.scope)
-        if send_now is None:
+        task = asyncio.current_task()
+        if send_now is None or task is None:
             return None
+        cancelling = task.cancelling
         lane: SendLane = self.view.send_lane  # type: ignore[attr-defined]  # ArcosGraphQL's
         room = lane.threshold - len(prefix) - len(suffix)
 
         def write(outgoing: Outgoing) -> bool:
-            if len(outgoing.text) >= room or not running():
+            if len(outgoing.text) >= room or cancelling():
                 return False
             return send_now(outgoing.message(prefix, suffix))
 
@@ -183,16 +185,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             await super().run_operation(operation)
             return
         prefix = f'{{"id":{json.dumps(operation.id)},"type":"next","payload":'
-        task = asyncio.current_task()
-        assert task is not None
-
-        def running() -> bool:
-            return (
-                not operation.completed and not task.cancelling()
-                and self.operations.get(operation.id) is operation
-            )
-
-        direct = self.websocket.direct_writer(prefix, "}", running)  # type: ignore[attr-defined]
+        direct = self.websocket.direct_writer(prefix, "}")  # type: ignore[attr-defined]
         try:
             async for item in member.items(direct):
                 if isinstance(item, str):
@@ -258,13 +251,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Any, Any]):
             await super().handle_async_results(operation_id, query, operation_name, variables)
             return
         prefix = f'{{"type":"data","id":{json.dumps(operation_id)},"payload":'
-        task = asyncio.current_task()
-        assert task is not None
-
-        def running() -> bool:
-            return not task.cancelling() and self.tasks.get(operation_id) is task
-
-        direct = self.websocket.direct_writer(prefix, "}", running)  # type: ignore[attr-defined]
+        direct = self.websocket.direct_writer(prefix, "}")  # type: ignore[attr-defined]
         try:
             async for item in member.items(direct):
                 if isinstance(item, str):

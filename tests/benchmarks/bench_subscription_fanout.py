@@ -38,6 +38,7 @@ import contextlib
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -347,6 +348,7 @@ def run_round(
         rss_after = server.rss_kib()
         sender = Sender(case, server)
         post_ms = []
+        sampler = _start_sampler(case, server, args)
         cpu_before = server.cpu_seconds()
         start = time.monotonic()
         for index in range(args.events):
@@ -356,6 +358,7 @@ def run_round(
             post_ms.append(sender.send(index))
         time.sleep(min(2.0, max(0.5, 1 / args.rate)))
         cpu_ms_per_event = (server.cpu_seconds() - cpu_before) * 1000 / args.events
+        _stop_sampler(sampler)
         assert client.stdin is not None
         client.stdin.write(f"DONE {args.events}\n")
         client.stdin.flush()
@@ -369,6 +372,32 @@ def run_round(
             client.wait()
         server.check_alive()
     return _summarise(case, report, args, post_ms, cpu_ms_per_event, rss_before, rss_after)
+
+
+def _start_sampler(
+    case: str, server: harness.ServerProcess, args: argparse.Namespace
+) -> subprocess.Popen[bytes] | None:
+    """With --py-spy, sample the arcos server through the event phase (non-blocking, so the
+    figures stay comparable) into collapsed stacks beside the logs."""
+    if not args.py_spy or case != "arcos":
+        return None
+    output = Path(args.workdir_path) / f"arcos-events-{server.process.pid}.folded"
+    print(f"  sampling the arcos server into {output}", flush=True)
+    return subprocess.Popen([
+        args.py_spy, "record", "--pid", str(server.process.pid), "--nonblocking",
+        "--rate", "200", "--format", "raw", "--output", str(output),
+    ], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _stop_sampler(sampler: subprocess.Popen[bytes] | None) -> None:
+    if sampler is None:
+        return
+    sampler.send_signal(signal.SIGINT)  # py-spy writes its output when interrupted
+    try:
+        sampler.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        sampler.kill()
+        sampler.wait()
 
 
 def _summarise(
@@ -432,6 +461,9 @@ def _driver_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--synchronous", default="FULL", choices=["FULL", "NORMAL", "EXTRA"])
     parser.add_argument("--workdir", help="where the SQLite file goes (default: temp dir)")
     parser.add_argument("--arcos-src", help="import arcos from this directory (see README)")
+    parser.add_argument("--py-spy", metavar="PATH",
+                        help="sample the arcos server with this py-spy during the events "
+                        "(collapsed stacks in the workdir; its figures then include py-spy)")
     return parser.parse_args(argv)
 
 
@@ -441,6 +473,7 @@ def main(argv: list[str] | None = None) -> int:
     harness.pin_self(harness.CLIENT_CORE)
     harness.raise_fd_limit()
     workdir = harness.make_workdir(args.workdir)
+    args.workdir_path = str(workdir)
     print("ARCOS benchmark S4: evidenceAdded subscription fan-out vs raw websockets.broadcast")
     for line in harness.environment_lines(
         workdir, args.synchronous,

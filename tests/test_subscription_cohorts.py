@@ -322,10 +322,8 @@ async def test_members_that_keep_up_get_events_without_their_queue(
         await close_all(clients)
 
 
-async def test_once_an_event_is_queued_the_next_ones_queue_behind_it() -> None:
-    """Order per member: an event the socket could not take at once is queued for the
-    member's task, and later events queue behind it even when the socket could take them,
-    until the task has sent what was queued; then they go straight to the socket again."""
+def lone_member() -> Member:
+    """A cohort member without a server: a token-less caller, a queue of 10."""
     hub = SimpleNamespace(queued=0)
     cohort = SimpleNamespace(hub=hub, topic="evidence", remove=lambda member: None)
     context = SimpleNamespace(
@@ -333,7 +331,15 @@ async def test_once_an_event_is_queued_the_next_ones_queue_behind_it() -> None:
         caller=Caller(name="reader", scopes=frozenset(), authenticated=True),
         domain_services={},
     )
-    member = Member(cohort, context)  # type: ignore[arg-type]
+    return Member(cohort, context)  # type: ignore[arg-type]
+
+
+async def test_once_an_event_is_queued_the_next_ones_queue_behind_it() -> None:
+    """Order per member: an event the socket could not take at once is queued for the
+    member's task, and later events queue behind it even when the socket could take them,
+    until the task has sent what was queued; then they go straight to the socket again."""
+    member = lone_member()
+    hub = member.cohort.hub
     socket: list[str] = []  # what the member's socket got, in order
     full = True
 
@@ -364,6 +370,29 @@ async def test_once_an_event_is_queued_the_next_ones_queue_behind_it() -> None:
     await asyncio.wait_for(running, TIMEOUT)
     assert socket == ["1", "2", "3"]
     assert hub.queued == 2
+
+
+async def test_a_failing_direct_write_falls_back_on_the_members_queue() -> None:
+    """A writer that raises costs neither the event nor the cohort's pass (which would end
+    every member's stream): the event is queued for the member's own task."""
+    member = lone_member()
+    taken: list[str] = []
+
+    def broken(outgoing: Outgoing) -> bool:
+        raise RuntimeError("the socket is in a state nobody expected")
+
+    async def task() -> None:
+        async for item in member.items(broken):
+            if isinstance(item, str):
+                taken.append(item)
+
+    running = asyncio.create_task(task())
+    await asyncio.sleep(0)
+    member.offer("1", Outgoing("1"))
+    member.offer("2", Outgoing("2"))
+    member.end(END)
+    await asyncio.wait_for(running, TIMEOUT)
+    assert taken == ["1", "2"]
 
 
 async def test_nothing_is_written_straight_to_a_member_whose_revocation_is_being_checked(

@@ -207,7 +207,12 @@ class Member:
         direct = self.direct
         if direct is None or self.unsent or (self.doubt is not None and self.doubt.is_set()):
             return False
-        return direct(outgoing)
+        try:
+            return direct(outgoing)
+        except Exception:  # one socket's failure is its member's alone: its task meets it
+            logger.exception("a direct write to a subscriber failed; queueing instead")
+            self.direct = None
+            return False
 
     def end(self, item: Item) -> None:
         """End this member's stream with `item` after what it has queued."""

@@ -13,6 +13,7 @@ import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from functools import partial
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -31,10 +32,13 @@ from ws_client import (
     bearer,
 )
 
+import arcos.auth.live
 from arcos.app import create_app
+from arcos.auth.caller import Caller
 from arcos.auth.scopes import ADMIN
 from arcos.auth.service import create_token
 from arcos.evidence.types import EvidenceType
+from arcos.graphql.cohorts import END, Member, Outgoing
 from arcos.settings import Settings
 from arcos.web.ws_protocol import ArcosWebSocketProtocol
 
@@ -63,6 +67,20 @@ def executions(monkeypatch: pytest.MonkeyPatch) -> Iterator[Executions]:
 
     monkeypatch.setattr(EvidenceType, "from_event", classmethod(counted))
     yield counter
+
+
+@pytest.fixture
+def members(monkeypatch: pytest.MonkeyPatch) -> list[Member]:
+    """Every cohort member the server makes, in the order the operations joined."""
+    made: list[Member] = []
+    original = Member.__init__
+
+    def recorded(self: Member, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(Member, "__init__", recorded)
+    return made
 
 
 @asynccontextmanager
@@ -227,12 +245,21 @@ async def test_a_revoked_member_ends_while_the_others_go_on(
         await close_all([revoked, kept])
 
 
+#: Bounds the events the slow-member test sends before the stuck socket must be cut off:
+#: far more than the kernel's and the client's buffers hold of either size.
+MAX_EVENTS_BEFORE_CUT_OFF = 400
+
+
+@pytest.mark.parametrize("blob", [
+    pytest.param(2_000_000, id="large-events-through-the-send-lane"),
+    pytest.param(40_000, id="small-events-written-straight-to-the-socket"),
+])
 async def test_a_slow_member_is_cut_off_while_the_others_keep_receiving(
-    settings: Settings, executions: Executions
+    settings: Settings, executions: Executions, members: list[Member], blob: int
 ) -> None:
     async with serving(settings.replace(subscriber_queue_size=2)) as api:
         # A socket that stops reading once one message waits unread (max_queue=1): its
-        # server-side buffers fill with large (uncompressed) events.
+        # server-side buffers fill with (uncompressed) events.
         stuck_socket = await connect(
             api.ws_url, subprotocols=[Subprotocol(TRANSPORT_WS)], open_timeout=TIMEOUT,
             max_size=None, max_queue=1, compression=None,
@@ -243,15 +270,25 @@ async def test_a_slow_member_is_cut_off_while_the_others_keep_receiving(
         readers = await subscribed(api, TRANSPORT_WS, api.token, 2)
         try:
             await api.wait_for_subscriptions(3)
-            events = 12
+            [stuck_member] = [
+                member for member in members
+                if member.context.request.client.port == stuck_socket.local_address[1]
+            ]
             ids = []
-            for n in range(events):
+            # How many events the kernel's buffers absorb depends on the machine: send
+            # until the server has cut the stuck member off, not a fixed number.
+            while not stuck_member.ended:
+                assert len(ids) < MAX_EVENTS_BEFORE_CUT_OFF, "the stuck member was never cut off"
                 ids.append(await api.submit(type="build", source="ci",
-                                            data={"n": n, "blob": "x" * 2_000_000}))
+                                            data={"n": len(ids), "blob": "x" * blob}))
                 # Each reader keeps up, so only the stuck one falls behind.
                 for reader in readers:
                     assert (await reader.next_evidence("s", within=30))["id"] == ids[-1]
-            assert executions.count == events
+            # One more event: the readers still get it, the stuck member nothing more.
+            ids.append(await api.submit(type="build", source="ci", data={"n": len(ids)}))
+            for reader in readers:
+                assert (await reader.next_evidence("s", within=30))["id"] == ids[-1]
+            assert executions.count == len(ids)
             seen = []
             while True:
                 payload = await stuck.next_payload("s", within=30)
@@ -259,11 +296,139 @@ async def test_a_slow_member_is_cut_off_while_the_others_keep_receiving(
                     break
                 seen.append(payload["data"]["evidenceAdded"]["id"])
             assert payload["errors"][0]["extensions"]["code"] == "SUBSCRIBER_TOO_SLOW", payload
-            assert seen == ids[:len(seen)] and len(seen) < events
+            # What it did get came in order, with no gap, and stopped before the end.
+            assert seen == ids[:len(seen)] and len(seen) < len(ids) - 1
             await stuck.expect_complete("s", within=30)
             await api.wait_for_subscriptions(2)
         finally:
             await close_all([stuck, *readers])
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_members_that_keep_up_get_events_without_their_queue(
+    api: Api, executions: Executions, members: list[Member], protocol: str
+) -> None:
+    """The cohort writes a small event straight to each member's socket: no member's
+    queue (nor task) is involved, and every member still gets every event, in order."""
+    clients = await subscribed(api, protocol, api.token, 3)
+    try:
+        await api.wait_for_subscriptions(3)
+        ids = [await api.submit(type="build", source="ci", data={"n": n}) for n in range(3)]
+        for client in clients:
+            assert [(await client.next_evidence("s"))["id"] for _ in ids] == ids
+        assert executions.count == len(ids)
+        assert members[0].cohort.hub.queued == 0
+    finally:
+        await close_all(clients)
+
+
+def lone_member() -> Member:
+    """A cohort member without a server: a token-less caller, a queue of 10."""
+    hub = SimpleNamespace(queued=0)
+    cohort = SimpleNamespace(hub=hub, topic="evidence", remove=lambda member: None)
+    context = SimpleNamespace(
+        settings=SimpleNamespace(subscriber_queue_size=10, auth_recheck_seconds=60.0),
+        caller=Caller(name="reader", scopes=frozenset(), authenticated=True),
+        domain_services={},
+    )
+    return Member(cohort, context)  # type: ignore[arg-type]
+
+
+async def test_once_an_event_is_queued_the_next_ones_queue_behind_it() -> None:
+    """Order per member: an event the socket could not take at once is queued for the
+    member's task, and later events queue behind it even when the socket could take them,
+    until the task has sent what was queued; then they go straight to the socket again."""
+    member = lone_member()
+    hub = member.cohort.hub
+    socket: list[str] = []  # what the member's socket got, in order
+    full = True
+
+    def direct(outgoing: Outgoing) -> bool:
+        if full:
+            return False
+        socket.append(outgoing.text)
+        return True
+
+    async def task() -> None:  # the member's operation: it sends what it takes from the queue
+        async for item in member.items(direct):
+            if isinstance(item, str):
+                socket.append(item)
+
+    running = asyncio.create_task(task())
+    await asyncio.sleep(0)
+
+    def publish(text: str) -> None:
+        member.offer(text, Outgoing(text))
+
+    publish("1")  # the socket is full: queued
+    full = False
+    publish("2")  # the socket could take it, but "1" is still unsent
+    for _ in range(5):
+        await asyncio.sleep(0)
+    publish("3")  # nothing unsent any more: straight to the socket
+    member.end(END)
+    await asyncio.wait_for(running, TIMEOUT)
+    assert socket == ["1", "2", "3"]
+    assert hub.queued == 2
+
+
+async def test_a_failing_direct_write_falls_back_on_the_members_queue() -> None:
+    """A writer that raises costs neither the event nor the cohort's pass (which would end
+    every member's stream): the event is queued for the member's own task."""
+    member = lone_member()
+    taken: list[str] = []
+
+    def broken(outgoing: Outgoing) -> bool:
+        raise RuntimeError("the socket is in a state nobody expected")
+
+    async def task() -> None:
+        async for item in member.items(broken):
+            if isinstance(item, str):
+                taken.append(item)
+
+    running = asyncio.create_task(task())
+    await asyncio.sleep(0)
+    member.offer("1", Outgoing("1"))
+    member.offer("2", Outgoing("2"))
+    member.end(END)
+    await asyncio.wait_for(running, TIMEOUT)
+    assert taken == ["1", "2"]
+
+
+async def test_nothing_is_written_straight_to_a_member_whose_revocation_is_being_checked(
+    api: Api, members: list[Member], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the token's revocation is signalled, the member's events wait for its re-check
+    (held here until the next event was published), which ends it: the revoked client never
+    sees that event, while a member with another token gets it at once."""
+    doomed = await api.issue_token("doomed", "evidence:read")
+    keeper = await api.issue_token("keeper", "evidence:read")
+    [revoked] = await subscribed(api, TRANSPORT_WS, doomed, 1)
+    [kept] = await subscribed(api, TRANSPORT_WS, keeper, 1)
+    held = asyncio.Event()
+    released = asyncio.Event()
+    still_valid = arcos.auth.live.token_still_valid
+
+    async def held_check(token_id: int) -> bool:
+        if held.is_set():
+            await released.wait()
+        return await still_valid(token_id)
+
+    monkeypatch.setattr(arcos.auth.live, "token_still_valid", held_check)
+    try:
+        await api.wait_for_subscriptions(2)
+        held.set()
+        await api.revoke_token("doomed")
+        second = await api.submit(type="build", source="ci", data={})
+        assert (await kept.next_evidence("s"))["id"] == second
+        released.set()
+        payload = await revoked.next_payload("s")
+        assert payload["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", payload
+        await revoked.expect_complete("s")
+        assert members[0].cohort.hub.queued == 1  # the doomed member's, never sent
+    finally:
+        released.set()
+        await close_all([revoked, kept])
 
 
 @pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])

@@ -28,6 +28,18 @@ place in the connection counts; each member keeps what is its own:
 - a bounded queue (ARCOS_SUBSCRIBER_QUEUE_SIZE): a member that falls behind is cut off with
   SUBSCRIBER_TOO_SLOW while the others go on; the cohort never waits for a member.
 
+A member whose socket can take a message at once (the server's `send_now`, see
+arcos/web/ws_protocol.py) and that has nothing of its own still unsent gets each small event
+written straight to its socket by the cohort's task, in the same pass over the members,
+as `websockets.broadcast` does: no task of its own woken per event, and the message's bytes
+built once per distinct operation id, not once per member. Whatever cannot go at once — the
+transport's buffer is full, the message is large (the send lane's), something earlier is
+still queued, or a revocation of its token was signalled (from then on, for good) —
+goes through the member's queue and task as before, so each member's messages keep their
+order, a slow one is still cut off by its queue's bound, and a signalled revocation is
+checked before anything more is sent. (A token found revoked only by the periodic re-check
+may still receive what is published while that check's read is in flight.)
+
 The last member to leave closes the cohort's stream. `/healthz` keeps counting one broker
 subscription per member and subscription (`shared_subscriptions`), as if each ran alone.
 """
@@ -38,8 +50,8 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -107,6 +119,29 @@ END = _End()
 Item = str | PreExecution | Failed | _End
 
 
+class Outgoing:
+    """One event's `next` payload as the members' sockets get it: the whole message's UTF-8
+    bytes are built once per distinct (prefix, suffix) — members whose clients number their
+    operations alike share one bytes object — and only for the event at hand."""
+
+    __slots__ = ("_messages", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._messages: dict[tuple[str, str], bytes] = {}
+
+    def message(self, prefix: str, suffix: str) -> bytes:
+        key = (prefix, suffix)
+        message = self._messages.get(key)
+        if message is None:
+            message = self._messages[key] = (prefix + self.text + suffix).encode()
+        return message
+
+
+#: Writes an event to a member's socket now and says so, or says it cannot (see Member).
+DirectWriter = Callable[[Outgoing], bool]
+
+
 def failure(error: ArcosError) -> Failed:
     """`error` as strawberry would have reported it raised from the source stream."""
     return Failed(coded(GraphQLError(str(error), original_error=error)))
@@ -142,18 +177,42 @@ class Member:
         self.queue: asyncio.Queue[Item] = asyncio.Queue()
         self.ended = False
         self.claims: list[Claim] = []
+        #: `next` payloads queued for the member's task and not yet sent by it.
+        self.unsent = 0
+        #: The member's socket writer while its operation runs (None: always queue).
+        self.direct: DirectWriter | None = None
+        #: Set when a revocation of the member's token is signalled: from then on it takes
+        #: only the queue, whose reader re-checks the token before sending more.
+        self.doubt: asyncio.Event | None = None
 
-    def offer(self, item: Item) -> None:
+    def offer(self, item: Item, outgoing: Outgoing | None = None) -> None:
         if self.ended:
             return
         if isinstance(item, str):
+            if outgoing is not None and self._write_now(outgoing):
+                return
             if self.queue.qsize() >= self.queue_size:
                 slow = SubscriberTooSlow(self.cohort.topic or "?", self.queue_size)
                 self.end(failure(ArcosError(str(slow), ErrorCode.SUBSCRIBER_TOO_SLOW)))
                 return
+            self.unsent += 1
+            self.cohort.hub.queued += 1
             self.queue.put_nowait(item)
             return
         self.end(item)
+
+    def _write_now(self, outgoing: Outgoing) -> bool:
+        """Write straight to the socket when nothing of this member's waits before it and
+        no revocation is pending; False when the item must be queued."""
+        direct = self.direct
+        if direct is None or self.unsent or (self.doubt is not None and self.doubt.is_set()):
+            return False
+        try:
+            return direct(outgoing)
+        except Exception:  # one socket's failure is its member's alone: its task meets it
+            logger.exception("a direct write to a subscriber failed; queueing instead")
+            self.direct = None
+            return False
 
     def end(self, item: Item) -> None:
         """End this member's stream with `item` after what it has queued."""
@@ -181,23 +240,37 @@ class Member:
         for claim in claims:
             claim.release()
 
-    async def items(self) -> AsyncIterator[Item]:
-        """The member's `next` payloads, then how it ended. Its token is watched as every
-        other subscription's is (`while_token_valid`: re-checked every
-        ARCOS_AUTH_RECHECK_SECONDS, and at once when the principal cache hears of a
-        revocation), per member, since the shared stream runs without a token."""
+    async def items(self, direct: DirectWriter | None = None) -> AsyncIterator[Item]:
+        """The member's queued `next` payloads, then how it ended; while it runs, `direct`
+        (when given) may write events straight to its socket instead (see the module
+        docstring). Its token is watched as every other subscription's is
+        (`while_token_valid`: re-checked every ARCOS_AUTH_RECHECK_SECONDS, and at once when
+        the principal cache hears of a revocation), per member, since the shared stream runs
+        without a token."""
         context = self.context
-        try:
-            async for item in while_token_valid(
-                self._queued(), context.caller, context.settings.auth_recheck_seconds,
-                context.domain_services.get(PRINCIPAL_CACHE),
-            ):
-                yield item
-                if not isinstance(item, str):
-                    return
-        except ArcosError as revoked:
-            self.ended = True
-            yield failure(revoked)
+        principals = context.domain_services.get(PRINCIPAL_CACHE)
+        token_id = context.caller.token_id
+        watching = (
+            principals.watch(token_id) if principals is not None and token_id is not None
+            else nullcontext(None)
+        )
+        with watching as doubt:
+            self.doubt = doubt
+            self.direct = direct
+            try:
+                async for item in while_token_valid(
+                    self._queued(), context.caller, context.settings.auth_recheck_seconds,
+                    principals,
+                ):
+                    yield item
+                    if not isinstance(item, str):
+                        return
+                    self.unsent -= 1
+            except ArcosError as revoked:
+                self.ended = True
+                yield failure(revoked)
+            finally:
+                self.direct = None
 
     async def _queued(self) -> AsyncIterator[Item]:
         while True:
@@ -243,8 +316,9 @@ class Cohort:
             member.claim()
 
     def _send(self, item: Item) -> None:
+        outgoing = Outgoing(item) if isinstance(item, str) else None
         for member in list(self.members):
-            member.offer(item)
+            member.offer(item, outgoing)
 
     async def _run(
         self, query: str, variables: dict[str, Any] | None, operation_name: str | None
@@ -309,6 +383,9 @@ class SubscriptionCohorts:
         self.running: set[Cohort] = set()
         #: Results executed by every cohort so far (what sharing saves is visible here).
         self.executions = 0
+        #: `next` payloads that went through a member's queue and task rather than straight
+        #: to its socket (what the direct writes save is visible here).
+        self.queued = 0
 
     def shared_subscriptions(self) -> int:
         """Broker subscriptions the members would hold each on its own, beyond the ones the

@@ -9,7 +9,8 @@
   (arcos/web/send_lane.py), so one event to many subscribers leaves other clients answered.
 - A subscription that can share its execution joins its cohort (arcos/graphql/cohorts.py)
   and sends the cohort's payload text with its own id spliced around it; any other
-  operation runs on its own, as strawberry runs it.
+  operation runs on its own, as strawberry runs it. While the operation runs, the cohort
+  may write a small event straight to its socket (`direct_writer`) instead of waking it.
 """
 
 from __future__ import annotations
@@ -34,13 +35,20 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from strawberry.subscriptions.protocols.graphql_ws.types import StartMessage
 from strawberry.types.execution import ExecutionResult
 
-from arcos.graphql.cohorts import Failed, Member, PreExecution, SubscriptionCohorts
+from arcos.graphql.cohorts import (
+    DirectWriter,
+    Failed,
+    Member,
+    Outgoing,
+    PreExecution,
+    SubscriptionCohorts,
+)
 from arcos.graphql.errors import ErrorCode
 from arcos.graphql.ws_messages import BadMessage, read_message
 from arcos.web.connection_limits import TOO_MANY_CONNECTIONS, ConnectionRefused
 from arcos.web.preencoded import encode
 from arcos.web.send_lane import SendLane
-from arcos.web.ws_protocol import BAD_MESSAGE, writable_event
+from arcos.web.ws_protocol import BAD_MESSAGE, immediate_sender, writable_event
 
 logger = logging.getLogger("arcos.graphql")
 
@@ -89,6 +97,28 @@ class ArcosWebSocketAdapter(ASGIWebSocketAdapter):
         await self._send(
             len(prefix) + len(payload) + len(suffix), lambda: prefix + payload + suffix
         )
+
+    def direct_writer(self, prefix: str, suffix: str) -> DirectWriter | None:
+        """A writer of `prefix + payload + suffix` straight to the socket, for the cohort's
+        task, while the calling operation's task runs: both protocols' handlers cancel it
+        when the client completes the operation or goes away, and from that moment the
+        writer declines. It also declines a message the send lane would take (large) and
+        one the server cannot write at once. None when the server offers no immediate send
+        (another ASGI server)."""
+        send_now = immediate_sender(self.ws.scope)
+        task = asyncio.current_task()
+        if send_now is None or task is None:
+            return None
+        cancelling = task.cancelling
+        lane: SendLane = self.view.send_lane  # type: ignore[attr-defined]  # ArcosGraphQL's
+        room = lane.threshold - len(prefix) - len(suffix)
+
+        def write(outgoing: Outgoing) -> bool:
+            if len(outgoing.text) >= room or cancelling():
+                return False
+            return send_now(outgoing.message(prefix, suffix))
+
+        return write
 
     async def _send(self, size: int, text: Callable[[], str]) -> None:
         lane: SendLane = self.view.send_lane  # type: ignore[attr-defined]  # ArcosGraphQL's
@@ -155,8 +185,9 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             await super().run_operation(operation)
             return
         prefix = f'{{"id":{json.dumps(operation.id)},"type":"next","payload":'
+        direct = self.websocket.direct_writer(prefix, "}")  # type: ignore[attr-defined]
         try:
-            async for item in member.items():
+            async for item in member.items(direct):
                 if isinstance(item, str):
                     if operation.completed:
                         break
@@ -220,8 +251,9 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Any, Any]):
             await super().handle_async_results(operation_id, query, operation_name, variables)
             return
         prefix = f'{{"type":"data","id":{json.dumps(operation_id)},"payload":'
+        direct = self.websocket.direct_writer(prefix, "}")  # type: ignore[attr-defined]
         try:
-            async for item in member.items():
+            async for item in member.items(direct):
                 if isinstance(item, str):
                     await self.websocket.send_spliced(prefix, item, "}")  # type: ignore[attr-defined]
                 elif isinstance(item, PreExecution):

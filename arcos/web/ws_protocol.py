@@ -13,6 +13,13 @@ The app raises the limit through the `arcos.websocket.message_limit` scope exten
 `raise_message_limit`); under another server the extension is absent and only uvicorn's
 `ws_max_size` applies. The `arcos.websocket.writable` extension lets the app's send lane
 (arcos/web/send_lane.py) wait for a slow reader's buffer to drain before taking its turn.
+
+The `arcos.websocket.send_now` extension writes a text message at once, from whatever task
+calls it, when the socket is open and its transport accepts writes — and refuses (returns
+False) otherwise, so the caller falls back on the ASGI send. A subscription cohort uses it to
+hand one event to a thousand sockets in one pass, as `websockets.broadcast` does, instead of
+waking a thousand tasks to push the same bytes through the ASGI send one by one
+(arcos/graphql/cohorts.py says when a member may take it without reordering its messages).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from typing import Any
 from uvicorn.config import Config
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
+from websockets.exceptions import InvalidState
 from websockets.frames import CloseCode
 from websockets.server import ServerProtocol
 
@@ -34,6 +42,8 @@ MESSAGE_LIMIT_EXTENSION = "arcos.websocket.message_limit"
 #: The scope extension carrying the socket's "transport accepts writes" event (see
 #: arcos/web/send_lane.py).
 WRITABLE_EXTENSION = "arcos.websocket.writable"
+#: The scope extension whose `text(data)` writes a UTF-8 text message now if it can.
+SEND_NOW_EXTENSION = "arcos.websocket.send_now"
 #: Close code for a message the app cannot read (the graphql-transport-ws "bad request"):
 #: the app's, for a binary frame or a text frame that is not UTF-8 alike.
 BAD_MESSAGE = 4400
@@ -85,10 +95,30 @@ class ArcosWebSocketProtocol(WebSocketsSansIOProtocol):
         if scope is not None:
             scope["extensions"][MESSAGE_LIMIT_EXTENSION] = {"raise_to": self._raise_limit}
             scope["extensions"][WRITABLE_EXTENSION] = {"event": self.writable}
+            scope["extensions"][SEND_NOW_EXTENSION] = {"text": self._send_text_now}
 
     def _raise_limit(self, max_bytes: int) -> None:
         self.conn.max_message_size = min(max_bytes, self.config.ws_max_size)
         self.conn.limit_setting = "ws_max_message_bytes"
+
+    def _send_text_now(self, data: bytes) -> bool:
+        """Frame `data` (UTF-8) as one text message and write it to the transport, when the
+        socket is open, the app has not closed it, and the transport's buffer is under its
+        high-water mark; False, writing nothing, otherwise. The same frame uvicorn's
+        `websocket.send` would write (compressed when permessage-deflate was agreed), without
+        a task switch: nothing here awaits."""
+        if (
+            not self.handshake_complete or self.close_sent or self.disconnected
+            or self.initial_response is not None or not self.writable.is_set()
+            or self.transport.is_closing()
+        ):
+            return False
+        try:
+            self.conn.send_text(data)
+        except InvalidState:
+            return False
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        return True
 
     def send_receive_event_to_app(self) -> None:
         """uvicorn's delivery, except that a text message that is not UTF-8 reaches the app
@@ -117,6 +147,13 @@ def writable_event(scope: MutableMapping[str, Any]) -> asyncio.Event | None:
     buffer is over the high-water mark), or None under another server."""
     extension = scope.get("extensions", {}).get(WRITABLE_EXTENSION)
     return None if extension is None else extension["event"]
+
+
+def immediate_sender(scope: MutableMapping[str, Any]) -> Callable[[bytes], bool] | None:
+    """The socket's `send_now` writer (see the module docstring), or None under another
+    server."""
+    extension = scope.get("extensions", {}).get(SEND_NOW_EXTENSION)
+    return None if extension is None else extension["text"]
 
 
 def raise_message_limit(scope: MutableMapping[str, Any], max_bytes: int) -> None:

@@ -34,6 +34,7 @@ from arcos.webhooks.refusals import (
     UnsupportedDeliveryType,
 )
 from arcos.webhooks.scopes import WEBHOOKS_DELIVER
+from arcos.webhooks.secret_cache import WEBHOOK_SECRETS, SecretCache
 
 logger = logging.getLogger("arcos.webhooks")
 
@@ -71,14 +72,12 @@ class WebhookReceiver:
     def __init__(self, adapter: RestAdapter, provider: Provider) -> None:
         self.adapter = adapter
         self.provider = provider
+        self.system = Caller(name=provider.submitter, kind="scm", authenticated=True,
+                             scopes=frozenset({WEBHOOKS_DELIVER}))
 
     async def handle(self, request: Request) -> Response:
         try:
-            caller, verify_body = await self._authenticate(request)
-            body = await request.body()
-            delivery = await self.adapter.json_threads.run(
-                self._read, request.headers, body, verify_body, time.time(), size=len(body)
-            )
+            caller, delivery = await self._receive(request)
             result = await self.adapter.execute(
                 "IngestWebhookDelivery",
                 {"input": {
@@ -102,6 +101,29 @@ class WebhookReceiver:
             status_code=STATUS[recorded["outcome"]],
         )
 
+    async def _receive(self, request: Request) -> tuple[Caller, IncomingDelivery]:
+        """The authenticated caller and the verified delivery. A refusal decided with
+        cached secrets is decided again with those in the store (another process may
+        just have set the one this delivery is signed with); see secret_cache.py."""
+        secrets = self.adapter.services.domain_services.get(WEBHOOK_SECRETS)
+        cached = secrets is not None and secrets.cached
+        try:
+            return await self._verified(request, secrets, fresh=False)
+        except (NotVerified, RestRefusal) as refusal:
+            if not cached or (isinstance(refusal, RestRefusal) and refusal.status != 401):
+                raise
+            return await self._verified(request, secrets, fresh=True)
+
+    async def _verified(
+        self, request: Request, secrets: SecretCache | None, fresh: bool
+    ) -> tuple[Caller, IncomingDelivery]:
+        caller, verify_body = await self._authenticate(request, secrets, fresh)
+        body = await request.body()
+        delivery = await self.adapter.json_threads.run(
+            self._read, request.headers, body, verify_body, time.time(), size=len(body)
+        )
+        return caller, delivery
+
     def _read(
         self, headers: Mapping[str, str], body: bytes, verify_body: BodyCheck | None, now: float
     ) -> IncomingDelivery:
@@ -111,16 +133,21 @@ class WebhookReceiver:
             verify_body(headers, body, now)
         return self.provider.identify(headers, body)
 
-    async def _authenticate(self, request: Request) -> tuple[Caller, BodyCheck | None]:
+    async def _authenticate(
+        self, request: Request, cache: SecretCache | None, fresh: bool
+    ) -> tuple[Caller, BodyCheck | None]:
         """Everything the headers alone can settle, before the body is read: a provider
         with no secret, a missing or wrong token and an unsigned delivery are refused
         without reading a byte of the body. Returns the caller and, for a delivery that
         signs its body, the check to run on the body once read."""
         provider = self.provider
         settings = self.adapter.settings
-        secrets = await configured_secrets(provider.secret_settings, settings)
-        system = Caller(name=provider.submitter, kind="scm", authenticated=True,
-                        scopes=frozenset({WEBHOOKS_DELIVER}))
+        names = provider.secret_settings
+        secrets = (
+            await cache.secrets(names, fresh) if cache is not None
+            else await configured_secrets(names, settings)
+        )
+        system = self.system
         if provider.verify is None:  # CI/CD: a bearer token
             if cicd.shared_token_matches(request.headers, secrets):
                 return system, None

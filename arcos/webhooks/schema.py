@@ -254,6 +254,7 @@ class WebhookMutations:
             ingestion = await service.ingest(
                 delivery, evidence_mapping_for(provider), context.write_context(),
                 payload=context.parsed(input.body),
+                group=context.domain_services.get(service.DELIVERY_GROUP),
             )
         except Refused as refused:
             return IngestWebhookDeliveryPayload(delivery=None, duplicate=False,

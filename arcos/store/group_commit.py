@@ -72,6 +72,8 @@ class GroupCommit(Generic[I, R]):
         #: Sizes of the groups committed so far (for tests and the benchmark).
         self.groups = 0
         self.items = 0
+        #: Groups that failed as a whole and were written again item by item.
+        self.fallbacks = 0
 
     async def submit(self, item: I) -> R:
         """Write `item` with whatever else is waiting; returns once its group committed.
@@ -101,12 +103,18 @@ class GroupCommit(Generic[I, R]):
                 await self._commit(group)
         finally:
             self._task = None
+            # Only a drain that was stopped (cancelled) leaves items behind: their
+            # writers must hear that nothing will write them.
+            stranded, self._pending = self._pending, []
+            for _, future in stranded:
+                _settle(future, error=RuntimeError(f"{self.name} stopped before writing"))
 
     async def _commit(self, group: list[tuple[I, asyncio.Future[R]]]) -> None:
         items = [item for item, _ in group]
         try:
             results = await self._run(items)
         except _GroupFailed:
+            self.fallbacks += 1
             for entry in group:  # each alone: one item's failure is its own
                 await self._commit([entry])
             return

@@ -1,7 +1,10 @@
-"""Recording deliveries and turning them into evidence, one unit of work each.
+"""Recording deliveries and turning them into evidence.
 
 A delivery row and the evidence it produced commit together or not at all, with their
-outbox events; subscribers hear of the evidence only after that commit.
+outbox events; subscribers hear of the evidence only after that commit. Concurrent
+deliveries share a unit of work (the app's `delivery_group`, arcos/store/group_commit.py),
+written with multi-row INSERTs; each sender is still answered only after its own record
+committed, and with what it would have been answered alone.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """A verified delivery is answered without executing IngestWebhookDelivery
-(arcos/webhooks/receipt.py); the answer must be the document's, byte for byte."""
+(arcos/webhooks/receipt_routes.py); the answer must be the document's, byte for byte."""
 
 from __future__ import annotations
 

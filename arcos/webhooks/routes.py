@@ -30,7 +30,7 @@ from arcos.webhooks.credentials import configured_secrets
 from arcos.webhooks.deliveries import IncomingDelivery
 from arcos.webhooks.models import DeliveryOutcome
 from arcos.webhooks.providers import PROVIDERS, Provider
-from arcos.webhooks.receipt import field_problems, receipt, refuse
+from arcos.webhooks.receipt_routes import field_problems, receipt, refuse
 from arcos.webhooks.refusals import (
     DeliveryRefused,
     MalformedDelivery,
@@ -111,7 +111,7 @@ class WebhookReceiver:
 
     async def _ingest(self, delivery: IncomingDelivery) -> dict[str, Any]:
         """IngestWebhookDelivery for the route's own (verified) caller, without executing
-        the document: the same checks, service call and JSON (see receipt.py)."""
+        the document: the same checks, service call and JSON (see receipt_routes.py)."""
         problems = field_problems(delivery.event, delivery.action, delivery.dedupe_key)
         if problems:
             refuse(problems)

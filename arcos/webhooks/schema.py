@@ -26,7 +26,7 @@ from arcos.storable import unstorable
 from arcos.webhooks import credentials, service
 from arcos.webhooks.models import DeliveryOutcome, WebhookDelivery
 from arcos.webhooks.providers import PROVIDERS, SECRET_NAMES, evidence_mapping_for
-from arcos.webhooks.receipt import field_problems
+from arcos.webhooks.receipt_routes import field_problems
 from arcos.webhooks.scopes import WEBHOOKS_ADMIN, WEBHOOKS_DELIVER
 
 DELIVERY_CURSOR = "delivery"

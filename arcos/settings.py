@@ -204,6 +204,12 @@ class Settings:
                   "another process (`arcos token revoke`, other workers), which bounds how "
                   "long their cached principals are still honoured."},
     )
+    webhook_secret_poll_seconds: float = field(
+        default=0.25,
+        metadata={"doc": "How often the server reads the outbox for webhook secrets set by "
+                  "another process (other workers), which bounds how long a secret they "
+                  "dropped is still accepted; a secret they set is accepted at once."},
+    )
     sse_heartbeat_seconds: float = field(
         default=15.0, metadata={"doc": "Idle time after which an SSE stream sends a comment."}
     )
@@ -374,7 +380,7 @@ class Settings:
             "max_live_connections_per_principal", "max_subscriptions_per_principal",
             "max_anonymous_live_connections_per_address",
             "write_rate_per_minute", "write_burst", "auth_recheck_seconds", "auth_cache_size",
-            "auth_revocation_poll_seconds",
+            "auth_revocation_poll_seconds", "webhook_secret_poll_seconds",
             "sse_heartbeat_seconds", "webhook_max_body_bytes", "webhook_body_retention_days",
             "max_artifact_bytes", "max_gzip_members", "max_findings_per_scan", "parse_workers",
             "json_threads", "json_thread_min_bytes", "outbox_retention_hours",

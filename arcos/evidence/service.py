@@ -29,6 +29,7 @@ from arcos.problems import BadUserInput, Problem, ProblemCode, Refused
 from arcos.settings import Settings
 from arcos.storable import unstorable
 from arcos.store import outbox
+from arcos.store.bulk import insert_all
 from arcos.store.resume import CatchUpPage
 from arcos.store.unit_of_work import UnitOfWork
 from arcos.store.write_context import WriteContext
@@ -260,16 +261,15 @@ async def insert_drafts(
     """
     if not drafts:
         return []
-    created: list[Submission] = []
     projects = await _ensure_projects({d.project for d in drafts if d.project}, unit.connection)
+    rows: list[Evidence] = []
     for draft in drafts:
-        project = projects.get(draft.project) if draft.project else None
         canonical = _canonical(draft)
-        evidence = await Evidence.create(
+        rows.append(Evidence(
             uid=uuid.uuid4(),
             type=draft.type,
             source=draft.source,
-            project=project,
+            project=projects.get(draft.project) if draft.project else None,
             commit_sha=draft.commit_sha,
             ref=draft.ref,
             data=PreEncodedJSON(canonical["data"].decode()),
@@ -280,8 +280,12 @@ async def insert_drafts(
             submitted_by=submitter,
             idempotency_key=draft.idempotency_key,
             created_at=unit.now,
-            using_db=unit.connection,
-        )
+        ))
+    # A few multi-row INSERTs, not one statement (and one SQL build) per item.
+    await insert_all(unit.connection, rows)
+    created: list[Submission] = []
+    for draft, evidence in zip(drafts, rows, strict=True):
+        canonical = _canonical(draft)
         evidence.data, evidence.metadata = draft.data, draft.metadata
         created.append(Submission(evidence, draft.project, canonical=canonical))
         unit.publish(evidence_message(evidence, draft.project, canonical))

@@ -29,6 +29,8 @@ from tortoise import fields
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 
+from arcos.store.bulk import values_placeholders
+
 #: An arbitrary constant naming ARCOS's outbox lock among PostgreSQL advisory locks.
 OUTBOX_LOCK_KEY = 0x4152434F53  # "ARCOS"
 
@@ -97,7 +99,7 @@ async def append(
     for message in messages:
         record = message.record if message.record is not None else message.event
         rows += [message.topic, message.key, json.dumps(record, separators=(",", ":")), created_at]
-    placeholders = _values_placeholders(dialect, len(messages), 4)
+    placeholders = values_placeholders(dialect, len(messages), 4)
     returned = await connection.execute_query_dict(
         "INSERT INTO arcos_outbox (topic, key, payload, created_at) "  # noqa: S608
         f"VALUES {placeholders} RETURNING position",
@@ -109,15 +111,6 @@ async def append(
         messages, sorted(int(row["position"]) for row in returned), strict=True
     ):
         message.position = position
-
-
-def _values_placeholders(dialect: str, rows: int, columns: int) -> str:
-    if dialect == "postgres":
-        return ", ".join(
-            "(" + ", ".join(f"${row * columns + column + 1}" for column in range(columns)) + ")"
-            for row in range(rows)
-        )
-    return ", ".join(["(" + ", ".join("?" * columns) + ")"] * rows)
 
 
 async def read_after(topic: str, position: int, limit: int) -> list[StoredEvent]:

@@ -6,9 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from arcos.settings import Settings
+from arcos.store.outbox import Message
 from arcos.store.unit_of_work import UnitOfWork
 from arcos.store.write_context import WriteContext
 from arcos.webhooks.models import WebhookSecret
+
+#: Published when a secret is set at run time: `{"name": ...}`, never the value. Caches of
+#: the secrets in force (arcos/webhooks/secret_cache.py) obey it.
+SECRET_SET = "webhooks.secret_set"  # noqa: S105 - a topic name
 
 
 async def secret_overrides(names: Iterable[str]) -> dict[str, WebhookSecret]:
@@ -60,6 +65,7 @@ async def set_secret(
     """
 
     async def work(unit: UnitOfWork) -> WebhookSecret:
+        unit.publish(Message(topic=SECRET_SET, event={"name": name}, key=name))
         row = await WebhookSecret.filter(name=name).using_db(
             unit.connection
         ).select_for_update().first()

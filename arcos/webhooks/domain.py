@@ -7,11 +7,13 @@ from __future__ import annotations
 from importlib import resources
 from typing import Any
 
-from arcos.registry import Domain
+from arcos.registry import Domain, ServiceFactory
 from arcos.webhooks import rest, scopes, service
+from arcos.webhooks.credentials import SECRET_SET
 from arcos.webhooks.providers import PROVIDERS
 from arcos.webhooks.routes import webhook_routes
 from arcos.webhooks.schema import WebhookMutations, WebhookQueries
+from arcos.webhooks.secret_cache import WEBHOOK_SECRETS, secret_cache
 
 
 def documentation() -> dict[str, Any]:
@@ -38,5 +40,10 @@ WEBHOOKS = Domain(
     http_routes=webhook_routes,
     body_limits=lambda settings: {"/api/webhooks/": settings.webhook_max_body_bytes},
     sweeps=service.sweeps,
+    topics=(SECRET_SET,),
+    services=(
+        ServiceFactory(WEBHOOK_SECRETS, secret_cache),
+        ServiceFactory(service.DELIVERY_GROUP, service.delivery_group),
+    ),
     documentation=documentation,
 )

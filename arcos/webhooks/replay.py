@@ -17,17 +17,19 @@ from arcos.webhooks.models import WebhookDelivery, WebhookReplayMark
 
 
 async def recent_delivery(
-    provider: str, body_sha256: str, window: timedelta
+    provider: str, body_sha256: str, window: timedelta,
+    connection: BaseDBAsyncClient | None = None,
 ) -> WebhookDelivery | None:
-    """The delivery that brought this body within the window, if any."""
+    """The delivery that brought this body within the window, if any (read through
+    `connection`, a transaction's, when given)."""
     if not window:
         return None
-    mark = await WebhookReplayMark.get_or_none(
+    mark = await WebhookReplayMark.filter(
         provider=provider, body_sha256=body_sha256, seen_at__gte=datetime.now(UTC) - window
-    )
+    ).using_db(connection).first()
     if mark is None:
         return None
-    return await WebhookDelivery.get_or_none(id=mark.delivery_id)
+    return await WebhookDelivery.filter(id=mark.delivery_id).using_db(connection).first()
 
 
 async def claim(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -18,15 +19,18 @@ from starlette.routing import Route
 
 from arcos.auth.caller import Caller
 from arcos.graphql.context import ParsedText
+from arcos.problems import Refused
 from arcos.rest.adapter import RestAdapter, refusal_response
 from arcos.rest.outcome import data_or_refusal, refuse_user_errors
 from arcos.settings import env_name
+from arcos.store.write_context import WriteContext
 from arcos.web.refusal import RestRefusal
-from arcos.webhooks import cicd
+from arcos.webhooks import cicd, service
 from arcos.webhooks.credentials import configured_secrets
 from arcos.webhooks.deliveries import IncomingDelivery
 from arcos.webhooks.models import DeliveryOutcome
 from arcos.webhooks.providers import PROVIDERS, Provider
+from arcos.webhooks.receipt_routes import field_problems, receipt, refuse
 from arcos.webhooks.refusals import (
     DeliveryRefused,
     MalformedDelivery,
@@ -34,6 +38,7 @@ from arcos.webhooks.refusals import (
     UnsupportedDeliveryType,
 )
 from arcos.webhooks.scopes import WEBHOOKS_DELIVER
+from arcos.webhooks.secret_cache import WEBHOOK_SECRETS, SecretCache
 
 logger = logging.getLogger("arcos.webhooks")
 
@@ -71,14 +76,16 @@ class WebhookReceiver:
     def __init__(self, adapter: RestAdapter, provider: Provider) -> None:
         self.adapter = adapter
         self.provider = provider
+        self.mapping = provider.evidence_mapping
+        self.system = Caller(name=provider.submitter, kind="scm", authenticated=True,
+                             scopes=frozenset({WEBHOOKS_DELIVER}))
 
     async def handle(self, request: Request) -> Response:
         try:
-            caller, verify_body = await self._authenticate(request)
-            body = await request.body()
-            delivery = await self.adapter.json_threads.run(
-                self._read, request.headers, body, verify_body, time.time(), size=len(body)
-            )
+            caller, delivery = await self._receive(request)
+            if caller is self.system:
+                answer = await self._ingest(delivery)
+                return JSONResponse(answer, status_code=STATUS[answer["delivery"]["outcome"]])
             result = await self.adapter.execute(
                 "IngestWebhookDelivery",
                 {"input": {
@@ -102,6 +109,53 @@ class WebhookReceiver:
             status_code=STATUS[recorded["outcome"]],
         )
 
+    async def _ingest(self, delivery: IncomingDelivery) -> dict[str, Any]:
+        """IngestWebhookDelivery for the route's own (verified) caller, without executing
+        the document: the same checks, service call and JSON (see receipt_routes.py)."""
+        problems = field_problems(delivery.event, delivery.action, delivery.dedupe_key)
+        if problems:
+            refuse(problems)
+        services = self.adapter.services
+        write = WriteContext(
+            self.system.name, services.settings, services.writer, services.json_threads
+        )
+        try:
+            ingestion = await service.ingest(
+                service.Delivery(
+                    provider=delivery.provider, event=delivery.event, action=delivery.action,
+                    dedupe_key=delivery.dedupe_key, body=delivery.body,
+                    guard_replays=self.provider.signed, body_sha256=delivery.body_sha256,
+                ),
+                self.mapping, write, payload=delivery.payload,
+                group=services.domain_services.get(service.DELIVERY_GROUP),
+            )
+        except Refused as refused:
+            refuse(refused)
+        return receipt(ingestion)
+
+    async def _receive(self, request: Request) -> tuple[Caller, IncomingDelivery]:
+        """The authenticated caller and the verified delivery. A refusal decided with
+        cached secrets is decided again with those in the store (another process may
+        just have set the one this delivery is signed with); see secret_cache.py."""
+        secrets = self.adapter.services.domain_services.get(WEBHOOK_SECRETS)
+        cached = secrets is not None and secrets.cached
+        try:
+            return await self._verified(request, secrets, fresh=False)
+        except (NotVerified, RestRefusal) as refusal:
+            if not cached or (isinstance(refusal, RestRefusal) and refusal.status != 401):
+                raise
+            return await self._verified(request, secrets, fresh=True)
+
+    async def _verified(
+        self, request: Request, secrets: SecretCache | None, fresh: bool
+    ) -> tuple[Caller, IncomingDelivery]:
+        caller, verify_body = await self._authenticate(request, secrets, fresh)
+        body = await request.body()
+        delivery = await self.adapter.json_threads.run(
+            self._read, request.headers, body, verify_body, time.time(), size=len(body)
+        )
+        return caller, delivery
+
     def _read(
         self, headers: Mapping[str, str], body: bytes, verify_body: BodyCheck | None, now: float
     ) -> IncomingDelivery:
@@ -111,16 +165,21 @@ class WebhookReceiver:
             verify_body(headers, body, now)
         return self.provider.identify(headers, body)
 
-    async def _authenticate(self, request: Request) -> tuple[Caller, BodyCheck | None]:
+    async def _authenticate(
+        self, request: Request, cache: SecretCache | None, fresh: bool
+    ) -> tuple[Caller, BodyCheck | None]:
         """Everything the headers alone can settle, before the body is read: a provider
         with no secret, a missing or wrong token and an unsigned delivery are refused
         without reading a byte of the body. Returns the caller and, for a delivery that
         signs its body, the check to run on the body once read."""
         provider = self.provider
         settings = self.adapter.settings
-        secrets = await configured_secrets(provider.secret_settings, settings)
-        system = Caller(name=provider.submitter, kind="scm", authenticated=True,
-                        scopes=frozenset({WEBHOOKS_DELIVER}))
+        names = provider.secret_settings
+        secrets = (
+            await cache.secrets(names, fresh) if cache is not None
+            else await configured_secrets(names, settings)
+        )
+        system = self.system
         if provider.verify is None:  # CI/CD: a bearer token
             if cicd.shared_token_matches(request.headers, secrets):
                 return system, None

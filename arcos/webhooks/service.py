@@ -1,23 +1,30 @@
-"""Recording deliveries and turning them into evidence, one unit of work each.
+"""Recording deliveries and turning them into evidence.
 
 A delivery row and the evidence it produced commit together or not at all, with their
-outbox events; subscribers hear of the evidence only after that commit.
+outbox events; subscribers hear of the evidence only after that commit. Concurrent
+deliveries share a unit of work (the app's `delivery_group`, arcos/store/group_commit.py),
+written with multi-row INSERTs; each sender is still answered only after its own record
+committed, and with what it would have been answered alone.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from tortoise.exceptions import IntegrityError
 
 from arcos.evidence.drafts import DraftLimits, EvidenceDraft, check_draft
 from arcos.evidence.models import RelationKind
 from arcos.evidence.service import draft_limits, insert_drafts, link_in
 from arcos.problems import ProblemCode, Refused
 from arcos.settings import Settings
+from arcos.store.bulk import insert_all
+from arcos.store.group_commit import GroupCommit
 from arcos.store.housekeeping import Sweep
 from arcos.store.unit_of_work import UnitOfWork
 from arcos.store.write_context import WriteContext
@@ -25,6 +32,9 @@ from arcos.web.json_text import parse_json
 from arcos.web.json_threads import JsonThreads
 from arcos.webhooks import deliveries, replay
 from arcos.webhooks.models import DeliveryOutcome, WebhookDelivery
+
+if TYPE_CHECKING:
+    from arcos.graphql.context import AppServices
 
 
 @dataclass
@@ -101,19 +111,47 @@ def _parse_and_classify(
     return DeliveryOutcome.PROCESSED, drafts, None
 
 
+@dataclass(frozen=True)
+class MappedDelivery:
+    """A delivery ready to be written: mapped and checked, outside any transaction."""
+
+    delivery: Delivery
+    body_sha256: str
+    #: How far back a body repeats an earlier delivery (0: only its dedupe key does).
+    replay_window: timedelta
+    outcome: DeliveryOutcome
+    drafts: list[EvidenceDraft]
+    detail: str | None
+    #: Who its evidence is recorded as submitted by.
+    principal: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.delivery.provider, self.delivery.dedupe_key
+
+
+#: The webhooks domain's app service that writes concurrent deliveries together.
+DELIVERY_GROUP = "webhooks.delivery_group"
+#: Writes mapped deliveries together (see `delivery_group` and arcos/store/group_commit.py).
+DeliveryGroup = GroupCommit[MappedDelivery, Ingestion]
+
+
 async def ingest(
     delivery: Delivery,
     mapping: EvidenceMapping,
     write: WriteContext,
     payload: dict[str, Any] | None = None,
+    group: DeliveryGroup | None = None,
 ) -> Ingestion:
     """Record a delivery and its evidence in one unit of work; a repeated dedupe key
     returns the first record, and so does, when the delivery guards replays, a body
     already delivered within ARCOS_WEBHOOK_REPLAY_WINDOW_SECONDS. `payload` is the body
     already parsed (by the webhook route), so a large body is parsed once.
 
-    The unique (provider, dedupe_key) index, not the look-up, decides which of several
-    concurrent duplicates is the first.
+    With `group` (the app's `delivery_group`), concurrent deliveries share a transaction;
+    each still returns only once its own record committed. The look-up for an earlier
+    record is made inside the transaction, and the unique (provider, dedupe_key) index,
+    not the look-up, decides which of several concurrent duplicates is the first.
     """
     threads = write.json_threads
     body_sha256 = delivery.body_sha256 or await threads.run(
@@ -122,34 +160,130 @@ async def ingest(
     window = timedelta(
         seconds=write.settings.webhook_replay_window_seconds if delivery.guard_replays else 0
     )
-    existing = await _first_delivery(delivery.provider, delivery.dedupe_key, body_sha256, window)
-    if existing is not None:
-        return Ingestion(existing, duplicate=True)
     outcome, drafts, detail = await _classify(
         mapping, delivery.event, delivery.body, draft_limits(write.settings), threads, payload
     )
+    mapped = MappedDelivery(
+        delivery, body_sha256, window, outcome, drafts, detail, write.principal
+    )
+    if group is not None:
+        return await group.submit(mapped)
 
     async def work(unit: UnitOfWork) -> Ingestion:
-        submissions = await insert_drafts(unit, drafts, write.principal)
-        # Inserted last: a concurrent duplicate fails here and rolls the evidence back.
-        row = await WebhookDelivery.create(
-            provider=delivery.provider, event=delivery.event, action=delivery.action,
-            dedupe_key=delivery.dedupe_key, received_at=unit.now, outcome=outcome,
-            detail=detail, raw_body=delivery.body, body_sha256=body_sha256,
-            evidence_ids=[str(s.evidence.uid) for s in submissions], using_db=unit.connection,
-        )
-        await replay.claim(delivery.provider, body_sha256, row.id, window, unit.connection)
-        return Ingestion(row, duplicate=False)
+        [ingestion] = await write_deliveries(unit, [mapped])
+        return ingestion
 
-    async def first(conflict: Exception) -> Ingestion:
-        found = await _first_delivery(
-            delivery.provider, delivery.dedupe_key, body_sha256, window
-        )
-        if found is None:
-            raise conflict
-        return Ingestion(found, duplicate=True)
+    async def first(conflict: IntegrityError) -> Ingestion:
+        return await first_delivery(mapped, conflict)
 
     return await write.writer.run(work, retries=0, on_conflict=first)
+
+
+def delivery_group(services: AppServices) -> DeliveryGroup:
+    """The app's group commit for deliveries (the webhooks domain's app service)."""
+    return GroupCommit(
+        services.writer, write_deliveries, on_conflict=first_delivery, name="webhook-deliveries"
+    )
+
+
+async def write_deliveries(
+    unit: UnitOfWork, mapped: Sequence[MappedDelivery]
+) -> list[Ingestion]:
+    """Record `mapped` deliveries and their evidence in `unit`, in a few statements.
+
+    A delivery whose key (or, guarding replays, whose body) an earlier committed delivery
+    has, or an earlier one of this group, answers as that one, writing nothing.
+    """
+    earlier = await _stored_deliveries(unit, {item.key for item in mapped})
+    answers: list[Ingestion | int] = []  # an Ingestion, or the index of the fresh one it repeats
+    fresh: list[MappedDelivery] = []
+    first_of: dict[tuple[str, ...], int] = {}
+    for item in mapped:
+        found = earlier.get(item.key) or await replay.recent_delivery(
+            item.delivery.provider, item.body_sha256, item.replay_window, unit.connection
+        )
+        if found is not None:
+            answers.append(Ingestion(found, duplicate=True))
+            continue
+        marks = [item.key]
+        if item.replay_window:
+            marks.append((item.delivery.provider, "sha256", item.body_sha256))
+        repeated = next((first_of[mark] for mark in marks if mark in first_of), None)
+        if repeated is not None:
+            answers.append(repeated)
+            continue
+        for mark in marks:
+            first_of[mark] = len(fresh)
+        answers.append(len(fresh))
+        fresh.append(item)
+    rows = await _insert_fresh(unit, fresh)
+    for item, row in zip(fresh, rows, strict=True):
+        await replay.claim(
+            item.delivery.provider, item.body_sha256, row.id, item.replay_window, unit.connection
+        )
+    seen: set[int] = set()
+    results: list[Ingestion] = []
+    for answer in answers:
+        if isinstance(answer, Ingestion):
+            results.append(answer)
+        else:
+            results.append(Ingestion(rows[answer], duplicate=answer in seen))
+            seen.add(answer)
+    return results
+
+
+async def _stored_deliveries(
+    unit: UnitOfWork, keys: set[tuple[str, str]]
+) -> dict[tuple[str, str], WebhookDelivery]:
+    """The committed deliveries with these (provider, dedupe_key) keys (one query)."""
+    rows = await WebhookDelivery.filter(
+        provider__in=sorted({provider for provider, _ in keys}),
+        dedupe_key__in=sorted({key for _, key in keys}),
+    ).using_db(unit.connection)
+    return {(row.provider, row.dedupe_key): row for row in rows
+            if (row.provider, row.dedupe_key) in keys}
+
+
+async def _insert_fresh(
+    unit: UnitOfWork, fresh: list[MappedDelivery]
+) -> list[WebhookDelivery]:
+    """The evidence of `fresh` deliveries, then their records (last: a concurrent
+    duplicate fails there and rolls its group's evidence back)."""
+    evidence_ids: list[list[str]] = [[] for _ in fresh]
+    by_principal: dict[str, list[int]] = {}
+    for index, item in enumerate(fresh):
+        by_principal.setdefault(item.principal, []).append(index)
+    for principal, indexes in by_principal.items():
+        submissions = iter(await insert_drafts(
+            unit, [draft for index in indexes for draft in fresh[index].drafts], principal
+        ))
+        for index in indexes:
+            evidence_ids[index] = [
+                str(next(submissions).evidence.uid) for _ in fresh[index].drafts
+            ]
+    rows = [
+        WebhookDelivery(
+            provider=item.delivery.provider, event=item.delivery.event,
+            action=item.delivery.action, dedupe_key=item.delivery.dedupe_key,
+            received_at=unit.now, outcome=item.outcome, detail=item.detail,
+            raw_body=item.delivery.body, body_sha256=item.body_sha256,
+            evidence_ids=ids, reprocessed_at=None,
+        )
+        for item, ids in zip(fresh, evidence_ids, strict=True)
+    ]
+    await insert_all(unit.connection, rows)
+    return rows
+
+
+async def first_delivery(mapped: MappedDelivery, conflict: IntegrityError) -> Ingestion:
+    """A delivery alone in its unit of work hit a unique index: the record that won."""
+    found = await _first_delivery(
+        mapped.delivery.provider, mapped.delivery.dedupe_key, mapped.body_sha256,
+        mapped.replay_window,
+    )
+    if found is None:
+        raise conflict
+    return Ingestion(found, duplicate=True)
 
 
 async def _first_delivery(

@@ -1,7 +1,9 @@
 """Webhook throughput: signed GitHub `push` deliveries per second through the full path
 (verify HMAC -> IngestWebhookDelivery mutation -> SQLite commit -> publish), next to a raw
 `sqlite3` loop inserting one row per transaction with the same pragmas, in the same run.
-Target: >= 1,000 deliveries/s per worker on SQLite.
+Target: >= 2,000 deliveries/s per worker on SQLite (issue #13; the raw loop did about
+5,900 rows/s on an idle machine then, so the target is about 0.34x of it: on a busy
+machine, where both fall, read the ratio as well).
 
 Run: .venv/bin/python tests/benchmarks/bench_webhooks.py [--rounds 5]
 """
@@ -18,7 +20,9 @@ from pathlib import Path
 
 import harness
 
-TARGET_RATE = 1000.0
+TARGET_RATE = 2000.0
+#: The raw loop's rate when the target was set (issue #13), to read the ratio against.
+TARGET_RAW_RATE = 5900.0
 SECRET = "bench-webhook-secret-0123456789"
 PUSH = harness.REPO_ROOT / "tests" / "webhook_payloads" / "github" / "push.branch.json"
 
@@ -95,7 +99,10 @@ def main(argv: list[str] | None = None) -> int:
           harness.Spread.of([r.p99_ms for r in webhook]).show(1)],
          ["raw sqlite3 1-row tx", raw_rate.show(0), "-", "-"]],
     )
-    print(f"\nwebhook / raw insert ratio: {ratios.show(3, 'x')}")
+    print(f"\nwebhook / raw insert ratio: {ratios.show(3, 'x')} (the target as a ratio: "
+          f"{TARGET_RATE / TARGET_RAW_RATE:.2f}x, {TARGET_RATE:,.0f} against "
+          f"{TARGET_RAW_RATE:,.0f} rows/s: "
+          f"{harness.verdict(ratios.median >= TARGET_RATE / TARGET_RAW_RATE)})")
     met = harness.verdict(rate.median >= TARGET_RATE)
     print(f"deliveries/s target >= {TARGET_RATE:,.0f}: {met}")
     return 0

@@ -1,0 +1,101 @@
+"""The webhook secrets an admin set at run time, remembered so a delivery does not read
+them; a change is obeyed at once, not after some lifetime.
+
+The overrides (`webhook_secret` rows, usually none or a few) are read in one query the
+first time a delivery needs them and kept until a change is seen. What keeps it honest:
+
+- `setWebhookSecret` publishes `webhooks.secret_set` (the secret's name, never its value)
+  in its unit of work; a change committed by this process clears the cache before the
+  mutation returns (`Writer.on_commit`).
+- A change committed by another process (another worker on the same store) is read from
+  the outbox every ARCOS_WEBHOOK_SECRET_POLL_SECONDS. Before that, a delivery signed with
+  the new secret is not refused: a refusal made with cached secrets is decided again
+  with secrets read from the store (`WebhookReceiver`). What the interval bounds is how
+  long an old secret dropped by another process (keepPrevious: false) is still accepted.
+- A read that started before a change does not store what it read.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from arcos.settings import Settings
+from arcos.store.outbox import Message, StoredEvent
+from arcos.store.outbox_follower import OutboxFollower
+from arcos.webhooks.credentials import SECRET_SET, secret_overrides, secrets_in_force
+from arcos.webhooks.models import WebhookSecret
+from arcos.webhooks.providers import SECRET_NAMES
+
+if TYPE_CHECKING:
+    from arcos.graphql.context import AppServices
+
+logger = logging.getLogger("arcos.webhooks")
+
+#: The webhooks domain's app service name (`ArcosContext.service`, `AppServices`).
+WEBHOOK_SECRETS = "webhooks.secrets"
+
+
+class SecretCache:
+    """The run-time overrides of every webhook secret, read once and kept until changed."""
+
+    def __init__(self, settings: Settings, names: Sequence[str], poll_seconds: float) -> None:
+        self.settings = settings
+        self.names = tuple(names)
+        self._overrides: dict[str, WebhookSecret] | None = None
+        #: Counts changes seen; a read stores its result only if none came since it began.
+        self.generation = 0
+        #: Reads changes other processes commit.
+        self.follower = OutboxFollower(
+            SECRET_SET, self._read_changes, poll_seconds=poll_seconds,
+            name="webhook-secrets", on_failure=self.clear,
+        )
+
+    @property
+    def cached(self) -> bool:
+        return self._overrides is not None
+
+    async def overrides(self) -> Mapping[str, WebhookSecret]:
+        """Every override, from the cache when it holds them."""
+        if self._overrides is not None:
+            return self._overrides
+        generation = self.generation
+        rows = await secret_overrides(self.names)
+        if generation == self.generation:
+            self._overrides = rows
+        return rows
+
+    async def secrets(self, names: tuple[str, ...], fresh: bool = False) -> dict[str, list[str]]:
+        """`secrets_in_force` for `names`; read from the store first when `fresh`."""
+        if fresh:
+            self.clear()
+        return secrets_in_force(names, self.settings, await self.overrides())
+
+    def clear(self) -> None:
+        self.generation += 1
+        self._overrides = None
+
+    def committed(self, messages: Sequence[Message]) -> None:
+        """`Writer.on_commit` listener: this process changed a secret."""
+        self.clear()
+
+    async def _read_changes(self, events: list[StoredEvent]) -> None:
+        self.clear()
+
+    async def start(self) -> None:
+        """Follow changes committed from now on (nothing older is cached yet)."""
+        await self.follower.start()
+
+    async def close(self) -> None:
+        await self.follower.close()
+        self.clear()
+
+
+def secret_cache(services: AppServices) -> SecretCache:
+    """The webhooks domain's app service, told of this process's changes by the writer."""
+    cache = SecretCache(
+        services.settings, SECRET_NAMES, services.settings.webhook_secret_poll_seconds
+    )
+    services.writer.on_commit(SECRET_SET, cache.committed)
+    return cache

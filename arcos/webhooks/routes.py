@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -19,18 +18,15 @@ from starlette.routing import Route
 
 from arcos.auth.caller import Caller
 from arcos.graphql.context import ParsedText
-from arcos.problems import Refused
 from arcos.rest.adapter import RestAdapter, refusal_response
 from arcos.rest.outcome import data_or_refusal, refuse_user_errors
 from arcos.settings import env_name
-from arcos.store.write_context import WriteContext
 from arcos.web.refusal import RestRefusal
-from arcos.webhooks import cicd, service
+from arcos.webhooks import cicd
 from arcos.webhooks.credentials import configured_secrets
 from arcos.webhooks.deliveries import IncomingDelivery
 from arcos.webhooks.models import DeliveryOutcome
 from arcos.webhooks.providers import PROVIDERS, Provider
-from arcos.webhooks.receipt_routes import field_problems, receipt, refuse
 from arcos.webhooks.refusals import (
     DeliveryRefused,
     MalformedDelivery,
@@ -76,16 +72,12 @@ class WebhookReceiver:
     def __init__(self, adapter: RestAdapter, provider: Provider) -> None:
         self.adapter = adapter
         self.provider = provider
-        self.mapping = provider.evidence_mapping
         self.system = Caller(name=provider.submitter, kind="scm", authenticated=True,
                              scopes=frozenset({WEBHOOKS_DELIVER}))
 
     async def handle(self, request: Request) -> Response:
         try:
             caller, delivery = await self._receive(request)
-            if caller is self.system:
-                answer = await self._ingest(delivery)
-                return JSONResponse(answer, status_code=STATUS[answer["delivery"]["outcome"]])
             result = await self.adapter.execute(
                 "IngestWebhookDelivery",
                 {"input": {
@@ -108,30 +100,6 @@ class WebhookReceiver:
             {"duplicate": payload["duplicate"], "delivery": recorded},
             status_code=STATUS[recorded["outcome"]],
         )
-
-    async def _ingest(self, delivery: IncomingDelivery) -> dict[str, Any]:
-        """IngestWebhookDelivery for the route's own (verified) caller, without executing
-        the document: the same checks, service call and JSON (see receipt_routes.py)."""
-        problems = field_problems(delivery.event, delivery.action, delivery.dedupe_key)
-        if problems:
-            refuse(problems)
-        services = self.adapter.services
-        write = WriteContext(
-            self.system.name, services.settings, services.writer, services.json_threads
-        )
-        try:
-            ingestion = await service.ingest(
-                service.Delivery(
-                    provider=delivery.provider, event=delivery.event, action=delivery.action,
-                    dedupe_key=delivery.dedupe_key, body=delivery.body,
-                    guard_replays=self.provider.signed, body_sha256=delivery.body_sha256,
-                ),
-                self.mapping, write, payload=delivery.payload,
-                group=services.domain_services.get(service.DELIVERY_GROUP),
-            )
-        except Refused as refused:
-            refuse(refused)
-        return receipt(ingestion)
 
     async def _receive(self, request: Request) -> tuple[Caller, IncomingDelivery]:
         """The authenticated caller and the verified delivery. A refusal decided with

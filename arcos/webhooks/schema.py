@@ -26,7 +26,6 @@ from arcos.storable import unstorable
 from arcos.webhooks import credentials, service
 from arcos.webhooks.models import DeliveryOutcome, WebhookDelivery
 from arcos.webhooks.providers import PROVIDERS, SECRET_NAMES, evidence_mapping_for
-from arcos.webhooks.receipt_routes import field_problems
 from arcos.webhooks.scopes import WEBHOOKS_ADMIN, WEBHOOKS_DELIVER
 
 DELIVERY_CURSOR = "delivery"
@@ -148,6 +147,16 @@ class SetWebhookSecretPayload:
     errors: list[UserError]
 
 
+def _field_length_problems(event: str, action: str | None, dedupe_key: str) -> list[UserError]:
+    limits = (("event", event, 128), ("action", action, 128), ("dedupeKey", dedupe_key, 255))
+    return [
+        UserError(field=name, message=f"{name} must be 1-{limit} characters",
+                  code=ProblemCode.INVALID)
+        for name, value, limit in limits
+        if value is not None and not 0 < len(value) <= limit
+    ]
+
+
 @strawberry.type
 class WebhookQueries:
     @strawberry.field(description="Received deliveries, newest first.",
@@ -233,11 +242,9 @@ class WebhookMutations:
                     ErrorCode.FORBIDDEN,
                 )
             dedupe_key = f"{context.caller.name}/{dedupe_key}"
-        problems = field_problems(input.event, input.action, dedupe_key)
+        problems = _field_length_problems(input.event, input.action, dedupe_key)
         if problems:
-            return IngestWebhookDeliveryPayload(
-                delivery=None, duplicate=False, errors=[UserError.of(p) for p in problems]
-            )
+            return IngestWebhookDeliveryPayload(delivery=None, duplicate=False, errors=problems)
         delivery = service.Delivery(
             provider=provider, event=input.event, action=input.action, dedupe_key=dedupe_key,
             body=input.body, guard_replays=PROVIDERS[provider].signed,

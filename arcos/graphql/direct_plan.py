@@ -149,9 +149,9 @@ def _item(row: Any, leaves: tuple[Leaf, ...]) -> dict[str, Any]:
                 raise Unanswerable
             item[leaf.key] = None
             continue
-        if leaf.to_value is not None:
-            value = leaf.to_value(value)
         try:
+            if leaf.to_value is not None:
+                value = leaf.to_value(value)
             serialized = leaf.serialize(value)
         except Exception as refused:
             raise Unanswerable from refused

@@ -16,6 +16,7 @@ from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from arcos.auth.permission_memo import PermissionMemo
 from arcos.domains import REGISTRY
 from arcos.graphql.after_writes import refresh_loaders_after_mutations
 from arcos.graphql.bounds import ArgumentBounds
@@ -64,9 +65,11 @@ class ArcosSchema(strawberry.Schema):
     process never share one.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, document_limits: DocumentLimits, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.document_cache = DocumentCache()
+        #: The limits its operations are checked against (prepared operations read them).
+        self.document_limits = document_limits
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -91,7 +94,9 @@ def create_schema(settings: Settings, registry: Registry = REGISTRY) -> ArcosSch
     extensions: list[Any] = limit_extensions(
         max_tokens=settings.max_tokens, limits=limits, expose_schema=settings.expose_schema
     )
-    extensions += [ArgumentBounds, FreshLoaders, BoundedResponse, ClassifyErrors]
+    extensions += [
+        ArgumentBounds, FreshLoaders, BoundedResponse, PermissionMemo, ClassifyErrors
+    ]
     roots = root_types(registry)
     schema = ArcosSchema(
         query=roots.query,
@@ -101,6 +106,7 @@ def create_schema(settings: Settings, registry: Registry = REGISTRY) -> ArcosSch
         types=[kind.type for kind in registry.node_kinds()],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not settings.expose_schema),
+        document_limits=limits,
     )
     check_node_scopes(core_schema(schema), registry.node_scopes)
     return schema

@@ -17,6 +17,7 @@ from strawberry.types import Info
 
 from arcos.auth.caller import Caller
 from arcos.auth.live import recheck_token
+from arcos.auth.permission_memo import remember, remembered
 from arcos.auth.scopes import Scope
 from arcos.graphql.errors import ArcosError, ErrorCode
 
@@ -35,9 +36,15 @@ class ScopePermission(BasePermission):
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         context = info.context
         caller = context.caller
+        key = _memo_key(self, info)
+        if key is not None and remembered(key):
+            return True
         await _still_valid(context)
         self.check_caller(caller)
-        if self.scope.counts_as_write and caller.token_id is not None:
+        if not self.scope.counts_as_write:
+            if key is not None:
+                remember(key)
+        elif caller.token_id is not None:
             # Rate limits apply to API tokens; signature-verified webhook deliveries have
             # their providers' own limits and must not be refused with 429.
             retry_after = context.rate_limiter.acquire(caller.name)
@@ -71,9 +78,26 @@ class AnyScopePermission(BasePermission):
             raise _refusal(caller, " or ".join(repr(scope.value) for scope in cls.scopes))
 
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        key = _memo_key(self, info)
+        if key is not None and remembered(key):
+            return True
         await _still_valid(info.context)
         self.check_caller(info.context.caller)
+        if key is not None and not any(scope.counts_as_write for scope in self.scopes):
+            remember(key)
         return True
+
+
+def _memo_key(permission: Any, info: Info) -> tuple[Any, ...] | None:
+    """What a passed check is remembered under for the rest of the operation (see
+    arcos/auth/permission_memo.py): the permission, the parent type and the caller; None
+    over a websocket, whose checks also re-check its token now and then, and for checks
+    made outside a field (the REST adapter checks root permissions before a body is read)."""
+    context = info.context
+    path = getattr(info, "path", None)
+    if path is None or isinstance(context.request, WebSocket):
+        return None
+    return (type(permission), path.typename, id(context.caller))
 
 
 def _refusal(caller: Caller, needed: str) -> ArcosError:

@@ -13,6 +13,7 @@ from strawberry.types import Info
 from arcos.auth.permissions import requires
 from arcos.broker import channel
 from arcos.evidence import service
+from arcos.evidence.direct import EVIDENCE_LIST, listing
 from arcos.evidence.drafts import FIELD_CONSTRAINTS, EvidenceDraft
 from arcos.evidence.events import EVIDENCE_ADDED
 from arcos.evidence.models import EvidenceRelation, RelationKind
@@ -36,9 +37,14 @@ from arcos.evidence.types import (
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import payload_of
 from arcos.graphql.live_events import live_events
-from arcos.graphql.metadata import COHORT, JSON_SCHEMA, PER_SUBSCRIBER_ARGUMENTS, SCOPES_ONLY
+from arcos.graphql.metadata import (
+    COHORT,
+    DIRECT_LIST,
+    JSON_SCHEMA,
+    PER_SUBSCRIBER_ARGUMENTS,
+    SCOPES_ONLY,
+)
 from arcos.graphql.pagination import (
-    check_offset,
     check_page_size,
     decode_cursor,
     encode_cursor,
@@ -115,6 +121,8 @@ class EvidenceQueries:
     @strawberry.field(
         description="Offset listing, oldest first (the original API's form).",
         permission_classes=READ,
+        # Documents selecting only stored columns skip the executor (evidence/direct.py).
+        metadata={DIRECT_LIST: EVIDENCE_LIST},
     )
     async def evidence_list(
         self,
@@ -129,9 +137,9 @@ class EvidenceQueries:
         limit: int = 50,
         offset: int = 0,
     ) -> list[EvidenceType]:
-        check_page_size("limit", limit, info.context.settings.max_page_size)
-        query = service.EvidenceQuery(type=type, source=source_name, project=project)
-        rows = await service.list_evidence(query, limit, check_offset(offset))
+        rows = await service.list_evidence(
+            *listing(info.context, type, source_name, project, limit, offset)
+        )
         return [EvidenceType.from_model(row) for row in rows]
 
     evidence_connection = evidence_field(

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
@@ -31,6 +31,7 @@ from arcos.storable import unstorable
 from arcos.store import outbox
 from arcos.store.bulk import insert_all
 from arcos.store.resume import CatchUpPage
+from arcos.store.select_cache import SelectCache
 from arcos.store.unit_of_work import UnitOfWork
 from arcos.store.write_context import WriteContext
 from arcos.web.preencoded import PreEncodedJSON
@@ -421,9 +422,37 @@ async def find_evidence(uid: uuid.UUID) -> Evidence | None:
     return await summaries(Evidence.filter(uid=uid)).first()
 
 
-async def list_evidence(query: EvidenceQuery, limit: int, offset: int) -> list[Evidence]:
+def evidence_listing(query: EvidenceQuery, limit: int, offset: int) -> QuerySet[Evidence]:
     """Offset listing, oldest first; kept for the original API's clients."""
-    return await summaries(query.apply(Evidence.all())).order_by("seq").offset(offset).limit(limit)
+    return query.apply(Evidence.all()).order_by("seq").offset(offset).limit(limit)
+
+
+@overload
+async def list_evidence(query: EvidenceQuery, limit: int, offset: int) -> list[Evidence]: ...
+
+
+@overload
+async def list_evidence(
+    query: EvidenceQuery, limit: int, offset: int, columns: tuple[str, ...]
+) -> list[tuple[Any, ...]]: ...
+
+
+async def list_evidence(
+    query: EvidenceQuery, limit: int, offset: int, columns: tuple[str, ...] | None = None
+) -> list[Evidence] | list[tuple[Any, ...]]:
+    """`evidence_listing` as rows without the large columns, or, given `columns`, as
+    tuples of those columns (no model instances: a response that needs only stored
+    columns builds nothing else)."""
+    if columns is not None:
+        return await _LISTINGS.rows(
+            ("evidence_list", query, limit, offset, columns), Evidence,
+            lambda: evidence_listing(query, limit, offset).values_list(*columns),
+        )
+    return await summaries(evidence_listing(query, limit, offset))
+
+
+#: The SQL of recent column listings (arcos/store/select_cache.py).
+_LISTINGS = SelectCache()
 
 
 async def page_evidence(

@@ -22,6 +22,7 @@ from graphql import (
     GraphQLSchema,
     OperationDefinitionNode,
     parse,
+    specified_rules,
 )
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
@@ -177,6 +178,18 @@ class FreshLoaders(SchemaExtension):
         yield
 
 
+def added_rules(expose_schema: bool) -> tuple[type[ASTValidationRule], ...]:
+    """The validation rules ARCOS adds to graphql-core's (and strawberry's)."""
+    return () if expose_schema else (NoSchemaIntrospectionCustomRule,)
+
+
+def validation_rules(expose_schema: bool) -> tuple[type[ASTValidationRule], ...]:
+    """Every rule an operation is validated with: what strawberry's execution context
+    starts from plus `added_rules`, in the order `AddValidationRules` appends them (the
+    validation cache is keyed by this tuple)."""
+    return (*specified_rules, *added_rules(expose_schema))
+
+
 def limit_extensions(
     *, max_tokens: int, limits: DocumentLimits, expose_schema: bool
 ) -> list[Callable[[], SchemaExtension]]:
@@ -185,9 +198,7 @@ def limit_extensions(
     Extensions are created per request (factories, never shared instances), but the rule
     list is built once here: the validation cache is keyed by the rule classes.
     """
-    rules: list[type[ASTValidationRule]] = (
-        [] if expose_schema else [NoSchemaIntrospectionCustomRule]
-    )
+    rules = list(added_rules(expose_schema))
     return [
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         CachedParse,

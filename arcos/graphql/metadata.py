@@ -31,3 +31,7 @@ NOT_SHARED = "not-shared"
 #: Arguments that, when given (not null), make a subscription run on its own, e.g. a resume
 #: cursor that replays a history per subscriber (`after` always does).
 PER_SUBSCRIBER_ARGUMENTS = "arcos.per_subscriber_arguments"
+
+#: A root list field that can be answered without graphql-core's executor when a document
+#: selects only plain columns of its items: an `arcos.graphql.direct.DirectList`.
+DIRECT_LIST = "arcos.direct_list"

@@ -29,7 +29,10 @@ from arcos.auth.transport import (
 )
 from arcos.graphql.cohorts import SubscriptionCohorts
 from arcos.graphql.context import AppServices, ArcosContext
+from arcos.graphql.direct_http import HANDOVER, DirectAnswers, Handover
 from arcos.graphql.document_cache import MAX_CACHED_DOCUMENT_CHARS, document_cache
+from arcos.graphql.limits import validation_rules
+from arcos.graphql.prepared import PreparedOperations
 from arcos.graphql.websocket import (
     ArcosWebSocketAdapter,
     LegacyWSHandler,
@@ -118,6 +121,11 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
         self.send_lane = SendLane()
         #: Subscriptions that share one execution (arcos/graphql/cohorts.py).
         self.cohorts = SubscriptionCohorts(schema, services)
+        #: Queries answered by a prepared direct plan (arcos/graphql/direct_http.py).
+        self.direct = DirectAnswers(self, services, PreparedOperations(
+            schema, max_tokens=settings.max_tokens, limits=schema.document_limits,
+            rules=validation_rules(settings.expose_schema),
+        ))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -130,7 +138,7 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
         refusal = _refuse_transport(request)
         if refusal is None:
             try:
-                response = await self.run(request)
+                response = await self.direct.answer(request) or await self.run(request)
             except HTTPException as error:
                 refusal = _from_strawberry(request, error)
             except MissingQueryError:
@@ -162,20 +170,26 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
     ) -> ArcosContext:
         """HTTP callers authenticate here, from the Authorization header. Websockets start
         anonymous and authenticate in `on_ws_connect`, from connection_init."""
-        anonymous_read = self.settings.anonymous_read
         if isinstance(request, WebSocket):
             caller = Caller.anonymous(allow_read=False)
         else:
-            caller = await caller_from_authorization(
-                request.headers.get("authorization"), anonymous_read, self.principals
-            )
-            if not caller.authenticated and _is_upload(request):
-                # Only mutations take files, and they all need a token: refuse before the
-                # (possibly large) multipart body is read. A bad token never gets this far.
-                raise AuthenticationFailed(
-                    "multipart uploads need a token: send 'Authorization: Bearer <token>'"
-                )
+            handover: Handover | None = request.scope.get(HANDOVER)
+            caller = handover.caller if handover else await self.authenticate(request)
         return ArcosContext.of(self.services, caller, request=request, response=response)
+
+    async def authenticate(self, request: Request) -> Caller:
+        """The caller of an HTTP request, from its Authorization header."""
+        caller = await caller_from_authorization(
+            request.headers.get("authorization"), self.settings.anonymous_read,
+            self.principals,
+        )
+        if not caller.authenticated and _is_upload(request):
+            # Only mutations take files, and they all need a token: refuse before the
+            # (possibly large) multipart body is read. A bad token never gets this far.
+            raise AuthenticationFailed(
+                "multipart uploads need a token: send 'Authorization: Bearer <token>'"
+            )
+        return caller
 
     async def on_ws_connect(self, context: ArcosContext) -> UnsetType | dict[str, object] | None:
         """Authenticate a websocket before any subscription can start; refuse with 4403.
@@ -248,6 +262,11 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
         twice at once, never as chunks, their join and the text together."""
         if (isinstance(request, ArcosRequestAdapter) and request.method == "POST"
                 and "application/json" in (request.content_type or "")):
+            handover: Handover | None = request.request.scope.get(HANDOVER)
+            if handover is not None:  # the direct path read and decoded it
+                request.decoded = DecodedBody()
+                request.decoded.value = handover.body
+                return await super().parse_http_body(request)
             body = await read_body(request.request, self.settings.max_body_bytes)
             decoded = DecodedBody()
             decoded.value = await self.json_threads.run(

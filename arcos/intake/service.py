@@ -23,6 +23,7 @@ from arcos.evidence.drafts import (
 )
 from arcos.evidence.models import Evidence, Project
 from arcos.evidence.service import draft_limits, insert_drafts
+from arcos.formats.collector import collector_paused
 from arcos.formats.errors import PAYLOAD_TOO_LARGE, ArtifactRefused
 from arcos.formats.parse import Limits, parse
 from arcos.formats.results import (
@@ -185,6 +186,18 @@ def parse_artifact(
     """Everything CPU-heavy about an upload, in one picklable call a worker process runs:
     decode, parse, check, summarise and measure; `content` may be a file the worker reads
     itself."""
+    with collector_paused():
+        return _prepare(kind, content, format, content_type, limits, source_root)
+
+
+def _prepare(
+    kind: IntakeKind,
+    content: bytes | Path,
+    format: str | None,
+    content_type: str | None,
+    limits: Limits,
+    source_root: str | None,
+) -> Prepared:
     if isinstance(content, Path):
         content = content.read_bytes()
     result = parse(content, format=format, content_type=content_type,

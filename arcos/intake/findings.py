@@ -16,7 +16,7 @@ import dataclasses
 import hashlib
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -225,19 +225,22 @@ async def _record_scope(
     reported = {finding.fingerprint for finding in members}
     stored = await _stored(scope, project_id, reported, connection)
     fresh = [finding for finding in members if finding.fingerprint not in stored]
-    again = [stored[fp] for fp in reported if fp in stored]
-    reopened = sum(1 for _, state in again if state == FindingState.FIXED)
-    beyond: list[int] = []
+    seen: list[int] = []  # open, and reported again (perhaps beyond the limit)
+    reopened: list[int] = []
     gone: list[int] = []
     for fp, (row_id, state) in stored.items():
-        if fp not in reported and state == FindingState.OPEN:
-            (beyond if tracking.reported_beyond(scope, fp) else gone).append(row_id)
+        if fp in reported:
+            (reopened if state == FindingState.FIXED else seen).append(row_id)
+        elif state == FindingState.OPEN:
+            (seen if tracking.reported_beyond(scope, fp) else gone).append(row_id)
     await _insert(fresh, scope, project_id, evidence_uid, seen_at, connection)
-    await _update([row_id for row_id, _ in again], connection, state=FindingState.OPEN,
-                  last_seen=seen_at, last_evidence_uid=evidence_uid)
-    await _update(beyond, connection, last_seen=seen_at, last_evidence_uid=evidence_uid)
+    # `state` is written only where it changes: each write of it moves the row in the
+    # (project_id, state, id) index, even to the value it had
+    await _update(reopened, connection, state=FindingState.OPEN, last_seen=seen_at,
+                  last_evidence_uid=evidence_uid)
+    await _update(seen, connection, last_seen=seen_at, last_evidence_uid=evidence_uid)
     await _update(gone, connection, state=FindingState.FIXED)
-    return len(fresh) + reopened, len(gone)
+    return len(fresh) + len(reopened), len(gone)
 
 
 async def _stored(
@@ -258,11 +261,18 @@ async def _stored(
     return {fingerprint: (row_id, state) for row_id, fingerprint, state in rows}
 
 
-async def _update(ids: Iterable[int], connection: Any, **values: Any) -> None:
-    pending = list(ids)
-    for start in range(0, len(pending), ID_CHUNK):
-        chunk = pending[start:start + ID_CHUNK]
-        await Finding.filter(id__in=chunk).using_db(connection).update(**values)
+async def _update(ids: Sequence[int], connection: Any, **values: Any) -> None:
+    """Set `values` on the rows `ids`: one prepared UPDATE … WHERE id = ? run for every id
+    (executemany), with the values converted once, instead of an IN list of ID_CHUNK ids
+    per statement that the query builder renders parameter by parameter."""
+    if not ids:
+        return
+    fields_map = Finding._meta.fields_map
+    shared = [fields_map[name].to_db_value(value, None) for name, value in values.items()]
+    executor = connection.executor_class(model=Finding, db=connection)
+    await connection.execute_many(
+        executor.get_update_sql(list(values), None), [[*shared, row_id] for row_id in ids]
+    )
 
 
 def _line(line: int | None) -> int | None:

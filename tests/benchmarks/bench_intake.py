@@ -120,11 +120,15 @@ async def upload(http: httpx.AsyncClient, route: str, body: bytes, content_type:
 
 def worker_peak_mib(kind: str, body: bytes, content_type: str, settings: Any, folder: str) -> float:
     """What the parse worker allocates for one upload: read the spooled file, parse,
-    summarise, track, and pickle the answer."""
+    summarise, track, and pickle the answer. Nothing for an upload small enough to be
+    parsed in a server thread: the server's own peak holds that parse already."""
+    from arcos.intake import service
     from arcos.intake.service import parse_artifact, parse_limits
 
     spooled = Path(folder) / f"spooled-{kind}"
     spooled.write_bytes(body)
+    if getattr(service, "parsed_in_thread", lambda _: False)(spooled):
+        return 0.0
     limits = parse_limits(settings)
     return peak_mib(lambda: pickle.dumps(
         parse_artifact(kind, spooled, None, content_type, limits, None)

@@ -4,8 +4,10 @@ come from the testcase elements, because suite headers disagree with them (Suref
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from xml.etree.ElementTree import Element
 
+from arcos.formats import junit_stream
 from arcos.formats.errors import UNPROCESSABLE, ArtifactRefused, ParseWarning, capped
 from arcos.formats.results import Outcome, TestCase, TestReport, Tool
 from arcos.formats.xml import local_name, parse_xml
@@ -20,10 +22,34 @@ _VERDICTS: tuple[tuple[str, Outcome], ...] = (
     ("flakyFailure", "flaky"),  # Surefire: failed, then passed on a rerun
     ("flakyError", "flaky"),
 )
+_OUTCOMES: dict[str, Outcome] = dict(_VERDICTS)
+_VERDICT_TAGS = tuple(_OUTCOMES)
+#: The attribute Surefire names its schema in, as the element tree spells it.
+SCHEMA_LOCATION = "{http://www.w3.org/2001/XMLSchema-instance}noNamespaceSchemaLocation"
 
 
 def parse(content: bytes) -> TestReport:
-    """Parse a JUnit XML document with a `testsuites` or bare `testsuite` root."""
+    """Parse a JUnit XML document with a `testsuites` or bare `testsuite` root.
+
+    The report is read from expat's callbacks (`junit_stream`), without an element tree; a
+    document that reader does not take as an ordinary report (any XML error or refusal, an
+    unexpected root, an undefined entity) is parsed again through defusedxml's tree, whose
+    result and errors are the reference the reader is tested against.
+    """
+    try:
+        reading = junit_stream.read(content, _VERDICT_TAGS)
+    except junit_stream.Unusual:
+        return parse_tree(content)
+    warnings: list[ParseWarning] = []
+    entries = [
+        testcase(attributes, suite_name, verdict, warnings)
+        for attributes, suite_name, verdict in reading.cases
+    ]
+    return report(reading.root_name, reading.root, reading.suites, entries, warnings)
+
+
+def parse_tree(content: bytes) -> TestReport:
+    """The report from defusedxml's element tree: every error, refusal and odd case."""
     root = parse_xml(content)
     name = local_name(root)
     if name not in ("testsuites", "testsuite"):
@@ -33,15 +59,25 @@ def parse(content: bytes) -> TestReport:
             "<testsuite>",
         )
     warnings: list[ParseWarning] = []
-    entries = list(_testcases(root, warnings))
+    entries = _testcases(root, warnings)
+    suites = [child.attrib for child in root if local_name(child) == "testsuite"]
+    return report(name, root.attrib, suites, entries, warnings)
+
+
+def report(
+    root_name: str, root: Mapping[str, str], suites: list[Mapping[str, str]],
+    entries: list[TestCase], warnings: list[ParseWarning],
+) -> TestReport:
+    """The report from the root's attributes, its `testsuite` children's attributes and
+    every testcase entry in document order (`warnings` so far in document order too)."""
     cases = _fold_reruns(entries, warnings)
     if not cases:
         warnings.append("the report contains no testcase elements")
     return TestReport(
         format="junit",
-        tool=_tool(root),
+        tool=_tool(root_name, root, suites),
         cases=tuple(cases),
-        duration_seconds=_duration(root, entries, warnings),
+        duration_seconds=_duration(root, suites, entries, warnings),
         warnings=capped(warnings),
     )
 
@@ -64,31 +100,40 @@ def _testcases(root: Element, warnings: list[ParseWarning]) -> list[TestCase]:
 
 
 def _testcase(element: Element, suite_name: str, warnings: list[ParseWarning]) -> TestCase:
+    present = {local_name(child): child for child in reversed(list(element))}
+    tag = next((tag for tag in _VERDICT_TAGS if tag in present), None)
+    verdict = None if tag is None else (tag, present[tag].attrib, present[tag].text)
+    return testcase(element.attrib, suite_name, verdict, warnings)
+
+
+def testcase(
+    attributes: Mapping[str, str], suite_name: str,
+    verdict: tuple[str, Mapping[str, str], str | None] | None, warnings: list[ParseWarning],
+) -> TestCase:
+    """One testcase entry from its attributes and its verdict child (the first child with
+    the highest-ranked verdict name: tag, attributes, text before its first child)."""
     outcome: Outcome = "passed"
     message: str | None = None
-    present = {local_name(child): child for child in reversed(list(element))}
-    for tag, verdict in _VERDICTS:
-        if tag in present:
-            outcome = verdict
-            message = _message(present[tag])
-            break
-    name = element.get("name") or ""
+    if verdict is not None:
+        tag, verdict_attributes, text = verdict
+        outcome = _OUTCOMES[tag]
+        message = _message(verdict_attributes.get("message"), text)
+    name = attributes.get("name") or ""
     if not name:
         warnings.append("a testcase without a name attribute was counted as '<unnamed>'")
     return TestCase(
-        classname=element.get("classname") or suite_name,
+        classname=attributes.get("classname") or suite_name,
         name=name or "<unnamed>",
-        file=element.get("file") or None,
+        file=attributes.get("file") or None,
         outcome=outcome,
-        duration_seconds=_seconds(element.get("time"), warnings),
+        duration_seconds=_seconds(attributes.get("time"), warnings),
         message=message,
     )
 
 
-def _message(verdict: Element) -> str | None:
-    message = verdict.get("message")
-    if not message and verdict.text and verdict.text.strip():
-        message = verdict.text.strip().splitlines()[0]
+def _message(message: str | None, text: str | None) -> str | None:
+    if not message and text and text.strip():
+        message = text.strip().splitlines()[0]
     if not message:
         return None
     return message[:MAX_MESSAGE_CHARS]
@@ -132,17 +177,14 @@ def _seconds(value: str | None, warnings: list[ParseWarning]) -> float | None:
 
 
 def _duration(
-    root: Element, entries: list[TestCase], warnings: list[ParseWarning]
+    root: Mapping[str, str], suites: list[Mapping[str, str]], entries: list[TestCase],
+    warnings: list[ParseWarning],
 ) -> float | None:
     """The root's time, else the sum of the top-level suites' times, else of the cases'."""
     root_time = _seconds(root.get("time"), warnings)
     if root_time is not None:
         return root_time
-    suite_times = [
-        _seconds(child.get("time"), warnings)
-        for child in root
-        if local_name(child) == "testsuite"
-    ]
+    suite_times = [_seconds(suite.get("time"), warnings) for suite in suites]
     known = [seconds for seconds in suite_times if seconds is not None]
     if known:
         return sum(known)
@@ -150,13 +192,14 @@ def _duration(
     return sum(case_times) if case_times else None
 
 
-def _tool(root: Element) -> Tool | None:
-    schema = root.get("{http://www.w3.org/2001/XMLSchema-instance}noNamespaceSchemaLocation", "")
+def _tool(
+    root_name: str, root: Mapping[str, str], suites: list[Mapping[str, str]]
+) -> Tool | None:
+    schema = root.get(SCHEMA_LOCATION, "")
     if "surefire" in schema:
         return Tool("maven-surefire", None)
-    suites = [root] if local_name(root) == "testsuite" else [
-        child for child in root if local_name(child) == "testsuite"
-    ]
+    if root_name == "testsuite":
+        suites = [root]
     if root.get("name") == "pytest tests" or any(s.get("name") == "pytest" for s in suites):
         return Tool("pytest", None)
     return None

@@ -16,7 +16,7 @@ import dataclasses
 import hashlib
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -65,9 +65,12 @@ def scan_scopes(
             scopes[(storable(tool.name, 128) or "", storable(tool.name.lower(), 255) or "")]
     else:
         scopes[(storable(report.tool.name if report.tool else report.format, 128) or "", "")]
+    known: dict[tuple[str, str | None], Scope] = {}  # a scan names a few scopes, not one a finding
     for finding in report.findings:
         if not finding.suppressed:
-            scopes[_scope(finding)].setdefault(finding.fingerprint, finding)
+            named = (finding.tool, finding.category)
+            scope = known.get(named) or known.setdefault(named, _scope(finding))
+            scopes[scope].setdefault(finding.fingerprint, finding)
     return {scope: list(members.values()) for scope, members in scopes.items()}
 
 
@@ -78,7 +81,16 @@ KEY_BYTES = 8
 
 def _key(scope: Scope, fingerprint: str) -> bytes:
     """A finding's identity in a scope, as stored (fingerprints are kept to 128 characters)."""
-    identity = "\x1f".join((*scope, fingerprint[:128])).encode("utf-8", "surrogatepass")
+    return _scope_key(_key_prefix(scope), fingerprint)
+
+
+def _key_prefix(scope: Scope) -> str:
+    """What every `_key` of one scope starts with."""
+    return "".join(part + "\x1f" for part in scope)
+
+
+def _scope_key(prefix: str, fingerprint: str) -> bytes:
+    identity = (prefix + fingerprint[:128]).encode("utf-8", "surrogatepass")
     return hashlib.blake2b(identity, digest_size=KEY_BYTES).digest()
 
 
@@ -130,9 +142,10 @@ class _Keys:
         return self.blob[index * KEY_BYTES:(index + 1) * KEY_BYTES]
 
 
-def _rank(severity: results.Severity) -> int:
-    """0 for critical, then high, medium, low, info and unknown (the enum's order)."""
-    return results.SEVERITIES.index(severity)
+#: 0 for critical, then high, medium, low, info and unknown (the enum's order).
+_RANK_DIGITS: dict[results.Severity, str] = {
+    severity: str(rank) for rank, severity in enumerate(results.SEVERITIES)
+}
 
 
 def track(report: Report, limit: int) -> tuple[Report, Tracking]:
@@ -143,15 +156,27 @@ def track(report: Report, limit: int) -> tuple[Report, Tracking]:
     A parse worker calls this: a log of 400,000 results then hands back at most `limit`
     findings and one bytes object, since every object crossing costs unpickling time on
     the server process. The metrics must be taken from the report before this."""
-    scoped = [(finding, scope) for scope, members in scan_scopes(report).items()
-              for finding in members]
-    scoped.sort(key=lambda pair: (_rank(pair[0].severity), pair[0].fingerprint, pair[1]))
-    kept = tuple(finding for finding, _ in scoped[:limit])
-    beyond = b"".join(sorted(_key(scope, finding.fingerprint) for finding, scope in scoped[limit:]))
+    scopes = scan_scopes(report)
+    # by scope, then (stable) by severity and fingerprint: one sort on plain strings, which
+    # is several times faster than on (rank, fingerprint, scope) tuples
+    scoped = [(scope, finding) for scope in sorted(scopes) for finding in scopes[scope]]
+    scoped.sort(key=_severity_then_fingerprint)
+    kept = tuple(finding for _, finding in scoped[:limit])
+    prefixes = {scope: _key_prefix(scope) for scope in scopes}
+    beyond = b"".join(sorted(
+        _scope_key(prefixes[scope], finding.fingerprint) for scope, finding in scoped[limit:]
+    ))
     tracking = Tracking(limit=limit, tracked=len(kept), beyond=beyond)
     warning = tracking.warning()
     warnings = report.warnings + ((warning,) if warning else ())
     return dataclasses.replace(report, findings=kept, warnings=warnings), tracking
+
+
+def _severity_then_fingerprint(scoped: tuple[Scope, results.Finding]) -> str:
+    """Most severe first, then by fingerprint: the rank is one digit, so the string orders
+    as the (rank, fingerprint) pair would."""
+    finding = scoped[1]
+    return _RANK_DIGITS[finding.severity] + finding.fingerprint
 
 
 async def record_scan(
@@ -200,19 +225,22 @@ async def _record_scope(
     reported = {finding.fingerprint for finding in members}
     stored = await _stored(scope, project_id, reported, connection)
     fresh = [finding for finding in members if finding.fingerprint not in stored]
-    again = [stored[fp] for fp in reported if fp in stored]
-    reopened = sum(1 for _, state in again if state == FindingState.FIXED)
-    beyond: list[int] = []
+    seen: list[int] = []  # open, and reported again (perhaps beyond the limit)
+    reopened: list[int] = []
     gone: list[int] = []
     for fp, (row_id, state) in stored.items():
-        if fp not in reported and state == FindingState.OPEN:
-            (beyond if tracking.reported_beyond(scope, fp) else gone).append(row_id)
+        if fp in reported:
+            (reopened if state == FindingState.FIXED else seen).append(row_id)
+        elif state == FindingState.OPEN:
+            (seen if tracking.reported_beyond(scope, fp) else gone).append(row_id)
     await _insert(fresh, scope, project_id, evidence_uid, seen_at, connection)
-    await _update([row_id for row_id, _ in again], connection, state=FindingState.OPEN,
-                  last_seen=seen_at, last_evidence_uid=evidence_uid)
-    await _update(beyond, connection, last_seen=seen_at, last_evidence_uid=evidence_uid)
+    # `state` is written only where it changes: each write of it moves the row in the
+    # (project_id, state, id) index, even to the value it had
+    await _update(reopened, connection, state=FindingState.OPEN, last_seen=seen_at,
+                  last_evidence_uid=evidence_uid)
+    await _update(seen, connection, last_seen=seen_at, last_evidence_uid=evidence_uid)
     await _update(gone, connection, state=FindingState.FIXED)
-    return len(fresh) + reopened, len(gone)
+    return len(fresh) + len(reopened), len(gone)
 
 
 async def _stored(
@@ -233,11 +261,18 @@ async def _stored(
     return {fingerprint: (row_id, state) for row_id, fingerprint, state in rows}
 
 
-async def _update(ids: Iterable[int], connection: Any, **values: Any) -> None:
-    pending = list(ids)
-    for start in range(0, len(pending), ID_CHUNK):
-        chunk = pending[start:start + ID_CHUNK]
-        await Finding.filter(id__in=chunk).using_db(connection).update(**values)
+async def _update(ids: Sequence[int], connection: Any, **values: Any) -> None:
+    """Set `values` on the rows `ids`: one prepared UPDATE … WHERE id = ? run for every id
+    (executemany), with the values converted once, instead of an IN list of ID_CHUNK ids
+    per statement that the query builder renders parameter by parameter."""
+    if not ids:
+        return
+    fields_map = Finding._meta.fields_map
+    shared = [fields_map[name].to_db_value(value, None) for name, value in values.items()]
+    executor = connection.executor_class(model=Finding, db=connection)
+    await connection.execute_many(
+        executor.get_update_sql(list(values), None), [[*shared, row_id] for row_id in ids]
+    )
 
 
 def _line(line: int | None) -> int | None:

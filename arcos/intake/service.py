@@ -23,6 +23,7 @@ from arcos.evidence.drafts import (
 )
 from arcos.evidence.models import Evidence, Project
 from arcos.evidence.service import draft_limits, insert_drafts
+from arcos.formats.collector import collector_paused
 from arcos.formats.errors import PAYLOAD_TOO_LARGE, ArtifactRefused
 from arcos.formats.parse import Limits, parse
 from arcos.formats.results import (
@@ -123,13 +124,15 @@ async def ingest_artifact(
     when the artifact or the provenance cannot be accepted; nothing else is written then.
 
     With a `pool`, the parse runs in one of its worker processes (the server always passes
-    one); without, in this thread (scripts and unit tests)."""
+    one), or for a small plain upload in a thread under the pool's admission; without a
+    pool, in this thread (scripts and unit tests)."""
     job_id, started_at = uuid.uuid4(), write.writer.clock()
     limits = parse_limits(write.settings)
     try:
         arguments = (kind, content, format, content_type, limits, source_root)
         prepared = await (
-            pool.run(parse_artifact, *arguments) if pool else _inline(*arguments)
+            pool.run(parse_artifact, *arguments, in_thread=parsed_in_thread(content))
+            if pool else _inline(*arguments)
         )
     except ArtifactRefused as refused:
         code = ProblemCode.TOO_LARGE if refused.status == PAYLOAD_TOO_LARGE else (
@@ -185,6 +188,18 @@ def parse_artifact(
     """Everything CPU-heavy about an upload, in one picklable call a worker process runs:
     decode, parse, check, summarise and measure; `content` may be a file the worker reads
     itself."""
+    with collector_paused():
+        return _prepare(kind, content, format, content_type, limits, source_root)
+
+
+def _prepare(
+    kind: IntakeKind,
+    content: bytes | Path,
+    format: str | None,
+    content_type: str | None,
+    limits: Limits,
+    source_root: str | None,
+) -> Prepared:
     if isinstance(content, Path):
         content = content.read_bytes()
     result = parse(content, format=format, content_type=content_type,
@@ -226,6 +241,32 @@ def _without_items(result: Result) -> Result:
     unpickle (seconds of CPU, hundreds of MB) only to throw away."""
     items = _ITEMS.get(type(result))
     return dataclasses.replace(result, **{items: ()}) if items else result
+
+
+#: Uploads up to this size (not gzip) are parsed in a thread instead of a worker process.
+#: The largest single C call such a parse makes, `json.loads` of the whole body, holds the
+#: GIL about 1 ms at this size; the XML parsers call back into Python every element, where
+#: the loop's thread gets its turn within the switch interval.
+THREAD_PARSE_BYTES = 128 * 1024
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def parsed_in_thread(content: bytes | Path) -> bool:
+    """Whether `content` is parsed in a thread: small and not gzip (whose inflated size the
+    bytes do not tell)."""
+    if isinstance(content, Path):
+        try:
+            if content.stat().st_size > THREAD_PARSE_BYTES:
+                return False
+            with content.open("rb") as file:
+                head = file.read(2)
+        except OSError:
+            return False  # the worker reports it
+    else:
+        if len(content) > THREAD_PARSE_BYTES:
+            return False
+        head = content[:2]
+    return head != _GZIP_MAGIC
 
 
 async def _inline(*arguments: Any) -> Prepared:

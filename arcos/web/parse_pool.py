@@ -9,6 +9,11 @@ unpickling runs on the server process too. The app owns one pool; it lives here,
 the JSON threads, because the context that carries it must not import a domain.
 Admission is bounded too: `workers` run and `queue` more may wait; beyond that an upload
 is refused with RATE_LIMITED (HTTP 429, Retry-After) instead of piling up bodies in memory.
+
+A caller may run a call it knows to be small in a thread instead (`in_thread`), under the
+same admission: the process round trip (pickling both ways, two pipe hops, the worker's
+wake-up) costs more than parsing a report of a few dozen KiB, and a parse that short holds
+the GIL no longer than the interpreter's switch interval lets any thread.
 """
 
 from __future__ import annotations
@@ -52,15 +57,18 @@ class ParsePool:
         self.admitted = 0
         self._executor: ProcessPoolExecutor | None = None
 
-    async def run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """`function(*args, **kwargs)` in a worker; ParsePoolBusy when the line is full."""
+    async def run(
+        self, function: Callable[..., T], *args: Any, in_thread: bool = False, **kwargs: Any
+    ) -> T:
+        """`function(*args, **kwargs)` in a worker (or, `in_thread`, in the loop's default
+        thread pool); ParsePoolBusy when the line is full."""
         if self.admitted >= self.capacity:
             raise ParsePoolBusy(self.capacity)
         self.admitted += 1
         try:
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(
-                self._started(), partial(function, *args, **kwargs)
+                None if in_thread else self._started(), partial(function, *args, **kwargs)
             )
         except BrokenProcessPool:
             self.close()  # a worker died (e.g. killed for memory): start afresh next time

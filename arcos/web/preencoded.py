@@ -10,7 +10,6 @@ splices the text in: per subscriber, one string copy.
 from __future__ import annotations
 
 import json
-import re
 import secrets
 from typing import Any
 
@@ -49,8 +48,14 @@ class Encoded:
         """The final JSON text: one copy of each spliced text."""
         if not self.spliced:
             return self.envelope
-        pattern = re.compile(f'"{self.nonce}:([0-9]+)"')
-        return pattern.sub(lambda match: self.spliced[int(match.group(1))], self.envelope)
+        # Split at each placeholder's opening `"nonce:` rather than compiling a pattern with
+        # the nonce in it: a new nonce per message missed re's cache, 0.3 ms per response.
+        pieces = self.envelope.split(f'"{self.nonce}:')
+        parts = [pieces[0]]
+        for piece in pieces[1:]:
+            index, _, rest = piece.partition('"')
+            parts += (self.spliced[int(index)], rest)
+        return "".join(parts)
 
 
 def encode(value: Any) -> Encoded:

@@ -181,3 +181,44 @@ def test_metrics_count_only_unsuppressed(crafted):
     assert metrics["findings.total"] == 5
     assert metrics["findings.suppressed"] == 1
     assert metrics["findings.critical"] == 1
+
+
+def _one_result(result, rules=()):
+    document = {"version": "2.1.0", "runs": [{
+        "tool": {"driver": {"name": "t", "rules": list(rules)}}, "results": [result],
+    }]}
+    (finding,) = sarif.from_document(document).findings
+    return finding
+
+
+@pytest.mark.parametrize(
+    ("line", "read_as"),
+    [(7, 7), (2**53, 2**53), (2**53 + 1, 2**53), (10**400, None), (0, None), (-3, None),
+     (7.0, 7), ("7", 7), (True, None)],
+    ids=["int", "2**53", "2**53+1", "10**400", "zero", "negative", "float", "string", "bool"],
+)
+def test_a_start_line_is_read_as_any_json_integer_is(line, read_as):
+    """Plain ints skip the float round trip; one a float cannot hold exactly still takes
+    it (2**53 + 1 reads as 2**53, 10**400 as nothing), as every other integer field does."""
+    finding = _one_result({"ruleId": "r", "locations": [{"physicalLocation": {
+        "artifactLocation": {"uri": "a.py"}, "region": {"startLine": line}}}]})
+    assert finding.line == read_as
+
+
+def test_each_result_takes_its_own_rules_defaults():
+    """A rule's level, score and tags are worked out once per rule, never carried over to
+    another rule's results."""
+    rules = [
+        {"id": "loud", "defaultConfiguration": {"level": "error"},
+         "properties": {"security-severity": "9.5", "tags": ["external/cwe/cwe-78"]}},
+        {"id": "quiet", "defaultConfiguration": {"level": "note"}},
+    ]
+    document = {"version": "2.1.0", "runs": [{
+        "tool": {"driver": {"name": "t", "rules": rules}},
+        "results": [{"ruleId": name, "message": {"text": f"{name} {n}"}}
+                    for n in range(3) for name in ("loud", "quiet")],
+    }]}
+    findings = sarif.from_document(document).findings
+    assert {(f.rule_id, f.severity, f.cwes, f.score) for f in findings} == {
+        ("loud", "critical", ("CWE-78",), 9.5), ("quiet", "info", (), None),
+    }

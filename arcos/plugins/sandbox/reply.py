@@ -10,7 +10,7 @@ The depth check reads the text, not the parsed value: a walk over the value pays
 steps per container, and a 1 MB reply of `[[]] * 349000` cost 0.75 s that way. On the text
 every step is a C loop over bytes (see `_too_deep`). Even so, a large reply is classified
 off the event loop (pool.py): `json.loads` of 1 MB of tiny containers alone takes ~0.1 s,
-and holds the GIL throughout (see `_collector_paused`).
+and holds the GIL throughout (see `_parse`).
 
 `{"unavailable": ...}` is honoured only from a child that never asked for its job (see
 `ChildEnd.job_sent`): after the job, plugin code may have run and could fake it to turn its
@@ -19,15 +19,13 @@ call into SANDBOX_UNAVAILABLE, which records no execution and dodges auto-disabl
 
 from __future__ import annotations
 
-import gc
 import json
 import re
 import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from arcos.formats.collector import collector_paused
 from arcos.plugins.sandbox.outcome import Outcome, OutcomeStatus, SandboxUnavailable
 
 #: Deepest nesting accepted in a result (the same order as ARCOS_MAX_JSON_DEPTH).
@@ -112,31 +110,14 @@ def classify(end: ChildEnd, *, timeout: float, cpu_limit: int, max_bytes: int) -
 
 
 def _parse(data: bytes) -> Any:
-    with _collector_paused():
+    # Keep the cyclic GC out of this one C call holding the GIL: the 340,000 containers
+    # of a hostile 1 MB reply triggered collections that each walked the server's whole
+    # heap, ~1 s of GIL instead of ~0.1 s. Only the pool's one reply thread pauses it here.
+    with collector_paused():
         value = json.loads(data, parse_constant=_refuse_constant)
     if _too_deep(data):
         raise _Refused(f"nested deeper than {MAX_DEPTH} levels")
     return value
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Keep the cyclic GC out of `json.loads`, which is one C call holding the GIL.
-
-    The 340,000 containers of a hostile 1 MB reply trigger collections inside that call,
-    and on a server-sized heap each one walks the whole heap: the parse then held the GIL
-    (so the event loop, even with the parse in a thread) for ~1 s instead of ~0.1 s. A
-    parsed document is a tree, so nothing it allocates can be cyclic garbage; the
-    collector runs again right after. Only the pool's one reply thread pauses it here.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 #: A JSON string (valid JSON only: `_too_deep` runs after `json.loads` accepted the text).

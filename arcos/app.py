@@ -47,14 +47,18 @@ async def health(request: Request) -> JSONResponse:
     """Liveness plus a round trip to the store, for load balancers and start-up waits.
 
     Also reports the live subscription count, so operators (and the disconnect tests) can
-    see subscriptions being released.
+    see subscriptions being released, and `warm`: whether the modules left out of start-up
+    (arcos/web/deferred_imports.py) are imported yet. The server answers everything before
+    that; memory measurements wait for it, since those imports grow the heap once.
     """
     await connections.get("default").execute_query("SELECT 1")
     broker: Broker = request.app.state.broker
     # Members of a cohort count as if each held the cohort's broker subscriptions itself.
     cohorts: SubscriptionCohorts = request.app.state.cohorts
     count = broker.subscriber_count() + cohorts.shared_subscriptions()
-    return JSONResponse({"status": "ok", "subscriptions": count})
+    warming = getattr(request.app.state, "deferred_imports", None)
+    warm = warming is None or not warming.is_alive()
+    return JSONResponse({"status": "ok", "subscriptions": count, "warm": warm})
 
 
 def create_app(

@@ -240,8 +240,26 @@ async def test_a_new_document_text_is_parsed_and_validated_again(seeded):
         assert document_cache(schema).entries(parse) == parsed + 3
 
 
+async def test_long_operation_names_are_not_remembered(seeded):
+    """The operation name is part of the prepared operations' key: names longer than the
+    document (which can name no operation in it) must not pin memory, even anonymously."""
+    both = Both(seeded)
+    prepared = both.view.direct.prepared
+    async with seeded.client(None) as anonymous, seeded.client(seeded.admin_token) as http:
+        await both.same(http, LIST)
+        remembered = prepared.entries()
+        for n in range(3):
+            name = f"{n}" + "a" * 200_000
+            for client in (anonymous, http):
+                await both.same(client, LIST, operationName=name)
+        assert prepared.entries() == remembered
+        await both.same(http, "query Named { evidenceList { id } }", operationName="Named")
+        assert prepared.entries() == remembered + 1
+
+
 def test_orjson_bytes_equal_the_generic_encoder_for_every_ascii_character():
-    texts = ["".join(chr(c) for c in range(128)), "caf\u00e9", "\u2603", "\U0001f600", "\x7f"]
+    texts = ["".join(chr(c) for c in range(128)), "caf\u00e9", "\u2603", "\U0001f600", "\x7f",
+             "lone \ud800 surrogate"]
     for text in texts:
         value = {"data": {"l": [{"s": text, "n": None, "i": -(2**31), "b": True}]}}
         assert encode(value) == dumps(value).encode()

@@ -92,8 +92,14 @@ class DirectAnswers:
 
 
 def encode(result: dict[str, Any]) -> bytes:
-    """The bytes the generic path's encoder (`arcos.web.preencoded.dumps`) writes."""
-    body = orjson.dumps(result)
+    """The bytes the generic path's encoder (`arcos.web.preencoded.dumps`) writes.
+
+    orjson refuses what the generic encoder escapes (a lone surrogate): such a value,
+    like any non-ASCII output, is encoded the generic way rather than failing."""
+    try:
+        body = orjson.dumps(result)
+    except orjson.JSONEncodeError:
+        return dumps(result).encode()
     if NOT_PRINTABLE_ASCII.search(body) is None:
         return body
     return dumps(result).encode()

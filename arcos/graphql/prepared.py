@@ -53,10 +53,20 @@ class PreparedOperations:
         )(self._prepare)
 
     def direct(self, query: str, operation_name: str | None) -> Prepared | None:
-        """The prepared operation for a request, or None when it runs the generic way."""
+        """The prepared operation for a request, or None when it runs the generic way.
+
+        Both strings are part of the cache key, so both are bounded before it: an
+        operation name longer than the document names no operation in it, and remembering
+        it would let anyone pin megabytes per entry with names alone."""
         if len(query) > MAX_CACHED_DOCUMENT_CHARS:
             return None
+        if operation_name is not None and len(operation_name) > len(query):
+            return None
         return self._prepared(query, operation_name)
+
+    def entries(self) -> int:
+        """How many (document, operation name) pairs are remembered."""
+        return self._prepared.cache_info().currsize  # type: ignore[attr-defined]
 
     def _prepare(self, query: str, operation_name: str | None) -> Prepared | None:
         cache = document_cache(self.schema)

@@ -189,9 +189,10 @@ class Settings:
     )
     auth_cache_seconds: float = field(
         default=30.0,
-        metadata={"doc": "How long an authenticated token's principal is reused without "
-                  "reading the token again (0: read it on every request). Revocation "
-                  "still takes effect at once; expiry is checked on every request."},
+        metadata={"doc": "How long an authenticated token's principal, and the webhook "
+                  "secrets set at run time, are reused without reading them again (0: read "
+                  "them on every request). Revocation and `setWebhookSecret` still take "
+                  "effect at once; expiry is checked on every request."},
     )
     auth_cache_size: int = field(
         default=10_000,

@@ -93,3 +93,30 @@ async def test_an_item_refused_on_its_own_fails_alone(writer):
     assert results[0] == "wrote a-name" and results[2] == "wrote b-name"
     assert isinstance(results[1], Refused)
     assert await WebhookSecret.filter(name__in=["a-name", "b-name"]).count() == 2
+
+
+async def test_a_stopped_writer_answers_every_waiting_item(writer):
+    """A drain cancelled in the middle of a group (shutdown) answers every writer of that
+    group and of those waiting behind it; none is left waiting for ever."""
+    started = asyncio.Event()
+
+    async def write_group(unit: UnitOfWork, names: Sequence[str]) -> list[str | Exception]:
+        started.set()
+        await asyncio.sleep(60)
+        return [f"wrote {name}" for name in names]
+
+    async def taken(name: str, conflict: IntegrityError) -> str:
+        return f"{name} was taken"
+
+    group: GroupCommit[str, str] = GroupCommit(writer, write_group, on_conflict=taken)
+    waiting = [asyncio.create_task(group.submit(f"name-{i}")) for i in range(5)]
+    await started.wait()
+    later = [asyncio.create_task(group.submit(f"later-{i}")) for i in range(3)]
+    await asyncio.sleep(0)
+    drain = group._task
+    assert drain is not None
+    drain.cancel()
+    results = await asyncio.wait_for(
+        asyncio.gather(*waiting, *later, return_exceptions=True), timeout=10
+    )
+    assert all(isinstance(result, BaseException) for result in results), results

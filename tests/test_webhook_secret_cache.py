@@ -22,6 +22,7 @@ from arcos.store.unit_of_work import Writer
 from arcos.store.write_context import WriteContext
 from arcos.webhooks import credentials
 from arcos.webhooks.credentials import SECRET_SET
+from arcos.webhooks.models import WebhookSecret
 from arcos.webhooks.secret_cache import WEBHOOK_SECRETS, SecretCache
 
 NEW_SECRET = "the-rotated-github-secret-0123456789"
@@ -92,3 +93,23 @@ async def test_the_follower_forgets_what_another_process_changed(hooks, settings
     assert cache.cached  # still the old overrides: nothing told this app
     await cache.follower.read_new()
     assert not cache.cached
+
+
+async def test_an_unannounced_edit_of_the_store_is_obeyed_after_the_cache_lifetime(settings):
+    """A change no setWebhookSecret announced (a restored backup, an operator's SQL) is
+    read again once the cached secrets are ARCOS_AUTH_CACHE_SECONDS old."""
+    configured = settings.replace(github_webhook_secret=GITHUB_SECRET,
+                                  webhook_secret_poll_seconds=3600.0)
+    async with running_app(configured) as running, running.client() as anonymous:
+        cache = cache_of(running)
+        elsewhere = WriteContext("operator", settings, Writer(InMemoryBroker()))
+        await credentials.set_secret("github_webhook_secret", NEW_SECRET, False, elsewhere)
+        assert await deliver(anonymous, NEW_SECRET) == 200
+        assert cache.cached
+        # The operator deletes the leaked override behind the server's back.
+        await WebhookSecret.filter(name="github_webhook_secret").delete()
+        assert await deliver(anonymous, NEW_SECRET) == 200  # still trusted: not yet old
+        cache.max_age = 0.0  # the lifetime has passed
+        assert not cache.cached
+        assert await deliver(anonymous, NEW_SECRET) == 401
+        assert await deliver(anonymous, GITHUB_SECRET) == 200

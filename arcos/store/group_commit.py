@@ -96,6 +96,7 @@ class GroupCommit(Generic[I, R]):
             await asyncio.shield(self._task)
 
     async def _drain(self) -> None:
+        group: list[tuple[I, asyncio.Future[R]]] = []
         try:
             while self._pending:
                 group = self._pending[: self.max_items]
@@ -103,9 +104,10 @@ class GroupCommit(Generic[I, R]):
                 await self._commit(group)
         finally:
             self._task = None
-            # Only a drain that was stopped (cancelled) leaves items behind: their
-            # writers must hear that nothing will write them.
-            stranded, self._pending = self._pending, []
+            # Only a drain that was stopped (cancelled) leaves items behind, in the group
+            # it was writing and waiting: their writers must hear that nothing will write
+            # them (the futures already answered are left as they are).
+            stranded, self._pending = [*group, *self._pending], []
             for _, future in stranded:
                 _settle(future, error=RuntimeError(f"{self.name} stopped before writing"))
 

@@ -13,11 +13,15 @@ first time a delivery needs them and kept until a change is seen. What keeps it 
   with secrets read from the store (`WebhookReceiver`). What the interval bounds is how
   long an old secret dropped by another process (keepPrevious: false) is still accepted.
 - A read that started before a change does not store what it read.
+- What is read is kept at most ARCOS_AUTH_CACHE_SECONDS (as API tokens are), so an edit
+  of the store that no `setWebhookSecret` announced (a restored backup, an operator's
+  SQL) is obeyed within that time, not only after a restart.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -44,6 +48,10 @@ class SecretCache:
         self.settings = settings
         self.names = tuple(names)
         self._overrides: dict[str, WebhookSecret] | None = None
+        #: When the cached overrides were read (time.monotonic()).
+        self._read_at = 0.0
+        #: How long they are trusted without hearing of a change (0: read every time).
+        self.max_age = settings.auth_cache_seconds
         #: Counts changes seen; a read stores its result only if none came since it began.
         self.generation = 0
         #: Reads changes other processes commit.
@@ -54,16 +62,20 @@ class SecretCache:
 
     @property
     def cached(self) -> bool:
-        return self._overrides is not None
+        return self._overrides is not None and not self._expired()
+
+    def _expired(self) -> bool:
+        return time.monotonic() - self._read_at >= self.max_age
 
     async def overrides(self) -> Mapping[str, WebhookSecret]:
-        """Every override, from the cache when it holds them."""
-        if self._overrides is not None:
+        """Every override, from the cache when it holds them and they are not too old."""
+        if self._overrides is not None and not self._expired():
             return self._overrides
         generation = self.generation
+        read_at = time.monotonic()
         rows = await secret_overrides(self.names)
         if generation == self.generation:
-            self._overrides = rows
+            self._overrides, self._read_at = rows, read_at
         return rows
 
     async def secrets(self, names: tuple[str, ...], fresh: bool = False) -> dict[str, list[str]]:

@@ -8,6 +8,8 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
+from arcos.store.json_field import json_field
+
 
 class PrincipalKind(StrEnum):
     PERSON = "person"
@@ -43,7 +45,7 @@ class ApiToken(Model):
     name = fields.CharField(max_length=100, unique=True)
     secret_sha256 = fields.CharField(max_length=64, unique=True)
     display_prefix = fields.CharField(max_length=16)
-    scopes: Any = fields.JSONField()
+    scopes: Any = json_field()
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField(null=True)
     last_used_at = fields.DatetimeField(null=True)

@@ -9,6 +9,7 @@ from tortoise.models import Model
 
 from arcos.community.sharing import SharedItem
 from arcos.evidence.models import Project
+from arcos.store.json_field import json_field
 
 
 class Benchmark(SharedItem):
@@ -23,7 +24,7 @@ class Benchmark(SharedItem):
     name = fields.CharField(max_length=200)
     industry = fields.CharField(max_length=64)
     project_type = fields.CharField(max_length=64)
-    metrics: Any = fields.JSONField()
+    metrics: Any = json_field()
 
     class Meta:
         table = "community_benchmark"
@@ -68,8 +69,8 @@ class BenchmarkRelease(Model):
     id = fields.BigIntField(primary_key=True)
     industry = fields.CharField(max_length=64)
     project_type = fields.CharField(max_length=64)
-    released: Any = fields.JSONField(default=dict)
-    history: Any = fields.JSONField(default=dict)
+    released: Any = json_field(default=dict)
+    history: Any = json_field(default=dict)
     #: When the live metrics were last compared with the release.
     checked_at = fields.DatetimeField()
     #: When any metric was last replaced.

@@ -22,6 +22,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from arcos.community.sharing import SharedItem
+from arcos.store.json_field import json_field
 
 
 class LibraryCategory(StrEnum):
@@ -49,9 +50,9 @@ class QualityPattern(SharedItem):
     name = fields.CharField(max_length=200)
     category = fields.CharEnumField(LibraryCategory, max_length=32)
     description = fields.TextField()
-    pattern: Any = fields.JSONField()
-    tags: Any = fields.JSONField(default=list)
-    metrics: Any = fields.JSONField(default=list)
+    pattern: Any = json_field()
+    tags: Any = json_field(default=list)
+    metrics: Any = json_field(default=list)
     keywords = fields.TextField(default="")
     #: The tags as `|tag|tag|`, so a tag filter is one exact LIKE in either store.
     tag_index = fields.TextField(default="")
@@ -105,9 +106,9 @@ class BestPractice(SharedItem):
     category = fields.CharEnumField(LibraryCategory, max_length=32)
     industry = fields.CharField(max_length=64, null=True)
     description = fields.TextField()
-    steps: Any = fields.JSONField(default=list)
-    examples: Any = fields.JSONField(default=list)
-    references: Any = fields.JSONField(default=list)
+    steps: Any = json_field(default=list)
+    examples: Any = json_field(default=list)
+    references: Any = json_field(default=list)
     keywords = fields.TextField(default="")
 
     class Meta:

@@ -13,6 +13,7 @@ from typing import Any
 from tortoise import fields
 
 from arcos.community.sharing import SharedItem
+from arcos.store.json_field import json_field
 
 MAX_KEY_LENGTH = 64
 
@@ -23,12 +24,12 @@ class IndustryTemplate(SharedItem):
     name = fields.CharField(max_length=255)
     description = fields.TextField()
     #: [{"name", "note"}]
-    standards: Any = fields.JSONField()
-    requirements: Any = fields.JSONField()
+    standards: Any = json_field()
+    requirements: Any = json_field()
     #: The GSN argument skeleton, nodes as arcos.community.gsn.Node.to_json gives them.
-    argument: Any = fields.JSONField()
+    argument: Any = json_field()
     #: Keys of the built-in compliance frameworks that apply.
-    frameworks: Any = fields.JSONField(default=list)
+    frameworks: Any = json_field(default=list)
 
     class Meta:
         table = "community_industry_template"
@@ -42,7 +43,7 @@ class ComplianceTemplate(SharedItem):
     version = fields.CharField(max_length=255)
     description = fields.TextField()
     #: [{"id", "title", "checklist", "checks": [check JSON]}]
-    controls: Any = fields.JSONField()
+    controls: Any = json_field()
 
     class Meta:
         table = "community_compliance_template"

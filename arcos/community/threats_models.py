@@ -12,6 +12,7 @@ from tortoise.models import Model
 
 from arcos.community.sharing import SharedItem
 from arcos.community.threats_tlp import Tlp
+from arcos.store.json_field import json_field
 
 
 class ThreatKind(StrEnum):
@@ -41,10 +42,10 @@ class Threat(SharedItem):
     kind = fields.CharEnumField(ThreatKind, max_length=32)
     severity = fields.CharEnumField(Severity, max_length=16)
     description = fields.TextField()
-    indicators: Any = fields.JSONField(default=list)
-    mitigations: Any = fields.JSONField(default=list)
+    indicators: Any = json_field(default=list)
+    mitigations: Any = json_field(default=list)
     #: [{"package": purl or CPE, "versions": range}] (arcos/community/threats_components.py)
-    affected_components: Any = fields.JSONField(default=list)
+    affected_components: Any = json_field(default=list)
     tlp = fields.CharEnumField(Tlp, max_length=16)
     grant = fields.UUIDField(db_index=True)
     #: The id of its STIX domain object (`<kind>--<uid>`), so imported relationships that
@@ -87,7 +88,7 @@ class StixObject(SharedItem):
     #: Relationships: source_ref/target_ref; sightings: sighting_of_ref as the target.
     source_ref = fields.CharField(max_length=300, null=True)
     target_ref = fields.CharField(max_length=300, null=True)
-    body: Any = fields.JSONField()
+    body: Any = json_field()
     import_record: fields.ForeignKeyRelation[StixImport] = fields.ForeignKeyField(
         "models.StixImport", related_name="objects", on_delete=fields.RESTRICT
     )

@@ -7,9 +7,9 @@ from enum import StrEnum
 from typing import Any
 
 from tortoise import fields
-from tortoise.fields.data import JSON_DUMPS
 from tortoise.models import Model
 
+from arcos.store.json_field import dumps_column, json_field
 from arcos.web.preencoded import PreEncodedJSON
 
 #: Evidence columns that may hold megabytes; read only for items a response asks for.
@@ -21,7 +21,7 @@ def json_column(value: Any) -> str:
     already made) as it is, so a large item is not encoded again inside its transaction."""
     if isinstance(value, PreEncodedJSON):
         return value.text
-    return JSON_DUMPS(value)
+    return dumps_column(value)
 
 
 class EvidenceIsAppendOnly(RuntimeError):
@@ -60,8 +60,8 @@ class Evidence(Model):
     project_id: int | None
     commit_sha = fields.CharField(max_length=64, null=True)
     ref = fields.CharField(max_length=255, null=True)
-    data: Any = fields.JSONField(encoder=json_column)
-    metadata: Any = fields.JSONField(encoder=json_column)
+    data: Any = json_field(encoder=json_column)
+    metadata: Any = json_field(encoder=json_column)
     # Canonical JSON byte lengths of `data` and `metadata`, stored at write time so a
     # response can be sized (and refused) without reading the values themselves. A plain
     # comment: Tortoise turns `#:` into a column COMMENT, which PostgreSQL refuses on an

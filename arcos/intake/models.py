@@ -11,6 +11,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from arcos.evidence.models import Project
+from arcos.store.json_field import json_field
 
 
 class JobStatus(StrEnum):
@@ -94,7 +95,7 @@ class QualityMetric(Model):
     value = fields.FloatField()
     timestamp = fields.DatetimeField()
     evidence_uid = fields.UUIDField()
-    metadata: Any = fields.JSONField(default=dict)
+    metadata: Any = json_field(default=dict)
 
     class Meta:
         table = "quality_metric"

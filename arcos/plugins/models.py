@@ -15,6 +15,8 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
+from arcos.store.json_field import json_field
+
 
 class VersionState(StrEnum):
     PENDING_APPROVAL = "pending_approval"
@@ -53,17 +55,17 @@ class PluginVersion(Model):
     name = fields.CharField(max_length=255)
     description = fields.TextField()
     author = fields.CharField(max_length=255)
-    tags: Any = fields.JSONField(default=list)
+    tags: Any = json_field(default=list)
     #: id, name, description and tags in lower case: what a catalogue search matches.
     search_text = fields.TextField()
     #: The normalised manifest (Manifest.to_json()); the signature covers it.
-    manifest: Any = fields.JSONField()
+    manifest: Any = json_field()
     code = fields.TextField()
     code_sha256 = fields.CharField(max_length=64)
     signature = fields.CharField(max_length=128)
     key_id = fields.CharField(max_length=32)
-    requested_permissions: Any = fields.JSONField(default=list)
-    approved_permissions: Any = fields.JSONField(default=list)
+    requested_permissions: Any = json_field(default=list)
+    approved_permissions: Any = json_field(default=list)
     state = fields.CharEnumField(VersionState, max_length=24)
     enabled = fields.BooleanField(default=True)
     #: Whether its manifest subscribes it to new evidence (arcos/plugins/triggers.py).
@@ -109,11 +111,11 @@ class PluginExecution(Model):
     trigger = fields.CharEnumField(ExecutionTrigger, max_length=24)
     duration_ms = fields.FloatField(default=0.0)
     error = fields.TextField(null=True)
-    result: Any = fields.JSONField(null=True)
+    result: Any = json_field(null=True)
     #: Bytes of `result` as responses carry it, so a listing can be bounded unread.
     result_size = fields.BigIntField(default=0)
     #: Evidence uids the host stored from its output.
-    evidence_uids: Any = fields.JSONField(default=list)
+    evidence_uids: Any = json_field(default=list)
     metric_count = fields.IntField(default=0)
     project = fields.CharField(max_length=255, null=True)
     caller = fields.CharField(max_length=255)
@@ -134,7 +136,7 @@ class PluginPanel(Model):
     version = fields.CharField(max_length=64)
     execution_uid = fields.UUIDField()
     project = fields.CharField(max_length=255, null=True)
-    panel: Any = fields.JSONField()
+    panel: Any = json_field()
     created_at = fields.DatetimeField()
 
     class Meta:

@@ -8,6 +8,8 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
+from arcos.store.json_field import json_field
+
 
 class DeliveryOutcome(StrEnum):
     PROCESSED = "processed"  # evidence written
@@ -28,7 +30,7 @@ class WebhookDelivery(Model):
     received_at = fields.DatetimeField()
     outcome = fields.CharEnumField(DeliveryOutcome, max_length=16)
     detail = fields.TextField(null=True)
-    evidence_ids: Any = fields.JSONField(default=list)
+    evidence_ids: Any = json_field(default=list)
     raw_body = fields.TextField(null=True)
     body_sha256 = fields.CharField(max_length=64)
     reprocessed_at = fields.DatetimeField(null=True)

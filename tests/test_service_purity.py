@@ -30,7 +30,7 @@ COMPOSITION_ROOTS = {
 }
 ADAPTER_PACKAGES = ("arcos.graphql", "arcos.rest")
 ADAPTER_NAME = re.compile(
-    r"(^|_)(schema|types|loaders|domain|rest|routes|cli|stream|permissions)($|_)"
+    r"(^|_)(schema|types|loaders|domain|rest|routes|cli|stream|permissions|permission_memo|direct)($|_)"
 )
 
 

@@ -76,6 +76,11 @@ class ArcosSchema(strawberry.Schema):
     ) -> None:
         log_unexpected(errors)
 
+    def _warn_for_federation_directives(self) -> None:
+        """Skipped. Strawberry's check imports its federation directives module (about
+        50 ms, a quarter of building the schema, tests/benchmarks/bench_cold_start.py)
+        only to warn when one is used: ARCOS is no federated subgraph and uses none."""
+
 
 def create_schema(settings: Settings, registry: Registry = REGISTRY) -> ArcosSchema:
     """The schema of `registry`'s domains with `settings`' limits. The SDL does not depend

@@ -6,7 +6,9 @@ interpreter and reads its `sys.modules`.
 
 - Building the parser and the app imports none of the modules the first request does not
   need (DEFERRED below): jsonschema (which, with `rfc3987_syntax` installed, builds a
-  grammar at import), the STIX pattern parser, asyncpg for an SQLite store.
+  grammar at import), the STIX pattern parser, every artifact format's parser (defusedxml
+  among them), asyncpg for an SQLite store; nor (ON_FIRST_USE) the process pool's
+  machinery, which the first large upload starts, and strawberry's federation directives.
 - Once the app's lifespan has started, a background thread imports them
   (arcos/web/deferred_imports.py), so the first request that needs one does not import
   it on the event loop.
@@ -23,8 +25,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-#: Top-level packages no start-up step needs.
-DEFERRED = ("jsonschema", "rfc3987_syntax", "stix2patterns", "antlr4", "asyncpg")
+#: Packages and modules no start-up step needs, imported in the background once it serves.
+DEFERRED = (
+    "jsonschema", "rfc3987_syntax", "stix2patterns", "antlr4", "asyncpg",
+    "arcos.formats.parse", "defusedxml",
+)
+#: Modules starting the server does not import at all: the process pool's machinery, which
+#: the first large upload starts (arcos/web/parse_pool.py), and the federation directives
+#: strawberry's schema imports only to warn when one is used (ArcosSchema).
+ON_FIRST_USE = ("concurrent.futures.process", "strawberry.federation.schema_directives")
 
 BUILD_APP = """
 import json, sys
@@ -47,13 +56,14 @@ def run_python(code: str, *args: str) -> str:
 
 
 def loaded(names: list[str]) -> str:
-    """Code printing which of `names` (top-level packages) are imported, as JSON."""
-    return (f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} "
-            f"& set({names!r}))))")
+    """Code printing which of `names` (packages, with their submodules, or modules) are
+    imported, as JSON."""
+    return (f"print(json.dumps(sorted(n for n in {names!r} "
+            f"if any(m == n or m.startswith(n + '.') for m in sys.modules))))")
 
 
 def test_building_the_parser_and_the_app_imports_no_deferred_module(tmp_path):
-    code = BUILD_APP + loaded(list(DEFERRED))
+    code = BUILD_APP + loaded([*DEFERRED, *ON_FIRST_USE])
     assert json.loads(run_python(code, f"sqlite://{tmp_path / 'store.db'}")) == []
 
 
@@ -67,7 +77,7 @@ async def start_and_stop():
         app.state.deferred_imports.join(timeout=60)
 
 asyncio.run(start_and_stop())
-""" + loaded(installed)
+""" + loaded([*installed, *ON_FIRST_USE])
     assert json.loads(run_python(code, f"sqlite://{tmp_path / 'store.db'}")) == sorted(installed)
 
 
@@ -133,3 +143,39 @@ async def test_the_first_body_check_compiles_off_the_event_loop(monkeypatch):
     check({})
     await check.ready()
     assert len(compiled_in) == 1 and compiled_in[0] is not threading.main_thread()
+
+
+async def test_the_openapi_document_and_the_sdl_are_built_when_first_asked_for(
+    tmp_path, monkeypatch
+):
+    """No start-up step needs the OpenAPI document, the documentation or the printed SDL:
+    building the app builds none of them; the first request for each builds it, once."""
+    import httpx
+
+    from arcos.app import create_app
+    from arcos.rest import routes
+    from arcos.schema import ArcosSchema
+    from arcos.settings import Settings
+
+    built: list[str] = []
+
+    def recorded(name, function):
+        def recording(*args, **kwargs):
+            built.append(name)
+            return function(*args, **kwargs)
+        return recording
+
+    monkeypatch.setattr(routes, "openapi_document",
+                        recorded("openapi", routes.openapi_document))
+    monkeypatch.setattr(routes, "ecosystem_documentation",
+                        recorded("documentation", routes.ecosystem_documentation))
+    monkeypatch.setattr(ArcosSchema, "as_str", recorded("sdl", ArcosSchema.as_str))
+    app = create_app(Settings(database_url=f"sqlite://{tmp_path / 'store.db'}"))
+    assert built == []
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://arcos") as client:
+            for path in ("/api/openapi.json", "/api/ecosystem/documentation",
+                         "/api/graphql/schema") * 2:
+                assert (await client.get(path)).status_code == 200
+    assert built == ["openapi", "documentation", "sdl"]

@@ -4,7 +4,6 @@ format → run that format's pure parser, with the limits taken from settings.""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from arcos.formats import (
@@ -23,7 +22,8 @@ from arcos.formats import (
     spdx,
 )
 from arcos.formats.errors import UNPROCESSABLE, ArtifactRefused
-from arcos.formats.payload import DEFAULT_MAX_MEMBERS, decode
+from arcos.formats.limits import Limits
+from arcos.formats.payload import decode
 from arcos.formats.results import Kind, Result
 
 FORMAT_KINDS: dict[str, tuple[Kind, ...]] = {
@@ -56,18 +56,6 @@ _DOCUMENT_PARSERS: dict[str, Callable[[Any], Result]] = {
     "npm-audit": npm_audit.from_document,
     "build": build.from_document,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Artifact limits; the SARIF counts are GitHub code scanning's hard limits."""
-
-    max_decompressed_bytes: int = 50 * 1024 * 1024
-    max_sarif_runs: int = 20
-    max_results_per_run: int = 25_000
-    max_gzip_members: int = DEFAULT_MAX_MEMBERS
-    max_findings_per_scan: int = 5000
-    """Findings a scan tracks (the intake applies it; parsing counts every result)."""
 
 
 def parse(

@@ -26,4 +26,7 @@ INTAKE = Domain(
         "/api/security/": settings.max_artifact_bytes,
     },
     topics=(METRICS_UPDATED,),
+    # Every format's parser (defusedxml among them): the first upload imports them, in a
+    # parse worker or thread (arcos/intake/service.py), if the app has not yet.
+    deferred_imports=("arcos.formats.parse",),
 )

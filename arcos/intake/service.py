@@ -25,7 +25,7 @@ from arcos.evidence.models import Evidence, Project
 from arcos.evidence.service import draft_limits, insert_drafts
 from arcos.formats.collector import collector_paused
 from arcos.formats.errors import PAYLOAD_TOO_LARGE, ArtifactRefused
-from arcos.formats.parse import Limits, parse
+from arcos.formats.limits import Limits
 from arcos.formats.results import (
     BuildRecord,
     CoverageReport,
@@ -200,6 +200,9 @@ def _prepare(
     limits: Limits,
     source_root: str | None,
 ) -> Prepared:
+    # Imported on first use: the parsers are needed by no start-up step (Domain.deferred_imports).
+    from arcos.formats.parse import parse
+
     if isinstance(content, Path):
         content = content.read_bytes()
     result = parse(content, format=format, content_type=content_type,

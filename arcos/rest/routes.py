@@ -4,6 +4,7 @@ registered domain's rows)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from graphql import get_introspection_query, graphql_sync
@@ -48,24 +49,37 @@ def _by_method(endpoints: dict[str, Endpoint]) -> Endpoint:
 
 
 def rest_routes(adapter: RestAdapter, graphql_app: Any, registry: Registry) -> list[BaseRoute]:
-    """Every REST route: the `registry`'s table rows, OpenAPI, schema and docs."""
+    """Every REST route: the `registry`'s table rows, OpenAPI, schema and docs.
+
+    The OpenAPI document, the documentation and the SDL are built when first asked for,
+    not with the app: no start-up step needs them, and together they were about a fifth
+    of building the app (tests/benchmarks/bench_cold_start.py)."""
     schema = adapter.schema
     table = registry.rest_routes
-    graphql_schema_core = core_schema(schema)
-    openapi = openapi_document(
-        table, adapter.operations, graphql_schema_core, adapter.settings.max_page_size,
-        registry.openapi_paths(adapter.operations, graphql_schema_core),
-    )
-    documentation = ecosystem_documentation(
-        table, openapi, adapter.settings, registry.documentation()
-    )
-    sdl = schema.as_str() + "\n"
+
+    @cache
+    def openapi() -> dict[str, Any]:
+        graphql_schema_core = core_schema(schema)
+        return openapi_document(
+            table, adapter.operations, graphql_schema_core, adapter.settings.max_page_size,
+            registry.openapi_paths(adapter.operations, graphql_schema_core),
+        )
+
+    @cache
+    def documentation() -> dict[str, Any]:
+        return ecosystem_documentation(
+            table, openapi(), adapter.settings, registry.documentation()
+        )
+
+    @cache
+    def sdl() -> str:
+        return schema.as_str() + "\n"
 
     async def openapi_json(request: Request) -> Response:
-        return JSONResponse(openapi)
+        return JSONResponse(openapi())
 
     async def ecosystem(request: Request) -> Response:
-        return JSONResponse(documentation)
+        return JSONResponse(documentation())
 
     async def graphql_schema(request: Request) -> Response:
         if not adapter.settings.expose_schema:
@@ -78,7 +92,7 @@ def rest_routes(adapter: RestAdapter, graphql_app: Any, registry: Registry) -> l
             return JSONResponse({"data": result.data})
         if wanted != "sdl":
             return refusal_response(RestRefusal(400, "format must be sdl or json", "BAD_REQUEST"))
-        return PlainTextResponse(sdl, media_type="application/graphql")
+        return PlainTextResponse(sdl(), media_type="application/graphql")
 
     routes: list[BaseRoute] = [
         Route(path, _by_method(endpoints), methods=list(endpoints))

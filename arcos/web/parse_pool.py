@@ -19,14 +19,15 @@ the GIL no longer than the interpreter's switch interval lets any thread.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import BrokenExecutor
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from arcos.problems import ArcosError, ErrorCode
+
+if TYPE_CHECKING:  # multiprocessing is imported when the first worker starts
+    from concurrent.futures import ProcessPoolExecutor
 
 T = TypeVar("T")
 #: What a refused uploader is told to wait before trying again.
@@ -70,14 +71,20 @@ class ParsePool:
             return await loop.run_in_executor(
                 None if in_thread else self._started(), partial(function, *args, **kwargs)
             )
-        except BrokenProcessPool:
-            self.close()  # a worker died (e.g. killed for memory): start afresh next time
+        except BrokenExecutor:
+            # BrokenProcessPool: a worker died (e.g. killed for memory); start afresh next
+            # time. (Its base class, so the process module need not be imported to catch it.)
+            self.close()
             raise
         finally:
             self.admitted -= 1
 
     def _started(self) -> ProcessPoolExecutor:
         if self._executor is None:
+            # Imported here: the server starts no worker before the first large upload.
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
             # spawn, not fork: the server process has running threads (the store's driver)
             # whose locks a forked child would inherit mid-use.
             self._executor = ProcessPoolExecutor(

@@ -67,6 +67,23 @@ def test_building_the_parser_and_the_app_imports_no_deferred_module(tmp_path):
     assert json.loads(run_python(code, f"sqlite://{tmp_path / 'store.db'}")) == []
 
 
+def test_starting_the_app_compiles_no_scrubbing_rule(tmp_path):
+    """The community scrubber's ~15 patterns are compiled by the first scrub, not at
+    import (arcos/community/scrub.py): start-up never scrubs."""
+    code = BUILD_APP + """
+import asyncio
+from arcos.community import scrub
+
+async def start_and_stop():
+    async with app.router.lifespan_context(app):
+        pass
+
+asyncio.run(start_and_stop())
+print(json.dumps(scrub._rules.cache_info().currsize))
+"""
+    assert json.loads(run_python(code, f"sqlite://{tmp_path / 'store.db'}")) == 0
+
+
 def test_the_started_app_imports_the_deferred_modules_in_the_background(tmp_path):
     installed = [name for name in DEFERRED if name not in ("asyncpg", "rfc3987_syntax")]
     code = BUILD_APP + """

@@ -20,6 +20,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Iterable
+from functools import cache
 from typing import Any
 
 from arcos.settings import Settings
@@ -40,8 +41,6 @@ _CREDENTIAL_FORMATS = (
 #: begin in the middle of a long run starts with it, so each run is tried once, not once
 #: per character (which made a 64 KiB run of "a-a-a-…" cost minutes).
 _RUN_START = r"(?<![A-Za-z0-9_\-])"
-#: The run a long secret is made of.
-_SECRET_RUN = re.compile(r"(?<![A-Za-z0-9_\-+/])[A-Za-z0-9_\-+/]{32,}={0,2}")
 
 
 def _label(kind: str) -> str:
@@ -72,37 +71,44 @@ def _long_secret(match: re.Match[str]) -> str:
     return _label("secret") if mixed else run
 
 
-#: (pattern, replacement) in the order they run: whole structures (PEM blocks, URLs,
-#: e-mail addresses) before the parts they contain (hosts, handles). Every repetition that
-#: could run across a long input is bounded or anchored at a token start, so the cost of
-#: a scrub grows with the text's length, not its square.
-_RULES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
-    (re.compile(r"-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----.*?"
-                r"(?:-----END [A-Z ]{0,40}PRIVATE KEY-----|$)", re.S), _label("secret")),
-    (re.compile(_RUN_START + r"eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*"),
-     _label("secret")),
-    (re.compile(_RUN_START + rf"(?:{_CREDENTIAL_FORMATS})"), _label("secret")),
-    (re.compile(r"(?i)(?<![\w\-])(password|passwd|pwd|secret|token|api[_-]?key|"
-                r"access[_-]?key|client[_-]?secret|auth)(\s{0,8}[:=]\s{0,8})(?!\[redacted)"
-                r"[\"']?[^\s\"',;]{1,1024}[\"']?"), _assignment),
-    (re.compile(r"(?i)(?<![\w\-])(bearer|basic|token)(\s{1,8})(?!\[redacted)"
-                r"[A-Za-z0-9._~+/\-]{8,1024}=*"), _assignment),
-    (re.compile(r"(?<![\w.\-])git@[A-Za-z0-9.\-]{1,253}:[\w.\-]{1,100}/[\w.\-]{1,100}"),
-     _label("repo")),
-    (re.compile(r"(?i)(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]{0,31}://[^\s<>\"'`]+"),
-     _label("url")),
-    (re.compile(r"(?i)(?<![a-z0-9._%+\-])[a-z0-9._%+\-]{1,64}@"
-                r"(?:[a-z0-9\-]{1,63}\.){1,8}[a-z]{2,63}\b"), _label("email")),
-    (re.compile(r"(?i)(?<![\w.\-])(?:[a-z0-9\-]{1,63}\.){1,8}(?:" + _TLDS
-                + r")/[\w.\-]{1,100}/[\w.\-]{1,100}"), _label("repo")),
-    (re.compile(r"(?<![\w.\-/])[\w\-]{1,100}/[\w.\-]{1,100}\.git\b"), _label("repo")),
-    (re.compile(r"(?<![\w.:])(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}(?![\w:])"), _ip),
-    (re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])"), _ip),
-    (re.compile(r"(?i)(?<![\w\-@.])(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.){1,8}(?:"
-                + _TLDS + r")\b(?![\-.]\w)"), _label("host")),
-    (re.compile(r"(?<![\w.@])@[A-Za-z0-9](?:[A-Za-z0-9\-_]{0,38})\b"), _label("handle")),
-    (_SECRET_RUN, _long_secret),
-)
+Rule = tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
+
+
+@cache
+def _rules() -> tuple[Rule, ...]:
+    """(pattern, replacement) in the order they run: whole structures (PEM blocks, URLs,
+    e-mail addresses) before the parts they contain (hosts, handles). Every repetition
+    that could run across a long input is bounded or anchored at a token start, so the cost
+    of a scrub grows with the text's length, not its square. Compiled at the first scrub,
+    not at import: the server's start-up never scrubs (tests/test_startup_imports.py)."""
+    return (
+        (re.compile(r"-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----.*?"
+                    r"(?:-----END [A-Z ]{0,40}PRIVATE KEY-----|$)", re.S), _label("secret")),
+        (re.compile(_RUN_START + r"eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*"),
+         _label("secret")),
+        (re.compile(_RUN_START + rf"(?:{_CREDENTIAL_FORMATS})"), _label("secret")),
+        (re.compile(r"(?i)(?<![\w\-])(password|passwd|pwd|secret|token|api[_-]?key|"
+                    r"access[_-]?key|client[_-]?secret|auth)(\s{0,8}[:=]\s{0,8})(?!\[redacted)"
+                    r"[\"']?[^\s\"',;]{1,1024}[\"']?"), _assignment),
+        (re.compile(r"(?i)(?<![\w\-])(bearer|basic|token)(\s{1,8})(?!\[redacted)"
+                    r"[A-Za-z0-9._~+/\-]{8,1024}=*"), _assignment),
+        (re.compile(r"(?<![\w.\-])git@[A-Za-z0-9.\-]{1,253}:[\w.\-]{1,100}/[\w.\-]{1,100}"),
+         _label("repo")),
+        (re.compile(r"(?i)(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]{0,31}://[^\s<>\"'`]+"),
+         _label("url")),
+        (re.compile(r"(?i)(?<![a-z0-9._%+\-])[a-z0-9._%+\-]{1,64}@"
+                    r"(?:[a-z0-9\-]{1,63}\.){1,8}[a-z]{2,63}\b"), _label("email")),
+        (re.compile(r"(?i)(?<![\w.\-])(?:[a-z0-9\-]{1,63}\.){1,8}(?:" + _TLDS
+                    + r")/[\w.\-]{1,100}/[\w.\-]{1,100}"), _label("repo")),
+        (re.compile(r"(?<![\w.\-/])[\w\-]{1,100}/[\w.\-]{1,100}\.git\b"), _label("repo")),
+        (re.compile(r"(?<![\w.:])(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}(?![\w:])"), _ip),
+        (re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])"), _ip),
+        (re.compile(r"(?i)(?<![\w\-@.])(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.){1,8}(?:"
+                    + _TLDS + r")\b(?![\-.]\w)"), _label("host")),
+        (re.compile(r"(?<![\w.@])@[A-Za-z0-9](?:[A-Za-z0-9\-_]{0,38})\b"), _label("handle")),
+        # The run a long secret is made of.
+        (re.compile(r"(?<![A-Za-z0-9_\-+/])[A-Za-z0-9_\-+/]{32,}={0,2}"), _long_secret),
+    )
 
 
 class Scrubber:
@@ -118,7 +124,7 @@ class Scrubber:
 
     def text(self, value: str) -> str:
         """`value` with every identifying span replaced by its label."""
-        for pattern, replacement in _RULES:
+        for pattern, replacement in _rules():
             value = pattern.sub(replacement, value)
         # Names last: one inside an address or URL is already gone with it.
         if self._names is not None:

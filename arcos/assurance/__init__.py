@@ -1,0 +1,1 @@
+"""Assurance cases: GSN arguments whose Solutions bind to live evidence by rules."""

@@ -1,1 +1,1 @@
-"""Assurance cases: GSN arguments whose Solutions bind to live evidence by rules."""
+"""Assurance cases: GSN arguments whose claims are decided by live evidence."""

@@ -74,7 +74,17 @@ def test_rest_create_and_export_in_every_format(live_server: LiveServer) -> None
     assert [e["id"] for e in as_json["elements"]][:2] == ["G1", "C1"]
     missing = httpx.get(f"{live_server.http_url}/api/v3/cases/00000000-0000-0000-0000-"
                         "000000000000", headers=auth)
-    assert missing.status_code == 404
+    assert missing.status_code == 404 and "no assurance case" in missing.text
+    live = httpx.get(f"{url}/status", headers=auth)
+    assert live.status_code == 200, live.text
+    states = {e["id"]: e for e in live.json()["status"]["elements"]}
+    assert states["Sn1"]["status"] == "MISSING" and "has no evidence" in states["Sn1"]["reason"]
+    assert states["G3"]["status"] == "OPEN" and live.json()["status"]["status"] == "OPEN"
+    assert "C1" not in states
+    as_json_body = httpx.post(f"{live_server.http_url}/api/v3/cases",
+                              params={"project": PROJECT}, json=as_json, headers=auth)
+    assert as_json_body.status_code == 201, as_json_body.text
+    assert as_json_body.json()["validation"]["openItems"] == ["G3"]
 
 
 def test_hard_violations_are_422_listing_each_and_nothing_is_stored(

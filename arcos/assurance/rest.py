@@ -1,7 +1,8 @@
 """Assurance case REST rows: thin adapters over the GraphQL operations in rest.graphql.
 
 POST /api/v3/cases?project=<slug> takes gsn2x YAML (Content-Type: application/yaml) or the
-JSON form; GET /api/v3/cases/{id}?format=json|yaml|dot|svg answers in that media type."""
+JSON form; GET /api/v3/cases/{id}?format=json|yaml|dot|svg answers in that media type;
+GET /api/v3/cases/{id}/status answers every element's live status."""
 
 from __future__ import annotations
 
@@ -46,6 +47,10 @@ async def _create_variables(call: RestCall) -> dict[str, Any]:
     return {"input": given}
 
 
+async def _id_variables(call: RestCall) -> dict[str, Any]:
+    return {"id": call.path("id")}
+
+
 async def _export_variables(call: RestCall) -> dict[str, Any]:
     chosen = call.choice("format", tuple(f.value for f in CaseFormat), "json")
     return {"id": call.path("id"), "format": chosen.upper(), "plain": call.flag("plain")}
@@ -73,5 +78,12 @@ ROUTES: tuple[RestRoute, ...] = (
                            {"type": "string", "enum": [f.value for f in CaseFormat]}),
             QueryParameter("plain", "true: leave out the arcos: rules.",
                            {"type": "boolean"})),
+    ),
+    RestRoute(
+        "GET", "/api/v3/cases/{id}/status", "AssuranceCaseStatus", _id_variables,
+        ("assuranceCase",), Item(), "v3",
+        "An assurance case's live status: every element's id, kind and status with the "
+        "evidence ids that decided it.",
+        subject=lambda call: f"assurance case {call.path('id')!r:.80}",
     ),
 )

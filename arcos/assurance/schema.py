@@ -3,6 +3,7 @@ shape the payload. Reading needs evidence:read, editing evidence:write."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
 from typing import Annotated
 
@@ -14,7 +15,13 @@ from arcos.assurance import service
 from arcos.assurance.document import to_json
 from arcos.assurance.service import CaseDocumentInput, CaseView
 from arcos.assurance.template_cases import case_from_industry
-from arcos.assurance.types import CasePayload, CaseType, CaseValidationType
+from arcos.assurance.types import (
+    CasePayload,
+    CaseStatusType,
+    CaseType,
+    CaseValidationType,
+    status_of,
+)
 from arcos.auth.permissions import requires
 from arcos.community import templates
 from arcos.evidence.drafts import MAX_SLUG_LENGTH
@@ -75,6 +82,19 @@ class AssuranceQueries:
     ) -> CaseType | None:
         found = await service.find_case(id, version)
         return None if found is None else CaseType.of(found)
+
+    @strawberry.field(description="A case's status as it was at a past moment: the version in "
+                      "force then, judged on the evidence that existed then (what did we know "
+                      "when we released?). Null when there is no such case.",
+                      permission_classes=READ)
+    async def case_status_at(
+        self, info: Info[ArcosContext, None],
+        id: Annotated[str, strawberry.argument(metadata=_ID)], at: datetime,
+    ) -> CaseStatusType | None:
+        if at.tzinfo is None:
+            raise BadUserInput("give `at` with a time zone, e.g. 2026-01-31T12:00:00Z")
+        found = await service.find_case(id)
+        return None if found is None else await status_of(found, at, info.context.writer.clock())
 
     @strawberry.field(description="A project's cases, oldest first.", permission_classes=READ)
     async def assurance_cases(

@@ -15,10 +15,13 @@ from strawberry.types import Info
 from arcos.assurance import service
 from arcos.assurance.document import to_json, to_yaml
 from arcos.assurance.dot import to_dot
+from arcos.assurance.evaluation import ElementStatus
 from arcos.assurance.models import AssuranceCaseVersion
 from arcos.assurance.service import CaseView, Validation, Wellformedness
+from arcos.assurance.status import CaseStatus, case_status
 from arcos.assurance.svg import to_svg
 from arcos.community.gsn import Node, NodeType, Severity, Violation
+from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import UserError
 from arcos.web.preencoded import dumps
 
@@ -27,6 +30,12 @@ strawberry.enum(Wellformedness, name="CaseWellformedness",
                 "strategies: open items); ILL_FORMED (breaks a hard rule: never stored).")
 strawberry.enum(Severity, name="GsnSeverity", description="ERROR refuses a case, INCOMPLETE "
                 "leaves it open, WARNING is advice.")
+
+
+strawberry.enum(ElementStatus, name="AssuranceStatus", description="SUPPORTED (the evidence "
+                "meets the rule), FAILING (it does not), MISSING (no evidence), STALE (older "
+                "than the rule's max_age_days), OPEN (a goal or strategy with missing, stale, "
+                "open or undeveloped support).")
 
 
 class CaseFormat(StrEnum):
@@ -134,6 +143,50 @@ def export(view: CaseView, chosen: CaseFormat, plain: bool) -> ExportType:
     return ExportType(format=chosen, media_type=MEDIA_TYPES[chosen], content=content)
 
 
+@strawberry.type(name="AssuranceElementStatus", description="One element's live status and "
+                 "the evidence that decided it.")
+class ElementStatusType:
+    id: str
+    kind: NodeType
+    status: ElementStatus
+    evidence_ids: list[str] = strawberry.field(description="The evidence items (uuids) that "
+                                               "decided it.")
+    reason: str
+
+
+@strawberry.type(name="AssuranceStatusCount")
+class StatusCountType:
+    status: ElementStatus
+    count: int
+
+
+@strawberry.type(name="AssuranceCaseStatus", description="A case's live status: every "
+                 "goal, strategy, solution and away goal (contextual elements carry none).")
+class CaseStatusType:
+    status: ElementStatus = strawberry.field(description="The root goal's status.")
+    version: int = strawberry.field(description="The case version evaluated (0: the case "
+                                    "did not exist at that moment).")
+    at: datetime = strawberry.field(description="The moment evaluated.")
+    counts: list[StatusCountType]
+    open_items: list[str] = strawberry.field(description="Elements not SUPPORTED, in order.")
+    elements: list[ElementStatusType]
+
+    @classmethod
+    def of(cls, status: CaseStatus, at: datetime) -> CaseStatusType:
+        return cls(status=status.status, version=status.version, at=at,
+                   counts=[StatusCountType(status=s, count=status.counts.get(s, 0))
+                           for s in ElementStatus],
+                   open_items=list(status.open_items),
+                   elements=[ElementStatusType(id=e.id, kind=e.kind, status=e.status,
+                                               evidence_ids=[str(i) for i in e.evidence_ids],
+                                               reason=e.reason) for e in status.elements])
+
+
+async def status_of(view: CaseView, at: datetime | None, now: datetime) -> CaseStatusType:
+    """The case's status now, or as it was at `at`."""
+    return CaseStatusType.of(await case_status(view, at=at, now=now), at or now)
+
+
 @strawberry.type(name="AssuranceCase", description="A GSN argument about a project whose "
                  "solutions bind to evidence by rules; every edit is a new version.")
 class CaseType(relay.Node):
@@ -162,6 +215,11 @@ class CaseType(relay.Node):
                    created_at=case.created_at, updated_at=case.updated_at,
                    elements=[ElementType.of(node) for node in view.document.elements],
                    validation=CaseValidationType.of(view.validation), view=view)
+
+    @strawberry.field(description="The live status: each solution's evidence rule evaluated "
+                      "now, goals and strategies aggregated.")
+    async def status(self, info: Info[ArcosContext, None]) -> CaseStatusType:
+        return await status_of(self.view, None, info.context.writer.clock())
 
     @strawberry.field(description="Every version, oldest first.")
     async def versions(self) -> list[VersionType]:

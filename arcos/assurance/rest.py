@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from arcos.assurance.types import CaseFormat
+from arcos.assurance.document import MAX_TITLE
+from arcos.assurance.types import MEDIA_TYPES, CaseFormat
+from arcos.community.gsn import MAX_EDGES_PER_NODE, MAX_NODES, MAX_TEXT, NodeType
 from arcos.rest.request import RestCall
 from arcos.rest.shapes import Document, Item
 from arcos.rest.table import QueryParameter, RestRoute
@@ -56,6 +58,37 @@ async def _export_variables(call: RestCall) -> dict[str, Any]:
     return {"id": call.path("id"), "format": chosen.upper(), "plain": call.flag("plain")}
 
 
+_IDS = {"type": "array", "maxItems": MAX_EDGES_PER_NODE, "items": {"type": "string"}}
+#: The JSON form of a case, as POST /api/v3/cases takes it (YAML bodies are read as YAML).
+CASE_JSON: dict[str, Any] = {
+    "type": "object", "additionalProperties": False, "required": ["elements"],
+    "properties": {
+        "title": {"type": "string", "minLength": 1, "maxLength": MAX_TITLE},
+        "elements": {"type": "array", "minItems": 1, "maxItems": MAX_NODES, "items": {
+            "type": "object", "additionalProperties": False,
+            "required": ["id", "type", "text"],
+            "properties": {
+                "id": {"type": "string", "minLength": 1, "maxLength": 64},
+                "type": {"enum": [kind.value for kind in NodeType]},
+                "text": {"type": "string", "minLength": 1, "maxLength": MAX_TEXT},
+                "supportedBy": _IDS, "inContextOf": _IDS,
+                "undeveloped": {"type": "boolean"}, "public": {"type": "boolean"},
+                "module": {"type": "string", "minLength": 1, "maxLength": 128},
+                "evidenceTypes": {"type": "array", "maxItems": 16,
+                                  "items": {"type": "string"}},
+                "arcos": {"type": "object"},
+            },
+        }},
+    },
+}
+EXAMPLE: dict[str, Any] = {
+    "title": "Release 1.0 is secure",
+    "elements": [
+        {"id": "G1", "type": "goal", "text": "The release is secure.", "supportedBy": ["Sn1"]},
+        {"id": "Sn1", "type": "solution", "text": "Tests pass.",
+         "arcos": {"metric": "tests.pass_rate", "predicate": ">= 0.95", "max_age_days": 30}},
+    ],
+}
 CREATE = ("createAssuranceCase",)
 ROUTES: tuple[RestRoute, ...] = (
     RestRoute(
@@ -63,13 +96,14 @@ ROUTES: tuple[RestRoute, ...] = (
         Item(status=201), "v3",
         "Store an assurance case from gsn2x YAML or its JSON form: 201 with its id, status "
         "and well-formedness problems; 422 lists each hard violation.",
-        payload_path=CREATE, raw_body_types=YAML_TYPES,
+        payload_path=CREATE, raw_body_types=YAML_TYPES, body_schema=CASE_JSON,
+        body_example=EXAMPLE,
         query_parameters=(QueryParameter("project", "The project slug the case is about."),
                           QueryParameter("title", "Overrides the document's title.")),
     ),
     RestRoute(
         "GET", "/api/v3/cases/{id}", "ExportAssuranceCase", _export_variables,
-        ("assuranceCase", "export"), Document(), "v3",
+        ("assuranceCase", "export"), Document(tuple(MEDIA_TYPES.values())), "v3",
         "An assurance case as JSON, gsn2x YAML, Graphviz DOT or SVG (plain=true leaves out "
         "the arcos: evidence rules).",
         subject=lambda call: f"assurance case {call.path('id')!r:.80}",

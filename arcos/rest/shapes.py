@@ -128,6 +128,8 @@ class Document:
     """A document in its own media type (YAML, SVG, …): the value is `{"mediaType",
     "content"}` and the response is `content` served as `mediaType`, not JSON."""
 
+    #: The media types it may answer in, for OpenAPI.
+    media_types: tuple[str, ...] = ("application/json",)
     status: int = 200
     items_key: str | None = None
     raw: bool = True

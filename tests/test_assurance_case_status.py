@@ -6,6 +6,7 @@ answers as the store stood before it."""
 from __future__ import annotations
 
 import base64
+import xml.etree.ElementTree as ElementTree
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from community.templates_kit import feed, template_artifacts, upload
 __all__ = ["template_artifacts"]  # the session fixture the tests below take
 
 PROJECT = "github.com/acme/green"
+SVG = "{http://www.w3.org/2000/svg}"
 FIELDS = "status version counts { status count } openItems elements { id kind status " \
          "evidenceIds reason }"
 
@@ -65,6 +67,13 @@ async def test_template_case_status_follows_the_evidence(app, gql, template_arti
     assert "0.5" in after["Sn1.TR"]["reason"]
     assert [after[e]["status"] for e in ("G2", "S1", "G1")] == ["FAILING"] * 3
     assert after["G3"]["status"] != "FAILING"  # the other branch is untouched
+    diagram = await gql('query($id: String!) { assuranceCase(id: $id) { export(format: SVG) '
+                        "{ content } } }", {"id": case_id})
+    svg = ElementTree.fromstring(diagram["data"]["assuranceCase"]["export"]["content"])
+    shown = {g.get("id"): g.get("data-status") for g in svg.iter(f"{SVG}g")
+             if "gsn-node" in (g.get("class") or "")}
+    assert shown["node-Sn1.TR"] == shown["node-G1"] == "FAILING" and shown["node-C1"] == ""
+    assert svg.find(f".//{SVG}g[@id='node-Sn1.TR']/{SVG}circle").get("fill") == "#ffcdd2"
 
     past = await gql(f"query($id: String!, $at: DateTime!) {{ caseStatusAt(id: $id, at: $at) "
                      f"{{ {FIELDS} }} }}", {"id": case_id, "at": moment.isoformat()})

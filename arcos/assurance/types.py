@@ -128,8 +128,10 @@ class ExportType:
     content: str
 
 
-def export(view: CaseView, chosen: CaseFormat, plain: bool) -> ExportType:
-    """The case (this version) as JSON, gsn2x YAML, DOT or SVG."""
+def export(view: CaseView, chosen: CaseFormat, plain: bool,
+           statuses: dict[str, str] | None = None) -> ExportType:
+    """The case (this version) as JSON, gsn2x YAML, DOT or SVG (the diagrams filled in
+    `statuses`' colours)."""
     document = view.document
     if chosen == CaseFormat.JSON:
         content = dumps(to_json(document, plain))
@@ -137,9 +139,9 @@ def export(view: CaseView, chosen: CaseFormat, plain: bool) -> ExportType:
         content = to_yaml(document, plain, brief=f"ARCOS assurance case {view.case.uid} "
                           f"version {view.version.number}")
     elif chosen == CaseFormat.DOT:
-        content = to_dot(document)
+        content = to_dot(document, statuses)
     else:
-        content = to_svg(document)
+        content = to_svg(document, statuses)
     return ExportType(format=chosen, media_type=MEDIA_TYPES[chosen], content=content)
 
 
@@ -226,9 +228,15 @@ class CaseType(relay.Node):
         return [VersionType.of(row) for row in await service.versions_of(self.view.case)]
 
     @strawberry.field(description="This version as JSON, gsn2x YAML (plain: without the "
-                      "arcos: rules), Graphviz DOT or an SVG diagram.")
-    def export(self, format: CaseFormat = CaseFormat.JSON, plain: bool = False) -> ExportType:
-        return export(self.view, format, plain)
+                      "arcos: rules), Graphviz DOT or an SVG diagram (both filled in each "
+                      "element's live status colour).")
+    async def export(self, info: Info[ArcosContext, None], format: CaseFormat = CaseFormat.JSON,
+                     plain: bool = False) -> ExportType:
+        statuses = None
+        if format in (CaseFormat.DOT, CaseFormat.SVG):  # diagrams show the live status
+            live = await case_status(self.view, at=None, now=info.context.writer.clock())
+            statuses = {element.id: element.status.value for element in live.elements}
+        return export(self.view, format, plain, statuses)
 
     @classmethod
     async def resolve_nodes(

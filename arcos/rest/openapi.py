@@ -193,7 +193,9 @@ def _operation_id(route: RestRoute) -> str:
 def _content(schema: JsonSchema, formats: bool,
              media_types: Sequence[str] = ()) -> dict[str, Any]:
     if media_types:  # a Document: the body is the document itself, in one of these
-        return {media_type: {} if media_type == "application/json" else {"schema": schema}
+        # JSON and YAML parse to structured values (whatever the document holds); the
+        # others are text.
+        return {media_type: {} if media_type.endswith(("json", "yaml")) else {"schema": schema}
                 for media_type in media_types}
     content: dict[str, Any] = {"application/json": {"schema": schema}}
     if formats:

@@ -85,6 +85,8 @@ async def evaluate_rule(rule: EvidenceRule, project_slug: str, *, at: datetime |
 async def evaluate_rules(rules: Sequence[EvidenceRule], project_slug: str, *,
                          at: datetime | None, now: datetime) -> list[Verdict]:
     """The verdicts of `rules` in order, reading each thing they name once."""
+    if not rules:
+        return []
     when = now if at is None else at
     slugs = {rule.project or project_slug for rule in rules}
     projects = dict(await Project.filter(slug__in=sorted(slugs)).values_list("slug", "id"))

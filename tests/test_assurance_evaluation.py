@@ -105,7 +105,8 @@ async def test_rules_on_genuine_artifacts(app, gql, template_artifacts):
     assert f"{failed_path} is 1 in evidence {uid(red['test_results'])}" in red_data.reason
     absent = await verdict(GREEN, type="test_results", predicate="data.no.such == 1")
     assert absent.status == FAILING and "absent" in absent.reason
-    assert (await verdict(GREEN, type="test_results", ref="refs/heads/other")).status == MISSING
+    assert await verdict(GREEN, type="test_results", ref="refs/heads/other") == Verdict(
+        MISSING, (), "no evidence with type test_results, ref refs/heads/other for this project")
     assert (await verdict(GREEN, type="access_review")).status == MISSING
     assert (await verdict("github.com/acme/nobody", type="test_results")).status == MISSING
 

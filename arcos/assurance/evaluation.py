@@ -14,7 +14,8 @@ received by then count, and ages are measured at `at`.
 
 Reads for many rules at once (`evaluate_rules`) are bounded by what the rules name, not by
 their number: one query for the projects, at most four per project for metrics and
-controls (see `read_project`), one per distinct evidence filter and one for all pinned ids.
+controls (see `read_project`; as of a past moment, one per evidence type and metric name
+they read), one per distinct evidence filter and one for all pinned ids.
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ async def evaluate_rule(rule: EvidenceRule, project_slug: str, *, at: datetime |
 async def evaluate_rules(rules: Sequence[EvidenceRule], project_slug: str, *,
                          at: datetime | None, now: datetime) -> list[Verdict]:
     """The verdicts of `rules` in order, reading each thing they name once."""
+    if not rules:
+        return []
     when = now if at is None else at
     slugs = {rule.project or project_slug for rule in rules}
     projects = dict(await Project.filter(slug__in=sorted(slugs)).values_list("slug", "id"))
@@ -205,8 +208,7 @@ async def _pinned(rules: Sequence[EvidenceRule], at: datetime | None) -> dict[st
 
 def _evidence_verdict(rule: EvidenceRule, found: _Found | None, when: datetime) -> Verdict:
     if found is None:
-        return Verdict(ElementStatus.MISSING, (), f"no {rule.describe()[len('evidence with '):]}"
-                       " evidence for this project")
+        return Verdict(ElementStatus.MISSING, (), f"no {rule.describe()} for this project")
     return _judge(rule, [found], when)
 
 

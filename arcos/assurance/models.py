@@ -47,3 +47,26 @@ class AssuranceCaseVersion(Model):
     class Meta:
         table = "assurance_case_version"
         unique_together = (("case", "number"),)
+
+
+class AssuranceSnapshot(Model):
+    """A release snapshot (arcos/assurance/snapshots.py): the signed body as it was taken,
+    chained to the case's previous one by `previous`."""
+
+    _no_comments = True  # Tortoise reads no source for `#:` comments (arcos/db.py)
+    id = fields.IntField(primary_key=True)
+    case: fields.ForeignKeyRelation[AssuranceCase] = fields.ForeignKeyField(
+        "models.AssuranceCase", related_name="snapshots", on_delete=fields.CASCADE)
+    case_id: int
+    #: 1, 2, … per case: two snapshots taken at once cannot both follow the same one.
+    number = fields.IntField()
+    hash = fields.CharField(max_length=64, unique=True)
+    previous = fields.CharField(max_length=64, null=True)
+    #: Snapshot.to_json(): body, hash, signature, key_id.
+    snapshot: Any = json_field()
+    created_by = fields.CharField(max_length=255)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "assurance_snapshot"
+        unique_together = (("case", "number"),)

@@ -11,7 +11,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from arcos.assurance import service
+from arcos.assurance import case_snapshots, service
 from arcos.assurance.document import to_json
 from arcos.assurance.service import CaseDocumentInput, CaseView
 from arcos.assurance.template_cases import case_from_industry
@@ -20,6 +20,9 @@ from arcos.assurance.types import (
     CaseStatusType,
     CaseType,
     CaseValidationType,
+    SnapshotPayload,
+    SnapshotType,
+    VerificationType,
     status_of,
 )
 from arcos.auth.permissions import requires
@@ -29,6 +32,7 @@ from arcos.evidence.scopes import EVIDENCE_READ, EVIDENCE_WRITE
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import payload_of
 from arcos.graphql.metadata import JSON_SCHEMA, MAX_LENGTH
+from arcos.plugins.host import host_of
 from arcos.problems import BadUserInput, ProblemCode, Refused
 
 READ = [requires(EVIDENCE_READ)]
@@ -96,6 +100,23 @@ class AssuranceQueries:
         found = await service.find_case(id)
         return None if found is None else await status_of(found, at, info.context.writer.clock())
 
+    @strawberry.field(description="Check a release snapshot against the store now: its hash, "
+                      "signature and chain, the case version it froze and every evidence item "
+                      "it relied on; each problem names what changed.",
+                      permission_classes=READ)
+    async def verify_snapshot(
+        self, info: Info[ArcosContext, None],
+        hash: Annotated[str, strawberry.argument(metadata=_ID)],
+    ) -> VerificationType:
+        try:
+            stored, verification = await case_snapshots.verify_snapshot(
+                hash, host_of(info.context).signer)
+        except Refused as refused:
+            raise BadUserInput(str(refused)) from None
+        return VerificationType(valid=verification.valid,
+                                problems=list(verification.problems),
+                                snapshot=SnapshotType.of(stored))
+
     @strawberry.field(description="A project's cases, oldest first.", permission_classes=READ)
     async def assurance_cases(
         self, project: Annotated[str, strawberry.argument(metadata=_SLUG)],
@@ -144,6 +165,21 @@ class AssuranceMutations:
         return await payload_of(
             service.update_case(input.id, given, info.context.write_context()),
             _payload, _REFUSED)
+
+    @strawberry.mutation(description="Freeze a case for a release: its newest version, every "
+                         "element's status now and a seal (SHA-256) of each evidence item it "
+                         "relied on, chained to its previous snapshot and signed with the "
+                         "server key (verifySnapshot detects later edits).",
+                         permission_classes=WRITE)
+    async def snapshot_case(
+        self, info: Info[ArcosContext, None],
+        id: Annotated[str, strawberry.argument(metadata=_ID)],
+    ) -> SnapshotPayload:
+        context = info.context
+        return await payload_of(
+            case_snapshots.snapshot_case(id, host_of(context).signer, context.write_context()),
+            lambda stored: SnapshotPayload(snapshot=SnapshotType.of(stored), errors=[]),
+            partial(SnapshotPayload, snapshot=None))
 
     @strawberry.mutation(description="A new case from an industry template's GSN skeleton, "
                          "each solution bound to evidence by its evidence kind's default "

@@ -13,6 +13,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from arcos.assurance import service
+from arcos.assurance.case_snapshots import StoredSnapshot
 from arcos.assurance.document import to_json, to_yaml
 from arcos.assurance.dot import to_dot
 from arcos.assurance.evaluation import ElementStatus
@@ -249,4 +250,42 @@ class CaseType(relay.Node):
 @strawberry.type(name="AssuranceCasePayload")
 class CasePayload:
     case: CaseType | None
+    errors: list[UserError]
+
+
+@strawberry.type(name="AssuranceSnapshot", description="A case frozen with every element's "
+                 "status and a seal of each evidence item it relied on, chained to the case's "
+                 "previous snapshot and signed with the server key.")
+class SnapshotType:
+    hash: str = strawberry.field(description="SHA-256 of the canonical body.")
+    previous: str | None = strawberry.field(description="The previous snapshot's hash.")
+    number: int = strawberry.field(description="1, 2, … per case.")
+    case_id: str
+    version: int
+    signature: str
+    key_id: str
+    taken_at: datetime
+    body: JSON = strawberry.field(description="What the hash and signature cover.")
+
+    @classmethod
+    def of(cls, stored: StoredSnapshot) -> SnapshotType:
+        taken, row = stored.snapshot, stored.row
+        case = taken.body["case"]
+        return cls(hash=taken.hash, previous=taken.previous, number=row.number,
+                   case_id=str(case["id"]), version=int(case["version"]),
+                   signature=taken.signature, key_id=taken.key_id, taken_at=row.created_at,
+                   body=taken.to_json()["body"])
+
+
+@strawberry.type(name="SnapshotVerification", description="Whether a snapshot still matches "
+                 "the store: each problem names what changed since.")
+class VerificationType:
+    valid: bool
+    problems: list[str]
+    snapshot: SnapshotType
+
+
+@strawberry.type(name="SnapshotCasePayload")
+class SnapshotPayload:
+    snapshot: SnapshotType | None
     errors: list[UserError]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import resources
 
 from arcos.assurance import rest
-from arcos.assurance.schema import AssuranceMutations, AssuranceQueries
+from arcos.assurance.schema import AssuranceMutations, AssuranceQueries, AssuranceSubscriptions
 from arcos.assurance.types import CaseType
 from arcos.evidence.scopes import EVIDENCE_READ
 from arcos.registry import Domain, NodeKind
@@ -15,6 +15,7 @@ ASSURANCE = Domain(
     models=("arcos.assurance.models",),
     query=AssuranceQueries,
     mutation=AssuranceMutations,
+    subscription=AssuranceSubscriptions,
     nodes=(NodeKind(CaseType, EVIDENCE_READ),),
     rest_routes=rest.ROUTES,
     rest_documents=(resources.files("arcos.assurance") / "rest.graphql",),

@@ -3,6 +3,7 @@ shape the payload. Reading needs evidence:read, editing evidence:write."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from functools import partial
 from typing import Annotated
@@ -19,12 +20,14 @@ from arcos.assurance.types import (
     CasePayload,
     CaseStatusType,
     CaseType,
+    CaseUpdateType,
     CaseValidationType,
     SnapshotPayload,
     SnapshotType,
     VerificationType,
     status_of,
 )
+from arcos.assurance.updates_stream import case_updates
 from arcos.auth.permissions import requires
 from arcos.community import templates
 from arcos.evidence.drafts import MAX_SLUG_LENGTH
@@ -33,7 +36,7 @@ from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import payload_of
 from arcos.graphql.metadata import JSON_SCHEMA, MAX_LENGTH
 from arcos.plugins.host import host_of
-from arcos.problems import BadUserInput, ProblemCode, Refused
+from arcos.problems import BadUserInput, NotFound, ProblemCode, Refused
 
 READ = [requires(EVIDENCE_READ)]
 WRITE = [requires(EVIDENCE_WRITE)]
@@ -205,3 +208,20 @@ class AssuranceMutations:
                 context.write_context())
 
         return await payload_of(create(), _payload, _REFUSED)
+
+
+@strawberry.type
+class AssuranceSubscriptions:
+    @strawberry.subscription(description="A case's elements whose status or deciding evidence "
+                             "changed, pushed when evidence or metrics its rules read arrive "
+                             "(events that cannot change it are not evaluated).",
+                             permission_classes=READ)
+    async def assurance_case_updated(
+        self, info: Info[ArcosContext, None],
+        id: Annotated[str, strawberry.argument(metadata=_ID)],
+    ) -> AsyncGenerator[CaseUpdateType, None]:
+        found = await service.find_case(id)
+        if found is None:
+            raise NotFound(f"no assurance case {id:.80}")
+        async for update in case_updates(info.context, found):
+            yield CaseUpdateType.of(update)

@@ -21,6 +21,7 @@ from arcos.assurance.models import AssuranceCaseVersion
 from arcos.assurance.service import CaseView, Validation, Wellformedness
 from arcos.assurance.status import CaseStatus, case_status
 from arcos.assurance.svg import to_svg
+from arcos.assurance.updates_stream import CaseUpdate
 from arcos.community.gsn import Node, NodeType, Severity, Violation
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import UserError
@@ -289,3 +290,22 @@ class VerificationType:
 class SnapshotPayload:
     snapshot: SnapshotType | None
     errors: list[UserError]
+
+
+@strawberry.type(name="AssuranceCaseUpdate", description="Elements of a case whose status or "
+                 "deciding evidence changed when evidence or metrics arrived.")
+class CaseUpdateType:
+    case_id: str
+    version: int
+    status: ElementStatus = strawberry.field(description="The root goal's status now.")
+    changed: list[ElementStatusType]
+    open_items: list[str]
+
+    @classmethod
+    def of(cls, update: CaseUpdate) -> CaseUpdateType:
+        shown = CaseStatusType.of(update.status, update.view.case.updated_at)
+        changed = {state.id for state in update.changed}
+        return cls(case_id=str(update.view.case.uid), version=update.status.version,
+                   status=update.status.status,
+                   changed=[e for e in shown.elements if e.id in changed],
+                   open_items=list(update.status.open_items))

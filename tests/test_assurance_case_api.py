@@ -85,6 +85,10 @@ def test_rest_create_and_export_in_every_format(live_server: LiveServer) -> None
                               params={"project": PROJECT}, json=as_json, headers=auth)
     assert as_json_body.status_code == 201, as_json_body.text
     assert as_json_body.json()["validation"]["openItems"] == ["G3"]
+    listed = gql(live_server, "query($p: String!) { assuranceCases(project: $p) { caseId "
+                 "version wellformedness } }", {"p": PROJECT})["data"]["assuranceCases"]
+    assert listed[0]["caseId"] == case_id and len(listed) == 3
+    assert {c["wellformedness"] for c in listed} == {"INCOMPLETE"}
 
 
 def test_hard_violations_are_422_listing_each_and_nothing_is_stored(

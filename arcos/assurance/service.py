@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from tortoise.expressions import Q
+
 from arcos.assurance import document as codec
 from arcos.assurance.document import CaseDocument
 from arcos.assurance.models import AssuranceCase, AssuranceCaseVersion
@@ -216,8 +218,11 @@ def document_of(version: AssuranceCaseVersion) -> CaseDocument:
 async def view(case: AssuranceCase, number: int | None = None) -> CaseView | None:
     version = await AssuranceCaseVersion.filter(
         case_id=case.id, number=case.version if number is None else number).first()
-    if version is None:
-        return None
+    return None if version is None else await _checked_view(case, version)
+
+
+async def _checked_view(case: AssuranceCase, version: AssuranceCaseVersion) -> CaseView:
+    """The version checked as it reads now (Away Goals resolved against today's cases)."""
     document = document_of(version)
     checked = check_argument(document.elements, "elements", await _modules(document.elements),
                              advise=True)
@@ -238,8 +243,11 @@ async def cases_of(project: str) -> list[CaseView]:
     """A project's cases, oldest first (at most MAX_CASES_LISTED)."""
     rows = await AssuranceCase.filter(project=project.strip().lower()).order_by("id") \
         .limit(MAX_CASES_LISTED)
-    views = [await view(case) for case in rows]
-    return [found for found in views if found is not None]
+    if not rows:
+        return []
+    newest = Q(*(Q(case_id=row.id, number=row.version) for row in rows), join_type=Q.OR)
+    versions = {v.case_id: v for v in await AssuranceCaseVersion.filter(newest)}
+    return [await _checked_view(row, versions[row.id]) for row in rows if row.id in versions]
 
 
 async def versions_of(case: AssuranceCase) -> list[AssuranceCaseVersion]:

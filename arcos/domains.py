@@ -7,6 +7,7 @@ REST table's rows.
 
 from __future__ import annotations
 
+from arcos.assurance.domain import ASSURANCE
 from arcos.auth.domain import AUTH
 from arcos.community.domain import COMMUNITY
 from arcos.evidence.domain import EVIDENCE
@@ -22,4 +23,5 @@ REGISTRY = Registry((
     INTAKE,
     PLUGINS,
     COMMUNITY,
+    ASSURANCE,
 ))

@@ -38,7 +38,10 @@ OPERATORS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge, "<=": operator.le, "==": operator.eq, "!=": operator.ne,
     ">": operator.gt, "<": operator.lt,
 }
-_EXPRESSION = re.compile(r"^\s*(\S+)\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*$")
+#: `<subject> <op> <operand>`, the one comparison grammar of compliance checks and of
+#: assurance-case evidence rules (arcos/assurance/rules.py); the subject may be absent
+#: (`>= 0.95` in a rule that names its metric separately).
+COMPARISON = re.compile(r"^\s*(\S*?)\s*(>=|<=|==|!=|>|<)\s*(\S.*?)\s*$")
 SBOM_TYPE = "sbom"
 
 
@@ -95,12 +98,7 @@ class Check:
     def finding_family(self) -> tuple[FindingFamily, str | None] | None:
         """For a severity-count metric: (its family, severity or None for the total); None
         for a metric read from the series."""
-        if self.metric is None:
-            return None
-        family, _, rest = self.metric.partition(".")
-        if family not in FINDING_FAMILIES or (rest != "total" and rest not in SEVERITIES):
-            return None
-        return FINDING_FAMILIES[family], None if rest == "total" else rest
+        return None if self.metric is None else finding_family(self.metric)
 
     def passes(self, value: float) -> bool:
         assert self.op is not None and self.threshold is not None
@@ -139,24 +137,50 @@ class ExpressionError(ValueError):
     """A metric expression that does not read `<name> <op> <number>`."""
 
 
-def _parse_expression(expression: str) -> tuple[str, str, float]:
-    match = _EXPRESSION.match(expression)
-    if match is None:
-        raise ExpressionError(
-            f"{expression!r:.80} is not `<metric> <op> <number>`, e.g. "
-            "`tests.pass_rate >= 0.95`; operators: " + " ".join(OPERATORS))
-    name, op, raw = match.groups()
+def finding_family(metric: str) -> tuple[FindingFamily, str | None] | None:
+    """For a severity-count metric (`findings.critical`, `vulns.total`): its family and
+    severity (None for the total); None for a metric read from the series."""
+    family, _, rest = metric.partition(".")
+    if family not in FINDING_FAMILIES or (rest != "total" and rest not in SEVERITIES):
+        return None
+    return FINDING_FAMILIES[family], None if rest == "total" else rest
+
+
+def split_comparison(text: str) -> tuple[str, str, str] | None:
+    """`(subject, operator, operand)` of `<subject> <op> <operand>`, the subject possibly
+    empty; None when `text` has no operator between a subject and an operand."""
+    match = COMPARISON.match(text)
+    return None if match is None else (match[1], match[2], match[3])
+
+
+def check_metric_name(name: str) -> str:
+    """`name` if it is a metric name as ARCOS records them, else ExpressionError."""
     if len(name) > MAX_METRIC_NAME or not METRIC_NAME.match(name):
         raise ExpressionError(
             f"{name!r:.80} is not a metric name: dotted lower-case words of at most "
             f"{MAX_METRIC_NAME} characters, e.g. coverage.line_rate")
+    return name
+
+
+def parse_number(raw: str) -> float:
+    """A comparison's finite number operand, else ExpressionError."""
     try:
-        threshold = float(raw)
+        value = float(raw)
     except ValueError:
         raise ExpressionError(f"{raw!r:.40} is not a number") from None
-    if not math.isfinite(threshold):
+    if not math.isfinite(value):
         raise ExpressionError(f"{raw!r:.40} is not a finite number")
-    return name, op, threshold
+    return value
+
+
+def _parse_expression(expression: str) -> tuple[str, str, float]:
+    parts = split_comparison(expression)
+    if parts is None or not parts[0]:
+        raise ExpressionError(
+            f"{expression!r:.80} is not `<metric> <op> <number>`, e.g. "
+            "`tests.pass_rate >= 0.95`; operators: " + " ".join(OPERATORS))
+    name, op, raw = parts
+    return check_metric_name(name), op, parse_number(raw)
 
 
 def _number(value: float | None) -> str:

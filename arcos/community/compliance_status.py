@@ -4,7 +4,9 @@ from the project's evidence, quality metrics and open findings.
 The reads are bounded by the kinds of data, not by the number of controls: the newest
 item of each evidence type any check names (two queries), the newest value of each metric
 any check names (one ranked query), and the open findings counted by kind, severity and
-the scan that last saw them (one grouped query), whatever the framework's size.
+the scan that last saw them (one grouped query), whatever the framework's size. Read as
+of a past moment (`read_project(..., at=...)`, for assurance cases' `caseStatusAt`), the
+newest items and values take one indexed query per type and per metric name.
 
 Each check answers SATISFIED, FAILING (the evidence shows the condition unmet), MISSING
 (no evidence of the kind) or STALE (the newest evidence is older than the check allows);
@@ -21,10 +23,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from tortoise.expressions import RawSQL
+from tortoise.expressions import Q, RawSQL
 from tortoise.functions import Count
 
-from arcos.community.checks import SBOM_TYPE, Check, FindingFamily
+from arcos.community.checks import FINDING_FAMILIES, SBOM_TYPE, Check, FindingFamily
 from arcos.community.compliance_content import Control, Framework
 from arcos.evidence.drafts import SLUG
 from arcos.evidence.models import Evidence, Project
@@ -115,8 +117,10 @@ async def project_status(framework: Framework, slug: str, now: datetime) -> Fram
     return FrameworkStatus(framework, project.slug, now, controls)
 
 
-async def read_project(project_id: int, checks: Sequence[Check]) -> ProjectData:
-    """Everything `checks` need, in at most four queries."""
+async def read_project(project_id: int, checks: Sequence[Check],
+                       at: datetime | None = None) -> ProjectData:
+    """Everything `checks` need, in at most four queries; with `at`, what the store held at
+    that moment (see `_newest_evidence_at`, `_newest_metrics_at`, `_open_findings`)."""
     types: set[str] = set()
     names: set[str] = set()
     wants_findings = False
@@ -134,12 +138,20 @@ async def read_project(project_id: int, checks: Sequence[Check]) -> ProjectData:
             names.add(check.metric)
     data = ProjectData()
     if types:
-        data.newest = await _newest_evidence(project_id, sorted(types))
+        data.newest = await (_newest_evidence(project_id, sorted(types)) if at is None
+                             else _newest_evidence_at(project_id, sorted(types), at))
     if names:
-        rows = (await latest_metrics([project_id], sorted(names))).get(project_id, [])
-        data.metrics = {row.name: row for row in rows}
+        if at is None:
+            rows = (await latest_metrics([project_id], sorted(names))).get(project_id, [])
+            data.metrics = {row.name: row for row in rows}
+        else:
+            data.metrics = await _newest_metrics_at(project_id, sorted(names), at)
     if wants_findings:
-        data.open_findings = await _open_findings(project_id)
+        scans = None
+        if at is not None:  # when each family was last scanned by `at`
+            scans = {family.kind: newest[1].created_at for family in FINDING_FAMILIES.values()
+                     if (newest := _newest_scan(family, data)) is not None}
+        data.open_findings = await _open_findings(project_id, at, scans)
     return data
 
 
@@ -162,11 +174,58 @@ async def _newest_evidence(project_id: int, types: list[str]) -> dict[str, Seen]
     return {kind: Seen(_uuid(uid), created_at) for kind, uid, created_at in rows}
 
 
-async def _open_findings(project_id: int) -> dict[tuple[str, str], dict[uuid.UUID, int]]:
+async def _newest_evidence_at(project_id: int, types: list[str],
+                             at: datetime) -> dict[str, Seen]:
+    """The newest evidence of each of `types` received by `at`: one indexed query per type
+    (the ranked query above inlines its bounds, and a time is not inlined)."""
+    newest = {}
+    for kind in types:
+        row = await Evidence.filter(project_id=project_id, type=kind, created_at__lte=at
+                                    ).order_by("-created_at", "-seq").first(
+                                    ).values_list("uid", "created_at")
+        if row is not None:
+            newest[kind] = Seen(_uuid(row[0]), row[1])
+    return newest
+
+
+async def _newest_metrics_at(project_id: int, names: list[str],
+                             at: datetime) -> dict[str, QualityMetric]:
+    """The newest value of each of `names` recorded by `at` (a metric row's timestamp is
+    its evidence's `created_at`): one query per name on the (project, name, timestamp)
+    index."""
+    metrics = {}
+    for name in names:
+        row = await QualityMetric.filter(project_id=project_id, name=name, timestamp__lte=at
+                                         ).order_by("-timestamp", "-id").first()
+        if row is not None:
+            metrics[name] = row
+    return metrics
+
+
+async def _open_findings(project_id: int, at: datetime | None = None,
+                         scans: dict[str, datetime] | None = None,
+                         ) -> dict[tuple[str, str], dict[uuid.UUID, int]]:
+    """Open findings by (kind, severity) and the scan that last saw them; with `at`, the
+    findings open at that moment, by the scan that first saw them (`scans`: the newest scan
+    of each finding kind by `at`).
+
+    A finding keeps only its first and last sighting, so the past is read from those: it
+    was open at `at` when first seen by then and either still open, or seen by the newest
+    scan of its kind before `at` (a fixed finding was fixed by the scan after its last
+    sighting; with several tools of one kind, the next scan of any of them is taken for
+    it). One fixed and reopened after `at` counts as open."""
+    if at is None:
+        query = Finding.filter(project_id=project_id, state=FindingState.OPEN)
+        scan = "last_evidence_uid"
+    else:
+        seen_since = Q(state=FindingState.OPEN)
+        for kind, newest in (scans or {}).items():
+            seen_since |= Q(kind=kind, last_seen__gte=newest)
+        query = Finding.filter(seen_since, project_id=project_id, first_seen__lte=at)
+        scan = "first_evidence_uid"
     rows = await (
-        Finding.filter(project_id=project_id, state=FindingState.OPEN)
-        .annotate(open=Count("id")).group_by("kind", "severity", "last_evidence_uid")
-        .values_list("kind", "severity", "last_evidence_uid", "open")
+        query.annotate(open=Count("id")).group_by("kind", "severity", scan)
+        .values_list("kind", "severity", scan, "open")
     )
     found: dict[tuple[str, str], dict[uuid.UUID, int]] = {}
     for kind, severity, scan, count in rows:

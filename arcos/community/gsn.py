@@ -1,9 +1,15 @@
-"""Goal Structuring Notation arguments and the well-formedness rules they must keep.
+"""Goal Structuring Notation arguments and the well-formedness rules they must keep: the
+one model behind the community's industry templates and the assurance cases
+(arcos/assurance/).
 
 An argument is a list of nodes (Goal, Strategy, Solution, Context, Assumption,
-Justification), each naming the nodes it is `supportedBy` and `inContextOf`, in the
-interchange shape gsn2x's YAML uses. `check_argument` applies the rules every
-industry template must pass; each problem names the node's path and what to change:
+Justification, and Away Goals naming a public goal of another case: modular GSN), each
+naming the nodes it is `supportedBy` and `inContextOf`, in the interchange shape gsn2x's
+YAML uses. `check_argument` applies the rules below; each `Violation` names its rule, the
+elements at fault, the node's path and what to change, like a compiler error. Errors break
+the argument (a template or case is refused); an argument that is only *incomplete* (a
+goal neither supported nor marked undeveloped) may be saved as a case, whose status says
+so; warnings (rule 8) never refuse anything:
 
 1. exactly one root (a node nothing points at), and it is a Goal;
 2. every node is reachable from the root;
@@ -13,13 +19,18 @@ industry template must pass; each problem names the node's path and what to chan
    Justification; Solutions and contextual nodes have no children;
 5. every Goal and Strategy is supported or marked undeveloped, and an undeveloped node
    has no support (undeveloped nodes are the argument's open items);
-6. ids are present and unique, and every id referred to exists.
+6. ids are present and unique, every id referred to exists, and every Away Goal resolves
+   to a public goal of the case (module) it names;
+8. (warnings) a Solution binds to evidence by a rule; a Goal does not go straight to more
+   than MAX_DIRECT_SOLUTIONS Solutions without a Strategy.
+
+Rule 7 (defeated elements) belongs to GSN's dialectic extension, which ARCOS does not read.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -31,7 +42,11 @@ from arcos.storable import unstorable
 MAX_NODES = 200
 MAX_EDGES_PER_NODE = 50
 MAX_TEXT = 2000
+#: Rule 8: more Solutions than this straight under one Goal asks for a Strategy.
+MAX_DIRECT_SOLUTIONS = 3
 NODE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,63}$")
+#: What names another case (module) an Away Goal refers to: a case id.
+MODULE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:=\-]{0,127}$")
 
 
 class NodeType(StrEnum):
@@ -41,14 +56,55 @@ class NodeType(StrEnum):
     CONTEXT = "context"
     ASSUMPTION = "assumption"
     JUSTIFICATION = "justification"
+    #: A public goal of another case (module), developed there.
+    AWAY_GOAL = "away_goal"
 
 
 CONTEXTUAL = frozenset({NodeType.CONTEXT, NodeType.ASSUMPTION, NodeType.JUSTIFICATION})
 #: Rule 4: what each type may be SupportedBy.
 SUPPORTS: dict[NodeType, frozenset[NodeType]] = {
-    NodeType.GOAL: frozenset({NodeType.GOAL, NodeType.STRATEGY, NodeType.SOLUTION}),
-    NodeType.STRATEGY: frozenset({NodeType.GOAL}),
+    NodeType.GOAL: frozenset({NodeType.GOAL, NodeType.STRATEGY, NodeType.SOLUTION,
+                              NodeType.AWAY_GOAL}),
+    NodeType.STRATEGY: frozenset({NodeType.GOAL, NodeType.AWAY_GOAL}),
 }
+
+
+class Severity(StrEnum):
+    """How much a violation weighs: an error refuses the argument, an incomplete argument
+    may be saved (its status says so), a warning is advice."""
+
+    ERROR = "error"
+    INCOMPLETE = "incomplete"
+    WARNING = "warning"
+
+
+#: The rules by number, as violations name them.
+RULES: dict[int, str] = {
+    1: "one root goal",
+    2: "everything reachable",
+    3: "no cycles, self-references or duplicate edges",
+    4: "allowed relations only",
+    5: "goals and strategies supported or undeveloped",
+    6: "ids unique and references resolved",
+    8: "evidence and structure advice",
+}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule: which, how badly, the elements at fault and what to change."""
+
+    rule: int
+    severity: Severity
+    elements: tuple[str, ...]
+    problem: Problem
+
+    @property
+    def text(self) -> str:
+        """The compiler-style line: `argument.3.supportedBy: error GSN3 [G2, G1]: …`."""
+        at = ", ".join(self.elements)
+        return (f"{self.problem.field}: {self.severity} GSN{self.rule} ({RULES[self.rule]})"
+                f"{f' [{at}]' if at else ''}: {self.problem.message}")
 
 
 @dataclass(frozen=True)
@@ -61,26 +117,58 @@ class Node:
     undeveloped: bool = False
     #: For Solutions: the ARCOS evidence types that would be this solution's evidence.
     evidence_types: tuple[str, ...] = ()
+    #: For Goals: whether other cases may refer to it as an Away Goal.
+    public: bool = False
+    #: For Away Goals: the case (module) whose public goal `id` is.
+    module: str | None = None
+    #: For Solutions: the evidence rule, the `arcos:` block as JSON (arcos/assurance/rules.py
+    #: reads it); kept as plain JSON so templates and cases share this one node type.
+    rule: Mapping[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        """The node as JSON; the case-only fields appear only when set, so a template's
+        stored argument keeps its shape."""
+        value: dict[str, Any] = {
             "id": self.id, "type": self.type.value, "text": self.text,
             "supportedBy": list(self.supported_by), "inContextOf": list(self.in_context_of),
             "undeveloped": self.undeveloped, "evidenceTypes": list(self.evidence_types),
         }
+        if self.public:
+            value["public"] = True
+        if self.module is not None:
+            value["module"] = self.module
+        if self.rule is not None:
+            value["arcos"] = dict(self.rule)
+        return value
 
 
 @dataclass
 class Checked:
-    """What checking an argument found: its problems and its open (undeveloped) items."""
+    """What checking an argument found: its violations and its open (undeveloped) items."""
 
-    problems: list[Problem] = field(default_factory=list)
+    violations: list[Violation] = field(default_factory=list)
     open_items: list[str] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[Problem]:
+        """What refuses a template: every violation but the warnings."""
+        return [v.problem for v in self.violations if v.severity != Severity.WARNING]
+
+    @property
+    def errors(self) -> list[Violation]:
+        return [v for v in self.violations if v.severity == Severity.ERROR]
+
+    @property
+    def complete(self) -> bool:
+        """No errors, nothing unsupported and nothing undeveloped."""
+        return not self.open_items and all(
+            v.severity == Severity.WARNING for v in self.violations)
 
 
 def parse_argument(raw: Any, path: str, problems: list[Problem]) -> list[Node]:
     """Nodes from JSON (`[{id, type, text, supportedBy, inContextOf, undeveloped,
-    evidenceTypes}, …]`); shape problems are appended with `path.<index>.<field>`."""
+    evidenceTypes, public, module, arcos}, …]`); shape problems are appended with
+    `path.<index>.<field>`."""
     if not isinstance(raw, list) or not raw:
         problems.append(Problem(path, "give the argument as a non-empty list of nodes, each "
                                 '{"id": "G1", "type": "goal", "text": …}', ProblemCode.INVALID))
@@ -97,7 +185,8 @@ def parse_argument(raw: Any, path: str, problems: list[Problem]) -> list[Node]:
     return nodes
 
 
-_KEYS = {"id", "type", "text", "supportedBy", "inContextOf", "undeveloped", "evidenceTypes"}
+_KEYS = {"id", "type", "text", "supportedBy", "inContextOf", "undeveloped", "evidenceTypes",
+         "public", "module", "arcos"}
 
 
 def _parse_node(raw: Any, path: str, problems: list[Problem]) -> Node | None:
@@ -124,19 +213,36 @@ def _parse_node(raw: Any, path: str, problems: list[Problem]) -> Node | None:
                                 ProblemCode.INVALID))
     supported = _ids(raw.get("supportedBy", []), f"{path}.supportedBy", problems)
     context = _ids(raw.get("inContextOf", []), f"{path}.inContextOf", problems)
-    undeveloped = raw.get("undeveloped", False)
-    if not isinstance(undeveloped, bool):
-        problems.append(Problem(f"{path}.undeveloped", "undeveloped is true or false",
-                                ProblemCode.INVALID))
+    undeveloped = _flag(raw, "undeveloped", path, problems)
+    public = _flag(raw, "public", path, problems)
     types = raw.get("evidenceTypes", [])
     if not isinstance(types, list) or len(types) > 16 or not all(
             isinstance(t, str) and IDENTIFIER.match(t) for t in types):
         problems.append(Problem(f"{path}.evidenceTypes", "evidenceTypes is a list of at most "
                                 "16 evidence types such as test_results", ProblemCode.INVALID))
+    module = raw.get("module")
+    if module is not None and (not isinstance(module, str) or not MODULE_NAME.match(module)):
+        problems.append(Problem(f"{path}.module", "module names the case an away goal belongs "
+                                "to: its id (1-128 letters, digits, '.', '_', ':', '=' or '-')",
+                                ProblemCode.INVALID))
+    rule = raw.get("arcos")
+    if rule is not None and not isinstance(rule, dict):
+        problems.append(Problem(f"{path}.arcos", "arcos is the solution's evidence rule, an "
+                                'object such as {"metric": "tests.pass_rate", "predicate": '
+                                '">= 0.95"}', ProblemCode.INVALID))
     if len(problems) != before:
         return None
     return Node(node_id, NodeType(kind), text.strip(), supported, context, undeveloped,
-                tuple(types))
+                tuple(types), public, module, rule)
+
+
+def _flag(raw: dict[str, Any], name: str, path: str, problems: list[Problem]) -> bool:
+    value = raw.get(name, False)
+    if not isinstance(value, bool):
+        problems.append(Problem(f"{path}.{name}", f"{name} is true or false",
+                                ProblemCode.INVALID))
+        return False
+    return value
 
 
 def _ids(raw: Any, path: str, problems: list[Problem]) -> tuple[str, ...]:
@@ -148,16 +254,20 @@ def _ids(raw: Any, path: str, problems: list[Problem]) -> tuple[str, ...]:
     return tuple(raw)
 
 
-def check_argument(nodes: Sequence[Node], path: str) -> Checked:
-    """Rules 1-6 over parsed nodes. A problem's field is `path.<index>` of the node at
-    fault (`path.<index>.supportedBy` for an edge), its message names the node."""
+def check_argument(nodes: Sequence[Node], path: str,
+                   modules: Mapping[str, frozenset[str]] | None = None,
+                   advise: bool = False) -> Checked:
+    """Rules 1-6 (and 8 when `advise`) over parsed nodes. A violation's field is
+    `path.<index>` of the node at fault (`path.<index>.supportedBy` for an edge), its
+    message names the node. `modules`: the public goal ids of each case an Away Goal may
+    name (none: an Away Goal cannot resolve)."""
     checked = Checked()
-    problems = checked.problems
+    found = checked.violations
     index: dict[str, int] = {}
     for position, node in enumerate(nodes):  # rule 6: unique ids
         if node.id in index:
-            problems.append(_problem(path, position, "id", f"{node.id} is used by node "
-                                     f"{index[node.id]} too; give each node its own id"))
+            found.append(_at(6, path, position, "id", (node.id,), f"{node.id} is used by node "
+                             f"{index[node.id]} too; give each node its own id"))
         else:
             index[node.id] = position
     by_id = {node.id: node for node in nodes}
@@ -167,102 +277,154 @@ def check_argument(nodes: Sequence[Node], path: str) -> Checked:
                                   ("inContextOf", node.in_context_of)):
             seen: set[str] = set()
             for target in targets:
-                where = (position, relation)
-                if target in seen:  # rule 3
-                    problems.append(_problem(path, *where, f"{node.id} lists {target} twice "
-                                             f"in {relation}; list it once"))
+                where = (path, position, relation, (node.id, target))
+                if target in seen:
+                    found.append(_at(3, *where, f"{node.id} lists {target} twice in "
+                                     f"{relation}; list it once"))
                     continue
                 seen.add(target)
                 if target == node.id:
-                    problems.append(_problem(path, *where, f"{node.id} refers to itself in "
-                                             f"{relation}; remove it"))
+                    found.append(_at(3, *where, f"{node.id} refers to itself in {relation}; "
+                                     "remove it"))
                     continue
-                if target not in by_id:  # rule 6
-                    problems.append(_problem(path, *where, f"{node.id} refers to {target}, "
-                                             "which is not a node of this argument; add it or "
-                                             "fix the id"))
+                if target not in by_id:
+                    found.append(_at(6, *where, f"{node.id} refers to {target}, which is not a "
+                                     "node of this argument; add it or fix the id"))
                     continue
                 incoming[target] += 1
-                problems.extend(_edge_problems(path, position, node, relation, by_id[target]))
-        problems.extend(_development_problems(path, position, node))
+                found.extend(_edge_violations(path, position, node, relation, by_id[target]))
+        found.extend(_development_violations(path, position, node))
+        found.extend(_away_violations(path, position, node, modules or {}))
         if node.undeveloped and node.type in SUPPORTS:
             checked.open_items.append(node.id)
+        if advise:
+            found.extend(_advice(path, position, node, by_id))
     roots = [node for node in nodes if incoming.get(node.id) == 0]
-    problems.extend(_root_problems(path, roots, nodes, index))
+    found.extend(_root_violations(path, roots, nodes, index))
     if len(roots) == 1:
-        problems.extend(_reachability_problems(path, roots[0], nodes, by_id))
-    problems.extend(_cycle_problems(path, nodes, by_id, index))
+        found.extend(_reachability_violations(path, roots[0], nodes, by_id))
+    found.extend(_cycle_violations(path, nodes, by_id, index))
     return checked
 
 
-def _problem(path: str, position: int, part: str | None, message: str) -> Problem:
+def _at(rule: int, path: str, position: int, part: str | None, elements: tuple[str, ...],
+        message: str, severity: Severity = Severity.ERROR) -> Violation:
     field_path = f"{path}.{position}" + (f".{part}" if part else "")
-    return Problem(field_path, message, ProblemCode.INVALID)
+    return Violation(rule, severity, elements, Problem(field_path, message, ProblemCode.INVALID))
 
 
-def _edge_problems(path: str, position: int, node: Node, relation: str,
-                   target: Node) -> list[Problem]:
+def _edge_violations(path: str, position: int, node: Node, relation: str,
+                     target: Node) -> list[Violation]:
     """Rule 4."""
+    where = (4, path, position, relation, (node.id, target.id))
     if relation == "supportedBy":
         allowed = SUPPORTS.get(node.type, frozenset())
         if not allowed:
-            return [_problem(path, position, relation, f"{node.id} is a {node.type} and cannot "
-                             f"be supported by anything; a {node.type} is a leaf")]
+            return [_at(*where, f"{node.id} is a {node.type} and cannot be supported by "
+                        f"anything; a {node.type} is a leaf")]
         if target.type not in allowed:
-            return [_problem(path, position, relation, f"{node.id} ({node.type}) cannot be "
-                             f"supportedBy {target.id} ({target.type}); a {node.type} is "
-                             f"supported by {' or '.join(sorted(allowed))} nodes"
-                             + (" (put a goal between them)" if node.type == NodeType.STRATEGY
-                                else "") + (f"; put {target.id} in inContextOf instead"
-                                            if target.type in CONTEXTUAL else ""))]
+            return [_at(*where, f"{node.id} ({node.type}) cannot be supportedBy {target.id} "
+                        f"({target.type}); a {node.type} is supported by "
+                        f"{' or '.join(sorted(allowed))} nodes"
+                        + (" (put a goal between them)" if node.type == NodeType.STRATEGY
+                           else "") + (f"; put {target.id} in inContextOf instead"
+                                       if target.type in CONTEXTUAL else ""))]
         return []
     if node.type not in SUPPORTS:
-        return [_problem(path, position, relation, f"{node.id} is a {node.type}; only goals "
-                         "and strategies have inContextOf")]
+        return [_at(*where, f"{node.id} is a {node.type}; only goals and strategies have "
+                    "inContextOf")]
     if target.type not in CONTEXTUAL:
-        return [_problem(path, position, relation, f"{node.id} is inContextOf {target.id}, a "
-                         f"{target.type}; only context, assumption and justification nodes "
-                         "can be context (use supportedBy for it)")]
+        return [_at(*where, f"{node.id} is inContextOf {target.id}, a {target.type}; only "
+                    "context, assumption and justification nodes can be context (use "
+                    "supportedBy for it)")]
     return []
 
 
-def _development_problems(path: str, position: int, node: Node) -> list[Problem]:
-    """Rule 5."""
+def _development_violations(path: str, position: int, node: Node) -> list[Violation]:
+    """Rule 5: an unsupported, unmarked goal or strategy leaves the argument incomplete;
+    a mark that contradicts the node is an error."""
+    where = (5, path, position)
     if node.type not in SUPPORTS:
         if node.undeveloped:
-            return [_problem(path, position, "undeveloped", f"{node.id} is a {node.type}; only "
-                             "goals and strategies can be marked undeveloped")]
+            return [_at(*where, "undeveloped", (node.id,), f"{node.id} is a {node.type}; only "
+                        "goals and strategies can be marked undeveloped")]
         return []
     if node.undeveloped and node.supported_by:
-        return [_problem(path, position, "undeveloped", f"{node.id} is marked undeveloped but "
-                         "has supportedBy children; remove the mark or the children")]
+        return [_at(*where, "undeveloped", (node.id,), f"{node.id} is marked undeveloped but "
+                    "has supportedBy children; remove the mark or the children")]
     if not node.undeveloped and not node.supported_by:
-        return [_problem(path, position, "supportedBy", f"{node.id} ({node.type}) has no "
-                         "supportedBy children; support it or mark it undeveloped: true")]
+        return [_at(*where, "supportedBy", (node.id,), f"{node.id} ({node.type}) has no "
+                    "supportedBy children; support it or mark it undeveloped: true",
+                    Severity.INCOMPLETE)]
     return []
 
 
-def _root_problems(path: str, roots: list[Node], nodes: Sequence[Node],
-                   index: dict[str, int]) -> list[Problem]:
+def _away_violations(path: str, position: int, node: Node,
+                     modules: Mapping[str, frozenset[str]]) -> list[Violation]:
+    """Rule 6 for modular GSN: an Away Goal names a case and one of its public goals; only
+    goals are public; only Away Goals name a module."""
+    where = (6, path, position)
+    if node.type != NodeType.AWAY_GOAL:
+        if node.module is not None:
+            return [_at(*where, "module", (node.id,), f"{node.id} is a {node.type}; only away "
+                        "goals name a module")]
+        if node.public and node.type != NodeType.GOAL:
+            return [_at(*where, "public", (node.id,), f"{node.id} is a {node.type}; only goals "
+                        "can be public")]
+        return []
+    if node.module is None:
+        return [_at(*where, "module", (node.id,), f"away goal {node.id} names no module; give "
+                    "the id of the case whose public goal it is")]
+    public = modules.get(node.module)
+    if public is None:
+        return [_at(*where, "module", (node.id, node.module), f"away goal {node.id} refers to "
+                    f"case {node.module}, which this server does not know or you may not "
+                    "read; fix the case id")]
+    if node.id not in public:
+        listed = ", ".join(sorted(public)[:10]) or "none"
+        return [_at(*where, "id", (node.id, node.module), f"away goal {node.id} is not a "
+                    f"public goal of case {node.module} (its public goals: {listed}); mark "
+                    "the goal public there or fix the id")]
+    return []
+
+
+def _advice(path: str, position: int, node: Node, by_id: dict[str, Node]) -> list[Violation]:
+    """Rule 8, warnings only."""
+    if node.type == NodeType.SOLUTION and node.rule is None:
+        return [_at(8, path, position, None, (node.id,), f"{node.id} binds to no evidence; "
+                    "give it an arcos: rule (type, metric, predicate, max_age_days) so its "
+                    "status can be decided", Severity.WARNING)]
+    solutions = [t for t in node.supported_by
+                 if t in by_id and by_id[t].type == NodeType.SOLUTION]
+    if node.type == NodeType.GOAL and len(solutions) > MAX_DIRECT_SOLUTIONS:
+        return [_at(8, path, position, "supportedBy", (node.id, *solutions), f"{node.id} goes "
+                    f"straight to {len(solutions)} solutions; argue over them with a strategy",
+                    Severity.WARNING)]
+    return []
+
+
+def _root_violations(path: str, roots: list[Node], nodes: Sequence[Node],
+                     index: dict[str, int]) -> list[Violation]:
     """Rule 1."""
     if not roots:
-        return [Problem(path, "the argument has no root: every node is supported by or the "
-                        "context of another; one top-level goal must be referred to by none",
-                        ProblemCode.INVALID)] if nodes else []
+        return [Violation(1, Severity.ERROR, (), Problem(
+            path, "the argument has no root: every node is supported by or the context of "
+            "another; one top-level goal must be referred to by none", ProblemCode.INVALID,
+        ))] if nodes else []
     if len(roots) > 1:
         names = ", ".join(root.id for root in roots[:10])
-        return [Problem(path, f"the argument has {len(roots)} roots ({names}); exactly one "
-                        "top-level goal may be unreferenced: connect the others under it",
-                        ProblemCode.INVALID)]
+        return [Violation(1, Severity.ERROR, tuple(root.id for root in roots[:10]), Problem(
+            path, f"the argument has {len(roots)} roots ({names}); exactly one top-level goal "
+            "may be unreferenced: connect the others under it", ProblemCode.INVALID))]
     root = roots[0]
     if root.type != NodeType.GOAL:
-        return [_problem(path, index[root.id], "type", f"the root {root.id} is a {root.type}; "
-                         "the root must be a goal")]
+        return [_at(1, path, index[root.id], "type", (root.id,), f"the root {root.id} is a "
+                    f"{root.type}; the root must be a goal")]
     return []
 
 
-def _reachability_problems(path: str, root: Node, nodes: Sequence[Node],
-                           by_id: dict[str, Node]) -> list[Problem]:
+def _reachability_violations(path: str, root: Node, nodes: Sequence[Node],
+                             by_id: dict[str, Node]) -> list[Violation]:
     """Rule 2."""
     reached = {root.id}
     frontier = [root]
@@ -272,16 +434,16 @@ def _reachability_problems(path: str, root: Node, nodes: Sequence[Node],
             if target in by_id and target not in reached:
                 reached.add(target)
                 frontier.append(by_id[target])
-    return [_problem(path, position, None, f"{node.id} cannot be reached from the root "
-                     f"{root.id}; connect it through supportedBy or inContextOf")
+    return [_at(2, path, position, None, (node.id,), f"{node.id} cannot be reached from the "
+                f"root {root.id}; connect it through supportedBy or inContextOf")
             for position, node in enumerate(nodes) if node.id not in reached]
 
 
-def _cycle_problems(path: str, nodes: Sequence[Node], by_id: dict[str, Node],
-                    index: dict[str, int]) -> list[Problem]:
+def _cycle_violations(path: str, nodes: Sequence[Node], by_id: dict[str, Node],
+                      index: dict[str, int]) -> list[Violation]:
     """Rule 3: a SupportedBy cycle, reported once at the node that closes it."""
     state: dict[str, int] = {}  # 1 on the stack, 2 done
-    problems: list[Problem] = []
+    found: list[Violation] = []
     for start in nodes:
         if state.get(start.id):
             continue
@@ -299,12 +461,13 @@ def _cycle_problems(path: str, nodes: Sequence[Node], by_id: dict[str, Node],
             stack[-1] = (current, next_child + 1)
             child = children[next_child]
             if state.get(child) == 1:
-                cycle = " → ".join([*trail[trail.index(child):], child])
-                problems.append(_problem(path, index[current], "supportedBy", f"SupportedBy "
-                                         f"cycle {cycle}; an argument must not support itself: "
-                                         f"remove {current}'s link to {child}"))
+                loop = trail[trail.index(child):]
+                cycle = " → ".join([*loop, child])
+                found.append(_at(3, path, index[current], "supportedBy", tuple(loop),
+                                 f"SupportedBy cycle {cycle}; an argument must not support "
+                                 f"itself: remove {current}'s link to {child}"))
             elif not state.get(child):
                 state[child] = 1
                 trail.append(child)
                 stack.append((child, 0))
-    return problems
+    return found

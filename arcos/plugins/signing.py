@@ -1,4 +1,5 @@
-"""The server's plugin signing key: Ed25519 over (canonical manifest, code hash).
+"""The server's plugin signing key: Ed25519 over (canonical manifest, code hash), and over
+other server records that must show a later edit (assurance-case snapshots: `sign_record`).
 
 Each registered version is signed; before every execution the host verifies the stored
 signature, so a row edited in the database or code swapped on disk is refused. The key
@@ -28,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from arcos.plugins.manifest import Manifest
 
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+RECORD_PURPOSE = re.compile(r"^[a-z]+(-[a-z]+)*$")
 MAX_KEY_FILE_BYTES = 16 * 1024
 
 
@@ -76,6 +78,29 @@ class PluginSigner:
         except (InvalidSignature, ValueError, TypeError, binascii.Error):
             return False
         return True
+
+
+    def sign_record(self, purpose: str, payload: bytes) -> str:
+        """Base64 signature of another server record (an assurance-case snapshot): the
+        message is `arcos:<purpose>` and a newline before `payload`, so it can never be
+        read as a plugin version's (whose message starts with its manifest's `{`)."""
+        return base64.b64encode(self._private_key.sign(_record(purpose, payload))
+                                ).decode("ascii")
+
+    def verify_record(self, purpose: str, payload: bytes, signature: str) -> bool:
+        """Whether `signature` is this key's `sign_record(purpose, payload)`."""
+        try:
+            raw = base64.b64decode(signature, validate=True)
+            self._public_key.verify(raw, _record(purpose, payload))
+        except (InvalidSignature, ValueError, TypeError, binascii.Error):
+            return False
+        return True
+
+
+def _record(purpose: str, payload: bytes) -> bytes:
+    if not RECORD_PURPOSE.match(purpose):
+        raise ValueError("a record's purpose is lower-case words joined by dashes")
+    return b"arcos:" + purpose.encode("ascii") + b"\n" + payload
 
 
 def _message(manifest: Manifest, code_sha256: str) -> bytes:

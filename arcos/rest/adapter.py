@@ -147,7 +147,7 @@ class RestAdapter:
                 caller = await self.caller(request)
                 self.authorize(route.operation, caller)  # before any body is read
                 variables = await route.variables(call)
-                if check_body is not None:
+                if check_body is not None and not _raw_body(request, route):
                     # After the row's own reading, whose messages say more; this catches
                     # what it let through (GraphQL would coerce "x" to ["x"]).
                     await check_body.ready()
@@ -167,6 +167,12 @@ class RestAdapter:
 
         handle.__name__ = f"{route.method.lower()}_{route.operation}"
         return handle
+
+
+def _raw_body(request: Request, route: RestRoute) -> bool:
+    """Whether the body is one of the row's raw media types (YAML, …), not its JSON form."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return content_type in route.raw_body_types
 
 
 def _refusal(refusal: ArcosError) -> RestRefusal:

@@ -45,6 +45,8 @@ async def render(body: Any, route: Any, call: RestCall) -> Response:
     decodes it, so a large table is written in a JSON thread.
     """
     status = route.shape.status
+    if getattr(route.shape, "raw", False):
+        return Response(body["content"], status_code=status, media_type=body["mediaType"])
     chosen = chosen_format(call) if route.formats else "json"
     if chosen == "json":
         return Response(dumps(body), status_code=status, media_type="application/json")

@@ -124,7 +124,8 @@ def _path_item(
     responses: dict[str, Any] = {
         str(route.shape.status): {
             "description": "Success.",
-            "content": _content(route.shape.schema(value_schema), route.formats),
+            "content": _content(route.shape.schema(value_schema), route.formats,
+                                getattr(route.shape, "media_types", ())),
         },
     }
     if route.method == "POST":
@@ -166,7 +167,10 @@ def _path_item(
         described = {"schema": route.body_schema}
         if route.body_example is not None:
             described["example"] = route.body_example
-        item["requestBody"] = {"required": True, "content": {"application/json": described}}
+        content = {"application/json": described}
+        for media_type in route.raw_body_types:
+            content[media_type] = {"schema": {"type": "string"}}
+        item["requestBody"] = {"required": True, "content": content}
     return item
 
 
@@ -186,7 +190,13 @@ def _operation_id(route: RestRoute) -> str:
     return f"{route.method.lower()}_{words}"
 
 
-def _content(schema: JsonSchema, formats: bool) -> dict[str, Any]:
+def _content(schema: JsonSchema, formats: bool,
+             media_types: Sequence[str] = ()) -> dict[str, Any]:
+    if media_types:  # a Document: the body is the document itself, in one of these
+        # JSON and YAML parse to structured values (whatever the document holds); the
+        # others are text.
+        return {media_type: {} if media_type.endswith(("json", "yaml")) else {"schema": schema}
+                for media_type in media_types}
     content: dict[str, Any] = {"application/json": {"schema": schema}}
     if formats:
         content["application/x-ndjson"] = {"schema": {"type": "string"}}

@@ -123,6 +123,24 @@ class Legacy:
         return object_schema(properties)
 
 
+@dataclass(frozen=True)
+class Document:
+    """A document in its own media type (YAML, SVG, …): the value is `{"mediaType",
+    "content"}` and the response is `content` served as `mediaType`, not JSON."""
+
+    #: The media types it may answer in, for OpenAPI.
+    media_types: tuple[str, ...] = ("application/json",)
+    status: int = 200
+    items_key: str | None = None
+    raw: bool = True
+
+    def body(self, value: Any, subject: str) -> Any:
+        return _required(value, subject)
+
+    def schema(self, value_schema: JsonSchema) -> JsonSchema:
+        return {"type": "string", "description": "The document in the media type asked for."}
+
+
 def non_null(schema: JsonSchema) -> JsonSchema:
     """The schema without its `null` alternative: shapes answer 404 instead of null."""
     if "anyOf" in schema:

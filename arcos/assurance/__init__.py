@@ -1,0 +1,1 @@
+"""Assurance cases: GSN arguments whose claims are decided by live evidence."""

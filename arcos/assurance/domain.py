@@ -1,0 +1,22 @@
+"""The assurance domain's entry in the registry (arcos/domains.py)."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from arcos.assurance import rest
+from arcos.assurance.schema import AssuranceMutations, AssuranceQueries, AssuranceSubscriptions
+from arcos.assurance.types import CaseType
+from arcos.evidence.scopes import EVIDENCE_READ
+from arcos.registry import Domain, NodeKind
+
+ASSURANCE = Domain(
+    name="assurance",
+    models=("arcos.assurance.models",),
+    query=AssuranceQueries,
+    mutation=AssuranceMutations,
+    subscription=AssuranceSubscriptions,
+    nodes=(NodeKind(CaseType, EVIDENCE_READ),),
+    rest_routes=rest.ROUTES,
+    rest_documents=(resources.files("arcos.assurance") / "rest.graphql",),
+)

@@ -107,11 +107,12 @@ def test_node_types_and_rows_come_from_the_registry():
         "QualityPattern": COMMUNITY_READ, "BestPractice": COMMUNITY_READ,
         "Threat": COMMUNITY_READ, "StixObject": COMMUNITY_READ,
         "IndustryTemplate": COMMUNITY_READ, "ComplianceTemplate": COMMUNITY_READ,
-        "Benchmark": COMMUNITY_READ,
+        "Benchmark": COMMUNITY_READ, "AssuranceCase": EVIDENCE_READ,
     }
     assert WITH_WIDGETS.node_scopes["Widget"] == PLUGINS_READ
     assert {route.path for route in REGISTRY.rest_routes} >= {
         "/api/v1/evidence", "/api/webhooks/endpoints", "/api/cicd/status/{job_id}",
+        "/api/v3/cases",
     }
 
 

@@ -85,6 +85,8 @@ class BoundedResponse(SchemaExtension):
         context = self.execution_context
         budget = start_response(context.context.settings.max_response_bytes)
         yield
+        if not budget.exceeded or context.result is None:
+            return  # (before reading the operation type: a parse error leaves none)
         if context.operation_type is not OperationType.SUBSCRIPTION:
             refuse_over_budget(context.result, budget)
 

@@ -33,6 +33,7 @@ from graphql import (
     InlineFragmentNode,
     SelectionSetNode,
     Undefined,
+    get_named_type,
     is_leaf_type,
 )
 from graphql.execution.executor import Executor
@@ -56,6 +57,8 @@ class WalkField:
     field: GraphQLField | None  # None for `__typename`
     nodes: list[FieldNode]
     complete: Complete | None
+    #: Whether its resolve, or the `is_type_of` of its object type, reads a resolve info.
+    needs_info: bool = True
 
 
 def compile_walk(
@@ -133,7 +136,7 @@ def _object_fields(
         complete = compile_walk(field.type, selection.selection_set, fragments)
         if complete is None:
             return False
-        fields.append(WalkField(key, field, [selection], complete))
+        fields.append(WalkField(key, field, [selection], complete, _needs_info(field)))
     return True
 
 
@@ -147,6 +150,17 @@ def _plain(field: GraphQLField) -> bool:
         and not getattr(definition, "permission_classes", None)
         and not getattr(definition, "is_async", True)
     )
+
+
+def _needs_info(field: GraphQLField) -> bool:
+    """False for a field strawberry resolves with `_get_basic_result` (an attribute read
+    that ignores its info) whose type checks no `is_type_of`: building the info graphql-core
+    would build is most of such a field's cost. Any other resolve gets the real info (if
+    strawberry renames that function, every field simply gets one)."""
+    if getattr(field.resolve, "__name__", None) != "_get_basic_result":
+        return True
+    named = get_named_type(field.type)
+    return getattr(named, "is_type_of", None) is not None
 
 
 def _non_null(inner: Complete) -> Complete:
@@ -213,8 +227,9 @@ def _object(object_type: GraphQLObjectType, fields: tuple[WalkField, ...]) -> Co
                 completed[field.key] = name
                 continue
             field_path = path.add_key(field.key, name)
-            field_info = executor.build_resolve_info(field.field, field.nodes, object_type,
-                                                     field_path)
+            field_info = executor.build_resolve_info(
+                field.field, field.nodes, object_type, field_path
+            ) if field.needs_info else None
             try:
                 resolved = field.field.resolve(value, field_info)  # type: ignore[misc]
             except Exception as refused:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextvars import ContextVar
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -84,13 +85,19 @@ class BoundedResponse(SchemaExtension):
         context = self.execution_context
         budget = start_response(context.context.settings.max_response_bytes)
         yield
-        result = context.result
-        if not budget.exceeded or result is None:
-            return
-        if context.operation_type is OperationType.SUBSCRIPTION:
-            return
-        refusal = budget.refusal()
-        result.data = None
-        result.errors = [GraphQLError(
-            str(refusal), extensions={"code": refusal.code.value, **refusal.extensions}
-        )]
+        if not budget.exceeded or context.result is None:
+            return  # (before reading the operation type: a parse error leaves none)
+        if context.operation_type is not OperationType.SUBSCRIPTION:
+            refuse_over_budget(context.result, budget)
+
+
+def refuse_over_budget(result: Any, budget: ResponseBudget) -> None:
+    """Replace a query's or mutation's `result` by the one RESPONSE_TOO_LARGE error when
+    `budget` ran out (also run by direct mutations, arcos/graphql/direct_mutation.py)."""
+    if not budget.exceeded or result is None:
+        return
+    refusal = budget.refusal()
+    result.data = None
+    result.errors = [GraphQLError(
+        str(refusal), extensions={"code": refusal.code.value, **refusal.extensions}
+    )]

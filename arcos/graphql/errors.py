@@ -106,15 +106,17 @@ class ClassifyErrors(SchemaExtension):
         self._streamed = False
         yield
         if not self._streamed:  # a stream's results were rewritten one by one
-            _rewrite_errors(self.execution_context.result)
+            rewrite_errors(self.execution_context.result)
 
     def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
         self._streamed = True
-        _rewrite_errors(result)
+        rewrite_errors(result)
         yield
 
 
-def _rewrite_errors(result: object) -> None:
+def rewrite_errors(result: object) -> None:
+    """What ClassifyErrors does to a result: every error coded, unexpected ones masked
+    (also run by direct mutations, arcos/graphql/direct_mutation.py)."""
     errors = getattr(result, "errors", None)
     if errors:
         result.errors = [coded(error) for error in errors]  # type: ignore[attr-defined]

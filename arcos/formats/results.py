@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from operator import attrgetter
 from typing import ClassVar, Literal, NamedTuple, TypeAlias
@@ -71,10 +71,15 @@ class TestReport:
     cases: tuple[TestCase, ...]
     duration_seconds: float | None
     warnings: tuple[ParseWarning, ...] = ()
+    #: How many cases ended each way: counted once, for every total, metric and summary.
+    _counts: Counter[Outcome] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_counts", Counter(map(_OUTCOME_OF, self.cases)))
 
     def outcome_counts(self) -> Counter[Outcome]:
-        """How many cases ended each way, in one pass (C's, not a generator's)."""
-        return Counter(map(_OUTCOME_OF, self.cases))
+        """How many cases ended each way (do not change it: the report is immutable)."""
+        return self._counts
 
     def _count(self, outcome: Outcome) -> int:
         return self.outcome_counts()[outcome]

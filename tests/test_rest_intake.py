@@ -11,6 +11,8 @@ from pathlib import Path
 import httpx
 from jsonschema import Draft202012Validator
 
+from arcos.evidence.loaders import ProjectById, StoredJsonBySeq
+
 sys.path.insert(0, str(Path(__file__).parent / "formats"))
 pytest_plugins = ["format_artifacts"]
 
@@ -244,3 +246,33 @@ async def test_graphql_multipart_upload_of_a_report_file(client, genuine):
         files={"0": ("junit.xml", b"<testsuite/>", "application/xml")},
     )
     assert both.json()["data"]["submitTestReport"]["errors"][0]["field"] == "content"
+
+
+async def test_upload_answers_its_evidence_from_the_write_as_a_later_read_does(
+    client, gql, monkeypatch
+):
+    """The answer's evidence, `data` and `project` included, is what the write had in hand
+    (no loader reads it back after the commit), and it is the same JSON a later read of
+    that evidence gives (non-ASCII text escaped alike)."""
+    reads: list[str] = []
+    for loader in (StoredJsonBySeq, ProjectById):
+        def counting(self, keys, original=loader.batch_load, name=loader.__name__):
+            reads.append(name)
+            return original(self, keys)
+        monkeypatch.setattr(loader, "batch_load", counting)
+    report = ('<testsuite name="pytest"><testcase classname="tests.t" name="test_caf\u00e9">'
+              '<failure message="na\u00efve">trace</failure></testcase>'
+              '<testcase classname="tests.t" name="test_ok"/></testsuite>').encode()
+    response = await client.post(
+        "/api/cicd/test", content=report, params={"project": PROJECT},
+        headers={"content-type": "application/xml"},
+    )
+    assert response.status_code == 201, response.text
+    assert reads == []
+    answered = response.json()["evidence"]
+    assert answered["project"] == {"slug": PROJECT}
+    assert answered["data"]["failures"][0]["name"] == "test_caf\u00e9"
+    read = await gql("query($id: ID!) { evidence(id: $id) { id type source project { slug } "
+                     "commitSha ref sha256 createdAt data } }", {"id": answered["id"]})
+    assert sorted(reads) == ["ProjectById", "StoredJsonBySeq"]  # the read does load
+    assert json.dumps(read["data"]["evidence"]) == json.dumps(answered)

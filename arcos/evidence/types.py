@@ -162,15 +162,20 @@ class EvidenceType(relay.Node):
     metadata_size: strawberry.Private[int]
     #: Values already in hand (a broker event's canonical text); others are loaded.
     encoded: strawberry.Private[dict[str, PreEncodedJSON]]
+    #: The project when a write has its row in hand; else `project` loads it.
+    known_project: strawberry.Private[models.Project | None] = None
 
     @classmethod
     def from_model(
-        cls, evidence: models.Evidence, canonical: dict[str, bytes] | None = None
+        cls, evidence: models.Evidence, canonical: dict[str, bytes] | None = None,
+        project: models.Project | None = None,
     ) -> EvidenceType:
         """From a stored row; `data` and `metadata` need not have been selected.
 
         `canonical`: the values' encoding a write just made, answered as it is rather
-        than read back from the store, decoded and encoded again.
+        than read back from the store, decoded and encoded again. `project`: the row of
+        `evidence.project_id` when the write has it (it looked the slug up), so the
+        payload's `project` costs no second read.
         """
         encoded = {
             name: PreEncodedJSON(ascii_json(getattr(evidence, name), text))
@@ -182,6 +187,8 @@ class EvidenceType(relay.Node):
             sha256=evidence.sha256, submitted_by=evidence.submitted_by,
             created_at=evidence.created_at, seq=evidence.seq, project_id=evidence.project_id,
             metadata_size=evidence.metadata_size, encoded=encoded,
+            known_project=project if project is not None and project.id == evidence.project_id
+            else None,
         )
 
     @classmethod
@@ -244,7 +251,7 @@ class EvidenceType(relay.Node):
     async def project(self, info: Info[ArcosContext, None]) -> ProjectType | None:
         if self.project_id is None:
             return None
-        project = await ProjectById(info.context).load(self.project_id)
+        project = self.known_project or await ProjectById(info.context).load(self.project_id)
         return ProjectType.from_model(project) if project else None
 
     @strawberry.field(

@@ -118,16 +118,14 @@ def testcase(
         tag, verdict_attributes, text = verdict
         outcome = _OUTCOMES[tag]
         message = _message(verdict_attributes.get("message"), text)
-    name = attributes.get("name") or ""
+    name = attributes.get("name")
     if not name:
         warnings.append("a testcase without a name attribute was counted as '<unnamed>'")
+        name = "<unnamed>"
+    time = attributes.get("time")
     return TestCase(
-        classname=attributes.get("classname") or suite_name,
-        name=name or "<unnamed>",
-        file=attributes.get("file") or None,
-        outcome=outcome,
-        duration_seconds=_seconds(attributes.get("time"), warnings),
-        message=message,
+        attributes.get("classname") or suite_name, name, attributes.get("file") or None,
+        outcome, None if time is None else _seconds(time, warnings), message,
     )
 
 
@@ -141,6 +139,8 @@ def _message(message: str | None, text: str | None) -> str | None:
 
 def _fold_reruns(entries: list[TestCase], warnings: list[ParseWarning]) -> list[TestCase]:
     """One case per (classname, name, file): the last entry wins; fail-then-pass is flaky."""
+    if len({entry[:3] for entry in entries}) == len(entries):
+        return entries  # no reruns: what nearly every report is
     folded: dict[tuple[str, str, str | None], TestCase] = {}
     for entry in entries:
         key = (entry.classname, entry.name, entry.file)
@@ -161,9 +161,23 @@ def _fold_reruns(entries: list[TestCase], warnings: list[ParseWarning]) -> list[
 
 def _seconds(value: str | None, warnings: list[ParseWarning]) -> float | None:
     """A JUnit `time` attribute; tolerates '1,234.5' (thousands) and '0,25' (decimal comma)."""
-    if value is None or not value.strip():
+    if value is None:
         return None
+    try:
+        seconds = float(value)  # what nearly every report holds: "0.012"
+    except ValueError:
+        return _unusual_seconds(value, warnings)
+    if 0 <= seconds < math.inf:  # NaN fails both
+        return seconds
+    warnings.append(f"ignored an impossible time value {value[:40]!r}")
+    return None
+
+
+def _unusual_seconds(value: str, warnings: list[ParseWarning]) -> float | None:
+    """A `time` that `float` refuses: blank, or written with commas."""
     text = value.strip()
+    if not text:
+        return None
     text = text.replace(",", "") if "." in text else text.replace(",", ".")
     try:
         seconds = float(text)

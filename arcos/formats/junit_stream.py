@@ -123,16 +123,14 @@ def read(content: bytes, verdict_tags: tuple[str, ...]) -> Reading:
         raise Unusual from None
     (root_name, root), = roots
     return Reading(root_name, root, suites, [
-        (attributes, suite_name, _verdict(verdicts, verdict_tags))
+        (attributes, suite_name, None if verdicts is None else _verdict(verdicts, verdict_tags))
         for attributes, suite_name, verdicts in records
     ])
 
 
 def _verdict(
-    verdicts: dict[str, tuple[dict[str, str], list[str]]] | None, ranked: tuple[str, ...]
-) -> Verdict | None:
-    if not verdicts:
-        return None
+    verdicts: dict[str, tuple[dict[str, str], list[str]]], ranked: tuple[str, ...]
+) -> Verdict:
     tag = next(tag for tag in ranked if tag in verdicts)
     attributes, parts = verdicts[tag]
     return tag, attributes, "".join(parts) if parts else None

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import ClassVar, Literal, TypeAlias
+from operator import attrgetter
+from typing import ClassVar, Literal, NamedTuple, TypeAlias
 
 from arcos.formats.errors import ParseWarning
 
@@ -38,11 +39,14 @@ class Tool:
     version: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class TestCase:
-    """One test's final outcome (reruns already folded in)."""
+class TestCase(NamedTuple):
+    """One test's final outcome (reruns already folded in).
 
-    __test__: ClassVar[bool] = False  # not a pytest test class
+    A named tuple rather than a frozen dataclass: a report builds one per test, and a
+    frozen dataclass's `__init__` (one `object.__setattr__` per field) cost a 1,000-test
+    report more than expat's whole reading of it."""
+
+    __test__ = False  # not a pytest test class
 
     classname: str
     name: str
@@ -50,6 +54,9 @@ class TestCase:
     outcome: Outcome
     duration_seconds: float | None
     message: str | None
+
+
+_OUTCOME_OF = attrgetter("outcome")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +71,18 @@ class TestReport:
     cases: tuple[TestCase, ...]
     duration_seconds: float | None
     warnings: tuple[ParseWarning, ...] = ()
+    #: How many cases ended each way: counted once, for every total, metric and summary.
+    _counts: Counter[Outcome] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_counts", Counter(map(_OUTCOME_OF, self.cases)))
+
+    def outcome_counts(self) -> Counter[Outcome]:
+        """How many cases ended each way (do not change it: the report is immutable)."""
+        return self._counts
 
     def _count(self, outcome: Outcome) -> int:
-        return sum(1 for case in self.cases if case.outcome == outcome)
+        return self.outcome_counts()[outcome]
 
     @property
     def total(self) -> int:
@@ -95,10 +111,11 @@ class TestReport:
     @property
     def pass_rate(self) -> float | None:
         """passed / (total - skipped); None when nothing ran."""
-        return rate(self.passed, self.total - self.skipped)
+        counts = self.outcome_counts()
+        return rate(counts["passed"], len(self.cases) - counts["skipped"])
 
     def metrics(self) -> dict[str, MetricValue]:
-        counts = Counter(case.outcome for case in self.cases)
+        counts = self.outcome_counts()
         values: dict[str, MetricValue] = {"tests.total": len(self.cases)}
         values.update({f"tests.{outcome}": counts[outcome] for outcome in OUTCOMES})
         values["tests.pass_rate"] = self.pass_rate

@@ -13,6 +13,7 @@ from arcos.broker import channel
 from arcos.formats.results import BuildRecord, MetricValue, Result
 from arcos.intake.findings import FindingsSummary
 from arcos.intake.models import QualityMetric
+from arcos.store.bulk import insert_all
 from arcos.store.outbox import Message
 
 #: How many recent builds (or deployments) the rolling build metrics cover.
@@ -52,8 +53,7 @@ async def record_metrics(
         for name, value in values.items()
         if value is not None and math.isfinite(value)
     ]
-    if rows:
-        await QualityMetric.bulk_create(rows, using_db=connection)
+    await insert_all(connection, rows)  # one INSERT, without Tortoise's per-call SQL build
     return rows
 
 

@@ -184,7 +184,7 @@ async def _ingest(
             spool.close()
     return IngestArtifactPayload(
         job_id=strawberry.ID(str(intake.job.job_id)),
-        evidence=EvidenceType.from_model(intake.evidence),
+        evidence=EvidenceType.from_model(intake.evidence, intake.canonical, intake.project),
         metrics=[QualityMetricType.from_model(row) for row in intake.metrics],
         findings=FindingsSummaryType.from_summary(intake.findings),
         warnings=intake.warnings, errors=[],

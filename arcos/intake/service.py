@@ -87,6 +87,10 @@ class Intake:
     findings: FindingsSummary
     warnings: list[str]
     project_slug: str | None = None
+    #: The evidence's `data` and `metadata` as stored (canonical JSON) and its project row:
+    #: what the write has in hand, so the answer reads neither back.
+    canonical: dict[str, bytes] | None = None
+    project: Project | None = None
 
 
 class IntakeRefused(Refused):
@@ -379,6 +383,7 @@ async def _store(unit: UnitOfWork, parsed: _Parsed, submitter: str) -> Intake:
     return Intake(
         job=job, evidence=evidence, metrics=rows, findings=findings or FindingsSummary(),
         warnings=list(result.warnings), project_slug=submission.project_slug,
+        canonical=submission.canonical, project=evidence.project,
     )
 
 

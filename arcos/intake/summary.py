@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from itertools import islice
 from typing import Any
 
 from arcos.evidence.drafts import IDENTIFIER
@@ -70,18 +71,19 @@ def _details(result: Result, tracking: Tracking | None) -> dict[str, Any]:
 
 
 def _tests(report: TestReport) -> dict[str, Any]:
-    failures = [
+    counts = report.outcome_counts()
+    failing = (case for case in report.cases if case.outcome in ("failed", "errored"))
+    listed = [
         {"classname": case.classname, "name": case.name, "outcome": case.outcome}
-        for case in report.cases
-        if case.outcome in ("failed", "errored")
+        for case in islice(failing, MAX_LISTED_FAILURES)
     ]
     return {
         "totals": {
-            "total": report.total, "passed": report.passed, "failed": report.failed,
-            "errored": report.errored, "skipped": report.skipped, "flaky": report.flaky,
+            "total": report.total, "passed": counts["passed"], "failed": counts["failed"],
+            "errored": counts["errored"], "skipped": counts["skipped"], "flaky": counts["flaky"],
         },
-        "failures": failures[:MAX_LISTED_FAILURES],
-        "failures_not_listed": max(0, len(failures) - MAX_LISTED_FAILURES),
+        "failures": listed,
+        "failures_not_listed": counts["failed"] + counts["errored"] - len(listed),
     }
 
 

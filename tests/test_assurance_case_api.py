@@ -8,8 +8,7 @@ import xml.etree.ElementTree as ElementTree
 from typing import Any
 
 import httpx
-
-from tests.conftest import LiveServer, issue_token_with_cli
+from conftest import LiveServer, issue_token_with_cli
 
 CASE = """\
 module: {name: Release 1.0 is secure, brief: b}

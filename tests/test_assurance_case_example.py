@@ -11,8 +11,7 @@ from pathlib import Path
 
 import httpx
 from community.templates_kit import template_artifacts
-
-from tests.conftest import LiveServer
+from conftest import LiveServer
 
 __all__ = ["template_artifacts"]  # the session fixture the test takes
 

@@ -8,9 +8,8 @@ from typing import Any
 
 import httpx
 from community.templates_kit import template_artifacts
+from conftest import LiveServer
 from ws_client import TRANSPORT_WS, ws_connect
-
-from tests.conftest import LiveServer
 
 __all__ = ["template_artifacts"]  # the session fixture the test takes
 

@@ -202,9 +202,12 @@ class CaseWatcher:
         return await case_status(view, at=None, now=self.clock())
 
     async def stop(self) -> None:
+        """Cancel the watcher; members still reading (the app is closing) end rather than
+        wait for updates that will not come."""
         self.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self.task
+        self._send(_Ended())
 
 
 class CaseWatchers:

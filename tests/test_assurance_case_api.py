@@ -163,6 +163,11 @@ def test_graphql_versions_validation_away_goals_and_templates(live_server: LiveS
     ]}
     made = gql(live_server, CREATE, {"input": {"project": PROJECT, "json": away}})
     assert made["data"]["createAssuranceCase"]["errors"] == []
+    clash = {"title": "Platform", "elements": [{**away["elements"][0], "id": "S1"},
+                                               away["elements"][1]]}
+    refused = gql(live_server, CREATE, {"input": {"project": PROJECT, "json": clash}})
+    [error] = refused["data"]["createAssuranceCase"]["errors"]
+    assert f"S1 is also an id in case {case_id}" in error["message"]  # ids unique across modules
     away["elements"][1]["id"] = "G3"  # G3 is not public there
     away["elements"][0]["supportedBy"] = ["G3"]
     refused = gql(live_server, CREATE, {"input": {"project": PROJECT, "json": away}})

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from arcos.community.gsn import Checked, Severity, check_argument, parse_argument
+from arcos.community.gsn import Checked, Module, Severity, check_argument, parse_argument
 
 CASE: list[dict[str, Any]] = [
     {"id": "G1", "type": "goal", "text": "The release is acceptably secure.",
@@ -22,7 +22,10 @@ CASE: list[dict[str, Any]] = [
     {"id": "Sn1", "type": "solution", "text": "JUnit results.",
      "arcos": {"metric": "tests.pass_rate", "predicate": ">= 0.95"}},
 ]
-MODULES = {"case-b": frozenset({"G7"})}
+#: case-b holds the public goal G7 the away goal stands for; case-d uses Sn1 too, but this
+#: case does not refer to it, so the ids do not clash.
+MODULES = {"case-b": Module(frozenset({"G7"}), frozenset({"B1", "G7", "SnB"})),
+           "case-d": Module(frozenset(), frozenset({"G1", "Sn1"}))}
 
 
 def check(nodes: list[dict[str, Any]]) -> Checked:
@@ -69,6 +72,9 @@ def test_each_rule_passes_the_good_case(rule: int) -> None:
     (changed(G7={"id": "G8"}, S1={"supportedBy": ["G2", "G8"]}), 6, ("G8", "case-b"),
      "not a public goal of case case-b (its public goals: G7)"),
     (changed(C1={"public": True}), 6, ("C1",), "only goals can be public"),
+    (changed(Sn1={"id": "SnB"}, G2={"supportedBy": ["SnB"]}), 6, ("SnB", "case-b"),
+     "SnB is also an id in case case-b, which this case refers to"),
+    (changed(G1={"id": "B1"}), 6, ("B1", "case-b"), "ids must be unique across modules"),
 ])
 def test_each_hard_rule_is_an_error_naming_rule_and_elements(
         nodes: list[dict[str, Any]], rule: int, elements: tuple[str, ...], needle: str) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from importlib import resources
 
 from arcos.assurance import rest
+from arcos.assurance.case_watchers import CASE_WATCHERS, case_watchers
 from arcos.assurance.schema import AssuranceMutations, AssuranceQueries, AssuranceSubscriptions
 from arcos.assurance.types import CaseType
 from arcos.evidence.scopes import EVIDENCE_READ
-from arcos.registry import Domain, NodeKind
+from arcos.registry import Domain, NodeKind, ServiceFactory
 
 ASSURANCE = Domain(
     name="assurance",
@@ -17,6 +18,7 @@ ASSURANCE = Domain(
     mutation=AssuranceMutations,
     subscription=AssuranceSubscriptions,
     nodes=(NodeKind(CaseType, EVIDENCE_READ),),
+    services=(ServiceFactory(CASE_WATCHERS, case_watchers),),
     rest_routes=rest.ROUTES,
     rest_documents=(resources.files("arcos.assurance") / "rest.graphql",),
 )

@@ -20,7 +20,14 @@ from arcos.assurance import document as codec
 from arcos.assurance.document import CaseDocument
 from arcos.assurance.models import AssuranceCase, AssuranceCaseVersion
 from arcos.assurance.rules import parse_rule, rule_to_json
-from arcos.community.gsn import Checked, Node, NodeType, check_argument, parse_argument
+from arcos.community.gsn import (
+    Checked,
+    Module,
+    Node,
+    NodeType,
+    check_argument,
+    parse_argument,
+)
 from arcos.evidence.drafts import MAX_SLUG_LENGTH, SLUG
 from arcos.problems import Problem, ProblemCode, Refused
 from arcos.store.unit_of_work import UnitOfWork
@@ -103,8 +110,8 @@ def _with_rules(document: CaseDocument, problems: list[Problem]) -> CaseDocument
     return replace(document, elements=tuple(nodes))
 
 
-async def _modules(nodes: Sequence[Node]) -> dict[str, frozenset[str]]:
-    """The public goals of every case the Away Goals name (by case id)."""
+async def _modules(nodes: Sequence[Node]) -> dict[str, Module]:
+    """Every case the Away Goals name (by case id): its public goals and all its ids."""
     named: dict[str, uuid.UUID] = {}
     for node in nodes:
         if node.type == NodeType.AWAY_GOAL and node.module is not None:
@@ -115,14 +122,15 @@ async def _modules(nodes: Sequence[Node]) -> dict[str, frozenset[str]]:
     if not named:
         return {}
     cases = await AssuranceCase.filter(uid__in=list(named.values()))
-    modules: dict[str, frozenset[str]] = {}
+    modules: dict[str, Module] = {}
     for case in cases:
         version = await AssuranceCaseVersion.get(case_id=case.id, number=case.version)
-        public = frozenset(str(e["id"]) for e in version.elements
-                           if e.get("public") and e.get("type") == NodeType.GOAL)
+        module = Module(frozenset(str(e["id"]) for e in version.elements
+                                  if e.get("public") and e.get("type") == NodeType.GOAL),
+                        frozenset(str(e["id"]) for e in version.elements))
         for name, uid in named.items():
             if uid == case.uid:
-                modules[name] = public
+                modules[name] = module
     return modules
 
 

@@ -14,6 +14,7 @@ from strawberry.types import Info
 
 from arcos.assurance import service
 from arcos.assurance.case_snapshots import StoredSnapshot
+from arcos.assurance.case_watchers import CaseUpdate
 from arcos.assurance.document import to_json, to_yaml
 from arcos.assurance.dot import to_dot
 from arcos.assurance.evaluation import ElementStatus
@@ -21,7 +22,6 @@ from arcos.assurance.models import AssuranceCaseVersion
 from arcos.assurance.service import CaseView, Validation, Wellformedness
 from arcos.assurance.status import CaseStatus, case_status
 from arcos.assurance.svg import to_svg
-from arcos.assurance.updates_stream import CaseUpdate
 from arcos.community.gsn import Node, NodeType, Severity, Violation
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import UserError

@@ -19,7 +19,9 @@ so; warnings (rule 8) never refuse anything:
    Justification; Solutions and contextual nodes have no children;
 5. every Goal and Strategy is supported or marked undeveloped, and an undeveloped node
    has no support (undeveloped nodes are the argument's open items);
-6. ids are present and unique, every id referred to exists, and every Away Goal resolves
+6. ids are present and unique, also across modules: no element of the argument uses an id
+   that a case its Away Goals refer to uses too (gsn2x's C07), except the Away Goal that
+   stands for that case's goal; every id referred to exists, and every Away Goal resolves
    to a public goal of the case (module) it names;
 8. (warnings) a Solution binds to evidence by a rule; a Goal does not go straight to more
    than MAX_DIRECT_SOLUTIONS Solutions without a Strategy.
@@ -254,13 +256,22 @@ def _ids(raw: Any, path: str, problems: list[Problem]) -> tuple[str, ...]:
     return tuple(raw)
 
 
+@dataclass(frozen=True)
+class Module:
+    """What rule 6 reads of a case an Away Goal names: its public goals (what an Away Goal
+    may stand for) and every id it uses (what this argument's ids must not repeat)."""
+
+    public: frozenset[str]
+    ids: frozenset[str] = frozenset()
+
+
 def check_argument(nodes: Sequence[Node], path: str,
-                   modules: Mapping[str, frozenset[str]] | None = None,
+                   modules: Mapping[str, Module] | None = None,
                    advise: bool = False) -> Checked:
     """Rules 1-6 (and 8 when `advise`) over parsed nodes. A violation's field is
     `path.<index>` of the node at fault (`path.<index>.supportedBy` for an edge), its
-    message names the node. `modules`: the public goal ids of each case an Away Goal may
-    name (none: an Away Goal cannot resolve)."""
+    message names the node. `modules`: each case an Away Goal may name (none: an Away Goal
+    cannot resolve)."""
     checked = Checked()
     found = checked.violations
     index: dict[str, int] = {}
@@ -270,6 +281,7 @@ def check_argument(nodes: Sequence[Node], path: str,
                              f"{index[node.id]} too; give each node its own id"))
         else:
             index[node.id] = position
+    found.extend(_module_id_violations(path, nodes, modules or {}))
     by_id = {node.id: node for node in nodes}
     incoming: dict[str, int] = {node.id: 0 for node in nodes}
     for position, node in enumerate(nodes):
@@ -359,8 +371,26 @@ def _development_violations(path: str, position: int, node: Node) -> list[Violat
     return []
 
 
+def _module_id_violations(path: str, nodes: Sequence[Node],
+                          modules: Mapping[str, Module]) -> list[Violation]:
+    """Rule 6 across modules: an id of this argument that a case its Away Goals name uses
+    too (read together, as gsn2x reads modules, one id would mean two elements). An Away
+    Goal shares its id with the goal it stands for in the case it names, and only there."""
+    named = sorted({node.module for node in nodes
+                    if node.type == NodeType.AWAY_GOAL and node.module in modules})
+    found = []
+    for position, node in enumerate(nodes):
+        clashes = [name for name in named if node.id in modules[name].ids
+                   and not (node.type == NodeType.AWAY_GOAL and node.module == name)]
+        if clashes:
+            found.append(_at(6, path, position, "id", (node.id, *clashes), f"{node.id} is "
+                             f"also an id in case {', '.join(clashes)}, which this case "
+                             "refers to; ids must be unique across modules: rename it"))
+    return found
+
+
 def _away_violations(path: str, position: int, node: Node,
-                     modules: Mapping[str, frozenset[str]]) -> list[Violation]:
+                     modules: Mapping[str, Module]) -> list[Violation]:
     """Rule 6 for modular GSN: an Away Goal names a case and one of its public goals; only
     goals are public; only Away Goals name a module."""
     where = (6, path, position)
@@ -375,13 +405,13 @@ def _away_violations(path: str, position: int, node: Node,
     if node.module is None:
         return [_at(*where, "module", (node.id,), f"away goal {node.id} names no module; give "
                     "the id of the case whose public goal it is")]
-    public = modules.get(node.module)
-    if public is None:
+    module = modules.get(node.module)
+    if module is None:
         return [_at(*where, "module", (node.id, node.module), f"away goal {node.id} refers to "
                     f"case {node.module}, which this server does not know or you may not "
                     "read; fix the case id")]
-    if node.id not in public:
-        listed = ", ".join(sorted(public)[:10]) or "none"
+    if node.id not in module.public:
+        listed = ", ".join(sorted(module.public)[:10]) or "none"
         return [_at(*where, "id", (node.id, node.module), f"away goal {node.id} is not a "
                     f"public goal of case {node.module} (its public goals: {listed}); mark "
                     "the goal public there or fix the id")]

@@ -21,13 +21,13 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from community.templates_kit import Artifacts, feed, template_artifacts
+from conftest import GraphQLClient, running_app
 from test_assurance_case_status import by_id, status, uuid_of
 
 from arcos.assurance.template_cases import case_from_industry
 from arcos.community.gsn import NodeType
 from arcos.community.industry_content import INDUSTRIES
 from arcos.settings import Settings
-from tests.conftest import GraphQLClient, running_app
 
 __all__ = ["template_artifacts"]  # the session fixture `fed` takes
 

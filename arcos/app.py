@@ -24,6 +24,7 @@ from arcos.graphql.cohorts import SubscriptionCohorts
 from arcos.graphql.context import AppServices
 from arcos.graphql.core_schema import core_schema
 from arcos.graphql.view import ArcosGraphQL
+from arcos.metrics import ACTIVE_SUBSCRIPTIONS
 from arcos.registry import AppService, Registry
 from arcos.rest import body_schema
 from arcos.rest.adapter import RestAdapter
@@ -38,6 +39,7 @@ from arcos.web.body_limit import BodySizeLimit
 from arcos.web.connection_limits import ConnectionLimits
 from arcos.web.deferred_imports import import_in_background
 from arcos.web.json_threads import JsonThreads
+from arcos.web.observability import RequestMetrics, metrics, ready
 from arcos.web.parse_pool import ParsePool
 
 logger = logging.getLogger("arcos")
@@ -52,13 +54,16 @@ async def health(request: Request) -> JSONResponse:
     that; memory measurements wait for it, since those imports grow the heap once.
     """
     await connections.get("default").execute_query("SELECT 1")
-    broker: Broker = request.app.state.broker
-    # Members of a cohort count as if each held the cohort's broker subscriptions itself.
-    cohorts: SubscriptionCohorts = request.app.state.cohorts
-    count = broker.subscriber_count() + cohorts.shared_subscriptions()
+    count = subscription_count(request.app.state.broker, request.app.state.cohorts)
     warming = getattr(request.app.state, "deferred_imports", None)
     warm = warming is None or not warming.is_alive()
     return JSONResponse({"status": "ok", "subscriptions": count, "warm": warm})
+
+
+def subscription_count(broker: Broker, cohorts: SubscriptionCohorts) -> int:
+    """Live subscriptions: members of a cohort count as if each held the cohort's broker
+    subscriptions itself."""
+    return broker.subscriber_count() + cohorts.shared_subscriptions()
 
 
 def create_app(
@@ -99,6 +104,7 @@ def create_app(
             if settings.bootstrap_admin:
                 await _print_first_admin_token(settings, writer)
             housekeeping.start()
+            ACTIVE_SUBSCRIPTIONS.set_function(lambda: subscription_count(broker, graphql.cohorts))
             try:
                 async with _domain_services(services.domain_services):
                     app.state.deferred_imports = import_in_background(
@@ -117,10 +123,12 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", health),
+            Route("/readyz", ready),
+            Route("/metrics", metrics),
             *registry.http_routes(rest),
             *rest_routes(rest, graphql, registry),
         ],
-        middleware=[Middleware(
+        middleware=[Middleware(RequestMetrics), Middleware(
             BodySizeLimit,
             max_bytes=settings.max_body_bytes,
             prefix_limits=registry.body_limits(settings),

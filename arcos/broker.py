@@ -65,6 +65,9 @@ class Broker(Protocol):
     async def close(self) -> None:
         """End every subscription; called when the server shuts down."""
 
+    def unusable(self) -> str | None:
+        """Why the broker cannot carry events now (for /readyz), or None when it can."""
+
 
 class _Subscription:
     """One subscriber's bounded queue; overflow ends it with `SubscriberTooSlow`."""
@@ -107,6 +110,7 @@ class InMemoryBroker:
     def __init__(self, queue_size: int = 1000) -> None:
         self._queue_size = queue_size
         self._topics: dict[str, set[_Subscription]] = {}
+        self._closed = False
 
     async def publish(self, topic: str, event: Event) -> None:
         for subscription in list(self._topics.get(topic, ())):
@@ -130,7 +134,11 @@ class InMemoryBroker:
             return len(self._topics.get(topic, ()))
         return sum(len(subscribers) for subscribers in self._topics.values())
 
+    def unusable(self) -> str | None:
+        return "the broker is closed: the server is shutting down" if self._closed else None
+
     async def close(self) -> None:
+        self._closed = True
         for subscribers in self._topics.values():
             for subscription in subscribers:
                 subscription.close()

@@ -345,6 +345,20 @@ class Settings:
                   "never shows between two readings."},
     )
     log_level: str = field(default="info", metadata={"doc": "Python log level."})
+    metrics_token: str = _secret(
+        "Bearer token Prometheus scrapers send to read /metrics (compared in constant time). "
+        "With neither this nor ARCOS_METRICS_ALLOW_LOOPBACK, /metrics answers 404."
+    )
+    metrics_allow_loopback: bool = field(
+        default=False,
+        metadata={"doc": "Serve /metrics without a token to clients on 127.0.0.1 / ::1 (a "
+                  "scraper on the same host). Off by default: every local user could read it."},
+    )
+    metrics_max_operation_names: int = field(
+        default=200,
+        metadata={"doc": "Distinct GraphQL operation names /metrics counts separately; later "
+                  "names share the label value `other`, so clients cannot grow it unbounded."},
+    )
 
     @classmethod
     def from_env(
@@ -382,6 +396,7 @@ class Settings:
             "max_anonymous_live_connections_per_address",
             "write_rate_per_minute", "write_burst", "auth_recheck_seconds", "auth_cache_size",
             "auth_revocation_poll_seconds", "webhook_secret_poll_seconds",
+            "metrics_max_operation_names",
             "sse_heartbeat_seconds", "webhook_max_body_bytes", "webhook_body_retention_days",
             "max_artifact_bytes", "max_gzip_members", "max_findings_per_scan", "parse_workers",
             "json_threads", "json_thread_min_bytes", "outbox_retention_hours",

@@ -23,6 +23,7 @@ from starlette.responses import Response
 from arcos.auth.caller import Caller
 from arcos.graphql.context import AppServices, ArcosContext
 from arcos.graphql.prepared import PreparedOperations
+from arcos.metrics import count_operation
 from arcos.web.body_limit import read_body
 from arcos.web.preencoded import dumps
 
@@ -88,6 +89,7 @@ class DirectAnswers:
         if result is None:
             return None
         self.answered += 1
+        count_operation(self.view.operation_names, operation_name, result.get("errors"))
         return Response(encode(result), status_code=200, media_type="application/json")
 
 

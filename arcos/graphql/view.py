@@ -18,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from arcos.auth.caller import Caller
@@ -39,6 +40,7 @@ from arcos.graphql.websocket import (
     TransportWSHandler,
     close_reason,
 )
+from arcos.metrics import OPEN_WEBSOCKETS, OperationNames, count_operation
 from arcos.web.body_limit import read_body
 from arcos.web.connection_limits import (
     TOO_MANY_CONNECTIONS,
@@ -113,6 +115,8 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
         )
         self.services = services
         self.settings = settings
+        #: The operation names /metrics counts separately (the rest share one label).
+        self.operation_names = OperationNames(settings.metrics_max_operation_names)
         self.connection_limits = services.connection_limits
         self.json_threads = services.json_threads
         #: Who recently authenticated tokens stand for (None: read every token).
@@ -160,9 +164,11 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
             await websocket.close(TOO_MANY_CONNECTIONS, close_reason(refused.reason))
             return
         scope.setdefault("state", {})[ADMISSION] = admission
+        OPEN_WEBSOCKETS.inc()
         try:
             await super().__call__(scope, receive, send)
         finally:
+            OPEN_WEBSOCKETS.dec()
             admission.release()
 
     async def get_context(
@@ -230,10 +236,13 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
         that carry them: over plain HTTP strawberry would run one as plain fields."""
         if self._is_subscription(request_data.query, request_data.operation_name):
             raise HTTPException(400, SUBSCRIPTIONS_NEED_A_STREAM)
-        return await super().execute_single(
+        result = await super().execute_single(
             request=request, request_adapter=request_adapter, sub_response=sub_response,
             context=context, root_value=root_value, request_data=request_data,
         )
+        if isinstance(result, ExecutionResult):
+            count_operation(self.operation_names, request_data.operation_name, result.errors)
+        return result
 
     def _is_subscription(self, query: str | None, operation_name: str | None) -> bool:
         """Whether the operation to run is a subscription. The document is parsed as

@@ -42,6 +42,7 @@ from arcos.intake.components import kept_components, record_components
 from arcos.intake.findings import FindingsSummary, Tracking, record_scan, track
 from arcos.intake.models import Finding, FindingState, IngestionJob, JobStatus, QualityMetric
 from arcos.intake.summary import source_of, summarize
+from arcos.metrics import INGEST_JOBS
 from arcos.problems import Problem, ProblemCode, Refused
 from arcos.settings import Settings
 from arcos.storable import storable, unstorable
@@ -159,7 +160,9 @@ async def ingest_artifact(
 
     # A concurrent scan of the same project and tool may insert one of our new findings
     # first and roll our unit back: it runs again, on top of theirs.
-    return await write.writer.run(work)
+    intake = await write.writer.run(work)
+    INGEST_JOBS.labels(kind, JobStatus.SUCCEEDED.value).inc()
+    return intake
 
 
 def parse_limits(settings: Settings) -> Limits:
@@ -352,7 +355,9 @@ async def _refuse(
             using_db=unit.connection,
         )
 
-    raise IntakeRefused(errors, await write.writer.run(work))
+    job = await write.writer.run(work)
+    INGEST_JOBS.labels(kind, JobStatus.FAILED.value).inc()
+    raise IntakeRefused(errors, job)
 
 
 async def _store(unit: UnitOfWork, parsed: _Parsed, submitter: str) -> Intake:

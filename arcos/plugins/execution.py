@@ -21,6 +21,7 @@ from arcos.auth.caller import Caller
 from arcos.evidence.canonical import canonical_json, wire_size
 from arcos.evidence.models import Evidence
 from arcos.evidence.service import EvidenceQuery
+from arcos.metrics import PLUGIN_EXECUTIONS
 from arcos.plugins import outputs
 from arcos.plugins.events import execution_message
 from arcos.plugins.host import PluginHost
@@ -234,9 +235,11 @@ async def record(
         return Execution(record_, applied, problems)
 
     try:
-        return await write.writer.run(work)
+        execution = await write.writer.run(work)
     except Refused as refused:
-        return await write.writer.run(partial(refused_output, refused=refused))
+        execution = await write.writer.run(partial(refused_output, refused=refused))
+    PLUGIN_EXECUTIONS.labels(execution.record.status.value).inc()
+    return execution
 
 
 async def record_not_run(
@@ -255,7 +258,9 @@ async def record_not_run(
         unit.publish(execution_message(record_))
         return record_
 
-    return await write.writer.run(work)
+    not_run = await write.writer.run(work)
+    PLUGIN_EXECUTIONS.labels(ExecutionStatus.NOT_RUN.value).inc()
+    return not_run
 
 
 async def _count_failure(

@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from arcos.auth.caller import Caller
 from arcos.graphql.context import ParsedText
+from arcos.metrics import WEBHOOK_DELIVERIES
 from arcos.rest.adapter import RestAdapter, refusal_response
 from arcos.rest.outcome import data_or_refusal, refuse_user_errors
 from arcos.settings import env_name
@@ -92,14 +93,23 @@ class WebhookReceiver:
             payload = data_or_refusal(result)["ingestWebhookDelivery"]
             refuse_user_errors(payload)
         except DeliveryRefused as refused:
-            return refusal_response(http_refusal(refused))
+            refusal = http_refusal(refused)
+            self._count(refusal.code)
+            return refusal_response(refusal)
         except RestRefusal as refusal:
+            self._count(refusal.code)
             return refusal_response(refusal)
         recorded = payload["delivery"]
+        self._count("duplicate" if payload["duplicate"] else recorded["outcome"].lower())
         return JSONResponse(
             {"duplicate": payload["duplicate"], "delivery": recorded},
             status_code=STATUS[recorded["outcome"]],
         )
+
+    def _count(self, outcome: str) -> None:
+        """One delivery answered with `outcome` (a DeliveryOutcome, "duplicate" or an error
+        code: closed sets, so the label stays bounded)."""
+        WEBHOOK_DELIVERIES.labels(self.provider.name, outcome).inc()
 
     async def _receive(self, request: Request) -> tuple[Caller, IncomingDelivery]:
         """The authenticated caller and the verified delivery. A refusal decided with

@@ -14,6 +14,7 @@ from plugin_kit import (
     register,
 )
 
+from arcos.metrics import METRICS
 from arcos.plugins.host import HOST, PluginHost
 from arcos.plugins.models import PluginVersion
 
@@ -30,7 +31,10 @@ async def plugin_evidence(gql: GraphQLClient) -> list[dict]:
 
 async def test_a_collector_writes_its_drafts_as_plugin_evidence(gql: GraphQLClient):
     await register(gql)
+    executions = ("arcos_plugin_executions_total", {"outcome": "succeeded"})
+    counted = METRICS.get_sample_value(*executions) or 0.0
     body = await execute(gql, "acme.coverage_gate", input={"n": 3}, project="acme/app")
+    assert METRICS.get_sample_value(*executions) == counted + 1  # /metrics counts it
     payload = body["data"]["executePlugin"]
     assert payload["errors"] == [] and payload["warnings"] == []
     execution = payload["execution"]

@@ -1,0 +1,141 @@
+"""/readyz, /metrics and the middleware that counts every HTTP request.
+
+/healthz (arcos/app.py) says the process is alive; /readyz says whether it should get
+traffic: the store answers, the broker is usable and the store's tables are those this
+code expects. /metrics serves the Prometheus registry of arcos/metrics.py, only when a
+setting allows it (a bearer token, or loopback clients), since the counts describe usage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import time
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from tortoise import Tortoise, connections
+
+from arcos.metrics import HTTP_LATENCY, HTTP_REQUESTS, METRICS, UNMATCHED_ROUTE
+from arcos.settings import Settings, env_name
+
+#: How long /readyz waits for the store before it calls it not ready: a load balancer's
+#: probe must get an answer, and a store slower than this is not ready for traffic either.
+READY_TIMEOUT_SECONDS = 2.0
+#: Clients /metrics serves under ARCOS_METRICS_ALLOW_LOOPBACK.
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
+#: Methods counted under their own name; any other token a client sends counts as "other".
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+async def ready(request: Request) -> JSONResponse:
+    """200 {"status": "ready"} when every check passes; 503 naming each one that failed."""
+    problems: dict[str, str] = {}
+    try:
+        missing = await asyncio.wait_for(_missing_tables(), READY_TIMEOUT_SECONDS)
+    except TimeoutError:
+        problems["store"] = f"the store did not answer within {READY_TIMEOUT_SECONDS} s"
+    except Exception as error:  # any driver's failure means the same thing here
+        reason = " ".join(str(error).split()) or type(error).__name__
+        problems["store"] = f"the store did not answer: {reason}"
+    else:
+        if missing:
+            problems["schema"] = (
+                "the store lacks tables this code needs (restart the server or run its "
+                f"upgrade to create them): {', '.join(missing)}"
+            )
+    broker_problem = getattr(request.app.state.broker, "unusable", lambda: None)()
+    if broker_problem:
+        problems["broker"] = broker_problem
+    if problems:
+        return JSONResponse({"status": "not ready", "problems": problems}, status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+async def _missing_tables() -> list[str]:
+    """The tables of the registered models that the store does not have, sorted: one
+    catalogue query, which is also the trivial query proving the store answers."""
+    connection = connections.get("default")
+    if connection.capabilities.dialect == "sqlite":
+        query = "SELECT name FROM sqlite_master WHERE type = 'table'"
+    else:
+        query = "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema()"
+    _, rows = await connection.execute_query(query)
+    present = {row["name"] for row in rows}
+    expected = {
+        model._meta.db_table for app in Tortoise.apps.values() for model in app.values()
+    }
+    return sorted(expected - present)
+
+
+async def metrics(request: Request) -> Response:
+    """The Prometheus exposition of arcos/metrics.py's registry, to allowed scrapers only."""
+    settings: Settings = request.app.state.settings
+    refusal = _refuse_scrape(request, settings)
+    if refusal is not None:
+        return refusal
+    return Response(generate_latest(METRICS), media_type=CONTENT_TYPE_LATEST)
+
+
+def _refuse_scrape(request: Request, settings: Settings) -> JSONResponse | None:
+    """Why this request may not read /metrics, as a response; None when it may."""
+    token_name, loopback_name = env_name("metrics_token"), env_name("metrics_allow_loopback")
+    if not settings.metrics_token and not settings.metrics_allow_loopback:
+        return _problem(404, f"/metrics is off: set {token_name} (scrapers send it as a "
+                        f"bearer token) or {loopback_name}=true to serve it")
+    client = request.client.host if request.client else ""
+    if settings.metrics_allow_loopback and client in LOOPBACK:
+        return None
+    if not settings.metrics_token:
+        return _problem(403, f"/metrics is served to loopback clients only ({loopback_name}); "
+                        f"set {token_name} to let others scrape with a bearer token")
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), settings.metrics_token.encode()
+    ):
+        return None
+    return _problem(401, f"/metrics needs 'Authorization: Bearer <{token_name}>'")
+
+
+def _problem(status: int, detail: str) -> JSONResponse:
+    return JSONResponse({"error": detail}, status_code=status)
+
+
+class RequestMetrics:
+    """Counts every HTTP request by route template and status and times it, in ASGI terms
+    so streaming responses pass through untouched: one dict lookup and two metric updates
+    per request. Websockets are counted by the GraphQL view, not here."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the client gets if the app raises before answering
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                HTTP_LATENCY.labels(_route(scope)).observe(time.perf_counter() - started)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            method = scope["method"] if scope["method"] in METHODS else "other"
+            HTTP_REQUESTS.labels(_route(scope), method, str(status)).inc()
+
+
+def _route(scope: dict[str, Any]) -> str:
+    """The template of the route that served `scope` (Starlette records it), never the
+    raw path, so ids in paths do not make new series."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else UNMATCHED_ROUTE

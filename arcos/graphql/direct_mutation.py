@@ -19,6 +19,11 @@ this document, in the same order and with the same functions:
 - the payload completed by a compiled walk of the selection set (arcos/graphql/
   direct_walk.py).
 
+A document may select several root fields when each carries only `@skip`/`@include`
+(one document for sibling uploads): per request, the directives are evaluated as
+graphql-core evaluates them, and when exactly one field remains it runs as above; any
+other outcome runs the generic way.
+
 Nothing may answer differently from the generic path. Before the resolver runs, anything
 the plan does not handle (variables that do not coerce, an over-long argument) makes `run`
 return None and the caller runs the request the generic way, which reports it. Once the
@@ -41,8 +46,10 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     GraphQLField,
+    GraphQLIncludeDirective,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLSkipDirective,
     MiddlewareManager,
     OperationDefinitionNode,
     OperationType,
@@ -76,6 +83,32 @@ UNDERSTOOD: frozenset[type] = frozenset({
 })
 
 
+@dataclass(frozen=True)
+class RootField:
+    """One root field a plan may run: its node, field, response key and payload walk."""
+
+    node: FieldNode
+    field: GraphQLField
+    key: str
+    complete: Complete
+
+    def included(self, variable_values: Mapping[str, Any]) -> bool:
+        """Whether its `@skip`/`@include` keep it, decided as graphql-core decides."""
+        for directive, keep_when in ((GraphQLSkipDirective, False),
+                                     (GraphQLIncludeDirective, True)):
+            node = next((d for d in self.node.directives or ()
+                         if d.name.value == directive.name), None)
+            if node is not None and get_argument_values(directive, node, variable_values)[
+                "if"
+            ] is not keep_when:
+                return False
+        return True
+
+
+#: The directives a root field may carry in a plan (evaluated per request).
+CONDITIONS = frozenset({GraphQLSkipDirective.name, GraphQLIncludeDirective.name})
+
+
 @dataclass
 class MutationPlan:
     """A compiled mutation: one root field, resolved by its own resolver, completed by a
@@ -86,10 +119,8 @@ class MutationPlan:
     document: DocumentNode
     operation_name: str | None
     mutation_type: GraphQLObjectType
-    root_node: FieldNode
-    root_field: GraphQLField
-    root_key: str
-    complete: Complete
+    #: The root fields, in document order; each request runs the one its variables keep.
+    roots: tuple[RootField, ...]
     sites: tuple[BoundedSite, ...]
     #: The executor class strawberry has graphql-core use (it builds the resolve infos).
     executor_class: type[Executor]
@@ -111,7 +142,14 @@ class MutationPlan:
             return None
         if self.sites and first_overlong_argument(self.sites, raw) is not None:
             return None
-        root_field, root_node = self.root_field, self.root_node
+        try:
+            kept = [root for root in self.roots if root.included(executor.variable_values)]
+        except Exception:  # the generic path reports it
+            return None
+        if len(kept) != 1:
+            return None
+        root = kept[0]
+        root_field, root_node = root.field, root.node
         try:
             arguments = (
                 get_argument_values(root_field, root_node, executor.variable_values)
@@ -123,7 +161,7 @@ class MutationPlan:
         context.fresh_loaders()
         budget = start_response(context.settings.max_response_bytes)
         start_memo()
-        path = Path(None, self.root_key, self.mutation_type.name)
+        path = Path(None, root.key, self.mutation_type.name)
         info = executor.build_resolve_info(root_field, [root_node], self.mutation_type, path)
         try:
             value = root_field.resolve(None, info, **arguments)  # type: ignore[misc]
@@ -131,9 +169,13 @@ class MutationPlan:
                 value = await value
         except Exception as raised:
             return await self._replay(context, raw, _Raised(raised), budget)
+        # What the resolver charged stays; what a walk that gives up charged is charged
+        # again by graphql-core's completion, so it is given back first.
+        spent, exceeded = budget.spent, budget.exceeded
         try:
-            data = {self.root_key: self.complete(executor, value, path, info)}
+            data = {root.key: root.complete(executor, value, path, info)}
         except Unwalkable:
+            budget.spent, budget.exceeded = spent, exceeded
             return await self._replay(context, raw, value, budget)
         result = CoreResult(data, None)
         refuse_over_budget(result, budget)
@@ -198,28 +240,47 @@ def compile_mutation(
         return None
     if cache.remembered(validate_document)(core, document, rules):
         return None
-    selections = operation.selection_set.selections
     mutation_type = core.mutation_type
-    if len(selections) != 1 or not isinstance(selections[0], FieldNode) or mutation_type is None:
-        return None
-    root_node = selections[0]
-    root_field = mutation_type.fields.get(root_node.name.value)
-    if root_node.directives or root_field is None or root_field.resolve is None:
+    if mutation_type is None:
         return None
     fragments = {
         definition.name.value: definition for definition in document.definitions
         if isinstance(definition, FragmentDefinitionNode)
     }
-    complete = compile_walk(root_field.type, root_node.selection_set, fragments)
-    if complete is None:
+    roots = _roots(operation.selection_set.selections, mutation_type, fragments)
+    if roots is None:
         return None
     return MutationPlan(
         schema=schema, core=core, document=document, operation_name=operation_name,
-        mutation_type=mutation_type, root_node=root_node, root_field=root_field,
-        root_key=(root_node.alias or root_node.name).value, complete=complete,
+        mutation_type=mutation_type, roots=roots,
         sites=cache.remembered(bounded_sites)(core, document),
         executor_class=schema.execution_context_class or Executor,
     )
+
+
+def _roots(
+    selections: Any, mutation_type: GraphQLObjectType,
+    fragments: Mapping[str, FragmentDefinitionNode],
+) -> tuple[RootField, ...] | None:
+    """The root fields of a plan: one field, or several that each carry only `@skip`/
+    `@include` with distinct response keys; None for any other shape."""
+    roots: list[RootField] = []
+    for node in selections:
+        if not isinstance(node, FieldNode):
+            return None
+        field = mutation_type.fields.get(node.name.value)
+        directives = {directive.name.value for directive in node.directives or ()}
+        if field is None or field.resolve is None or not directives <= CONDITIONS:
+            return None
+        if len(selections) == 1 and directives:
+            return None  # a lone conditional field may answer `{}`: generic
+        complete = compile_walk(field.type, node.selection_set, fragments)
+        if complete is None:
+            return None
+        roots.append(RootField(node, field, (node.alias or node.name).value, complete))
+    if not roots or len({root.key for root in roots}) != len(roots):
+        return None
+    return tuple(roots)
 
 
 def _understood(schema: Any) -> bool:

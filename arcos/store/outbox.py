@@ -132,8 +132,9 @@ async def position_of(topic: str, key: str) -> int | None:
 
 async def latest_position() -> int:
     """The newest position, 0 when the outbox is empty."""
-    row = await OutboxEvent.all().order_by("-position").first()
-    return row.position if row is not None else 0
+    positions = await OutboxEvent.all().order_by("-position").limit(1).values_list(
+        "position", flat=True)  # not the row: its payload is not needed
+    return int(positions[0]) if positions else 0
 
 
 async def forget_before(cutoff: datetime) -> int:

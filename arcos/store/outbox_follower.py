@@ -9,8 +9,13 @@ falls behind loses nothing. Plugin triggers (`evidence.added`) and the principal
 A follower starts at the newest position (what committed before it started is not its
 business), polls for the events after its position a page at a time, hands each page to
 its owner and only then moves past it, so a page whose handling fails is read again on the
-next poll. A failing read is logged and retried; the owner may react to it (the principal
-cache forgets everything it holds, since it may have missed a revocation).
+next poll. An owner that often wants nothing (no plugin has triggers) gives `wanted`:
+while it answers False, the follower moves past what has committed without reading or
+decoding it. It reads the newest position before asking, so an event is skipped only if,
+after it committed, its owner wanted nothing; once the owner wants events again (a trigger
+added later), every event committed after that answer is read. A failing read is logged
+and retried; the owner may react to it (the principal cache forgets everything it holds,
+since it may have missed a revocation).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ class OutboxFollower:
     def __init__(
         self, topic: str, handle: PageHandler, *, poll_seconds: float, name: str,
         on_failure: Callable[[], None] | None = None, page: int = 200,
+        wanted: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
         self.topic = topic
         self.handle = handle
@@ -41,6 +47,7 @@ class OutboxFollower:
         self.name = name
         self.on_failure = on_failure
         self.page = page
+        self.wanted = wanted
         #: The position of the last event handled.
         self.position = 0
         self._task: asyncio.Task[None] | None = None
@@ -58,7 +65,15 @@ class OutboxFollower:
             self._task = None
 
     async def read_new(self) -> None:
-        """Hand over every page committed after `position`, moving past each once handled."""
+        """Hand over every page committed after `position`, moving past each once handled
+        (or past everything committed so far, unread, when the owner wants nothing)."""
+        if self.wanted is not None:
+            latest = await outbox.latest_position()  # before asking: see the module doc
+            if latest <= self.position:
+                return
+            if not await self.wanted():
+                self.position = latest
+                return
         while events := await outbox.read_after(self.topic, self.position, self.page):
             await self.handle(events)
             self.position = events[-1].position

@@ -107,20 +107,39 @@ async def test_a_page_that_fails_does_not_rerun_the_pages_before_it(
 async def test_without_a_triggered_plugin_new_evidence_is_not_read(
     app: RunningApp, gql: GraphQLClient, monkeypatch: pytest.MonkeyPatch
 ):
-    """Every server follows the outbox; one with no triggered plugin only moves past it."""
+    """Every server follows the outbox; one with no triggered plugin only moves past it,
+    without reading (decoding) the events; a trigger added later sees what commits after."""
     from arcos.plugins import triggers
     from arcos.plugins.host import HOST
     from arcos.store import outbox
 
-    runner = triggers.TriggerRunner(app.app.state.services.domain_services[HOST])
+    host = app.app.state.services.domain_services[HOST]
+    await host.background.close()  # the app's own runner reads the outbox too
+    runner = triggers.TriggerRunner(host)
     runner.follower.position = await outbox.latest_position()
     await gql(SUBMIT, {"type": "build"})
-    dispatched: list[Sequence[Evidence]] = []
+    dispatched: list[str] = []
+    reads: list[int] = []
 
     async def dispatch(items: Sequence[Evidence]) -> None:
-        dispatched.append(items)
+        dispatched.extend(item.type for item in items)
+
+    read_after = outbox.read_after
+
+    async def counted(topic: str, position: int, page: int) -> list[outbox.StoredEvent]:
+        if topic == runner.follower.topic:  # (the principal cache follows another)
+            reads.append(position)
+        return await read_after(topic, position, page)
 
     monkeypatch.setattr(runner, "_dispatch", dispatch)
+    monkeypatch.setattr(outbox, "read_after", counted)
     await runner.follower.read_new()
-    assert dispatched == []
-    assert runner.follower.position == await outbox.latest_position()
+    assert dispatched == [] and reads == []
+    skipped_to = await outbox.latest_position()
+    assert runner.follower.position == skipped_to
+    # A plugin whose trigger is added later gets the evidence committed after that.
+    await register(gql, code=TRIGGERED_CODE, permissions=("evidence.read",),
+                   triggers=[{"event": "evidence.added", "type": "never-submitted"}])
+    await gql(SUBMIT, {"type": "after-the-trigger"})
+    await runner.follower.read_new()
+    assert dispatched == ["after-the-trigger"] and reads[0] == skipped_to

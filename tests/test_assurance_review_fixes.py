@@ -68,3 +68,57 @@ async def test_a_writer_only_token_reads_no_evidence_through_case_payloads(app, 
     # a reader sees it all
     read = await gql(SNAP, {"id": case["caseId"]})
     assert "hunter2" in str(read["data"]["snapshotCase"]["snapshot"]["body"])
+
+
+def layer(title: str, prefix: str, away: list[str] | None = None, module: str | None = None,
+          k: int = 8) -> dict:
+    """A case whose root has k public goals, each supported by every away goal in `away`."""
+    elements = [{"id": "G0", "type": "goal", "text": title,
+                 "supportedBy": [f"{prefix}{i}" for i in range(k)]}]
+    for i in range(k):
+        goal = {"id": f"{prefix}{i}", "type": "goal", "text": "x", "public": True}
+        elements.append({**goal, "supportedBy": away} if away else {**goal,
+                                                                     "undeveloped": True})
+    elements += [{"id": a, "type": "away_goal", "text": "away", "module": module}
+                 for a in away or ()]
+    return {"title": title, "elements": elements}
+
+
+async def test_away_goals_read_each_case_once(app, client, gql, monkeypatch):
+    from arcos.assurance import status as status_module
+
+    k = 8
+    d = await create(gql, layer("D", "P", k=k))
+    c = await create(gql, layer("C", "Q", [f"P{i}" for i in range(k)], d, k=k))
+    b = await create(gql, layer("B", "R", [f"Q{i}" for i in range(k)], c, k=k))
+    a = await create(gql, layer("A", "T", [f"R{i}" for i in range(k)], b, k=k))
+    calls = 0
+    real = status_module.case_status
+
+    async def counting(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(status_module, "case_status", counting)
+    answer = await client.get(f"/api/v3/cases/{a}/status")
+    assert answer.status_code == 200, answer.text
+    assert calls == 3  # B, C and D once each (A itself is called by the REST row directly)
+    assert answer.json()["status"]["status"] == "OPEN"
+
+
+async def test_away_goals_reaching_too_many_cases_are_open_with_a_reason(app, client, gql,
+                                                                          monkeypatch):
+    from arcos.assurance import status as status_module
+
+    monkeypatch.setattr(status_module, "MAX_MODULES", 1)
+    c = await create(gql, layer("C", "Q", k=1))
+    d = await create(gql, layer("D", "P", k=1))
+    b = await create(gql, {"title": "B", "elements": [
+        {"id": "G0", "type": "goal", "text": "b", "supportedBy": ["Q0", "P0"]},
+        {"id": "Q0", "type": "away_goal", "text": "away", "module": c},
+        {"id": "P0", "type": "away_goal", "text": "away", "module": d}]})
+    answer = await client.get(f"/api/v3/cases/{b}/status")
+    assert answer.status_code == 200, answer.text
+    reasons = " ".join(e["reason"] for e in answer.json()["status"]["elements"])
+    assert "reach more than 1 cases" in reasons

@@ -122,3 +122,40 @@ async def test_away_goals_reaching_too_many_cases_are_open_with_a_reason(app, cl
     assert answer.status_code == 200, answer.text
     reasons = " ".join(e["reason"] for e in answer.json()["status"]["elements"])
     assert "reach more than 1 cases" in reasons
+
+
+VALIDATE = "query($y: String) { validateCase(yaml: $y) { wellformedness } }"
+
+
+async def test_large_yaml_is_parsed_off_the_event_loop(app, gql, monkeypatch):
+    import threading
+
+    from arcos.assurance import service
+
+    threads: list[int] = []
+    real = service._from_yaml
+
+    def recording(*args):
+        threads.append(threading.get_ident())
+        return real(*args)
+
+    monkeypatch.setattr(service, "_from_yaml", recording)
+    small = "module: {name: T}\nG1: {text: a, undeveloped: true}\n"
+    large = small + "".join(f"# comment {i:06} {'x' * 80}\n" for i in range(200))
+    assert len(large) > service.INLINE_YAML_BYTES > len(small)
+    for body in (small, large):
+        answer = await gql(VALIDATE, {"y": body})
+        assert "errors" not in answer, answer
+        assert answer["data"]["validateCase"]["wellformedness"] == "INCOMPLETE"
+    loop_thread = threading.get_ident()  # the server runs in this test's event loop
+    assert threads[0] == loop_thread and threads[1] != loop_thread
+
+
+async def test_a_yaml_expanding_beyond_gsn_scale_is_refused_clearly(app, gql, client):
+    body = "G1: {text: a, supportedBy: [" + ",".join(["Sn1"] * 40000) + "]}\n"
+    answer = await gql(VALIDATE, {"y": body})
+    assert answer["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "expands to more than 12000 nodes" in answer["errors"][0]["message"]
+    posted = await client.post("/api/v3/cases", params={"project": PROJECT}, content=body,
+                               headers={"content-type": "application/yaml"})
+    assert posted.status_code in (400, 422) and "12000 nodes" in posted.text

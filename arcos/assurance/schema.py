@@ -131,7 +131,8 @@ class AssuranceQueries:
                       "yaml or json. Every violation names its rule and elements.",
                       permission_classes=READ)
     async def validate_case(
-        self, id: Annotated[str | None, strawberry.argument(metadata=_ID)] = None,
+        self, info: Info[ArcosContext, None],
+        id: Annotated[str | None, strawberry.argument(metadata=_ID)] = None,
         yaml: str | None = None, json: JSON | None = None,
     ) -> CaseValidationType:
         try:
@@ -140,7 +141,8 @@ class AssuranceQueries:
                 if found is None:
                     raise BadUserInput(f"no assurance case {id:.80}")
                 return CaseValidationType.of(found.validation)
-            document = service.read_document(CaseDocumentInput(yaml, json, None))
+            document = await service.read_document(CaseDocumentInput(yaml, json, None),
+                                                   info.context.parse_pool)
             return CaseValidationType.of(await service.validate(document))
         except Refused as refused:
             raise BadUserInput(str(refused)) from None
@@ -156,7 +158,8 @@ class AssuranceMutations:
     ) -> CasePayload:
         given = CaseDocumentInput(input.yaml, input.json, input.title)
         return await payload_of(
-            service.create_case(input.project, given, info.context.write_context()),
+            service.create_case(input.project, given, info.context.write_context(),
+                                info.context.parse_pool),
             _payload, _REFUSED)
 
     @strawberry.mutation(description="Store a case's next version; the older ones stay "
@@ -166,7 +169,8 @@ class AssuranceMutations:
     ) -> CasePayload:
         given = CaseDocumentInput(input.yaml, input.json, input.title)
         return await payload_of(
-            service.update_case(input.id, given, info.context.write_context()),
+            service.update_case(input.id, given, info.context.write_context(),
+                                info.context.parse_pool),
             _payload, _REFUSED)
 
     @strawberry.mutation(description="Freeze a case for a release: its newest version, every "

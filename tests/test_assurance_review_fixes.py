@@ -159,3 +159,43 @@ async def test_a_yaml_expanding_beyond_gsn_scale_is_refused_clearly(app, gql, cl
     posted = await client.post("/api/v3/cases", params={"project": PROJECT}, content=body,
                                headers={"content-type": "application/yaml"})
     assert posted.status_code in (400, 422) and "12000 nodes" in posted.text
+
+
+VERIFY = """query($h: String!) { verifySnapshot(hash: $h) { valid problems
+  snapshot { hash number } } }"""
+BOUND = ("module: {name: T}\nG1: {text: c, supportedBy: [Sn1]}\n"
+         "Sn1: {text: s, arcos: {type: test_results}}\n")
+
+
+async def test_verify_binds_the_row_to_the_signed_snapshot(app, gql):
+    from arcos.assurance.models import AssuranceSnapshot
+
+    case = await create(gql, yaml=BOUND)
+    first = (await gql(SNAP, {"id": case}))["data"]["snapshotCase"]["snapshot"]
+    second = (await gql(SNAP, {"id": case}))["data"]["snapshotCase"]["snapshot"]
+    before = (await gql(VERIFY, {"h": second["hash"]}))["data"]["verifySnapshot"]
+    assert before["valid"] is True, before
+    row1 = await AssuranceSnapshot.get(hash=first["hash"])
+    await AssuranceSnapshot.filter(hash=second["hash"]).update(snapshot=row1.snapshot)
+    after = (await gql(VERIFY, {"h": second["hash"]}))["data"]["verifySnapshot"]
+    assert after["valid"] is False
+    assert any(f"holds snapshot {first['hash']}" in p for p in after["problems"]), after
+    # a snapshot whose stored JSON is no snapshot any more: a clear error, not a 500
+    await AssuranceSnapshot.filter(hash=second["hash"]).update(snapshot={"body": 1})
+    broken = await gql(VERIFY, {"h": second["hash"]})
+    assert broken["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "not a snapshot any more" in broken["errors"][0]["message"]
+
+
+async def test_verify_detects_a_case_moved_to_another_project(app, gql):
+    import uuid
+
+    from arcos.assurance.models import AssuranceCase
+
+    case = await create(gql, yaml=BOUND)
+    snap = (await gql(SNAP, {"id": case}))["data"]["snapshotCase"]["snapshot"]
+    await AssuranceCase.filter(uid=uuid.UUID(case)).update(project="github.com/evil/other")
+    verified = (await gql(VERIFY, {"h": snap["hash"]}))["data"]["verifySnapshot"]
+    assert verified["valid"] is False
+    assert any("now belongs to project github.com/evil/other" in p
+               for p in verified["problems"]), verified

@@ -199,3 +199,15 @@ async def test_verify_detects_a_case_moved_to_another_project(app, gql):
     assert verified["valid"] is False
     assert any("now belongs to project github.com/evil/other" in p
                for p in verified["problems"]), verified
+
+
+async def test_a_huge_integer_in_evidence_data_is_compared_exactly(app, client, gql):
+    stored = await gql(SUBMIT, {"i": {"type": "test_results", "source": "pytest",
+                                      "project": PROJECT, "data": {"failed": 10 ** 400}}})
+    assert stored["data"]["submitEvidence"]["errors"] == [], stored
+    case = await create(gql, yaml="module: {name: T}\nG1: {text: c, supportedBy: [Sn1]}\n"
+                                  "Sn1: {text: s, arcos: {type: test_results, "
+                                  "predicate: \"data.failed >= 0\"}}\n")
+    answer = await client.get(f"/api/v3/cases/{case}/status")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"]["status"] == "SUPPORTED"

@@ -211,3 +211,38 @@ async def test_a_huge_integer_in_evidence_data_is_compared_exactly(app, client, 
     answer = await client.get(f"/api/v3/cases/{case}/status")
     assert answer.status_code == 200, answer.text
     assert answer.json()["status"]["status"] == "SUPPORTED"
+
+
+async def test_control_characters_are_refused_and_svg_is_always_xml(app, gql):
+    import xml.etree.ElementTree as ElementTree
+
+    from arcos.assurance.document import CaseDocument
+    from arcos.assurance.svg import to_svg
+    from arcos.community.gsn import Node, NodeType
+
+    for yaml in ('module: {name: T}\nG1: {text: "claim\\x01with SOH", undeveloped: true}\n',
+                 'module: {name: T}\nG1: {text: "a\\x0bb", undeveloped: true}\n',
+                 'module: {name: "a\\x01b"}\nG1: {text: x, undeveloped: true}\n'):
+        answer = await gql(CREATE, {"input": {"project": PROJECT, "yaml": yaml}})
+        errors = answer["data"]["createAssuranceCase"]["errors"]
+        assert errors and "control characters" in errors[0]["message"], (yaml, answer)
+    for title in ("a\u0000b", "a\nb"):
+        doc = {"title": title, "elements": [{"id": "G1", "type": "goal", "text": "x",
+                                             "undeveloped": True}]}
+        answer = await gql(CREATE, {"input": {"project": PROJECT, "json": doc}})
+        assert answer["data"]["createAssuranceCase"]["errors"][0]["field"] == "title"
+    # tab and newline stay allowed in element text
+    await create(gql, yaml='module: {name: T}\nG1: {text: "line\\n\\tmore", '
+                           'undeveloped: true}\n')
+    # a case stored before the refusal still draws as XML
+    old = CaseDocument("T\x01", (Node("G1", NodeType.GOAL, "a\x01b", undeveloped=True),))
+    ElementTree.fromstring(to_svg(old, {"G1": "OPEN"}))
+
+
+async def test_module_is_a_reserved_element_id(app, gql):
+    doc = {"title": "T", "elements": [
+        {"id": "G1", "type": "goal", "text": "c", "supportedBy": ["module"]},
+        {"id": "module", "type": "goal", "text": "sub", "undeveloped": True}]}
+    answer = await gql(CREATE, {"input": {"project": PROJECT, "json": doc}})
+    errors = answer["data"]["createAssuranceCase"]["errors"]
+    assert any(e["field"] == "elements.1.id" and "reserved" in e["message"] for e in errors)

@@ -246,3 +246,13 @@ async def test_module_is_a_reserved_element_id(app, gql):
     answer = await gql(CREATE, {"input": {"project": PROJECT, "json": doc}})
     errors = answer["data"]["createAssuranceCase"]["errors"]
     assert any(e["field"] == "elements.1.id" and "reserved" in e["message"] for e in errors)
+
+
+async def test_case_status_at_a_future_moment_is_refused(app, gql):
+    case = await create(gql, yaml=BOUND)
+    at = """query($id: String!, $at: DateTime!) { caseStatusAt(id: $id, at: $at) { status } }"""
+    answer = await gql(at, {"id": case, "at": "2999-01-01T00:00:00Z"})
+    assert answer["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "in the future" in answer["errors"][0]["message"]
+    past = await gql(at, {"id": case, "at": "2001-01-01T00:00:00Z"})
+    assert past["data"]["caseStatusAt"]["status"] == "MISSING"

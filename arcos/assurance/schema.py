@@ -92,7 +92,8 @@ class AssuranceQueries:
 
     @strawberry.field(description="A case's status as it was at a past moment: the version in "
                       "force then, judged on the evidence that existed then (what did we know "
-                      "when we released?). Null when there is no such case.",
+                      "when we released?). Null when there is no such case; a future `at` is "
+                      "refused.",
                       permission_classes=READ)
     async def case_status_at(
         self, info: Info[ArcosContext, None],
@@ -100,8 +101,12 @@ class AssuranceQueries:
     ) -> CaseStatusType | None:
         if at.tzinfo is None:
             raise BadUserInput("give `at` with a time zone, e.g. 2026-01-31T12:00:00Z")
+        now = info.context.writer.clock()
+        if at > now:  # refused, not clamped: a status "at" a future moment would be today's
+            raise BadUserInput(f"`at` ({at.isoformat()}) is in the future; ask about a past "
+                               f"moment (now is {now.isoformat()}) or read the live status")
         found = await service.find_case(id)
-        return None if found is None else await status_of(found, at, info.context.writer.clock())
+        return None if found is None else await status_of(found, at, now)
 
     @strawberry.field(description="Check a release snapshot against the store now: its hash, "
                       "signature and chain, the case version it froze and every evidence item "

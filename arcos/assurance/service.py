@@ -21,7 +21,7 @@ from arcos.assurance.document import CaseDocument
 from arcos.assurance.models import AssuranceCase, AssuranceCaseVersion
 from arcos.assurance.rules import parse_rule, rule_to_json
 from arcos.community.gsn import Checked, Node, NodeType, check_argument, parse_argument
-from arcos.evidence.drafts import MAX_SLUG_LENGTH, SLUG
+from arcos.community.patterns import project_slug
 from arcos.problems import Problem, ProblemCode, Refused
 from arcos.store.unit_of_work import UnitOfWork
 from arcos.store.write_context import WriteContext
@@ -159,14 +159,6 @@ def _refuse_errors(validation: Validation) -> None:
         raise Refused([Problem(v.problem.field, v.text, v.problem.code) for v in errors])
 
 
-def _project(raw: str) -> str:
-    slug = raw.strip().lower()
-    if not slug or len(slug) > MAX_SLUG_LENGTH or not SLUG.match(slug):
-        raise Refused.one("project", "project must be a slug like 'github.com/owner/repo'",
-                          ProblemCode.INVALID)
-    return slug
-
-
 async def _store_version(case: AssuranceCase, validation: Validation, number: int,
                          write: WriteContext, unit: UnitOfWork) -> AssuranceCaseVersion:
     return await AssuranceCaseVersion.create(
@@ -179,7 +171,7 @@ async def _store_version(case: AssuranceCase, validation: Validation, number: in
 async def create_case(project: str, given: CaseDocumentInput, write: WriteContext,
                       pool: ParsePool | None = None) -> CaseView:
     """Check and store a new case as its version 1; refused with every hard violation."""
-    slug = _project(project)
+    slug = project_slug(project)
     validation = await validate(await read_document(given, pool))
     _refuse_errors(validation)
 

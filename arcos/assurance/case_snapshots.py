@@ -4,12 +4,13 @@ stored chained per case."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from arcos.assurance import service, snapshots
 from arcos.assurance.document import to_json
 from arcos.assurance.evaluation import Verdict
-from arcos.assurance.models import AssuranceCaseVersion, AssuranceSnapshot
+from arcos.assurance.models import AssuranceCase, AssuranceCaseVersion, AssuranceSnapshot
 from arcos.assurance.snapshots import Signer, Snapshot, Verification
 from arcos.assurance.status import case_status
 from arcos.community.gsn import NodeType
@@ -63,15 +64,54 @@ async def verify_snapshot(digest: str, signer: Signer) -> tuple[StoredSnapshot, 
     row = await AssuranceSnapshot.filter(hash=digest.strip().lower()).first()
     if row is None:
         raise Refused.one("hash", f"no snapshot with hash {digest:.80}", ProblemCode.NOT_FOUND)
-    taken = Snapshot.from_json(row.snapshot)
+    taken = _readable(row)
     case = taken.body.get("case", {})
     previous_row = await AssuranceSnapshot.filter(hash=taken.previous).first() \
         if taken.previous else None
+    owner = await AssuranceCase.filter(id=row.case_id).first()
     version = await AssuranceCaseVersion.filter(
         case_id=row.case_id, number=case.get("version")).first()
     document = to_json(service.document_of(version)) if version is not None else None
     verification = await snapshots.verify(
         taken, document=document,
-        previous=Snapshot.from_json(previous_row.snapshot) if previous_row else None,
+        previous=_readable(previous_row) if previous_row else None,
         signer=signer)
+    binding = _binding_problems(row, owner, taken, case)
+    if binding:
+        verification = replace(verification, problems=(*binding, *verification.problems))
     return StoredSnapshot(row, taken), verification
+
+
+def _readable(row: AssuranceSnapshot) -> Snapshot:
+    """The row's snapshot, or Refused when its stored JSON is no snapshot any more."""
+    try:
+        taken = Snapshot.from_json(row.snapshot)
+        if not isinstance(taken.body, dict) or not isinstance(taken.body.get("case"), dict):
+            raise TypeError("no case in its body")
+        taken.previous  # noqa: B018 - reads body["previous"]: KeyError when edited away
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise Refused.one("hash", f"the stored snapshot {row.hash} is not a snapshot any more "
+                          f"({type(error).__name__}: {error!s:.80}): it was edited in the "
+                          "database", ProblemCode.INVALID) from None
+    return taken
+
+
+def _binding_problems(row: AssuranceSnapshot, owner: AssuranceCase | None, taken: Snapshot,
+                      case: dict[str, Any]) -> list[str]:
+    """What ties the looked-up row to the signed body: its hash, its previous hash, its
+    case, and the case's project now against the one signed."""
+    problems = []
+    if row.hash != taken.hash:
+        problems.append(f"the row for snapshot {row.hash} holds snapshot {taken.hash}: rows "
+                        "were swapped or copied in the database")
+    if row.previous != taken.previous:
+        problems.append(f"the row for snapshot {row.hash} follows {row.previous}, but the "
+                        f"signed snapshot follows {taken.previous}")
+    if owner is None or str(owner.uid) != str(case.get("id")):
+        problems.append(f"the row for snapshot {row.hash} belongs to case "
+                        f"{owner.uid if owner else 'none'}, but the signed snapshot is of "
+                        f"case {case.get('id')}")
+    elif owner.project != case.get("project"):
+        problems.append(f"case {owner.uid} now belongs to project {owner.project}, but the "
+                        f"snapshot was signed for project {case.get('project')}")
+    return problems

@@ -18,7 +18,9 @@ import yaml
 
 from arcos.assurance.safe_yaml import YamlRefused, load_yaml
 from arcos.community.gsn import MAX_NODES, Node, NodeType, parse_argument
+from arcos.evidence.drafts import CONTROL_CHARS
 from arcos.problems import Problem, ProblemCode
+from arcos.storable import unstorable
 
 MAX_TITLE = 255
 #: gsn2x's prefixes, longest first where one starts another (its own order).
@@ -51,6 +53,10 @@ def kind_of(element_id: str) -> NodeType | None:
     return None
 
 
+#: The gsn2x header key: no element may take it as its id.
+RESERVED_ID = "module"
+
+
 def from_json(raw: Any, problems: list[Problem], title: str | None = None) -> CaseDocument:
     """The JSON form; shape problems name `title` or `elements.<index>.<field>`."""
     if not isinstance(raw, dict):
@@ -62,6 +68,12 @@ def from_json(raw: Any, problems: list[Problem], title: str | None = None) -> Ca
                                 "title and elements", ProblemCode.INVALID))
     chosen = _title(title if title is not None else raw.get("title"), problems)
     elements = parse_argument(raw.get("elements"), "elements", problems)
+    for index, node in enumerate(elements):
+        if node.id == RESERVED_ID:
+            problems.append(Problem(f"elements.{index}.id", f"'{RESERVED_ID}' is reserved: "
+                                    "gsn2x YAML reads it as the module header (the case's "
+                                    "name), so give the element another id (e.g. G2)",
+                                    ProblemCode.INVALID))
     return CaseDocument(chosen, tuple(elements))
 
 
@@ -196,6 +208,10 @@ def _title(raw: Any, problems: list[Problem]) -> str:
     if not isinstance(raw, str) or not 0 < len(raw.strip()) <= MAX_TITLE:
         problems.append(Problem("title", f"give the case a title of 1-{MAX_TITLE} characters "
                                 "(in YAML: module: {name: <title>})", ProblemCode.REQUIRED))
+        return ""
+    if CONTROL_CHARS.search(raw) or unstorable(raw):
+        problems.append(Problem("title", "a case title is one line of text: no control "
+                                "characters (tab, newline, NUL, …)", ProblemCode.INVALID))
         return ""
     return raw.strip()
 

@@ -116,7 +116,9 @@ class Predicate:
             return type(value) is type(self.operand) and OPERATORS[self.op](value, self.operand)
         if isinstance(value, bool) or not isinstance(value, int | float):
             return False
-        return OPERATORS[self.op](float(value), self.operand)
+        # Python compares an int with a float exactly; float(value) overflows on an
+        # integer beyond 1e308 (evidence data may hold one) and rounds above 2**53.
+        return OPERATORS[self.op](value, self.operand)
 
     def find(self, data: object) -> tuple[bool, object]:
         """(found, value) at `path` inside an evidence item's `data`."""

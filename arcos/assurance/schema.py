@@ -92,7 +92,8 @@ class AssuranceQueries:
 
     @strawberry.field(description="A case's status as it was at a past moment: the version in "
                       "force then, judged on the evidence that existed then (what did we know "
-                      "when we released?). Null when there is no such case.",
+                      "when we released?). Null when there is no such case; a future `at` is "
+                      "refused.",
                       permission_classes=READ)
     async def case_status_at(
         self, info: Info[ArcosContext, None],
@@ -100,8 +101,12 @@ class AssuranceQueries:
     ) -> CaseStatusType | None:
         if at.tzinfo is None:
             raise BadUserInput("give `at` with a time zone, e.g. 2026-01-31T12:00:00Z")
+        now = info.context.writer.clock()
+        if at > now:  # refused, not clamped: a status "at" a future moment would be today's
+            raise BadUserInput(f"`at` ({at.isoformat()}) is in the future; ask about a past "
+                               f"moment (now is {now.isoformat()}) or read the live status")
         found = await service.find_case(id)
-        return None if found is None else await status_of(found, at, info.context.writer.clock())
+        return None if found is None else await status_of(found, at, now)
 
     @strawberry.field(description="Check a release snapshot against the store now: its hash, "
                       "signature and chain, the case version it froze and every evidence item "
@@ -131,7 +136,8 @@ class AssuranceQueries:
                       "yaml or json. Every violation names its rule and elements.",
                       permission_classes=READ)
     async def validate_case(
-        self, id: Annotated[str | None, strawberry.argument(metadata=_ID)] = None,
+        self, info: Info[ArcosContext, None],
+        id: Annotated[str | None, strawberry.argument(metadata=_ID)] = None,
         yaml: str | None = None, json: JSON | None = None,
     ) -> CaseValidationType:
         try:
@@ -140,7 +146,8 @@ class AssuranceQueries:
                 if found is None:
                     raise BadUserInput(f"no assurance case {id:.80}")
                 return CaseValidationType.of(found.validation)
-            document = service.read_document(CaseDocumentInput(yaml, json, None))
+            document = await service.read_document(CaseDocumentInput(yaml, json, None),
+                                                   info.context.parse_pool)
             return CaseValidationType.of(await service.validate(document))
         except Refused as refused:
             raise BadUserInput(str(refused)) from None
@@ -156,7 +163,8 @@ class AssuranceMutations:
     ) -> CasePayload:
         given = CaseDocumentInput(input.yaml, input.json, input.title)
         return await payload_of(
-            service.create_case(input.project, given, info.context.write_context()),
+            service.create_case(input.project, given, info.context.write_context(),
+                                info.context.parse_pool),
             _payload, _REFUSED)
 
     @strawberry.mutation(description="Store a case's next version; the older ones stay "
@@ -166,7 +174,8 @@ class AssuranceMutations:
     ) -> CasePayload:
         given = CaseDocumentInput(input.yaml, input.json, input.title)
         return await payload_of(
-            service.update_case(input.id, given, info.context.write_context()),
+            service.update_case(input.id, given, info.context.write_context(),
+                                info.context.parse_pool),
             _payload, _REFUSED)
 
     @strawberry.mutation(description="Freeze a case for a release: its newest version, every "

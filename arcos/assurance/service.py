@@ -28,10 +28,15 @@ from arcos.community.gsn import (
     check_argument,
     parse_argument,
 )
-from arcos.evidence.drafts import MAX_SLUG_LENGTH, SLUG
+from arcos.community.patterns import project_slug
 from arcos.problems import Problem, ProblemCode, Refused
 from arcos.store.unit_of_work import UnitOfWork
 from arcos.store.write_context import WriteContext
+from arcos.web.parse_pool import ParsePool
+
+#: YAML longer than this is parsed in the parse pool's threads, not on the event loop: a
+#: reader's validateCase of a few hundred KiB would otherwise stall every other request.
+INLINE_YAML_BYTES = 8 * 1024
 
 MAX_CASES_LISTED = 200
 
@@ -79,14 +84,25 @@ class CaseView:
         return self.validation.document
 
 
-def read_document(given: CaseDocumentInput) -> CaseDocument:
-    """The document from YAML or JSON, or Refused naming each shape problem."""
+def _from_yaml(text: str, title: str | None) -> tuple[CaseDocument, list[Problem]]:
+    problems: list[Problem] = []
+    return codec.from_yaml(text, problems, title), problems
+
+
+async def read_document(given: CaseDocumentInput, pool: ParsePool | None = None) -> CaseDocument:
+    """The document from YAML or JSON, or Refused naming each shape problem. With a `pool`
+    (the server always passes one) YAML beyond INLINE_YAML_BYTES is parsed in its threads,
+    under its admission (RATE_LIMITED when full)."""
     problems: list[Problem] = []
     if (given.yaml is None) == (given.json is None):
         raise Refused.one("document", "give the case as exactly one of yaml (gsn2x YAML text) "
                           'or json ({"title": …, "elements": […]})', ProblemCode.REQUIRED)
     if given.yaml is not None:
-        document = codec.from_yaml(given.yaml, problems, given.title)
+        if pool is not None and len(given.yaml) > INLINE_YAML_BYTES:
+            document, problems = await pool.run(_from_yaml, given.yaml, given.title,
+                                                in_thread=True)
+        else:
+            document, problems = _from_yaml(given.yaml, given.title)
     else:
         document = codec.from_json(given.json, problems, given.title)
     if problems:
@@ -151,14 +167,6 @@ def _refuse_errors(validation: Validation) -> None:
         raise Refused([Problem(v.problem.field, v.text, v.problem.code) for v in errors])
 
 
-def _project(raw: str) -> str:
-    slug = raw.strip().lower()
-    if not slug or len(slug) > MAX_SLUG_LENGTH or not SLUG.match(slug):
-        raise Refused.one("project", "project must be a slug like 'github.com/owner/repo'",
-                          ProblemCode.INVALID)
-    return slug
-
-
 async def _store_version(case: AssuranceCase, validation: Validation, number: int,
                          write: WriteContext, unit: UnitOfWork) -> AssuranceCaseVersion:
     return await AssuranceCaseVersion.create(
@@ -168,11 +176,11 @@ async def _store_version(case: AssuranceCase, validation: Validation, number: in
         created_at=unit.now, using_db=unit.connection)
 
 
-async def create_case(project: str, given: CaseDocumentInput,
-                      write: WriteContext) -> CaseView:
+async def create_case(project: str, given: CaseDocumentInput, write: WriteContext,
+                      pool: ParsePool | None = None) -> CaseView:
     """Check and store a new case as its version 1; refused with every hard violation."""
-    slug = _project(project)
-    validation = await validate(read_document(given))
+    slug = project_slug(project)
+    validation = await validate(await read_document(given, pool))
     _refuse_errors(validation)
 
     async def work(unit: UnitOfWork) -> CaseView:
@@ -186,11 +194,11 @@ async def create_case(project: str, given: CaseDocumentInput,
     return await write.writer.run(work)
 
 
-async def update_case(case_id: str, given: CaseDocumentInput,
-                      write: WriteContext) -> CaseView:
+async def update_case(case_id: str, given: CaseDocumentInput, write: WriteContext,
+                      pool: ParsePool | None = None) -> CaseView:
     """A new version of a case (the older ones stay readable); refused like a create."""
     uid = _uid(case_id)
-    validation = await validate(read_document(given))
+    validation = await validate(await read_document(given, pool))
     _refuse_errors(validation)
 
     async def work(unit: UnitOfWork) -> CaseView:

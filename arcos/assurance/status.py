@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from arcos.assurance import service
@@ -45,6 +45,21 @@ class CaseStatus:
     version: int
 
 
+#: How many other cases one status evaluation may read through Away Goals in all: each is
+#: evaluated once (remembered by case and moment), and a wider web is refused with a reason
+#: rather than read (k away goals per case would otherwise cost k^depth evaluations).
+MAX_MODULES = 32
+
+
+@dataclass
+class _Walk:
+    """One status evaluation's memory: the cases already evaluated (by case id and moment),
+    so many away goals into one case read it once, and how many cases were read."""
+
+    done: dict[tuple[int, datetime | None], CaseStatus] = field(default_factory=dict)
+    visited: int = 0
+
+
 def _rule(raw: object) -> EvidenceRule | None:
     problems: list[Problem] = []
     return parse_rule(raw, "arcos", problems) if isinstance(raw, dict) else None
@@ -58,8 +73,10 @@ async def _version_at(case: AssuranceCase, at: datetime | None) -> AssuranceCase
 
 
 async def case_status(view: CaseView, *, at: datetime | None, now: datetime,
-                      _seen: frozenset[int] = frozenset()) -> CaseStatus:
+                      _seen: frozenset[int] = frozenset(),
+                      _walk: _Walk | None = None) -> CaseStatus:
     """The status of `view`'s case (its version as of `at`, when given)."""
+    walk = _Walk() if _walk is None else _walk
     version = view.version if at is None else await _version_at(view.case, at)
     if version is None:  # the case did not exist yet at `at`
         return CaseStatus(ElementStatus.MISSING, (), {}, (), 0)
@@ -78,7 +95,7 @@ async def case_status(view: CaseView, *, at: datetime | None, now: datetime,
                                        "evidence (no arcos: rule)")
         elif node.type == NodeType.AWAY_GOAL:
             decided[node.id] = await _away_verdict(node.id, node.module, at, now,
-                                                   _seen | {view.case.id})
+                                                   _seen | {view.case.id}, walk)
     kinds = {node.id: node.type.value for node in elements}
     root = _root(elements)
     statuses = aggregate(root, {
@@ -112,14 +129,23 @@ def _aggregate_reason(undeveloped: bool, status: ElementStatus) -> str:
 
 
 async def _away_verdict(goal: str, module: str | None, at: datetime | None, now: datetime,
-                        seen: frozenset[int]) -> Verdict:
-    """An Away Goal's status: its goal's status in the case that develops it."""
+                        seen: frozenset[int], walk: _Walk) -> Verdict:
+    """An Away Goal's status: its goal's status in the case that develops it (each case
+    evaluated once per walk, at most MAX_MODULES of them)."""
     found = await service.find_case(module) if module else None
     if found is None:
         return Verdict(ElementStatus.OPEN, (), f"case {module} is not readable")
     if found.case.id in seen or len(seen) >= MAX_MODULE_DEPTH:
         return Verdict(ElementStatus.OPEN, (), f"case {module} refers back to this one")
-    status = await case_status(found, at=at, now=now, _seen=seen)
+    key = (found.case.id, at)
+    status = walk.done.get(key)
+    if status is None:
+        if walk.visited >= MAX_MODULES:
+            return Verdict(ElementStatus.OPEN, (), f"case {module} not evaluated: this "
+                           f"argument's away goals reach more than {MAX_MODULES} cases")
+        walk.visited += 1
+        status = await case_status(found, at=at, now=now, _seen=seen, _walk=walk)
+        walk.done[key] = status
     state = next((s for s in status.elements if s.id == goal), None)
     if state is None:
         return Verdict(ElementStatus.OPEN, (), f"{goal} is not a goal of case {module}")

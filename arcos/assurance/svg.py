@@ -9,14 +9,21 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape as escape_xml
+from xml.sax.saxutils import quoteattr
 
 from arcos.assurance.document import CaseDocument
 from arcos.assurance.dot import STATUS_COLOURS
-from arcos.community.gsn import CONTEXTUAL, Node, NodeType
+from arcos.community.gsn import CONTEXTUAL, UNPRINTABLE, Node, NodeType
 
 WIDTH, HEIGHT, GAP_X, GAP_Y, MARGIN = 180, 84, 30, 56, 20
 _LINE_CHARS, _MAX_LINES = 30, 4
+
+
+def escape(text: str) -> str:
+    """`text` as XML character data: escaped, and without the control characters XML
+    cannot hold (cases stored before they were refused may carry some)."""
+    return escape_xml(UNPRINTABLE.sub("\ufffd", text))
 
 
 def _rows(document: CaseDocument) -> list[list[Node]]:

@@ -22,10 +22,18 @@ from arcos.assurance.models import AssuranceCaseVersion
 from arcos.assurance.service import CaseView, Validation, Wellformedness
 from arcos.assurance.status import CaseStatus, case_status
 from arcos.assurance.svg import to_svg
+from arcos.auth.permissions import requires
 from arcos.community.gsn import Node, NodeType, Severity, Violation
+from arcos.evidence.scopes import EVIDENCE_READ
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import UserError
 from arcos.web.preencoded import dumps
+
+#: A case's elements, status, exports and history, and a snapshot's body, show evidence
+#: (deciding ids, predicate reasons naming data values) and other callers' arguments: a token
+#: with evidence:write alone gets the case's id, version and validation from a mutation's
+#: payload, like submitEvidence's writers who may not read the evidence back.
+READ = [requires(EVIDENCE_READ)]
 
 strawberry.enum(Wellformedness, name="CaseWellformedness",
                 description="WELL_FORMED; INCOMPLETE (unsupported or undeveloped goals or "
@@ -205,7 +213,8 @@ class CaseType(relay.Node):
     created_by: str
     created_at: datetime
     updated_at: datetime
-    elements: list[ElementType]
+    elements: list[ElementType] = strawberry.field(
+        permission_classes=READ, description="The elements of this version (evidence:read).")
     validation: CaseValidationType
     view: strawberry.Private[CaseView]
 
@@ -221,17 +230,20 @@ class CaseType(relay.Node):
                    validation=CaseValidationType.of(view.validation), view=view)
 
     @strawberry.field(description="The live status: each solution's evidence rule evaluated "
-                      "now, goals and strategies aggregated.")
+                      "now, goals and strategies aggregated (evidence:read).",
+                      permission_classes=READ)
     async def status(self, info: Info[ArcosContext, None]) -> CaseStatusType:
         return await status_of(self.view, None, info.context.writer.clock())
 
-    @strawberry.field(description="Every version, oldest first.")
+    @strawberry.field(description="Every version, oldest first (evidence:read).",
+                      permission_classes=READ)
     async def versions(self) -> list[VersionType]:
         return [VersionType.of(row) for row in await service.versions_of(self.view.case)]
 
     @strawberry.field(description="This version as JSON, gsn2x YAML (plain: without the "
                       "arcos: rules), Graphviz DOT or an SVG diagram (both filled in each "
-                      "element's live status colour).")
+                      "element's live status colour; evidence:read).",
+                      permission_classes=READ)
     async def export(self, info: Info[ArcosContext, None], format: CaseFormat = CaseFormat.JSON,
                      plain: bool = False) -> ExportType:
         statuses = None
@@ -266,7 +278,9 @@ class SnapshotType:
     signature: str
     key_id: str
     taken_at: datetime
-    body: JSON = strawberry.field(description="What the hash and signature cover.")
+    body: JSON = strawberry.field(description="What the hash and signature cover: every "
+                                  "element's status and reason (evidence:read).",
+                                  permission_classes=READ)
 
     @classmethod
     def of(cls, stored: StoredSnapshot) -> SnapshotType:

@@ -46,6 +46,9 @@ MAX_EDGES_PER_NODE = 50
 MAX_TEXT = 2000
 #: Rule 8: more Solutions than this straight under one Goal asks for a Strategy.
 MAX_DIRECT_SOLUTIONS = 3
+#: C0 controls (and DEL) other than tab and newline: no XML (SVG) can hold most of them and
+#: none belongs in a claim; NUL no store keeps either.
+UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 NODE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,63}$")
 #: What names another case (module) an Away Goal refers to: a case id.
 MODULE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:=\-]{0,127}$")
@@ -209,10 +212,11 @@ def _parse_node(raw: Any, path: str, problems: list[Problem]) -> Node | None:
         problems.append(Problem(f"{path}.type", f"type must be one of "
                                 f"{', '.join(NodeType)} (got {kind!r:.40})", ProblemCode.INVALID))
     text = raw.get("text")
-    if not isinstance(text, str) or not 0 < len(text.strip()) <= MAX_TEXT or unstorable(text):
+    if not isinstance(text, str) or not 0 < len(text.strip()) <= MAX_TEXT or unstorable(text) \
+            or UNPRINTABLE.search(text):
         problems.append(Problem(f"{path}.text", f"give the node's claim or description as "
-                                f"1-{MAX_TEXT} characters of text (no NUL characters)",
-                                ProblemCode.INVALID))
+                                f"1-{MAX_TEXT} characters of text (no control characters "
+                                "other than tab and newline)", ProblemCode.INVALID))
     supported = _ids(raw.get("supportedBy", []), f"{path}.supportedBy", problems)
     context = _ids(raw.get("inContextOf", []), f"{path}.inContextOf", problems)
     undeveloped = _flag(raw, "undeveloped", path, problems)

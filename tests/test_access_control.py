@@ -226,6 +226,31 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("Mutation", "optOutCommunityBenchmarks"): Operation(
         'mutation { optOutCommunityBenchmarks(input: {project: "acme/none"}) '
         "{ errors { code } } }", COMMUNITY_WRITE),
+    ("Query", "assuranceCase"): Operation(
+        '{ assuranceCase(id: "missing") { caseId } }', EVIDENCE_READ),
+    ("Query", "assuranceCases"): Operation(
+        '{ assuranceCases(project: "a/b") { caseId } }', EVIDENCE_READ),
+    ("Query", "caseStatusAt"): Operation(
+        '{ caseStatusAt(id: "missing", at: "2026-01-01T00:00:00Z") { status } }',
+        EVIDENCE_READ),
+    ("Query", "validateCase"): Operation(
+        '{ validateCase(json: {title: "t", elements: []}) { wellformedness } }',
+        EVIDENCE_READ),
+    ("Query", "verifySnapshot"): Operation(
+        '{ verifySnapshot(hash: "00") { valid } }', EVIDENCE_READ),
+    ("Mutation", "createAssuranceCase"): Operation(
+        'mutation { createAssuranceCase(input: {project: "a/b", json: {title: "t", '
+        "elements: []}}) { errors { code } } }", EVIDENCE_WRITE),
+    ("Mutation", "updateAssuranceCase"): Operation(
+        'mutation { updateAssuranceCase(input: {id: "missing", json: {title: "t", '
+        "elements: []}}) { errors { code } } }", EVIDENCE_WRITE),
+    ("Mutation", "snapshotCase"): Operation(
+        'mutation { snapshotCase(id: "missing") { errors { code } } }', EVIDENCE_WRITE),
+    ("Mutation", "createCaseFromTemplate"): Operation(
+        'mutation { createCaseFromTemplate(input: {template: "finance", project: "a/b"}) '
+        "{ errors { code } } }", EVIDENCE_WRITE),
+    ("Subscription", "assuranceCaseUpdated"): Operation(
+        'subscription { assuranceCaseUpdated(id: "missing") { caseId } }', EVIDENCE_READ),
 }
 
 AUTH_CODES = {"UNAUTHENTICATED", "FORBIDDEN"}

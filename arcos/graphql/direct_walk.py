@@ -12,14 +12,10 @@ in a non-null field, a value that does not coerce, a resolver that raises, an aw
 raises `Unwalkable`, and the caller completes the same value the generic way
 (arcos/graphql/direct_mutation.py), which writes the error exactly as it would.
 
-An async resolver (strawberry's, with no permission classes or field extensions) is
-driven in place: a coroutine that finishes without suspending (e.g. a payload field whose
-value the write already has in hand) gives the value graphql-core would have awaited.
-graphql-core starts a selection's coroutines in field order and, when none suspends, each
-runs to its end before the next; the walk runs them in the same field order. One that
-suspends (it waits for a loader or I/O) is closed and the value is completed the generic
-way, which runs that field again; what it awaited (a loader's batch) is cached and
-answers the second run the same.
+Async resolvers stay with graphql-core. Driving their coroutines in place was tried: one
+that suspended on a DataLoader was closed and run again by graphql-core, and the second
+run failed ("await wasn't used with future", a 500 on AddBenchmark, whose payload's
+`author` waits for a loader), so a field that may suspend is never started here.
 """
 
 from __future__ import annotations
@@ -77,7 +73,7 @@ def compile_walk(
     """The completion of a value of `return_type` selected with `selection_set` (its
     named fragments in `fragments`), or None when the shape has something the walk does
     not handle (directives, arguments, repeated keys, fragments on another type, abstract
-    types, guarded fields)."""
+    types, async or guarded fields)."""
     if isinstance(return_type, GraphQLNonNull):
         inner = compile_walk(return_type.of_type, selection_set, fragments)
         return None if inner is None else _non_null(inner)
@@ -150,14 +146,15 @@ def _object_fields(
 
 
 def _plain(field: GraphQLField) -> bool:
-    """A field strawberry resolves with no permission classes or field extensions: calling
-    its `resolve` (and, for an async one, driving its coroutine) runs only its resolver.
-    Guarded fields stay with graphql-core, whose order of permission checks they rely on."""
+    """A field strawberry resolves synchronously with no permission classes or field
+    extensions: calling its `resolve` has no effect but its value. Guarded fields stay with
+    graphql-core, whose order of permission checks they rely on; async ones too (above)."""
     definition = (field.extensions or {}).get(STRAWBERRY_DEFINITION)
     return (
         definition is not None and field.resolve is not None
         and not getattr(definition, "extensions", None)
         and not getattr(definition, "permission_classes", None)
+        and not getattr(definition, "is_async", True)
     )
 
 
@@ -244,29 +241,14 @@ def _object(object_type: GraphQLObjectType, fields: tuple[WalkField, ...]) -> Co
             except Exception as refused:
                 raise Unwalkable from refused
             if executor.is_awaitable(resolved):
-                resolved = _finished(resolved)
+                _close(resolved)
+                raise Unwalkable
             completed[field.key] = field.complete(  # type: ignore[misc]
                 executor, resolved, field_path, field_info
             )
         return completed
 
     return complete
-
-
-def _finished(awaitable: Any) -> Any:
-    """The value of a coroutine that finishes without suspending; `Unwalkable` (the
-    coroutine closed) when it suspends, raises, or is another kind of awaitable."""
-    if not inspect.iscoroutine(awaitable):
-        _close(awaitable)
-        raise Unwalkable
-    try:
-        awaitable.send(None)
-    except StopIteration as done:
-        return done.value
-    except Exception as refused:
-        raise Unwalkable from refused
-    awaitable.close()  # it waits for something: the generic path runs the field again
-    raise Unwalkable
 
 
 def _close(value: Any) -> None:

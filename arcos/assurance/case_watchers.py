@@ -174,10 +174,12 @@ class CaseWatcher:
         rules = case_rules(view)
         index = RuleIndex()
         index.set_case(self.key, view.case.project, rules)
-        last = await case_status(view, at=None, now=self.clock())
         async with AsyncExitStack() as stack:
             streams = [(kind, await stack.enter_async_context(self.broker.subscribe(topic)))
                        for kind, topic in topics(view, rules)]
+            # Subscribed first, evaluated second: an event committed in between is queued
+            # and evaluated below, not lost between the two.
+            last = await case_status(view, at=None, now=self.clock())
             self.ready.set_result(None)
             async for kind, event in merged(streams):
                 change = (Change.of_evidence_event(event) if kind == "evidence"

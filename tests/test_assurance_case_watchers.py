@@ -96,7 +96,8 @@ async def test_two_subscribers_of_a_case_share_one_evaluation_per_event(
         await first.subscribe("a", FIRST, {"id": case_id})
         await second.subscribe("b", SECOND, {"id": case_id})
         await members_joined(counted, 2)
-        await api.wait_for_subscriptions(2)  # one project's evidence and metric channels
+        # One project's evidence and metric channels and the case's edit channel.
+        await api.wait_for_subscriptions(3)
         await upload(api.graphql, "submitTestReport", template_artifacts.read("red-junit.xml"),
                      PROJECT)
         seen = []
@@ -115,4 +116,45 @@ async def test_two_subscribers_of_a_case_share_one_evaluation_per_event(
     # once, not once per subscriber (its evidence event cannot change the metric rule).
     assert max(Counter(counted.let_through).values()) == 1, counted.let_through
     assert counted.evaluations == len(set(counted.let_through)) == 1
+
+
+def edited_case(project: str, extra_project: str | None) -> dict[str, Any]:
+    """A small case: G1 supported by Sn1 (a test report of `project`) and, when
+    `extra_project` is given, by Sn2 (a test report of that other project)."""
+    solutions = [("Sn1", project)] + ([("Sn2", extra_project)] if extra_project else [])
+    return {"title": "Release", "elements": [
+        {"id": "G1", "type": "goal", "text": "The release is tested",
+         "supportedBy": [name for name, _ in solutions]},
+        *({"id": name, "type": "solution", "text": f"Tests of {slug}",
+           "arcos": {"project": slug, "type": "test_results"}} for name, slug in solutions),
+    ]}
+
+
+async def test_an_edit_is_pushed_and_its_new_projects_are_heard(
+        api: Api, counted: Counted, template_artifacts: Artifacts) -> None:
+    """An edit whose new Solution reads another project is pushed at once, and that
+    project's evidence reaches the subscriber (the watcher resubscribes)."""
+    other = "github.com/acme/other"
+    made = await api.graphql("""mutation($input: CreateAssuranceCaseInput!) {
+        createAssuranceCase(input: $input) { case { caseId } errors { message } } }""",
+                             {"input": {"project": PROJECT, "json": edited_case(PROJECT, None)}})
+    case_id = made["data"]["createAssuranceCase"]["case"]["caseId"]
+    async with ws_connect(api.ws_url, TRANSPORT_WS, token=api.token) as client:
+        await client.subscribe("a", FIRST, {"id": case_id})
+        await members_joined(counted, 1)
+        await api.wait_for_subscriptions(3)
+        edited = await api.graphql("""mutation($input: UpdateAssuranceCaseInput!) {
+            updateAssuranceCase(input: $input) { errors { message } } }""",
+                                   {"input": {"id": case_id, "json": edited_case(PROJECT, other)}})
+        assert edited["data"]["updateAssuranceCase"]["errors"] == []
+        payload = await client.next_payload("a")
+        assert "errors" not in payload, payload
+        changed = {e["id"]: e["status"] for e in payload["data"]["assuranceCaseUpdated"]["changed"]}
+        assert changed == {"Sn2": "MISSING"}, changed
+        await api.wait_for_subscriptions(5)  # the other project's two channels too
+        await upload(api.graphql, "submitTestReport", template_artifacts.read("red-junit.xml"),
+                     other)
+        payload = await client.next_payload("a")
+        changed = {e["id"]: e["status"] for e in payload["data"]["assuranceCaseUpdated"]["changed"]}
+        assert changed.get("Sn2") == "SUPPORTED", changed  # a report exists: no predicate
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from arcos.assurance import service
 from arcos.assurance.affected import Change, RuleIndex
+from arcos.assurance.events import case_channel
 from arcos.assurance.rules import EvidenceRule, parse_rule
 from arcos.assurance.service import CaseView
 from arcos.assurance.status import CaseStatus, ElementState, case_status
@@ -106,7 +107,6 @@ def changes(before: CaseStatus, after: CaseStatus) -> tuple[ElementState, ...]:
                  if seen.get(state.id) != (state.status, state.evidence_ids))
 
 
-
 class _Ended:
     """The watcher stopped: the case was deleted (no error) or it failed (`error`)."""
 
@@ -170,33 +170,52 @@ class CaseWatcher:
             member.offer(item)
 
     async def _watch(self) -> None:
+        """Evaluate the case on every event its rules can be changed by and on every edit;
+        an edit whose rules read other projects resubscribes to theirs."""
         view = self.view
-        rules = case_rules(view)
         index = RuleIndex()
-        index.set_case(self.key, view.case.project, rules)
-        async with AsyncExitStack() as stack:
-            streams = [(kind, await stack.enter_async_context(self.broker.subscribe(topic)))
-                       for kind, topic in topics(view, rules)]
-            # Subscribed first, evaluated second: an event committed in between is queued
-            # and evaluated below, not lost between the two.
-            last = await case_status(view, at=None, now=self.clock())
-            self.ready.set_result(None)
-            async for kind, event in merged(streams):
-                change = (Change.of_evidence_event(event) if kind == "evidence"
-                          else Change.of_metric_event(event))
-                if self.key not in index.affected(change):
-                    continue
-                current = await service.find_case(self.key)
-                if current is None:
-                    return
-                if current.version.number != view.version.number:
-                    view = current
-                    index.set_case(self.key, view.case.project, case_rules(view))
-                status = await self.evaluate(current)
-                changed = changes(last, status)
+        last: CaseStatus | None = None
+        while True:
+            rules = case_rules(view)
+            index.set_case(self.key, view.case.project, rules)
+            wanted = topics(view, rules)
+            async with AsyncExitStack() as stack:
+                streams = [
+                    (kind, await stack.enter_async_context(self.broker.subscribe(topic)))
+                    for kind, topic in [*wanted, ("edit", case_channel(self.key))]
+                ]
+                # Subscribed first, evaluated second: an event committed in between is
+                # queued and evaluated below, not lost between the two.
+                status = await case_status(view, at=None, now=self.clock())
+                if last is not None:
+                    self._publish(view, last, status)
                 last = status
-                if changed:
-                    self._send(CaseUpdate(current, status, changed))
+                if not self.ready.done():
+                    self.ready.set_result(None)
+                events = await stack.enter_async_context(contextlib.aclosing(merged(streams)))
+                async for kind, event in events:
+                    if kind != "edit" and self.key not in index.affected(
+                            Change.of_evidence_event(event) if kind == "evidence"
+                            else Change.of_metric_event(event)):
+                        continue
+                    current = await service.find_case(self.key)
+                    if current is None:
+                        return
+                    if current.version.number != view.version.number:
+                        view = current
+                        if topics(view, case_rules(view)) != wanted:
+                            break  # resubscribe, then evaluate the new version
+                        index.set_case(self.key, view.case.project, case_rules(view))
+                    status = await self.evaluate(current)
+                    self._publish(current, last, status)
+                    last = status
+                else:
+                    return
+
+    def _publish(self, view: CaseView, before: CaseStatus, after: CaseStatus) -> None:
+        changed = changes(before, after)
+        if changed:
+            self._send(CaseUpdate(view, after, changed))
 
     async def evaluate(self, view: CaseView) -> CaseStatus:
         """The case's status now: the one evaluation an event costs, whatever the number

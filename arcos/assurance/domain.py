@@ -6,6 +6,7 @@ from importlib import resources
 
 from arcos.assurance import rest
 from arcos.assurance.case_watchers import CASE_WATCHERS, case_watchers
+from arcos.assurance.events import CASE_EDITED
 from arcos.assurance.schema import AssuranceMutations, AssuranceQueries, AssuranceSubscriptions
 from arcos.assurance.types import CaseType
 from arcos.evidence.scopes import EVIDENCE_READ
@@ -19,6 +20,7 @@ ASSURANCE = Domain(
     subscription=AssuranceSubscriptions,
     nodes=(NodeKind(CaseType, EVIDENCE_READ),),
     services=(ServiceFactory(CASE_WATCHERS, case_watchers),),
+    topics=(CASE_EDITED,),
     rest_routes=rest.ROUTES,
     rest_documents=(resources.files("arcos.assurance") / "rest.graphql",),
 )

@@ -18,6 +18,7 @@ from tortoise.expressions import Q
 
 from arcos.assurance import document as codec
 from arcos.assurance.document import CaseDocument
+from arcos.assurance.events import case_edited_message
 from arcos.assurance.models import AssuranceCase, AssuranceCaseVersion
 from arcos.assurance.rules import parse_rule, rule_to_json
 from arcos.community.gsn import (
@@ -211,6 +212,7 @@ async def update_case(case_id: str, given: CaseDocumentInput, write: WriteContex
         case.updated_at = unit.now
         await case.save(using_db=unit.connection)
         version = await _store_version(case, validation, case.version, write, unit)
+        unit.publish(case_edited_message(case.uid, case.version))
         return CaseView(case, version, validation)
 
     return await write.writer.run(work)

@@ -70,7 +70,7 @@ from arcos.auth.permission_memo import PermissionMemo, start_memo
 from arcos.graphql.bounds import ArgumentBounds, BoundedSite, bounded_sites, first_overlong_argument
 from arcos.graphql.budget import BoundedResponse, ResponseBudget, refuse_over_budget, start_response
 from arcos.graphql.core_schema import core_schema
-from arcos.graphql.direct_walk import Complete, Unwalkable, compile_walk
+from arcos.graphql.direct_walk import Complete, compile_walk
 from arcos.graphql.document_cache import document_cache
 from arcos.graphql.errors import ClassifyErrors, rewrite_errors
 from arcos.graphql.limits import CachedParse, CachedValidation, FreshLoaders, document_refusals
@@ -174,7 +174,8 @@ class MutationPlan:
         spent, exceeded = budget.spent, budget.exceeded
         try:
             data = {root.key: root.complete(executor, value, path, info)}
-        except Unwalkable:
+        except Exception:  # Unwalkable, or a payload resolver that raised: the write is
+            # done, so graphql-core completes the same value and reports any error itself.
             budget.spent, budget.exceeded = spent, exceeded
             return await self._replay(context, raw, value, budget)
         result = CoreResult(data, None)

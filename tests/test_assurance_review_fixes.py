@@ -72,8 +72,9 @@ async def test_a_writer_only_token_reads_no_evidence_through_case_payloads(app, 
 
 def layer(title: str, prefix: str, away: list[str] | None = None, module: str | None = None,
           k: int = 8) -> dict:
-    """A case whose root has k public goals, each supported by every away goal in `away`."""
-    elements = [{"id": "G0", "type": "goal", "text": title,
+    """A case whose root has k public goals, each supported by every away goal in `away`.
+    Every id is the layer's own: ids must be unique across the modules a case refers to."""
+    elements = [{"id": f"G{title}", "type": "goal", "text": title,
                  "supportedBy": [f"{prefix}{i}" for i in range(k)]}]
     for i in range(k):
         goal = {"id": f"{prefix}{i}", "type": "goal", "text": "x", "public": True}
@@ -115,7 +116,7 @@ async def test_away_goals_reaching_too_many_cases_are_open_with_a_reason(app, cl
     c = await create(gql, layer("C", "Q", k=1))
     d = await create(gql, layer("D", "P", k=1))
     b = await create(gql, {"title": "B", "elements": [
-        {"id": "G0", "type": "goal", "text": "b", "supportedBy": ["Q0", "P0"]},
+        {"id": "GB", "type": "goal", "text": "b", "supportedBy": ["Q0", "P0"]},
         {"id": "Q0", "type": "away_goal", "text": "away", "module": c},
         {"id": "P0", "type": "away_goal", "text": "away", "module": d}]})
     answer = await client.get(f"/api/v3/cases/{b}/status")

@@ -18,7 +18,7 @@ from tortoise import connections
 from arcos.auth.rate_limit import InMemoryTokenBucket, WriteRateLimiter
 from arcos.auth.service import bootstrap_admin_token
 from arcos.broker import Broker, InMemoryBroker
-from arcos.db import redacted, store
+from arcos.db import store
 from arcos.domains import REGISTRY
 from arcos.graphql.cohorts import SubscriptionCohorts
 from arcos.graphql.context import AppServices
@@ -31,7 +31,7 @@ from arcos.rest.adapter import RestAdapter
 from arcos.rest.operations import load_operations
 from arcos.rest.routes import rest_routes
 from arcos.schema import create_schema
-from arcos.settings import Settings
+from arcos.settings import Settings, redacted_url
 from arcos.store.housekeeping import Housekeeping, Sweep
 from arcos.store.outbox import forget_before
 from arcos.store.unit_of_work import Writer
@@ -100,7 +100,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with store(settings, registry=registry):
-            logger.info("ARCOS ready: store %s", redacted(settings.database_url))
+            logger.info("ARCOS ready: store %s", redacted_url(settings.database_url))
             if settings.bootstrap_admin:
                 await _print_first_admin_token(settings, writer)
             housekeeping.start()

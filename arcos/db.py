@@ -27,7 +27,7 @@ from tortoise.utils import get_schema_sql
 
 from arcos.domains import REGISTRY
 from arcos.registry import Registry
-from arcos.settings import Settings
+from arcos.settings import Settings, redacted_url
 
 #: Models of the store itself, beside every domain's (the outbox every writer fills).
 STORE_MODELS: tuple[str, ...] = ("arcos.store.outbox",)
@@ -54,15 +54,6 @@ def connection_failures(url: str) -> tuple[type[BaseException], ...]:
 class StoreUnavailable(Exception):
     """The store could not be opened; the message says which store and why, in one line."""
 
-
-def redacted(url: str) -> str:
-    """`url` with any password replaced, for messages and logs."""
-    scheme, sep, rest = url.partition("://")
-    if "@" in rest:
-        credentials, _, host = rest.rpartition("@")
-        user = credentials.split(":")[0]
-        return f"{scheme}{sep}{user}:***@{host}"
-    return url
 
 
 def sqlite_file(settings: Settings) -> Path | None:
@@ -124,7 +115,7 @@ async def open_store(
         await Tortoise.close_connections()
         reason = " ".join(str(error).split()) or type(error).__name__
         raise StoreUnavailable(
-            f"cannot open the store {redacted(settings.database_url)}: {reason}"
+            f"cannot open the store {redacted_url(settings.database_url)}: {reason}"
         ) from None
 
 

@@ -344,6 +344,12 @@ class Settings:
                   "from its current and recent releases, so one project's upload or opt-in "
                   "never shows between two readings."},
     )
+    broker_url: str = field(
+        default="",
+        metadata={"doc": "Empty: the in-process broker (one `arcos serve`). `redis://host:6379/0` "
+                  "(or `rediss://`): events, shared rate limits and revocations cross every "
+                  "instance that names the same Redis; required for `--workers` above 1."},
+    )
     log_level: str = field(default="info", metadata={"doc": "Python log level."})
     metrics_token: str = _secret(
         "Bearer token Prometheus scrapers send to read /metrics (compared in constant time). "
@@ -456,6 +462,12 @@ class Settings:
                 f"(got {self.database_url!r})", "database_url",
             )
 
+        if self.broker_url and not self.broker_url.startswith(("redis://", "rediss://")):
+            raise SettingsError(
+                f"{env_name('broker_url')} must be empty (the in-process broker) or start with "
+                f"redis:// or rediss:// (got {redacted_url(self.broker_url)!r})", "broker_url",
+            )
+
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed, validated like the original."""
         settings = dataclasses.replace(self, **changes)
@@ -469,6 +481,16 @@ class Settings:
 
 #: Every secret setting (see `_secret`), checked against MIN_SECRET_LENGTH.
 SECRET_SETTINGS = tuple(spec.name for spec in fields(Settings) if spec.metadata.get("secret"))
+
+
+def redacted_url(url: str) -> str:
+    """`url` with any password replaced, for messages and logs."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        credentials, _, host = rest.rpartition("@")
+        user = credentials.split(":")[0]
+        return f"{scheme}{sep}{user}:***@{host}"
+    return url
 
 
 def env_name(field_name: str) -> str:

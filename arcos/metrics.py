@@ -76,13 +76,16 @@ class OperationNames:
         self._known: set[str] = set()
         self._lock = threading.Lock()
 
-    def label(self, name: str | None) -> str:
-        """The label value to count operation `name` under."""
+    def label(self, name: str | None, *, may_claim: bool = True) -> str:
+        """The label value to count operation `name` under. A name not yet known takes a
+        slot only when `may_claim` (the operation succeeded): otherwise a caller without a
+        token could spend every slot with failing requests under invented names, and the
+        real clients' operations would all be counted as `other`."""
         if not name:
             return ANONYMOUS_OPERATION
         if name in self._known:
             return name
-        if len(name) > 64 or not _is_graphql_name(name):
+        if not may_claim or len(name) > 64 or not _is_graphql_name(name):
             return OTHER_OPERATION
         with self._lock:
             if len(self._known) >= self.limit:
@@ -110,7 +113,7 @@ def count_operation(names: OperationNames, name: str | None, errors: object) -> 
         )
         code = extensions.get("code") if isinstance(extensions, dict) else None
         outcome = code if isinstance(code, str) and _is_error_code(code) else "error"
-    GRAPHQL_OPERATIONS.labels(names.label(name), outcome).inc()
+    GRAPHQL_OPERATIONS.labels(names.label(name, may_claim=outcome == "ok"), outcome).inc()
 
 
 def _is_error_code(code: str) -> bool:

@@ -228,3 +228,38 @@ def test_operation_names_are_capped(tmp_path):
     }
     assert len(operations) == 51  # the first 50 names, then one shared value
     assert operations["other"] == 450
+
+
+def test_failing_operations_cannot_claim_operation_name_slots():
+    from arcos.metrics import GRAPHQL_OPERATIONS, OperationNames, count_operation
+
+    names = OperationNames(limit=3)
+    refused = [{"message": "sign in", "extensions": {"code": "UNAUTHENTICATED"}}]
+    for number in range(10):
+        count_operation(names, f"Probe{number}", refused)
+    count_operation(names, "RealClient", None)
+    # A known name keeps its label even where it could not claim one now.
+    assert names.label("RealClient", may_claim=False) == "RealClient"
+    assert names.label("Probe0", may_claim=False) == "other"
+    assert GRAPHQL_OPERATIONS.labels("other", "UNAUTHENTICATED")._value.get() >= 10
+
+
+async def test_a_handler_that_raises_is_timed_as_well_as_counted():
+    from arcos.metrics import HTTP_LATENCY, HTTP_REQUESTS
+    from arcos.web.observability import RequestMetrics
+
+    class Route:
+        path = "/raises-for-test"
+
+    async def raising_app(scope, receive, send):
+        scope["route"] = Route()
+        raise RuntimeError("handler bug")
+
+    timed = HTTP_LATENCY.labels("/raises-for-test")
+    before = timed._sum.get(), sum(bucket.get() for bucket in timed._buckets)
+    with pytest.raises(RuntimeError):
+        await RequestMetrics(raising_app)(
+            {"type": "http", "method": "GET", "path": "/x"}, None, None)
+    after = timed._sum.get(), sum(bucket.get() for bucket in timed._buckets)
+    assert after[1] == before[1] + 1 and after[0] > before[0]
+    assert HTTP_REQUESTS.labels("/raises-for-test", "GET", "500")._value.get() == 1

@@ -123,17 +123,21 @@ class RequestMetrics:
             return
         started = time.perf_counter()
         status = 500  # what the client gets if the app raises before answering
+        timed = False
 
         async def record_status(message: Message) -> None:
-            nonlocal status
+            nonlocal status, timed
             if message["type"] == "http.response.start":
                 status = message["status"]
+                timed = True
                 HTTP_LATENCY.labels(_route(scope)).observe(time.perf_counter() - started)
             await send(message)
 
         try:
             await self.app(scope, receive, record_status)
         finally:
+            if not timed:  # the app raised before answering: its 500 took this long
+                HTTP_LATENCY.labels(_route(scope)).observe(time.perf_counter() - started)
             method = scope["method"] if scope["method"] in METHODS else "other"
             HTTP_REQUESTS.labels(_route(scope), method, str(status)).inc()
 

@@ -20,6 +20,10 @@ False) otherwise, so the caller falls back on the ASGI send. A subscription coho
 hand one event to a thousand sockets in one pass, as `websockets.broadcast` does, instead of
 waking a thousand tasks to push the same bytes through the ASGI send one by one
 (arcos/graphql/cohorts.py says when a member may take it without reordering its messages).
+
+At graceful shutdown uvicorn calls each socket's `shutdown()`: this one closes with 1001
+(going away) and a reason telling the client to reconnect, not uvicorn's bare 1012, and
+tells the app that shutdown has begun (arcos/web/shutdown.py).
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ import pytest
 from conftest import _truncate_postgres, running_app
 
 from arcos.evidence.canonical import canonical_json, sha256_hex
+from arcos.evidence.export import as_hashed
 from arcos.settings import Settings
 
 ITEMS: list[dict[str, Any]] = [
@@ -32,6 +33,9 @@ ITEMS: list[dict[str, Any]] = [
                                                        "a": None}},
     {"type": "scan", "source": "trivy", "project": "github.com/acme/lib",
      "data": {"findings": [{"id": f"CVE-{i}", "score": i / 7} for i in range(30)]}},
+    # PostgreSQL's jsonb gives 1e+20 back as 100000000000000000000 (see export.as_hashed).
+    {"type": "metric", "source": "bench", "data": {"big": 1e20, "exact": 12345678901234567890123,
+                                                  "tiny": 1.5e-7, "neg": -2.5e17}},
 ]
 LINK = """mutation($from: ID!, $to: ID!) {
   linkEvidence(input: {from: $from, to: $to, relation: DERIVED_FROM}) { errors { message } } }"""
@@ -75,20 +79,20 @@ def _round_trip(source: str, target: str, tmp_path: Path) -> None:
     asyncio.run(_fill(source, tmp_path, copies=2))
     exported = _export(source, tmp_path / "source.ndjson")
     assert exported[0]["format"] == "arcos-evidence" and exported[0]["version"] == 1
-    assert exported[-1] == {"record": "end", "evidence": 6, "relations": 5}
+    assert exported[-1] == {"record": "end", "evidence": 8, "relations": 7}
 
     first = _import(target, tmp_path / "source.ndjson")
     assert first.returncode == 0, first.stderr
-    assert "evidence 6 written, 0 already present; relations 5 written" in first.stderr
+    assert "evidence 8 written, 0 already present; relations 7 written" in first.stderr
     # Everything as it was: the target exports the same lines.
     assert _export(target, tmp_path / "target.ndjson")[1:] == exported[1:]
-    assert _outbox_events(target) == 6
+    assert _outbox_events(target) == 8
 
     again = _import(target, tmp_path / "source.ndjson")
     assert again.returncode == 0, again.stderr
-    assert "evidence 0 written, 6 already present; relations 0 written, 5 already" in (
+    assert "evidence 0 written, 8 already present; relations 0 written, 7 already" in (
         again.stderr)
-    assert _outbox_events(target) == 6
+    assert _outbox_events(target) == 8
 
 
 def _outbox_events(url: str) -> int:
@@ -115,6 +119,17 @@ def _evidence_rows(url: str) -> int:
         return 0
     with sqlite3.connect(path) as connection:
         return int(connection.execute("SELECT count(*) FROM evidence").fetchone()[0])
+
+
+def test_export_reads_data_in_the_form_its_hash_was_taken() -> None:
+    original = {"big": 1e20, "exact": 12345678901234567890123, "list": [2.5e17]}
+    digest = sha256_hex(canonical_json(original))
+    as_jsonb_returns = {"big": 100000000000000000000, "exact": 12345678901234567890123,
+                        "list": [250000000000000000]}
+    repaired, verified = as_hashed(as_jsonb_returns, digest)
+    assert verified and canonical_json(repaired) == canonical_json(original)
+    assert as_hashed(original, digest) == (original, True)
+    assert as_hashed({"other": 1}, digest) == ({"other": 1}, False)
 
 
 def test_round_trip_sqlite_to_sqlite(tmp_path: Path) -> None:

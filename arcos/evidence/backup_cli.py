@@ -51,7 +51,7 @@ def _export(args: argparse.Namespace) -> int:
               "ARCOS_DATABASE_URL) to the store `arcos serve` uses", file=sys.stderr)
         return 1
 
-    async def run() -> None:
+    async def run() -> tuple[str, ...]:
         async with store(settings):
             if args.output is None:
                 counts = await export_evidence(sys.stdout)
@@ -66,8 +66,14 @@ def _export(args: argparse.Namespace) -> int:
                     partial.unlink(missing_ok=True)
         print(f"arcos export: {counts.evidence} evidence items, {counts.relations} relations",
               file=sys.stderr)
+        return counts.unverified
 
-    asyncio.run(run())
+    unverified = asyncio.run(run())
+    if unverified:
+        print(f"arcos export: {len(unverified)} items' data, as the store returns it, no "
+              f"longer hashes to their sha256 (first: {', '.join(unverified[:5])}); the file "
+              "holds them, and `arcos import` will refuse their lines", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -13,6 +13,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp
 from tortoise import connections
 
 from arcos.auth.rate_limit import InMemoryTokenBucket, WriteRateLimiter
@@ -41,6 +42,8 @@ from arcos.web.deferred_imports import import_in_background
 from arcos.web.json_threads import JsonThreads
 from arcos.web.observability import RequestMetrics, metrics, ready
 from arcos.web.parse_pool import ParsePool
+from arcos.web.request_ids import RequestIds
+from arcos.web.shutdown import DRAINING_STATE, Draining
 
 logger = logging.getLogger("arcos")
 
@@ -64,6 +67,14 @@ def subscription_count(broker: Broker, cohorts: SubscriptionCohorts) -> int:
     """Live subscriptions: members of a cohort count as if each held the cohort's broker
     subscriptions itself."""
     return broker.subscriber_count() + cohorts.shared_subscriptions()
+
+
+class ArcosApp(Starlette):
+    """Starlette with the request-id middleware outside everything, its 500 handler
+    included, so every answer carries X-Request-ID and every log line the request's id."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return RequestIds(super().build_middleware_stack())
 
 
 def create_app(
@@ -96,9 +107,10 @@ def create_app(
     rest = RestAdapter(
         schema, load_operations(core_schema(schema), registry.rest_documents), services
     )
+    draining = Draining()
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Draining]]:
         async with store(settings, registry=registry):
             logger.info("ARCOS ready: store %s", redacted_url(settings.database_url))
             if settings.bootstrap_admin:
@@ -110,14 +122,16 @@ def create_app(
                     app.state.deferred_imports = import_in_background(
                         (*body_schema.DEFERRED_IMPORTS, *registry.deferred_imports)
                     )
-                    yield
+                    # The lifespan state reaches every connection uvicorn makes, so its
+                    # protocols can tell the app when shutdown begins (web/shutdown.py).
+                    yield {DRAINING_STATE: draining}
             finally:
                 await housekeeping.stop()
                 parse_pool.close()
                 json_threads.close()
                 await broker.close()
 
-    app = Starlette(
+    app = ArcosApp(
         routes=[
             # PUT/DELETE/PATCH are routed so they get a JSON 405 rather than Starlette's text.
             Route("/graphql", graphql, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
@@ -144,6 +158,7 @@ def create_app(
     app.state.rate_limiter = rate_limiter
     app.state.connection_limits = connection_limits
     app.state.cohorts = graphql.cohorts
+    app.state.draining = draining
     return app
 
 

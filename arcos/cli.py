@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -73,24 +72,22 @@ def _parser() -> argparse.ArgumentParser:
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
-    from uvicorn.config import LOGGING_CONFIG
 
-    from arcos.log_bounds import bound_root_handlers, bounded_log_config
+    from arcos.log_config import configure_logging
+    from arcos.web.shutdown import DrainingHttpProtocol, exit_quietly_after_shutdown
     from arcos.web.ws_protocol import ArcosWebSocketProtocol
 
     settings = Settings.from_env(
         host=args.host, port=args.port, database_url=args.database_url
     )
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    bound_root_handlers()
+    log_config = configure_logging(settings)
     # Open the store once first: an unreachable database is one line here, rather than a
     # traceback from uvicorn's lifespan. This also creates a new SQLite store.
     asyncio.run(_check_store(settings))
     # uvicorn builds the app itself (needed for --reload), so hand it the settings as env.
     os.environ.update(settings.to_env())
     print(f"ARCOS on http://{settings.host}:{settings.port}/graphql", file=sys.stderr)
+    exit_quietly_after_shutdown()
     uvicorn.run(
         "arcos.app:app_from_environment",
         factory=True,
@@ -98,8 +95,12 @@ def _serve(args: argparse.Namespace) -> int:
         port=settings.port,
         reload=args.reload,
         log_level=settings.log_level.lower(),
-        log_config=bounded_log_config(LOGGING_CONFIG),
+        log_config=log_config,
         lifespan="on",
+        # Graceful shutdown (arcos/web/shutdown.py): the HTTP protocol tells the app, which
+        # ends SSE streams; websockets close with 1001; in-flight requests get this long.
+        http=DrainingHttpProtocol,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
         # Our protocol bounds messages before connection_ack (see arcos/web/ws_protocol.py);
         # ws_max_size is the bound after it.
         ws=partial(ArcosWebSocketProtocol, max_init_bytes=settings.ws_max_init_bytes),

@@ -2,16 +2,15 @@
 
 Request values reach log lines through exception messages (an ORM error quoting a filter,
 a parser quoting a document): a 9 MB filter once made a 27 MB log. A filter on every
-handler, ours and uvicorn's, clips each message line and each formatted traceback, so one
-request can add only a few KiB to the log however large its values are.
+handler, ours and uvicorn's (arcos/log_config.py puts it there), clips each message line
+and each formatted traceback, so one request can add only a few KiB to the log however
+large its values are.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 import traceback
-from typing import Any
 
 #: Longest single line a record keeps (a message, or one line of a traceback).
 MAX_LINE_CHARS = 2000
@@ -59,19 +58,3 @@ def _clipped(argument: object) -> object:
         return argument  # numbers keep their type for %d and %f
     text = argument if isinstance(argument, str) else str(argument)
     return clip(text) if len(text) > MAX_LINE_CHARS else argument
-
-
-def bound_root_handlers() -> None:
-    """Add the filter to every handler of the root logger (after `basicConfig`)."""
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(BoundedRecords())
-
-
-def bounded_log_config(config: dict[str, Any]) -> dict[str, Any]:
-    """A copy of a `logging.config.dictConfig` dictionary (uvicorn's) with the filter on
-    every handler."""
-    bounded = copy.deepcopy(config)
-    bounded.setdefault("filters", {})["bounded"] = {"()": BoundedRecords}
-    for handler in bounded.get("handlers", {}).values():
-        handler.setdefault("filters", []).append("bounded")
-    return bounded

@@ -13,9 +13,12 @@ a caller's name.
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+logger = logging.getLogger("arcos.graphql")
 
 METRICS = CollectorRegistry(auto_describe=True)
 
@@ -114,6 +117,8 @@ def count_operation(names: OperationNames, name: str | None, errors: object) -> 
         code = extensions.get("code") if isinstance(extensions, dict) else None
         outcome = code if isinstance(code, str) and _is_error_code(code) else "error"
     GRAPHQL_OPERATIONS.labels(names.label(name, may_claim=outcome == "ok"), outcome).inc()
+    # Under the request's id (arcos/request_id.py), so a request can be followed.
+    logger.debug("graphql operation %s: %s", name or "anonymous", outcome)
 
 
 def _is_error_code(code: str) -> bool:

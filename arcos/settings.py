@@ -351,6 +351,17 @@ class Settings:
                   "instance that names the same Redis; required for `--workers` above 1."},
     )
     log_level: str = field(default="info", metadata={"doc": "Python log level."})
+    log_format: str = field(
+        default="text",
+        metadata={"doc": "`text` (one readable line per record) or `json` (one JSON object per "
+                  "line, uvicorn's access log included, each with the request's `request_id`)."},
+    )
+    shutdown_grace_seconds: float = field(
+        default=30.0,
+        metadata={"doc": "On SIGTERM/SIGINT, how long in-flight requests may take to finish "
+                  "(websockets close at once with 1001, SSE streams end) before they are "
+                  "cancelled and the store closes. Keep systemd's TimeoutStopSec above it."},
+    )
     metrics_token: str = _secret(
         "Bearer token Prometheus scrapers send to read /metrics (compared in constant time). "
         "With neither this nor ARCOS_METRICS_ALLOW_LOOPBACK, /metrics answers 404."
@@ -402,7 +413,7 @@ class Settings:
             "max_anonymous_live_connections_per_address",
             "write_rate_per_minute", "write_burst", "auth_recheck_seconds", "auth_cache_size",
             "auth_revocation_poll_seconds", "webhook_secret_poll_seconds",
-            "metrics_max_operation_names",
+            "metrics_max_operation_names", "shutdown_grace_seconds",
             "sse_heartbeat_seconds", "webhook_max_body_bytes", "webhook_body_retention_days",
             "max_artifact_bytes", "max_gzip_members", "max_findings_per_scan", "parse_workers",
             "json_threads", "json_thread_min_bytes", "outbox_retention_hours",
@@ -455,6 +466,11 @@ class Settings:
             raise SettingsError(
                 f"{env_name('log_level')} must be debug, info, warning, error or critical "
                 f"(got {self.log_level!r})", "log_level",
+            )
+        if self.log_format not in {"text", "json"}:
+            raise SettingsError(
+                f"{env_name('log_format')} must be text or json (got {self.log_format!r})",
+                "log_format",
             )
         if not self.database_url.startswith(("sqlite://", "postgres://", "postgresql://")):
             raise SettingsError(

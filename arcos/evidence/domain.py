@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib import resources
 
 from arcos.evidence import rest, scopes
+from arcos.evidence.backup_cli import add_backup_commands
 from arcos.evidence.events import EVIDENCE_ADDED
 from arcos.evidence.schema import EvidenceMutations, EvidenceQueries, EvidenceSubscriptions
 from arcos.evidence.scopes import EVIDENCE_READ
@@ -30,4 +31,5 @@ EVIDENCE = Domain(
     openapi_paths=stream_openapi,
     topics=(EVIDENCE_ADDED,),
     upgrades=(add_size_columns,),
+    cli=add_backup_commands,
 )

@@ -243,7 +243,7 @@ def _same_content(row: Evidence, draft: EvidenceDraft) -> bool:
     return (
         row.type == draft.type
         and row.source == draft.source
-        and row.sha256 == _sha256(draft)
+        and row.sha256 == draft_sha256(draft)
         and project_slug == draft.project
         and row.commit_sha == draft.commit_sha
         and row.ref == draft.ref
@@ -260,14 +260,43 @@ async def insert_drafts(
     For every writer that stores evidence, alone or with rows of its own (webhook
     deliveries, findings, metrics, jobs).
     """
-    if not drafts:
+    return await _insert(unit, [
+        RestoredEvidence(draft, uuid.uuid4(), submitter, unit.now) for draft in drafts
+    ])
+
+
+@dataclass
+class RestoredEvidence:
+    """A checked draft with the identity it already has: its public id, who submitted it
+    and when (a new item gets fresh ones; one read back from an export keeps its own)."""
+
+    draft: EvidenceDraft
+    uid: uuid.UUID
+    submitted_by: str
+    created_at: datetime
+
+
+async def restore_evidence(
+    unit: UnitOfWork, items: Sequence[RestoredEvidence]
+) -> list[Submission]:
+    """Insert evidence exported from a store (`arcos import`, arcos/evidence/restore.py)
+    as it was there, through the same path as new evidence: same columns, sizes and hash,
+    and its `evidence.added` event in the outbox."""
+    return await _insert(unit, items)
+
+
+async def _insert(unit: UnitOfWork, items: Sequence[RestoredEvidence]) -> list[Submission]:
+    if not items:
         return []
-    projects = await _ensure_projects({d.project for d in drafts if d.project}, unit.connection)
+    projects = await _ensure_projects(
+        {i.draft.project for i in items if i.draft.project}, unit.connection
+    )
     rows: list[Evidence] = []
-    for draft in drafts:
+    for item in items:
+        draft = item.draft
         canonical = _canonical(draft)
         rows.append(Evidence(
-            uid=uuid.uuid4(),
+            uid=item.uid,
             type=draft.type,
             source=draft.source,
             project=projects.get(draft.project) if draft.project else None,
@@ -277,15 +306,16 @@ async def insert_drafts(
             metadata=PreEncodedJSON(canonical["metadata"].decode()),
             data_size=wire_size(canonical["data"]),
             metadata_size=wire_size(canonical["metadata"]),
-            sha256=_sha256(draft),
-            submitted_by=submitter,
+            sha256=draft_sha256(draft),
+            submitted_by=item.submitted_by,
             idempotency_key=draft.idempotency_key,
-            created_at=unit.now,
+            created_at=item.created_at,
         ))
     # A few multi-row INSERTs, not one statement (and one SQL build) per item.
     await insert_all(unit.connection, rows)
     created: list[Submission] = []
-    for draft, evidence in zip(drafts, rows, strict=True):
+    for item, evidence in zip(items, rows, strict=True):
+        draft = item.draft
         canonical = _canonical(draft)
         evidence.data, evidence.metadata = draft.data, draft.metadata
         created.append(Submission(evidence, draft.project, canonical=canonical))
@@ -301,8 +331,9 @@ def _canonical(draft: EvidenceDraft) -> dict[str, bytes]:
     return draft.canonical
 
 
-def _sha256(draft: EvidenceDraft) -> str:
-    """The hex SHA-256 of the draft's canonical `data`, computed once per draft."""
+def draft_sha256(draft: EvidenceDraft) -> str:
+    """The hex SHA-256 of the draft's canonical `data`, computed once per draft: the
+    `sha256` evidence is stored (and exported, and verified on import) with."""
     if draft.sha256 is None:
         draft.sha256 = sha256_hex(_canonical(draft)["data"])
     return draft.sha256

@@ -32,12 +32,15 @@ from arcos.rest.request import RestCall
 from arcos.web.connection_limits import Claim, ConnectionLimits, ConnectionRefused
 from arcos.web.preencoded import dumps
 from arcos.web.refusal import RestRefusal
+from arcos.web.shutdown import SSE_GOODBYE, Draining
 
 logger = logging.getLogger("arcos.rest")
 
 #: Results waiting between the subscription and the client.
 PUMP_QUEUE = 4
 _END = object()
+_HEARTBEAT = object()
+_SHUTDOWN = object()
 
 
 def stream_openapi(
@@ -105,27 +108,34 @@ class EvidenceStream:
                 claim.release()
             raise
         return ClaimedStreamingResponse(
-            self._events(stream),
+            self._events(stream, request.app.state.draining),
             claim,
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "API-Version": "v3"},
         )
 
-    async def _events(self, stream: AsyncIterator[ExecutionResult]) -> AsyncIterator[str]:
+    async def _events(
+        self, stream: AsyncIterator[ExecutionResult], draining: Draining
+    ) -> AsyncIterator[str]:
         # A small queue between the subscription and the client: the subscription waits
         # while the client reads (a resume may replay thousands of stored items), and a
         # client that stops reading is cut off by the broker's queue behind it, with a
         # SUBSCRIBER_TOO_SLOW error, like a slow websocket subscriber.
         live: asyncio.Queue[Any] = asyncio.Queue(maxsize=PUMP_QUEUE)
         pump = asyncio.create_task(_pump(stream, live))
+        # At shutdown the stream ends cleanly, so the server's wait for its connections
+        # ends and the client reconnects (to another instance) with Last-Event-ID.
+        shutdown = asyncio.create_task(draining.wait())
         try:
             yield ": connected\n\n"
             while True:
-                try:
-                    result = await asyncio.wait_for(live.get(), self.heartbeat_seconds)
-                except TimeoutError:
+                result = await _next(live, shutdown, self.heartbeat_seconds)
+                if result is _HEARTBEAT:
                     yield ": heartbeat\n\n"
                     continue
+                if result is _SHUTDOWN:
+                    yield SSE_GOODBYE
+                    return
                 if result is _END:
                     return
                 if result.errors:
@@ -136,7 +146,26 @@ class EvidenceStream:
                 yield _frame("evidence", item, item["cursor"])
         finally:
             pump.cancel()
-            await asyncio.gather(pump, return_exceptions=True)
+            shutdown.cancel()
+            await asyncio.gather(pump, shutdown, return_exceptions=True)
+
+
+async def _next(live: asyncio.Queue[Any], shutdown: asyncio.Task[None], idle: float) -> Any:
+    """The next result from `live`; `_SHUTDOWN` once the server is shutting down (even
+    with results waiting: the client resumes them from the store), `_HEARTBEAT` after
+    `idle` seconds of neither."""
+    if shutdown.done():
+        return _SHUTDOWN
+    if not live.empty():
+        return live.get_nowait()
+    getting = asyncio.ensure_future(live.get())
+    done, _ = await asyncio.wait(
+        (getting, shutdown), timeout=idle, return_when=asyncio.FIRST_COMPLETED
+    )
+    if getting in done:
+        return getting.result()
+    getting.cancel()
+    return _SHUTDOWN if shutdown in done else _HEARTBEAT
 
 
 def _claim_live(request: Request, caller: Caller) -> Claim:

@@ -131,6 +131,9 @@ class Writer:
             if unit is not None:
                 await self.relay.abandoned(unit.messages)
             raise
+        if unit.messages and logger.isEnabledFor(logging.DEBUG):
+            logger.debug("committed; publishing %s", ", ".join(sorted(
+                {message.topic for message in unit.messages})))
         if self._listeners:
             self._tell_listeners(unit.messages)
         await self.relay.committed(unit.messages)

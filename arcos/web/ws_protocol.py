@@ -20,6 +20,10 @@ False) otherwise, so the caller falls back on the ASGI send. A subscription coho
 hand one event to a thousand sockets in one pass, as `websockets.broadcast` does, instead of
 waking a thousand tasks to push the same bytes through the ASGI send one by one
 (arcos/graphql/cohorts.py says when a member may take it without reordering its messages).
+
+At graceful shutdown uvicorn calls each socket's `shutdown()`: this one closes with 1001
+(going away) and a reason telling the client to reconnect, not uvicorn's bare 1012, and
+tells the app that shutdown has begun (arcos/web/shutdown.py).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from websockets.frames import CloseCode
 from websockets.server import ServerProtocol
 
 from arcos.settings import env_name
+from arcos.web.shutdown import GOING_AWAY, GOING_AWAY_REASON, begin_draining
 
 MESSAGE_LIMIT_EXTENSION = "arcos.websocket.message_limit"
 #: The scope extension carrying the socket's "transport accepts writes" event (see
@@ -96,6 +101,21 @@ class ArcosWebSocketProtocol(WebSocketsSansIOProtocol):
             scope["extensions"][MESSAGE_LIMIT_EXTENSION] = {"raise_to": self._raise_limit}
             scope["extensions"][WRITABLE_EXTENSION] = {"event": self.writable}
             scope["extensions"][SEND_NOW_EXTENSION] = {"text": self._send_text_now}
+
+    def shutdown(self) -> None:
+        """uvicorn's graceful-shutdown step for this socket, closing it with 1001 (going
+        away) and a reason saying to reconnect, instead of uvicorn's 1012 without one
+        (see arcos/web/shutdown.py). As uvicorn does, the app hears of it as a disconnect
+        and the transport closes after the close frame is written."""
+        begin_draining(self.app_state)
+        if not self.handshake_complete or self.close_sent or self.disconnected:
+            super().shutdown()
+            return
+        self.stop_keepalive()
+        self.queue.put_nowait({"type": "websocket.disconnect", "code": GOING_AWAY})
+        self.conn.send_close(GOING_AWAY, GOING_AWAY_REASON)
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.transport.close()
 
     def _raise_limit(self, max_bytes: int) -> None:
         self.conn.max_message_size = min(max_bytes, self.config.ws_max_size)

@@ -261,7 +261,8 @@ async def test_redis_restarted_mid_stream_ends_subscriptions_and_loses_nothing(
                 ready = await http.get(server.http_url + "/readyz")
                 assert ready.status_code == 503
                 assert "Redis" in ready.json()["problems"]["broker"]
-            refused = await http.get(a.http_url + STREAM, headers=a.auth_headers)
+            refused = await asyncio.wait_for(
+                http.get(a.http_url + STREAM, headers=a.auth_headers), GUARD_SECONDS)
             assert refused.status_code == 503
             assert refused.json()["errors"][0]["extensions"]["code"] == "BROKER_UNAVAILABLE"
             await ws.subscribe("while-down", SUBSCRIPTION)

@@ -75,7 +75,8 @@ async def test_an_unreachable_redis_refuses_live_streams_not_writes(settings: Se
             assert written.json()["data"]["submitEvidence"]["errors"] == []
             listed = await http.get("/api/v3/evidence")
             assert listed.status_code == 200, listed.text
-            stream = await http.get("/api/v3/evidence/stream")
+            # A stream that opened would never end: the guard turns that into a failure.
+            stream = await asyncio.wait_for(http.get("/api/v3/evidence/stream"), GUARD_SECONDS)
             assert stream.status_code == 503
             error = stream.json()["errors"][0]
             assert error["extensions"]["code"] == "BROKER_UNAVAILABLE"

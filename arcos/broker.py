@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
@@ -28,6 +28,12 @@ def channel(topic: str, **filters: str | None) -> str:
     """
     given = sorted((name, value) for name, value in filters.items() if value is not None)
     return topic if not given else f"{topic}{json.dumps(given, separators=(',', ':'))}"
+
+
+def topic_of(name: str) -> str:
+    """The topic a broker topic or one of its `channel`s belongs to (topics are dotted
+    words; a channel adds its JSON filters)."""
+    return name.partition("[")[0]
 
 
 def channels(topic: str, **attributes: str | None) -> tuple[str, ...]:
@@ -180,9 +186,12 @@ class InMemoryBroker:
             for subscription in subscribers:
                 subscription.close()
 
-    def fail_all(self, error: Exception) -> None:
+    def fail_all(self, error: Exception, topics: Collection[str] | None = None) -> None:
         """End every open subscription with `error`, after what each has queued (the
-        shared broker lost events, or its connection)."""
-        for subscribers in self._topics.values():
+        shared broker lost events, or its connection); with `topics`, only those on one of
+        them or on one of their narrower channels."""
+        for name, subscribers in self._topics.items():
+            if topics is not None and topic_of(name) not in topics:
+                continue
             for subscription in subscribers:
                 subscription.fail(error)

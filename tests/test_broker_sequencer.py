@@ -25,7 +25,7 @@ class Harness:
         self.committed = committed
         self.store_fails = store_fails
         self.delivered: list[int] = []
-        self.lost: list[list[int]] = []
+        self.lost: list[dict[int, str | None]] = []
         self.queries = 0
         self.changed = asyncio.Event()
         self.sequencer: Sequencer[str] = Sequencer(
@@ -38,15 +38,15 @@ class Harness:
         self.delivered.append(position)
         self.changed.set()
 
-    def _lost(self, positions: list[int]) -> None:
-        self.lost.append(positions)
+    def _lost(self, missing: dict[int, str | None]) -> None:
+        self.lost.append(missing)
         self.changed.set()
 
-    async def _committed_between(self, after: int, before: int) -> list[int]:
+    async def _committed_between(self, after: int, before: int) -> dict[int, str]:
         self.queries += 1
         if self.store_fails:
             raise OSError("the store is down")
-        return sorted(p for p in self.committed if after < p < before)
+        return {p: f"topic{p % 2}" for p in sorted(self.committed) if after < p < before}
 
     def offer(self, *positions: int) -> None:
         for position in positions:
@@ -113,7 +113,7 @@ async def test_a_committed_position_that_never_arrives_is_reported_lost_then_pas
     harness.sequencer.start(0)
     harness.offer(1, 4, 5)
     await harness.until_delivered(5)
-    assert harness.lost == [[2, 3]]
+    assert harness.lost == [{2: "topic0", 3: "topic1"}]
     assert harness.delivered == [1, 4, 5]
     harness.offer(2, 6)  # a straggler after the report is a repeat; the stream goes on
     assert harness.delivered == [1, 4, 5, 6]
@@ -124,7 +124,7 @@ async def test_lost_and_rolled_back_positions_in_one_gap() -> None:
     harness.sequencer.start(0)
     harness.offer(1, 5)
     await harness.until_delivered(5)
-    assert harness.lost == [[3]]
+    assert harness.lost == [{3: "topic1"}]
     assert harness.delivered == [1, 5]
 
 
@@ -133,7 +133,7 @@ async def test_a_store_that_cannot_answer_ends_the_hold_as_lost() -> None:
     harness.sequencer.start(0)
     harness.offer(1, 3)
     await harness.until_delivered(3)
-    assert harness.lost == [[2]]
+    assert harness.lost == [{2: None}]  # which topic it was is unknown
     assert harness.delivered == [1, 3]
 
 

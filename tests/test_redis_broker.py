@@ -15,11 +15,14 @@ import pytest
 from conftest import free_port, running_app
 from redis_server import require_shared_redis
 
-from arcos.broker import BrokerUnavailable
+from arcos.broker import BrokerUnavailable, InMemoryBroker
 from arcos.evidence.events import EVIDENCE_ADDED
+from arcos.intake.metrics import METRICS_UPDATED
 from arcos.metrics import METRICS
 from arcos.redis_broker.naming import events_channel
 from arcos.settings import Settings
+from arcos.store.outbox import Message
+from arcos.store.unit_of_work import UnitOfWork, Writer
 
 SUBMIT = """
 mutation($i: SubmitEvidenceInput!) {
@@ -98,3 +101,31 @@ def test_deployments_get_channels_of_their_own(tmp_path: Path) -> None:
     assert "secret" not in channel(pg)
     assert channel(f"sqlite://{tmp_path / 'a.db'}") != channel(f"sqlite://{tmp_path / 'b.db'}")
     assert channel("sqlite://:memory:") != channel("sqlite://:memory:")
+
+
+async def test_events_that_never_reach_redis_end_only_their_topics_subscriptions(
+    settings: Settings,
+) -> None:
+    """A process without the shared broker (an `arcos` command) commits events that no
+    instance hears of. Subscribers of their topic are told and catch up from the store;
+    subscribers of other topics lost nothing and go on."""
+    shared = settings.replace(broker_url=require_shared_redis())
+    async with running_app(shared) as app:
+        broker, writer = app.app.state.broker, app.app.state.writer
+        elsewhere = Writer(InMemoryBroker())  # another process's writer, in effect
+
+        async def write(on: Writer, topic: str) -> None:
+            async def work(unit: UnitOfWork) -> None:
+                unit.publish(Message(topic=topic, event={"test": True}))
+            await on.run(work)
+
+        async with broker.subscribe(EVIDENCE_ADDED) as evidence, \
+                broker.subscribe(METRICS_UPDATED) as metrics:
+            await write(elsewhere, EVIDENCE_ADDED)
+            await write(writer, METRICS_UPDATED)  # a later position arrives: the gap shows
+            async with asyncio.timeout(GUARD_SECONDS):
+                assert (await anext(metrics))["test"] is True
+                with pytest.raises(BrokerUnavailable, match="did not arrive"):
+                    await anext(evidence)
+                await write(writer, METRICS_UPDATED)
+                assert (await anext(metrics))["test"] is True

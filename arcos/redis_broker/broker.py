@@ -230,15 +230,23 @@ class RedisBroker:
         BROKER_LAG.observe(max(0.0, time.time() - arrival.at))
         self._local.deliver(arrival.topic, arrival.event, arrival.channels)
 
-    async def _committed_between(self, after: int, before: int) -> list[int]:
-        return await outbox.positions_between(after, before)
+    async def _committed_between(self, after: int, before: int) -> dict[int, str]:
+        return await outbox.topics_between(after, before)
 
-    def _lost(self, positions: list[int]) -> None:
+    def _lost(self, missing: dict[int, str | None]) -> None:
+        """End the subscriptions that should have had the missing events (all of them when
+        the topics are unknown); others lost nothing they wanted."""
+        positions = list(missing)
         shown = ", ".join(map(str, positions[:5])) + (", …" if len(positions) > 5 else "")
-        self._local.fail_all(BrokerUnavailable(
-            f"events committed by another instance (positions {shown}) did not arrive "
-            f"through the shared event broker (Redis); {RECOVER}"
-        ))
+        error = BrokerUnavailable(
+            f"events committed elsewhere (positions {shown}) did not arrive through the "
+            f"shared event broker (Redis); {RECOVER}"
+        )
+        topics = set(missing.values())
+        if None in topics:
+            self._local.fail_all(error)
+        else:
+            self._local.fail_all(error, {topic for topic in topics if topic is not None})
 
     def _disconnected(self, error: BaseException) -> None:
         if self._closed:

@@ -10,12 +10,14 @@ see arcos/store/outbox.py):
 
 - none: they rolled back, a gap that never fills; the held events go out;
 - some that have not arrived: they are late (their instance has not published them yet)
-  or lost (it died between its commit and its publish, or Redis dropped them). They get
-  until `lost_seconds` after the hold began; then the sequencer reports them lost (its
-  owner ends every subscription, so clients catch up from the store) and moves on.
+  or lost (it died between its commit and its publish, Redis dropped them, or a process
+  without the shared broker wrote them: an `arcos` command). They get until
+  `lost_seconds` after the hold began; then the sequencer reports them lost, with their
+  topics (its owner ends the subscriptions to those topics, so their clients catch up
+  from the store), and moves on.
 
 A store that cannot answer counts as the second case: after `lost_seconds` of holding,
-what is missing is reported lost.
+what is missing is reported lost, its topics unknown (None).
 """
 
 from __future__ import annotations
@@ -29,8 +31,11 @@ logger = logging.getLogger("arcos.broker")
 
 T = TypeVar("T")
 
-#: The committed positions strictly between two positions (the outbox's answer).
-CommittedBetween = Callable[[int, int], Awaitable[list[int]]]
+#: The committed positions strictly between two positions, with their topics (the
+#: outbox's answer).
+CommittedBetween = Callable[[int, int], Awaitable[dict[int, str]]]
+#: Told of positions that committed but never arrived, with their topics (None: unknown).
+LostHandler = Callable[[dict[int, str | None]], None]
 
 #: At most this many positions are named when a store that cannot answer makes a whole
 #: gap count as lost.
@@ -44,7 +49,7 @@ class Sequencer(Generic[T]):
         self,
         deliver: Callable[[int, T], None],
         committed_between: CommittedBetween,
-        lost: Callable[[list[int]], None],
+        lost: LostHandler,
         *,
         gap_seconds: float = 0.05,
         lost_seconds: float = 2.0,
@@ -139,7 +144,7 @@ class Sequencer(Generic[T]):
                            "committed", gap_start, lowest, exc_info=True)
             if loop.time() - stalled_since >= self.lost_seconds and self.last == gap_start:
                 unknown = [p for p in range(gap_start + 1, lowest) if p not in self._held]
-                self._report_lost(unknown[:MAX_NAMED_LOST], lowest - 1)
+                self._report_lost(dict.fromkeys(unknown[:MAX_NAMED_LOST]), lowest - 1)
             return
         if self.last != gap_start:
             return  # the gap filled while the store answered
@@ -159,12 +164,13 @@ class Sequencer(Generic[T]):
             except TimeoutError:
                 pass
         if awaited:
-            self._report_lost(sorted(awaited), max(awaited))
+            self._report_lost({p: committed[p] for p in sorted(awaited)}, max(awaited))
 
-    def _report_lost(self, positions: list[int], through: int) -> None:
-        logger.warning("broker positions committed but never received: %s", positions[:20])
+    def _report_lost(self, missing: dict[int, str | None], through: int) -> None:
+        logger.warning("broker positions committed but never received: %s",
+                       list(missing)[:20])
         try:
-            self._lost(positions)
+            self._lost(missing)
         except Exception:
             logger.exception("reporting lost broker positions failed")
         self._skip_to(through)

@@ -137,14 +137,14 @@ async def latest_position() -> int:
     return int(positions[0]) if positions else 0
 
 
-async def positions_between(after: int, before: int, limit: int = 1000) -> list[int]:
-    """The committed positions strictly between `after` and `before`, oldest first (at
-    most `limit`). Once `before` has committed, the answer is final: every smaller position
-    had committed or rolled back before `before` was taken (see the module docstring), so
-    one missing here will never appear."""
-    positions = await OutboxEvent.filter(position__gt=after, position__lt=before).order_by(
-        "position").limit(limit).values_list("position", flat=True)
-    return [int(position) for position in positions]
+async def topics_between(after: int, before: int, limit: int = 1000) -> dict[int, str]:
+    """The topic of each committed position strictly between `after` and `before` (at
+    most `limit`, oldest first). Once `before` has committed, the answer is final: every
+    smaller position had committed or rolled back before `before` was taken (see the module
+    docstring), so one missing here will never appear."""
+    rows = await OutboxEvent.filter(position__gt=after, position__lt=before).order_by(
+        "position").limit(limit).values_list("position", "topic")
+    return {int(position): topic for position, topic in rows}
 
 
 async def forget_before(cutoff: datetime) -> int:

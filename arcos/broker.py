@@ -172,6 +172,10 @@ class InMemoryBroker:
                 if not subscribers:
                     del self._topics[topic]
 
+    def subscribed_to(self, topic: str) -> bool:
+        """Whether anyone subscribes to `topic` or to one of its narrower channels."""
+        return any(topic_of(name) == topic for name in self._topics)
+
     def subscriber_count(self, topic: str | None = None) -> int:
         if topic is not None:
             return len(self._topics.get(topic, ()))

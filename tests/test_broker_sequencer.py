@@ -21,7 +21,7 @@ class Harness:
     """A sequencer over a fake outbox, recording what it delivers and reports lost."""
 
     def __init__(self, committed: set[int], *, lost_seconds: float = 0.3,
-                 store_fails: bool = False) -> None:
+                 store_fails: bool = False, wanted: set[str] | None = None) -> None:
         self.committed = committed
         self.store_fails = store_fails
         self.delivered: list[int] = []
@@ -30,6 +30,7 @@ class Harness:
         self.changed = asyncio.Event()
         self.sequencer: Sequencer[str] = Sequencer(
             self._deliver, self._committed_between, self._lost,
+            wanted=lambda topic: wanted is None or topic in wanted,
             gap_seconds=0.01, lost_seconds=lost_seconds,
         )
 
@@ -126,6 +127,16 @@ async def test_lost_and_rolled_back_positions_in_one_gap() -> None:
     await harness.until_delivered(5)
     assert harness.lost == [{3: "topic1"}]
     assert harness.delivered == [1, 5]
+
+
+async def test_missing_positions_nobody_here_subscribes_to_are_passed_unreported() -> None:
+    # 2 and 4 committed on "topic0", never published; only "topic1" has subscribers here.
+    harness = Harness({1, 2, 3, 4, 5}, lost_seconds=GUARD_SECONDS, wanted={"topic1"})
+    harness.sequencer.start(0)
+    harness.offer(1, 3, 5)
+    await harness.until_delivered(5)
+    assert harness.delivered == [1, 3, 5]
+    assert harness.lost == []
 
 
 async def test_a_store_that_cannot_answer_ends_the_hold_as_lost() -> None:

@@ -80,7 +80,8 @@ class RedisBroker:
         self._local = InMemoryBroker(queue_size=settings.subscriber_queue_size)
         self._sequencer: Sequencer[_Arrival] = Sequencer(
             self._fan_out, self._committed_between, self._lost,
-            gap_seconds=gap_seconds, lost_seconds=lost_seconds,
+            wanted=self._local.subscribed_to, gap_seconds=gap_seconds,
+            lost_seconds=lost_seconds,
         )
         options: dict[str, Any] = {
             "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,

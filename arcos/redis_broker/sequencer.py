@@ -9,6 +9,8 @@ positions in between committed (once a later position committed, that answer is 
 see arcos/store/outbox.py):
 
 - none: they rolled back, a gap that never fills; the held events go out;
+- some, but on topics nobody here subscribes to (`wanted` says no): nobody can see them
+  out of order, so they are passed at once, as if rolled back;
 - some that have not arrived: they are late (their instance has not published them yet)
   or lost (it died between its commit and its publish, Redis dropped them, or a process
   without the shared broker wrote them: an `arcos` command). They get until
@@ -51,12 +53,14 @@ class Sequencer(Generic[T]):
         committed_between: CommittedBetween,
         lost: LostHandler,
         *,
+        wanted: Callable[[str], bool] = lambda topic: True,
         gap_seconds: float = 0.05,
         lost_seconds: float = 2.0,
     ) -> None:
         self._deliver = deliver
         self._committed_between = committed_between
         self._lost = lost
+        self._wanted = wanted
         self.gap_seconds = gap_seconds
         self.lost_seconds = lost_seconds
         #: The last position delivered (or skipped); None until `start`.
@@ -148,9 +152,10 @@ class Sequencer(Generic[T]):
             return
         if self.last != gap_start:
             return  # the gap filled while the store answered
-        awaited = {p for p in committed if p > gap_start and p not in self._held}
+        awaited = {p for p, topic in committed.items()
+                   if p > gap_start and p not in self._held and self._wanted(topic)}
         if not awaited:
-            self._skip_to(lowest - 1)  # every position in the gap rolled back
+            self._skip_to(lowest - 1)  # rolled back, or of no interest here
             return
         deadline = stalled_since + self.lost_seconds
         while True:

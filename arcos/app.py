@@ -86,7 +86,7 @@ def create_app(
     """The ASGI app serving `registry`'s domains. The store opens when the lifespan starts
     and closes when it ends."""
     settings = settings or Settings.from_env()
-    broker = broker or InMemoryBroker(queue_size=settings.subscriber_queue_size)
+    broker = broker or default_broker(settings)
     rate_limiter = rate_limiter or InMemoryTokenBucket(
         settings.write_rate_per_minute, settings.write_burst
     )
@@ -113,6 +113,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Draining]]:
         async with store(settings, registry=registry):
             logger.info("ARCOS ready: store %s", redacted_url(settings.database_url))
+            await broker.start()  # after the store: the shared broker reads the outbox
             if settings.bootstrap_admin:
                 await _print_first_admin_token(settings, writer)
             housekeeping.start()
@@ -160,6 +161,16 @@ def create_app(
     app.state.cohorts = graphql.cohorts
     app.state.draining = draining
     return app
+
+
+def default_broker(settings: Settings) -> Broker:
+    """The in-process broker, or the shared one on Redis when ARCOS_BROKER_URL names it
+    (imported only then: a single server never loads the Redis client)."""
+    if not settings.broker_url:
+        return InMemoryBroker(queue_size=settings.subscriber_queue_size)
+    from arcos.redis_broker import RedisBroker
+
+    return RedisBroker(settings)
 
 
 @asynccontextmanager

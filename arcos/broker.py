@@ -1,9 +1,10 @@
 """Publish/subscribe between the code that commits writes and the open subscriptions.
 
-The interface is deliberately narrow (publish, subscribe, count, close) and events are
-JSON-safe dicts, so a Redis-backed broker can replace the in-process one without any
-caller changing. Topics are dotted strings owned by the domains that publish them
-(`evidence.added`, `metrics.updated`); `channel` names a filtered slice of one.
+The interface is deliberately narrow (start, publish, subscribe, count, close) and events
+are JSON-safe dicts, so the Redis-backed broker (arcos/redis_broker/) replaces the
+in-process one without any caller changing. Topics are dotted strings owned by the
+domains that publish them (`evidence.added`, `metrics.updated`); `channel` names a
+filtered slice of one.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
@@ -27,6 +28,12 @@ def channel(topic: str, **filters: str | None) -> str:
     """
     given = sorted((name, value) for name, value in filters.items() if value is not None)
     return topic if not given else f"{topic}{json.dumps(given, separators=(',', ':'))}"
+
+
+def topic_of(name: str) -> str:
+    """The topic a broker topic or one of its `channel`s belongs to (topics are dotted
+    words; a channel adds its JSON filters)."""
+    return name.partition("[")[0]
 
 
 def channels(topic: str, **attributes: str | None) -> tuple[str, ...]:
@@ -50,14 +57,35 @@ class SubscriberTooSlow(Exception):
         )
 
 
+class BrokerUnavailable(Exception):
+    """A shared broker cannot carry events now: a new subscription is refused, or an open
+    one ends, with a message saying why and how the client recovers (catching up from the
+    store, which holds every committed event)."""
+
+
+def refused(problem: str) -> BrokerUnavailable:
+    """The error refusing a new subscription while the broker is unusable (`problem` is
+    what `unusable()` says)."""
+    return BrokerUnavailable(
+        f"live events are unavailable now: {problem}; retry shortly (queries and writes "
+        "still work)"
+    )
+
+
 class Broker(Protocol):
     """What the rest of ARCOS needs from a broker."""
 
-    async def publish(self, topic: str, event: Event) -> None:
-        """Deliver `event` to every current subscriber of `topic`."""
+    async def start(self) -> None:
+        """Connect (once the store is open: a shared broker reads the outbox)."""
+
+    async def publish(self, topic: str, event: Event, channels: Sequence[str] = ()) -> None:
+        """Deliver `event` to every current subscriber of `topic` and of each of `channels`
+        (its narrower topics), as one message."""
 
     def subscribe(self, topic: str) -> Any:
-        """An async context manager yielding an async iterator of events on `topic`."""
+        """An async context manager yielding an async iterator of events on `topic`; raises
+        `BrokerUnavailable` (on entry or while iterating) when a shared broker cannot carry
+        events."""
 
     def subscriber_count(self, topic: str | None = None) -> int:
         """Live subscriptions on `topic`, or on all topics."""
@@ -70,7 +98,8 @@ class Broker(Protocol):
 
 
 class _Subscription:
-    """One subscriber's bounded queue; overflow ends it with `SubscriberTooSlow`."""
+    """One subscriber's bounded queue; overflow ends it with `SubscriberTooSlow`, `fail`
+    with any other error."""
 
     _CLOSED = object()
 
@@ -90,16 +119,21 @@ class _Subscription:
         self.queue.put_nowait(event)
 
     def close(self) -> None:
+        self.fail(self._CLOSED)
+
+    def fail(self, ending: Any) -> None:
+        """End the subscription after what it has queued (with `ending` raised, unless it
+        is the plain close); later events are not offered."""
         if not self.overflowed:
             self.overflowed = True
-            self.queue.put_nowait(self._CLOSED)
+            self.queue.put_nowait(ending)
 
     async def events(self) -> AsyncIterator[Event]:
         while True:
             item = await self.queue.get()
             if item is self._CLOSED:
                 return
-            if isinstance(item, SubscriberTooSlow):
+            if isinstance(item, Exception):
                 raise item
             yield item
 
@@ -112,9 +146,18 @@ class InMemoryBroker:
         self._topics: dict[str, set[_Subscription]] = {}
         self._closed = False
 
-    async def publish(self, topic: str, event: Event) -> None:
-        for subscription in list(self._topics.get(topic, ())):
-            subscription.offer(event)
+    async def start(self) -> None:
+        """Nothing to connect."""
+
+    async def publish(self, topic: str, event: Event, channels: Sequence[str] = ()) -> None:
+        self.deliver(topic, event, channels)
+
+    def deliver(self, topic: str, event: Event, channels: Sequence[str] = ()) -> None:
+        """Queue `event` for the subscribers of `topic` and `channels`, without waiting
+        (the shared broker fans its events out through this)."""
+        for name in (topic, *channels):
+            for subscription in list(self._topics.get(name, ())):
+                subscription.offer(event)
 
     @asynccontextmanager
     async def subscribe(self, topic: str) -> AsyncIterator[AsyncIterator[Event]]:
@@ -129,6 +172,10 @@ class InMemoryBroker:
                 if not subscribers:
                     del self._topics[topic]
 
+    def subscribed_to(self, topic: str) -> bool:
+        """Whether anyone subscribes to `topic` or to one of its narrower channels."""
+        return any(topic_of(name) == topic for name in self._topics)
+
     def subscriber_count(self, topic: str | None = None) -> int:
         if topic is not None:
             return len(self._topics.get(topic, ()))
@@ -142,3 +189,13 @@ class InMemoryBroker:
         for subscribers in self._topics.values():
             for subscription in subscribers:
                 subscription.close()
+
+    def fail_all(self, error: Exception, topics: Collection[str] | None = None) -> None:
+        """End every open subscription with `error`, after what each has queued (the
+        shared broker lost events, or its connection); with `topics`, only those on one of
+        them or on one of their narrower channels."""
+        for name, subscribers in self._topics.items():
+            if topics is not None and topic_of(name) not in topics:
+                continue
+            for subscription in subscribers:
+                subscription.fail(error)

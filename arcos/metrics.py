@@ -45,6 +45,15 @@ ACTIVE_SUBSCRIPTIONS = Gauge(
     "counts them.", registry=METRICS,
 )
 
+#: Observed by the shared broker (arcos/redis_broker/) as it hands an event to this
+#: instance's subscribers; wall-clock time, since the publishing instance may be another.
+BROKER_LAG = Histogram(
+    "arcos_broker_lag_seconds", "Time from an event's hand-over to the shared broker after "
+    "its commit (on whichever instance wrote it) to its delivery to this instance's "
+    "subscribers, ordering waits included.", registry=METRICS,
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+
 # Counted by the domains that own the events (labels are their own closed sets of words).
 WEBHOOK_DELIVERIES = Counter(
     "arcos_webhook_deliveries", "Webhook deliveries answered, by provider and outcome "

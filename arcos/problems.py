@@ -32,6 +32,9 @@ class ErrorCode(StrEnum):
     SANDBOX_UNAVAILABLE = "SANDBOX_UNAVAILABLE"
     #: Every sandbox slot is running and the waiting queue is full; retry shortly.
     BUSY = "BUSY"
+    #: The shared broker (Redis) cannot carry live events now: the subscription was
+    #: refused or ended; subscribe again (with `after` / Last-Event-ID to catch up).
+    BROKER_UNAVAILABLE = "BROKER_UNAVAILABLE"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 

@@ -15,10 +15,8 @@ from arcos.assurance.case_watchers import CASE_WATCHERS, CaseUpdate, CaseWatcher
 from arcos.assurance.service import CaseView
 from arcos.auth.live import while_token_valid
 from arcos.auth.principal_cache import PRINCIPAL_CACHE
-from arcos.broker import SubscriberTooSlow
 from arcos.graphql.context import ArcosContext
-from arcos.graphql.errors import ArcosError, ErrorCode
-from arcos.graphql.live_events import claim_place
+from arcos.graphql.live_events import claim_place, coded_broker_failures
 
 
 async def case_updates(context: ArcosContext, view: CaseView) -> AsyncIterator[CaseUpdate]:
@@ -28,14 +26,13 @@ async def case_updates(context: ArcosContext, view: CaseView) -> AsyncIterator[C
     watchers: CaseWatchers = context.service(CASE_WATCHERS)
     claim = claim_place(context)
     try:
-        async with watchers.join(view) as updates:
-            async for update in while_token_valid(
-                    updates, context.caller, context.settings.auth_recheck_seconds,
-                    context.domain_services.get(PRINCIPAL_CACHE)):
-                context.next_event()
-                yield update
-    except SubscriberTooSlow as slow:
-        raise ArcosError(str(slow), ErrorCode.SUBSCRIBER_TOO_SLOW) from slow
+        with coded_broker_failures():
+            async with watchers.join(view) as updates:
+                async for update in while_token_valid(
+                        updates, context.caller, context.settings.auth_recheck_seconds,
+                        context.domain_services.get(PRINCIPAL_CACHE)):
+                    context.next_event()
+                    yield update
     finally:
         if claim is not None:
             claim.release()

@@ -21,6 +21,7 @@ from starlette.types import Receive, Scope, Send
 from strawberry.types import ExecutionResult
 
 from arcos.auth.caller import Caller
+from arcos.broker import refused
 from arcos.evidence.types import EVIDENCE_CURSOR
 from arcos.graphql.errors import ArcosError, ErrorCode
 from arcos.graphql.pagination import decode_cursor
@@ -65,6 +66,8 @@ def stream_openapi(
                     "content": {"text/event-stream": {"schema": {"type": "string"}}}},
             **{status: error_response(text) for status, text in ERROR_STATUSES.items()
                if status in ("400", "401", "403")},
+            "503": error_response("The shared event broker (Redis) is unreachable; retry "
+                                  "after Retry-After, resuming with Last-Event-ID."),
         },
     }}}
 
@@ -90,6 +93,7 @@ class EvidenceStream:
             filters = {"type": call.text("type"), "project": call.text("project")}
             resume_from = request.headers.get("last-event-id") or call.text("last_event_id")
             _check_resume_id(resume_from)
+            _check_broker(request)
             claim = _claim_live(request, caller)
             stream = await self.adapter.subscribe(
                 "StreamEvidence", {**filters, "after": resume_from}, caller, request
@@ -168,6 +172,15 @@ async def _next(live: asyncio.Queue[Any], shutdown: asyncio.Task[None], idle: fl
     return _SHUTDOWN if shutdown in done else _HEARTBEAT
 
 
+def _check_broker(request: Request) -> None:
+    """503 while the broker cannot carry events (the shared broker lost Redis): a stream
+    opened now would stay silent; the client retries, resuming with Last-Event-ID."""
+    problem = request.app.state.broker.unusable()
+    if problem is not None:
+        raise RestRefusal(503, str(refused(problem)), ErrorCode.BROKER_UNAVAILABLE.value,
+                          headers={"Retry-After": "1"})
+
+
 def _claim_live(request: Request, caller: Caller) -> Claim:
     """The stream's place in the caller's live-connection count, or 429 naming the setting."""
     limits: ConnectionLimits = request.app.state.connection_limits
@@ -209,9 +222,14 @@ async def _pump(stream: AsyncIterator[ExecutionResult], live: asyncio.Queue[Any]
 def _for_sse(error: dict[str, Any]) -> dict[str, Any]:
     """A subscription error as an SSE client should read it: a stream that fell behind
     resumes by reconnecting with Last-Event-ID, not by subscribing again."""
-    if (error.get("extensions") or {}).get("code") == ErrorCode.SUBSCRIBER_TOO_SLOW:
+    code = (error.get("extensions") or {}).get("code")
+    if code == ErrorCode.SUBSCRIBER_TOO_SLOW:
         return {**error, "message": "the client fell behind the events and the stream was "
                 "closed; reconnect with Last-Event-ID to resume"}
+    if code == ErrorCode.BROKER_UNAVAILABLE:
+        return {**error, "message": "the server lost its shared event broker and closed "
+                "the stream; reconnect with Last-Event-ID to resume (the events missed are "
+                "read from the store)"}
     return error
 
 

@@ -4,17 +4,18 @@ Every subscription resolver (and so every websocket operation and SSE stream) re
 topic through `live_events`, which claims a place in ARCOS_MAX_SUBSCRIPTIONS_PER_PRINCIPAL's
 count for as long as the broker subscription lives (given back when the client completes
 it, the socket closes or the subscriber is cut off), stops at a revoked token, and turns an
-overflowed queue into a coded SUBSCRIBER_TOO_SLOW error.
+overflowed queue into a coded SUBSCRIBER_TOO_SLOW error and a shared broker that cannot
+carry events (refused at the start, or lost while it runs) into BROKER_UNAVAILABLE.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 from arcos.auth.live import while_token_valid
 from arcos.auth.principal_cache import PRINCIPAL_CACHE
-from arcos.broker import Event, SubscriberTooSlow
+from arcos.broker import BrokerUnavailable, Event, SubscriberTooSlow
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import ArcosError, ErrorCode
 from arcos.settings import env_name
@@ -29,17 +30,28 @@ async def live_events(context: ArcosContext, topic: str) -> AsyncIterator[AsyncI
     `ArcosError` naming the setting when the caller holds as many subscriptions as allowed."""
     claim = claim_place(context)
     try:
-        async with context.broker.subscribe(topic) as events:
-            try:
+        with coded_broker_failures():
+            async with context.broker.subscribe(topic) as events:
                 yield while_token_valid(
                     events, context.caller, context.settings.auth_recheck_seconds,
                     context.domain_services.get(PRINCIPAL_CACHE),
                 )
-            except SubscriberTooSlow as slow:
-                raise ArcosError(str(slow), ErrorCode.SUBSCRIBER_TOO_SLOW) from slow
     finally:
         if claim is not None:
             claim.release()
+
+
+@contextmanager
+def coded_broker_failures() -> Iterator[None]:
+    """Raise the broker's own failures inside the block as the coded errors clients read:
+    SUBSCRIBER_TOO_SLOW for an overflowed queue, BROKER_UNAVAILABLE when the shared broker
+    cannot carry events."""
+    try:
+        yield
+    except SubscriberTooSlow as slow:
+        raise ArcosError(str(slow), ErrorCode.SUBSCRIBER_TOO_SLOW) from slow
+    except BrokerUnavailable as unavailable:
+        raise ArcosError(str(unavailable), ErrorCode.BROKER_UNAVAILABLE) from unavailable
 
 
 def claim_place(context: ArcosContext) -> Claim | None:

@@ -26,6 +26,7 @@ STATUS_BY_CODE: dict[str, int] = {
     ErrorCode.RESPONSE_TOO_LARGE: 400,
     ErrorCode.SANDBOX_UNAVAILABLE: 503,
     ErrorCode.BUSY: 503,
+    ErrorCode.BROKER_UNAVAILABLE: 503,
     ErrorCode.INTERNAL_SERVER_ERROR: 500,
 }
 

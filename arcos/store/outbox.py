@@ -137,6 +137,16 @@ async def latest_position() -> int:
     return int(positions[0]) if positions else 0
 
 
+async def topics_between(after: int, before: int, limit: int = 1000) -> dict[int, str]:
+    """The topic of each committed position strictly between `after` and `before` (at
+    most `limit`, oldest first). Once `before` has committed, the answer is final: every
+    smaller position had committed or rolled back before `before` was taken (see the module
+    docstring), so one missing here will never appear."""
+    rows = await OutboxEvent.filter(position__gt=after, position__lt=before).order_by(
+        "position").limit(limit).values_list("position", "topic")
+    return {int(position): topic for position, topic in rows}
+
+
 async def forget_before(cutoff: datetime) -> int:
     """Delete events older than `cutoff`, always keeping the newest; returns how many."""
     newest = await latest_position()

@@ -9,7 +9,8 @@ message is published only once no smaller reserved position is still in flight. 
 position that rolls back is released and never waited for again.
 
 Positions written by other processes are not in flight here; their subscribers read them
-from the outbox (and, with a shared broker, from that broker).
+from the outbox, and with the shared broker from Redis, whose receiving side puts every
+instance's positions back in order (arcos/redis_broker/sequencer.py).
 """
 
 from __future__ import annotations
@@ -72,9 +73,7 @@ class Relay:
     async def _publish(self, message: Message) -> None:
         event = {**message.event, "position": message.position}
         try:
-            await self.broker.publish(message.topic, event)
-            for channel in message.channels:
-                await self.broker.publish(channel, event)
+            await self.broker.publish(message.topic, event, message.channels)
         except Exception:  # a broker failure must not fail a committed write
             logger.exception("publishing outbox position %s failed", message.position)
 

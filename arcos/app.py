@@ -16,6 +16,7 @@ from starlette.routing import Route, WebSocketRoute
 from tortoise import connections
 
 from arcos.auth.rate_limit import InMemoryTokenBucket, WriteRateLimiter
+from arcos.auth.redis_rate_limit import RedisTokenBucket
 from arcos.auth.service import bootstrap_admin_token
 from arcos.broker import Broker, InMemoryBroker
 from arcos.db import store
@@ -32,6 +33,7 @@ from arcos.rest.operations import load_operations
 from arcos.rest.routes import rest_routes
 from arcos.schema import create_schema
 from arcos.settings import Settings, redacted_url
+from arcos.shared_state.redis_state import SharedRedis
 from arcos.store.housekeeping import Housekeeping, Sweep
 from arcos.store.outbox import forget_before
 from arcos.store.unit_of_work import Writer
@@ -76,9 +78,8 @@ def create_app(
     and closes when it ends."""
     settings = settings or Settings.from_env()
     broker = broker or InMemoryBroker(queue_size=settings.subscriber_queue_size)
-    rate_limiter = rate_limiter or InMemoryTokenBucket(
-        settings.write_rate_per_minute, settings.write_burst
-    )
+    shared_redis = SharedRedis.of(settings)
+    rate_limiter = rate_limiter or _rate_limiter(settings, shared_redis)
     schema = create_schema(settings, registry)
     connection_limits = ConnectionLimits(settings)
     parse_pool = ParsePool(settings.parse_workers, settings.parse_queue)
@@ -88,7 +89,7 @@ def create_app(
     services = AppServices(
         settings=settings, broker=broker, writer=writer, rate_limiter=rate_limiter,
         connection_limits=connection_limits, parse_pool=parse_pool, json_threads=json_threads,
-        scopes=registry.scopes,
+        scopes=registry.scopes, shared_redis=shared_redis,
     )
     for factory in registry.service_factories:
         services.domain_services[factory.name] = factory.build(services)
@@ -116,6 +117,8 @@ def create_app(
                 parse_pool.close()
                 json_threads.close()
                 await broker.close()
+                if shared_redis is not None:
+                    await shared_redis.close()
 
     app = Starlette(
         routes=[
@@ -145,6 +148,16 @@ def create_app(
     app.state.connection_limits = connection_limits
     app.state.cohorts = graphql.cohorts
     return app
+
+
+def _rate_limiter(settings: Settings, shared_redis: SharedRedis | None) -> WriteRateLimiter:
+    """One budget per principal and deployment: in Redis when instances share one, else in
+    this process (which is then the whole deployment)."""
+    if shared_redis is not None:
+        return RedisTokenBucket(
+            shared_redis, settings.write_rate_per_minute, settings.write_burst
+        )
+    return InMemoryTokenBucket(settings.write_rate_per_minute, settings.write_burst)
 
 
 @asynccontextmanager

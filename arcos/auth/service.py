@@ -166,7 +166,8 @@ async def authenticate(secret: str, cache: PrincipalCache | None = None) -> Call
         _refuse("malformed token")
     digest = token_sha256(secret)
     if cache is not None and cache.enabled:
-        cached = cache.get(digest)
+        lookup = await cache.lookup(digest)
+        cached = lookup.entry
         if cached is not None:
             now = _now()
             if cached.expires_at is not None and cached.expires_at <= now:
@@ -176,7 +177,6 @@ async def authenticate(secret: str, cache: PrincipalCache | None = None) -> Call
                 cached.last_used_at = now
                 await ApiToken.filter(id=cached.token_id).update(last_used_at=now)
             return cached.caller
-        generation = cache.generation
     token = await ApiToken.get_or_none(secret_sha256=digest).prefetch_related("principal")
     if token is None or not same_hash(token.secret_sha256, digest):
         _refuse("unknown token")
@@ -206,7 +206,8 @@ async def authenticate(secret: str, cache: PrincipalCache | None = None) -> Call
         token_name=token.name,
     )
     if cache is not None and cache.enabled:
-        cache.put(digest, caller, token.expires_at, last_used_at, generation)
+        cache.put(digest, caller, token.expires_at, last_used_at, lookup.generation,
+                  lookup.epoch)
     return caller
 
 

@@ -25,6 +25,7 @@ from arcos.auth.scopes import ScopeCatalogue
 from arcos.broker import Broker
 from arcos.graphql.budget import start_response
 from arcos.settings import Settings
+from arcos.shared_state.redis_state import SharedRedis
 from arcos.store.unit_of_work import Writer
 from arcos.store.write_context import WriteContext
 from arcos.web.connection_limits import ConnectionLimits
@@ -64,6 +65,8 @@ class AppServices:
     domain_services: dict[str, Any] = field(default_factory=dict)
     #: Every scope the app's domains declare (arcos/registry.py `Registry.scopes`).
     scopes: ScopeCatalogue = field(default_factory=ScopeCatalogue)
+    #: The Redis instances share state through (ARCOS_BROKER_URL); None in one process.
+    shared_redis: SharedRedis | None = None
 
 
 class ServiceMissing(RuntimeError):

@@ -7,6 +7,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -16,7 +17,6 @@ from starlette.routing import Route, WebSocketRoute
 from tortoise import connections
 
 from arcos.auth.rate_limit import InMemoryTokenBucket, WriteRateLimiter
-from arcos.auth.redis_rate_limit import RedisTokenBucket
 from arcos.auth.service import bootstrap_admin_token
 from arcos.broker import Broker, InMemoryBroker
 from arcos.db import store
@@ -33,7 +33,7 @@ from arcos.rest.operations import load_operations
 from arcos.rest.routes import rest_routes
 from arcos.schema import create_schema
 from arcos.settings import Settings, redacted_url
-from arcos.shared_state.redis_state import SharedRedis
+from arcos.shared_state import shared_redis as shared_redis_of
 from arcos.store.housekeeping import Housekeeping, Sweep
 from arcos.store.outbox import forget_before
 from arcos.store.unit_of_work import Writer
@@ -43,6 +43,10 @@ from arcos.web.deferred_imports import import_in_background
 from arcos.web.json_threads import JsonThreads
 from arcos.web.observability import RequestMetrics, metrics, ready
 from arcos.web.parse_pool import ParsePool
+from arcos.web.worker_metrics import gauge_from
+
+if TYPE_CHECKING:
+    from arcos.shared_state.redis_state import SharedRedis
 
 logger = logging.getLogger("arcos")
 
@@ -78,7 +82,7 @@ def create_app(
     and closes when it ends."""
     settings = settings or Settings.from_env()
     broker = broker or InMemoryBroker(queue_size=settings.subscriber_queue_size)
-    shared_redis = SharedRedis.of(settings)
+    shared_redis = shared_redis_of(settings)
     rate_limiter = rate_limiter or _rate_limiter(settings, shared_redis)
     schema = create_schema(settings, registry)
     connection_limits = ConnectionLimits(settings)
@@ -105,9 +109,10 @@ def create_app(
             if settings.bootstrap_admin:
                 await _print_first_admin_token(settings, writer)
             housekeeping.start()
-            ACTIVE_SUBSCRIPTIONS.set_function(lambda: subscription_count(broker, graphql.cohorts))
             try:
-                async with _domain_services(services.domain_services):
+                async with gauge_from(
+                    ACTIVE_SUBSCRIPTIONS, lambda: subscription_count(broker, graphql.cohorts)
+                ), _domain_services(services.domain_services):
                     app.state.deferred_imports = import_in_background(
                         (*body_schema.DEFERRED_IMPORTS, *registry.deferred_imports)
                     )
@@ -154,6 +159,8 @@ def _rate_limiter(settings: Settings, shared_redis: SharedRedis | None) -> Write
     """One budget per principal and deployment: in Redis when instances share one, else in
     this process (which is then the whole deployment)."""
     if shared_redis is not None:
+        from arcos.auth.redis_rate_limit import RedisTokenBucket  # with the redis client
+
         return RedisTokenBucket(
             shared_redis, settings.write_rate_per_minute, settings.write_burst
         )

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import subprocess
+import sys
 
 import pytest
 import redis.asyncio as redis
@@ -167,3 +169,21 @@ async def test_redis_client_fails_fast():
     with pytest.raises(redis.ConnectionError):
         await down.client.ping()
     await down.close()
+
+
+def test_one_process_never_imports_the_redis_client(tmp_path):
+    """Importing redis costs about a third of a second: the embedded start (no
+    ARCOS_BROKER_URL) must not pay it; a configured Redis does."""
+    script = (
+        "import sys\n"
+        "from arcos.app import create_app\n"
+        "from arcos.settings import Settings\n"
+        f"settings = Settings(database_url='sqlite://{tmp_path / 'arcos.db'}')\n"
+        "create_app(settings)\n"
+        "print('redis' in sys.modules)\n"
+        "create_app(settings.replace(broker_url='redis://127.0.0.1:1/0'))\n"
+        "print('redis' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120, check=True, cwd=tmp_path)
+    assert result.stdout.split() == ["False", "True"]

@@ -40,7 +40,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from arcos.auth.caller import Caller
-from arcos.auth.service import TOKEN_REVOKED
+from arcos.auth.service import REVOCATION_EPOCH, TOKEN_REVOKED
 from arcos.shared_state.epoch import SharedEpoch
 from arcos.store.outbox import StoredEvent
 from arcos.store.outbox_follower import OutboxFollower
@@ -55,8 +55,6 @@ logger = logging.getLogger("arcos.auth")
 
 #: The auth domain's app service name (`ArcosContext.service`, `AppServices`).
 PRINCIPAL_CACHE = "auth.principal_cache"
-#: The shared epoch every token revocation changes (arcos/shared_state/epoch.py).
-REVOCATION_EPOCH = "auth.revocations"
 _PAGE = 200
 
 

@@ -18,7 +18,8 @@ number of instances times its budget, until Redis answers again.
 from __future__ import annotations
 
 from arcos.auth.rate_limit import InMemoryTokenBucket
-from arcos.shared_state.redis_state import RedisUnavailable, SharedRedis
+from arcos.shared_state import RedisUnavailable
+from arcos.shared_state.redis_state import SharedRedis
 
 #: KEYS[1]: the bucket; ARGV: rate per second, burst. Returns the seconds to wait ("0":
 #: allowed) as a string, since Redis turns Lua numbers into integers.

@@ -36,6 +36,9 @@ BOOTSTRAP_TOKEN_NAME = "initial-admin"  # noqa: S105 - a name, not a secret
 #: Published (through the outbox) when a token is revoked, so whatever caches principals
 #: can forget it: {"token_id", "token_name", "principal"}; key: the token id.
 TOKEN_REVOKED = "auth.token_revoked"  # noqa: S105 - a topic, not a secret
+#: The shared epoch every token revocation changes when instances share a Redis
+#: (arcos/shared_state/epoch.py; checked by arcos/auth/principal_cache.py).
+REVOCATION_EPOCH = "auth.revocations"
 #: The topics this domain publishes (its `Domain.topics`).
 TOPICS = (TOKEN_REVOKED,)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import DocumentNode
 from starlette.requests import Request
@@ -25,12 +25,14 @@ from arcos.auth.scopes import ScopeCatalogue
 from arcos.broker import Broker
 from arcos.graphql.budget import start_response
 from arcos.settings import Settings
-from arcos.shared_state.redis_state import SharedRedis
 from arcos.store.unit_of_work import Writer
 from arcos.store.write_context import WriteContext
 from arcos.web.connection_limits import ConnectionLimits
 from arcos.web.json_threads import INLINE, JsonThreads
 from arcos.web.parse_pool import ParsePool
+
+if TYPE_CHECKING:
+    from arcos.shared_state.redis_state import SharedRedis
 
 
 @dataclass(frozen=True)

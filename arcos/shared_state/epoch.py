@@ -17,8 +17,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import TYPE_CHECKING
 
-from arcos.shared_state.redis_state import RedisUnavailable, SharedRedis
+from arcos.shared_state import RedisUnavailable
+
+if TYPE_CHECKING:
+    from arcos.shared_state.redis_state import SharedRedis
 
 logger = logging.getLogger("arcos.shared_state")
 

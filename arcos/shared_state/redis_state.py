@@ -19,7 +19,8 @@ import redis.asyncio as redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from arcos.settings import Settings, redacted_url
+from arcos.settings import redacted_url
+from arcos.shared_state import RedisUnavailable
 
 logger = logging.getLogger("arcos.shared_state")
 T = TypeVar("T")
@@ -30,14 +31,10 @@ CALL_TIMEOUT_SECONDS = 0.5
 RETRY_AFTER_SECONDS = 1.0
 
 
-class RedisUnavailable(Exception):
-    """Redis did not answer (or is being left alone after it did not); the caller decides
-    what that means for it."""
-
-
 class SharedRedis:
     """The app's client for shared state: `key(name)` names a key of this deployment,
-    `run(call)` runs one call or raises RedisUnavailable."""
+    `run(call)` runs one call or raises RedisUnavailable. Built by
+    `arcos.shared_state.shared_redis` when a Redis is configured."""
 
     def __init__(
         self, url: str, prefix: str, timeout: float = CALL_TIMEOUT_SECONDS,
@@ -51,14 +48,6 @@ class SharedRedis:
             retry=Retry(NoBackoff(), 0), retry_on_error=[],
         )
         self._down_until: float | None = None
-
-    @classmethod
-    def of(cls, settings: Settings) -> SharedRedis | None:
-        """The shared-state client when ARCOS_BROKER_URL names a Redis, else None (one
-        process: nothing to share)."""
-        if not settings.broker_url:
-            return None
-        return cls(settings.broker_url, settings.redis_key_prefix)
 
     def key(self, name: str) -> str:
         return self.prefix + name

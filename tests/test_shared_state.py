@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
+import socket
 import subprocess
 import sys
+import time
 
 import pytest
 import redis.asyncio as redis
@@ -187,3 +190,42 @@ def test_one_process_never_imports_the_redis_client(tmp_path):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             timeout=120, check=True, cwd=tmp_path)
     assert result.stdout.split() == ["False", "True"]
+
+
+def _redis_server(port: int) -> subprocess.Popen[bytes]:
+    """A Redis of this test's own (it is stopped and restarted; the shared one never is)."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not on PATH")
+    process = subprocess.Popen(["redis-server", "--port", str(port), "--save", "",
+                                "--appendonly", "no"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.1).close()
+            return process
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("redis-server did not start")
+
+
+async def test_limiter_returns_to_redis_after_a_restart():
+    port = free_port()
+    server = _redis_server(port)
+    shared = SharedRedis(f"redis://127.0.0.1:{port}/0", unique_prefix(), retry_after=0.05)
+    bucket = RedisTokenBucket(shared, rate_per_minute=1, burst=3)
+    try:
+        assert await bucket.acquire("ci") is None
+        assert await shared.client.exists(shared.key("rate:ci"))
+        server.terminate()
+        server.wait()
+        assert await bucket.acquire("ci") is None  # the local bucket, not an error
+        server = _redis_server(port)  # empty: the script and the bucket are gone
+        await asyncio.sleep(0.1)  # past retry_after
+        answers = [await bucket.acquire("ci") for _ in range(4)]
+        assert answers[:3] == [None] * 3 and answers[3] is not None  # Redis's fresh bucket
+        assert await shared.client.exists(shared.key("rate:ci"))
+    finally:
+        await shared.close()
+        server.terminate()
+        server.wait()

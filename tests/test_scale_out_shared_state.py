@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,6 +62,10 @@ def start_instances(
     return [first, *others]
 
 
+#: The pair's deployment (its Redis key prefix), which a command run beside it joins.
+PAIR_PREFIX = unique_prefix()
+
+
 @pytest.fixture(scope="module")
 def pair(postgres_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     list[LiveServer]
@@ -66,7 +73,7 @@ def pair(postgres_database: str, tmp_path_factory: pytest.TempPathFactory) -> It
     """Instances A and B of one deployment."""
     asyncio.run(_truncate_postgres(postgres_database))
     servers = start_instances(postgres_database, tmp_path_factory.mktemp("pair"), 2,
-                              deployment_env(unique_prefix()))
+                              deployment_env(PAIR_PREFIX))
     try:
         yield servers
     finally:
@@ -100,6 +107,19 @@ def test_token_revoked_on_a_is_refused_on_b_at_the_next_request(pair):
         assert revoked["data"]["revokeApiToken"]["errors"] == []
         refused = graphql(b, VIEWER, token, status=401)
         assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", refused
+
+
+def test_token_revoked_from_a_shell_is_refused_at_the_next_request(pair):
+    """`arcos token revoke` announces through the same epoch as the instances do."""
+    a, b = pair
+    name, token = issue(a, ["evidence:read"])
+    assert graphql(b, VIEWER, token)["data"]["viewer"]["name"] == name
+    env = {**os.environ, **deployment_env(PAIR_PREFIX), "ARCOS_DATABASE_URL": b.database_url}
+    revoked = subprocess.run([sys.executable, "-m", "arcos", "token", "revoke", name], env=env,
+                             capture_output=True, text=True, timeout=120, check=False)
+    assert revoked.returncode == 0, revoked.stderr
+    refused = graphql(b, VIEWER, token, status=401)
+    assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 def test_webhook_secret_dropped_on_a_is_refused_on_b_at_once(pair):

@@ -135,12 +135,24 @@ class Writer:
             if unit is not None:
                 await self.relay.abandoned(unit.messages)
             raise
-        if self._listeners:
-            await self._tell_listeners(unit.messages)
-        await self.relay.committed(unit.messages)
+        awaiting = self._tell_listeners(unit.messages) if self._listeners else []
+        try:
+            await self.relay.committed(unit.messages)
+        finally:
+            # After the relay has its messages, so a slow announcement (a Redis round
+            # trip) never holds back the publication of later writes.
+            for topic, told in awaiting:
+                try:
+                    await told
+                except Exception:  # the write committed; its caller must hear so
+                    logger.exception("a commit listener on %r failed", topic)
         return result
 
-    async def _tell_listeners(self, messages: Sequence[Message]) -> None:
+    def _tell_listeners(
+        self, messages: Sequence[Message]
+    ) -> list[tuple[str, Awaitable[None]]]:
+        """Tell each listener its topic's messages; returns what they want awaited."""
+        awaiting: list[tuple[str, Awaitable[None]]] = []
         for topic, listeners in self._listeners.items():
             mine = [message for message in messages if message.topic == topic]
             if not mine:
@@ -148,7 +160,9 @@ class Writer:
             for listener in listeners:
                 try:
                     told = listener(mine)
-                    if told is not None:
-                        await told
                 except Exception:  # the write committed; its caller must hear so
                     logger.exception("a commit listener on %r failed", topic)
+                    continue
+                if told is not None:
+                    awaiting.append((topic, told))
+        return awaiting

@@ -7,6 +7,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -33,6 +34,7 @@ from arcos.rest.operations import load_operations
 from arcos.rest.routes import rest_routes
 from arcos.schema import create_schema
 from arcos.settings import Settings, redacted_url
+from arcos.shared_state import shared_redis as shared_redis_of
 from arcos.store.housekeeping import Housekeeping, Sweep
 from arcos.store.outbox import forget_before
 from arcos.store.unit_of_work import Writer
@@ -44,6 +46,10 @@ from arcos.web.observability import RequestMetrics, metrics, ready
 from arcos.web.parse_pool import ParsePool
 from arcos.web.request_ids import RequestIds
 from arcos.web.shutdown import DRAINING_STATE, Draining
+from arcos.web.worker_metrics import gauge_from
+
+if TYPE_CHECKING:
+    from arcos.shared_state.redis_state import SharedRedis
 
 logger = logging.getLogger("arcos")
 
@@ -87,9 +93,8 @@ def create_app(
     and closes when it ends."""
     settings = settings or Settings.from_env()
     broker = broker or default_broker(settings)
-    rate_limiter = rate_limiter or InMemoryTokenBucket(
-        settings.write_rate_per_minute, settings.write_burst
-    )
+    shared_redis = shared_redis_of(settings)
+    rate_limiter = rate_limiter or _rate_limiter(settings, shared_redis)
     schema = create_schema(settings, registry)
     connection_limits = ConnectionLimits(settings)
     parse_pool = ParsePool(settings.parse_workers, settings.parse_queue)
@@ -99,7 +104,7 @@ def create_app(
     services = AppServices(
         settings=settings, broker=broker, writer=writer, rate_limiter=rate_limiter,
         connection_limits=connection_limits, parse_pool=parse_pool, json_threads=json_threads,
-        scopes=registry.scopes,
+        scopes=registry.scopes, shared_redis=shared_redis,
     )
     for factory in registry.service_factories:
         services.domain_services[factory.name] = factory.build(services)
@@ -117,9 +122,10 @@ def create_app(
             if settings.bootstrap_admin:
                 await _print_first_admin_token(settings, writer)
             housekeeping.start()
-            ACTIVE_SUBSCRIPTIONS.set_function(lambda: subscription_count(broker, graphql.cohorts))
             try:
-                async with _domain_services(services.domain_services):
+                async with gauge_from(
+                    ACTIVE_SUBSCRIPTIONS, lambda: subscription_count(broker, graphql.cohorts)
+                ), _domain_services(services.domain_services):
                     app.state.deferred_imports = import_in_background(
                         (*body_schema.DEFERRED_IMPORTS, *registry.deferred_imports)
                     )
@@ -131,6 +137,8 @@ def create_app(
                 parse_pool.close()
                 json_threads.close()
                 await broker.close()
+                if shared_redis is not None:
+                    await shared_redis.close()
 
     app = ArcosApp(
         routes=[
@@ -171,6 +179,18 @@ def default_broker(settings: Settings) -> Broker:
     from arcos.redis_broker import RedisBroker
 
     return RedisBroker(settings)
+
+
+def _rate_limiter(settings: Settings, shared_redis: SharedRedis | None) -> WriteRateLimiter:
+    """One budget per principal and deployment: in Redis when instances share one, else in
+    this process (which is then the whole deployment)."""
+    if shared_redis is not None:
+        from arcos.auth.redis_rate_limit import RedisTokenBucket  # with the redis client
+
+        return RedisTokenBucket(
+            shared_redis, settings.write_rate_per_minute, settings.write_burst
+        )
+    return InMemoryTokenBucket(settings.write_rate_per_minute, settings.write_burst)
 
 
 @asynccontextmanager

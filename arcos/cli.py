@@ -13,9 +13,10 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from contextlib import nullcontext
 from functools import partial
 
-from arcos.settings import Settings, SettingsError, documented_settings
+from arcos.settings import Settings, SettingsError, documented_settings, env_name
 from arcos.startup_collector import StartupPause
 
 
@@ -56,6 +57,10 @@ def _parser() -> argparse.ArgumentParser:
         "--database-url", help="sqlite://PATH or postgres://… (ARCOS_DATABASE_URL)"
     )
     serve.add_argument("--reload", action="store_true", help="restart on code changes (dev)")
+    serve.add_argument(
+        "--workers", type=int, default=1,
+        help="worker processes (uvicorn workers; above 1 needs ARCOS_BROKER_URL)",
+    )
     serve.set_defaults(handler=_serve)
 
     export = commands.add_parser("export-schema", help="print the GraphQL SDL")
@@ -75,11 +80,13 @@ def _serve(args: argparse.Namespace) -> int:
 
     from arcos.log_config import configure_logging
     from arcos.web.shutdown import DrainingHttpProtocol, exit_quietly_after_shutdown
+    from arcos.web.worker_metrics import shared_metrics_dir
     from arcos.web.ws_protocol import ArcosWebSocketProtocol
 
     settings = Settings.from_env(
         host=args.host, port=args.port, database_url=args.database_url
     )
+    check_workers(args.workers, settings, args.reload)
     log_config = configure_logging(settings)
     # Open the store once first: an unreachable database is one line here, rather than a
     # traceback from uvicorn's lifespan. This also creates a new SQLite store.
@@ -88,26 +95,52 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ.update(settings.to_env())
     print(f"ARCOS on http://{settings.host}:{settings.port}/graphql", file=sys.stderr)
     exit_quietly_after_shutdown()
-    uvicorn.run(
-        "arcos.app:app_from_environment",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        reload=args.reload,
-        log_level=settings.log_level.lower(),
-        log_config=log_config,
-        lifespan="on",
-        # Graceful shutdown (arcos/web/shutdown.py): the HTTP protocol tells the app, which
-        # ends SSE streams; websockets close with 1001; in-flight requests get this long.
-        http=DrainingHttpProtocol,
-        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
-        # Our protocol bounds messages before connection_ack (see arcos/web/ws_protocol.py);
-        # ws_max_size is the bound after it.
-        ws=partial(ArcosWebSocketProtocol, max_init_bytes=settings.ws_max_init_bytes),
-        ws_max_size=settings.ws_max_message_bytes,
-        ws_per_message_deflate=settings.ws_compression,
-    )
+    with shared_metrics_dir() if args.workers > 1 else nullcontext():
+        uvicorn.run(
+            "arcos.app:app_from_environment",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            reload=args.reload,
+            workers=args.workers,
+            log_level=settings.log_level.lower(),
+            log_config=log_config,
+            lifespan="on",
+            # Graceful shutdown (arcos/web/shutdown.py): the HTTP protocol tells the app,
+            # which ends SSE streams; websockets close with 1001; in-flight requests get
+            # this long.
+            http=DrainingHttpProtocol,
+            timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+            # Our protocol bounds messages before connection_ack (see
+            # arcos/web/ws_protocol.py); ws_max_size is the bound after it.
+            ws=partial(ArcosWebSocketProtocol, max_init_bytes=settings.ws_max_init_bytes),
+            ws_max_size=settings.ws_max_message_bytes,
+            ws_per_message_deflate=settings.ws_compression,
+        )
     return 0
+
+
+def check_workers(workers: int, settings: Settings, reload: bool) -> None:
+    """Refuse a worker count the deployment cannot serve correctly, saying why.
+
+    Workers are separate processes: with the in-process broker a subscriber on one worker
+    would never hear of evidence written through another, and each worker would grant its
+    own rate-limit budget and trust its own token cache after a revocation through another.
+    Redis (ARCOS_BROKER_URL) is what makes them one server."""
+    if workers < 1:
+        raise SettingsError("--workers must be 1 or more")
+    if workers == 1:
+        return
+    if reload:
+        raise SettingsError("--reload runs one worker; drop --workers or --reload")
+    if not settings.broker_url:
+        raise SettingsError(
+            f"--workers {workers} needs {env_name('broker_url')}=redis://HOST:6379/0: each "
+            "worker is its own process, and the in-process broker, rate limits and token "
+            "caches are per process (a subscriber on one worker would never hear of writes "
+            "through another, and each worker would grant its own write budget). Set "
+            f"{env_name('broker_url')} to a Redis all workers share, or run one worker."
+        )
 
 
 async def _check_store(settings: Settings) -> None:

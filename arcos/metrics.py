@@ -36,13 +36,15 @@ GRAPHQL_OPERATIONS = Counter(
     "(capped; see ARCOS_METRICS_MAX_OPERATION_NAMES) and outcome (ok, or the first error's "
     "code).", ["operation", "outcome"], registry=METRICS,
 )
+# Gauges are summed over live workers under `--workers` (arcos/web/worker_metrics.py).
 OPEN_WEBSOCKETS = Gauge(
     "arcos_open_websockets", "GraphQL websockets currently open.", registry=METRICS,
+    multiprocess_mode="livesum",
 )
-#: Read at scrape time from the broker (arcos/app.py sets the function when it starts).
+#: Read from the broker (arcos/app.py hands over the function when it starts).
 ACTIVE_SUBSCRIPTIONS = Gauge(
     "arcos_active_subscriptions", "Live subscriptions (websocket and SSE), as /healthz "
-    "counts them.", registry=METRICS,
+    "counts them.", registry=METRICS, multiprocess_mode="livesum",
 )
 
 #: Observed by the shared broker (arcos/redis_broker/) as it hands an event to this

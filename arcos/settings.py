@@ -350,6 +350,12 @@ class Settings:
                   "(or `rediss://`): events, shared rate limits and revocations cross every "
                   "instance that names the same Redis; required for `--workers` above 1."},
     )
+    redis_key_prefix: str = field(
+        default="arcos:",
+        metadata={"doc": "Prefix of every key ARCOS keeps in the Redis of ARCOS_BROKER_URL "
+                  "(shared rate limits, revocation and webhook-secret epochs), so several "
+                  "deployments (or test runs) can share one Redis without sharing budgets."},
+    )
     log_level: str = field(default="info", metadata={"doc": "Python log level."})
     log_format: str = field(
         default="text",

@@ -512,15 +512,15 @@ async def test_write_rate_limit_answers_rate_limited_with_a_retry_hint(tmp_path)
         assert "errors" not in reads.json()
 
 
-def test_token_bucket_refills_over_time(monkeypatch):
+async def test_token_bucket_refills_over_time(monkeypatch):
     now = [100.0]
     bucket = InMemoryTokenBucket(rate_per_minute=60, burst=2)
     monkeypatch.setattr(bucket, "_now", lambda: now[0])
-    assert bucket.acquire("a") is None and bucket.acquire("a") is None
-    assert bucket.acquire("a") == pytest.approx(1.0)
-    assert bucket.acquire("b") is None  # per principal
+    assert await bucket.acquire("a") is None and await bucket.acquire("a") is None
+    assert await bucket.acquire("a") == pytest.approx(1.0)
+    assert await bucket.acquire("b") is None  # per principal
     now[0] += 1.0
-    assert bucket.acquire("a") is None
+    assert await bucket.acquire("a") is None
 
 
 async def test_failed_authentication_is_logged_without_the_token(app, anonymous_client, caplog):

@@ -2,7 +2,9 @@
 (arcos/domains.py) without the plumbing knowing it. Three layers:
 
 - the lower plumbing (arcos/graphql, arcos/auth, arcos/web, the write path in
-  arcos/store, and the shared broker in arcos/redis_broker) imports no domain, not the REST adapter and not `arcos.domains`;
+  arcos/store, the shared broker in arcos/redis_broker, and the state instances share
+  through Redis in arcos/shared_state) imports no domain, not the REST adapter and not
+  `arcos.domains`;
 - the REST adapter (arcos/rest) imports no domain and not `arcos.domains`: the domains'
   rows, documents, OpenAPI paths and documentation sections reach it through the Registry
   it is handed;
@@ -18,7 +20,7 @@ from pathlib import Path
 import arcos
 
 ARCOS = Path(arcos.__file__).parent
-PLUMBING = ("graphql", "auth", "web", "store", "redis_broker")
+PLUMBING = ("graphql", "auth", "web", "store", "redis_broker", "shared_state")
 REST = "rest"
 #: Every package under arcos/ that is neither plumbing nor the REST adapter is a domain (or
 #: serves only domains, as `formats`' parsers do); `arcos.domains` lists the domains.

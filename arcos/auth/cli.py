@@ -8,7 +8,10 @@ issue a token no server knows.
 
 Creating and revoking go through a unit of work like every server write, so a revocation
 lands in the outbox (topic `auth.token_revoked`) in its own transaction, where a server
-sharing the store finds it; the command's own broker has no subscribers.
+sharing the store finds it; the command's own broker has no subscribers. With Redis
+configured (ARCOS_BROKER_URL), a revocation also changes the deployment's revocation
+epoch before the command exits, so every instance refuses the token from its next
+request (arcos/shared_state/epoch.py).
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from arcos.auth.scopes import ScopeCatalogue, UnknownScope
 from arcos.broker import InMemoryBroker
 from arcos.db import StoreUnavailable, sqlite_file, store
 from arcos.settings import Settings, env_name
+from arcos.shared_state import shared_redis
+from arcos.shared_state.epoch import SharedEpoch
 from arcos.store.unit_of_work import Writer
 
 
@@ -79,7 +84,7 @@ def run_token_command(args: argparse.Namespace) -> int:
     try:
         if not getattr(args, "create_store", False):
             _require_existing_store(settings, from_flag=args.database_url is not None)
-        return asyncio.run(_with_store(settings, lambda: args.handler(args, command_writer())))
+        return asyncio.run(_with_store(settings, args))
     except (CommandFailed, StoreUnavailable) as failure:
         print(f"arcos token: {failure}", file=sys.stderr)
         return 1
@@ -112,9 +117,19 @@ def command_writer() -> Writer:
     return Writer(InMemoryBroker(), frozenset(service.TOPICS))
 
 
-async def _with_store(settings: Settings, action: Callable[[], Awaitable[int]]) -> int:
-    async with store(settings):
-        return await action()
+async def _with_store(settings: Settings, args: argparse.Namespace) -> int:
+    shared = shared_redis(settings)
+    writer = command_writer()
+    if shared is not None:
+        epoch = SharedEpoch(shared, service.REVOCATION_EPOCH)
+        writer.on_commit(service.TOKEN_REVOKED, lambda _: epoch.change())
+    try:
+        async with store(settings):
+            handler: Callable[[argparse.Namespace, Writer], Awaitable[int]] = args.handler
+            return await handler(args, writer)
+    finally:
+        if shared is not None:
+            await shared.close()
 
 
 async def _create(args: argparse.Namespace, writer: Writer) -> int:

@@ -47,7 +47,7 @@ class ScopePermission(BasePermission):
         elif caller.token_id is not None:
             # Rate limits apply to API tokens; signature-verified webhook deliveries have
             # their providers' own limits and must not be refused with 429.
-            retry_after = context.rate_limiter.acquire(caller.name)
+            retry_after = await context.rate_limiter.acquire(caller.name)
             if retry_after is not None:
                 seconds = max(1, math.ceil(retry_after))
                 raise ArcosError(

@@ -11,9 +11,16 @@ has its own and nothing lives at module level. What keeps it honest:
   at its usual resolution.
 - A revocation committed by this process evicts the token before the revoking mutation
   returns (`Writer.on_commit`): the broker's delivery may lag behind the response.
-- A revocation committed by another process (`arcos token revoke`, another worker) is read
-  from the outbox every ARCOS_AUTH_REVOCATION_POLL_SECONDS: that interval, not the cache's
-  lifetime, bounds how long such a token is still honoured.
+- With a shared Redis (ARCOS_BROKER_URL), every instance refuses a token revoked through
+  any other at its next request: the revoking instance changes the deployment's revocation
+  epoch (arcos/shared_state/epoch.py) before its mutation returns, and a hit is trusted only
+  while the epoch is the one read before its entry was read from the store (one Redis
+  round trip per authenticated request). When Redis cannot be read, nothing cached is
+  trusted: the token is read from the store (fail closed).
+- A revocation committed by another process (`arcos token revoke`, another worker) is also
+  read from the outbox every ARCOS_AUTH_REVOCATION_POLL_SECONDS: without Redis that
+  interval, not the cache's lifetime, bounds how long such a token is still honoured; with
+  it, it is the backstop for a change Redis could not announce.
 - A subscription open with a revoked token is told at the same moment and re-checks its
   token then (arcos/auth/live.py), instead of at its next ARCOS_AUTH_RECHECK_SECONDS.
 - A look-up that started before an eviction does not store what it read (the token may
@@ -33,11 +40,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from arcos.auth.caller import Caller
-from arcos.auth.service import TOKEN_REVOKED
+from arcos.auth.service import REVOCATION_EPOCH, TOKEN_REVOKED
+from arcos.shared_state.epoch import SharedEpoch
 from arcos.store.outbox import StoredEvent
 from arcos.store.outbox_follower import OutboxFollower
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
     from arcos.graphql.context import AppServices
     from arcos.store.outbox import Message
 
@@ -59,6 +69,19 @@ class CachedPrincipal:
     last_used_at: datetime | None
     #: When it was stored (monotonic seconds).
     stored_at: float
+    #: The shared revocation epoch read before the token was (None without Redis).
+    epoch: str | None = None
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What `PrincipalCache.lookup` found, and what storing a fresh read must present."""
+
+    entry: CachedPrincipal | None
+    generation: int
+    #: The shared revocation epoch, read before the store would be (None without Redis, or
+    #: when Redis could not say).
+    epoch: str | None
 
 
 class PrincipalCache:
@@ -71,8 +94,11 @@ class PrincipalCache:
         poll_seconds: float = 0.25,
         topic: str = TOKEN_REVOKED,
         clock: Callable[[], float] = time.monotonic,
+        epoch: SharedEpoch | None = None,
     ) -> None:
         self.ttl_seconds = ttl_seconds
+        #: The deployment's revocation epoch, when instances share a Redis.
+        self.epoch = epoch
         self.max_entries = max_entries
         self.topic = topic
         self._clock = clock
@@ -107,17 +133,36 @@ class PrincipalCache:
         self._entries.move_to_end(digest)
         return entry
 
+    async def lookup(self, digest: str) -> Lookup:
+        """The entry for `digest` if it may be trusted now, with what a fresh read must
+        present to `put`. With a shared epoch this is its one Redis read per request: an
+        entry read from the store under another epoch is not trusted (a revocation
+        happened somewhere since), nor is any entry when Redis cannot say."""
+        epoch = await self.epoch.read() if self.epoch is not None else None
+        generation = self.generation
+        entry = self.get(digest)
+        if entry is not None and self.epoch is not None and (
+            epoch is None or entry.epoch != epoch
+        ):
+            self._drop(digest)
+            entry = None
+        return Lookup(entry, generation, epoch)
+
     def put(
         self, digest: str, caller: Caller, expires_at: datetime | None,
-        last_used_at: datetime | None, generation: int,
+        last_used_at: datetime | None, generation: int, epoch: str | None = None,
     ) -> None:
         """Remember a successful authentication, unless a revocation was seen since
-        `generation` (the value of `self.generation` when the look-up began)."""
+        `generation` (the value of `self.generation` when the look-up began). With a shared
+        epoch, `epoch` is the one read before the store was; None (Redis could not say)
+        stores nothing, since such an entry could never be trusted."""
         if not self.enabled or generation != self.generation or caller.token_id is None:
+            return
+        if self.epoch is not None and epoch is None:
             return
         self._drop(digest)
         self._entries[digest] = CachedPrincipal(
-            caller, caller.token_id, expires_at, last_used_at, self._clock()
+            caller, caller.token_id, expires_at, last_used_at, self._clock(), epoch
         )
         self._digest_of[caller.token_id] = digest
         while len(self._entries) > self.max_entries:
@@ -150,10 +195,13 @@ class PrincipalCache:
             if not watchers and self._watchers.get(token_id) is watchers:
                 del self._watchers[token_id]
 
-    def committed_revocations(self, messages: Sequence[Message]) -> None:
-        """`Writer.on_commit` listener: this process revoked tokens."""
+    def committed_revocations(self, messages: Sequence[Message]) -> Awaitable[None] | None:
+        """`Writer.on_commit` listener: this process revoked tokens. With a shared epoch,
+        the returned change of it is awaited before the revoking write returns, so every
+        other instance refuses the token from its next request on."""
         for message in messages:
             self._revoked_by(message.event)
+        return self.epoch.change() if self.epoch is not None else None
 
     def _revoked_by(self, event: dict[str, object]) -> None:
         token_id = event.get("token_id")
@@ -195,9 +243,11 @@ def principal_cache(services: AppServices) -> PrincipalCache:
     """The auth domain's app service: built from the settings, told of this process's
     revocations by the app's writer as they commit."""
     settings = services.settings
+    shared = services.shared_redis
     cache = PrincipalCache(
         settings.auth_cache_seconds, settings.auth_cache_size,
         settings.auth_revocation_poll_seconds,
+        epoch=SharedEpoch(shared, REVOCATION_EPOCH) if shared is not None else None,
     )
     services.writer.on_commit(cache.topic, cache.committed_revocations)
     return cache

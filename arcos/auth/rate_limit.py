@@ -1,7 +1,9 @@
 """Per-principal write rate limiting.
 
-A token bucket per principal, kept in process. The interface is one method so a
-Redis-backed limiter (shared by several instances) can replace it without callers changing.
+A token bucket per principal, kept in process: the limiter of one `arcos serve`. The
+interface is one coroutine so the Redis-backed limiter that several instances share
+(arcos/auth/redis_rate_limit.py, chosen when ARCOS_BROKER_URL names a Redis) can replace it
+without callers changing.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Protocol
 
 
 class WriteRateLimiter(Protocol):
-    def acquire(self, principal: str) -> float | None:
+    async def acquire(self, principal: str) -> float | None:
         """Take one write from `principal`'s allowance: None if allowed, else the seconds
         until a write would be allowed."""
 
@@ -32,7 +34,7 @@ class InMemoryTokenBucket:
         self._now = time.monotonic
         self._buckets: dict[str, _Bucket] = {}
 
-    def acquire(self, principal: str) -> float | None:
+    async def acquire(self, principal: str) -> float | None:
         now = self._now()
         bucket = self._buckets.get(principal)
         if bucket is None:

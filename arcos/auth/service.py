@@ -36,6 +36,9 @@ BOOTSTRAP_TOKEN_NAME = "initial-admin"  # noqa: S105 - a name, not a secret
 #: Published (through the outbox) when a token is revoked, so whatever caches principals
 #: can forget it: {"token_id", "token_name", "principal"}; key: the token id.
 TOKEN_REVOKED = "auth.token_revoked"  # noqa: S105 - a topic, not a secret
+#: The shared epoch every token revocation changes when instances share a Redis
+#: (arcos/shared_state/epoch.py; checked by arcos/auth/principal_cache.py).
+REVOCATION_EPOCH = "auth.revocations"
 #: The topics this domain publishes (its `Domain.topics`).
 TOPICS = (TOKEN_REVOKED,)
 
@@ -166,7 +169,8 @@ async def authenticate(secret: str, cache: PrincipalCache | None = None) -> Call
         _refuse("malformed token")
     digest = token_sha256(secret)
     if cache is not None and cache.enabled:
-        cached = cache.get(digest)
+        lookup = await cache.lookup(digest)
+        cached = lookup.entry
         if cached is not None:
             now = _now()
             if cached.expires_at is not None and cached.expires_at <= now:
@@ -176,7 +180,6 @@ async def authenticate(secret: str, cache: PrincipalCache | None = None) -> Call
                 cached.last_used_at = now
                 await ApiToken.filter(id=cached.token_id).update(last_used_at=now)
             return cached.caller
-        generation = cache.generation
     token = await ApiToken.get_or_none(secret_sha256=digest).prefetch_related("principal")
     if token is None or not same_hash(token.secret_sha256, digest):
         _refuse("unknown token")
@@ -206,7 +209,8 @@ async def authenticate(secret: str, cache: PrincipalCache | None = None) -> Call
         token_name=token.name,
     )
     if cache is not None and cache.enabled:
-        cache.put(digest, caller, token.expires_at, last_used_at, generation)
+        cache.put(digest, caller, token.expires_at, last_used_at, lookup.generation,
+                  lookup.epoch)
     return caller
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import DocumentNode
 from starlette.requests import Request
@@ -30,6 +30,9 @@ from arcos.store.write_context import WriteContext
 from arcos.web.connection_limits import ConnectionLimits
 from arcos.web.json_threads import INLINE, JsonThreads
 from arcos.web.parse_pool import ParsePool
+
+if TYPE_CHECKING:
+    from arcos.shared_state.redis_state import SharedRedis
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ class AppServices:
     domain_services: dict[str, Any] = field(default_factory=dict)
     #: Every scope the app's domains declare (arcos/registry.py `Registry.scopes`).
     scopes: ScopeCatalogue = field(default_factory=ScopeCatalogue)
+    #: The Redis instances share state through (ARCOS_BROKER_URL); None in one process.
+    shared_redis: SharedRedis | None = None
 
 
 class ServiceMissing(RuntimeError):

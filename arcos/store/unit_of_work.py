@@ -58,8 +58,9 @@ class UnitOfWork:
 
 #: What a writer does when its unit keeps hitting a unique index another request won.
 ConflictHandler = Callable[[IntegrityError], Awaitable[T]]
-#: Told synchronously of a topic's committed messages (see `Writer.on_commit`).
-CommitListener = Callable[[Sequence[Message]], None]
+#: Told of a topic's committed messages before `run` returns (see `Writer.on_commit`); a
+#: coroutine listener is awaited.
+CommitListener = Callable[[Sequence[Message]], Awaitable[None] | None]
 
 
 class Writer:
@@ -82,7 +83,10 @@ class Writer:
         (a cached principal whose token was just revoked): the broker may deliver later,
         since the relay holds a message back while an earlier writer is still committing
         and a subscriber's queue is read when its task next runs. The listener must not
-        block; an exception it raises is logged, never the write's failure.
+        block; an exception it raises is logged, never the write's failure. A listener
+        that returns an awaitable is awaited: for news that must leave this process before
+        the write's caller hears back (arcos/shared_state/epoch.py), bounded by its own
+        timeout.
         """
         self._listeners.setdefault(topic, []).append(listener)
 
@@ -134,18 +138,34 @@ class Writer:
         if unit.messages and logger.isEnabledFor(logging.DEBUG):
             logger.debug("committed; publishing %s", ", ".join(sorted(
                 {message.topic for message in unit.messages})))
-        if self._listeners:
-            self._tell_listeners(unit.messages)
-        await self.relay.committed(unit.messages)
+        awaiting = self._tell_listeners(unit.messages) if self._listeners else []
+        try:
+            await self.relay.committed(unit.messages)
+        finally:
+            # After the relay has its messages, so a slow announcement (a Redis round
+            # trip) never holds back the publication of later writes.
+            for topic, told in awaiting:
+                try:
+                    await told
+                except Exception:  # the write committed; its caller must hear so
+                    logger.exception("a commit listener on %r failed", topic)
         return result
 
-    def _tell_listeners(self, messages: Sequence[Message]) -> None:
+    def _tell_listeners(
+        self, messages: Sequence[Message]
+    ) -> list[tuple[str, Awaitable[None]]]:
+        """Tell each listener its topic's messages; returns what they want awaited."""
+        awaiting: list[tuple[str, Awaitable[None]]] = []
         for topic, listeners in self._listeners.items():
             mine = [message for message in messages if message.topic == topic]
             if not mine:
                 continue
             for listener in listeners:
                 try:
-                    listener(mine)
+                    told = listener(mine)
                 except Exception:  # the write committed; its caller must hear so
                     logger.exception("a commit listener on %r failed", topic)
+                    continue
+                if told is not None:
+                    awaiting.append((topic, told))
+        return awaiting

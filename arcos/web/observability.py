@@ -2,8 +2,9 @@
 
 /healthz (arcos/app.py) says the process is alive; /readyz says whether it should get
 traffic: the store answers, the broker is usable and the store's tables are those this
-code expects. /metrics serves the Prometheus registry of arcos/metrics.py, only when a
-setting allows it (a bearer token, or loopback clients), since the counts describe usage.
+code expects. /metrics serves the Prometheus registry of arcos/metrics.py (every worker's,
+merged, under `--workers`: arcos/web/worker_metrics.py), only when a setting allows it (a
+bearer token, or loopback clients), since the counts describe usage.
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ import logging
 import time
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise import Tortoise, connections
 
-from arcos.metrics import HTTP_LATENCY, HTTP_REQUESTS, METRICS, UNMATCHED_ROUTE
+from arcos.metrics import HTTP_LATENCY, HTTP_REQUESTS, UNMATCHED_ROUTE
 from arcos.settings import Settings, env_name
+from arcos.web.worker_metrics import exposition
 
 logger = logging.getLogger("arcos.readiness")
 
@@ -82,7 +84,7 @@ async def metrics(request: Request) -> Response:
     refusal = _refuse_scrape(request, settings)
     if refusal is not None:
         return refusal
-    return Response(generate_latest(METRICS), media_type=CONTENT_TYPE_LATEST)
+    return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
 def _refuse_scrape(request: Request, settings: Settings) -> JSONResponse | None:

@@ -7,11 +7,17 @@ first time a delivery needs them and kept until a change is seen. What keeps it 
 - `setWebhookSecret` publishes `webhooks.secret_set` (the secret's name, never its value)
   in its unit of work; a change committed by this process clears the cache before the
   mutation returns (`Writer.on_commit`).
-- A change committed by another process (another worker on the same store) is read from
-  the outbox every ARCOS_WEBHOOK_SECRET_POLL_SECONDS. Before that, a delivery signed with
-  the new secret is not refused: a refusal made with cached secrets is decided again
-  with secrets read from the store (`WebhookReceiver`). What the interval bounds is how
-  long an old secret dropped by another process (keepPrevious: false) is still accepted.
+- With a shared Redis (ARCOS_BROKER_URL), a change made through any instance is obeyed by
+  every other from its next delivery on: the changing instance changes the deployment's
+  webhook-secret epoch (arcos/shared_state/epoch.py) before its mutation returns, and the
+  cached overrides are used only while the epoch is the one read before they were (one
+  Redis round trip per delivery). When Redis cannot be read they are read from the store.
+- A change committed by another process (another worker on the same store) is also read
+  from the outbox every ARCOS_WEBHOOK_SECRET_POLL_SECONDS (with Redis: the backstop).
+  Before that, a delivery signed with the new secret is not refused: a refusal made with
+  cached secrets is decided again with secrets read from the store (`WebhookReceiver`).
+  What the interval bounds is how long an old secret dropped by another process
+  (keepPrevious: false) is still accepted.
 - A read that started before a change does not store what it read.
 - What is read is kept at most ARCOS_AUTH_CACHE_SECONDS (as API tokens are), so an edit
   of the store that no `setWebhookSecret` announced (a restored backup, an operator's
@@ -26,6 +32,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from arcos.settings import Settings
+from arcos.shared_state.epoch import SharedEpoch
 from arcos.store.outbox import Message, StoredEvent
 from arcos.store.outbox_follower import OutboxFollower
 from arcos.webhooks.credentials import SECRET_SET, secret_overrides, secrets_in_force
@@ -33,19 +40,30 @@ from arcos.webhooks.models import WebhookSecret
 from arcos.webhooks.providers import SECRET_NAMES
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
     from arcos.graphql.context import AppServices
 
 logger = logging.getLogger("arcos.webhooks")
 
 #: The webhooks domain's app service name (`ArcosContext.service`, `AppServices`).
 WEBHOOK_SECRETS = "webhooks.secrets"
+#: The shared epoch every `setWebhookSecret` changes (arcos/shared_state/epoch.py).
+SECRETS_EPOCH = "webhooks.secrets"
 
 
 class SecretCache:
     """The run-time overrides of every webhook secret, read once and kept until changed."""
 
-    def __init__(self, settings: Settings, names: Sequence[str], poll_seconds: float) -> None:
+    def __init__(
+        self, settings: Settings, names: Sequence[str], poll_seconds: float,
+        epoch: SharedEpoch | None = None,
+    ) -> None:
         self.settings = settings
+        #: The deployment's webhook-secret epoch, when instances share a Redis.
+        self.epoch = epoch
+        #: The epoch read before the cached overrides were.
+        self._epoch_seen: str | None = None
         self.names = tuple(names)
         self._overrides: dict[str, WebhookSecret] | None = None
         #: When the cached overrides were read (time.monotonic()).
@@ -68,14 +86,19 @@ class SecretCache:
         return time.monotonic() - self._read_at >= self.max_age
 
     async def overrides(self) -> Mapping[str, WebhookSecret]:
-        """Every override, from the cache when it holds them and they are not too old."""
-        if self._overrides is not None and not self._expired():
+        """Every override, from the cache when it holds them, they are not too old and (with
+        a shared epoch) no instance changed a secret since they were read."""
+        epoch = await self.epoch.read() if self.epoch is not None else None
+        shared_says_current = self.epoch is None or (
+            epoch is not None and epoch == self._epoch_seen
+        )
+        if self._overrides is not None and not self._expired() and shared_says_current:
             return self._overrides
         generation = self.generation
         read_at = time.monotonic()
         rows = await secret_overrides(self.names)
-        if generation == self.generation:
-            self._overrides, self._read_at = rows, read_at
+        if generation == self.generation and (self.epoch is None or epoch is not None):
+            self._overrides, self._read_at, self._epoch_seen = rows, read_at, epoch
         return rows
 
     async def secrets(self, names: tuple[str, ...], fresh: bool = False) -> dict[str, list[str]]:
@@ -88,9 +111,11 @@ class SecretCache:
         self.generation += 1
         self._overrides = None
 
-    def committed(self, messages: Sequence[Message]) -> None:
-        """`Writer.on_commit` listener: this process changed a secret."""
+    def committed(self, messages: Sequence[Message]) -> Awaitable[None] | None:
+        """`Writer.on_commit` listener: this process changed a secret. With a shared epoch,
+        the returned change of it is awaited before the mutation returns."""
         self.clear()
+        return self.epoch.change() if self.epoch is not None else None
 
     async def _read_changes(self, events: list[StoredEvent]) -> None:
         self.clear()
@@ -106,8 +131,10 @@ class SecretCache:
 
 def secret_cache(services: AppServices) -> SecretCache:
     """The webhooks domain's app service, told of this process's changes by the writer."""
+    shared = services.shared_redis
     cache = SecretCache(
-        services.settings, SECRET_NAMES, services.settings.webhook_secret_poll_seconds
+        services.settings, SECRET_NAMES, services.settings.webhook_secret_poll_seconds,
+        SharedEpoch(shared, SECRETS_EPOCH) if shared is not None else None,
     )
     services.writer.on_commit(SECRET_SET, cache.committed)
     return cache

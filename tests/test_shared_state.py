@@ -1,0 +1,231 @@
+"""Shared state through a real Redis: the deployment-wide rate limit (atomic, expiring,
+failing open to the local bucket), the epochs that tell instances their caches may be
+stale, and the principal and webhook-secret caches trusting a hit only under the epoch
+they read (failing closed when Redis cannot say)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import redis.asyncio as redis
+from conftest import free_port, running_app
+from redis_helpers import redis_or_skip, unique_prefix
+
+from arcos.auth.caller import Caller
+from arcos.auth.principal_cache import PrincipalCache
+from arcos.auth.redis_rate_limit import RedisTokenBucket
+from arcos.shared_state.epoch import NEVER_CHANGED, SharedEpoch
+from arcos.shared_state.redis_state import SharedRedis
+
+VIEWER = {"query": "{ viewer { name } }"}
+
+
+@pytest.fixture
+async def shared():
+    """Two clients on one Redis and prefix: two instances of one deployment."""
+    url, prefix = redis_or_skip(), unique_prefix()
+    first, second = SharedRedis(url, prefix), SharedRedis(url, prefix)
+    yield first, second
+    keys = [key async for key in first.client.scan_iter(match=prefix + "*")]
+    if keys:
+        await first.client.delete(*keys)
+    await first.close()
+    await second.close()
+
+
+def unreachable() -> SharedRedis:
+    """A Redis URL nothing listens on."""
+    return SharedRedis(f"redis://127.0.0.1:{free_port()}/0", unique_prefix())
+
+
+async def test_budget_is_shared_by_instances(shared):
+    a, b = (RedisTokenBucket(client, rate_per_minute=1, burst=4) for client in shared)
+    answers = [await (a if i % 2 else b).acquire("ci") for i in range(6)]
+    assert answers[:4] == [None] * 4
+    assert all(wait is not None and 50 < wait <= 60 for wait in answers[4:])
+    assert await a.acquire("other") is None  # per principal
+
+
+async def test_concurrent_acquires_never_overspend(shared):
+    a, b = (RedisTokenBucket(client, rate_per_minute=1, burst=10) for client in shared)
+    answers = await asyncio.gather(*((a if i % 2 else b).acquire("ci") for i in range(40)))
+    assert sum(answer is None for answer in answers) == 10
+
+
+async def test_bucket_key_expires_and_carries_the_prefix(shared):
+    first, _ = shared
+    bucket = RedisTokenBucket(first, rate_per_minute=60, burst=3)
+    await bucket.acquire("ci")
+    keys = [key async for key in first.client.scan_iter(match=first.prefix + "*")]
+    assert keys == [f"{first.prefix}rate:ci".encode()]
+    ttl = await first.client.pttl(keys[0])
+    assert 0 < ttl <= 2000  # one token to refill at 1/s, plus a second's margin
+
+
+async def test_another_prefix_is_another_budget(shared):
+    first, _ = shared
+    other = SharedRedis(first.url, unique_prefix())
+    try:
+        mine = RedisTokenBucket(first, rate_per_minute=1, burst=1)
+        theirs = RedisTokenBucket(other, rate_per_minute=1, burst=1)
+        assert await mine.acquire("ci") is None
+        assert await theirs.acquire("ci") is None
+        assert await mine.acquire("ci") is not None
+    finally:
+        await other.client.delete(other.key("rate:ci"))
+        await other.close()
+
+
+async def test_unreachable_redis_fails_open_to_the_local_bucket(caplog):
+    down = unreachable()
+    bucket = RedisTokenBucket(down, rate_per_minute=1, burst=2)
+    with caplog.at_level(logging.WARNING, logger="arcos.shared_state"):
+        answers = [await bucket.acquire("ci") for _ in range(3)]
+    assert answers[:2] == [None, None] and answers[2] is not None  # still bounded, locally
+    warnings = [r for r in caplog.records if "unreachable" in r.getMessage()]
+    assert len(warnings) == 1  # once per outage, not per request
+    await down.close()
+
+
+async def test_epoch_changes_are_seen_by_every_instance(shared):
+    a, b = (SharedEpoch(client, "test") for client in shared)
+    assert await b.read() == NEVER_CHANGED
+    await a.change()
+    first = await b.read()
+    assert first not in (None, NEVER_CHANGED)
+    await a.change()
+    assert await b.read() not in (None, first)
+
+
+async def test_epoch_of_an_unreachable_redis_is_unknown():
+    down = unreachable()
+    epoch = SharedEpoch(down, "test")
+    assert await epoch.read() is None
+    await epoch.change()  # logged, never raised: the write it follows has committed
+    await down.close()
+
+
+def _caller(token_id: int) -> Caller:
+    return Caller(name="ci", kind="ci", scopes=frozenset(), authenticated=True,
+                  token_id=token_id, token_name=f"t{token_id}")
+
+
+async def test_a_hit_is_trusted_only_under_the_epoch_it_was_read_under(shared):
+    a, b = shared
+    cache = PrincipalCache(ttl_seconds=30, epoch=SharedEpoch(b, "auth"))
+    lookup = await cache.lookup("d1")
+    assert lookup.entry is None
+    cache.put("d1", _caller(1), None, None, lookup.generation, lookup.epoch)
+    assert (await cache.lookup("d1")).entry is not None
+    await SharedEpoch(a, "auth").change()  # another instance revoked some token
+    assert (await cache.lookup("d1")).entry is None
+
+
+async def test_no_hit_is_trusted_when_redis_cannot_say():
+    down = unreachable()
+    cache = PrincipalCache(ttl_seconds=30, epoch=SharedEpoch(down, "auth"))
+    lookup = await cache.lookup("d1")
+    assert lookup.epoch is None
+    cache.put("d1", _caller(1), None, None, lookup.generation, lookup.epoch)
+    assert len(cache) == 0  # nothing stored that could never be trusted
+    await down.close()
+
+
+async def test_requests_read_the_store_while_redis_is_down(settings):
+    """Fail closed: with Redis unreachable every request authenticates from the store, so
+    a token revoked meanwhile (here, behind the cache's back) is refused at once."""
+    settings = settings.replace(broker_url=f"redis://127.0.0.1:{free_port()}/0",
+                                redis_key_prefix=unique_prefix())
+    async with running_app(settings) as running:
+        from arcos.auth.models import ApiToken
+
+        token = await running.issue("ci-reader", "evidence:read")
+        async with running.client(token) as http:
+            assert "errors" not in (await http.post("/graphql", json=VIEWER)).json()
+            await ApiToken.filter(name="ci-reader").update(revoked_at=await _now())
+            answer = (await http.post("/graphql", json=VIEWER)).json()
+            assert answer["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+            async with running.client(running.admin_token) as admin:
+                write = await admin.post("/graphql", json={
+                    "query": "mutation { submitEvidence(input: {type: \"t\", source: \"s\", "
+                             "data: {}}) { evidence { id } errors { code } } }"})
+                # A write is never refused because Redis is down (the limit fails open).
+                assert write.json()["data"]["submitEvidence"]["evidence"]["id"]
+
+
+async def _now():
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+async def test_redis_client_fails_fast():
+    """The client's own retries are off: a call to a dead Redis fails in one attempt."""
+    down = unreachable()
+    with pytest.raises(redis.ConnectionError):
+        await down.client.ping()
+    await down.close()
+
+
+def test_one_process_never_imports_the_redis_client(tmp_path):
+    """Importing redis costs about a third of a second: the embedded start (no
+    ARCOS_BROKER_URL) must not pay it; a configured Redis does."""
+    script = (
+        "import sys\n"
+        "from arcos.app import create_app\n"
+        "from arcos.settings import Settings\n"
+        f"settings = Settings(database_url='sqlite://{tmp_path / 'arcos.db'}')\n"
+        "create_app(settings)\n"
+        "print('redis' in sys.modules)\n"
+        "create_app(settings.replace(broker_url='redis://127.0.0.1:1/0'))\n"
+        "print('redis' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120, check=True, cwd=tmp_path)
+    assert result.stdout.split() == ["False", "True"]
+
+
+def _redis_server(port: int) -> subprocess.Popen[bytes]:
+    """A Redis of this test's own (it is stopped and restarted; the shared one never is)."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not on PATH")
+    process = subprocess.Popen(["redis-server", "--port", str(port), "--save", "",
+                                "--appendonly", "no"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.1).close()
+            return process
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("redis-server did not start")
+
+
+async def test_limiter_returns_to_redis_after_a_restart():
+    port = free_port()
+    server = _redis_server(port)
+    shared = SharedRedis(f"redis://127.0.0.1:{port}/0", unique_prefix(), retry_after=0.05)
+    bucket = RedisTokenBucket(shared, rate_per_minute=1, burst=3)
+    try:
+        assert await bucket.acquire("ci") is None
+        assert await shared.client.exists(shared.key("rate:ci"))
+        server.terminate()
+        server.wait()
+        assert await bucket.acquire("ci") is None  # the local bucket, not an error
+        server = _redis_server(port)  # empty: the script and the bucket are gone
+        await asyncio.sleep(0.1)  # past retry_after
+        answers = [await bucket.acquire("ci") for _ in range(4)]
+        assert answers[:3] == [None] * 3 and answers[3] is not None  # Redis's fresh bucket
+        assert await shared.client.exists(shared.key("rate:ci"))
+    finally:
+        await shared.close()
+        server.terminate()
+        server.wait()

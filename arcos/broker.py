@@ -14,7 +14,10 @@ import itertools
 import json
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from arcos.settings import Settings
 
 Event = dict[str, Any]
 
@@ -199,3 +202,15 @@ class InMemoryBroker:
                 continue
             for subscription in subscribers:
                 subscription.fail(error)
+
+
+def command_broker(settings: Settings) -> Broker:
+    """The broker a one-off `arcos` command writes through: its own in-process one (nobody
+    subscribes to it; servers on the same store read the events from the outbox), or, when
+    instances share events through Redis, a publisher on their channel
+    (arcos/redis_broker/command_publisher.py says why). Close it when the command ends."""
+    if not settings.broker_url:
+        return InMemoryBroker()
+    from arcos.redis_broker.command_publisher import CommandPublisher  # with the client
+
+    return CommandPublisher(settings)

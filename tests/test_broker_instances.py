@@ -17,10 +17,14 @@ commit order) and skip with the reason when ARCOS_TEST_POSTGRES_URL is unset.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -29,6 +33,7 @@ import pytest
 from conftest import LiveServer, issue_token_with_cli, start_server, stop_server
 from redis_server import RedisServer
 from sse_client import frames
+from test_evidence_backup import ITEMS, _export, _fill
 from ws_client import TRANSPORT_WS, Api, SubscriptionClient
 
 from arcos.graphql.pagination import decode_cursor
@@ -284,3 +289,36 @@ async def test_redis_restarted_mid_stream_ends_subscriptions_and_loses_nothing(
                        for _ in range(len(during) + len(after))]
             await ws.stop("resumed")
     assert resumed == during + after
+
+
+async def test_an_import_beside_the_instances_reaches_their_subscribers(
+    instances: list[LiveServer], redis: RedisServer, tmp_path: Path,
+) -> None:
+    """`arcos import` writes through the outbox from its own process: unless it publishes
+    on the shared channel too, every instance would find its positions missing and end the
+    evidence subscriptions as if Redis had lost them."""
+    a, b, _ = instances
+    source = f"sqlite://{tmp_path / 'source.db'}"
+    await _fill(source, tmp_path)
+    export = tmp_path / "export.ndjson"
+    _export(source, export)
+    async with httpx.AsyncClient(timeout=30) as http:
+        api = Api(http, a.http_url, a.ws_url, a.token)
+        async with api.connect(TRANSPORT_WS) as ws:
+            await ws.subscribe("imported", SUBSCRIPTION)
+            await api.wait_for_subscriptions(1)
+            imported = await asyncio.to_thread(
+                subprocess.run,
+                [sys.executable, "-m", "arcos", "import", "--database-url", a.database_url,
+                 str(export)],
+                env={**os.environ, "ARCOS_BROKER_URL": redis.url},
+                capture_output=True, text=True, timeout=GUARD_SECONDS, check=False,
+            )
+            assert imported.returncode == 0, imported.stderr
+            received = [(await ws.next_evidence("imported", GUARD_SECONDS))["type"]
+                        for _ in ITEMS]
+            # Still open well past the servers' wait for missing positions (2 s).
+            await asyncio.sleep(3)
+            sentinel = await submit(http, b, type="sentinel", data={})
+            assert (await ws.next_evidence("imported", GUARD_SECONDS))["cursor"] == sentinel
+    assert sorted(received) == sorted(item["type"] for item in ITEMS)

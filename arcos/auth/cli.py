@@ -28,7 +28,7 @@ from arcos.auth import service
 from arcos.auth.expiry import BadDuration, parse_duration
 from arcos.auth.models import ApiToken, PrincipalKind
 from arcos.auth.scopes import ScopeCatalogue, UnknownScope
-from arcos.broker import InMemoryBroker
+from arcos.broker import command_broker
 from arcos.db import StoreUnavailable, sqlite_file, store
 from arcos.settings import Settings, env_name
 from arcos.shared_state import shared_redis
@@ -110,16 +110,12 @@ def _require_existing_store(settings: Settings, *, from_flag: bool) -> None:
     )
 
 
-def command_writer() -> Writer:
-    """The write path of one command: units of work and the outbox, as in the server; its
-    broker is the command's own (nobody subscribes to it), and only access control's
-    topics may be published."""
-    return Writer(InMemoryBroker(), frozenset(service.TOPICS))
-
-
 async def _with_store(settings: Settings, args: argparse.Namespace) -> int:
     shared = shared_redis(settings)
-    writer = command_writer()
+    # The write path of one command: units of work and the outbox, as in the server; only
+    # access control's topics may be published.
+    broker = command_broker(settings)
+    writer = Writer(broker, frozenset(service.TOPICS))
     if shared is not None:
         epoch = SharedEpoch(shared, service.REVOCATION_EPOCH)
         writer.on_commit(service.TOKEN_REVOKED, lambda _: epoch.change())
@@ -128,6 +124,7 @@ async def _with_store(settings: Settings, args: argparse.Namespace) -> int:
             handler: Callable[[argparse.Namespace, Writer], Awaitable[int]] = args.handler
             return await handler(args, writer)
     finally:
+        await broker.close()
         if shared is not None:
             await shared.close()
 

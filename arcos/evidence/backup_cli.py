@@ -78,7 +78,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from arcos.broker import InMemoryBroker
+    from arcos.broker import command_broker
     from arcos.db import store
     from arcos.evidence.events import EVIDENCE_ADDED
     from arcos.evidence.restore import ImportRefused, check_file, import_file
@@ -93,10 +93,12 @@ def _import(args: argparse.Namespace) -> int:
 
     async def run() -> None:
         async with store(settings):
-            # The command's own broker: nobody subscribes to it; servers sharing the
-            # store read the events from the outbox.
-            writer = Writer(InMemoryBroker(), frozenset({EVIDENCE_ADDED}))
-            report = await import_file(args.file, limits, writer, checked=True)
+            broker = command_broker(settings)
+            try:
+                writer = Writer(broker, frozenset({EVIDENCE_ADDED}))
+                report = await import_file(args.file, limits, writer, checked=True)
+            finally:
+                await broker.close()
         print(f"arcos import: {_counts(report)}", file=sys.stderr)
 
     try:

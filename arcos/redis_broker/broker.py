@@ -57,6 +57,16 @@ RECOVER = ("subscribe again to resume: subscriptions that take `after` (and SSE 
            "Last-Event-ID) catch up from the store, which holds every committed event")
 
 
+def encoded_envelope(topic: str, event: Event, channels: Sequence[str]) -> bytes:
+    """One event as it travels on the deployment's channel: its topic, its narrower
+    channels and when it was handed over (for the lag metric). Messages on the channel are
+    JSON lists of these (a batch), whoever publishes them."""
+    return orjson.dumps(
+        {"topic": topic, "channels": list(channels), "event": event, "at": time.time()},
+        option=orjson.OPT_NON_STR_KEYS,
+    )
+
+
 class _Arrival:
     """One event as it came from Redis, until the sequencer lets it out."""
 
@@ -116,10 +126,7 @@ class RedisBroker:
         if not isinstance(event.get("position"), int):
             raise ValueError("the shared broker carries outbox events only: the event has "
                              "no integer `position`")
-        self._outgoing.put(orjson.dumps(
-            {"topic": topic, "channels": list(channels), "event": event, "at": time.time()},
-            option=orjson.OPT_NON_STR_KEYS,
-        ))
+        self._outgoing.put(encoded_envelope(topic, event, channels))
 
     @asynccontextmanager
     async def subscribe(self, topic: str) -> AsyncIterator[AsyncIterator[Event]]:

@@ -42,6 +42,7 @@ from arcos.store.migrator import MigrationPlan, apply_pending, migrate_store
 from arcos.store.schema_history import HISTORY_DDL, HISTORY_TABLE, known_migrations
 
 MIGRATIONS_DIR = Path(importlib.import_module(MIGRATIONS_PACKAGE).__file__).parent
+KNOWN = list(known_migrations(MIGRATIONS_PACKAGE))
 #: Operations that change the schema only. A new store is made from the models without
 #: replaying the migrations (arcos/store/migrator.py), which is the same store only while
 #: no migration does anything else (seeds rows, runs SQL or Python of its own).
@@ -126,8 +127,8 @@ def test_migrations_the_models_and_the_baseline_build_the_same_store(
     assert not differences(shape(replayed), models_shape)
     assert not differences(shape(replayed_to_baseline), shape(baseline))
     # Both ways of making a store record every migration the code ships.
-    assert asyncio.run(_history(replayed)) == list(known_migrations(MIGRATIONS_PACKAGE))
-    assert asyncio.run(_history(from_models)) == list(known_migrations(MIGRATIONS_PACKAGE))
+    assert asyncio.run(_history(replayed)) == KNOWN
+    assert asyncio.run(_history(from_models)) == KNOWN
 
 
 async def _open_and_close(url: str) -> None:
@@ -141,7 +142,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0001_initial")]
+    dependencies = [("models", "{last}")]
 
     operations = [
         ops.CreateModel(
@@ -158,11 +159,12 @@ class Migration(migrations.Migration):
 
 
 def later_package(root: Path, name: str, column: str) -> str:
-    """A migrations package: the shipped ones and a `0002_later` that creates a table and
-    adds `column` to `project` (which fails when the column exists)."""
+    """A migrations package: the shipped ones and a `9000_later` after them that creates a
+    table and adds `column` to `project` (which fails when the column exists)."""
     package = root / name
     shutil.copytree(MIGRATIONS_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
-    (package / "0002_later.py").write_text(textwrap.dedent(LATER).replace("{column}", column))
+    source = textwrap.dedent(LATER).replace("{column}", column).replace("{last}", KNOWN[-1])
+    (package / "9000_later.py").write_text(source)
     return name
 
 
@@ -198,15 +200,15 @@ def test_a_later_migration_is_applied_once_with_the_data_kept(
     new_store_urls: Callable[[], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.syspath_prepend(str(tmp_path))
-    package = later_package(tmp_path, f"later_{tmp_path.name}", "note")
+    package = later_package(tmp_path, f"later_{tmp_path.name}", "later_note")
     url = new_store_urls()
     asyncio.run(_add_project(url))
 
-    assert asyncio.run(_migrate_with(url, package)) == ("0002_later",)
+    assert asyncio.run(_migrate_with(url, package)) == ("9000_later",)
     assert asyncio.run(_migrate_with(url, package)) == ()  # once
-    assert asyncio.run(_history(url)) == ["0001_initial", "0002_later"]
+    assert asyncio.run(_history(url)) == [*KNOWN, "9000_later"]
     (row,) = asyncio.run(_project_rows(url))
-    assert row["slug"] == "github.com/a/b" and row["note"] is None
+    assert row["slug"] == "github.com/a/b" and row["later_note"] is None
     assert "gadget" in shape(url)
 
 
@@ -223,7 +225,7 @@ def test_a_failing_migration_leaves_the_store_as_it_was(
     with pytest.raises(Exception, match="slug"):
         asyncio.run(_migrate_with(url, package))
     assert not differences(shape(url), before)  # no gadget table, no half migration
-    assert asyncio.run(_history(url)) == ["0001_initial"]
+    assert asyncio.run(_history(url)) == KNOWN
 
 
 def _make_previous_store(url: str, *statements: str) -> None:
@@ -260,7 +262,8 @@ def test_a_store_from_before_migrations_is_adopted_at_the_baseline(
                          "DROP TABLE assurance_snapshot")
     asyncio.run(_open_and_close(old))
     asyncio.run(_open_and_close(new))
-    assert asyncio.run(_history(old)) == [BASELINE_MIGRATION]
+    # Adopted at the baseline, then migrated from there.
+    assert asyncio.run(_history(old)) == KNOWN
     # The upgrades added the columns as they always have (nullable, filled in SQL): the
     # rest is the store a new one is.
     old_shape, new_shape = shape(old), shape(new)

@@ -3,14 +3,8 @@
 
 `arcos serve` migrates at start-up too (arcos/db.py, arcos/store/migrator.py); `arcos
 migrate` is for deploy scripts that migrate once before starting new instances, and
-`--check` for those that only want to know. Exit codes (also in `arcos migrate --help`):
-
-- 0: the store is current (after migrating it, without `--check`);
-- 1: the store cannot be reached or migrated (the message says why);
-- 2: bad settings or arguments;
-- 3 (`--check`): the store needs migrating: pending migrations, a new store, or one made
-  before migrations;
-- 4: the store is newer than this code (a newer ARCOS migrated it); it is left untouched.
+`--check` for those that only want to know, answering with the exit codes of
+`EXIT_CODES` (also in `arcos migrate --help` and the README).
 """
 
 from __future__ import annotations
@@ -54,8 +48,8 @@ def add_migrate_commands(
     """Add `migrate` and `make-migration` to the `arcos` command line."""
     migrate = commands.add_parser(
         "migrate", help="apply the store's pending migrations (or --check them)",
-        description="Bring the store to this code's schema: create a new store, adopt one "
-                    "made before migrations, apply pending migrations. `arcos serve` does "
+        description="Bring the store to this code's schema: create a new store, adopt one\n"
+                    "made before migrations, apply pending migrations. `arcos serve` does\n"
                     "the same at start-up.",
         epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )

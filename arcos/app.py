@@ -20,7 +20,7 @@ from tortoise import connections
 from arcos.auth.rate_limit import InMemoryTokenBucket, WriteRateLimiter
 from arcos.auth.service import bootstrap_admin_token
 from arcos.broker import Broker, InMemoryBroker
-from arcos.db import store
+from arcos.db import MIGRATIONS_PACKAGE, store
 from arcos.domains import REGISTRY
 from arcos.graphql.cohorts import SubscriptionCohorts
 from arcos.graphql.context import AppServices
@@ -159,6 +159,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.migrations_package = MIGRATIONS_PACKAGE  # /readyz checks the store against it
     app.state.services = services
     app.state.broker = broker
     app.state.writer = writer

@@ -1,5 +1,5 @@
-"""The `arcos` command: serve, export-schema, settings, token, and each domain's own
-commands (Domain.cli; plugins).
+"""The `arcos` command: serve, export-schema, settings, migrate, token, and each domain's
+own commands (Domain.cli; plugins).
 
 The domains (and so the store and the token commands) are imported inside `main`, with
 the garbage collector paused (arcos/startup_collector.py): building the parser is where
@@ -44,6 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     from arcos.auth.cli import add_token_commands
     from arcos.domains import REGISTRY
+    from arcos.migrate_cli import add_migrate_commands
 
     parser = argparse.ArgumentParser(
         prog="arcos", description="ARCOS: a GraphQL-first assurance-evidence server."
@@ -70,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     show = commands.add_parser("settings", help="list every ARCOS_* setting and its default")
     show.set_defaults(handler=_show_settings)
 
+    add_migrate_commands(commands)  # migrate, make-migration (arcos/migrate_cli.py)
     add_token_commands(commands, REGISTRY.scopes)
     REGISTRY.add_commands(commands)  # each domain's own (Domain.cli)
     return parser

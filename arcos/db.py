@@ -1,4 +1,5 @@
-"""The Tortoise store: one config for SQLite and PostgreSQL, opened and closed by the app.
+"""The Tortoise store: one config for SQLite and PostgreSQL, opened (and migrated) and
+closed by the app and the commands.
 
 SQLite durability promise: WAL with `synchronous=FULL` (the default here), so a write the
 API acknowledged survives both a killed server process and a power cut. `NORMAL` keeps
@@ -12,25 +13,38 @@ comments that only end up inside the DDL. The `#:` comments stay for readers.
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from tortoise import Tortoise, connections
+from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.exceptions import DBConnectionError, OperationalError
-from tortoise.utils import get_schema_sql
 
 from arcos.domains import REGISTRY
 from arcos.registry import Registry
 from arcos.settings import Settings, redacted_url
+from arcos.store.migrator import (
+    MigrationPlan,
+    MigrationRefused,
+    MigrationRun,
+    SchemaAhead,
+    migrate_store,
+)
+
+logger = logging.getLogger("arcos.store")
 
 #: Models of the store itself, beside every domain's (the outbox every writer fills).
 STORE_MODELS: tuple[str, ...] = ("arcos.store.outbox",)
+#: The store's migrations (Tortoise migration files; `arcos make-migration` writes the
+#: next one), for every model of the one Tortoise app, "models".
+MIGRATIONS_PACKAGE = "arcos.migrations"
+#: The migration a store made before migrations is adopted at (arcos/store/adoption.py).
+BASELINE_MIGRATION = "0001_initial"
 
 
 #: What opening an unreachable or misconfigured store raises: a refused or unresolvable
@@ -54,6 +68,10 @@ def connection_failures(url: str) -> tuple[type[BaseException], ...]:
 class StoreUnavailable(Exception):
     """The store could not be opened; the message says which store and why, in one line."""
 
+
+class StoreNewerThanCode(StoreUnavailable):
+    """The store was migrated by a newer ARCOS: this code refuses it (the message names
+    both versions and what to do)."""
 
 
 def sqlite_file(settings: Settings) -> Path | None:
@@ -83,6 +101,7 @@ def tortoise_config(
         "connections": {"default": connection},
         "apps": {"models": {
             "models": [*models, *STORE_MODELS], "default_connection": "default",
+            "migrations": MIGRATIONS_PACKAGE,
         }},
         "use_tz": True,
         "timezone": "UTC",
@@ -90,10 +109,14 @@ def tortoise_config(
 
 
 async def open_store(
-    settings: Settings, models: Sequence[str] | None = None, registry: Registry = REGISTRY
-) -> None:
-    """Connect, create missing tables, run the `registry`'s domains' upgrades of older stores,
-    and register the context for every request task. `models` defaults to the registry's.
+    settings: Settings, models: Sequence[str] | None = None, registry: Registry = REGISTRY,
+    *, migrate: bool = True,
+) -> MigrationRun | None:
+    """Connect, bring the store to the code's schema (arcos/store/migrator.py: a new store
+    is created, one from before migrations adopted, pending migrations applied, a store
+    newer than the code refused) and register the context for every request task.
+    `models` defaults to the registry's; `migrate=False` only connects (`arcos migrate
+    --check` reads where the store stands without changing it).
 
     Tortoise 1.x keeps its state in a context variable; uvicorn runs the lifespan and the
     requests in different tasks, so the context is registered as the global fallback.
@@ -101,6 +124,7 @@ async def open_store(
     # Tortoise caches generated SQL per connection *name*, not per backend: a process that
     # opens SQLite and later PostgreSQL (the test suite does) would reuse `?` placeholders.
     EXECUTOR_CACHE.clear()
+    target = redacted_url(settings.database_url)
     try:
         await Tortoise.init(
             config=tortoise_config(
@@ -108,42 +132,28 @@ async def open_store(
             ),
             _enable_global_fallback=True,
         )
-        await create_missing_tables()
-        for upgrade in registry.upgrades:
-            await upgrade()
+        if not migrate:
+            return None
+        run = await migrate_store(migration_plan(registry))
     except connection_failures(settings.database_url) as error:
         await Tortoise.close_connections()
         reason = " ".join(str(error).split()) or type(error).__name__
-        raise StoreUnavailable(
-            f"cannot open the store {redacted_url(settings.database_url)}: {reason}"
-        ) from None
+        raise StoreUnavailable(f"cannot open the store {target}: {reason}") from None
+    except SchemaAhead as error:
+        await Tortoise.close_connections()
+        raise StoreNewerThanCode(f"refusing the store {target}: {error}") from None
+    except MigrationRefused as error:
+        await Tortoise.close_connections()
+        raise StoreUnavailable(f"cannot migrate the store {target}: {error}") from None
+    if run.applied:
+        logger.info("store %s: %s", target, "; ".join(run.report()))
+    return run
 
 
-async def create_missing_tables() -> None:
-    """Tortoise's `generate_schemas(safe=True)`, with SQLite's statements in one transaction.
-
-    Run as Tortoise runs them, each CREATE TABLE and CREATE INDEX of a new SQLite store
-    commits on its own, and with synchronous=FULL each commit waits for the disk: about
-    seventy commits, most of a cold start's wall-clock time on a busy disk (0.3 s of it
-    against 0.05 s of CPU). DDL is transactional in SQLite, so one transaction creates the
-    same tables with one commit, and a failure leaves none half made. PostgreSQL already
-    runs a multi-statement script as one transaction.
-    """
-    for connection in connections.all():
-        script = get_schema_sql(connection, safe=True)
-        if not script:
-            continue
-        if connection.capabilities.dialect != "sqlite":
-            await connection.execute_script(script)
-            continue
-        try:
-            await connection.execute_script(f"BEGIN;\n{script}\nCOMMIT;")
-        except BaseException:
-            # Not through execute_script: sqlite3's executescript commits a pending
-            # transaction before it runs anything.
-            with contextlib.suppress(sqlite3.Error, OperationalError):
-                await connection.execute_query("ROLLBACK")
-            raise
+def migration_plan(registry: Registry = REGISTRY) -> MigrationPlan:
+    """How this code migrates a store: its migrations package and baseline, and the
+    `registry`'s upgrades of stores from before migrations."""
+    return MigrationPlan(MIGRATIONS_PACKAGE, BASELINE_MIGRATION, registry.upgrades)
 
 
 async def close_store() -> None:

@@ -108,9 +108,11 @@ class Domain:
     topics: tuple[str, ...] = ()
     #: Services the app owns on its behalf, started and closed with the app.
     services: tuple[ServiceFactory, ...] = ()
-    #: Brings a store written by an older ARCOS up to date (columns `generate_schemas`
-    #: does not add); run in order each time the store opens, after missing tables are
-    #: created. Each must be a no-op on a current store.
+    #: Brings a store written by an ARCOS from before migrations up to the baseline
+    #: (columns `generate_schemas` did not add). Run in order only when such a store is
+    #: adopted (arcos/store/adoption.py), in the migration's transaction, before its tables
+    #: are checked; each must be a no-op where there is nothing to do. Every later schema
+    #: change is a migration (arcos/migrations/), not an upgrade.
     upgrades: tuple[Callable[[], Awaitable[None]], ...] = ()
     #: Modules its handlers import on first use rather than at start-up (costly to
     #: import, needed by no start-up step); the app imports them in a background thread

@@ -64,8 +64,10 @@ async def _truncate_postgres(url: str) -> None:
 
     connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
     try:
+        # The migration history stays: the tables are the same, only emptied.
         tables = await connection.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'tortoise_migrations'"
         )
         if tables:
             names = ", ".join(f'"{row["tablename"]}"' for row in tables)
@@ -290,3 +292,36 @@ def sqlite_live_server(tmp_path: Path) -> Iterator[LiveServer]:
         yield server
     finally:
         stop_server(server)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def new_store_urls(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """A factory of new, empty stores (SQLite files; PostgreSQL databases created for the
+    test and dropped after it), for tests about creating and migrating stores, where the
+    session's shared PostgreSQL database would already hold every table."""
+    made: list[str] = []
+    base = _postgres_base_url() if request.param == "postgres" else None
+    if request.param == "postgres" and base is None:
+        pytest.skip(f"{POSTGRES_URL_VARIABLE} is not set")
+
+    async def admin(statement: str) -> None:
+        import asyncpg
+
+        assert base is not None
+        connection = await asyncpg.connect(base.replace("postgres://", "postgresql://", 1))
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    def make() -> str:
+        name = f"arcos_new_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        if base is None:
+            return f"sqlite://{tmp_path / f'{name}.db'}"
+        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+        made.append(name)
+        return f"{base.rpartition('/')[0]}/{name}"
+
+    yield make
+    for name in made:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

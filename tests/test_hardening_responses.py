@@ -286,7 +286,8 @@ def fan_out_and_probe(server: LiveServer, sockets: int) -> float:
 
 
 async def test_a_store_from_before_the_size_columns_gets_them_filled(settings: Any) -> None:
-    """`generate_schemas(safe=True)` adds no columns: start-up adds and fills them."""
+    """`generate_schemas(safe=True)` added no columns: adopting a store from before
+    migrations (arcos/store/adoption.py) adds and fills them."""
     from tortoise import connections
 
     from arcos.db import store
@@ -298,11 +299,12 @@ async def test_a_store_from_before_the_size_columns_gets_them_filled(settings: A
                 "/api/v1/evidence", json={"type": "t", "source": "s", "data": data}
             )
             assert response.status_code == 201, response.text
-        # Make the table look like one an older ARCOS created.
-        for column in ("data_size", "metadata_size"):
-            await connections.get("default").execute_script(
-                f"ALTER TABLE evidence DROP COLUMN {column}"
-            )
+        # Make the store look like one an older ARCOS created: no size columns, and no
+        # migration history (the releases that lacked those columns had none).
+        for statement in ("ALTER TABLE evidence DROP COLUMN data_size",
+                          "ALTER TABLE evidence DROP COLUMN metadata_size",
+                          "DROP TABLE tortoise_migrations"):
+            await connections.get("default").execute_script(statement)
     async with store(settings):
         rows = await Evidence.all().order_by("seq").values_list("data_size", "metadata_size")
     # The stored text's length: canonical on SQLite, a few bytes over on PostgreSQL (jsonb

@@ -8,8 +8,9 @@
 - the REST adapter (arcos/rest) imports no domain and not `arcos.domains`: the domains'
   rows, documents, OpenAPI paths and documentation sections reach it through the Registry
   it is handed;
-- the core modules that assemble the server (app, cli, db, schema) import no domain
-  package; `arcos.domains`, the list of domains, is the one name they may use (CORE).
+- the core modules that assemble the server (app, cli, db, migrate_cli, schema) import no
+  domain package; `arcos.domains`, the list of domains, is the one name they may use
+  (CORE).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ CORE: dict[str, frozenset[str]] = {
     "app.py": frozenset({"arcos.domains"}),
     "cli.py": frozenset({"arcos.domains"}),
     "db.py": frozenset({"arcos.domains"}),
+    "migrate_cli.py": frozenset(),
     "schema.py": frozenset({"arcos.domains"}),
     "registry.py": frozenset(),
 }

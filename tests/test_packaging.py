@@ -30,7 +30,8 @@ def data_files_in_the_source() -> set[str]:
 def test_the_source_has_the_data_files_this_test_is_about():
     files = data_files_in_the_source()
     assert {"arcos/py.typed", "arcos/evidence/rest.graphql",
-            "arcos/community/benchmarks_rest.graphql"} <= files
+            "arcos/community/benchmarks_rest.graphql", "arcos/migrations/baseline_sqlite.sql",
+            "arcos/migrations/baseline_postgres.sql"} <= files
 
 
 def test_a_built_wheel_ships_every_data_file_under_arcos(tmp_path: Path):
@@ -54,3 +55,5 @@ def test_a_built_wheel_ships_every_data_file_under_arcos(tmp_path: Path):
     missing = data_files_in_the_source() - shipped
     assert not missing, f"data files the wheel leaves out: {sorted(missing)}"
     assert "arcos/cli.py" in shipped
+    # The migrations are modules of a package (arcos/migrations/), found by listing it.
+    assert {"arcos/migrations/__init__.py", "arcos/migrations/0001_initial.py"} <= shipped

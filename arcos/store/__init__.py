@@ -1,1 +1,2 @@
-"""The write side of the store: units of work, the outbox and its relay, housekeeping."""
+"""The store: its write side (units of work, the outbox and its relay, housekeeping) and
+its schema (migrating, the migration history, adopting stores from before migrations)."""

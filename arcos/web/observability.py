@@ -1,10 +1,20 @@
 """/readyz, /metrics and the middleware that counts every HTTP request.
 
 /healthz (arcos/app.py) says the process is alive; /readyz says whether it should get
-traffic: the store answers, the broker is usable and the store's tables are those this
-code expects. /metrics serves the Prometheus registry of arcos/metrics.py (every worker's,
-merged, under `--workers`: arcos/web/worker_metrics.py), only when a setting allows it (a
-bearer token, or loopback clients), since the counts describe usage.
+traffic: the store answers, the broker is usable, the store has every table this code's
+models need and its migrations are current (arcos/store/schema_history.py: one catalogue
+query and one on the small history table, cheap enough for every probe).
+
+A store *behind* the code (a migration this code ships is not applied) is not ready: the
+code would query columns that are not there. A store *ahead* of a running instance (a
+newer instance migrated it during a rolling deploy) does not make the older instance
+unready: taking every old instance out of rotation the moment the first new one starts
+would empty the pool, and migrations are written so the previous release keeps working
+on them. Such an instance refuses to start again, though (arcos/db.py).
+
+/metrics serves the Prometheus registry of arcos/metrics.py (every worker's, merged, under
+`--workers`: arcos/web/worker_metrics.py), only when a setting allows it (a bearer token, or
+loopback clients), since the counts describe usage.
 """
 
 from __future__ import annotations
@@ -19,10 +29,17 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from tortoise import Tortoise, connections
+from tortoise import connections
 
 from arcos.metrics import HTTP_LATENCY, HTTP_REQUESTS, UNMATCHED_ROUTE
 from arcos.settings import Settings, env_name
+from arcos.store.schema_history import (
+    SchemaHistory,
+    SchemaState,
+    known_migrations,
+    model_tables,
+    read_history,
+)
 from arcos.web.worker_metrics import exposition
 
 logger = logging.getLogger("arcos.readiness")
@@ -40,7 +57,9 @@ async def ready(request: Request) -> JSONResponse:
     """200 {"status": "ready"} when every check passes; 503 naming each one that failed."""
     problems: dict[str, str] = {}
     try:
-        missing = await asyncio.wait_for(_missing_tables(), READY_TIMEOUT_SECONDS)
+        history = await asyncio.wait_for(
+            _history(request.app.state.migrations_package), READY_TIMEOUT_SECONDS
+        )
     except TimeoutError:
         problems["store"] = f"the store did not answer within {READY_TIMEOUT_SECONDS} s"
     except Exception:  # any driver's failure means the same thing here
@@ -49,11 +68,14 @@ async def ready(request: Request) -> JSONResponse:
         logger.warning("/readyz: the store did not answer", exc_info=True)
         problems["store"] = "the store did not answer (the server log says why)"
     else:
+        missing = sorted(history.model_tables - history.tables)
         if missing:
             problems["schema"] = (
-                "the store lacks tables this code needs (restart the server or run its "
-                f"upgrade to create them): {', '.join(missing)}"
+                "the store lacks tables this code needs (restart the server or run "
+                f"`arcos migrate` to create them): {', '.join(missing)}"
             )
+        if history.state not in (SchemaState.CURRENT, SchemaState.AHEAD):
+            problems["migrations"] = history.describe()
     broker_problem = getattr(request.app.state.broker, "unusable", lambda: None)()
     if broker_problem:
         problems["broker"] = broker_problem
@@ -62,20 +84,12 @@ async def ready(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready"})
 
 
-async def _missing_tables() -> list[str]:
-    """The tables of the registered models that the store does not have, sorted: one
-    catalogue query, which is also the trivial query proving the store answers."""
-    connection = connections.get("default")
-    if connection.capabilities.dialect == "sqlite":
-        query = "SELECT name FROM sqlite_master WHERE type = 'table'"
-    else:
-        query = "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema()"
-    _, rows = await connection.execute_query(query)
-    present = {row["name"] for row in rows}
-    expected = {
-        model._meta.db_table for app in Tortoise.apps.values() for model in app.values()
-    }
-    return sorted(expected - present)
+async def _history(package: str) -> SchemaHistory:
+    """Where the store stands against the code's migrations (`package`): its tables and
+    applied migrations, which is also the trivial query proving the store answers."""
+    return await read_history(
+        connections.get("default"), known_migrations(package), model_tables()
+    )
 
 
 async def metrics(request: Request) -> Response:

@@ -34,9 +34,10 @@ def chromium_executable() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """One headless Chromium for the session."""
+    """One headless Chromium for a test module (each module imports this fixture, so a
+    session scope would start Playwright once per module while another still runs)."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

@@ -9,12 +9,12 @@ import re
 
 import httpx
 import pytest
-from browser_kit import open_page, post_evidence
+from browser_kit import chromium, open_page, post_evidence
 
 from arcos.settings import Settings
 from arcos.web.browser.graphiql import SCRIPTS, STYLES, page_html
 
-pytest_plugins = ["browser_kit"]  # the session's Chromium
+__all__ = ["chromium"]  # the fixture the browser test takes
 
 pytestmark = pytest.mark.server
 

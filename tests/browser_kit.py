@@ -34,10 +34,11 @@ def chromium_executable() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def chromium() -> Iterator[Any]:
-    """One headless Chromium for a test module (each module imports this fixture, so a
-    session scope would start Playwright once per module while another still runs)."""
+    """A headless Chromium for one test. Take it after `live_server` in a test's arguments:
+    Playwright's sync API keeps an event loop running in this thread while it is open, and
+    the PostgreSQL fixtures call asyncio.run as they set up."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

@@ -68,7 +68,7 @@ def test_dashboard_files_carry_a_strict_policy(live_server):
     assert "evil" not in hostile.headers["content-security-policy"]
 
 
-def test_sign_in_shows_the_pages_the_scopes_allow(chromium, live_server):
+def test_sign_in_shows_the_pages_the_scopes_allow(live_server, chromium):
     community_only = new_token(live_server, "community-reader", "community:read")
     watched = open_page(chromium, live_server.http_url)
     page = watched.page
@@ -86,7 +86,7 @@ def test_sign_in_shows_the_pages_the_scopes_allow(chromium, live_server):
     watched.assert_clean()
 
 
-def test_a_wrong_token_is_refused_on_the_sign_in_page(chromium, live_server):
+def test_a_wrong_token_is_refused_on_the_sign_in_page(live_server, chromium):
     watched = open_page(chromium, live_server.http_url)
     page = watched.page
     page.goto(f"{live_server.http_url}/ui/")
@@ -99,7 +99,7 @@ def test_a_wrong_token_is_refused_on_the_sign_in_page(chromium, live_server):
 
 
 def test_project_pages_show_genuine_metrics_and_live_evidence(
-        chromium, live_server, template_artifacts):
+        live_server, template_artifacts, chromium):
     feed_red_project(live_server, template_artifacts)
     watched = open_page(chromium, live_server.http_url)
     page = watched.page
@@ -154,7 +154,7 @@ def test_project_pages_show_genuine_metrics_and_live_evidence(
     watched.assert_clean()
 
 
-def test_evidence_pages_page_through_the_connection(chromium, live_server):
+def test_evidence_pages_page_through_the_connection(live_server, chromium):
     for number in range(30):
         post_evidence(live_server, type="bulk", source="pager", project=PROJECT,
                       data={"n": number})
@@ -175,7 +175,7 @@ def test_evidence_pages_page_through_the_connection(chromium, live_server):
     watched.assert_clean()
 
 
-def test_revoking_the_token_signs_the_open_page_out(chromium, live_server):
+def test_revoking_the_token_signs_the_open_page_out(live_server, chromium):
     post_evidence(live_server, type="custom", source="ci", project=PROJECT, data={})
     reader = new_token(live_server, "dashboard-reader", "evidence:read")
     watched = open_page(chromium, live_server.http_url)
@@ -193,7 +193,7 @@ def test_revoking_the_token_signs_the_open_page_out(chromium, live_server):
     assert not watched.dialogs and not watched.blocked
 
 
-def test_attacker_written_text_stays_text(chromium, live_server):
+def test_attacker_written_text_stays_text(live_server, chromium):
     sarif = {"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "bandit"}}, "results": [{
         "ruleId": "B602", "level": "error", "message": {"text": PAYLOAD},
         "locations": [{"physicalLocation": {"artifactLocation": {"uri": "pkg/a.py"},

@@ -79,7 +79,7 @@ def test_no_graphiql_when_the_schema_is_not_exposed(database_url, tmp_path):
         stop_server(server)
 
 
-def test_graphiql_runs_a_query_and_a_subscription_offline(chromium, live_server):
+def test_graphiql_runs_a_query_and_a_subscription_offline(live_server, chromium):
     watched = open_page(chromium, live_server.http_url)
     page = watched.page
     page.goto(f"{live_server.http_url}/graphql")

@@ -81,7 +81,7 @@ def test_sign_in_shows_the_pages_the_scopes_allow(live_server, chromium):
     watched.screenshot("dashboard-signin")
 
     sign_in(watched, live_server.token)
-    assert page.locator("#nav a").all_inner_texts() == ["Projects", "Evidence"]
+    assert page.locator("#nav a").all_inner_texts() == ["Projects", "Evidence", "Plugins"]
     assert live_server.token not in page.url
     watched.assert_clean()
 
@@ -219,5 +219,39 @@ def test_attacker_written_text_stays_text(live_server, chromium):
         PAYLOAD: PAYLOAD, "nested": [PAYLOAD]}
     assert page.locator("main img").count() == 0
     watched.screenshot("dashboard-xss")
+    assert not watched.xss_fired()
+    watched.assert_clean()
+
+
+REGISTER_PLUGIN = """mutation($input: RegisterPluginInput!) {
+  registerPlugin(input: $input) { plugin { pluginId } errors { message } problems { message } }
+}"""
+
+
+def test_the_plugin_catalogue_shows_hostile_names_as_text(live_server, chromium):
+    manifest = {"id": "acme.hostile", "name": PAYLOAD, "version": "1.0.0", "type": "metric",
+                "description": f"describes {PAYLOAD}", "author": PAYLOAD,
+                "permissions": [], "entry_point": "measure", "tags": ["xss"]}
+    registered = graphql(live_server, REGISTER_PLUGIN, {"input": {
+        "manifest": manifest,
+        "code": "def measure():\n    return [{'name': 'plugin.score', 'value': 1}]\n"}})
+    assert registered["registerPlugin"]["errors"] == [], registered
+    watched = open_page(chromium, live_server.http_url)
+    page = watched.page
+    sign_in(watched, live_server.token)
+    page.click("#nav >> text=Plugins")
+    card = page.locator('[data-plugin="acme.hostile"]')
+    card.wait_for()
+    assert card.locator("h2").inner_text() == PAYLOAD
+    card.locator("summary").click()
+    assert "1.0.0" in card.locator("table").inner_text()
+    page.fill("#plugin-search", "nothing-matches-this")
+    page.click("form.controls button[type=submit]")
+    page.get_by_text("No plugins match.").wait_for()
+    page.fill("#plugin-search", "")
+    page.click("form.controls button[type=submit]")
+    card.wait_for()
+    watched.screenshot("dashboard-plugins")
+    assert page.locator("main img").count() == 0
     assert not watched.xss_fired()
     watched.assert_clean()

@@ -3,7 +3,8 @@
 
 import evidence from "./evidence.js";
 import evidenceItem from "./evidence-item.js";
+import plugins from "./plugins.js";
 import project from "./project.js";
 import projects from "./projects.js";
 
-export const PAGES = [projects, project, evidence, evidenceItem];
+export const PAGES = [projects, project, evidence, evidenceItem, plugins];

@@ -39,6 +39,8 @@ from arcos.store.housekeeping import Housekeeping, Sweep
 from arcos.store.outbox import forget_before
 from arcos.store.unit_of_work import Writer
 from arcos.web.body_limit import BodySizeLimit
+from arcos.web.browser.dashboard import dashboard_routes
+from arcos.web.browser.graphiql import graphiql_routes
 from arcos.web.connection_limits import ConnectionLimits
 from arcos.web.deferred_imports import import_in_background
 from arcos.web.json_threads import JsonThreads
@@ -148,6 +150,8 @@ def create_app(
             Route("/healthz", health),
             Route("/readyz", ready),
             Route("/metrics", metrics),
+            *graphiql_routes(settings),
+            *dashboard_routes(),
             *registry.http_routes(rest),
             *rest_routes(rest, graphql, registry),
         ],

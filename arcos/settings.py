@@ -69,6 +69,13 @@ class Settings:
         default=True,
         metadata={"doc": "Serve GraphiQL and allow introspection; set false in production."},
     )
+    graphiql_assets_url: str = field(
+        default="",
+        metadata={
+            "doc": "Where GraphiQL's files are loaded from (a mirror's URL ending in /); "
+            "empty: this server, from the installed graphene-django-graphiql-static package."
+        },
+    )
     max_body_bytes: int = field(
         default=10 * 1024 * 1024, metadata={"doc": "Largest accepted request body (413 above)."}
     )

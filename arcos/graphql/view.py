@@ -13,7 +13,7 @@ from typing import Any
 from cross_web import AsyncHTTPRequestAdapter, HTTPException, StarletteRequestAdapter
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -42,6 +42,7 @@ from arcos.graphql.websocket import (
 )
 from arcos.metrics import OPEN_WEBSOCKETS, OperationNames, count_operation
 from arcos.web.body_limit import read_body
+from arcos.web.browser.graphiql import graphiql_response
 from arcos.web.connection_limits import (
     TOO_MANY_CONNECTIONS,
     Admission,
@@ -170,6 +171,11 @@ class ArcosGraphQL(GraphQL[ArcosContext, None]):
         finally:
             OPEN_WEBSOCKETS.dec()
             admission.release()
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        """ARCOS's GraphiQL page (arcos/web/browser/graphiql.py) instead of strawberry's, whose
+        assets come from a CDN and whose start-up is inline script."""
+        return graphiql_response(request, self.settings)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

@@ -1,0 +1,210 @@
+// One project: metric plots over a chosen range, the live evidence feed, findings with
+// filters, compliance per framework and the assurance cases with their status.
+
+import { h, replace } from "../dom.js";
+import { metricValue, when } from "../format.js";
+import { onLiveState, query, subscribe } from "../graphql.js";
+import { linePlot } from "../plot.js";
+import { href } from "../router.js";
+import { badge } from "../status.js";
+
+const PLOTTED = ["tests.pass_rate", "coverage.line_rate", "findings.total", "vulns.total",
+  "build.success_rate"];
+const FEED_SIZE = 50;
+const RANGES = [["7", "7 days"], ["30", "30 days"], ["90", "90 days"], ["", "everything"]];
+const FRAMEWORKS = ["soc2", "pci-dss", "hipaa", "iso27001", "gdpr", "nist-800-53",
+  "cis-controls", "fedramp"];
+
+// One alias a plotted metric: each gets its own latest 100 values (the API's page limit).
+const SERIES = PLOTTED.map((name, i) =>
+  `m${i}: qualityMetrics(project: $slug, names: ["${name}"], limit: 100) { name value timestamp }`)
+  .join("\n  ");
+const OVERVIEW = `query Project($slug: String!) {
+  project(slug: $slug) {
+    slug evidenceCount createdAt
+    latestMetrics { name value timestamp }
+    evidence(first: ${FEED_SIZE}, order: DESC) { nodes { id type source createdAt cursor } }
+  }
+  ${SERIES}
+  assuranceCases(project: $slug) { caseId title version status { status openItems } }
+}`;
+const FINDINGS = `query Findings($project: String!, $severity: FindingSeverity,
+    $state: FindingState, $tool: String) {
+  findings(project: $project, severity: $severity, state: $state, tool: $tool, first: 100) {
+    nodes { id tool severity state message path line ruleId vulnerabilityId component }
+  }
+}`;
+const COMPLIANCE = `query Compliance($project: String!, $framework: String!) {
+  complianceStatus(project: $project, framework: $framework) {
+    evaluatedAt summary { satisfied failing missing stale total }
+    controls { controlId title status }
+  }
+}`;
+const EVIDENCE_ADDED = `subscription Feed($project: String!, $after: String) {
+  evidenceAdded(project: $project, after: $after) { id type source createdAt cursor }
+}`;
+const METRIC_UPDATED = `subscription Metrics($project: String!) {
+  qualityMetricUpdated(project: $project) { name value timestamp }
+}`;
+
+function feedItem(item, fresh) {
+  return h("li", { class: fresh ? "new" : null, "data-evidence": item.id },
+    h("a", { href: href("evidence", item.id) }, item.type), " from ", h("strong", {}, item.source),
+    h("span", { class: "muted" }, ` · ${when(item.createdAt)}`));
+}
+
+function section(title, ...children) {
+  return h("section", { class: "card", "aria-label": title }, h("h2", {}, title), ...children);
+}
+
+function select(id, label, options, onchange) {
+  const element = h("select", { id, onchange },
+    options.map(([value, text]) => h("option", { value }, text)));
+  return [h("label", { for: id }, label, element), element];
+}
+
+export default {
+  route: "project/:slug",
+  title: "Project",
+  nav: false,
+  scopes: ["evidence:read"],
+  render({ main, params }) {
+    const slug = params.slug;
+    const series = new Map(PLOTTED.map((name) => [name, []]));
+    const latest = h("dl", { class: "kv", id: "latest-metrics" });
+    const plots = h("div", { class: "grid", id: "plots" });
+    const feed = h("ul", { class: "feed", id: "feed", "aria-live": "polite" });
+    const liveState = h("span", { class: "live muted", id: "live-state" }, "connecting…");
+    const findingsBody = h("tbody");
+    const compliance = h("div", { id: "compliance" });
+    const cases = h("ul", { id: "cases" });
+    let lastCursor = null;
+    const seen = new Set();
+    const unsubscribers = [];
+
+    const [rangeLabel, range] = select("range", "Range", RANGES, () => drawPlots());
+    range.value = "30";
+
+    function drawPlots() {
+      const days = Number(range.value);
+      const since = days ? Date.now() - days * 86400000 : -Infinity;
+      replace(plots, PLOTTED.map((name) => {
+        const points = series.get(name).filter((p) => p.time.getTime() >= since);
+        return h("figure", { class: "card", "data-plot": name }, h("figcaption", {}, name),
+          linePlot(points, { label: `${name} over time`, format: (v) => metricValue(name, v) }));
+      }));
+    }
+
+    function drawLatest(metrics) {
+      replace(latest, metrics.flatMap((m) => [h("dt", {}, m.name),
+        h("dd", { "data-metric": m.name }, metricValue(m.name, m.value))]));
+    }
+
+    function addEvidence(item, fresh) {
+      if (seen.has(item.id)) return;
+      seen.add(item.id);
+      lastCursor = item.cursor;
+      feed.prepend(feedItem(item, fresh));
+      while (feed.children.length > FEED_SIZE) feed.lastElementChild.remove();
+    }
+
+    const [severityLabel, severity] = select("severity", "Severity",
+      [["", "any"], ...["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO", "UNKNOWN"].map((s) => [s, s])],
+      () => loadFindings());
+    const [stateLabel, state] = select("state", "State", [["OPEN", "open"], ["FIXED", "fixed"], ["", "any"]],
+      () => loadFindings());
+    const tool = h("input", { id: "tool", type: "search", placeholder: "e.g. bandit",
+      onchange: () => loadFindings() });
+
+    async function loadFindings() {
+      const found = (await query(FINDINGS, { project: slug, severity: severity.value || null,
+        state: state.value || null, tool: tool.value.trim() || null })).findings.nodes;
+      replace(findingsBody, found.length ? found.map((f) => h("tr", { "data-finding": f.id },
+        h("td", {}, badge(f.severity)), h("td", {}, badge(f.state)), h("td", {}, f.tool),
+        h("td", { class: "message" }, f.message),
+        h("td", {}, f.path ? `${f.path}${f.line ? `:${f.line}` : ""}` : f.component || ""),
+        h("td", {}, f.ruleId || f.vulnerabilityId || ""))) :
+        h("tr", {}, h("td", { colspan: 6 }, "No findings match.")));
+    }
+
+    const [frameworkLabel, framework] = select("framework", "Framework",
+      FRAMEWORKS.map((f) => [f, f]), () => loadCompliance());
+
+    async function loadCompliance() {
+      const status = (await query(COMPLIANCE, { project: slug, framework: framework.value }))
+        .complianceStatus;
+      const s = status.summary;
+      replace(compliance,
+        h("p", {}, `${s.satisfied} of ${s.total} controls satisfied · ${s.failing} failing · `
+          + `${s.missing} missing · ${s.stale} stale (evaluated ${when(status.evaluatedAt)})`),
+        h("table", { "aria-label": "Controls" },
+          h("thead", {}, h("tr", {}, h("th", {}, "Control"), h("th", {}, "Title"), h("th", {}, "Status"))),
+          h("tbody", {}, status.controls.map((c) => h("tr", {}, h("td", {}, c.controlId),
+            h("td", {}, c.title), h("td", {}, badge(c.status)))))));
+    }
+
+    replace(main,
+      h("h1", {}, slug),
+      section("Latest metrics", latest),
+      section("Trends", h("div", { class: "controls" }, rangeLabel), plots),
+      section("Live evidence", h("p", {}, liveState), feed),
+      section("Findings",
+        h("div", { class: "controls" }, severityLabel, stateLabel,
+          h("label", { for: "tool" }, "Tool", tool)),
+        h("table", { "aria-label": "Findings" }, h("thead", {}, h("tr", {},
+          ["Severity", "State", "Tool", "Message", "Where", "Rule"].map((t) => h("th", {}, t)))),
+        findingsBody)),
+      section("Compliance", h("div", { class: "controls" }, frameworkLabel), compliance),
+      section("Assurance cases", cases));
+
+    let alive = true;
+    const failed = (what) => (error) => {
+      if (alive) main.append(h("p", { role: "alert" }, `Could not load ${what}: ${error.message}`));
+    };
+
+    (async () => {
+      const data = await query(OVERVIEW, { slug });
+      if (!alive) return;
+      if (!data.project) {
+        replace(main, h("h1", {}, slug), h("p", {}, "No such project."));
+        return;
+      }
+      drawLatest(data.project.latestMetrics);
+      PLOTTED.forEach((name, i) => {
+        series.set(name, data[`m${i}`].map((m) => ({ time: new Date(m.timestamp), value: m.value })));
+      });
+      drawPlots();
+      for (const item of [...data.project.evidence.nodes].reverse()) addEvidence(item, false);
+      replace(cases, data.assuranceCases.length ? data.assuranceCases.map((c) => h("li", {},
+        badge(c.status.status), " ", h("strong", {}, c.title), h("span", { class: "muted" },
+          ` (${c.caseId}, version ${c.version}${c.status.openItems.length
+            ? `, open: ${c.status.openItems.join(", ")}` : ""})`))) : h("li", {}, "No cases."));
+      unsubscribers.push(subscribe(EVIDENCE_ADDED, () => ({ project: slug, after: lastCursor }), {
+        next: (payload) => payload.data && addEvidence(payload.data.evidenceAdded, true),
+        error: failed("the live feed"),
+      }));
+      unsubscribers.push(subscribe(METRIC_UPDATED, () => ({ project: slug }), {
+        next: (payload) => {
+          const m = payload.data && payload.data.qualityMetricUpdated;
+          if (!m) return;
+          series.get(m.name)?.push({ time: new Date(m.timestamp), value: m.value });
+          const cell = latest.querySelector(`dd[data-metric="${CSS.escape(m.name)}"]`);
+          if (cell) cell.textContent = metricValue(m.name, m.value);
+          drawPlots();
+        },
+        error: failed("metric updates"),
+      }));
+    })().catch(failed("the project"));
+    loadFindings().catch(failed("findings"));
+    loadCompliance().catch(failed("compliance"));
+    unsubscribers.push(onLiveState((s) => {
+      liveState.textContent = { live: "live", connecting: "connecting…",
+        reconnecting: "reconnecting…", idle: "not connected" }[s] || s;
+    }));
+
+    return () => {
+      alive = false;
+      for (const stop of unsubscribers) stop();
+    };
+  },
+};

@@ -1,0 +1,14 @@
+// Status badges: the word is always shown (colour is never the only signal).
+
+import { h } from "./dom.js";
+
+const TONE = {
+  SUPPORTED: "ok", SATISFIED: "ok", PASSED: "ok", SUCCEEDED: "ok", FIXED: "ok",
+  FAILING: "bad", FAILED: "bad", CRITICAL: "bad", HIGH: "bad",
+  MISSING: "warn", STALE: "warn", OPEN: "warn", MEDIUM: "warn",
+};
+
+export function badge(status) {
+  const word = String(status);
+  return h("span", { class: `badge status-${TONE[word] || "info"}` }, word);
+}

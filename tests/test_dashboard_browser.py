@@ -1,0 +1,257 @@
+"""The dashboard at /ui/ used as a person would, in a real headless Chromium against a real
+uvicorn: sign in, see a project's metrics after genuine JUnit/coverage/SARIF uploads, watch
+evidence posted over REST appear without reload, be signed out when the token is revoked,
+and see attacker-written text stay text. Every page is checked for console errors and
+requests off the server, and screenshotted (tests/artifacts/)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import httpx
+import pytest
+from browser_kit import XSS_FLAG, chromium, graphql, new_token, open_page, post_evidence
+from community.templates_kit import template_artifacts
+
+__all__ = ["chromium", "template_artifacts"]  # session fixtures: Chromium, genuine artifacts
+
+pytestmark = pytest.mark.server
+
+PROJECT = "github.com/acme/dashboard"
+PAYLOAD = f"<img src=x onerror=\"window.{XSS_FLAG}=1;alert(1)\">"
+#: The live feed's functional requirement: a new item shows within 2 s, without reload.
+LIVE_WITHIN_MS = 2000
+
+
+def sign_in(watched, token: str) -> None:
+    page = watched.page
+    page.goto(f"{watched.base_url}/ui/")
+    page.fill("#token", token)
+    page.click("button[type=submit]")
+    page.locator("#sign-out").wait_for()
+
+
+def upload(server, mutation: str, content: str, **extra) -> None:
+    data = graphql(server, f"mutation($input: ArtifactInput!) {{ {mutation}(input: $input) "
+                   "{ errors { message } } }",
+                   {"input": {"content": content, "project": PROJECT, **extra}})
+    assert data[mutation]["errors"] == [], data
+
+
+def feed_red_project(server, artifacts) -> None:
+    """The red project's real pytest JUnit report (one of two tests fails), coverage.py XML
+    and Bandit SARIF (a high-severity shell=True call)."""
+    upload(server, "submitTestReport", artifacts.read("red-junit.xml"))
+    upload(server, "submitCoverageReport", artifacts.read("red-coverage.xml"))
+    upload(server, "submitSecurityScan", artifacts.read("red-bandit.sarif"),
+           sourceRoot=str(artifacts.root / "red"))
+
+
+def test_dashboard_files_carry_a_strict_policy(live_server):
+    page = httpx.get(f"{live_server.http_url}/ui/")
+    assert page.status_code == 200 and 'type="module"' in page.text
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert f"ws://127.0.0.1:{live_server.port}" in re.search(r"connect-src ([^;]*)",
+                                                             policy).group(1)
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert "<script>" not in page.text  # no inline script anywhere
+    module = httpx.get(f"{live_server.http_url}/ui/js/main.js")
+    assert module.status_code == 200 and "javascript" in module.headers["content-type"]
+    assert httpx.get(f"{live_server.http_url}/ui").status_code in (200, 307)
+    assert httpx.get(f"{live_server.http_url}/ui/../arcos/settings.py").status_code == 404
+    hostile = httpx.get(f"{live_server.http_url}/ui/",
+                        headers={"host": "evil; script-src *"})
+    assert "evil" not in hostile.headers["content-security-policy"]
+
+
+def test_sign_in_shows_the_pages_the_scopes_allow(live_server, chromium):
+    community_only = new_token(live_server, "community-reader", "community:read")
+    watched = open_page(chromium, live_server.http_url)
+    page = watched.page
+    sign_in(watched, community_only)
+    page.get_by_text("allow none of the dashboard's pages").wait_for()
+    assert page.locator("#nav a").count() == 0
+    page.click("#sign-out")
+    page.locator("#token").wait_for()
+    assert page.evaluate("() => sessionStorage.length") == 0
+    watched.screenshot("dashboard-signin")
+
+    sign_in(watched, live_server.token)
+    assert page.locator("#nav a").all_inner_texts() == ["Projects", "Evidence", "Plugins"]
+    assert live_server.token not in page.url
+    watched.assert_clean()
+
+
+def test_a_wrong_token_is_refused_on_the_sign_in_page(live_server, chromium):
+    watched = open_page(chromium, live_server.http_url)
+    page = watched.page
+    page.goto(f"{live_server.http_url}/ui/")
+    page.fill("#token", "arcos_not-a-real-token-0123456789abcdefghijklmn")
+    page.click("button[type=submit]")
+    page.locator("#notice").get_by_text("no longer accepted").wait_for()
+    page.locator("#token").wait_for()
+    # The refused request is the one console error a browser logs for a 401.
+    assert all("401" in error for error in watched.errors), watched.errors
+
+
+def test_project_pages_show_genuine_metrics_and_live_evidence(
+        live_server, template_artifacts, chromium):
+    feed_red_project(live_server, template_artifacts)
+    watched = open_page(chromium, live_server.http_url)
+    page = watched.page
+    sign_in(watched, live_server.token)
+
+    row = page.locator(f'tr[data-project="{PROJECT}"]')
+    assert row.locator('[data-metric="tests.pass_rate"]').inner_text() == "50.0 %"
+    coverage = row.locator('[data-metric="coverage.line_rate"]').inner_text()
+    assert coverage.endswith(" %") and coverage != "0.0 %"
+    assert row.locator('[data-metric="findings"]').inner_text().split(" / ")[1] == "1"  # high
+    row.locator(".spark").wait_for(state="attached")
+    watched.screenshot("dashboard-projects")
+
+    page.fill("#project-filter", "no-such-project")
+    page.get_by_text("No projects.").wait_for()
+    page.fill("#project-filter", "dashboard")
+    row.get_by_role("link").click()
+
+    page.locator('#latest-metrics dd[data-metric="tests.pass_rate"]').wait_for()
+    assert page.locator('#latest-metrics dd[data-metric="tests.pass_rate"]').inner_text() \
+        == "50.0 %"
+    page.locator('[data-plot="tests.pass_rate"] polyline, [data-plot="tests.pass_rate"] circle'
+                 ).first.wait_for(state="attached")
+    finding = page.locator("tr[data-finding]").first
+    finding.wait_for()
+    assert "HIGH" in finding.inner_text() and "bandit" in finding.inner_text().lower()
+    page.select_option("#severity", "LOW")
+    page.get_by_text("No findings match.").wait_for()
+    page.select_option("#severity", "")
+    page.locator("#compliance table").wait_for()
+    page.locator("#live-state").get_by_text("live", exact=True).wait_for()
+
+    posted = post_evidence(live_server, type="deployment_check", source="rest-client",
+                           project=PROJECT, data={"release": "1.2.3"})
+    page.locator(f'#feed li[data-evidence="{posted["id"]}"]').wait_for(timeout=LIVE_WITHIN_MS)
+    assert page.url.endswith("#/project/github.com%2Facme%2Fdashboard")  # no reload, same page
+    watched.screenshot("dashboard-project")
+
+    page.locator(f'#feed li[data-evidence="{posted["id"]}"] a').click()
+    page.locator("#evidence-data").wait_for()
+    assert json.loads(page.locator("#evidence-data").inner_text()) == {"release": "1.2.3"}
+    assert posted["sha256"] in page.locator("#provenance").inner_text()
+    watched.screenshot("dashboard-evidence-item")
+
+    page.click("#nav >> text=Evidence")
+    page.locator("#evidence-count").get_by_text("items").wait_for()
+    assert page.locator("tr[data-evidence]").count() == 4  # 3 uploads and the REST item
+    page.fill("#filter-type", "deployment_check")
+    page.click("form.controls button[type=submit]")
+    page.locator("#evidence-count").get_by_text("1 items").wait_for()
+    watched.screenshot("dashboard-evidence")
+    watched.assert_clean()
+
+
+def test_evidence_pages_page_through_the_connection(live_server, chromium):
+    for number in range(30):
+        post_evidence(live_server, type="bulk", source="pager", project=PROJECT,
+                      data={"n": number})
+    watched = open_page(chromium, live_server.http_url)
+    page = watched.page
+    sign_in(watched, live_server.token)
+    page.goto(f"{live_server.http_url}/ui/#/evidence")
+    page.locator("#evidence-count").get_by_text("30 items · page 1").wait_for()
+    assert page.locator("tr[data-evidence]").count() == 25
+    first_page = set(page.locator("tr[data-evidence]").evaluate_all(
+        "rows => rows.map(r => r.dataset.evidence)"))
+    page.click("#next-page")
+    page.locator("#evidence-count").get_by_text("page 2").wait_for()
+    second_page = set(page.locator("tr[data-evidence]").evaluate_all(
+        "rows => rows.map(r => r.dataset.evidence)"))
+    assert len(second_page) == 5 and not first_page & second_page
+    assert page.locator("#next-page").is_disabled()
+    watched.assert_clean()
+
+
+def test_revoking_the_token_signs_the_open_page_out(live_server, chromium):
+    post_evidence(live_server, type="custom", source="ci", project=PROJECT, data={})
+    reader = new_token(live_server, "dashboard-reader", "evidence:read")
+    watched = open_page(chromium, live_server.http_url)
+    page = watched.page
+    sign_in(watched, reader)
+    page.goto(f"{live_server.http_url}/ui/#/project/{PROJECT.replace('/', '%2F')}")
+    page.locator("#live-state").get_by_text("live", exact=True).wait_for()
+    graphql(live_server, "mutation { revokeApiToken(input: {token: \"dashboard-reader\"}) "
+            "{ errors { message } } }")
+    page.locator("#notice").get_by_text("no longer accepted").wait_for()
+    page.locator("#token").wait_for()
+    assert page.evaluate("() => sessionStorage.length") == 0
+    watched.screenshot("dashboard-revoked")
+    assert all("401" in error for error in watched.errors), watched.errors
+    assert not watched.dialogs and not watched.blocked
+
+
+def test_attacker_written_text_stays_text(live_server, chromium):
+    sarif = {"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "bandit"}}, "results": [{
+        "ruleId": "B602", "level": "error", "message": {"text": PAYLOAD},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": "pkg/a.py"},
+                                            "region": {"startLine": 3}}}]}]}]}
+    upload(live_server, "submitSecurityScan", json.dumps(sarif))
+    item = post_evidence(live_server, type="custom", source="ci", project=PROJECT,
+                         data={PAYLOAD: PAYLOAD, "nested": [PAYLOAD]},
+                         metadata={"note": PAYLOAD})
+    watched = open_page(chromium, live_server.http_url)
+    page = watched.page
+    sign_in(watched, live_server.token)
+    page.goto(f"{live_server.http_url}/ui/#/project/{PROJECT.replace('/', '%2F')}")
+    message = page.locator("tr[data-finding] td.message").first
+    message.wait_for()
+    assert message.inner_text() == PAYLOAD
+    page.locator("#live-state").get_by_text("live", exact=True).wait_for()
+    live = post_evidence(live_server, type="custom", source="ci", project=PROJECT,
+                         data={"html": PAYLOAD})
+    page.locator(f'#feed li[data-evidence="{live["id"]}"]').wait_for()
+    page.goto(f"{live_server.http_url}/ui/#/evidence/{item['id']}")
+    page.locator("#evidence-data").wait_for()
+    assert json.loads(page.locator("#evidence-data").inner_text()) == {
+        PAYLOAD: PAYLOAD, "nested": [PAYLOAD]}
+    assert page.locator("main img").count() == 0
+    watched.screenshot("dashboard-xss")
+    assert not watched.xss_fired()
+    watched.assert_clean()
+
+
+REGISTER_PLUGIN = """mutation($input: RegisterPluginInput!) {
+  registerPlugin(input: $input) { plugin { pluginId } errors { message } problems { message } }
+}"""
+
+
+def test_the_plugin_catalogue_shows_hostile_names_as_text(live_server, chromium):
+    manifest = {"id": "acme.hostile", "name": PAYLOAD, "version": "1.0.0", "type": "metric",
+                "description": f"describes {PAYLOAD}", "author": PAYLOAD,
+                "permissions": [], "entry_point": "measure", "tags": ["xss"]}
+    registered = graphql(live_server, REGISTER_PLUGIN, {"input": {
+        "manifest": manifest,
+        "code": "def measure():\n    return [{'name': 'plugin.score', 'value': 1}]\n"}})
+    assert registered["registerPlugin"]["errors"] == [], registered
+    watched = open_page(chromium, live_server.http_url)
+    page = watched.page
+    sign_in(watched, live_server.token)
+    page.click("#nav >> text=Plugins")
+    card = page.locator('[data-plugin="acme.hostile"]')
+    card.wait_for()
+    assert card.locator("h2").inner_text() == PAYLOAD
+    card.locator("summary").click()
+    assert "1.0.0" in card.locator("table").inner_text()
+    page.fill("#plugin-search", "nothing-matches-this")
+    page.click("form.controls button[type=submit]")
+    page.get_by_text("No plugins match.").wait_for()
+    page.fill("#plugin-search", "")
+    page.click("form.controls button[type=submit]")
+    card.wait_for()
+    watched.screenshot("dashboard-plugins")
+    assert page.locator("main img").count() == 0
+    assert not watched.xss_fired()
+    watched.assert_clean()

@@ -43,6 +43,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -257,6 +258,10 @@ class RoundResult:
     message_bytes: int = 0
     extensions: list[str] = field(default_factory=list)
     client_cpu_ms_per_event: float = 0.0
+    #: Repeats of an event one client already had, and events a client received after a
+    #: later one (the driver sends in index order, one at a time, so that is commit order).
+    duplicates: int = 0
+    out_of_order: int = 0
 
     def pct(self, q: float) -> float:
         return harness.percentile(self.latencies_ms, q)
@@ -326,8 +331,12 @@ class Sender:
 
 
 def run_round(
-    case: str, server: harness.ServerProcess, args: argparse.Namespace
+    case: str, server: harness.ServerProcess, args: argparse.Namespace,
+    post_to: Sequence[harness.ServerProcess] = (),
 ) -> RoundResult:
+    """One round: `args.clients` subscribers on `server`, `args.events` events sent to
+    `server` itself, or in turn to each of `post_to` (other instances of one deployment:
+    bench_scale_out.py)."""
     url = server.ws_url if case == "arcos" else f"ws://127.0.0.1:{server.port}/graphql"
     _wait_for_subscriptions(server, 0, 30)
     rss_before = server.rss_kib()
@@ -341,7 +350,7 @@ def run_round(
         command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
         preexec_fn=harness.raise_fd_limit,  # the driver starts no threads
     )
-    sender: Sender | None = None
+    senders: list[Sender] = []
     try:
         line = _readline(client, 120)
         if not line.startswith("READY"):
@@ -349,7 +358,7 @@ def run_round(
         _wait_for_subscriptions(server, args.clients, 60)
         time.sleep(0.5)  # let connection set-up work drain before timing
         rss_after = server.rss_kib()
-        sender = Sender(case, server)
+        senders = [Sender(case, target) for target in (post_to or [server])]
         post_ms = []
         sampler = _start_sampler(case, server, args)
         cpu_before = server.cpu_seconds()
@@ -358,7 +367,7 @@ def run_round(
             delay = start + index / args.rate - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            post_ms.append(sender.send(index))
+            post_ms.append(senders[index % len(senders)].send(index))
         time.sleep(min(2.0, max(0.5, 1 / args.rate)))
         cpu_ms_per_event = (server.cpu_seconds() - cpu_before) * 1000 / args.events
         _stop_sampler(sampler)
@@ -368,7 +377,7 @@ def run_round(
         report = json.loads(_readline(client, args.grace + 60))
         client.wait(timeout=30)
     finally:
-        if sender is not None:
+        for sender in senders:
             sender.close()
         if client.poll() is None:
             client.kill()
@@ -409,12 +418,18 @@ def _summarise(
 ) -> RoundResult:
     latencies: list[float] = []
     by_event: dict[int, list[float]] = {}
-    received = 0
+    received = duplicates = out_of_order = 0
     for per_client in report["deliveries"]:
         seen = set()
+        newest = -1
         for index, latency in per_client:
+            if index in seen:
+                duplicates += 1
             if index in seen or not 0 <= index < args.events:
                 continue  # a duplicate or a stray event is not a delivery
+            if index < newest:
+                out_of_order += 1
+            newest = max(newest, index)
             seen.add(index)
             received += 1
             latencies.append(latency)
@@ -437,6 +452,8 @@ def _summarise(
         message_bytes=report["message_bytes"],
         extensions=report["extensions"],
         client_cpu_ms_per_event=report["event_phase_cpu_seconds"] * 1000 / args.events,
+        duplicates=duplicates,
+        out_of_order=out_of_order,
     )
 
 

@@ -192,18 +192,23 @@ def start_server(
         preexec_fn=raise_fd_limit,
     )
     server = ServerProcess(name, process, port, log_path)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{name} exited early:\n{server.log()}")
-        try:
-            if httpx.get(f"{server.http_url}{health_path}", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    stop_server(server)
-    raise RuntimeError(f"{name} did not become healthy:\n{server.log()}")
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited early:\n{server.log()}")
+            try:
+                if httpx.get(f"{server.http_url}{health_path}", timeout=1).status_code == 200:
+                    return server
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{name} did not become healthy:\n{server.log()}")
+    except BaseException:
+        # Not returned, so no caller will stop it: a Ctrl-C or SIGTERM while it starts
+        # must not leave it running.
+        stop_server(server)
+        raise
 
 
 #: Settings the benchmarks pass to every arcos server. Unknown ARCOS_* variables are

@@ -1,7 +1,7 @@
 """Several real `arcos serve` instances on one PostgreSQL and one Redis behave as one
 server: a token revoked through A is refused by B at the very next request, a webhook
 secret dropped through A is refused by B at once, the write rate limit is one budget for
-the deployment, and the same webhook delivery or idempotency key written through two
+the deployment, and the same webhook delivery, idempotency key or vote written through two
 instances at once is stored once (the unique indexes decide, not the instances).
 
 The outbox followers, which would bring a revocation or secret change to B anyway, are
@@ -185,6 +185,55 @@ async def test_same_idempotency_key_on_two_instances_at_once_writes_once(pair):
     assert len({payload["evidence"]["id"] for payload in payloads}) == 1
     assert [payload["replayed"] for payload in payloads].count(False) == 1
     rows = await _fetch(a, "SELECT count(*) AS n FROM evidence WHERE idempotency_key = $1", key)
+    assert rows[0]["n"] == 1
+
+
+ADD_PRACTICE = """mutation($input: AddPracticeInput!) {
+  addPractice(input: $input) { practice { id } errors { code message } } }"""
+UPVOTE = """mutation($id: String!) {
+  upvotePractice(id: $id) { practice { upvotes } changed errors { code message } } }"""
+
+
+def person(server: LiveServer, principal: str, scopes: list[str]) -> str:
+    """A token of a new person `principal`."""
+    result = graphql(server, {"query": """mutation($i: CreateApiTokenInput!) {
+        createApiToken(input: $i) { token errors { code message } } }""", "variables": {"i": {
+        "name": f"{principal}-token", "scopes": scopes, "principal": principal,
+        "principalKind": "PERSON"}}})
+    payload = result["data"]["createApiToken"]
+    assert payload["errors"] == [], payload
+    return payload["token"]
+
+
+async def test_same_vote_on_two_instances_at_once_counts_once(pair):
+    a, b = pair
+    suffix = uuid.uuid4().hex[:8]
+    author = person(a, f"author-{suffix}", ["community:write", "community:read"])
+    voter = person(a, f"voter-{suffix}", ["community:write", "community:read"])
+    added = graphql(a, {"query": ADD_PRACTICE, "variables": {"input": {
+        "title": f"Pin actions {suffix}", "category": "SECURITY", "industry": "finance",
+        "description": "Pin every third-party action by commit.", "steps": ["pin them"],
+        "visibility": "PUBLIC"}}}, author)["data"]["addPractice"]
+    assert added["errors"] == [], added
+    practice = added["practice"]["id"]
+    async with httpx.AsyncClient(timeout=60,
+                                 headers={"authorization": f"Bearer {voter}"}) as http:
+        responses = await asyncio.gather(*(
+            http.post(f"{server.http_url}/graphql",
+                      json={"query": UPVOTE, "variables": {"id": practice}})
+            for server in (a, b) for _ in range(8)
+        ))
+    payloads = []
+    for response in responses:
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert "errors" not in body, body
+        payloads.append(body["data"]["upvotePractice"])
+    assert all(payload["errors"] == [] for payload in payloads), payloads
+    assert [payload["changed"] for payload in payloads].count(True) == 1, payloads
+    assert {payload["practice"]["upvotes"] for payload in payloads} == {1}
+    rows = await _fetch(a, "SELECT count(*) AS n FROM community_practice_vote "
+                           "WHERE voter = $1", f"voter-{suffix}")
     assert rows[0]["n"] == 1
 
 

@@ -21,9 +21,11 @@ class Harness:
     """A sequencer over a fake outbox, recording what it delivers and reports lost."""
 
     def __init__(self, committed: set[int], *, lost_seconds: float = 0.3,
-                 store_fails: bool = False, wanted: set[str] | None = None) -> None:
+                 store_fails: bool = False, store_hangs: bool = False,
+                 wanted: set[str] | None = None) -> None:
         self.committed = committed
         self.store_fails = store_fails
+        self.store_hangs = store_hangs
         self.delivered: list[int] = []
         self.lost: list[dict[int, str | None]] = []
         self.queries = 0
@@ -43,11 +45,14 @@ class Harness:
         self.lost.append(missing)
         self.changed.set()
 
-    async def _committed_between(self, after: int, before: int) -> dict[int, str]:
+    async def _committed_between(self, after: int, before: int, limit: int) -> dict[int, str]:
         self.queries += 1
         if self.store_fails:
             raise OSError("the store is down")
-        return {p: f"topic{p % 2}" for p in sorted(self.committed) if after < p < before}
+        if self.store_hangs:
+            await asyncio.sleep(GUARD_SECONDS * 10)
+        between = [p for p in sorted(self.committed) if after < p < before][:limit]
+        return {p: f"topic{p % 2}" for p in between}
 
     def offer(self, *positions: int) -> None:
         for position in positions:
@@ -157,3 +162,39 @@ async def test_start_forgets_what_was_held() -> None:
     assert harness.delivered == [10, 11]
     assert harness.sequencer.held == 0
     harness.sequencer.stop()
+
+
+async def test_a_position_nobody_committed_is_dropped_and_real_ones_still_flow() -> None:
+    """A forged (or garbled) far-ahead position must not move the stream past real ones."""
+    harness = Harness({1, 2, 3, 4}, lost_seconds=GUARD_SECONDS)
+    harness.sequencer.start(0)
+    harness.offer(10**15, 1, 2)
+    while harness.sequencer.held:  # the outbox holds no 10**15: dropped
+        await asyncio.sleep(0.01)
+    harness.offer(3, 4)
+    assert harness.delivered == [1, 2, 3, 4]
+    assert harness.lost == []
+
+
+async def test_a_long_gap_is_read_a_page_at_a_time(monkeypatch) -> None:
+    """Unwanted positions filling a first page must not hide a wanted one further on."""
+    from arcos.redis_broker import sequencer
+
+    monkeypatch.setattr(sequencer, "GAP_PAGE", 4)
+    # 2..9 committed, never published: even ones on topic0 (unwanted), odd ones on topic1.
+    harness = Harness(set(range(1, 11)), wanted={"topic1"})
+    harness.committed -= {3, 5, 7}  # rolled back: only 9 is wanted and missing
+    harness.sequencer.start(0)
+    harness.offer(1, 10)
+    await harness.until_delivered(10)
+    assert harness.lost == [{9: "topic1"}]
+    assert harness.delivered == [1, 10]
+
+
+async def test_a_store_that_hangs_ends_the_hold_as_lost() -> None:
+    harness = Harness({1, 2, 3}, store_hangs=True)
+    harness.sequencer.start(0)
+    harness.offer(1, 3)
+    await harness.until_delivered(3)
+    assert harness.lost == [{2: None}]
+    assert harness.delivered == [1, 3]

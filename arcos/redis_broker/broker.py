@@ -238,8 +238,8 @@ class RedisBroker:
         BROKER_LAG.observe(max(0.0, time.time() - arrival.at))
         self._local.deliver(arrival.topic, arrival.event, arrival.channels)
 
-    async def _committed_between(self, after: int, before: int) -> dict[int, str]:
-        return await outbox.topics_between(after, before)
+    async def _committed_between(self, after: int, before: int, limit: int) -> dict[int, str]:
+        return await outbox.topics_between(after, before, limit)
 
     def _lost(self, missing: dict[int, str | None]) -> None:
         """End the subscriptions that should have had the missing events (all of them when

@@ -18,13 +18,20 @@ see arcos/store/outbox.py):
   topics (its owner ends the subscriptions to those topics, so their clients catch up
   from the store), and moves on.
 
-A store that cannot answer counts as the second case: after `lost_seconds` of holding,
-what is missing is reported lost, its topics unknown (None).
+A store that cannot answer (or takes longer than `lost_seconds`) counts as the last case:
+after `lost_seconds` of holding, what is missing is reported lost, its topics unknown
+(None).
+
+The outbox is asked about the held position itself too: one it does not hold was never
+committed by any instance (a garbled or forged message on the channel) and is dropped;
+delivering it would move `last` past every real position below it, and those would then
+be dropped as repeats. A long gap is read a page at a time (GAP_PAGE positions).
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
@@ -33,15 +40,17 @@ logger = logging.getLogger("arcos.broker")
 
 T = TypeVar("T")
 
-#: The committed positions strictly between two positions, with their topics (the
-#: outbox's answer).
-CommittedBetween = Callable[[int, int], Awaitable[dict[int, str]]]
+#: The committed positions strictly between two positions, with their topics, oldest
+#: first and at most the third argument of them (the outbox's answer).
+CommittedBetween = Callable[[int, int, int], Awaitable[dict[int, str]]]
 #: Told of positions that committed but never arrived, with their topics (None: unknown).
 LostHandler = Callable[[dict[int, str | None]], None]
 
 #: At most this many positions are named when a store that cannot answer makes a whole
 #: gap count as lost.
 MAX_NAMED_LOST = 1000
+#: At most this many committed positions are read per question about a gap.
+GAP_PAGE = 1000
 
 
 class Sequencer(Generic[T]):
@@ -142,20 +151,33 @@ class Sequencer(Generic[T]):
         assert gap_start is not None
         lowest = min(self._held)
         try:
-            committed = await self._committed_between(gap_start, lowest)
-        except Exception:
+            committed = await asyncio.wait_for(
+                self._committed_between(gap_start, lowest + 1, GAP_PAGE), self.lost_seconds)
+        except Exception:  # a failing or hanging store alike
             logger.warning("the outbox could not say which positions between %s and %s "
                            "committed", gap_start, lowest, exc_info=True)
             if loop.time() - stalled_since >= self.lost_seconds and self.last == gap_start:
-                unknown = [p for p in range(gap_start + 1, lowest) if p not in self._held]
-                self._report_lost(dict.fromkeys(unknown[:MAX_NAMED_LOST]), lowest - 1)
+                unknown = itertools.islice(
+                    (p for p in range(gap_start + 1, lowest) if p not in self._held),
+                    MAX_NAMED_LOST)
+                self._report_lost(dict.fromkeys(unknown), lowest - 1)
             return
         if self.last != gap_start:
             return  # the gap filled while the store answered
+        if len(committed) >= GAP_PAGE:
+            # One page of a longer gap: settle it up to its last position, then go on.
+            through = max(committed)
+        elif lowest in committed:
+            through = lowest - 1
+        else:
+            if self._held.pop(lowest, None) is not None:
+                logger.warning("dropped broker position %s: no instance committed it (a "
+                               "garbled or forged message on the channel)", lowest)
+            return
         awaited = {p for p, topic in committed.items()
-                   if p > gap_start and p not in self._held and self._wanted(topic)}
+                   if gap_start < p <= through and p not in self._held and self._wanted(topic)}
         if not awaited:
-            self._skip_to(lowest - 1)  # rolled back, or of no interest here
+            self._skip_to(through)  # rolled back, or of no interest here
             return
         deadline = stalled_since + self.lost_seconds
         while True:

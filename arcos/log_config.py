@@ -62,15 +62,20 @@ class MaskCredentials(logging.Filter):
         if isinstance(record.msg, str):
             record.msg = self.mask(record.msg)
         if isinstance(record.args, tuple):
-            record.args = tuple(
-                self.mask(value) if isinstance(value, str) else value for value in record.args
-            )
+            record.args = tuple(self._masked_argument(value) for value in record.args)
         elif isinstance(record.args, dict):
-            record.args = {key: self.mask(value) if isinstance(value, str) else value
+            record.args = {key: self._masked_argument(value)
                            for key, value in record.args.items()}
         if record.exc_text:
             record.exc_text = self.mask(record.exc_text)
         return True
+
+    def _masked_argument(self, value: object) -> object:
+        """An argument as the message will show it, masked: an exception or any other
+        object may carry a credential in its text (`str(error)` of a failed request)."""
+        if value is None or isinstance(value, int | float):
+            return value  # numbers keep their %d / %.2f formats
+        return self.mask(value if isinstance(value, str) else str(value))
 
     def mask(self, text: str) -> str:
         for secret in self.secrets:

@@ -358,10 +358,11 @@ class Settings:
                   "instance that names the same Redis; required for `--workers` above 1."},
     )
     redis_key_prefix: str = field(
-        default="arcos:",
+        default="",
         metadata={"doc": "Prefix of every key ARCOS keeps in the Redis of ARCOS_BROKER_URL "
-                  "(shared rate limits, revocation and webhook-secret epochs), so several "
-                  "deployments (or test runs) can share one Redis without sharing budgets."},
+                  "(shared rate limits, revocation and webhook-secret epochs). Empty: "
+                  "`arcos:<digest of the store>:`, the deployment's own, like its events "
+                  "channel, so deployments sharing one Redis never share budgets or epochs."},
     )
     log_level: str = field(default="info", metadata={"doc": "Python log level."})
     log_format: str = field(

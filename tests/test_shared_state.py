@@ -21,7 +21,7 @@ from redis_helpers import redis_or_skip, unique_prefix
 from arcos.auth.caller import Caller
 from arcos.auth.principal_cache import PrincipalCache
 from arcos.auth.redis_rate_limit import RedisTokenBucket
-from arcos.shared_state.epoch import NEVER_CHANGED, SharedEpoch
+from arcos.shared_state.epoch import SharedEpoch
 from arcos.shared_state.redis_state import SharedRedis
 
 VIEWER = {"query": "{ viewer { name } }"}
@@ -96,12 +96,36 @@ async def test_unreachable_redis_fails_open_to_the_local_bucket(caplog):
 
 async def test_epoch_changes_are_seen_by_every_instance(shared):
     a, b = (SharedEpoch(client, "test") for client in shared)
-    assert await b.read() == NEVER_CHANGED
+    initial = await b.read()
+    assert initial is not None and await a.read() == initial  # one value, set by the first
     await a.change()
     first = await b.read()
-    assert first not in (None, NEVER_CHANGED)
+    assert first not in (None, initial)
     await a.change()
     assert await b.read() not in (None, first)
+
+
+async def test_an_epoch_lost_with_redis_data_never_comes_round_again(shared):
+    """A Redis restarted without its data must not give back the value a cache entry was
+    read under before a revocation."""
+    a, b = (SharedEpoch(client, "lost") for client in shared)
+    before = await b.read()
+    await a.change()
+    await shared[0].run(lambda client: client.delete(a.key))  # Redis lost its data
+    assert await b.read() not in (None, before)
+
+
+async def test_a_change_is_announced_even_while_redis_rests(shared):
+    """A failed rate-limit call a moment ago must not keep a revocation from being
+    announced."""
+    a, b = (SharedEpoch(client, "resting") for client in shared)
+    before = await b.read()
+    shared[0]._down_until = float("inf")  # as after a failure moments ago
+    try:
+        await a.change()
+    finally:
+        shared[0]._down_until = None
+    assert await b.read() not in (None, before)
 
 
 async def test_epoch_of_an_unreachable_redis_is_unknown():
@@ -229,3 +253,18 @@ async def test_limiter_returns_to_redis_after_a_restart():
         await shared.close()
         server.terminate()
         server.wait()
+
+
+def test_two_stores_on_one_redis_get_their_own_key_prefixes(tmp_path) -> None:
+    """Deployments sharing a Redis must not share rate-limit budgets or epochs by default."""
+    from arcos.settings import Settings
+    from arcos.shared_state import shared_redis
+
+    url = redis_or_skip()
+    first, second, again = (
+        shared_redis(Settings(broker_url=url, database_url=f"sqlite://{tmp_path / name}"))
+        for name in ("one.db", "two.db", "one.db"))
+    assert first is not None and second is not None and again is not None
+    assert first.key("epoch:auth") != second.key("epoch:auth")
+    assert first.key("epoch:auth") == again.key("epoch:auth")
+    assert first.prefix.startswith("arcos:")

@@ -86,6 +86,18 @@ def test_masking_catches_tokens_in_messages_paths_and_tracebacks() -> None:
     assert masking.mask("the token was revoked") == "the token was revoked"
 
 
+def test_masking_reaches_arguments_that_are_not_strings() -> None:
+    """An exception (or any object) passed as an argument carries its text into the line."""
+    masking = MaskCredentials()
+    record = logging.LogRecord(
+        "t", logging.WARNING, __file__, 1, "call failed (%s) after %d tries, %.1f s",
+        (ValueError(f"Authorization: Bearer {UNKNOWN_TOKEN}"), 3, 0.25), None,
+    )
+    masking.filter(record)
+    assert UNKNOWN_TOKEN not in record.getMessage()
+    assert record.getMessage().endswith("after 3 tries, 0.2 s")
+
+
 @pytest.fixture
 def json_server(tmp_path: Path) -> Iterator[LiveServer]:
     server = start_server(f"sqlite://{tmp_path / 'arcos.db'}", tmp_path / "server.log",

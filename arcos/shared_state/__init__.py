@@ -27,6 +27,8 @@ def shared_redis(settings: Settings) -> SharedRedis | None:
     process: nothing to share, and the redis client is not even imported)."""
     if not settings.broker_url:
         return None
+    from arcos.redis_broker.naming import deployment_key
     from arcos.shared_state.redis_state import SharedRedis
 
-    return SharedRedis(settings.broker_url, settings.redis_key_prefix)
+    prefix = settings.redis_key_prefix or f"{deployment_key(settings)}:"
+    return SharedRedis(settings.broker_url, prefix)

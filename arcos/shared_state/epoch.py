@@ -8,9 +8,10 @@ response leaves. An entry remembers the epoch read before the store was read for
 an entry read before a change is never trusted after it. Every change makes every
 instance re-read what it cached, which is cheap because changes are rare.
 
-Each change writes a new random value rather than incrementing a counter, so an entry's
-epoch can never come round again (a Redis that lost its data and counts from zero).
-`read` answers None when Redis is unreachable: callers then trust nothing cached.
+Each change writes a new random value rather than incrementing a counter, and a read that
+finds no value (a new deployment, or a Redis restarted without its data) first sets a new
+random one, so an entry's epoch can never come round again. `read` answers None when
+Redis is unreachable: callers then trust nothing cached.
 """
 
 from __future__ import annotations
@@ -26,10 +27,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("arcos.shared_state")
 
-#: The epoch of a key never written (a new deployment, before its first change).
-NEVER_CHANGED = "-"
-
-
 class SharedEpoch:
     """The epoch called `name` of one deployment."""
 
@@ -41,16 +38,22 @@ class SharedEpoch:
         """The current epoch; None when Redis cannot say (trust no cache then)."""
         try:
             value = await self.shared.run(lambda client: client.get(self.key))
+            if value is None:
+                # Never written, or lost with Redis's data: a value no entry can hold.
+                await self.shared.run(
+                    lambda client: client.set(self.key, uuid.uuid4().hex, nx=True))
+                value = await self.shared.run(lambda client: client.get(self.key))
         except RedisUnavailable:
             return None
-        return value.decode() if value is not None else NEVER_CHANGED
+        return value.decode() if value is not None else None
 
     async def change(self) -> None:
         """Announce a change to every instance. When Redis is unreachable the change is
         logged and not announced: the outbox followers still bring it to every instance
         within their poll interval."""
         try:
-            await self.shared.run(lambda client: client.set(self.key, uuid.uuid4().hex))
+            await self.shared.run(lambda client: client.set(self.key, uuid.uuid4().hex),
+                                  even_if_resting=True)
         except RedisUnavailable:
             logger.warning("could not announce a change of %s through Redis; other instances "
                            "learn of it from the outbox instead", self.key)

@@ -52,17 +52,28 @@ class SharedRedis:
     def key(self, name: str) -> str:
         return self.prefix + name
 
-    async def run(self, call: Callable[[redis.Redis], Awaitable[T]]) -> T:
-        """`call(client)`'s result; RedisUnavailable when it fails or Redis is resting."""
-        if self._down_until is not None and time.monotonic() < self._down_until:
+    async def run(
+        self, call: Callable[[redis.Redis], Awaitable[T]], *, even_if_resting: bool = False
+    ) -> T:
+        """`call(client)`'s result; RedisUnavailable when it fails or Redis is resting.
+
+        `even_if_resting` tries anyway (announcing a revocation is worth a timeout). Only a
+        connection that fails or times out makes Redis rest: a command Redis answers with
+        an error (a script refused by a read-only replica) says Redis is there."""
+        if (not even_if_resting and self._down_until is not None
+                and time.monotonic() < self._down_until):
             raise RedisUnavailable("Redis was unreachable moments ago")
         try:
             result = await call(self.client)
-        except (redis.RedisError, OSError) as failure:
+        except (redis.ConnectionError, redis.TimeoutError, OSError) as failure:
             if self._down_until is None:
                 logger.warning("shared state: Redis at %s is unreachable (%s); retrying every "
                                "%.1f s", redacted_url(self.url), failure, self.retry_after)
             self._down_until = time.monotonic() + self.retry_after
+            raise RedisUnavailable(str(failure)) from failure
+        except redis.RedisError as failure:
+            logger.warning("shared state: Redis at %s refused a command (%s)",
+                           redacted_url(self.url), failure)
             raise RedisUnavailable(str(failure)) from failure
         if self._down_until is not None:
             logger.warning("shared state: Redis at %s is reachable again",

@@ -273,3 +273,33 @@ def test_export_refuses_a_store_that_does_not_exist(tmp_path: Path) -> None:
     result = arcos("export", "--database-url", f"sqlite://{tmp_path / 'nowhere.db'}")
     assert result.returncode == 1 and "no ARCOS store" in result.stderr
     assert not (tmp_path / "nowhere.db").exists()
+
+
+async def test_a_batch_closes_early_once_its_lines_are_large(
+    tmp_path: Path, export_lines: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory is bounded by bytes as well as by lines: with a tiny byte bound every item
+    is its own unit of work."""
+    from arcos.broker import InMemoryBroker
+    from arcos.db import store
+    from arcos.evidence import restore
+    from arcos.evidence.events import EVIDENCE_ADDED
+    from arcos.evidence.service import draft_limits
+    from arcos.store.unit_of_work import Writer
+
+    sizes: list[int] = []
+    write = restore._write
+
+    async def counted(pending, report, writer):
+        sizes.append(len(pending))
+        await write(pending, report, writer)
+
+    monkeypatch.setattr(restore, "_write", counted)
+    monkeypatch.setattr(restore, "BATCH_BYTES", 1)
+    settings = Settings(database_url=f"sqlite://{tmp_path / 'target.db'}")
+    async with store(settings):
+        report = await restore.import_file(
+            _write(tmp_path, export_lines), draft_limits(settings),
+            Writer(InMemoryBroker(), frozenset({EVIDENCE_ADDED})))
+    assert report.evidence_written == len(ITEMS)
+    assert [size for size in sizes if size] == [1] * (len(export_lines) - 2)

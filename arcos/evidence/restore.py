@@ -14,6 +14,11 @@ counted, not written again, so importing a file twice writes nothing the second 
 What the first pass cannot see (an item stored here under the same uid with other
 content, a relation whose end is in neither the file nor the store) refuses its batch,
 which rolls back whole; the batches before it stay, and a corrected import skips them.
+
+What the hash proves: an item's `data` is what was hashed when it was submitted. The
+other fields of a line (project, type, source, metadata, submitter, time) and the
+relation lines are not covered by it: keep exports where only operators can change them,
+as with a database dump.
 """
 
 from __future__ import annotations
@@ -31,8 +36,11 @@ from arcos.evidence.models import Evidence, EvidenceRelation
 from arcos.evidence.service import RestoredEvidence, draft_sha256, restore_evidence
 from arcos.store.unit_of_work import UnitOfWork, Writer
 
-#: Lines written per unit of work (a batch holds this many items' data in memory).
+#: Lines written per unit of work at most (a batch holds its items' data in memory)...
 BATCH = 200
+#: ...and a batch closes early once its lines add up to this many bytes: 200 items at the
+#: evidence size limit would hold a gigabyte of parsed data.
+BATCH_BYTES = 16 * 1024 * 1024
 #: Longest line beyond the items' own limit: field names, ids, metadata.
 LINE_SLACK = 1024 * 1024
 
@@ -71,7 +79,7 @@ def check_file(path: Path, limits: DraftLimits) -> ImportReport:
     """The first pass: every line checked, nothing written; ImportRefused for the first
     bad one."""
     report = ImportReport()
-    for number, _ in records(path, limits):
+    for number, _, _ in records(path, limits):
         report.lines = number
     return report
 
@@ -97,21 +105,24 @@ async def _import(
     path: Path, limits: DraftLimits, writer: Writer, batch: int, report: ImportReport
 ) -> None:
     pending: Pending = []
-    for number, record in records(path, limits):
+    pending_bytes = 0
+    for number, record, size in records(path, limits):
         report.lines = number
         if pending and type(record) is not type(pending[0][1]):
             await _write(pending, report, writer)
-            pending = []
+            pending, pending_bytes = [], 0
         if record is not None:
             pending.append((number, record))
-        if len(pending) >= batch:
+            pending_bytes += size
+        if len(pending) >= batch or pending_bytes >= BATCH_BYTES:
             await _write(pending, report, writer)
-            pending = []
+            pending, pending_bytes = [], 0
     await _write(pending, report, writer)
 
 
-def records(path: Path, limits: DraftLimits) -> Iterator[tuple[int, Record | None]]:
-    """Each line's number and checked record (None for the header and the end record)."""
+def records(path: Path, limits: DraftLimits) -> Iterator[tuple[int, Record | None, int]]:
+    """Each line's number, checked record (None for the header and the end record) and
+    length in bytes."""
     longest = max_line_bytes(limits)
     counts = {fmt.EVIDENCE: 0, fmt.RELATION: 0}
     ended = False
@@ -124,19 +135,19 @@ def records(path: Path, limits: DraftLimits) -> Iterator[tuple[int, Record | Non
                 value = fmt.parse(raw)
                 if number == 1:
                     fmt.check_header(value)
-                    yield number, None
+                    yield number, None, len(raw)
                     continue
                 kind = value.get("record")
                 if kind == fmt.END:
                     _check_end(value, counts)
                     ended = True
-                    yield number, None
+                    yield number, None, len(raw)
                     continue
                 record = _record(kind, value, limits)
                 counts[kind] += 1
             except fmt.BadLine as bad:
                 raise ImportRefused(number, str(bad)) from None
-            yield number, record
+            yield number, record, len(raw)
     if number == 0:
         raise ImportRefused(1, "the file is empty")
     if not ended:

@@ -255,3 +255,27 @@ def test_the_plugin_catalogue_shows_hostile_names_as_text(live_server, chromium)
     assert page.locator("main img").count() == 0
     assert not watched.xss_fired()
     watched.assert_clean()
+
+
+#: The project page's feed keeps this many rows (FEED_SIZE in pages/project.js).
+FEED_ROWS = 50
+
+
+def test_a_page_left_open_keeps_its_feed_bounded(live_server, chromium):
+    """Items arriving live push the oldest rows out: a page left open for hours holds the
+    newest FEED_ROWS, not everything since it was opened (tests/benchmarks/bench_dashboard.py
+    measures its heap). Also the marks that benchmark times the first paint by."""
+    post_evidence(live_server, type="custom", source="ci", project=PROJECT, data={})
+    watched = open_page(chromium, live_server.http_url)
+    page = watched.page
+    sign_in(watched, live_server.token)
+    page.goto(f"{live_server.http_url}/ui/#/project/{PROJECT.replace('/', '%2F')}")
+    page.wait_for_function("() => performance.getEntriesByName('arcos:project-painted').length"
+                           " && performance.getEntriesByName('arcos:project-drawn').length")
+    page.locator("#live-state").get_by_text("live", exact=True).wait_for()
+    posted = [post_evidence(live_server, type="live", source="ci", project=PROJECT,
+                            data={"n": n})["id"] for n in range(FEED_ROWS + 5)]
+    page.locator(f'#feed li[data-evidence="{posted[-1]}"]').wait_for()
+    shown = page.locator("#feed li").evaluate_all("rows => rows.map(r => r.dataset.evidence)")
+    assert shown == posted[::-1][:FEED_ROWS]  # newest first, the oldest pushed out
+    watched.assert_clean()

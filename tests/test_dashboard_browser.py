@@ -81,7 +81,8 @@ def test_sign_in_shows_the_pages_the_scopes_allow(live_server, chromium):
     watched.screenshot("dashboard-signin")
 
     sign_in(watched, live_server.token)
-    assert page.locator("#nav a").all_inner_texts() == ["Projects", "Evidence", "Plugins"]
+    assert page.locator("#nav a").all_inner_texts() == ["Projects", "Evidence", "Plugins",
+                                                        "Operators"]
     assert live_server.token not in page.url
     watched.assert_clean()
 
@@ -252,6 +253,54 @@ def test_the_plugin_catalogue_shows_hostile_names_as_text(live_server, chromium)
     page.click("form.controls button[type=submit]")
     card.wait_for()
     watched.screenshot("dashboard-plugins")
+    assert page.locator("main img").count() == 0
+    assert not watched.xss_fired()
+    watched.assert_clean()
+
+
+INGEST = """mutation($input: IngestWebhookDeliveryInput!) {
+  ingestWebhookDelivery(input: $input) { delivery { deliveryId outcome } errors { message } }
+}"""
+
+
+def test_operators_see_deliveries_and_manage_tokens(live_server, chromium):
+    delivered = graphql(live_server, INGEST, {"input": {
+        "provider": "CICD", "event": PAYLOAD, "dedupeKey": "xss-1", "body": "{}"}})
+    delivery = delivered["ingestWebhookDelivery"]["delivery"]
+    built = graphql(live_server, INGEST, {"input": {
+        "provider": "CICD", "event": "build", "dedupeKey": "job-1",
+        "body": json.dumps({"name": "app", "build": {"number": 1, "status": "SUCCESS"}})}})
+    assert built["ingestWebhookDelivery"]["delivery"]["outcome"] == "PROCESSED", built
+    watched = open_page(chromium, live_server.http_url)
+    page = watched.page
+    sign_in(watched, live_server.token)
+    page.click("#nav >> text=Operators")
+    row = page.locator(f'tr[data-delivery="{delivery["deliveryId"]}"]')
+    row.wait_for()
+    assert row.locator("td.event").inner_text() == PAYLOAD
+    assert delivery["outcome"] in row.inner_text()
+    page.select_option("#delivery-outcome", "PROCESSED")
+    row.wait_for(state="detached")
+    assert "PROCESSED" in page.locator("tr[data-delivery]").first.inner_text()
+
+    page.fill("#token-name", "nightly-ci")
+    page.fill("#token-scopes", "evidence:read, evidence:write")
+    page.click("#create-token button[type=submit]")
+    secret = page.locator("#token-secret").inner_text()
+    page.locator('tr[data-token="nightly-ci"]').wait_for()
+    viewer = graphql(live_server, "{ viewer { name scopes } }", token=secret)["viewer"]
+    assert sorted(viewer["scopes"]) == ["evidence:read", "evidence:write"]
+    watched.screenshot("dashboard-operators")
+
+    page.click('[data-revoke="nightly-ci"]')
+    page.get_by_text("Cancel").click()  # the first click only asks
+    assert graphql(live_server, "{ viewer { authenticated } }", token=secret)["viewer"]
+    page.click('[data-revoke="nightly-ci"]')
+    page.click('[data-confirm="nightly-ci"]')
+    page.locator('tr[data-token="nightly-ci"]').get_by_text("REVOKED").wait_for()
+    refused = httpx.post(f"{live_server.http_url}/graphql", json={"query": "{ viewer { name } }"},
+                         headers={"authorization": f"Bearer {secret}"})
+    assert refused.status_code == 401 or "errors" in refused.json()
     assert page.locator("main img").count() == 0
     assert not watched.xss_fired()
     watched.assert_clean()

@@ -3,8 +3,9 @@
 
 import evidence from "./evidence.js";
 import evidenceItem from "./evidence-item.js";
+import operators from "./operators.js";
 import plugins from "./plugins.js";
 import project from "./project.js";
 import projects from "./projects.js";
 
-export const PAGES = [projects, project, evidence, evidenceItem, plugins];
+export const PAGES = [projects, project, evidence, evidenceItem, plugins, operators];

@@ -69,10 +69,10 @@ def test_dashboard_files_carry_a_strict_policy(live_server):
 
 
 def test_sign_in_shows_the_pages_the_scopes_allow(live_server, chromium):
-    community_only = new_token(live_server, "community-reader", "community:read")
+    no_pages = new_token(live_server, "deliverer", "webhooks:deliver")
     watched = open_page(chromium, live_server.http_url)
     page = watched.page
-    sign_in(watched, community_only)
+    sign_in(watched, no_pages)
     page.get_by_text("allow none of the dashboard's pages").wait_for()
     assert page.locator("#nav a").count() == 0
     page.click("#sign-out")
@@ -81,7 +81,7 @@ def test_sign_in_shows_the_pages_the_scopes_allow(live_server, chromium):
     watched.screenshot("dashboard-signin")
 
     sign_in(watched, live_server.token)
-    assert page.locator("#nav a").all_inner_texts() == ["Projects", "Evidence", "Plugins",
+    assert page.locator("#nav a").all_inner_texts() == ["Projects", "Evidence", "Plugins", "Community",
                                                         "Operators"]
     assert live_server.token not in page.url
     watched.assert_clean()
@@ -380,6 +380,56 @@ def test_plugins_are_registered_approved_revoked_and_executed(live_server, chrom
     states = {p["pluginId"]: p["versions"][0]["state"] for p in graphql(
         live_server, "{ plugins { nodes { pluginId versions { state } } } }")["plugins"]["nodes"]}
     assert states == {"acme.reader": "ACTIVE"}  # acme.echo's only version is revoked
+    assert page.locator("main img").count() == 0
+    assert not watched.xss_fired()
+    watched.assert_clean()
+
+
+def test_the_community_page_shows_shared_work_and_counts_votes(live_server, chromium):
+    member = new_token(live_server, "member", "community:read", "community:write")
+    shared = graphql(live_server, """mutation($p: SharePatternInput!, $b: AddPracticeInput!,
+                                              $t: ShareThreatInput!) {
+      sharePattern(input: $p) { errors { message } }
+      addPractice(input: $b) { practice { id } errors { message } }
+      shareThreat(input: $t) { threat { id } errors { message } }
+    }""", {"p": {"name": f"pattern {PAYLOAD}", "category": "TESTING",
+                 "description": PAYLOAD, "pattern": {"rule": PAYLOAD}, "tags": ["xss"]},
+           "b": {"title": f"practice {PAYLOAD}", "category": "SECURITY",
+                 "description": PAYLOAD, "steps": [PAYLOAD]},
+           "t": {"title": f"threat {PAYLOAD}", "kind": "MALWARE", "severity": "HIGH",
+                 "description": PAYLOAD, "indicators": [f"[file:name = '{PAYLOAD}']"], "tlp": "GREEN"}},
+                     token=member)
+    assert all(value["errors"] == [] for value in shared.values()), shared
+    practice = shared["addPractice"]["practice"]["id"]
+    threat = shared["shareThreat"]["threat"]["id"]
+    watched = open_page(chromium, live_server.http_url)
+    page = watched.page
+    sign_in(watched, live_server.token)
+    page.click("#nav >> text=Community")
+    card = page.locator(f'[data-practice="{practice}"]')
+    card.wait_for()
+    assert card.locator(".title").inner_text() == f"practice {PAYLOAD}"
+    assert page.locator("[data-pattern] h3").first.inner_text() == f"pattern {PAYLOAD}"
+    row = page.locator(f'tr[data-threat="{threat}"]')
+    assert row.locator(".title").inner_text() == f"threat {PAYLOAD}"
+    tlp = row.locator(".tlp")
+    assert tlp.inner_text() == "TLP:GREEN" and "tlp-green" in tlp.get_attribute("class")
+    assert "HIGH" in row.inner_text()
+    assert page.locator("#templates tr[data-template]").count() >= 16  # 8 + 8 built-ins
+
+    card.locator("[data-vote]").click()
+    card.locator(".votes").get_by_text("1 upvote(s)").wait_for()
+    assert graphql(live_server, "query($s: String) { practices(search: $s) { nodes { upvotes } "
+                   "} }", {"s": "practice"})["practices"]["nodes"][0]["upvotes"] == 1
+    card.get_by_text("Withdraw upvote").click()
+    card.locator(".votes").get_by_text("0 upvote(s)").wait_for()
+    page.fill("#community-search", "nothing-like-this")
+    page.click("form.controls button[type=submit]")
+    page.get_by_text("No practices match.").wait_for()
+    page.fill("#community-search", "")
+    page.click("form.controls button[type=submit]")
+    card.wait_for()
+    watched.screenshot("dashboard-community")
     assert page.locator("main img").count() == 0
     assert not watched.xss_fired()
     watched.assert_clean()

@@ -6,6 +6,7 @@
 import { h, replace } from "./dom.js";
 import { json, when } from "./format.js";
 import { query } from "./graphql.js";
+import { holds } from "./scopes.js";
 import { badge } from "./status.js";
 
 const REGISTER = `mutation Register($input: RegisterPluginInput!) {
@@ -32,12 +33,6 @@ const EXECUTE = `mutation Execute($input: ExecutePluginInput!) {
 const EXECUTIONS = `query Executions { pluginExecutions(first: 25) {
   nodes { id pluginId version status trigger durationMs project caller createdAt error }
 } }`;
-
-/** Whether the signed-in token holds `scope` (admins hold every scope). */
-export function holds(viewer, scope) {
-  const scopes = (viewer && viewer.scopes) || [];
-  return scopes.includes("admin") || scopes.includes(scope);
-}
 
 function messages(errors) {
   return errors.map((e) => e.message).join("; ");

@@ -5,7 +5,8 @@
 import { h, replace } from "../dom.js";
 import { when } from "../format.js";
 import { query } from "../graphql.js";
-import { executeForm, executions, holds, registerForm, versionActions } from "../plugin-actions.js";
+import { executeForm, executions, registerForm, versionActions } from "../plugin-actions.js";
+import { holds } from "../scopes.js";
 import { badge } from "../status.js";
 
 const CATALOGUE = `query Plugins($search: String, $type: PluginKind) {

@@ -69,10 +69,10 @@ def test_dashboard_files_carry_a_strict_policy(live_server):
 
 
 def test_sign_in_shows_the_pages_the_scopes_allow(live_server, chromium):
-    community_only = new_token(live_server, "community-reader", "community:read")
+    no_pages = new_token(live_server, "deliverer", "webhooks:deliver")
     watched = open_page(chromium, live_server.http_url)
     page = watched.page
-    sign_in(watched, community_only)
+    sign_in(watched, no_pages)
     page.get_by_text("allow none of the dashboard's pages").wait_for()
     assert page.locator("#nav a").count() == 0
     page.click("#sign-out")
@@ -81,7 +81,8 @@ def test_sign_in_shows_the_pages_the_scopes_allow(live_server, chromium):
     watched.screenshot("dashboard-signin")
 
     sign_in(watched, live_server.token)
-    assert page.locator("#nav a").all_inner_texts() == ["Projects", "Evidence", "Plugins"]
+    assert page.locator("#nav a").all_inner_texts() == ["Projects", "Evidence", "Plugins", "Community",
+                                                        "Operators"]
     assert live_server.token not in page.url
     watched.assert_clean()
 
@@ -243,7 +244,7 @@ def test_the_plugin_catalogue_shows_hostile_names_as_text(live_server, chromium)
     card = page.locator('[data-plugin="acme.hostile"]')
     card.wait_for()
     assert card.locator("h2").inner_text() == PAYLOAD
-    card.locator("summary").click()
+    card.locator("summary").first.click()
     assert "1.0.0" in card.locator("table").inner_text()
     page.fill("#plugin-search", "nothing-matches-this")
     page.click("form.controls button[type=submit]")
@@ -278,4 +279,180 @@ def test_a_page_left_open_keeps_its_feed_bounded(live_server, chromium):
     page.locator(f'#feed li[data-evidence="{posted[-1]}"]').wait_for()
     shown = page.locator("#feed li").evaluate_all("rows => rows.map(r => r.dataset.evidence)")
     assert shown == posted[::-1][:FEED_ROWS]  # newest first, the oldest pushed out
+
+
+INGEST = """mutation($input: IngestWebhookDeliveryInput!) {
+  ingestWebhookDelivery(input: $input) { delivery { deliveryId outcome } errors { message } }
+}"""
+
+
+def test_operators_see_deliveries_and_manage_tokens(live_server, chromium):
+    delivered = graphql(live_server, INGEST, {"input": {
+        "provider": "CICD", "event": PAYLOAD, "dedupeKey": "xss-1", "body": "{}"}})
+    delivery = delivered["ingestWebhookDelivery"]["delivery"]
+    built = graphql(live_server, INGEST, {"input": {
+        "provider": "CICD", "event": "build", "dedupeKey": "job-1",
+        "body": json.dumps({"name": "app", "build": {"number": 1, "status": "SUCCESS"}})}})
+    assert built["ingestWebhookDelivery"]["delivery"]["outcome"] == "PROCESSED", built
+    watched = open_page(chromium, live_server.http_url)
+    page = watched.page
+    sign_in(watched, live_server.token)
+    page.click("#nav >> text=Operators")
+    row = page.locator(f'tr[data-delivery="{delivery["deliveryId"]}"]')
+    row.wait_for()
+    assert row.locator("td.event").inner_text() == PAYLOAD
+    assert delivery["outcome"] in row.inner_text()
+    page.select_option("#delivery-outcome", "PROCESSED")
+    row.wait_for(state="detached")
+    assert "PROCESSED" in page.locator("tr[data-delivery]").first.inner_text()
+
+    page.fill("#token-name", "nightly-ci")
+    page.fill("#token-scopes", "evidence:read, evidence:write")
+    page.click("#create-token button[type=submit]")
+    secret = page.locator("#token-secret").inner_text()
+    page.locator('tr[data-token="nightly-ci"]').wait_for()
+    viewer = graphql(live_server, "{ viewer { name scopes } }", token=secret)["viewer"]
+    assert sorted(viewer["scopes"]) == ["evidence:read", "evidence:write"]
+    watched.screenshot("dashboard-operators")
+
+    page.click('[data-revoke="nightly-ci"]')
+    page.get_by_text("Cancel").click()  # the first click only asks
+    assert graphql(live_server, "{ viewer { authenticated } }", token=secret)["viewer"]
+    page.click('[data-revoke="nightly-ci"]')
+    page.click('[data-confirm="nightly-ci"]')
+    page.locator('tr[data-token="nightly-ci"]').get_by_text("REVOKED").wait_for()
+    refused = httpx.post(f"{live_server.http_url}/graphql", json={"query": "{ viewer { name } }"},
+                         headers={"authorization": f"Bearer {secret}"})
+    assert refused.status_code == 401 or "errors" in refused.json()
+    assert page.locator("main img").count() == 0
+    assert not watched.xss_fired()
+    watched.assert_clean()
+
+
+ECHO_CODE = """
+def collect(data):
+    return {"evidence": [{"type": "echo", "data": {"seen": data.get("n", "")}}]}
+"""
+
+
+def echo_manifest(version: str, *permissions: str) -> dict:
+    return {"id": "acme.echo", "name": "Echo", "version": version, "type": "collector",
+            "description": "echoes its input as evidence", "author": "acme",
+            "permissions": list(permissions), "entry_point": "collect", "tags": []}
+
+
+def test_plugins_are_registered_approved_revoked_and_executed(live_server, chromium):
+    watched = open_page(chromium, live_server.http_url)
+    page = watched.page
+    sign_in(watched, live_server.token)
+    page.click("#nav >> text=Plugins")
+    page.locator("#plugin-count").get_by_text("0 plugin(s)").wait_for()
+    page.click("text=Register a plugin version")
+    page.fill("#register-manifest", "{not json")
+    page.fill("#register-code", ECHO_CODE)
+    page.click("#register-plugin button[type=submit]")
+    page.locator("#register-report").get_by_text("Manifest: Not valid JSON").wait_for()
+    page.fill("#register-manifest", json.dumps(echo_manifest("1.0.0", "evidence.write")))
+    page.fill("#register-code", "def collect(data):\n    return (\n")
+    page.click("#register-plugin button[type=submit]")
+    problem = page.locator("#register-problems li").first
+    problem.wait_for()
+    assert problem.inner_text().startswith("line ")
+    page.fill("#register-code", ECHO_CODE)
+    page.click("#register-plugin button[type=submit]")
+    page.locator("#register-report").get_by_text("Registered acme.echo 1.0.0").wait_for()
+    card = page.locator('[data-plugin="acme.echo"]')
+    card.wait_for()
+
+    card.get_by_text("Execute", exact=True).first.click()
+    page.fill("#input-acme-echo", '{"n": ')
+    card.locator("form.execute button[type=submit]").click()
+    card.get_by_text("Not valid JSON").wait_for()
+    assert page.locator("tr[data-execution]").count() == 0  # nothing was sent
+    page.fill("#input-acme-echo", json.dumps({"n": PAYLOAD}))
+    page.fill("#project-acme-echo", PROJECT)
+    card.locator("form.execute button[type=submit]").click()
+    card.locator(".execute-outcome").get_by_text("SUCCEEDED").wait_for()
+    result = json.loads(card.locator(".execute-result").inner_text())
+    assert result["evidence"][0]["data"] == {"seen": PAYLOAD}
+    page.locator("tr[data-execution]").get_by_text("SUCCEEDED").wait_for()
+
+    publisher = new_token(live_server, "publisher", "plugins:write")
+    wider = graphql(live_server, REGISTER_PLUGIN, {"input": {
+        "manifest": {**echo_manifest("2.0.0", "evidence.write", "evidence.read"),
+                     "id": "acme.reader", "name": "Reader"},
+        "code": ECHO_CODE}}, token=publisher)
+    assert wider["registerPlugin"]["errors"] == [], wider
+    page.click("form.controls button[type=submit]")
+    reader = page.locator('[data-plugin="acme.reader"]')
+    reader.locator("summary").first.click()
+    pending = reader.locator('tr[data-version="2.0.0"]')
+    pending.get_by_text("PENDING_APPROVAL").wait_for()
+    pending.locator("[data-approve]").click()
+    pending.get_by_text("ACTIVE").wait_for()
+    card.locator("summary").first.click()
+    first = card.locator('tr[data-version="1.0.0"]')
+    first.locator("[data-revoke]").click()
+    first.get_by_text("Cancel").click()
+    assert "ACTIVE" in first.inner_text()
+    first.locator("[data-revoke]").click()
+    first.locator("[data-confirm]").click()
+    page.locator("#plugin-notice").get_by_text("Revoked acme.echo 1.0.0").wait_for()
+    card.wait_for(state="detached")  # nothing of it stands: it leaves the catalogue
+    watched.screenshot("dashboard-plugin-actions")
+    states = {p["pluginId"]: p["versions"][0]["state"] for p in graphql(
+        live_server, "{ plugins { nodes { pluginId versions { state } } } }")["plugins"]["nodes"]}
+    assert states == {"acme.reader": "ACTIVE"}  # acme.echo's only version is revoked
+    assert page.locator("main img").count() == 0
+    assert not watched.xss_fired()
+    watched.assert_clean()
+
+
+def test_the_community_page_shows_shared_work_and_counts_votes(live_server, chromium):
+    member = new_token(live_server, "member", "community:read", "community:write")
+    shared = graphql(live_server, """mutation($p: SharePatternInput!, $b: AddPracticeInput!,
+                                              $t: ShareThreatInput!) {
+      sharePattern(input: $p) { errors { message } }
+      addPractice(input: $b) { practice { id } errors { message } }
+      shareThreat(input: $t) { threat { id } errors { message } }
+    }""", {"p": {"name": f"pattern {PAYLOAD}", "category": "TESTING",
+                 "description": PAYLOAD, "pattern": {"rule": PAYLOAD}, "tags": ["xss"]},
+           "b": {"title": f"practice {PAYLOAD}", "category": "SECURITY",
+                 "description": PAYLOAD, "steps": [PAYLOAD]},
+           "t": {"title": f"threat {PAYLOAD}", "kind": "MALWARE", "severity": "HIGH",
+                 "description": PAYLOAD, "indicators": [f"[file:name = '{PAYLOAD}']"], "tlp": "GREEN"}},
+                     token=member)
+    assert all(value["errors"] == [] for value in shared.values()), shared
+    practice = shared["addPractice"]["practice"]["id"]
+    threat = shared["shareThreat"]["threat"]["id"]
+    watched = open_page(chromium, live_server.http_url)
+    page = watched.page
+    sign_in(watched, live_server.token)
+    page.click("#nav >> text=Community")
+    card = page.locator(f'[data-practice="{practice}"]')
+    card.wait_for()
+    assert card.locator(".title").inner_text() == f"practice {PAYLOAD}"
+    assert page.locator("[data-pattern] h3").first.inner_text() == f"pattern {PAYLOAD}"
+    row = page.locator(f'tr[data-threat="{threat}"]')
+    assert row.locator(".title").inner_text() == f"threat {PAYLOAD}"
+    tlp = row.locator(".tlp")
+    assert tlp.inner_text() == "TLP:GREEN" and "tlp-green" in tlp.get_attribute("class")
+    assert "HIGH" in row.inner_text()
+    assert page.locator("#templates tr[data-template]").count() >= 16  # 8 + 8 built-ins
+
+    card.locator("[data-vote]").click()
+    card.locator(".votes").get_by_text("1 upvote(s)").wait_for()
+    assert graphql(live_server, "query($s: String) { practices(search: $s) { nodes { upvotes } "
+                   "} }", {"s": "practice"})["practices"]["nodes"][0]["upvotes"] == 1
+    card.get_by_text("Withdraw upvote").click()
+    card.locator(".votes").get_by_text("0 upvote(s)").wait_for()
+    page.fill("#community-search", "nothing-like-this")
+    page.click("form.controls button[type=submit]")
+    page.get_by_text("No practices match.").wait_for()
+    page.fill("#community-search", "")
+    page.click("form.controls button[type=submit]")
+    card.wait_for()
+    watched.screenshot("dashboard-community")
+    assert page.locator("main img").count() == 0
+    assert not watched.xss_fired()
     watched.assert_clean()

@@ -4,8 +4,9 @@ import { h } from "./dom.js";
 
 const TONE = {
   SUPPORTED: "ok", SATISFIED: "ok", PASSED: "ok", SUCCEEDED: "ok", FIXED: "ok",
-  FAILING: "bad", FAILED: "bad", CRITICAL: "bad", HIGH: "bad",
-  MISSING: "warn", STALE: "warn", OPEN: "warn", MEDIUM: "warn",
+  PROCESSED: "ok", ACTIVE: "ok", APPROVED: "ok",
+  FAILING: "bad", FAILED: "bad", REVOKED: "bad", REJECTED: "bad", CRITICAL: "bad", HIGH: "bad",
+  MISSING: "warn", EXPIRED: "warn", PENDING: "warn", STALE: "warn", OPEN: "warn", MEDIUM: "warn",
 };
 
 export function badge(status) {

@@ -8,3 +8,4 @@ import project from "./project.js";
 import projects from "./projects.js";
 
 export const PAGES = [projects, project, evidence, evidenceItem, plugins];
+import caseView from "./case.js"; PAGES.push(caseView); // the assurance case view

@@ -7,7 +7,7 @@ import { h, replace } from "../dom.js";
 import { when } from "../format.js";
 import { onLiveState, query, subscribe } from "../graphql.js";
 import { href } from "../router.js";
-import { badge } from "../status.js";
+import { badge, tone } from "../status.js";
 
 const CASE = `query Case($id: String!) {
   assuranceCase(id: $id) {
@@ -24,7 +24,6 @@ const UPDATED = `subscription CaseUpdated($id: String!) {
 
 const KIND = { GOAL: "Goal", STRATEGY: "Strategy", SOLUTION: "Solution", CONTEXT: "Context",
   ASSUMPTION: "Assumption", JUSTIFICATION: "Justification", AWAY_GOAL: "Away goal" };
-const TONE = { SUPPORTED: "ok", FAILING: "bad", MISSING: "warn", STALE: "warn", OPEN: "warn" };
 
 /** The elements nothing supports: the tops of the argument (normally the one root goal). */
 function roots(elements) {
@@ -72,7 +71,7 @@ export default {
       for (const holder of statusHolders.get(status.id) || []) {
         const box = holder.closest("[data-element]");
         box.dataset.status = status.status;
-        box.className = `gsn-node tone-${TONE[status.status] || "info"}`;
+        box.className = `gsn-node tone-${tone(status.status)}`;
         replace(holder, statusParts(status));
       }
     }
@@ -87,7 +86,7 @@ export default {
       const status = statuses.get(element.id);
       const away = element.kind === "AWAY_GOAL" || element.module;
       const box = h("div", {
-        class: `gsn-node tone-${status ? TONE[status.status] || "info" : "info"}`,
+        class: `gsn-node tone-${status ? tone(status.status) : "info"}`,
         "data-element": element.id, "data-status": status ? status.status : null },
       h("span", { class: "kind" }, KIND[element.kind] || element.kind), " ",
       h("strong", { class: "gsn-id" }, element.id), " ",

@@ -192,6 +192,7 @@ class LiveSocket {
     this.timer = null;
     const socket = this.socket;
     this.socket = null;
+    this.acked = false; // else the next page's subscribe would wait on a socket now gone
     if (socket) socket.close(1000, "done");
     this.emit("idle");
   }

@@ -9,7 +9,12 @@ const TONE = {
   MISSING: "warn", EXPIRED: "warn", PENDING: "warn", STALE: "warn", OPEN: "warn", MEDIUM: "warn",
 };
 
+/** The colour family of a status word: ok, warn, bad or info. */
+export function tone(status) {
+  return TONE[String(status)] || "info";
+}
+
 export function badge(status) {
   const word = String(status);
-  return h("span", { class: `badge status-${TONE[word] || "info"}` }, word);
+  return h("span", { class: `badge status-${tone(word)}` }, word);
 }

@@ -189,7 +189,8 @@ export default {
       performance.mark(DRAWN_MARK);
       requestAnimationFrame(() => setTimeout(() => performance.mark(PAINTED_MARK), 0));
       replace(cases, data.assuranceCases.length ? data.assuranceCases.map((c) => h("li", {},
-        badge(c.status.status), " ", h("strong", {}, c.title), h("span", { class: "muted" },
+        badge(c.status.status), " ", h("a", { href: href("cases", c.caseId), "data-case": c.caseId },
+          h("strong", {}, c.title)), h("span", { class: "muted" },
           ` (${c.caseId}, version ${c.version}${c.status.openItems.length
             ? `, open: ${c.status.openItems.join(", ")}` : ""})`))) : h("li", {}, "No cases."));
       unsubscribers.push(subscribe(EVIDENCE_ADDED, () => ({ project: slug, after: lastCursor }), {

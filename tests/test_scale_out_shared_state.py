@@ -162,26 +162,36 @@ async def test_same_delivery_to_two_instances_at_once_writes_once(pair):
             assert rows[0]["n"] == 1
 
 
-async def test_same_idempotency_key_on_two_instances_at_once_writes_once(pair):
-    a, b = pair
-    _, token = issue(a, ["evidence:write", "evidence:read"])
-    key = f"run-{uuid.uuid4().hex}"
-    item = {"type": "test_results", "source": "pytest", "data": {"passed": 1},
-            "idempotencyKey": key}
+async def at_once_on_both(
+    pair: list[LiveServer], token: str, query: str, variables: dict, field: str,
+    per_instance: int = 8,
+) -> list[dict]:
+    """The same mutation sent `per_instance` times to each instance at once; each answer's
+    payload (`field`), every one a success without errors."""
     async with httpx.AsyncClient(timeout=60,
                                  headers={"authorization": f"Bearer {token}"}) as http:
         responses = await asyncio.gather(*(
             http.post(f"{server.http_url}/graphql",
-                      json={"query": SUBMIT, "variables": {"i": item}})
-            for server in (a, b) for _ in range(8)
+                      json={"query": query, "variables": variables})
+            for server in pair for _ in range(per_instance)
         ))
     payloads = []
     for response in responses:
         assert response.status_code == 200, response.text
         body = response.json()
         assert "errors" not in body, body
-        payloads.append(body["data"]["submitEvidence"])
+        payloads.append(body["data"][field])
     assert all(payload["errors"] == [] for payload in payloads), payloads
+    return payloads
+
+
+async def test_same_idempotency_key_on_two_instances_at_once_writes_once(pair):
+    a = pair[0]
+    _, token = issue(a, ["evidence:write", "evidence:read"])
+    key = f"run-{uuid.uuid4().hex}"
+    item = {"type": "test_results", "source": "pytest", "data": {"passed": 1},
+            "idempotencyKey": key}
+    payloads = await at_once_on_both(pair, token, SUBMIT, {"i": item}, "submitEvidence")
     assert len({payload["evidence"]["id"] for payload in payloads}) == 1
     assert [payload["replayed"] for payload in payloads].count(False) == 1
     rows = await _fetch(a, "SELECT count(*) AS n FROM evidence WHERE idempotency_key = $1", key)
@@ -206,7 +216,7 @@ def person(server: LiveServer, principal: str, scopes: list[str]) -> str:
 
 
 async def test_same_vote_on_two_instances_at_once_counts_once(pair):
-    a, b = pair
+    a = pair[0]
     suffix = uuid.uuid4().hex[:8]
     author = person(a, f"author-{suffix}", ["community:write", "community:read"])
     voter = person(a, f"voter-{suffix}", ["community:write", "community:read"])
@@ -216,20 +226,7 @@ async def test_same_vote_on_two_instances_at_once_counts_once(pair):
         "visibility": "PUBLIC"}}}, author)["data"]["addPractice"]
     assert added["errors"] == [], added
     practice = added["practice"]["id"]
-    async with httpx.AsyncClient(timeout=60,
-                                 headers={"authorization": f"Bearer {voter}"}) as http:
-        responses = await asyncio.gather(*(
-            http.post(f"{server.http_url}/graphql",
-                      json={"query": UPVOTE, "variables": {"id": practice}})
-            for server in (a, b) for _ in range(8)
-        ))
-    payloads = []
-    for response in responses:
-        assert response.status_code == 200, response.text
-        body = response.json()
-        assert "errors" not in body, body
-        payloads.append(body["data"]["upvotePractice"])
-    assert all(payload["errors"] == [] for payload in payloads), payloads
+    payloads = await at_once_on_both(pair, voter, UPVOTE, {"id": practice}, "upvotePractice")
     assert [payload["changed"] for payload in payloads].count(True) == 1, payloads
     assert {payload["practice"]["upvotes"] for payload in payloads} == {1}
     rows = await _fetch(a, "SELECT count(*) AS n FROM community_practice_vote "

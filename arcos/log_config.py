@@ -23,6 +23,7 @@ from typing import Any
 
 from uvicorn.config import LOGGING_CONFIG
 
+from arcos.auth.token_format import TOKEN_PREFIX
 from arcos.log_bounds import BoundedRecords
 from arcos.request_id import current_request_id
 from arcos.settings import SECRET_SETTINGS, Settings
@@ -34,7 +35,7 @@ MASK = "[redacted]"
 #: parameters named like credentials.
 CREDENTIALS = re.compile(
     r"(?P<scheme>\bbearer\s+)[^\s\"',;]+|(?P<basic>\bbasic\s+)[A-Za-z0-9+/]{8,}=*"
-    r"|arcos_[A-Za-z0-9_-]{16,}"
+    rf"|{re.escape(TOKEN_PREFIX)}[A-Za-z0-9_-]{{16,}}"
     r"|(?P<param>[?&;](?:access_token|token|secret|password|passwd|api_key|apikey|key|"
     r"authorization|auth|signature|sig)=)[^&\s\"']*",
     re.IGNORECASE,

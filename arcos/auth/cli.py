@@ -28,12 +28,11 @@ from arcos.auth import service
 from arcos.auth.expiry import BadDuration, parse_duration
 from arcos.auth.models import ApiToken, PrincipalKind
 from arcos.auth.scopes import ScopeCatalogue, UnknownScope
-from arcos.broker import command_broker
 from arcos.db import StoreUnavailable, sqlite_file, store
 from arcos.settings import Settings, env_name
 from arcos.shared_state import shared_redis
 from arcos.shared_state.epoch import SharedEpoch
-from arcos.store.unit_of_work import Writer
+from arcos.store.unit_of_work import Writer, command_writer
 
 
 def add_token_commands(
@@ -112,19 +111,14 @@ def _require_existing_store(settings: Settings, *, from_flag: bool) -> None:
 
 async def _with_store(settings: Settings, args: argparse.Namespace) -> int:
     shared = shared_redis(settings)
-    # The write path of one command: units of work and the outbox, as in the server; only
-    # access control's topics may be published.
-    broker = command_broker(settings)
-    writer = Writer(broker, frozenset(service.TOPICS))
-    if shared is not None:
-        epoch = SharedEpoch(shared, service.REVOCATION_EPOCH)
-        writer.on_commit(service.TOKEN_REVOKED, lambda _: epoch.change())
     try:
-        async with store(settings):
+        async with store(settings), command_writer(settings, service.TOPICS) as writer:
+            if shared is not None:
+                epoch = SharedEpoch(shared, service.REVOCATION_EPOCH)
+                writer.on_commit(service.TOKEN_REVOKED, lambda _: epoch.change())
             handler: Callable[[argparse.Namespace, Writer], Awaitable[int]] = args.handler
             return await handler(args, writer)
     finally:
-        await broker.close()
         if shared is not None:
             await shared.close()
 

@@ -78,12 +78,11 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from arcos.broker import command_broker
     from arcos.db import store
     from arcos.evidence.events import EVIDENCE_ADDED
     from arcos.evidence.restore import ImportRefused, check_file, import_file
     from arcos.evidence.service import draft_limits
-    from arcos.store.unit_of_work import Writer
+    from arcos.store.unit_of_work import command_writer
 
     settings = Settings.from_env(database_url=args.database_url)
     limits = draft_limits(settings)
@@ -92,13 +91,8 @@ def _import(args: argparse.Namespace) -> int:
         return 1
 
     async def run() -> None:
-        async with store(settings):
-            broker = command_broker(settings)
-            try:
-                writer = Writer(broker, frozenset({EVIDENCE_ADDED}))
-                report = await import_file(args.file, limits, writer, checked=True)
-            finally:
-                await broker.close()
+        async with store(settings), command_writer(settings, {EVIDENCE_ADDED}) as writer:
+            report = await import_file(args.file, limits, writer, checked=True)
         print(f"arcos import: {_counts(report)}", file=sys.stderr)
 
     try:

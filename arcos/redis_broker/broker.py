@@ -89,7 +89,7 @@ class RedisBroker:
         self.channel = events_channel(settings)
         self._local = InMemoryBroker(queue_size=settings.subscriber_queue_size)
         self._sequencer: Sequencer[_Arrival] = Sequencer(
-            self._fan_out, self._committed_between, self._lost,
+            self._fan_out, outbox.topics_between, self._lost,
             wanted=self._local.subscribed_to, gap_seconds=gap_seconds,
             lost_seconds=lost_seconds,
         )
@@ -238,9 +238,6 @@ class RedisBroker:
         BROKER_LAG.observe(max(0.0, time.time() - arrival.at))
         self._local.deliver(arrival.topic, arrival.event, arrival.channels)
 
-    async def _committed_between(self, after: int, before: int, limit: int) -> dict[int, str]:
-        return await outbox.topics_between(after, before, limit)
-
     def _lost(self, missing: dict[int, str | None]) -> None:
         """End the subscriptions that should have had the missing events (all of them when
         the topics are unknown); others lost nothing they wanted."""
@@ -254,7 +251,7 @@ class RedisBroker:
         if None in topics:
             self._local.fail_all(error)
         else:
-            self._local.fail_all(error, {topic for topic in topics if topic is not None})
+            self._local.fail_all(error, topics)
 
     def _disconnected(self, error: BaseException) -> None:
         if self._closed:

@@ -39,9 +39,11 @@ class SharedEpoch:
         try:
             value = await self.shared.run(lambda client: client.get(self.key))
             if value is None:
-                # Never written, or lost with Redis's data: a value no entry can hold.
-                await self.shared.run(
-                    lambda client: client.set(self.key, uuid.uuid4().hex, nx=True))
+                # Never written, or lost with Redis's data: a value no entry can hold
+                # (another instance's, when it set one first).
+                fresh = uuid.uuid4().hex
+                if await self.shared.run(lambda client: client.set(self.key, fresh, nx=True)):
+                    return fresh
                 value = await self.shared.run(lambda client: client.get(self.key))
         except RedisUnavailable:
             return None

@@ -11,18 +11,22 @@ that rolled back and a committed write is never without its event.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from arcos.broker import Broker
+from arcos.broker import Broker, command_broker
 from arcos.problems import ProblemCode, Refused
 from arcos.store.outbox import Message, append
 from arcos.store.relay import Relay
+
+if TYPE_CHECKING:
+    from arcos.settings import Settings
 
 T = TypeVar("T")
 logger = logging.getLogger("arcos.store")
@@ -169,3 +173,15 @@ class Writer:
                 if told is not None:
                     awaiting.append((topic, told))
         return awaiting
+
+
+@asynccontextmanager
+async def command_writer(settings: Settings, topics: Collection[str]) -> AsyncIterator[Writer]:
+    """The write path of a one-off `arcos` command: units of work and the outbox, as in the
+    server, over the command's broker (`arcos.broker.command_broker`), which is closed (its
+    events sent) when the block ends. Only `topics` may be published."""
+    broker = command_broker(settings)
+    try:
+        yield Writer(broker, frozenset(topics))
+    finally:
+        await broker.close()

@@ -29,17 +29,14 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from tortoise import connections
 
 from arcos.metrics import HTTP_LATENCY, HTTP_REQUESTS, UNMATCHED_ROUTE
 from arcos.settings import Settings, env_name
-from arcos.store.schema_history import (
-    SchemaHistory,
-    SchemaState,
-    known_migrations,
-    model_tables,
-    read_history,
-)
+
+# store_history's read of the tables and applied migrations is also the trivial query
+# proving the store answers.
+from arcos.store.migrator import store_history
+from arcos.store.schema_history import SchemaState
 from arcos.web.worker_metrics import exposition
 
 logger = logging.getLogger("arcos.readiness")
@@ -58,7 +55,7 @@ async def ready(request: Request) -> JSONResponse:
     problems: dict[str, str] = {}
     try:
         history = await asyncio.wait_for(
-            _history(request.app.state.migrations_package), READY_TIMEOUT_SECONDS
+            store_history(request.app.state.migrations_package), READY_TIMEOUT_SECONDS
         )
     except TimeoutError:
         problems["store"] = f"the store did not answer within {READY_TIMEOUT_SECONDS} s"
@@ -82,14 +79,6 @@ async def ready(request: Request) -> JSONResponse:
     if problems:
         return JSONResponse({"status": "not ready", "problems": problems}, status_code=503)
     return JSONResponse({"status": "ready"})
-
-
-async def _history(package: str) -> SchemaHistory:
-    """Where the store stands against the code's migrations (`package`): its tables and
-    applied migrations, which is also the trivial query proving the store answers."""
-    return await read_history(
-        connections.get("default"), known_migrations(package), model_tables()
-    )
 
 
 async def metrics(request: Request) -> Response:

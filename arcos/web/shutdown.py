@@ -27,13 +27,14 @@ from types import FrameType
 from typing import Any
 
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
+from websockets.frames import CloseCode
 
 logger = logging.getLogger("arcos.shutdown")
 
 #: The lifespan-state key of the app's `Draining`.
 DRAINING_STATE = "arcos.draining"
 #: The websocket close code for a server going away (RFC 6455, 7.4.1).
-GOING_AWAY = 1001
+GOING_AWAY = CloseCode.GOING_AWAY
 #: The close reason websockets get (a close frame's reason is at most 123 bytes).
 GOING_AWAY_REASON = "server shutting down; reconnect (to another instance) and resubscribe"
 #: The last line an SSE stream sends before it ends at shutdown.
@@ -52,10 +53,6 @@ class Draining:
             logger.info("shutting down: finishing in-flight requests, closing websockets "
                         "(1001) and SSE streams")
             self._event.set()
-
-    @property
-    def started(self) -> bool:
-        return self._event.is_set()
 
     async def wait(self) -> None:
         await self._event.wait()

@@ -208,6 +208,14 @@ export function subscribe(document, variables, sink) {
   return live.subscribe(document, variables, sink);
 }
 
+const LIVE_LABELS = { live: "live", connecting: "connecting…", reconnecting: "reconnecting…",
+  idle: "not connected" };
+
+/** What a page shows for a state of the live connection. */
+export function liveLabel(state) {
+  return LIVE_LABELS[state] || state;
+}
+
 /** Hear the socket's state: connecting, live, reconnecting, idle. */
 export function onLiveState(listener) {
   return live.onState(listener);

@@ -4,6 +4,7 @@
 import { h, replace } from "./dom.js";
 import { AuthFailed, closeLive, query, whenAuthFails } from "./graphql.js";
 import { PAGES } from "./pages/index.js";
+import { holds } from "./scopes.js";
 import { currentPath, href, resolve } from "./router.js";
 import { signOut, token } from "./session.js";
 import signin from "./pages/signin.js";
@@ -21,8 +22,7 @@ let cleanup = null;
 
 function allowed(page) {
   if (!page.scopes || !page.scopes.length) return true;
-  const held = new Set(viewer ? viewer.scopes : []);
-  return held.has("admin") || page.scopes.some((scope) => held.has(scope));
+  return page.scopes.some((scope) => holds(viewer, scope));
 }
 
 function say(message) {

@@ -5,7 +5,7 @@
 
 import { h, replace } from "../dom.js";
 import { when } from "../format.js";
-import { onLiveState, query, subscribe } from "../graphql.js";
+import { liveLabel, onLiveState, query, subscribe } from "../graphql.js";
 import { href } from "../router.js";
 import { badge, tone } from "../status.js";
 
@@ -161,8 +161,7 @@ export default {
     })().catch(failed("the case"));
     let dropped = false;
     unsubscribers.push(onLiveState((s) => {
-      liveState.textContent = { live: "live", connecting: "connecting…",
-        reconnecting: "reconnecting…", idle: "not connected" }[s] || s;
+      liveState.textContent = liveLabel(s);
       if (s === "reconnecting") dropped = true;
       // Back after a dropped socket: what changed meanwhile was never pushed, so read it.
       if (s === "live" && dropped && shown !== null) {

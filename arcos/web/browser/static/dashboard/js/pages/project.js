@@ -3,7 +3,7 @@
 
 import { h, replace } from "../dom.js";
 import { metricValue, when } from "../format.js";
-import { onLiveState, query, subscribe } from "../graphql.js";
+import { liveLabel, onLiveState, query, subscribe } from "../graphql.js";
 import { linePlot } from "../plot.js";
 import { href } from "../router.js";
 import { badge } from "../status.js";
@@ -216,8 +216,7 @@ export default {
     loadFindings().catch(failed("findings"));
     loadCompliance().catch(failed("compliance"));
     unsubscribers.push(onLiveState((s) => {
-      liveState.textContent = { live: "live", connecting: "connecting…",
-        reconnecting: "reconnecting…", idle: "not connected" }[s] || s;
+      liveState.textContent = liveLabel(s);
     }));
 
     return () => {

@@ -139,3 +139,12 @@ def post_evidence(server: Any, **item: Any) -> dict[str, Any]:
                           headers=server.auth_headers, timeout=60)
     assert response.status_code == 201, response.text
     return response.json()["evidence"]
+
+
+def sign_in(watched: Any, token: str) -> None:
+    """Sign in through the dashboard's form, as a person does."""
+    page = watched.page
+    page.goto(f"{watched.base_url}/ui/")
+    page.fill("#token", token)
+    page.click("button[type=submit]")
+    page.locator("#sign-out").wait_for()

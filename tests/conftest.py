@@ -264,14 +264,19 @@ def start_server(
     raise RuntimeError(f"arcos serve did not become healthy:\n{server.log()}")
 
 
-def stop_server(server: LiveServer) -> None:
-    if server.process.poll() is None:
-        server.process.terminate()
+def stop_process(process: subprocess.Popen) -> None:
+    """SIGTERM, and SIGKILL if it has not exited within 10 s."""
+    if process.poll() is None:
+        process.terminate()
         try:
-            server.process.wait(timeout=10)
+            process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait()
+            process.kill()
+            process.wait()
+
+
+def stop_server(server: LiveServer) -> None:
+    stop_process(server.process)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import free_port
+from conftest import free_port, stop_process
 
 #: The Redis everyone on this machine (and CI) shares; tests use unique names on it.
 SHARED_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -73,11 +73,6 @@ class RedisServer:
 
     def stop(self) -> None:
         """Stop the server (its clients' connections close, as in a Redis restart)."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process)
         self.process = None

@@ -11,7 +11,15 @@ import re
 
 import httpx
 import pytest
-from browser_kit import XSS_FLAG, chromium, graphql, new_token, open_page, post_evidence
+from browser_kit import (
+    XSS_FLAG,
+    chromium,
+    graphql,
+    new_token,
+    open_page,
+    post_evidence,
+    sign_in,
+)
 from community.templates_kit import template_artifacts
 
 __all__ = ["chromium", "template_artifacts"]  # session fixtures: Chromium, genuine artifacts
@@ -22,14 +30,6 @@ PROJECT = "github.com/acme/dashboard"
 PAYLOAD = f"<img src=x onerror=\"window.{XSS_FLAG}=1;alert(1)\">"
 #: The live feed's functional requirement: a new item shows within 2 s, without reload.
 LIVE_WITHIN_MS = 2000
-
-
-def sign_in(watched, token: str) -> None:
-    page = watched.page
-    page.goto(f"{watched.base_url}/ui/")
-    page.fill("#token", token)
-    page.click("button[type=submit]")
-    page.locator("#sign-out").wait_for()
 
 
 def upload(server, mutation: str, content: str, **extra) -> None:

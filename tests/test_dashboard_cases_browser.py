@@ -10,7 +10,7 @@ import base64
 from typing import Any
 
 import pytest
-from browser_kit import XSS_FLAG, chromium, graphql, open_page, post_evidence
+from browser_kit import XSS_FLAG, chromium, graphql, open_page, post_evidence, sign_in
 from community.templates_kit import template_artifacts
 
 __all__ = ["chromium", "template_artifacts"]  # session fixtures: Chromium, genuine artifacts
@@ -76,10 +76,7 @@ def test_a_case_turns_supported_live_when_its_evidence_arrives(
     case_id = create_case(live_server, argument(platform))
     watched = open_page(chromium, live_server.http_url)
     page = watched.page
-    page.goto(f"{live_server.http_url}/ui/")
-    page.fill("#token", live_server.token)
-    page.click("button[type=submit]")
-    page.locator("#sign-out").wait_for()
+    sign_in(watched, live_server.token)
     page.goto(f"{live_server.http_url}/ui/#/project/{PROJECT.replace('/', '%2F')}")
     page.locator(f'#cases a[data-case="{case_id}"]').click()
 
@@ -134,10 +131,7 @@ def test_a_case_turns_supported_live_when_its_evidence_arrives(
 def test_an_unknown_case_says_so(live_server, chromium):
     watched = open_page(chromium, live_server.http_url)
     page = watched.page
-    page.goto(f"{live_server.http_url}/ui/")
-    page.fill("#token", live_server.token)
-    page.click("button[type=submit]")
-    page.locator("#sign-out").wait_for()
+    sign_in(watched, live_server.token)
     page.goto(f"{live_server.http_url}/ui/#/cases/no-such-case")
     page.get_by_text("No such assurance case.").wait_for()
     watched.assert_clean()

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from arcos.web.problems import problem
+from arcos.web.scope_headers import scope_header
 
 
 class BodyTooLarge(Exception):
@@ -101,10 +102,10 @@ async def read_body(request: Request, limit: int) -> bytearray:
 
 
 def _declared_length(scope: Scope) -> int | None:
-    for name, value in scope.get("headers", ()):
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
+    value = scope_header(scope, b"content-length")
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None

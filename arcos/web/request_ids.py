@@ -9,6 +9,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from arcos.request_id import CURRENT, request_id_from
+from arcos.web.scope_headers import scope_header
 
 HEADER = b"x-request-id"
 
@@ -40,10 +41,10 @@ class RequestIds:
 
 def _header(scope: Scope, name: bytes) -> str | None:
     """The first value of header `name`, or None (also for one that is not ASCII)."""
-    for key, value in scope.get("headers", ()):
-        if key == name:
-            try:
-                return value.decode("ascii")
-            except UnicodeDecodeError:
-                return None
-    return None
+    value = scope_header(scope, name)
+    if value is None:
+        return None
+    try:
+        return value.decode("ascii")
+    except UnicodeDecodeError:
+        return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import importlib.util
+from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -66,7 +67,13 @@ def mirror_origin(settings: Settings) -> tuple[str, ...]:
 
 def page_html(settings: Settings, endpoint: str = "/graphql") -> str:
     """The page: styles and scripts by URL, no inline script, the endpoint as data."""
-    base = html.escape(assets_base(settings), quote=True)
+    return _page(assets_base(settings), endpoint)
+
+
+@cache
+def _page(assets: str, endpoint: str) -> str:
+    """The page for one asset base and endpoint, built once (it depends on nothing else)."""
+    base = html.escape(assets, quote=True)
     styles = "".join(f'<link rel="stylesheet" href="{base}{name}">' for name in STYLES)
     scripts = "".join(f'<script src="{base}{name}"></script>' for name in SCRIPTS)
     return (

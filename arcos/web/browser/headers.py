@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from arcos.web.scope_headers import scope_header
+
 #: A Host header this plain (name or address, optional port) may be echoed into the policy.
 _PLAIN_HOST = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
 
@@ -59,10 +61,8 @@ def security_headers(
 
 def request_host(scope: Scope) -> str | None:
     """The Host header of an ASGI request, when it has one."""
-    for name, value in scope.get("headers", ()):
-        if name == b"host":
-            return value.decode("latin-1")
-    return None
+    value = scope_header(scope, b"host")
+    return value.decode("latin-1") if value is not None else None
 
 
 class SecurityHeaders:

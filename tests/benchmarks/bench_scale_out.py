@@ -42,12 +42,22 @@ What it does:
   transaction-scoped advisory lock held through its commit, the way arcos/store/outbox.py
   keeps outbox positions in commit order: that serialises every commit of the deployment,
   and this line is the ceiling of any writer doing so on this machine.
+* A raw-stack baseline for the writes, in the same rounds: raw_insert_app.py, a plain
+  Starlette app under uvicorn with the options `arcos serve` uses (loop and HTTP `auto`,
+  1 worker), whose POST route inserts pgbench's row (the same JSON, its own `n` per
+  request) with asyncpg from a pool of C connections and answers a small JSON: x1 (one
+  process, C clients) and x2 (two processes, clients split as for arcos x2), and once more
+  with the row, the advisory lock and an outbox row in one transaction (arcos's commit
+  protocol without arcos). Same load tool, same C. Its ratio to pgbench says whether the
+  target is within this stack's reach at all on this machine; arcos / raw says how much of
+  the stack's throughput arcos keeps.
 * At the end, the warnings and errors the servers logged (e.g. broker positions reported
   lost) are counted and the first few shown.
 
 Targets (issue #15), printed with MET / NOT MET and never enforced: cross-instance p99 <
 50 ms at 100 subscribers with nothing lost, repeated or reordered; each arcos write line
->= 0.5x pgbench's TPS at the same client count.
+>= 0.5x pgbench's TPS at the same client count. The raw-stack lines carry no target: a
+"Stack ceiling" line says whether the better of raw x1 and x2 reaches 0.5x pgbench.
 
 Servers are not pinned (N instances, PostgreSQL and Redis share this machine's cores the
 way a one-box deployment would); the subscriber client and the HTTP load generator run on

@@ -42,12 +42,22 @@ What it does:
   transaction-scoped advisory lock held through its commit, the way arcos/store/outbox.py
   keeps outbox positions in commit order: that serialises every commit of the deployment,
   and this line is the ceiling of any writer doing so on this machine.
+* A raw-stack baseline for the writes, in the same rounds: raw_insert_app.py, a plain
+  Starlette app under uvicorn with the options `arcos serve` uses (loop and HTTP `auto`,
+  1 worker), whose POST route inserts pgbench's row (the same JSON, its own `n` per
+  request) with asyncpg from a pool of C connections and answers a small JSON: x1 (one
+  process, C clients) and x2 (two processes, clients split as for arcos x2), and once more
+  with the row, the advisory lock and an outbox row in one transaction (arcos's commit
+  protocol without arcos). Same load tool, same C. Its ratio to pgbench says whether the
+  target is within this stack's reach at all on this machine; arcos / raw says how much of
+  the stack's throughput arcos keeps.
 * At the end, the warnings and errors the servers logged (e.g. broker positions reported
   lost) are counted and the first few shown.
 
 Targets (issue #15), printed with MET / NOT MET and never enforced: cross-instance p99 <
 50 ms at 100 subscribers with nothing lost, repeated or reordered; each arcos write line
->= 0.5x pgbench's TPS at the same client count.
+>= 0.5x pgbench's TPS at the same client count. The raw-stack lines carry no target: a
+"Stack ceiling" line says whether the better of raw x1 and x2 reaches 0.5x pgbench.
 
 Servers are not pinned (N instances, PostgreSQL and Redis share this machine's cores the
 way a one-box deployment would); the subscriber client and the HTTP load generator run on
@@ -65,6 +75,7 @@ import importlib.metadata
 import json
 import os
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -124,6 +135,20 @@ PGBENCH_SCRIPTS = {
     ]),
 }
 PLAIN_PGBENCH = next(iter(PGBENCH_SCRIPTS))
+#: The raw stack's outbox rows (raw_insert_app.py's /insert-outbox), shaped like arcos_outbox.
+RAW_OUTBOX_TABLE = "bench_outbox"
+#: What the raw stack's clients POST: pgbench's payload, with its own `n` per request.
+RAW_BODY = PGBENCH_PAYLOAD.replace('"n": 1', '"n": __N__').encode()
+
+#: The write cases, in the order they run within a round. Only the arcos ones carry the
+#: target; the raw-stack ones (raw_insert_app.py) say what the stack reaches without arcos.
+ARCOS_X1 = "arcos x1 (A), submitEvidence"
+ARCOS_X2 = "arcos x2 (A+B), submitEvidence"
+RAW_X1 = "raw stack x1, 1-row INSERT"
+RAW_X2 = "raw stack x2, 1-row INSERT"
+RAW_OUTBOX = "raw stack x1, INSERT + outbox row under the lock"
+TARGET_CASES = (ARCOS_X1, ARCOS_X2)
+RAW_STACK_CASES = (RAW_X1, RAW_X2)
 
 LATENCY_CASES = ("cross-instance", "same instance, Redis", "in-process broker")
 
@@ -229,11 +254,16 @@ def pgbench_version() -> str | None:
 
 
 def prepare_pgbench(database_url: str, workdir: Path) -> dict[str, Path]:
-    """The scratch table and the script files pgbench runs (one transaction each)."""
+    """The scratch tables (pgbench's and the raw stack's outbox) and the script files
+    pgbench runs (one transaction each)."""
     asyncio.run(_execute(
         database_url,
         f"CREATE TABLE {PGBENCH_TABLE} (id bigserial PRIMARY KEY, payload jsonb NOT NULL, "
         "created_at timestamptz NOT NULL DEFAULT now())",
+        f"CREATE TABLE {RAW_OUTBOX_TABLE} (position bigserial PRIMARY KEY, "
+        "topic varchar(128) NOT NULL, key varchar(64), payload text NOT NULL, "
+        "created_at timestamptz NOT NULL)",
+        f"CREATE INDEX ON {RAW_OUTBOX_TABLE} (topic, key)",
     ))
     scripts = {}
     for number, (case, text) in enumerate(PGBENCH_SCRIPTS.items()):
@@ -307,6 +337,28 @@ def start_instance(
     })
     server.name = name
     return server
+
+
+def start_raw(name: str, database_url: str, workdir: Path, pool_size: int) -> harness.ServerProcess:
+    """One raw-stack process (raw_insert_app.py), unpinned like the arcos instances, under
+    uvicorn with the options `arcos serve` runs it with (loop and HTTP `auto`, lifespan on,
+    1 worker, warning log level, so no access log)."""
+    import raw_insert_app as raw
+
+    port = harness.free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "raw_insert_app:raw_insert_app_from_env", "--factory",
+        "--app-dir", str(Path(__file__).resolve().parent), "--host", "127.0.0.1",
+        "--port", str(port), "--loop", "auto", "--http", "auto", "--lifespan", "on",
+        "--log-level", "warning",
+    ]
+    env = {
+        raw.DATABASE_URL: database_url, raw.POOL_SIZE: str(pool_size),
+        raw.TABLE: PGBENCH_TABLE, raw.OUTBOX_TABLE: RAW_OUTBOX_TABLE,
+        raw.LOCK_KEY: str(PGBENCH_LOCK_KEY),
+    }
+    return harness.start_server(name, command, port, workdir / f"{name}-{port}.log", env=env,
+                                core=None)
 
 
 def wait_ready(server: harness.ServerProcess, timeout: float = 30.0) -> None:
@@ -437,27 +489,46 @@ class WriteResult:
     errors: int
     machine_busy_pct: float
     server_cpu_pct: list[float]
+    #: CPU of the load generator processes over the run, in % of one core: next to the
+    #: servers' and the machine's, it says who used the cores.
+    client_cpu_pct: float
     notes: list[str]
+
+
+@dataclass(frozen=True)
+class WriteCase:
+    """Where one write case's clients post, what, and which table each answer adds a row to."""
+
+    servers: Sequence[harness.ServerProcess]
+    path: str
+    body: bytes
+    table: str
 
 
 def _split(total: int, parts: int) -> list[int]:
     return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
 
 
+def _children_cpu_seconds() -> float:
+    """CPU the driver's reaped children have used (the load generators of a run are)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_writes(
-    case: str, servers: Sequence[harness.ServerProcess], database_url: str,
-    args: argparse.Namespace, workdir: Path,
+    case: str, target: WriteCase, database_url: str, args: argparse.Namespace, workdir: Path,
 ) -> WriteResult:
-    """`args.clients` connections split over `servers`, each posting submitEvidence in a
+    """`args.clients` connections split over the case's servers, each posting its body in a
     closed loop (a warm-up first, then the measured run, all servers at once)."""
-    body = json.dumps({"query": WRITE, "variables": {"i": WRITE_ITEM}}).encode()
+    servers = target.servers
     shares = _split(args.clients, len(servers))
 
     def load(duration: float) -> list[harness.LoadResult]:
         def one(pair: tuple[harness.ServerProcess, int]) -> harness.LoadResult:
             server, connections = pair
             return harness.run_load(
-                args.load_tool, f"{server.http_url}/graphql", body, connections=connections,
+                args.load_tool, f"{server.http_url}{target.path}", target.body,
+                connections=connections,
                 duration=duration, warmup=0, vary=True, headers=server.auth_headers,
                 server=server, workdir=workdir,
             )
@@ -466,10 +537,14 @@ def run_writes(
 
     if args.warmup > 0:
         load(args.warmup)
-    before = count_rows(database_url, "evidence")
+    before = count_rows(database_url, target.table)
+    clients_before = _children_cpu_seconds()
+    started = time.perf_counter()
     with MachineCpu() as cpu:
         results = load(args.duration)
-    rows = count_rows(database_url, "evidence") - before
+    client_cpu_pct = 100 * (_children_cpu_seconds() - clients_before) / (
+        time.perf_counter() - started)
+    rows = count_rows(database_url, target.table) - before
     latencies = [r for r in results if r.requests]
     return WriteResult(
         case=case,
@@ -481,6 +556,7 @@ def run_writes(
         errors=sum(r.errors for r in results),
         machine_busy_pct=cpu.busy_pct,
         server_cpu_pct=[r.server_cpu_pct for r in results],
+        client_cpu_pct=client_cpu_pct,
         notes=sorted({n for r in results for n in r.notes}),
     )
 
@@ -562,7 +638,9 @@ def header(args: argparse.Namespace, workdir: Path, pgbench: str | None) -> None
         f"pgbench         {pgbench or 'NOT INSTALLED: the pgbench line is skipped'}",
         f"servers         python -m arcos serve: uvicorn, 1 worker each; {args.instances} "
         "instances sharing one database and Redis, plus one instance with the in-process "
-        "broker on its own database",
+        "broker on its own database; for the write part, 2 raw-stack processes "
+        "(raw_insert_app.py: Starlette + asyncpg under uvicorn, same options, pool = "
+        f"{args.clients} connections each)",
         f"pinning         {pinning}",
         f"load tool       {harness.describe_load_tool(args.load_tool, args.clients)}",
         f"work directory  {workdir}",
@@ -623,8 +701,10 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_latency:
             run_latency(args, workdir, deployment, alone, payload, latency, raw_redis)
         if not args.skip_writes:
-            run_write_rounds(args, workdir, deployment, shared, pgbench is not None, writes,
-                             pgbench_runs)
+            raw = [start_raw(f"raw{n}", shared, workdir, args.clients) for n in (1, 2)]
+            servers.extend(raw)
+            run_write_rounds(args, workdir, deployment, raw, shared, pgbench is not None,
+                             writes, pgbench_runs)
     report_server_logs(started)
     print()
     if not args.skip_latency:
@@ -675,12 +755,17 @@ def run_latency(
 
 def run_write_rounds(
     args: argparse.Namespace, workdir: Path, deployment: Sequence[harness.ServerProcess],
-    shared: str, have_pgbench: bool, writes: dict[str, list[WriteResult]],
-    pgbench_runs: dict[str, list[PgbenchResult]],
+    raw: Sequence[harness.ServerProcess], shared: str, have_pgbench: bool,
+    writes: dict[str, list[WriteResult]], pgbench_runs: dict[str, list[PgbenchResult]],
 ) -> None:
     scripts = prepare_pgbench(shared, workdir)
-    cases: dict[str, Sequence[harness.ServerProcess]] = {
-        "arcos x1 (A)": deployment[:1], "arcos x2 (A+B)": deployment[:2],
+    graphql = json.dumps({"query": WRITE, "variables": {"i": WRITE_ITEM}}).encode()
+    cases = {
+        ARCOS_X1: WriteCase(deployment[:1], "/graphql", graphql, "evidence"),
+        ARCOS_X2: WriteCase(deployment[:2], "/graphql", graphql, "evidence"),
+        RAW_X1: WriteCase(raw[:1], "/insert", RAW_BODY, PGBENCH_TABLE),
+        RAW_X2: WriteCase(raw[:2], "/insert", RAW_BODY, PGBENCH_TABLE),
+        RAW_OUTBOX: WriteCase(raw[:1], "/insert-outbox", RAW_BODY, PGBENCH_TABLE),
     }
     print(f"\nWrite rounds ({args.clients} clients)")
     for number in range(1, args.rounds + 1):
@@ -692,8 +777,8 @@ def run_write_rounds(
             print(f"  round {number} {case}: {result.tps:.0f} TPS  latency avg "
                   f"{result.latency_ms:.2f} ms  failed {result.failed}  machine busy "
                   f"{result.machine_busy_pct:.0f}%", flush=True)
-        for case, servers in cases.items():
-            result = run_writes(case, servers, shared, args, workdir)
+        for case, target in cases.items():
+            result = run_writes(case, target, shared, args, workdir)
             writes.setdefault(case, []).append(result)
             cpu = "+".join(f"{pct:.0f}%" for pct in result.server_cpu_pct)
             unwritten = result.requests - result.rows
@@ -701,7 +786,8 @@ def run_write_rounds(
                   f"ms  p99 {result.p99_ms:6.1f} ms  errors {result.errors}  rows "
                   f"{result.rows}/{result.requests} answered"
                   + (f" ({unwritten} ANSWERED WITHOUT A ROW)" if unwritten > 0 else "")
-                  + f"  server CPU {cpu}  machine busy {result.machine_busy_pct:.0f}%"
+                  + f"  server CPU {cpu}  load generator CPU {result.client_cpu_pct:.0f}%"
+                  + f"  machine busy {result.machine_busy_pct:.0f}%"
                   + (f"  notes {result.notes[:2]}" if result.notes else ""), flush=True)
 
 
@@ -782,42 +868,72 @@ def report_latency(args: argparse.Namespace, latency: dict[str, list[fanout.Roun
     ])
 
 
+def _ratio(over: Sequence[WriteResult | PgbenchResult],
+           under: Sequence[WriteResult | PgbenchResult]) -> harness.Spread:
+    """TPS of one case over another's, taken within each round, then summarised."""
+    return harness.Spread.of([a.tps / max(b.tps, 1e-9) for a, b in zip(over, under, strict=True)])
+
+
 def report_writes(args: argparse.Namespace, writes: dict[str, list[WriteResult]],
                   pgbench_runs: dict[str, list[PgbenchResult]]) -> None:
     print()
     print(f"Writes, {args.clients} clients, {args.duration:g} s each: median (min-max) of "
           f"{args.rounds} round(s)")
+    plain = pgbench_runs.get(PLAIN_PGBENCH)
     rows = []
     for case, runs in pgbench_runs.items():
         rows.append([case, _spread([r.tps for r in runs], 0),
+                     "-" if runs is plain else _ratio(runs, plain or runs).show(2, "x"),
                      _spread([r.latency_ms for r in runs], 2) + " (avg)", "-",
                      _spread([r.machine_busy_pct for r in runs], 0)])
     for case, runs in writes.items():
-        rows.append([f"{case}, submitEvidence", _spread([r.tps for r in runs], 0),
+        rows.append([case, _spread([r.tps for r in runs], 0),
+                     _ratio(runs, plain).show(2, "x") if plain else "-",
                      _spread([r.p50_ms for r in runs]), _spread([r.p99_ms for r in runs]),
                      _spread([r.machine_busy_pct for r in runs], 0)])
-    harness.print_table(["case", "TPS", "p50 ms", "p99 ms", "machine busy %"], rows)
-    if not pgbench_runs:
+    harness.print_table(["case", "TPS", "/ pgbench", "p50 ms", "p99 ms", "machine busy %"],
+                        rows)
+    print("  raw stack: raw_insert_app.py, Starlette + asyncpg under uvicorn with arcos's "
+          "options, no\n    GraphQL, auth, ORM or broker: what this stack reaches for the same "
+          "write; `INSERT +\n    outbox row under the lock` adds arcos/store/outbox.py's commit "
+          "protocol to it")
+    print()
+    for label, top, bottom in (("arcos x2 / x1", ARCOS_X2, ARCOS_X1),
+                               ("raw stack x2 / x1", RAW_X2, RAW_X1),
+                               ("arcos x1 / raw stack x1", ARCOS_X1, RAW_X1),
+                               ("arcos x1 / raw stack x1 with the lock", ARCOS_X1, RAW_OUTBOX)):
+        if top in writes and bottom in writes:
+            print(f"{label + ', per round:':<45} "
+                  f"{_ratio(writes[top], writes[bottom]).show(2, 'x')}")
+    if plain is None:
         print("\npgbench is not installed: no ratios (Debian: apt-get install postgresql-15 "
               "or postgresql-contrib).")
         return
-    print()
     verdicts = []
-    plain = pgbench_runs[PLAIN_PGBENCH]
-    for case, runs in writes.items():
-        share = harness.Spread.of([w.tps / p.tps for w, p in zip(runs, plain, strict=True)])
-        print(f"{case} / pgbench, per round: {share.show(2, 'x')}")
-        verdicts.append([f"{case} >= {TARGET_PGBENCH_SHARE:g}x pgbench TPS",
-                         f"{share.median:.2f}x", harness.verdict(share.median >= TARGET_PGBENCH_SHARE)])
-    if len(writes) == 2:
-        one, two = writes.values()
-        scaling = harness.Spread.of([b.tps / a.tps for a, b in zip(one, two, strict=True)])
-        print(f"x2 / x1, per round: {scaling.show(2, 'x')}")
+    for case in TARGET_CASES:
+        share = _ratio(writes[case], plain).median
+        verdicts.append([f"{case} >= {TARGET_PGBENCH_SHARE:g}x pgbench TPS", f"{share:.2f}x",
+                         harness.verdict(share >= TARGET_PGBENCH_SHARE)])
     print()
     print(f"Targets (issue #15, at the same client count on this machine; never enforced; load "
           f"average {harness.load_average_line('now').split(maxsplit=2)[2]}):")
     harness.print_table(["target", "measured", "verdict"], verdicts)
+    print(stack_verdict(writes, plain))
 
+
+def stack_verdict(writes: dict[str, list[WriteResult]], plain: Sequence[PgbenchResult]) -> str:
+    """Whether the target is within this stack's reach at all: the better raw-stack line
+    against pgbench, and how much of that arcos gets."""
+    best = max(RAW_STACK_CASES, key=lambda case: _ratio(writes[case], plain).median)
+    stack = _ratio(writes[best], plain).median
+    arcos = max(_ratio(writes[case], plain).median for case in TARGET_CASES)
+    of_stack = f"arcos's better line reaches {arcos / max(stack, 1e-9):.2f}x of it"
+    if stack < TARGET_PGBENCH_SHARE:
+        return (f"Stack ceiling: {best} / pgbench = {stack:.2f}x < {TARGET_PGBENCH_SHARE:g}x: "
+                "the target exceeds what a Python HTTP server on this stack reaches on this "
+                f"machine; {of_stack}")
+    return (f"Stack ceiling: {best} / pgbench = {stack:.2f}x >= {TARGET_PGBENCH_SHARE:g}x: the "
+            f"stack can reach the target here, the gap is arcos's own cost; {of_stack}")
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -125,14 +125,15 @@ class _Subscription:
         self.queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=queue_size + 1)
         self.overflowed = False
 
-    def offer(self, event: Event, request_id: str | None) -> None:
+    def offer(self, delivery: tuple[Event, str | None]) -> None:
+        """Queue an event with its request id (one tuple shared by every subscriber)."""
         if self.overflowed:
             return
         if self.queue.qsize() >= self.queue_size:
             self.overflowed = True
             self.queue.put_nowait(SubscriberTooSlow(self.topic, self.queue_size))
             return
-        self.queue.put_nowait((event, request_id))
+        self.queue.put_nowait(delivery)
 
     def close(self) -> None:
         self.fail(self._CLOSED)
@@ -186,9 +187,10 @@ class InMemoryBroker:
             with serving(request_id):
                 logger.debug("delivering %s position %s of request %s", topic,
                              event.get("position"), request_id)
+        delivery = (event, request_id)
         for name in (topic, *channels):
             for subscription in list(self._topics.get(name, ())):
-                subscription.offer(event, request_id)
+                subscription.offer(delivery)
 
     @asynccontextmanager
     async def subscribe(self, topic: str) -> AsyncIterator[AsyncIterator[Event]]:

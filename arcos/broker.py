@@ -5,6 +5,11 @@ are JSON-safe dicts, so the Redis-backed broker (arcos/redis_broker/) replaces t
 in-process one without any caller changing. Topics are dotted strings owned by the
 domains that publish them (`evidence.added`, `metrics.updated`); `channel` names a
 filtered slice of one.
+
+An event travels with the id of the request that committed it (arcos/request_id.py),
+beside it and never inside it: a subscriber's handling of an event, from the moment its
+iterator yields it until it asks for the next, runs under that id, so what it logs (and
+what a shared watcher logs for it) can be traced to the write, on any instance.
 """
 
 from __future__ import annotations
@@ -12,14 +17,18 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Protocol
+
+from arcos.request_id import serving
 
 if TYPE_CHECKING:
     from arcos.settings import Settings
 
 Event = dict[str, Any]
+logger = logging.getLogger("arcos.broker")
 
 
 def channel(topic: str, **filters: str | None) -> str:
@@ -81,9 +90,13 @@ class Broker(Protocol):
     async def start(self) -> None:
         """Connect (once the store is open: a shared broker reads the outbox)."""
 
-    async def publish(self, topic: str, event: Event, channels: Sequence[str] = ()) -> None:
+    async def publish(
+        self, topic: str, event: Event, channels: Sequence[str] = (),
+        request_id: str | None = None,
+    ) -> None:
         """Deliver `event` to every current subscriber of `topic` and of each of `channels`
-        (its narrower topics), as one message."""
+        (its narrower topics), as one message, with the id of the request that committed
+        it (subscribers handle it under that id)."""
 
     def subscribe(self, topic: str) -> Any:
         """An async context manager yielding an async iterator of events on `topic`; raises
@@ -112,14 +125,15 @@ class _Subscription:
         self.queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=queue_size + 1)
         self.overflowed = False
 
-    def offer(self, event: Event) -> None:
+    def offer(self, delivery: tuple[Event, str | None]) -> None:
+        """Queue an event with its request id (one tuple shared by every subscriber)."""
         if self.overflowed:
             return
         if self.queue.qsize() >= self.queue_size:
             self.overflowed = True
             self.queue.put_nowait(SubscriberTooSlow(self.topic, self.queue_size))
             return
-        self.queue.put_nowait(event)
+        self.queue.put_nowait(delivery)
 
     def close(self) -> None:
         self.fail(self._CLOSED)
@@ -132,13 +146,17 @@ class _Subscription:
             self.queue.put_nowait(ending)
 
     async def events(self) -> AsyncIterator[Event]:
+        """The events, each handled under its request's id (the reader's own id is back
+        while it waits for the next)."""
         while True:
             item = await self.queue.get()
             if item is self._CLOSED:
                 return
             if isinstance(item, Exception):
                 raise item
-            yield item
+            event, request_id = item
+            with serving(request_id):
+                yield event
 
 
 class InMemoryBroker:
@@ -152,15 +170,27 @@ class InMemoryBroker:
     async def start(self) -> None:
         """Nothing to connect."""
 
-    async def publish(self, topic: str, event: Event, channels: Sequence[str] = ()) -> None:
-        self.deliver(topic, event, channels)
+    async def publish(
+        self, topic: str, event: Event, channels: Sequence[str] = (),
+        request_id: str | None = None,
+    ) -> None:
+        self.deliver(topic, event, channels, request_id)
 
-    def deliver(self, topic: str, event: Event, channels: Sequence[str] = ()) -> None:
+    def deliver(
+        self, topic: str, event: Event, channels: Sequence[str] = (),
+        request_id: str | None = None,
+    ) -> None:
         """Queue `event` for the subscribers of `topic` and `channels`, without waiting
-        (the shared broker fans its events out through this)."""
+        (the shared broker fans its events out through this). Logs one DEBUG line per
+        event, under its request's id, for an operator following a write."""
+        if logger.isEnabledFor(logging.DEBUG):
+            with serving(request_id):
+                logger.debug("delivering %s position %s of request %s", topic,
+                             event.get("position"), request_id)
+        delivery = (event, request_id)
         for name in (topic, *channels):
             for subscription in list(self._topics.get(name, ())):
-                subscription.offer(event)
+                subscription.offer(delivery)
 
     @asynccontextmanager
     async def subscribe(self, topic: str) -> AsyncIterator[AsyncIterator[Event]]:

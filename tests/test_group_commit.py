@@ -120,3 +120,25 @@ async def test_a_stopped_writer_answers_every_waiting_item(writer):
         asyncio.gather(*waiting, *later, return_exceptions=True), timeout=10
     )
     assert all(isinstance(result, BaseException) for result in results), results
+
+
+async def test_a_group_carries_its_request_id_only_when_it_is_one_requests(writer):
+    """Events name the request behind them; a group mixing requests cannot say which
+    event is whose, so its events name none (rather than the first writer's)."""
+    from arcos.request_id import CURRENT
+
+    stamped: dict[str, str | None] = {}
+    writer.on_commit(TOPIC, lambda messages: stamped.update(
+        (m.event["name"], m.request_id) for m in messages))
+    group = group_of(writer, [])
+
+    async def submit_as(request_id: str, name: str) -> str:
+        CURRENT.set(request_id)  # this task's own context, as the middleware sets it
+        return await group.submit(name)
+
+    await submit_as("alone", "alone-1")
+    await asyncio.gather(*(submit_as(f"mixed-{i}", f"mixed-{i}") for i in range(4)))
+    assert stamped["alone-1"] == "alone"
+    assert group.groups < 5  # the four shared groups
+    assert [stamped[f"mixed-{i}"] for i in range(4)].count(None) >= 2
+    assert {stamped[f"mixed-{i}"] for i in range(4)} <= {None, *(f"mixed-{i}" for i in range(4))}

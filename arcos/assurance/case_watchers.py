@@ -15,6 +15,9 @@ others go on, and the watcher never waits for a member. The last member to leave
 watcher and gives back its broker subscriptions. A watcher that fails (its own broker queue
 overflowed, the store failed) ends every member with that error; the next subscriber
 starts a new one.
+
+The request id of the event behind an evaluation (arcos/request_id.py) goes with it: the
+watcher evaluates under it, and each member reads the resulting update under it.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from arcos.community.gsn import NodeType
 from arcos.evidence.events import EVIDENCE_ADDED
 from arcos.intake.metrics import METRICS_UPDATED
 from arcos.problems import Problem
+from arcos.request_id import current_request_id, serving
 
 #: The app-service name the watchers are registered under (arcos/registry.py).
 CASE_WATCHERS = "assurance.case_watchers"
@@ -78,24 +82,27 @@ def topics(view: CaseView, rules: dict[str, EvidenceRule]) -> list[tuple[str, st
 async def merged(streams: Sequence[tuple[str, AsyncIterator[Event]]]
                  ) -> AsyncIterator[tuple[str, Event]]:
     """The events of several streams as they come. The hand-over holds one event, so a
-    subscriber that does not keep up still overflows its broker queue (and is told)."""
-    handover: asyncio.Queue[tuple[str, Event | None, BaseException | None]] = asyncio.Queue(1)
+    subscriber that does not keep up still overflows its broker queue (and is told). Each
+    event is yielded under its request's id, which the broker set in its pump's task."""
+    handover: asyncio.Queue[
+        tuple[str, Event | None, BaseException | None, str | None]] = asyncio.Queue(1)
 
     async def pump(kind: str, stream: AsyncIterator[Event]) -> None:
         try:
             async for event in stream:
-                await handover.put((kind, event, None))
+                await handover.put((kind, event, None, current_request_id()))
         except Exception as error:  # ends the subscription with the stream's own error
-            await handover.put((kind, None, error))
+            await handover.put((kind, None, error, None))
 
     tasks = [asyncio.create_task(pump(kind, stream)) for kind, stream in streams]
     try:
         while True:
-            kind, event, error = await handover.get()
+            kind, event, error, request_id = await handover.get()
             if error is not None:
                 raise error
             if event is not None:
-                yield kind, event
+                with serving(request_id):
+                    yield kind, event
     finally:
         for task in tasks:
             task.cancel()
@@ -120,7 +127,9 @@ class Member:
     def __init__(self, topic: str, queue_size: int) -> None:
         self.topic = topic
         self.queue_size = queue_size
-        self.queue: asyncio.Queue[CaseUpdate | _Ended] = asyncio.Queue(queue_size + 1)
+        #: Each item with the request id it was offered under (the event's).
+        self.queue: asyncio.Queue[tuple[CaseUpdate | _Ended, str | None]] = asyncio.Queue(
+            queue_size + 1)
         self.cut_off = False
 
     def offer(self, item: CaseUpdate | _Ended) -> None:
@@ -129,16 +138,17 @@ class Member:
         if isinstance(item, CaseUpdate) and self.queue.qsize() >= self.queue_size:
             self.cut_off = True
             item = _Ended(SubscriberTooSlow(self.topic, self.queue_size))
-        self.queue.put_nowait(item)
+        self.queue.put_nowait((item, current_request_id()))
 
     async def updates(self) -> AsyncIterator[CaseUpdate]:
         while True:
-            item = await self.queue.get()
+            item, request_id = await self.queue.get()
             if isinstance(item, _Ended):
                 if item.error is not None:
                     raise item.error
                 return
-            yield item
+            with serving(request_id):
+                yield item
 
 
 class CaseWatcher:

@@ -5,11 +5,17 @@ token is re-checked every ARCOS_AUTH_RECHECK_SECONDS instead, and at once when t
 principal cache hears of a revocation (arcos/auth/principal_cache.py): through GraphQL at
 once, by another process within ARCOS_AUTH_REVOCATION_POLL_SECONDS. The re-check interval
 bounds the rest (a token that expires, a cache turned off).
+
+Each next event is awaited in a task of its own (so a revocation can interrupt the wait),
+and that task's context is where the broker sets the event's request id
+(arcos/request_id.py): the event is yielded under it, so the subscriber's work logs under
+the request that wrote it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 from collections.abc import AsyncIterator
 from contextlib import nullcontext
@@ -18,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from arcos.auth.caller import Caller
 from arcos.auth.service import token_still_valid
 from arcos.problems import ArcosError, ErrorCode
+from arcos.request_id import CURRENT, serving
 
 if TYPE_CHECKING:
     from arcos.auth.principal_cache import PrincipalCache
@@ -60,12 +67,15 @@ async def _until_invalid(
 ) -> AsyncIterator[T]:
     iterator = aiter(events)
     pending: asyncio.Future[T] | None = None
+    step = contextvars.copy_context()  # the context `pending` runs in
     revoked: asyncio.Future[bool] | None = None
     next_check = time.monotonic() + recheck_seconds
     try:
         while True:
             if pending is None:
-                pending = asyncio.ensure_future(anext(iterator))
+                step = contextvars.copy_context()
+                pending = asyncio.get_running_loop().create_task(
+                    _next(iterator), context=step)
             waiting: set[asyncio.Future[Any]] = {pending}
             if told is not None:
                 if revoked is None:
@@ -87,8 +97,13 @@ async def _until_invalid(
                 except StopAsyncIteration:
                     return
                 pending = None
-                yield event
+                with serving(step.get(CURRENT)):  # the event's (see the module doc)
+                    yield event
     finally:
         for waiter in (pending, revoked):
             if waiter is not None and not waiter.done():
                 waiter.cancel()
+
+
+async def _next(iterator: AsyncIterator[T]) -> T:
+    return await anext(iterator)

@@ -10,6 +10,9 @@ A triggered run acts for nobody in particular: it holds the scopes behind the pe
 its version was approved for (approval took someone holding them), and its writes are
 recorded under `plugin:<id>@<version>`. Evidence written by plugins triggers nothing, so
 plugins cannot trigger each other in a loop.
+
+A run is dispatched and executed under the id of the request that wrote its evidence
+(kept in the outbox: arcos/store/outbox.py), so its log lines lead back to that write.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from arcos.plugins.manifest import semver_key
 from arcos.plugins.models import ExecutionTrigger, PluginVersion, VersionState
 from arcos.plugins.permissions import SCOPE_OF, permissions
 from arcos.problems import ArcosError, Refused
+from arcos.request_id import serving
 from arcos.store.outbox import StoredEvent
 from arcos.store.outbox_follower import OutboxFollower
 from arcos.store.write_context import WriteContext
@@ -55,6 +59,7 @@ class TriggeredRun:
     evidence_uid: str
     evidence_type: str
     project: str | None
+    request_id: str | None = None
 
 
 def plugin_host(services: AppServices) -> PluginHost:
@@ -95,36 +100,41 @@ class TriggerRunner:
         once it is dispatched, so when one fails the next read starts from it and the
         pages before it (their runs already queued) do not run again."""
         # (The follower skips pages while no plugin has triggers: `_any_triggered`.)
-        seqs = [event.record["seq"] for event in events]
-        items = await Evidence.filter(seq__in=seqs).prefetch_related("project").only(
-            "seq", "uid", "type", "source", "project_id")
-        await self._dispatch([item for item in sorted(items, key=lambda e: e.seq)
+        request_ids = {event.record["seq"]: event.request_id for event in events}
+        items = await Evidence.filter(seq__in=list(request_ids)).prefetch_related(
+            "project").only("seq", "uid", "type", "source", "project_id")
+        await self._dispatch([(item, request_ids.get(item.seq))
+                              for item in sorted(items, key=lambda e: e.seq)
                               if not item.source.startswith("plugin:")])
 
-    async def _dispatch(self, items: Sequence[Evidence]) -> None:
+    async def _dispatch(self, items: Sequence[tuple[Evidence, str | None]]) -> None:
+        """Queue the runs each item triggers (with the request id that wrote it)."""
         if not items:
             return
         versions = await _triggered_versions()
-        for item in items:
+        for item, request_id in items:
             project = item.project.slug if item.project else None
             for row in versions:
                 if not _matches(row, item.type, project):
                     continue
-                run = TriggeredRun(row.id, str(item.uid), item.type, project)
+                run = TriggeredRun(row.id, str(item.uid), item.type, project, request_id)
                 try:
                     self.queue.put_nowait(run)
                 except asyncio.QueueFull:
-                    await self._not_run(run, f"the trigger queue ({TRIGGER_QUEUE}) was full")
+                    with serving(request_id):
+                        await self._not_run(
+                            run, f"the trigger queue ({TRIGGER_QUEUE}) was full")
 
     async def _serve(self) -> None:
         while True:
             run = await self.queue.get()
-            try:
-                await self._run(run)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("triggered plugin run failed unexpectedly")
+            with serving(run.request_id):
+                try:
+                    await self._run(run)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    logger.exception("triggered plugin run failed unexpectedly")
 
     async def _run(self, run: TriggeredRun) -> None:
         row = await PluginVersion.get_or_none(id=run.version_id)

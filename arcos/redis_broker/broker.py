@@ -3,11 +3,13 @@ through one Redis pub/sub channel.
 
 Each relay publishes each committed event once (arcos/redis_broker/outgoing.py) on the
 deployment's channel (arcos/redis_broker/naming.py), carrying its topic, its narrower
-channels and the time it was handed over. Each instance holds one subscriber connection;
-what arrives passes through a sequencer (commit order restored, gaps resolved against the
-outbox) and is then fanned out to this instance's subscribers by an `InMemoryBroker`, with
-its bounded per-subscriber queues. An instance hears its own events back from Redis, so
-each is delivered once, in the same order as everyone else's.
+channels, the time it was handed over and the id of the request that committed it (so the
+fan-out and every subscriber on every instance log under that id). Each instance holds
+one subscriber connection; what arrives passes through a sequencer (commit order
+restored, gaps resolved against the outbox) and is then fanned out to this instance's
+subscribers by an `InMemoryBroker`, with its bounded per-subscriber queues. An instance
+hears its own events back from Redis, so each is delivered once, in the same order as
+everyone else's.
 
 When the connection drops, every open subscription ends with `BrokerUnavailable` (its
 client subscribes again and catches up from the store), new subscriptions are refused with
@@ -36,6 +38,7 @@ from arcos.metrics import BROKER_LAG
 from arcos.redis_broker.naming import events_channel
 from arcos.redis_broker.outgoing import Outgoing
 from arcos.redis_broker.sequencer import Sequencer
+from arcos.request_id import carried_request_id
 from arcos.settings import Settings, redacted_url
 from arcos.store import outbox
 
@@ -57,12 +60,16 @@ RECOVER = ("subscribe again to resume: subscriptions that take `after` (and SSE 
            "Last-Event-ID) catch up from the store, which holds every committed event")
 
 
-def encoded_envelope(topic: str, event: Event, channels: Sequence[str]) -> bytes:
+def encoded_envelope(
+    topic: str, event: Event, channels: Sequence[str], request_id: str | None = None
+) -> bytes:
     """One event as it travels on the deployment's channel: its topic, its narrower
-    channels and when it was handed over (for the lag metric). Messages on the channel are
-    JSON lists of these (a batch), whoever publishes them."""
+    channels, when it was handed over (for the lag metric) and the request that committed
+    it (None for a command's). Messages on the channel are JSON lists of these (a batch),
+    whoever publishes them."""
     return orjson.dumps(
-        {"topic": topic, "channels": list(channels), "event": event, "at": time.time()},
+        {"topic": topic, "channels": list(channels), "event": event, "at": time.time(),
+         "request_id": request_id},
         option=orjson.OPT_NON_STR_KEYS,
     )
 
@@ -70,13 +77,15 @@ def encoded_envelope(topic: str, event: Event, channels: Sequence[str]) -> bytes
 class _Arrival:
     """One event as it came from Redis, until the sequencer lets it out."""
 
-    __slots__ = ("at", "channels", "event", "topic")
+    __slots__ = ("at", "channels", "event", "request_id", "topic")
 
-    def __init__(self, topic: str, channels: Sequence[str], event: Event, at: float) -> None:
+    def __init__(self, topic: str, channels: Sequence[str], event: Event, at: float,
+                 request_id: str | None) -> None:
         self.topic = topic
         self.channels = channels
         self.event = event
         self.at = at
+        self.request_id = request_id
 
 
 class RedisBroker:
@@ -121,12 +130,15 @@ class RedisBroker:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._attempted.wait(), CONNECT_TIMEOUT_SECONDS * 2)
 
-    async def publish(self, topic: str, event: Event, channels: Sequence[str] = ()) -> None:
+    async def publish(
+        self, topic: str, event: Event, channels: Sequence[str] = (),
+        request_id: str | None = None,
+    ) -> None:
         """Queue `event` (which must carry its outbox `position`) for every instance."""
         if not isinstance(event.get("position"), int):
             raise ValueError("the shared broker carries outbox events only: the event has "
                              "no integer `position`")
-        self._outgoing.put(encoded_envelope(topic, event, channels))
+        self._outgoing.put(encoded_envelope(topic, event, channels, request_id))
 
     @asynccontextmanager
     async def subscribe(self, topic: str) -> AsyncIterator[AsyncIterator[Event]]:
@@ -225,7 +237,8 @@ class RedisBroker:
             batch = orjson.loads(data)
             arrivals = [
                 (int(item["event"]["position"]),
-                 _Arrival(item["topic"], item["channels"], item["event"], float(item["at"])))
+                 _Arrival(item["topic"], item["channels"], item["event"], float(item["at"]),
+                          carried_request_id(item.get("request_id"))))
                 for item in batch
             ]
         except (orjson.JSONDecodeError, TypeError, KeyError, ValueError):
@@ -236,7 +249,8 @@ class RedisBroker:
 
     def _fan_out(self, position: int, arrival: _Arrival) -> None:
         BROKER_LAG.observe(max(0.0, time.time() - arrival.at))
-        self._local.deliver(arrival.topic, arrival.event, arrival.channels)
+        self._local.deliver(arrival.topic, arrival.event, arrival.channels,
+                            arrival.request_id)
 
     def _lost(self, missing: dict[int, str | None]) -> None:
         """End the subscriptions that should have had the missing events (all of them when

@@ -45,10 +45,14 @@ class CommandPublisher:
     async def _send(self, batch: bytes) -> None:
         await self._redis.publish(self.channel, batch)
 
-    async def publish(self, topic: str, event: Event, channels: Sequence[str] = ()) -> None:
+    async def publish(
+        self, topic: str, event: Event, channels: Sequence[str] = (),
+        request_id: str | None = None,
+    ) -> None:
+        """Queue `event`; a command has no request, so `request_id` is normally None."""
         if self._sender is None:
             self._sender = asyncio.create_task(self._outgoing.run(), name="command-publisher")
-        self._outgoing.put(encoded_envelope(topic, event, channels))
+        self._outgoing.put(encoded_envelope(topic, event, channels, request_id))
 
     @asynccontextmanager
     async def subscribe(self, topic: str) -> AsyncIterator[AsyncIterator[Event]]:

@@ -20,7 +20,10 @@ What each writer still gets:
   conflict as it does for a single write;
 - the outbox's guarantees unchanged: one unit of work appends the group's events in
   order and the relay publishes them after the commit, exactly once; a crash between
-  the commit and the publication is recovered from the outbox as for any write.
+  the commit and the publication is recovered from the outbox as for any write;
+- its request id on its events (arcos/request_id.py) when its group holds only its own
+  request's writes; the events of a group that mixes requests carry none, since the
+  domain's `write_group` does not say which event is whose.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from typing import Generic, TypeVar
 
 from tortoise.exceptions import IntegrityError
 
+from arcos.request_id import current_request_id, serving
 from arcos.store.unit_of_work import UnitOfWork, Writer
 
 logger = logging.getLogger("arcos.store")
@@ -44,6 +48,8 @@ R = TypeVar("R")
 WriteGroup = Callable[[UnitOfWork, Sequence[I]], Awaitable[Sequence[R | Exception]]]
 #: What a write alone in its group answers when a unique index refused its rows.
 ItemConflict = Callable[[I, IntegrityError], Awaitable[R]]
+#: A submitted item, its writer's future and its writer's request id.
+Entry = tuple[I, asyncio.Future[R], str | None]
 
 
 class _GroupFailed(Exception):
@@ -67,7 +73,7 @@ class GroupCommit(Generic[I, R]):
         self.on_conflict = on_conflict
         self.max_items = max_items
         self.name = name
-        self._pending: list[tuple[I, asyncio.Future[R]]] = []
+        self._pending: list[Entry[I, R]] = []
         self._task: asyncio.Task[None] | None = None
         #: Sizes of the groups committed so far (for tests and the benchmark).
         self.groups = 0
@@ -82,7 +88,7 @@ class GroupCommit(Generic[I, R]):
         being written: the write goes ahead, as a single write past its last await would.
         """
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        self._pending.append((item, future))
+        self._pending.append((item, future, current_request_id()))
         if self._task is None:
             self._task = asyncio.create_task(self._drain(), name=self.name)
         return await future
@@ -96,7 +102,7 @@ class GroupCommit(Generic[I, R]):
             await asyncio.shield(self._task)
 
     async def _drain(self) -> None:
-        group: list[tuple[I, asyncio.Future[R]]] = []
+        group: list[Entry[I, R]] = []
         try:
             while self._pending:
                 group = self._pending[: self.max_items]
@@ -108,13 +114,15 @@ class GroupCommit(Generic[I, R]):
             # it was writing and waiting: their writers must hear that nothing will write
             # them (the futures already answered are left as they are).
             stranded, self._pending = [*group, *self._pending], []
-            for _, future in stranded:
+            for _, future, _ in stranded:
                 _settle(future, error=RuntimeError(f"{self.name} stopped before writing"))
 
-    async def _commit(self, group: list[tuple[I, asyncio.Future[R]]]) -> None:
-        items = [item for item, _ in group]
+    async def _commit(self, group: list[Entry[I, R]]) -> None:
+        items = [item for item, _, _ in group]
+        request_ids = {request_id for _, _, request_id in group}
         try:
-            results = await self._run(items)
+            with serving(request_ids.pop() if len(request_ids) == 1 else None):
+                results = await self._run(items)
         except _GroupFailed:
             self.fallbacks += 1
             for entry in group:  # each alone: one item's failure is its own
@@ -127,7 +135,7 @@ class GroupCommit(Generic[I, R]):
             return
         self.groups += 1
         self.items += len(group)
-        for (_, future), result in zip(group, results, strict=True):
+        for (_, future, _), result in zip(group, results, strict=True):
             if isinstance(result, Exception):
                 _settle(future, error=result)
             else:

@@ -15,6 +15,11 @@ neighbour forever. The outbox fixes both:
   last step of a unit of work, so it serialises only the append and the commit.
 
 Rows are kept for ARCOS_OUTBOX_RETENTION_HOURS; the housekeeping sweep deletes older ones.
+
+A row also keeps the id of the request that committed it (arcos/request_id.py), for the
+readers that follow the outbox rather than the broker (plugin triggers): under
+REQUEST_ID_KEY in the payload's JSON object, which `read_after` takes out again, so no
+reader's record ever holds it (a column would cost a migration for a log field).
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from arcos.store.bulk import values_placeholders
 
 #: An arbitrary constant naming ARCOS's outbox lock among PostgreSQL advisory locks.
 OUTBOX_LOCK_KEY = 0x4152434F53  # "ARCOS"
+#: Where a row's payload keeps its request id (no domain record names a field like it).
+REQUEST_ID_KEY = "@request_id"
 
 
 class OutboxEvent(Model):
@@ -61,7 +68,9 @@ class Message:
     `event` goes to live subscribers as it is; `record` is what the outbox row keeps for
     readers that catch up later (by default the event itself; domains whose events carry
     large values keep only what is needed to load them). `channels` are the narrower broker
-    topics the event is also published on (see `arcos.broker.channels`)."""
+    topics the event is also published on (see `arcos.broker.channels`). `request_id` is
+    the request that committed it, stamped by the unit of work; it travels beside the
+    event, never inside it."""
 
     topic: str
     event: dict[str, Any]
@@ -69,6 +78,7 @@ class Message:
     channels: tuple[str, ...] = ()
     record: dict[str, Any] | None = None
     position: int | None = field(default=None, init=False)
+    request_id: str | None = field(default=None, init=False)
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,8 @@ class StoredEvent:
     topic: str
     key: str | None
     record: dict[str, Any]
+    #: The request that committed the event, when it had one.
+    request_id: str | None = None
 
 
 async def append(
@@ -98,6 +110,8 @@ async def append(
     rows: list[Any] = []
     for message in messages:
         record = message.record if message.record is not None else message.event
+        if message.request_id is not None:
+            record = {**record, REQUEST_ID_KEY: message.request_id}
         rows += [message.topic, message.key, json.dumps(record, separators=(",", ":")), created_at]
     placeholders = values_placeholders(dialect, len(messages), 4)
     returned = await connection.execute_query_dict(
@@ -118,9 +132,13 @@ async def read_after(topic: str, position: int, limit: int) -> list[StoredEvent]
     rows = await OutboxEvent.filter(topic=topic, position__gt=position).order_by(
         "position"
     ).limit(limit)
-    return [
-        StoredEvent(row.position, row.topic, row.key, json.loads(row.payload)) for row in rows
-    ]
+    return [_stored(row) for row in rows]
+
+
+def _stored(row: OutboxEvent) -> StoredEvent:
+    record = json.loads(row.payload)
+    request_id = record.pop(REQUEST_ID_KEY, None)
+    return StoredEvent(row.position, row.topic, row.key, record, request_id)
 
 
 async def position_of(topic: str, key: str) -> int | None:

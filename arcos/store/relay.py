@@ -8,6 +8,9 @@ position is *reserved* as soon as its row is written (before the commit), and a 
 message is published only once no smaller reserved position is still in flight. A
 position that rolls back is released and never waited for again.
 
+Each message is published with the request id it was committed under (its own, not that
+of whichever writer's task happens to publish it).
+
 Positions written by other processes are not in flight here; their subscribers read them
 from the outbox, and with the shared broker from Redis, whose receiving side puts every
 instance's positions back in order (arcos/redis_broker/sequencer.py).
@@ -73,7 +76,8 @@ class Relay:
     async def _publish(self, message: Message) -> None:
         event = {**message.event, "position": message.position}
         try:
-            await self.broker.publish(message.topic, event, message.channels)
+            await self.broker.publish(message.topic, event, message.channels,
+                                      message.request_id)
         except Exception:  # a broker failure must not fail a committed write
             logger.exception("publishing outbox position %s failed", message.position)
 

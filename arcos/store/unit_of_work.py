@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 
 from arcos.broker import Broker, command_broker
 from arcos.problems import ProblemCode, Refused
+from arcos.request_id import current_request_id
 from arcos.store.outbox import Message, append
 from arcos.store.relay import Relay
 
@@ -47,6 +48,8 @@ class UnitOfWork:
         #: One timestamp for every row of the unit, so they agree.
         self.now = now
         self.messages: list[Message] = []
+        #: The request the unit writes for (None for a command); its messages carry it.
+        self.request_id = current_request_id()
         self._topics = topics
 
     def publish(self, message: Message) -> None:
@@ -57,6 +60,7 @@ class UnitOfWork:
                 f"no registered domain declares the topic {message.topic!r}; add it to the "
                 "domain's `topics` in its domain.py"
             )
+        message.request_id = self.request_id
         self.messages.append(message)
 
 

@@ -59,6 +59,25 @@ async def test_new_evidence_of_the_trigger_project_runs_the_plugin(gql: GraphQLC
     assert len((await gql(EXECUTIONS))["data"]["pluginExecutions"]["nodes"]) == 1
 
 
+async def test_a_triggered_run_works_under_the_id_of_the_request_that_wrote_its_evidence(
+    gql: GraphQLClient
+):
+    """The trigger follows the outbox, so the id comes from there: the run's own commits
+    (its execution record, the evidence it writes) carry the triggering request's id."""
+    from arcos.plugins.events import EXECUTION_FINISHED
+    from arcos.store import outbox
+
+    await register(gql, code=TRIGGERED_CODE, permissions=("evidence.read", "evidence.write"),
+                   triggers=[{"event": "evidence.added", "type": "build"}])
+    gql.headers = {"X-Request-ID": "trace-trigger"}
+    await gql(SUBMIT, {"type": "build"})
+    await executions_once_settled(gql, 1)
+    [finished] = await outbox.read_after(EXECUTION_FINISHED, 0, 10)
+    assert finished.request_id == "trace-trigger"
+    assert [event.request_id for event in await outbox.read_after("evidence.added", 0, 10)] \
+        == ["trace-trigger", "trace-trigger"]  # the build, then the plugin's build_review
+
+
 async def test_a_failing_triggered_plugin_is_recorded_and_the_write_stands(
     app: RunningApp, gql: GraphQLClient
 ):
@@ -92,8 +111,8 @@ async def test_a_page_that_fails_does_not_rerun_the_pages_before_it(
     runner.follower.page = 1
     dispatched: list[str] = []
 
-    async def dispatch(items: Sequence[Evidence]) -> None:
-        dispatched.extend(item.type for item in items)
+    async def dispatch(items: Sequence[tuple[Evidence, str | None]]) -> None:
+        dispatched.extend(item.type for item, _ in items)
         if dispatched == ["first", "second"]:
             raise ConnectionError("the store went away mid-batch")
 
@@ -121,8 +140,8 @@ async def test_without_a_triggered_plugin_new_evidence_is_not_read(
     dispatched: list[str] = []
     reads: list[int] = []
 
-    async def dispatch(items: Sequence[Evidence]) -> None:
-        dispatched.extend(item.type for item in items)
+    async def dispatch(items: Sequence[tuple[Evidence, str | None]]) -> None:
+        dispatched.extend(item.type for item, _ in items)
 
     read_after = outbox.read_after
 

@@ -1,19 +1,39 @@
-"""A throw-away `redis-server` for tests that stop, restart or flush Redis (the shared one
-on 127.0.0.1:6379 belongs to everyone), and the skip reasons when Redis is absent."""
+"""How tests reach Redis: the shared one (127.0.0.1:6379, or ARCOS_TEST_REDIS_URL), used
+under a key prefix of each test's own so that runs sharing it never share budgets or
+epochs; a throw-away `redis-server` for tests that stop, restart or flush Redis (the
+shared one belongs to everyone); and the skip reasons when Redis is absent."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
 import time
+import uuid
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from conftest import free_port, stop_process
 
 #: The Redis everyone on this machine (and CI) shares; tests use unique names on it.
-SHARED_REDIS_URL = "redis://127.0.0.1:6379/0"
+SHARED_REDIS_URL = os.environ.get("ARCOS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def answers_ping(host: str, port: int) -> bool:
+    """Whether a Redis at host:port answers PING now."""
+    try:
+        with socket.create_connection((host, port), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def unique_prefix() -> str:
+    """A key prefix no other test or run uses."""
+    return f"arcos-test-{uuid.uuid4().hex[:12]}:"
 
 
 def require_redis_server() -> str:
@@ -25,15 +45,12 @@ def require_redis_server() -> str:
 
 
 def require_shared_redis() -> str:
-    """SHARED_REDIS_URL when something answers there, or skip the test saying why."""
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1) as sock:
-            sock.sendall(b"PING\r\n")
-            if sock.recv(16).startswith(b"+PONG"):
-                return SHARED_REDIS_URL
-    except OSError:
-        pass
-    pytest.skip("no Redis answers on 127.0.0.1:6379; start one to run the shared-broker tests")
+    """SHARED_REDIS_URL when Redis answers there, or skip the test saying why."""
+    parsed = urlparse(SHARED_REDIS_URL)
+    if answers_ping(parsed.hostname or "127.0.0.1", parsed.port or 6379):
+        return SHARED_REDIS_URL
+    pytest.skip(f"no Redis answers at {SHARED_REDIS_URL}; start one (or set "
+                "ARCOS_TEST_REDIS_URL) to run the shared-broker tests")
 
 
 class RedisServer:
@@ -61,13 +78,8 @@ class RedisServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError((self.directory / "redis.log").read_text())
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                pass
+            if answers_ping("127.0.0.1", self.port):
+                return
             time.sleep(0.05)
         raise RuntimeError("redis-server did not answer PING")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import LiveServer, _truncate_postgres, stop_server
-from redis_helpers import unique_prefix
+from redis_server import unique_prefix
 from test_scale_out_shared_state import SUBMIT, _fetch, deployment_env, issue, start_instances
 
 pytestmark = pytest.mark.postgres

@@ -23,7 +23,7 @@ import asyncpg
 import httpx
 import pytest
 from conftest import LiveServer, _truncate_postgres, start_server, stop_server
-from redis_helpers import redis_or_skip, unique_prefix
+from redis_server import require_shared_redis, unique_prefix
 from test_webhooks import GITHUB_SECRET, PUSH, github_headers
 
 pytestmark = pytest.mark.postgres
@@ -44,7 +44,7 @@ def deployment_env(prefix: str, **extra: str) -> dict[str, str]:
     """One deployment: PostgreSQL (the store the fixture names) plus Redis under `prefix`,
     with the outbox backstops slowed to an hour."""
     return {
-        "ARCOS_BROKER_URL": redis_or_skip(), "ARCOS_REDIS_KEY_PREFIX": prefix,
+        "ARCOS_BROKER_URL": require_shared_redis(), "ARCOS_REDIS_KEY_PREFIX": prefix,
         "ARCOS_AUTH_REVOCATION_POLL_SECONDS": "3600",
         "ARCOS_WEBHOOK_SECRET_POLL_SECONDS": "3600",
         "ARCOS_GITHUB_WEBHOOK_SECRET": GITHUB_SECRET, **extra,

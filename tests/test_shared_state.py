@@ -16,7 +16,7 @@ import time
 import pytest
 import redis.asyncio as redis
 from conftest import free_port, running_app
-from redis_helpers import redis_or_skip, unique_prefix
+from redis_server import require_shared_redis, unique_prefix
 
 from arcos.auth.caller import Caller
 from arcos.auth.principal_cache import PrincipalCache
@@ -30,7 +30,7 @@ VIEWER = {"query": "{ viewer { name } }"}
 @pytest.fixture
 async def shared():
     """Two clients on one Redis and prefix: two instances of one deployment."""
-    url, prefix = redis_or_skip(), unique_prefix()
+    url, prefix = require_shared_redis(), unique_prefix()
     first, second = SharedRedis(url, prefix), SharedRedis(url, prefix)
     yield first, second
     keys = [key async for key in first.client.scan_iter(match=prefix + "*")]
@@ -260,7 +260,7 @@ def test_two_stores_on_one_redis_get_their_own_key_prefixes(tmp_path) -> None:
     from arcos.settings import Settings
     from arcos.shared_state import shared_redis
 
-    url = redis_or_skip()
+    url = require_shared_redis()
     first, second, again = (
         shared_redis(Settings(broker_url=url, database_url=f"sqlite://{tmp_path / name}"))
         for name in ("one.db", "two.db", "one.db"))

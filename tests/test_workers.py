@@ -16,7 +16,7 @@ import httpx
 import pytest
 from conftest import _truncate_postgres, start_server, stop_server
 from prometheus_client.mmap_dict import MmapedDict
-from redis_helpers import redis_or_skip, unique_prefix
+from redis_server import require_shared_redis, unique_prefix
 
 from arcos.web.worker_metrics import MULTIPROC_DIR
 
@@ -75,7 +75,7 @@ async def test_two_workers_serve_and_metrics_add_up(
     postgres_database: str, tmp_path: Path
 ) -> None:
     await _truncate_postgres(postgres_database)
-    env = {"ARCOS_BROKER_URL": redis_or_skip(), "ARCOS_REDIS_KEY_PREFIX": unique_prefix(),
+    env = {"ARCOS_BROKER_URL": require_shared_redis(), "ARCOS_REDIS_KEY_PREFIX": unique_prefix(),
            "ARCOS_METRICS_ALLOW_LOOPBACK": "true"}
     server = await asyncio.to_thread(
         start_server, postgres_database, tmp_path / "server.log", env, None,

@@ -112,3 +112,28 @@ async def test_panels_need_evidence_read(gql: GraphQLClient, app: RunningApp):
     async with app.client(evidence_reader) as http:
         seen = await GraphQLClient(http)(PANELS_DEFAULT, {"project": PROJECT})
     assert seen == {"data": {"pluginPanels": [{"pluginId": "acme.builds", "title": "builds"}]}}
+
+
+async def test_rest_v3_reads_the_same_panels(gql: GraphQLClient, app: RunningApp):
+    await register_drawer(gql, "acme.builds", "Build chart")
+    await draw(gql, "acme.builds", "builds", 3)
+    async with app.client(app.admin_token) as http:
+        listed = await http.get("/api/v3/plugins/panels", params={"project": PROJECT})
+        assert listed.status_code == 200 and listed.headers["api-version"] == "v3"
+        body = listed.json()
+        assert [(p["pluginId"], p["title"], p["panel"]["kind"]) for p in body] == [
+            ("acme.builds", "builds", "bar")]
+        none = await http.get("/api/v3/plugins/panels", params={"project": "a/none"})
+        assert none.status_code == 200 and none.json() == []
+        missing = await http.get("/api/v3/plugins/panels")
+        assert missing.status_code == 400 and "?project=" in missing.text, missing.text
+        too_many = await http.get("/api/v3/plugins/panels",
+                                  params={"project": PROJECT, "limit": 50})
+        assert too_many.status_code == 400, too_many.text
+        assert "limit must be between 1 and 20" in too_many.text
+        openapi = (await http.get("/api/openapi.json")).json()
+        assert "get" in openapi["paths"]["/api/v3/plugins/panels"]
+    catalogue_reader = await app.issue("catalogue-reader", "plugins:read")
+    async with app.client(catalogue_reader) as http:
+        refused = await http.get("/api/v3/plugins/panels", params={"project": PROJECT})
+    assert refused.status_code == 403 and "evidence:read" in refused.text

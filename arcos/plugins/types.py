@@ -13,6 +13,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from arcos.auth.permissions import requires
+from arcos.evidence.canonical import canonical_json, wire_size
 from arcos.evidence.loaders import EvidenceByUid
 from arcos.evidence.scopes import EVIDENCE_READ
 from arcos.evidence.types import EvidenceType
@@ -318,7 +319,14 @@ class PluginPanelType:
     title: str | None = strawberry.field(description="The panel's own title, if it set one.")
     kind: str = strawberry.field(description="The panel's chart kind (line, bar, area, "
                                  "scatter, combo, pie, gauge, table, stat, heatmap).")
-    panel: JSON = strawberry.field(description="The panel as the plugin returned it.")
+    drawn: strawberry.Private[dict[str, Any]]
+
+    @strawberry.field(description="The panel as the plugin returned it. Up to 20 series of "
+                      "1,000 values each: it counts toward ARCOS_MAX_RESPONSE_BYTES.")
+    def panel(self, info: Info[ArcosContext, None]) -> JSON:
+        charge_response(info.context.settings.max_response_bytes,
+                        wire_size(canonical_json(self.drawn)))
+        return self.drawn
 
     @classmethod
     def of(cls, shown: ShownPanel) -> PluginPanelType:
@@ -330,7 +338,7 @@ class PluginPanelType:
             execution_id=strawberry.ID(str(relay.GlobalID("PluginExecution",
                                                           str(row.execution_uid)))),
             created_at=row.created_at, title=panel.get("title"), kind=str(panel.get("kind")),
-            panel=panel,
+            drawn=panel,
         )
 
 

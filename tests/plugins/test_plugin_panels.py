@@ -75,15 +75,20 @@ async def test_a_project_without_panels_has_none(gql: GraphQLClient):
         assert body == {"data": {"pluginPanels": []}}, body
 
 
-async def test_at_most_twenty_panels_one_per_plugin(gql: GraphQLClient, app: RunningApp):
+async def store_panels(count: int, values: int = 1) -> None:
+    """`count` panels of plugins acme.p00, acme.p01, … stored as their executions would."""
     from arcos.plugins.models import PluginPanel
 
-    for index in range(25):
+    for index in range(count):
         await PluginPanel.create(
             plugin_id=f"acme.p{index:02}", version="1.0.0", execution_uid=uuid.uuid4(),
             project=PROJECT, created_at=datetime.now(UTC),
             panel={"kind": "stat", "title": f"p{index:02}",
-                   "series": [{"name": "n", "values": [index]}]})
+                   "series": [{"name": "n", "values": [index] * values}]})
+
+
+async def test_at_most_twenty_panels_one_per_plugin(gql: GraphQLClient, app: RunningApp):
+    await store_panels(25)
     panels = (await gql(PANELS_DEFAULT, {"project": PROJECT}))["data"]["pluginPanels"]
     assert [p["title"] for p in panels] == [f"p{index:02}" for index in range(24, 4, -1)]
     for limit in (0, 21, -1):
@@ -94,6 +99,22 @@ async def test_at_most_twenty_panels_one_per_plugin(gql: GraphQLClient, app: Run
         assert "limit must be between 1 and 20" in error["message"]
     too_long = await gql(PANELS, {"project": "x" * 300})
     assert too_long["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", too_long
+
+
+async def test_panels_count_toward_the_response_bound(settings):
+    from conftest import running_app
+
+    small = settings.replace(max_evidence_bytes=1024, max_response_bytes=8192)
+    async with running_app(small) as app, app.client(app.admin_token) as http:
+        gql = GraphQLClient(http)
+        await store_panels(2, values=1000)  # each panel is about 2 KB: both fit
+        fits = await gql(PANELS, {"project": PROJECT})
+        assert [p["panel"]["title"] for p in fits["data"]["pluginPanels"]] == ["p01", "p00"]
+        await store_panels(6, values=1000)
+        too_large = await gql(PANELS, {"project": PROJECT})
+        assert too_large["errors"][0]["extensions"]["code"] == "RESPONSE_TOO_LARGE"
+        titles = await gql(PANELS_DEFAULT, {"project": PROJECT})
+        assert len(titles["data"]["pluginPanels"]) == 6  # without `panel`, nothing to bound
 
 
 async def test_panels_need_evidence_read(gql: GraphQLClient, app: RunningApp):

@@ -205,7 +205,8 @@ function pieChart(panel) {
 function gaugeChart(panel) {
   const s = panel.series[0];
   const value = last(s.values);
-  const axis = panel.axes && (panel.axes.left || panel.axes.x) ? axisOf(panel, panel.axes.left ? "left" : "x") : {};
+  // Its range is the left axis's (or the x axis's, for a plugin that thinks of it so).
+  const axis = { ...axisOf(panel, "x"), ...axisOf(panel, "left") };
   const low = finite(axis.min) ? axis.min : 0;
   let high = finite(axis.max) ? axis.max : Math.max(100, finite(value) ? value : 0);
   if (!(high > low)) high = low + 1;

@@ -112,6 +112,8 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "{ pluginExecutions { nodes { status } } }", PLUGINS_READ),
     ("Query", "pluginStats"): Operation("{ pluginStats { executions } }", PLUGINS_READ),
     ("Query", "pluginPanelSchema"): Operation("{ pluginPanelSchema }", PLUGINS_READ),
+    ("Query", "pluginPanels"): Operation(
+        '{ pluginPanels(project: "a/b") { pluginId } }', EVIDENCE_READ),
     ("Mutation", "registerPlugin"): Operation(
         'mutation { registerPlugin(input: {manifest: {}, code: ""}) { errors { code } } }',
         PLUGINS_WRITE),

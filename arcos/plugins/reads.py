@@ -13,11 +13,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise.functions import Max
+
 from arcos.plugins.manifest import semver_key
 from arcos.plugins.models import (
     LARGE_EXECUTION_VALUES,
     ExecutionStatus,
     PluginExecution,
+    PluginPanel,
     PluginVersion,
     VersionState,
 )
@@ -142,3 +145,33 @@ async def execution_results(ids: list[int]) -> dict[int, Any]:
     """The stored `result` of each execution id (one query, for the DataLoader)."""
     rows = await PluginExecution.filter(id__in=ids).values_list("id", "result")
     return dict(rows)
+
+
+#: The most panels `pluginPanels` answers with: one per visualization plugin.
+MAX_PANELS = 20
+
+
+@dataclass(frozen=True)
+class ShownPanel:
+    """A project's latest panel from one plugin, with the name its version was registered
+    under (None when no catalogue row names it)."""
+
+    row: PluginPanel
+    plugin_name: str | None
+
+
+async def latest_panels(project: str, limit: int) -> list[ShownPanel]:
+    """The newest panel of each plugin that drew one for `project`, newest first, at most
+    `limit`. One grouped query picks the rows (a plugin triggered by every upload leaves
+    many panels; only its last one is read), a second reads them and a third names them."""
+    newest = await (PluginPanel.filter(project=project).annotate(last=Max("id"))
+                    .group_by("plugin_id").values_list("last", flat=True))
+    ids = sorted(newest, reverse=True)[:limit]
+    if not ids:
+        return []
+    rows = await PluginPanel.filter(id__in=ids).order_by("-id")
+    versions = await PluginVersion.filter(
+        plugin_id__in=sorted({row.plugin_id for row in rows})).values_list(
+        "plugin_id", "version", "name")
+    names = {(plugin_id, version): name for plugin_id, version, name in versions}
+    return [ShownPanel(row, names.get((row.plugin_id, row.version))) for row in rows]

@@ -7,9 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from arcos.plugins.reads import MAX_PANELS
 from arcos.plugins.types import PLUGIN_ID_BOUND
 from arcos.rest.request import RestCall
-from arcos.rest.shapes import JsonSchema, Legacy, non_null
+from arcos.rest.shapes import Item, JsonSchema, Legacy, non_null
 from arcos.rest.table import PAGE_CAP, QueryParameter, RestRoute, no_variables
 from arcos.web.refusal import RestRefusal
 
@@ -152,6 +153,14 @@ async def _search_variables(call: RestCall) -> dict[str, Any]:
     return _page(call, query)
 
 
+async def _panels_variables(call: RestCall) -> dict[str, Any]:
+    project = call.text("project")
+    if project is None:
+        raise RestRefusal(400, "name the project as ?project=, e.g. github.com/acme/app",
+                          "BAD_REQUEST")
+    return {"project": project, "limit": call.integer("limit", MAX_PANELS)}
+
+
 def _plugin_subject(call: RestCall) -> str:
     return f"plugin {call.path('plugin_id')!r:.80}"
 
@@ -169,6 +178,18 @@ EXECUTE = ("executePlugin",)
 UNREGISTER = ("unregisterPlugin",)
 
 ROUTES: tuple[RestRoute, ...] = (
+    RestRoute(
+        "GET", "/api/v3/plugins/panels", "PluginPanels", _panels_variables,
+        ("pluginPanels",), Item(), "v3",
+        "The latest panel of each visualization plugin for a project, newest first "
+        f"(at most {MAX_PANELS}); needs evidence:read.",
+        query_parameters=(
+            QueryParameter("project", "The project's slug, e.g. github.com/acme/app."),
+            QueryParameter("limit", f"At most this many panels, 1 to {MAX_PANELS}.",
+                           {"type": "integer", "default": MAX_PANELS, "minimum": 1,
+                            "maximum": MAX_PANELS}),
+        ),
+    ),
     RestRoute(
         "POST", "/api/plugins/register", "RegisterPlugin", _plugin_body,
         (*REGISTER, "plugin"), Registered("plugin", status=201), "legacy",

@@ -14,7 +14,8 @@ from arcos.auth.permissions import requires
 from arcos.auth.scopes import ADMIN as ADMIN_SCOPE
 from arcos.broker import channel
 from arcos.evidence.drafts import MAX_SLUG_LENGTH, SLUG
-from arcos.evidence.types import EvidenceFilter, EvidenceType
+from arcos.evidence.scopes import EVIDENCE_READ
+from arcos.evidence.types import SLUG_BOUND, EvidenceFilter, EvidenceType
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import payload_of, user_errors
 from arcos.graphql.live_events import live_events
@@ -40,6 +41,7 @@ from arcos.plugins.types import (
     PluginExecutionConnection,
     PluginExecutionEdge,
     PluginExecutionType,
+    PluginPanelType,
     PluginProblemType,
     PluginStatsType,
     PluginType,
@@ -50,12 +52,16 @@ from arcos.plugins.types import (
     ValidatePluginPayload,
 )
 from arcos.plugins.validation import check_plugin
-from arcos.problems import ProblemCode, Refused
+from arcos.problems import BadUserInput, ProblemCode, Refused
+from arcos.storable import unstorable
 
 READ = [requires(PLUGINS_READ)]
 WRITE = [requires(PLUGINS_WRITE)]
 EXECUTE = [requires(PLUGINS_EXECUTE)]
 ADMIN = [requires(ADMIN_SCOPE)]
+#: A project's panels are drawn from its evidence (a plugin may read it), so they are read
+#: with the scope its metrics and evidence are.
+READ_PROJECT = [requires(EVIDENCE_READ)]
 PLUGIN_CURSOR = "plugin"
 EXECUTION_CURSOR = "plugin-execution"
 _PLUGIN_ID = {JSON_SCHEMA: {"minLength": 1, "maxLength": 100}, **PLUGIN_ID_BOUND}
@@ -196,6 +202,23 @@ class PluginQueries:
                       "duration percentiles and the most used plugins.", permission_classes=READ)
     async def plugin_stats(self) -> PluginStatsType:
         return PluginStatsType.of(await stats.plugin_stats())
+
+    @strawberry.field(description="The latest panel of each visualization plugin that drew "
+                      "one for `project`, newest first, at most "
+                      f"{reads.MAX_PANELS}; empty for a project with none (or none at all). "
+                      "Needs evidence:read: a panel is drawn from the project's evidence.",
+                      permission_classes=READ_PROJECT)
+    async def plugin_panels(
+        self,
+        project: Annotated[str, strawberry.argument(metadata=SLUG_BOUND)],
+        limit: int = reads.MAX_PANELS,
+    ) -> list[PluginPanelType]:
+        if not 1 <= limit <= reads.MAX_PANELS:
+            raise BadUserInput(f"limit must be between 1 and {reads.MAX_PANELS} (got {limit})")
+        slug = project.strip().lower()
+        if unstorable(slug):
+            return []
+        return [PluginPanelType.of(shown) for shown in await reads.latest_panels(slug, limit)]
 
     @strawberry.field(description="The JSON Schema a visualization plugin's panel must match.",
                       permission_classes=READ)

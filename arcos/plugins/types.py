@@ -13,6 +13,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from arcos.auth.permissions import requires
+from arcos.evidence.canonical import canonical_json, wire_size
 from arcos.evidence.loaders import EvidenceByUid
 from arcos.evidence.scopes import EVIDENCE_READ
 from arcos.evidence.types import EvidenceType
@@ -26,6 +27,7 @@ from arcos.plugins.loaders import ExecutionResultById, VersionsByPlugin
 from arcos.plugins.manifest import Permission, PluginKind
 from arcos.plugins.models import ExecutionStatus, ExecutionTrigger, VersionState
 from arcos.plugins.permissions import permissions
+from arcos.plugins.reads import ShownPanel
 from arcos.plugins.stats import PluginStats
 from arcos.plugins.validation import PluginProblem
 from arcos.problems import ArcosError, ErrorCode, ProblemCode
@@ -300,6 +302,44 @@ class PluginExecutionConnection:
     @strawberry.field
     def nodes(self) -> list[PluginExecutionType]:
         return [edge.node for edge in self.edges]
+
+
+@strawberry.type(name="PluginPanel", description="A visualization plugin's latest panel for "
+                 "a project: declarative data matching pluginPanelSchema, no markup.")
+class PluginPanelType:
+    plugin_id: str
+    version: str
+    plugin_name: str | None = strawberry.field(
+        description="The name its version was registered under (null when no catalogue "
+        "row names it). Written by the plugin's publisher: show it as text.")
+    project: str
+    execution_id: strawberry.ID = strawberry.field(
+        description="Global id of the PluginExecution that drew it.")
+    created_at: datetime
+    title: str | None = strawberry.field(description="The panel's own title, if it set one.")
+    kind: str = strawberry.field(description="The panel's chart kind (line, bar, area, "
+                                 "scatter, combo, pie, gauge, table, stat, heatmap).")
+    drawn: strawberry.Private[dict[str, Any]]
+
+    @strawberry.field(description="The panel as the plugin returned it. Up to 20 series of "
+                      "1,000 values each: it counts toward ARCOS_MAX_RESPONSE_BYTES.")
+    def panel(self, info: Info[ArcosContext, None]) -> JSON:
+        charge_response(info.context.settings.max_response_bytes,
+                        wire_size(canonical_json(self.drawn)))
+        return self.drawn
+
+    @classmethod
+    def of(cls, shown: ShownPanel) -> PluginPanelType:
+        row = shown.row
+        panel = row.panel if isinstance(row.panel, dict) else {}
+        return cls(
+            plugin_id=row.plugin_id, version=row.version, plugin_name=shown.plugin_name,
+            project=row.project or "",
+            execution_id=strawberry.ID(str(relay.GlobalID("PluginExecution",
+                                                          str(row.execution_uid)))),
+            created_at=row.created_at, title=panel.get("title"), kind=str(panel.get("kind")),
+            drawn=panel,
+        )
 
 
 @strawberry.type(name="PluginProblem", description="One problem with a plugin's manifest or "

@@ -3,7 +3,8 @@
 
 import { svg } from "./dom.js";
 
-function extent(values) {
+/** The [low, high] range of `values`, widened when they are all equal (a flat line). */
+export function extent(values) {
   let low = Math.min(...values);
   let high = Math.max(...values);
   if (low === high) {

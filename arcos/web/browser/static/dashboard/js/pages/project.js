@@ -4,6 +4,7 @@
 import { h, replace } from "../dom.js";
 import { metricValue, when } from "../format.js";
 import { liveLabel, onLiveState, query, subscribe } from "../graphql.js";
+import { panelFigures } from "../panels.js";
 import { linePlot } from "../plot.js";
 import { href } from "../router.js";
 import { badge } from "../status.js";
@@ -46,6 +47,9 @@ const COMPLIANCE = `query Compliance($project: String!, $framework: String!) {
     controls { controlId title status }
   }
 }`;
+const PANELS = `query Panels($project: String!) {
+  pluginPanels(project: $project) { pluginId version pluginName createdAt title panel }
+}`;
 const EVIDENCE_ADDED = `subscription Feed($project: String!, $after: String) {
   evidenceAdded(project: $project, after: $after) { id type source createdAt cursor }
 }`;
@@ -84,6 +88,7 @@ export default {
     const findingsBody = h("tbody");
     const compliance = h("div", { id: "compliance" });
     const cases = h("ul", { id: "cases" });
+    const panels = h("div", { class: "grid", id: "plugin-panels" });
     let lastCursor = null;
     const seen = new Set();
     const unsubscribers = [];
@@ -166,7 +171,8 @@ export default {
           ["Severity", "State", "Tool", "Message", "Where", "Rule"].map((t) => h("th", {}, t)))),
         findingsBody)),
       section("Compliance", h("div", { class: "controls" }, frameworkLabel), compliance),
-      section("Assurance cases", cases));
+      section("Assurance cases", cases),
+      section("Plugin panels", panels));
 
     let alive = true;
     const failed = (what) => (error) => {
@@ -215,6 +221,8 @@ export default {
     })().catch(failed("the project"));
     loadFindings().catch(failed("findings"));
     loadCompliance().catch(failed("compliance"));
+    query(PANELS, { project: slug }).then((data) => alive
+      && replace(panels, panelFigures(data.pluginPanels, when))).catch(failed("plugin panels"));
     unsubscribers.push(onLiveState((s) => {
       liveState.textContent = liveLabel(s);
     }));

@@ -158,3 +158,14 @@ async def test_cost_counts_names_times_points(gql):
     too_many = await gql(f'{{ qualityMetricSeries(project: "{PROJECT}", names: {names}, '
                          f"points: 200) {{ {fields} }} }}")
     assert too_many["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX", too_many
+
+
+async def test_a_value_just_before_to_stays_in_the_last_bucket(app, gql):
+    """SQLite reads times to the millisecond, rounding: 0.4 ms before `to` reads as `to`
+    itself, which would make a bucket past the last one without the clamp."""
+    await seed(app, {"edge": [(T0, 1.0), (T0 + 10 * HOUR - timedelta(microseconds=400), 2.0)]})
+    found = await series(gql, f'project: "{PROJECT}", names: ["edge"], '
+                         f'from: "{T0.isoformat()}", to: "{(T0 + 10 * HOUR).isoformat()}", '
+                         "points: 5")
+    assert [(at(x["start"]), x["last"]) for x in found[0]["buckets"]] == [
+        (T0, 1.0), (T0 + 8 * HOUR, 2.0)]

@@ -41,7 +41,8 @@ _EPOCH_MS = {
 }
 
 #: Rows of one project in [from, to), bucketed; `newest` = 1 marks each bucket's last value.
-#: `{from_ms}` and `{width}` are integers computed here, inlined (no placeholder typing).
+#: `{from_ms}`, `{width}` and `{last}` (the last bucket's index: a time rounded up to `to`
+#: stays in it) are integers computed here, inlined (no placeholder typing).
 _BUCKETS = """
 SELECT name, bucket, MIN(value) AS low, MAX(value) AS high, AVG(value) AS mean,
        COUNT(*) AS count, AVG(t) AS mean_t, MAX(CASE WHEN newest = 1 THEN value END) AS last
@@ -49,7 +50,9 @@ FROM (
   SELECT name, value, t, bucket,
          ROW_NUMBER() OVER (PARTITION BY name, bucket ORDER BY t DESC, id DESC) AS newest
   FROM (
-    SELECT id, name, value, t, (t - {from_ms}) / {width} AS bucket
+    SELECT id, name, value, t,
+           CASE WHEN t - {from_ms} >= {last} * {width} THEN {last}
+                ELSE (t - {from_ms}) / {width} END AS bucket
     FROM (
       SELECT id, name, value, {epoch_ms} AS t FROM quality_metric
       WHERE project_id = {project} AND "timestamp" >= {since} AND "timestamp" < {until}{names}
@@ -150,7 +153,8 @@ async def series_in_range(
         return SeriesRange(since, until, 0, [Series(name) for name in wanted or ()])
     from_ms = _epoch_ms(since)
     width = max(1, -(-(_epoch_ms(until) - from_ms) // points))  # ceil: at most `points`
-    grouped = await _bucket_rows(found.id, storable_names, since, until, from_ms, width)
+    grouped = await _bucket_rows(found.id, storable_names, since, until, from_ms, width,
+                                 last=-(-(_epoch_ms(until) - from_ms) // width) - 1)
     if wanted is None:
         wanted = sorted(grouped)
         if len(wanted) > MAX_NAMES:
@@ -168,7 +172,7 @@ async def _edge(rows: Any, order: str) -> datetime | None:
 
 async def _bucket_rows(
     project_id: int, names: list[str] | None, since: datetime, until: datetime,
-    from_ms: int, width: int,
+    from_ms: int, width: int, last: int,
 ) -> dict[str, list[Bucket]]:
     connection = connections.get("default")
     kind = dialect(connection)
@@ -176,7 +180,8 @@ async def _bucket_rows(
     marks = ([f"${i}" for i in range(1, len(parameters) + 1)] if kind == "postgres"
              else ["?"] * len(parameters))
     name_filter = f" AND name IN ({', '.join(marks[3:])})" if names else ""
-    sql = _BUCKETS.format(from_ms=int(from_ms), width=int(width), epoch_ms=_EPOCH_MS[kind],
+    sql = _BUCKETS.format(from_ms=int(from_ms), width=int(width), last=int(last),
+                          epoch_ms=_EPOCH_MS[kind],
                           project=marks[0], since=marks[1], until=marks[2], names=name_filter)
     grouped: dict[str, list[Bucket]] = {}
     for row in await connection.execute_query_dict(sql, parameters):

@@ -169,3 +169,14 @@ async def test_a_value_just_before_to_stays_in_the_last_bucket(app, gql):
                          "points: 5")
     assert [(at(x["start"]), x["last"]) for x in found[0]["buckets"]] == [
         (T0, 1.0), (T0 + 8 * HOUR, 2.0)]
+
+
+async def test_a_long_range_in_few_buckets(app, gql):
+    """Ninety days in five buckets: bucket offsets past 2^31 ms (PostgreSQL's 32-bit
+    integer literals must never be multiplied)."""
+    start = T0 - 90 * 24 * HOUR
+    await seed(app, {"slow": [(start + i * 24 * HOUR, float(i)) for i in range(90)]})
+    found = await series(gql, f'project: "{PROJECT}", names: ["slow"], '
+                         f'from: "{start.isoformat()}", to: "{T0.isoformat()}", points: 5')
+    assert [(x["count"], x["min"], x["max"]) for x in found[0]["buckets"]] == [
+        (18, 18.0 * i, 18.0 * i + 17) for i in range(5)]

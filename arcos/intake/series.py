@@ -41,8 +41,9 @@ _EPOCH_MS = {
 }
 
 #: Rows of one project in [from, to), bucketed; `newest` = 1 marks each bucket's last value.
-#: `{from_ms}`, `{width}` and `{last}` (the last bucket's index: a time rounded up to `to`
-#: stays in it) are integers computed here, inlined (no placeholder typing).
+#: `{from_ms}`, `{width}`, `{last}` (the last bucket's index: a time rounded up to `to`
+#: stays in it) and `{last_start}` (its offset) are integers computed here and inlined, so
+#: no placeholder needs a type and PostgreSQL multiplies no 32-bit literals.
 _BUCKETS = """
 SELECT name, bucket, MIN(value) AS low, MAX(value) AS high, AVG(value) AS mean,
        COUNT(*) AS count, AVG(t) AS mean_t, MAX(CASE WHEN newest = 1 THEN value END) AS last
@@ -51,7 +52,7 @@ FROM (
          ROW_NUMBER() OVER (PARTITION BY name, bucket ORDER BY t DESC, id DESC) AS newest
   FROM (
     SELECT id, name, value, t,
-           CASE WHEN t - {from_ms} >= {last} * {width} THEN {last}
+           CASE WHEN t - {from_ms} >= {last_start} THEN {last}
                 ELSE (t - {from_ms}) / {width} END AS bucket
     FROM (
       SELECT id, name, value, {epoch_ms} AS t FROM quality_metric
@@ -181,6 +182,7 @@ async def _bucket_rows(
              else ["?"] * len(parameters))
     name_filter = f" AND name IN ({', '.join(marks[3:])})" if names else ""
     sql = _BUCKETS.format(from_ms=int(from_ms), width=int(width), last=int(last),
+                          last_start=int(last) * int(width),
                           epoch_ms=_EPOCH_MS[kind],
                           project=marks[0], since=marks[1], until=marks[2], names=name_filter)
     grouped: dict[str, list[Bucket]] = {}

@@ -44,10 +44,8 @@ from graphql import (
 )
 from graphql.type.definition import GraphQLNamedType, get_named_type
 
+from arcos.graphql.bounds import STRAWBERRY_DEFINITION
 from arcos.graphql.metadata import LIST_ITEMS
-
-#: Where strawberry keeps a field's definition (with its metadata) in graphql-core's schema.
-STRAWBERRY_DEFINITION = "strawberry-definition"
 
 #: Arguments that bound how many items a list field returns.
 PAGE_ARGUMENTS = ("first", "limit")
@@ -190,10 +188,10 @@ class ShapeMeter:
         if parent is not None and parent.name.endswith("Connection"):
             # `edges` / `nodes` of a connection: its `first` already counted the items.
             return Shape(depth, aliases, 1 + child.cost)
-        declared = _declared_items(definition)
+        declared = _declared_items(definition) if definition is not None else None
         multiplier = (
-            self._multiplier(node, field_type) if declared is None
-            else _items(node, definition, declared)  # type: ignore[arg-type]
+            _items(node, definition, declared) if definition is not None and declared is not None
+            else self._multiplier(node, field_type)
         )
         return Shape(depth, aliases, 1 + multiplier * child.cost)
 
@@ -223,10 +221,8 @@ class ShapeMeter:
             raise LimitExceeded(Limit.COST, shape)
 
 
-def _declared_items(definition: GraphQLField | None) -> dict[str, int] | None:
+def _declared_items(definition: GraphQLField) -> dict[str, int] | None:
     """The field's LIST_ITEMS metadata (arcos/graphql/metadata.py), if it declares any."""
-    if definition is None:
-        return None
     strawberry_field = (definition.extensions or {}).get(STRAWBERRY_DEFINITION)
     declared = (getattr(strawberry_field, "metadata", None) or {}).get(LIST_ITEMS)
     return dict(declared) if declared is not None else None

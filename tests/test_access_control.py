@@ -81,6 +81,8 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         '{ findings(project: "a/b") { nodes { tool } } }', EVIDENCE_READ),
     ("Query", "qualityMetrics"): Operation(
         '{ qualityMetrics(project: "a/b") { name } }', EVIDENCE_READ),
+    ("Query", "qualityMetricSeries"): Operation(
+        '{ qualityMetricSeries(project: "a/b") { name } }', EVIDENCE_READ),
     ("Query", "ingestionJob"): Operation(
         f'{{ ingestionJob(jobId: "{MISSING_EVIDENCE}") {{ status }} }}', EVIDENCE_READ),
     ("Mutation", "submitTestReport"): Operation(

@@ -98,7 +98,7 @@ class DocumentLimits:
             message = (
                 f"{name} costs at least {exceeded.shape.cost}, over the limit of "
                 f"{limits.max_cost} (ARCOS_MAX_QUERY_COST): ask for fewer items "
-                "(first/limit) or fewer nested fields."
+                "(first/limit, or names/points of a series) or fewer nested fields."
             )
             code = ErrorCode.QUERY_TOO_COMPLEX
         return GraphQLError(message, operation, extensions={"code": code.value})

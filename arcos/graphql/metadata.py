@@ -35,3 +35,9 @@ PER_SUBSCRIBER_ARGUMENTS = "arcos.per_subscriber_arguments"
 #: A root list field that can be answered without graphql-core's executor when a document
 #: selects only plain columns of its items: an `arcos.graphql.direct.DirectList`.
 DIRECT_LIST = "arcos.direct_list"
+
+#: A list field whose length its arguments bound, for the cost walker (shape.py): a dict of
+#: argument name → most items per unit of it. An Int argument counts its value, a list
+#: argument its length, a variable (or a null default) the maximum; the field's multiplier
+#: is their product. `{}` marks a list its parent field has counted already.
+LIST_ITEMS = "arcos.list_items"

@@ -10,7 +10,9 @@ so a part over a limit means the whole is over it.
 
 Costs: every field costs 1, and a list field multiplies the cost of what it selects by the
 number of items it may return (its `first`/`limit` argument, the page-size cap when that
-argument is a variable, `UNPAGED_LIST_FACTOR` for lists without one). Introspection fields
+argument is a variable, `UNPAGED_LIST_FACTOR` for lists without one), or by what its
+`LIST_ITEMS` metadata says its arguments bound it to (qualityMetricSeries: names x points,
+its series' buckets counted there). Introspection fields
 (`__schema`, `__type`, `__typename`) are exempt from depth and cost, as in strawberry's
 depth limiter; their aliases still count.
 """
@@ -25,6 +27,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLField,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
@@ -33,12 +36,16 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
     OperationDefinitionNode,
     SelectionNode,
     SelectionSetNode,
     VariableNode,
 )
 from graphql.type.definition import GraphQLNamedType, get_named_type
+
+from arcos.graphql.bounds import STRAWBERRY_DEFINITION
+from arcos.graphql.metadata import LIST_ITEMS
 
 #: Arguments that bound how many items a list field returns.
 PAGE_ARGUMENTS = ("first", "limit")
@@ -166,6 +173,7 @@ class ShapeMeter:
             # Refuse on the way down too, so nesting never recurses past the limit.
             raise LimitExceeded(Limit.DEPTH, Shape(depth=level + 1))
         field_type: GraphQLOutputType | None = None
+        definition: GraphQLField | None = None
         if isinstance(parent, (GraphQLObjectType, GraphQLInterfaceType)):
             definition = parent.fields.get(node.name.value)
             field_type = definition.type if definition else None
@@ -180,7 +188,12 @@ class ShapeMeter:
         if parent is not None and parent.name.endswith("Connection"):
             # `edges` / `nodes` of a connection: its `first` already counted the items.
             return Shape(depth, aliases, 1 + child.cost)
-        return Shape(depth, aliases, 1 + self._multiplier(node, field_type) * child.cost)
+        declared = _declared_items(definition) if definition is not None else None
+        multiplier = (
+            _items(node, definition, declared) if definition is not None and declared is not None
+            else self._multiplier(node, field_type)
+        )
+        return Shape(depth, aliases, 1 + multiplier * child.cost)
 
     def _multiplier(self, node: FieldNode, field_type: GraphQLOutputType | None) -> int:
         for argument in node.arguments or ():
@@ -206,6 +219,34 @@ class ShapeMeter:
             raise LimitExceeded(Limit.ALIASES, shape)
         if shape.cost > self.limits.max_cost:
             raise LimitExceeded(Limit.COST, shape)
+
+
+def _declared_items(definition: GraphQLField) -> dict[str, int] | None:
+    """The field's LIST_ITEMS metadata (arcos/graphql/metadata.py), if it declares any."""
+    strawberry_field = (definition.extensions or {}).get(STRAWBERRY_DEFINITION)
+    declared = (getattr(strawberry_field, "metadata", None) or {}).get(LIST_ITEMS)
+    return dict(declared) if declared is not None else None
+
+
+def _items(node: FieldNode, definition: GraphQLField, declared: dict[str, int]) -> int:
+    """The most items the field returns: per declared argument its literal Int, its
+    literal list's length, or (a variable, a null default) its maximum, multiplied."""
+    given = {argument.name.value: argument.value for argument in node.arguments or ()}
+    product = 1
+    for name, maximum in declared.items():
+        value = given.get(name)
+        if isinstance(value, IntValueNode) and len(value.value) <= len(str(maximum)):
+            count = int(value.value)
+        elif isinstance(value, ListValueNode):
+            count = len(value.values)
+        elif value is None and name in definition.args:
+            default = definition.args[name].default_value
+            count = default if isinstance(default, int) else (
+                len(default) if isinstance(default, list) else maximum)
+        else:
+            count = maximum
+        product *= max(1, min(count, maximum))
+    return product
 
 
 def _is_list(field_type: GraphQLOutputType) -> bool:

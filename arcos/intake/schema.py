@@ -22,9 +22,9 @@ from arcos.evidence.types import METRIC_NAME_BOUND, SLUG_BOUND, EvidenceType
 from arcos.graphql.context import ArcosContext
 from arcos.graphql.errors import UserError, user_errors
 from arcos.graphql.live_events import live_events
-from arcos.graphql.metadata import COHORT, JSON_SCHEMA, SCOPES_ONLY, column_bound
+from arcos.graphql.metadata import COHORT, JSON_SCHEMA, LIST_ITEMS, SCOPES_ONLY, column_bound
 from arcos.graphql.pagination import check_page_size, decode_cursor, encode_cursor, page_info
-from arcos.intake import service
+from arcos.intake import series, service
 from arcos.intake.findings import FindingsSummary
 from arcos.intake.metrics import METRICS_UPDATED
 from arcos.intake.models import Finding
@@ -37,6 +37,7 @@ from arcos.intake.types import (
     FindingType,
     IngestArtifactPayload,
     IngestionJobType,
+    MetricSeriesType,
     QualityMetricType,
 )
 from arcos.problems import BadUserInput, Problem, ProblemCode, Refused
@@ -289,6 +290,27 @@ class IntakeQueries:
         check_page_size("limit", limit, info.context.settings.max_page_size)
         rows = await service.metric_series(project, names, from_, to, limit)
         return [QualityMetricType.from_model(row) for row in rows]
+
+    @strawberry.field(
+        description="A project's metrics over [from, to) for plotting: each cut into at most "
+        f"`points` ({series.MIN_POINTS}..{series.MAX_POINTS}) equal time buckets summarised "
+        "by the store (min, max, mean, last, count). `from` defaults to the first value, "
+        "`to` to just after the last; `names` (at most "
+        f"{series.MAX_NAMES}) gives one series per name in its order, else every metric "
+        "with values in the range.",
+        permission_classes=READ,
+        metadata={LIST_ITEMS: {"names": series.MAX_NAMES, "points": series.MAX_POINTS}},
+    )
+    async def quality_metric_series(
+        self,
+        project: Annotated[str, strawberry.argument(metadata=SLUG_BOUND)],
+        names: Annotated[list[str] | None, strawberry.argument(metadata=METRIC_NAME_BOUND)] = None,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+        points: int = series.DEFAULT_POINTS,
+    ) -> list[MetricSeriesType]:
+        found = await series.series_in_range(project, names, from_, to, points)
+        return [MetricSeriesType.from_series(one) for one in found.series]
 
     @strawberry.field(
         description="One upload's job; null when there is none. evidence:read sees every "

@@ -18,7 +18,8 @@ from arcos.evidence.loaders import EvidenceByUid
 from arcos.evidence.scopes import EVIDENCE_READ
 from arcos.evidence.types import EvidenceType
 from arcos.graphql.errors import UserError
-from arcos.intake import models
+from arcos.graphql.metadata import LIST_ITEMS
+from arcos.intake import models, series
 from arcos.intake.findings import FindingsSummary
 from arcos.problems import BadUserInput
 
@@ -71,6 +72,43 @@ class QualityMetricType:
                       permission_classes=READ)
     async def evidence(self, info: Info) -> EvidenceType | None:
         return await _evidence_by_uid(info, self.evidence_uid)
+
+
+@strawberry.type(name="MetricBucket", description="The values of one metric in one time "
+                 "bucket [start, end) of a qualityMetricSeries.")
+class MetricBucketType:
+    start: datetime
+    end: datetime
+    timestamp: datetime = strawberry.field(
+        description="The mean time of the bucket's values: where a plot puts its point (a "
+        "bucket of one value sits exactly at that value's time)."
+    )
+    min: float
+    max: float
+    mean: float
+    last: float = strawberry.field(description="The bucket's latest value.")
+    count: int = strawberry.field(description="How many values the bucket summarises.")
+
+    @classmethod
+    def from_bucket(cls, bucket: series.Bucket) -> MetricBucketType:
+        return cls(start=bucket.start, end=bucket.end, timestamp=bucket.timestamp,
+                   min=bucket.low, max=bucket.high, mean=bucket.mean, last=bucket.last,
+                   count=bucket.count)
+
+
+@strawberry.type(name="MetricSeries", description="One metric over a range, downsampled.")
+class MetricSeriesType:
+    name: str
+    buckets: list[MetricBucketType] = strawberry.field(
+        description="Buckets holding values, oldest first (empty buckets are left out).",
+        # Counted by qualityMetricSeries' `points` already (arcos/graphql/shape.py).
+        metadata={LIST_ITEMS: {}},
+    )
+
+    @classmethod
+    def from_series(cls, found: series.Series) -> MetricSeriesType:
+        return cls(name=found.name,
+                   buckets=[MetricBucketType.from_bucket(b) for b in found.buckets])
 
 
 @strawberry.type(name="Finding", description="A static-analysis or dependency finding, "

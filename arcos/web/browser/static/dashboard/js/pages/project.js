@@ -22,17 +22,24 @@ const RANGES = [["7", "7 days"], ["30", "30 days"], ["90", "90 days"], ["", "eve
 const FRAMEWORKS = ["soc2", "pci-dss", "hipaa", "iso27001", "gdpr", "nist-800-53",
   "cis-controls", "fedramp"];
 
-// One alias a plotted metric: each gets its own latest 100 values (the API's page limit).
-const SERIES = PLOTTED.map((name, i) =>
-  `m${i}: qualityMetrics(project: $slug, names: ["${name}"], limit: 100) { name value timestamp }`)
-  .join("\n  ");
+// Buckets per plot: about one per BUCKET_PX pixels of a plot, within [MIN_BUCKETS,
+// MAX_BUCKETS]. The cost limit (5,000 by default) counts names x points x 7 for the query
+// below, so five metrics of 120 buckets (4,201) fit; `points` is written into the document
+// (a variable would be counted at the API's maximum, 1,000).
+const BUCKET_PX = 3;
+const MIN_BUCKETS = 20;
+const MAX_BUCKETS = 120;
+const DAY_MS = 86400000;
+const seriesQuery = (points) => `query Series($slug: String!, $from: DateTime, $to: DateTime) {
+  qualityMetricSeries(project: $slug, names: ${JSON.stringify(PLOTTED)}, from: $from, to: $to,
+      points: ${points}) { name buckets { timestamp min max mean count } }
+}`;
 const OVERVIEW = `query Project($slug: String!) {
   project(slug: $slug) {
     slug evidenceCount createdAt
     latestMetrics { name value timestamp }
     evidence(first: ${FEED_SIZE}, order: DESC) { nodes { id type source createdAt cursor } }
   }
-  ${SERIES}
   assuranceCases(project: $slug) { caseId title version status { status openItems } }
 }`;
 const FINDINGS = `query Findings($project: String!, $severity: FindingSeverity,
@@ -80,6 +87,7 @@ export default {
   scopes: ["evidence:read"],
   render({ main, params }) {
     const slug = params.slug;
+    // Per plotted metric, its points in the shown span ({ time, value, min, max, count }).
     const series = new Map(PLOTTED.map((name) => [name, []]));
     const latest = h("dl", { class: "kv", id: "latest-metrics" });
     const plots = h("div", { class: "grid", id: "plots" });
@@ -93,16 +101,65 @@ export default {
     const seen = new Set();
     const unsubscribers = [];
 
-    const [rangeLabel, range] = select("range", "Range", RANGES, () => drawPlots());
+    // The span shown: the selected range ending now, or (zoomed) the span dragged across.
+    let view = { from: null, to: null, zoomed: false };
+    let seriesRequest = 0;
+    const [rangeLabel, range] = select("range", "Range", RANGES, () => showRange());
     range.value = "30";
+    const resetZoom = h("button", { type: "button", id: "reset-zoom", disabled: true,
+      onclick: () => showRange() }, "Reset zoom");
+
+    function rangeView() {
+      const days = Number(range.value);
+      const now = Date.now();
+      return { from: days ? now - days * DAY_MS : null, to: days ? now : null, zoomed: false };
+    }
+
+    function showRange() {
+      return showView(rangeView()).catch(failed("the metric series"));
+    }
+
+    function zoomTo(from, to) {
+      showView({ from, to, zoomed: true }).catch(failed("the metric series"));
+    }
+
+    // One query for every plot at about one bucket per BUCKET_PX pixels; an answer for a
+    // span no longer shown (the range changed meanwhile) is dropped.
+    async function showView(next) {
+      const request = ++seriesRequest;
+      view = next;
+      resetZoom.disabled = !view.zoomed;
+      const plotWidth = (plots.firstElementChild && plots.firstElementChild.clientWidth) || 360;
+      const points = Math.max(MIN_BUCKETS, Math.min(MAX_BUCKETS, Math.round(plotWidth / BUCKET_PX)));
+      const iso = (ms) => (ms === null ? null : new Date(ms).toISOString());
+      const data = await query(seriesQuery(points), { slug, from: iso(view.from), to: iso(view.to) });
+      if (!alive || request !== seriesRequest) return;
+      for (const found of data.qualityMetricSeries) {
+        series.set(found.name, found.buckets.map((b) => ({ time: new Date(b.timestamp),
+          value: b.mean, min: b.min, max: b.max, count: b.count })));
+      }
+      drawPlots();
+    }
+
+    // A live value joins its series when the shown span is open-ended (not zoomed).
+    function addLiveValue(m) {
+      const points = series.get(m.name);
+      if (!points || view.zoomed) return;
+      points.push({ time: new Date(m.timestamp), value: m.value, min: m.value, max: m.value,
+        count: 1 });
+      if (points.length > SERIES_KEEP) points.splice(0, points.length - SERIES_KEEP);
+    }
 
     function drawPlots() {
-      const days = Number(range.value);
-      const since = days ? Date.now() - days * 86400000 : -Infinity;
       replace(plots, PLOTTED.map((name) => {
-        const points = series.get(name).filter((p) => p.time.getTime() >= since);
+        const points = series.get(name);
+        const last = points.length ? points[points.length - 1].time.getTime() : null;
+        const from = view.from ?? (points.length ? points[0].time.getTime() : null);
+        const to = view.zoomed ? view.to : Math.max(view.to ?? -Infinity, last ?? -Infinity);
+        const domain = from !== null && Number.isFinite(to) ? [from, to] : undefined;
         return h("figure", { class: "card", "data-plot": name }, h("figcaption", {}, name),
-          linePlot(points, { label: `${name} over time`, format: (v) => metricValue(name, v) }));
+          linePlot(points, { label: `${name} over time (drag across to zoom)`, domain,
+            format: (v) => metricValue(name, v), onZoom: zoomTo }));
       }));
     }
 
@@ -162,7 +219,7 @@ export default {
     replace(main,
       h("h1", {}, slug),
       section("Latest metrics", latest),
-      section("Trends", h("div", { class: "controls" }, rangeLabel), plots),
+      section("Trends", h("div", { class: "controls" }, rangeLabel, resetZoom), plots),
       section("Live evidence", h("p", {}, liveState), feed),
       section("Findings",
         h("div", { class: "controls" }, severityLabel, stateLabel,
@@ -179,6 +236,7 @@ export default {
       if (alive) main.append(h("p", { role: "alert" }, `Could not load ${what}: ${error.message}`));
     };
 
+    const seriesShown = showRange();
     (async () => {
       const data = await query(OVERVIEW, { slug });
       if (!alive) return;
@@ -187,11 +245,8 @@ export default {
         return;
       }
       drawLatest(data.project.latestMetrics);
-      PLOTTED.forEach((name, i) => {
-        series.set(name, data[`m${i}`].map((m) => ({ time: new Date(m.timestamp), value: m.value })));
-      });
-      drawPlots();
       for (const item of [...data.project.evidence.nodes].reverse()) addEvidence(item, false);
+      await seriesShown;
       performance.mark(DRAWN_MARK);
       requestAnimationFrame(() => setTimeout(() => performance.mark(PAINTED_MARK), 0));
       replace(cases, data.assuranceCases.length ? data.assuranceCases.map((c) => h("li", {},
@@ -207,11 +262,7 @@ export default {
         next: (payload) => {
           const m = payload.data && payload.data.qualityMetricUpdated;
           if (!m) return;
-          const points = series.get(m.name);
-          if (points) {
-            points.push({ time: new Date(m.timestamp), value: m.value });
-            if (points.length > SERIES_KEEP) points.splice(0, points.length - SERIES_KEEP);
-          }
+          addLiveValue(m);
           const cell = latest.querySelector(`dd[data-metric="${CSS.escape(m.name)}"]`);
           if (cell) cell.textContent = metricValue(m.name, m.value);
           drawPlots();

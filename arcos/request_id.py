@@ -60,6 +60,10 @@ def serving(request_id: str | None) -> Iterator[None]:
 
     Restores the previous id by value rather than by token, so it is safe around a `yield`
     in an async generator, whose resumption may run in another context than its start.
+    Around a `yield`, the consumer's task holds the id until the generator is resumed or
+    closed in that task: iterate such generators (the brokers' event streams) to their end,
+    under `contextlib.aclosing`, or in a task of their own, never by breaking out and
+    leaving them to the garbage collector.
     """
     previous = CURRENT.get()
     CURRENT.set(request_id)

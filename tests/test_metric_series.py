@@ -110,6 +110,10 @@ async def test_range_defaults_to_the_first_and_last_values(app, gql):
     ('names: ["a"], points: 1001', "points must be between 2 and 1000"),
     ('from: "2026-01-02T00:00:00Z", to: "2026-01-01T00:00:00Z"', "must be before to"),
     ('from: "2026-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z"', "must be before to"),
+    # A naive bound is UTC: it compares with an aware one instead of failing.
+    ('from: "2026-01-02T00:00:00", to: "2026-01-01T00:00:00Z"', "must be before to"),
+    ('from: "2026-01-01T06:00:00+05:00", to: "2026-01-01T00:00:00"', "must be before to"),
+    ('from: "0001-01-01T00:30:00+01:00"', "outside the range a time can have in UTC"),
     ("names: []", "at least one metric"),
     ("names: [" + ", ".join(f'"m{i}"' for i in range(11)) + "]", "at most 10 metrics"),
 ])

@@ -164,16 +164,19 @@ class CaseWatcher:
         self.task = asyncio.create_task(self._run(), name=f"case-watcher-{self.key}")
 
     async def _run(self) -> None:
-        try:
-            await self._watch()
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:  # every member ends with the watcher's own error
-            if not self.ready.done():
-                self.ready.set_exception(error)
-            self._send(_Ended(error))
-        else:
-            self._send(_Ended())
+        # The task was created inside the first member's request and copied its context:
+        # without this it would log (and stamp updates) under that request's id for good.
+        with serving(None):
+            try:
+                await self._watch()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # every member ends with the watcher's own error
+                if not self.ready.done():
+                    self.ready.set_exception(error)
+                self._send(_Ended(error))
+            else:
+                self._send(_Ended())
 
     def _send(self, item: CaseUpdate | _Ended) -> None:
         for member in list(self.members):
@@ -185,6 +188,8 @@ class CaseWatcher:
         view = self.view
         index = RuleIndex()
         last: CaseStatus | None = None
+        #: The request whose edit made the watcher resubscribe (its evaluation is its own).
+        editing_request: str | None = None
         while True:
             rules = case_rules(view)
             index.set_case(self.key, view.case.project, rules)
@@ -196,9 +201,10 @@ class CaseWatcher:
                 ]
                 # Subscribed first, evaluated second: an event committed in between is
                 # queued and evaluated below, not lost between the two.
-                status = await case_status(view, at=None, now=self.clock())
-                if last is not None:
-                    self._publish(view, last, status)
+                with serving(editing_request):
+                    status = await case_status(view, at=None, now=self.clock())
+                    if last is not None:
+                        self._publish(view, last, status)
                 last = status
                 if not self.ready.done():
                     self.ready.set_result(None)
@@ -214,6 +220,7 @@ class CaseWatcher:
                     if current.version.number != view.version.number:
                         view = current
                         if topics(view, case_rules(view)) != wanted:
+                            editing_request = current_request_id()
                             break  # resubscribe, then evaluate the new version
                         index.set_case(self.key, view.case.project, case_rules(view))
                     status = await self.evaluate(current)

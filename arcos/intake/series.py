@@ -114,6 +114,18 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def _utc_bound(moment: datetime | None, argument: str) -> datetime | None:
+    """A range bound in UTC, so a naive and an aware bound compare; one that UTC cannot
+    hold (an offset moment at the edge of year 1 or 9999) is refused."""
+    if moment is None:
+        return None
+    try:
+        return _utc(moment)
+    except (OverflowError, ValueError):
+        raise BadUserInput(f"{argument} ({moment.isoformat()}) is outside the range a time "
+                           "can have in UTC") from None
+
+
 def _epoch_ms(moment: datetime) -> int:
     return math.floor(moment.timestamp() * 1000)
 
@@ -132,10 +144,9 @@ async def series_in_range(
     one series per distinct name in the given order (empty when the name has no values);
     without, every metric with values in the range, by name, at most MAX_NAMES of them.
     """
+    since, until = _utc_bound(since, "from"), _utc_bound(until, "to")
     check_request(names, since, until, points)
     wanted = list(dict.fromkeys(names)) if names is not None else None
-    since = _utc(since) if since is not None else None
-    until = _utc(until) if until is not None else None
     found = await Project.get_or_none(slug=project.strip().lower()) if (
         not unstorable(project)
     ) else None
@@ -152,17 +163,31 @@ async def series_in_range(
         until = newest + timedelta(milliseconds=1) if newest else None
     if since is None or until is None or since >= until:
         return SeriesRange(since, until, 0, [Series(name) for name in wanted or ()])
+    if storable_names is None:
+        # Every metric: name them first, so a project with hundreds is refused before any
+        # of them is bucketed.
+        storable_names = await _names_in_range(rows, since, until)
+        if not storable_names:
+            return SeriesRange(since, until, 0, [])
     from_ms = _epoch_ms(since)
     width = max(1, -(-(_epoch_ms(until) - from_ms) // points))  # ceil: at most `points`
     grouped = await _bucket_rows(found.id, storable_names, since, until, from_ms, width,
                                  last=-(-(_epoch_ms(until) - from_ms) // width) - 1)
     if wanted is None:
-        wanted = sorted(grouped)
-        if len(wanted) > MAX_NAMES:
-            raise BadUserInput(f"the project has {len(wanted)} metrics in this range; list at "
-                               f"most {MAX_NAMES} of them in names")
+        wanted = storable_names
     return SeriesRange(since, until, width,
                        [Series(name, grouped.get(name, [])) for name in wanted])
+
+
+async def _names_in_range(rows: Any, since: datetime, until: datetime) -> list[str]:
+    """The names of the metrics with values in [since, until), by name; BAD_USER_INPUT
+    when there are more than MAX_NAMES (reads at most one more than that)."""
+    names = await (rows.filter(timestamp__gte=since, timestamp__lt=until).distinct()
+                   .order_by("name").limit(MAX_NAMES + 1).values_list("name", flat=True))
+    if len(names) > MAX_NAMES:
+        raise BadUserInput(f"the project has more than {MAX_NAMES} metrics in this range; "
+                           f"list at most {MAX_NAMES} of them in names")
+    return list(names)
 
 
 async def _edge(rows: Any, order: str) -> datetime | None:

@@ -20,6 +20,7 @@ from tortoise.expressions import F
 from arcos.auth.caller import Caller
 from arcos.evidence.canonical import canonical_json, wire_size
 from arcos.evidence.models import Evidence
+from arcos.evidence.scopes import EVIDENCE_WRITE
 from arcos.evidence.service import EvidenceQuery
 from arcos.metrics import PLUGIN_EXECUTIONS
 from arcos.plugins import outputs
@@ -193,6 +194,7 @@ async def record(
         execution_uid=uuid.uuid4(), plugin_id=row.plugin_id, version=row.version,
         kind=manifest.kind, code_sha256=row.code_sha256, project=call.project,
         caller=call.caller.name, usable=usable,
+        may_draw_for_project=call.caller.kind == "plugin" or call.caller.may(EVIDENCE_WRITE),
     )
 
     async def work(unit: UnitOfWork) -> Execution:

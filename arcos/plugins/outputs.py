@@ -47,6 +47,10 @@ class Run:
     caller: str
     #: Permissions granted in the manifest, approved, and backed by the caller's scopes.
     usable: frozenset[Permission]
+    #: Whether a panel may be shown on `project`'s dashboard: every evidence:read holder
+    #: sees it, so a caller must be one who may write to the project (evidence:write); a
+    #: run triggered by the project's own evidence may.
+    may_draw_for_project: bool = False
 
     @property
     def source(self) -> str:
@@ -232,8 +236,18 @@ async def _visualization(run: Run, result: Any, unit: UnitOfWork) -> Applied:
     if problems:
         raise Refused([Problem("result", problem + " (see pluginPanelSchema)",
                                ProblemCode.INVALID) for problem in problems])
+    if run.project is not None and not run.may_draw_for_project:
+        return Applied(warnings=[
+            f"panel not stored for project {run.project!r}: every reader of the project sees "
+            "its panels, so drawing one takes a caller holding evidence:write"])
     panel = await PluginPanel.create(
         plugin_id=run.plugin_id, version=run.version, execution_uid=run.execution_uid,
         project=run.project, panel=result, created_at=unit.now, using_db=unit.connection,
     )
+    # Only a version's newest panel for a project is ever shown: the ones it replaces go,
+    # so a plugin triggered by every upload leaves one row per project, not one per upload
+    # (and `latest_panels` reads a project's panels without a growing scan).
+    await PluginPanel.filter(
+        plugin_id=run.plugin_id, version=run.version, project=run.project, id__lt=panel.id,
+    ).using_db(unit.connection).delete()
     return Applied(panel=panel)

@@ -162,16 +162,28 @@ class ShownPanel:
 
 async def latest_panels(project: str, limit: int) -> list[ShownPanel]:
     """The newest panel of each plugin that drew one for `project`, newest first, at most
-    `limit`. One grouped query picks the rows (a plugin triggered by every upload leaves
-    many panels; only its last one is read), a second reads them and a third names them."""
+    `limit`, leaving out versions revoked since (a revoked plugin's panel is not vouched
+    for any more). A version keeps one panel per project (a new one replaces it:
+    arcos/plugins/outputs.py), so the grouped query reads one row per plugin version that
+    drew for the project; a second reads the chosen rows and a third names them."""
     newest = await (PluginPanel.filter(project=project).annotate(last=Max("id"))
-                    .group_by("plugin_id").values_list("last", flat=True))
-    ids = sorted(newest, reverse=True)[:limit]
+                    .group_by("plugin_id", "version")
+                    .values_list("plugin_id", "version", "last"))
+    if not newest:
+        return []
+    versions = await PluginVersion.filter(
+        plugin_id__in=sorted({plugin_id for plugin_id, _, _ in newest})).values_list(
+        "plugin_id", "version", "name", "state")
+    catalogue = {(plugin_id, version): (name, state)
+                 for plugin_id, version, name, state in versions}
+    per_plugin: dict[str, int] = {}
+    for plugin_id, version, last in newest:
+        if catalogue.get((plugin_id, version), (None, None))[1] == VersionState.REVOKED:
+            continue
+        per_plugin[plugin_id] = max(per_plugin.get(plugin_id, 0), int(last))
+    ids = sorted(per_plugin.values(), reverse=True)[:limit]
     if not ids:
         return []
     rows = await PluginPanel.filter(id__in=ids).order_by("-id")
-    versions = await PluginVersion.filter(
-        plugin_id__in=sorted({row.plugin_id for row in rows})).values_list(
-        "plugin_id", "version", "name")
-    names = {(plugin_id, version): name for plugin_id, version, name in versions}
-    return [ShownPanel(row, names.get((row.plugin_id, row.version))) for row in rows]
+    return [ShownPanel(row, catalogue.get((row.plugin_id, row.version), (None, None))[0])
+            for row in rows]

@@ -110,7 +110,7 @@ async def append(
     rows: list[Any] = []
     for message in messages:
         record = message.record if message.record is not None else message.event
-        if message.request_id is not None:
+        if message.request_id is not None and isinstance(record, dict):
             record = {**record, REQUEST_ID_KEY: message.request_id}
         rows += [message.topic, message.key, json.dumps(record, separators=(",", ":")), created_at]
     placeholders = values_placeholders(dialect, len(messages), 4)
@@ -137,7 +137,7 @@ async def read_after(topic: str, position: int, limit: int) -> list[StoredEvent]
 
 def _stored(row: OutboxEvent) -> StoredEvent:
     record = json.loads(row.payload)
-    request_id = record.pop(REQUEST_ID_KEY, None)
+    request_id = record.pop(REQUEST_ID_KEY, None) if isinstance(record, dict) else None
     return StoredEvent(row.position, row.topic, row.key, record, request_id)
 
 

@@ -158,3 +158,55 @@ async def test_rest_v3_reads_the_same_panels(gql: GraphQLClient, app: RunningApp
     async with app.client(catalogue_reader) as http:
         refused = await http.get("/api/v3/plugins/panels", params={"project": PROJECT})
     assert refused.status_code == 403 and "evidence:read" in refused.text
+
+
+EXECUTE_DRAW = """
+mutation($input: ExecutePluginInput!) {
+  executePlugin(input: $input) { panel warnings errors { code message } }
+}"""
+
+
+async def test_only_a_caller_who_may_write_to_a_project_puts_a_panel_on_it(
+    gql: GraphQLClient, app: RunningApp
+):
+    """Every evidence:read holder sees a project's panels: a caller who may only run
+    plugins gets the output back but does not put it on the project's dashboard."""
+    await register_drawer(gql, "acme.builds", "Build chart")
+    await draw(gql, "acme.builds", "real builds", 3)
+    runner = await app.issue("runner", "plugins:execute")
+    async with app.client(runner) as http:
+        ran = (await GraphQLClient(http)(EXECUTE_DRAW, {"input": {
+            "plugin": "acme.builds", "project": PROJECT,
+            "input": {"title": "Call 555-0100 to fix your build", "value": 9}}}))
+    payload = ran["data"]["executePlugin"]
+    assert payload["errors"] == [] and payload["panel"] is None, payload
+    assert "evidence:write" in payload["warnings"][0], payload
+    panels = (await gql(PANELS_DEFAULT, {"project": PROJECT}))["data"]["pluginPanels"]
+    assert panels == [{"pluginId": "acme.builds", "title": "real builds"}]
+
+
+async def test_a_revoked_versions_panel_is_no_longer_shown(gql: GraphQLClient):
+    await register_drawer(gql, "acme.builds", "Build chart")
+    await register_drawer(gql, "acme.deploys", "Deploy chart")
+    await draw(gql, "acme.builds", "builds", 3)
+    await draw(gql, "acme.deploys", "deploys", 5)
+    revoked = await gql('mutation { revokePlugin(input: {plugin: "acme.deploys"}) '
+                        "{ errors { code } } }")
+    assert revoked["data"]["revokePlugin"]["errors"] == [], revoked
+    panels = (await gql(PANELS_DEFAULT, {"project": PROJECT}))["data"]["pluginPanels"]
+    assert panels == [{"pluginId": "acme.builds", "title": "builds"}]
+
+
+async def test_a_new_panel_replaces_the_versions_last_one_for_the_project(gql: GraphQLClient):
+    """A plugin triggered by every upload must not leave a panel per upload behind."""
+    from arcos.plugins.models import PluginPanel
+
+    await register_drawer(gql, "acme.builds", "Build chart")
+    for value in range(4):
+        await draw(gql, "acme.builds", f"builds {value}", value)
+    await draw(gql, "acme.builds", "elsewhere", 9, project="github.com/acme/other")
+    kept = await PluginPanel.filter(plugin_id="acme.builds").order_by("project").values_list(
+        "project", flat=True)
+    assert kept == ["github.com/acme/other", PROJECT]
+    panels = (await gql(PANELS_DEFAULT, {"project": PROJECT}))["data"]["pluginPanels"]
+    assert panels == [{"pluginId": "acme.builds", "title": "builds 3"}]

@@ -10,6 +10,7 @@ completion by graphql-core after the resolver (errors)."""
 
 from __future__ import annotations
 
+import gzip
 import itertools
 import json
 import sys
@@ -166,6 +167,93 @@ MOMENT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 PROJECT = "github.com/acme/app"
 
 
+def evidence_input(**fields: Any) -> dict[str, Any]:
+    return {"input": {"type": "note", "source": "direct-test", "data": {"n": 1}, **fields}}
+
+
+async def upload_scenario(settings: Any, direct: bool, monkeypatch: pytest.MonkeyPatch,
+                          genuine: Any) -> tuple[list[bytes], tuple[int, int]]:
+    """Every answer of a round of uploads through the REST routes (a JUnit report, a
+    coverage report through the same document's other root field, a malformed report,
+    a caller without the scope) and of adapter calls (uploads, and evidence submitted
+    with and without a project, replayed, refused), on a fresh store."""
+    ids = itertools.count(1)
+    monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=next(ids), version=4))
+    answers: list[bytes] = []
+    async with running_app(settings) as running:
+        running.app.state.writer.clock = lambda: MOMENT
+        adapter = adapter_of(running)
+        if not direct:
+            monkeypatch.setattr(adapter.direct, "plan", lambda *_: None)
+        reader = await running.issue("reader", "evidence:read")
+        xml = {"content-type": "application/xml"}
+        uploads = [
+            (running.admin_token, "/api/cicd/test", genuine.read("junit-xunit2"), xml),
+            (running.admin_token, "/api/cicd/test", genuine.read("junit-xunit2"), xml),
+            (running.admin_token, "/api/cicd/test", gzip.compress(genuine.read("cobertura")),
+             {"content-type": "application/gzip"}),
+            (running.admin_token, "/api/cicd/test", b"<testsuite><testcase", xml),
+            (running.admin_token, "/api/cicd/build", b'{"status": 1}',  # no build
+             {"content-type": "application/json"}),
+            (reader, "/api/cicd/test", genuine.read("junit-xunit2"), xml),
+        ]
+        for token, path, body, headers in uploads:
+            async with running.client(token) as http:
+                response = await http.post(path, content=body, headers=headers,
+                                           params={"project": PROJECT, "commit": "abcdef1"})
+            answers.append(b"%d " % response.status_code + response.content)
+        report = genuine.read("junit-xunit2").decode()
+        writer = Caller(name="writer", kind="token", authenticated=True, token_id=10,
+                        token_name="writer", scopes=frozenset({"evidence:write"}))
+        calls: list[tuple[str, dict[str, Any], Caller]] = [
+            *(("SubmitTestArtifact", {"input": {"content": report, "project": PROJECT},
+                                      "coverage": coverage}, caller)
+              for caller, coverage in ((NOBODY, False), (READER, True), (writer, False))),
+            ("SubmitEvidence", evidence_input(project=PROJECT, idempotencyKey="e-1"), writer),
+            ("SubmitEvidence", evidence_input(project=PROJECT, idempotencyKey="e-1"),
+             writer),  # replayed: the stored row and its project
+            ("SubmitEvidence", evidence_input(metadata={"k": "é"}), writer),  # no project
+            ("SubmitEvidence", evidence_input(project="Not A Slug!"), writer),  # UserError
+            ("SubmitEvidenceBatch", {"input": {"items": [
+                evidence_input(project=PROJECT)["input"],
+                evidence_input(project="github.com/acme/other")["input"],
+                evidence_input()["input"]]}}, writer),
+        ]
+        for name, variables, caller in calls:
+            answers.append(encoded(await adapter.execute(name, variables, caller,
+                                                         a_request())))
+        counts = adapter.direct.counts()
+    monkeypatch.undo()
+    return answers, counts
+
+
+async def test_uploads_answer_the_generic_bytes(hook_settings, monkeypatch, genuine):
+    """The upload document (two root fields, one kept by `@skip`/`@include`; a payload
+    whose `evidence.project` and `evidence.data` answer what the write holds) and the
+    evidence submissions run directly and answer what the generic path answers."""
+    hook_settings = hook_settings.replace(write_rate_per_minute=600, write_burst=100)
+    direct, (walked, replayed) = await upload_scenario(
+        fresh(hook_settings, "direct"), True, monkeypatch, genuine)
+    generic, generic_counts = await upload_scenario(
+        fresh(hook_settings, "generic"), False, monkeypatch, genuine)
+    assert generic_counts == (0, 0)
+    # The two JUnit uploads, the coverage upload, the build and the malformed report (its
+    # errors are the payload's), the writer's upload and four evidence submissions are
+    # walked. Completed by graphql-core after the resolver: the two adapter calls refused
+    # by permission classes (the REST route refuses the reader before any GraphQL), and
+    # the idempotent replay, whose `data` is not in hand (the walk meets an awaitable).
+    assert (walked, replayed) == (10, 3), (walked, replayed)
+    for index, (mine, theirs) in enumerate(zip(direct, generic, strict=True)):
+        assert mine == theirs, f"answer {index} differs:\n{mine!r}\n{theirs!r}"
+    statuses = [answer.split(b" ", 1)[0] for answer in direct[:6]]
+    assert statuses == [b"201", b"201", b"201", b"422", b"422", b"403"], direct
+    assert b'"type":"test_results"' in direct[0] and b"test_coverage" in direct[2]
+    assert b"UNAUTHENTICATED" in direct[6] and b"FORBIDDEN" in direct[7]
+    assert b'"project":{"slug":"github.com/acme/app"}' in direct[8]
+    assert b'"replayed":true' in direct[10] and b'"project":{"slug"' in direct[10]
+    assert b'"project":null' in direct[11] and b"INVALID" in direct[12]
+
+
 async def test_a_payload_the_walk_refuses_is_completed_the_generic_way(
     hook_settings, monkeypatch
 ):
@@ -201,9 +289,14 @@ async def test_only_understood_schemas_and_shapes_compile(hook_settings, monkeyp
         plans = adapter.direct
         assert plans.plan(operations["IngestWebhookDelivery"].document,
                           "IngestWebhookDelivery") is not None
-        # A payload with async fields (evidence.project, evidence.data: they may wait for
-        # a loader) runs the generic way; see arcos/graphql/direct_walk.py.
-        assert plans.plan(operations["SubmitEvidence"].document, "SubmitEvidence") is None
+        # evidence.project and evidence.data answer what a write holds without awaiting.
+        for name in ("SubmitEvidence", "SubmitTestArtifact"):
+            assert plans.plan(operations[name].document, name) is not None
+        # A payload with an async field (it may wait for a loader) runs the generic way;
+        # see arcos/graphql/direct_walk.py.
+        waits = parse("mutation M($input: AddBenchmarkInput!) { addBenchmark(input: $input) "
+                      "{ benchmark { author { __typename } } } }")
+        assert compile_mutation(adapter.schema, waits, "M", plans.rules) is None
         # A payload with a guarded field (permission classes) runs the generic way.
         guarded = parse("mutation M($input: SubmitEvidenceInput!) { submitEvidence("
                         "input: $input) { evidence { relations { relation } } } }")

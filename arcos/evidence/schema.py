@@ -186,7 +186,8 @@ class EvidenceMutations:
         return await payload_of(
             submit(),
             lambda submission: SubmitEvidencePayload(
-                evidence=EvidenceType.from_model(submission.evidence, submission.canonical),
+                evidence=EvidenceType.from_model(submission.evidence, submission.canonical,
+                                                  submission.evidence.project),
                 replayed=submission.replayed,
                 errors=[],
             ),
@@ -209,7 +210,8 @@ class EvidenceMutations:
         return await payload_of(
             submit(),
             lambda submissions: SubmitEvidenceBatchPayload(
-                evidence=[EvidenceType.from_model(s.evidence, s.canonical) for s in submissions],
+                evidence=[EvidenceType.from_model(s.evidence, s.canonical, s.evidence.project)
+                          for s in submissions],
                 errors=[],
             ),
             partial(SubmitEvidenceBatchPayload, evidence=[]),

@@ -29,7 +29,7 @@ from arcos.problems import BadUserInput, Problem, ProblemCode, Refused
 from arcos.settings import Settings
 from arcos.storable import unstorable
 from arcos.store import outbox
-from arcos.store.bulk import insert_all
+from arcos.store.bulk import insert_all, select_in
 from arcos.store.resume import CatchUpPage
 from arcos.store.select_cache import SelectCache
 from arcos.store.unit_of_work import UnitOfWork
@@ -346,14 +346,14 @@ async def _ensure_projects(slugs: set[str], connection: Any) -> dict[str, Projec
     """
     if not slugs:
         return {}
-    found = {p.slug: p for p in await Project.filter(slug__in=slugs).using_db(connection)}
+    found = {p.slug: p for p in await select_in(connection, Project, "slug", slugs)}
     missing = sorted(slugs - set(found))
     if not missing:
         return found  # the common case: one SELECT
     await Project.bulk_create(
         [Project(slug=slug) for slug in missing], ignore_conflicts=True, using_db=connection
     )
-    created = await Project.filter(slug__in=missing).using_db(connection)
+    created = await select_in(connection, Project, "slug", missing)
     return {**found, **{project.slug: project for project in created}}
 
 

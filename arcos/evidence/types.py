@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
@@ -187,8 +187,9 @@ class EvidenceType(relay.Node):
             sha256=evidence.sha256, submitted_by=evidence.submitted_by,
             created_at=evidence.created_at, seq=evidence.seq, project_id=evidence.project_id,
             metadata_size=evidence.metadata_size, encoded=encoded,
-            known_project=project if project is not None and project.id == evidence.project_id
-            else None,
+            # (an unfetched relation is a query, not a row: only a row in hand counts)
+            known_project=project if isinstance(project, models.Project)
+            and project.id == evidence.project_id else None,
         )
 
     @classmethod
@@ -203,19 +204,27 @@ class EvidenceType(relay.Node):
             encoded={name: PreEncodedJSON(event[f"{name}_json"]) for name in models.LARGE_VALUES},
         )
 
-    @strawberry.field(description="The evidence content: a JSON object.")
-    async def data(self, info: Info[ArcosContext, None]) -> JSON:
-        return await self._json_value(info, "data", self.data_size)
+    # `data`, `metadata` and `project` are plain resolvers that answer the value in hand
+    # (what a write or an event holds) at once and an awaitable only when it must be
+    # loaded: a mutation's payload then needs no async field, and its compiled walk
+    # (arcos/graphql/direct_walk.py) answers it; graphql-core awaits the others.
+    @strawberry.field(description="The evidence content: a JSON object.", graphql_type=JSON)
+    def data(self, info: Info[ArcosContext, None]) -> Any:
+        return self._json_value(info, "data", self.data_size)
 
-    @strawberry.field
-    async def metadata(self, info: Info[ArcosContext, None]) -> JSON:
-        return await self._json_value(info, "metadata", self.metadata_size)
+    @strawberry.field(graphql_type=JSON)
+    def metadata(self, info: Info[ArcosContext, None]) -> Any:
+        return self._json_value(info, "metadata", self.metadata_size)
 
-    async def _json_value(self, info: Info[ArcosContext, None], name: str, size: int) -> Any:
-        """Charge the response budget, then load the value (or use the one in hand)."""
+    def _json_value(self, info: Info[ArcosContext, None], name: str, size: int) -> Any:
+        """Charge the response budget, then the value in hand, or an awaitable that loads
+        it."""
         charge_response(info.context.settings.max_response_bytes, size)
         if name in self.encoded:
             return self.encoded[name]
+        return self._load_json(info, name, size)
+
+    async def _load_json(self, info: Info[ArcosContext, None], name: str, size: int) -> Any:
         stored = await StoredJsonBySeq(info.context).load((name, self.seq))
         if stored is None or stored.text.isascii():
             return stored
@@ -247,11 +256,20 @@ class EvidenceType(relay.Node):
     def cursor(self) -> str:
         return encode_cursor(EVIDENCE_CURSOR, self.seq)
 
-    @strawberry.field(description="The project, when the evidence names one.")
-    async def project(self, info: Info[ArcosContext, None]) -> ProjectType | None:
+    @strawberry.field(description="The project, when the evidence names one.",
+                      graphql_type=ProjectType | None)
+    def project(
+        self, info: Info[ArcosContext, None]
+    ) -> ProjectType | Awaitable[ProjectType | None] | None:
         if self.project_id is None:
             return None
-        project = self.known_project or await ProjectById(info.context).load(self.project_id)
+        if self.known_project is not None:  # see `data`: answered without awaiting
+            return ProjectType.from_model(self.known_project)
+        return self._load_project(info, self.project_id)
+
+    @staticmethod
+    async def _load_project(info: Info[ArcosContext, None], project_id: int) -> ProjectType | None:
+        project = await ProjectById(info.context).load(project_id)
         return ProjectType.from_model(project) if project else None
 
     @strawberry.field(

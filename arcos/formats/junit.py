@@ -9,7 +9,7 @@ from xml.etree.ElementTree import Element
 
 from arcos.formats import junit_stream
 from arcos.formats.errors import UNPROCESSABLE, ArtifactRefused, ParseWarning, capped
-from arcos.formats.results import Outcome, TestCase, TestReport, Tool
+from arcos.formats.results import Outcome, TestCase, TestReport, Tool, new_test_case
 from arcos.formats.xml import local_name, parse_xml
 
 MAX_MESSAGE_CHARS = 2000
@@ -123,10 +123,10 @@ def testcase(
         warnings.append("a testcase without a name attribute was counted as '<unnamed>'")
         name = "<unnamed>"
     time = attributes.get("time")
-    return TestCase(
+    return new_test_case((
         attributes.get("classname") or suite_name, name, attributes.get("file") or None,
         outcome, None if time is None else _seconds(time, warnings), message,
-    )
+    ))
 
 
 def _message(message: str | None, text: str | None) -> str | None:

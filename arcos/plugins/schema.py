@@ -335,7 +335,8 @@ def _executed(done: execution.Execution) -> ExecutePluginPayload:
     applied = done.applied
     return ExecutePluginPayload(
         execution=PluginExecutionType.from_model(done.record, done.record.result),
-        evidence=[EvidenceType.from_model(s.evidence, s.canonical) for s in applied.evidence],
+        evidence=[EvidenceType.from_model(s.evidence, s.canonical, s.evidence.project)
+                  for s in applied.evidence],
         metrics=[QualityMetricType.from_model(row) for row in applied.metrics],
         panel=applied.panel.panel if applied.panel else None,
         warnings=applied.warnings,

@@ -59,21 +59,25 @@ EXECUTE = """mutation($input: ExecutePluginInput!) {
 }"""
 
 
+def draw_panel(server, plugin_id: str, name: str, panel: dict) -> None:
+    """Register a visualization plugin drawing `panel` and execute it for PROJECT."""
+    manifest = {"id": plugin_id, "name": name, "version": "1.0.0", "type": "visualization",
+                "description": "draws", "author": "acme", "permissions": [],
+                "entry_point": "draw"}
+    registered = graphql(server, REGISTER, {"input": {"manifest": manifest, "code": DRAW_CODE}})
+    assert registered["registerPlugin"]["errors"] == [], registered
+    executed = graphql(server, EXECUTE, {"input": {
+        "plugin": plugin_id, "input": {"panel": panel}, "project": PROJECT}})["executePlugin"]
+    assert executed["errors"] == [] and executed["panel"] == panel, executed
+
+
 def draw_every_kind(server) -> list[str]:
     """Register a visualization plugin per kind and execute each for PROJECT; their ids in
     the order they drew."""
     drawn = []
     for kind, panel in PANELS.items():
         plugin_id = f"acme.panel_{kind}"
-        manifest = {"id": plugin_id, "name": PAYLOAD if kind == "line" else f"{kind} drawer",
-                    "version": "1.0.0", "type": "visualization", "description": "draws",
-                    "author": "acme", "permissions": [], "entry_point": "draw"}
-        registered = graphql(server, REGISTER, {"input": {"manifest": manifest,
-                                                          "code": DRAW_CODE}})
-        assert registered["registerPlugin"]["errors"] == [], registered
-        executed = graphql(server, EXECUTE, {"input": {
-            "plugin": plugin_id, "input": {"panel": panel}, "project": PROJECT}})["executePlugin"]
-        assert executed["errors"] == [] and executed["panel"] == panel, executed
+        draw_panel(server, plugin_id, PAYLOAD if kind == "line" else f"{kind} drawer", panel)
         drawn.append(plugin_id)
     return drawn
 
@@ -143,4 +147,57 @@ def test_the_project_page_draws_each_plugin_panel(live_server, chromium):
     page.goto(f"{live_server.http_url}/ui/#/project/{EMPTY_PROJECT.replace('/', '%2F')}")
     page.locator("#plugin-panels").get_by_text(
         "No visualization plugin has drawn a panel for this project.").wait_for()
+    watched.assert_clean()
+
+
+#: The most a panel may hold (arcos/plugins/panel.py): 20 series of 1,000 values.
+LONG, SERIES = 1000, 20
+#: A series chart draws about one value per unit of its 316-unit-wide plot (panels.js):
+#: 1,000 values in bins of 4, so 250 bars a series, a hover title on every other one.
+BINS, TITLED = 250, 125
+#: Rows of a table and columns of a heatmap shown (SHOWN in panels.js).
+SHOWN = 100
+
+
+def long_panel(kind: str, series: int) -> dict:
+    return {"kind": kind, "title": f"long {kind}", "labels": [f"run {n}" for n in range(LONG)],
+            "series": [{"name": f"s{k}", "values": [(n * (k + 1)) % 97 for n in range(LONG)]}
+                       for k in range(series)]}
+
+
+def test_the_largest_panels_draw_a_bounded_number_of_elements(live_server, chromium):
+    post_evidence(live_server, type="custom", source="ci", project=PROJECT, data={"n": 1})
+    for kind, series in [("bar", SERIES), ("line", SERIES), ("table", 2), ("heatmap", 2)]:
+        draw_panel(live_server, f"acme.long_{kind}", f"long {kind}", long_panel(kind, series))
+    watched = open_page(chromium, live_server.http_url)
+    page = watched.page
+    sign_in(watched, live_server.token)
+    page.goto(f"{live_server.http_url}/ui/#/project/{PROJECT.replace('/', '%2F')}")
+    page.locator('[data-panel="acme.long_bar"] svg').first.wait_for()
+
+    def panel(kind: str):
+        return page.locator(f'[data-panel="acme.long_{kind}"]')
+
+    points_note = f"Showing {BINS} of {LONG} points, each the mean of up to 4 values."
+    bar = panel("bar")
+    assert bar.locator("rect.bar").count() == SERIES * BINS
+    assert bar.locator("rect.bar title").count() == SERIES * TITLED
+    assert bar.locator(".panel-note").inner_text() == points_note
+    # The first bar is the mean of runs 0-3 of s0 (0, 1, 2, 3), its hover says which.
+    assert bar.locator('g[data-series="s0"] title').first.text_content() \
+        == "s0 · run 0 \u2013 run 3: 1.5"
+    line = panel("line")
+    assert line.locator("circle.dot").count() == SERIES * TITLED
+    assert line.locator(".panel-note").inner_text() == points_note
+    table = panel("table")
+    assert table.locator("tbody tr").count() == SHOWN
+    assert table.locator(".panel-note").inner_text() == f"Showing {SHOWN} of {LONG} rows."
+    heatmap = panel("heatmap")
+    assert heatmap.locator("[data-cell]").count() == 2 * SHOWN
+    assert heatmap.locator(".panel-note").inner_text() == f"Showing {SHOWN} of {LONG} columns."
+    assert "each cell shows its value on hover" in heatmap.inner_text()
+    # Every node of the four panels: under 14,000, against some 90,000 one per value.
+    assert page.locator("#plugin-panels *").count() < 15_000
+    page.locator("#plugin-panels").scroll_into_view_if_needed()
+    watched.screenshot("dashboard-plugin-panels-long")
     watched.assert_clean()

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from browser_kit import chromium, open_page, post_evidence, sign_in
+from browser_kit import chromium, graphql, open_page, post_evidence, sign_in
 
 __all__ = ["chromium"]
 
@@ -101,4 +101,134 @@ def test_plots_span_the_range_and_zoom_by_dragging(live_server, chromium):
     assert page.locator("#reset-zoom").is_disabled()
     back = page.evaluate(READ_PLOT, PLOT)
     assert len(back["xs"]) == len(quarter["xs"])
+    watched.assert_clean()
+
+
+TEST_REPORT = ("mutation($input: ArtifactInput!) { submitTestReport(input: $input) "
+               "{ errors { message } } }")
+PASS_RATE = '#latest-metrics dd[data-metric="tests.pass_rate"]'
+NEXT_FRAMES = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
+
+
+def send_pass_rate(server, page, passed: int, failed: int) -> str:
+    """A JUnit report of `passed` and `failed` tests, uploaded as CI would: its pass rate
+    reaches the open page live. Returns that rate as the page shows it, once it does."""
+    cases = [f'<testcase classname="c" name="ok{n}"/>' for n in range(passed)]
+    cases += [f'<testcase classname="c" name="bad{n}"><failure message="no"/></testcase>'
+              for n in range(failed)]
+    report = (f'<?xml version="1.0"?><testsuite name="s" tests="{passed + failed}" '
+              f'failures="{failed}">{"".join(cases)}</testsuite>')
+    done = graphql(server, TEST_REPORT, {"input": {"content": report, "project": PROJECT}})
+    assert done["submitTestReport"]["errors"] == [], done
+    shown = f"{100 * passed / (passed + failed):.1f} %"
+    page.locator(PASS_RATE).get_by_text(shown, exact=True).wait_for()
+    return shown
+
+
+class HeldSeries:
+    """Holds each qualityMetricSeries request of the page, its answer fetched from the
+    server at once (so later uploads are not in it), until the test releases it."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.held: list[list] = []  # [route, its fetched answer], in the page's order
+        page.route("**/graphql", self._hold)
+
+    def _hold(self, route) -> None:
+        if "qualityMetricSeries" in (route.request.post_data or ""):
+            held = [route, None]
+            self.held.append(held)  # before fetching: a later request may be answered first
+            held[1] = route.fetch()
+        else:
+            route.fallback()
+
+    def wait(self, count: int) -> None:
+        """Until `count` requests have been held and fetched."""
+        for _ in range(600):
+            if len(self.held) >= count and all(fetched for _, fetched in self.held):
+                return
+            self.page.wait_for_timeout(50)
+        raise AssertionError(f"{len(self.held)} series requests held, expected {count}")
+
+    def answer(self, index: int) -> None:
+        route, fetched = self.held[index]
+        route.fulfill(response=fetched)
+
+    def fail(self, index: int, message: str) -> None:
+        route, _ = self.held[index]
+        route.fulfill(json={"data": None, "errors": [{"message": message}]})
+
+
+def open_trends(live_server, chromium):
+    post_evidence(live_server, type="build", source="ci", project=PROJECT, data={})
+    seed_ninety_days(live_server.database_url)
+    watched = open_page(chromium, live_server.http_url)
+    page = watched.page
+    sign_in(watched, live_server.token)
+    page.goto(f"{live_server.http_url}/ui/#/project/{quote(PROJECT, safe='')}")
+    page.locator(f"{PLOT} circle").first.wait_for(state="attached")
+    page.locator("#live-state").get_by_text("live", exact=True).wait_for()
+    return watched, page
+
+
+def test_live_values_wait_for_a_drag_and_outlive_a_range_request(live_server, chromium):
+    watched, page = open_trends(live_server, chromium)
+    # A value arriving while a plot is dragged across leaves that plot (and its selection)
+    # alone until the drag ends; then it is drawn.
+    page.evaluate("(s) => { document.querySelector(s).dataset.mark = 'dragged'; }", PLOT)
+    box = page.locator(PLOT).bounding_box()
+    y = box["y"] + box["height"] / 2
+    start = box["x"] + box["width"] * 0.4
+    page.mouse.move(start, y)
+    page.mouse.down()
+    page.mouse.move(start + box["width"] * 0.1, y, steps=3)
+    quarter = send_pass_rate(live_server, page, 1, 3)
+    page.evaluate(NEXT_FRAMES)
+    dragged = page.locator(f'{PLOT}[data-mark="dragged"] rect.selection')
+    assert dragged.get_attribute("visibility") == "visible"
+    page.mouse.move(start, y, steps=3)
+    page.mouse.up()  # back where it started: no zoom
+    page.wait_for_function("(s) => !document.querySelector(s).dataset.mark", arg=PLOT)
+    assert quarter in page.evaluate(READ_PLOT, PLOT)["titles"][-1]
+
+    # A value arriving while the 90-day series is being fetched is still plotted after it.
+    held = HeldSeries(page)
+    page.select_option("#range", "90")
+    held.wait(1)
+    three_quarters = send_pass_rate(live_server, page, 3, 1)
+    held.answer(0)
+    # Drawn with the answer: its first point is on the 90-day axis's first day.
+    page.wait_for_function("([s, x]) => document.querySelector(s + ' circle').cx.baseVal.value < x",
+                           arg=[PLOT, AXIS_LEFT + AXIS_WIDTH * 1.5 / DAYS])
+    latest = page.evaluate(READ_PLOT, PLOT)["titles"][-1]
+    assert three_quarters in latest and "values)" not in latest, latest
+    watched.assert_clean()
+
+
+def test_only_the_current_series_request_reports_a_failure(live_server, chromium):
+    watched, page = open_trends(live_server, chromium)
+    held = HeldSeries(page)
+    alerts = page.locator("[role=alert]", has_text="metric series")
+    month = page.evaluate(READ_PLOT, PLOT)
+    page.select_option("#range", "90")
+    page.select_option("#range", "7")
+    held.wait(2)
+    held.answer(1)
+    page.wait_for_function("([s, t0]) => document.querySelector(s + ' .t0').textContent !== t0",
+                           arg=[PLOT, month["t0"]])
+    held.fail(0, "older request failed")  # the 90-day span is no longer asked for
+    page.evaluate(NEXT_FRAMES)
+    for number, message in enumerate(["first failure", "second failure"], start=2):
+        page.select_option("#range", "30" if number == 2 else "90")
+        held.wait(number + 1)
+        assert alerts.count() == (0 if number == 2 else 1)  # none for the older request
+        held.fail(number, message)
+        alerts.filter(has_text=message).wait_for()
+        # One alert, its text replaced: not one more per failure, none for the older one.
+        assert alerts.all_text_contents() == [f"Could not load the metric series: {message}"]
+    page.select_option("#range", "7")
+    held.wait(5)
+    held.answer(4)
+    alerts.wait_for(state="hidden")  # a success clears it
+    assert page.locator('section[aria-label="Trends"] [role=alert]').text_content() == ""
     watched.assert_clean()

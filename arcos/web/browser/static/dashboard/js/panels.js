@@ -17,6 +17,12 @@ const X_TICKS = 8;
 const INSET = 6;
 const HEAT_ROW = 26;
 const HEAT_NAMES = 110;
+// A panel may hold 20 series of 1,000 values: a series chart draws about one value per
+// horizontal pixel (viewBox unit) of its plot, hover titles and line dots on at most MARKS
+// points of a series, and a table or heatmap its first SHOWN labels, each saying so.
+const PLOT_PX = WIDTH - PAD.left - PAD.right;
+const MARKS = 200;
+const SHOWN = 100;
 
 const finite = (v) => typeof v === "number" && Number.isFinite(v);
 const tone = (i) => `s${i % TONES}`;
@@ -36,6 +42,34 @@ function labelsOf(panel) {
   const labels = panel.labels || [];
   const count = Math.max(labels.length, ...panel.series.map((s) => s.values.length));
   return Array.from({ length: count }, (_, i) => labels[i] ?? String(i + 1));
+}
+
+/** "Showing N of M …" under a panel cut to fit, or nothing. */
+function shownNote(shown, total, what) {
+  return shown < total ? h("p", { class: "muted panel-note" }, `Showing ${shown} of ${total} ${what}.`) : null;
+}
+
+/**
+ * The panel with its labels cut into equal bins of at most PLOT_PX, each value the mean of
+ * its bin's (a mean keeps stacked bars and areas exact; a spike is averaged in, and the
+ * note says so), with the bins' first labels for the ticks.
+ */
+function binned(panel) {
+  const labels = labelsOf(panel);
+  const size = Math.ceil(labels.length / PLOT_PX);
+  if (size <= 1) return { panel, ticks: labels, note: null };
+  const bins = Array.from({ length: Math.ceil(labels.length / size) },
+    (_, b) => [b * size, Math.min((b + 1) * size, labels.length)]);
+  const mean = (values) => {
+    const found = values.filter(finite);
+    return found.length ? sum(found) / found.length : null;
+  };
+  return {
+    panel: { ...panel, labels: bins.map(([a, b]) => (b - a > 1 ? `${labels[a]} – ${labels[b - 1]}` : labels[a])),
+      series: panel.series.map((s) => ({ ...s, values: bins.map(([a, b]) => mean(s.values.slice(a, b))) })) },
+    ticks: bins.map(([a]) => labels[a]),
+    note: shownNote(bins.length, labels.length, `points, each the mean of up to ${size} values`),
+  };
 }
 
 function axisOf(panel, name) {
@@ -65,7 +99,8 @@ function legend(entries) {
 }
 
 // Line, area, scatter, bar and combo: series over the labels, on a left and a right axis.
-function seriesChart(panel) {
+function seriesChart(full) {
+  const { panel, ticks, note } = binned(full);
   const labels = labelsOf(panel);
   const n = Math.max(labels.length, 1);
   const members = panel.series.map((s, index) => ({
@@ -127,7 +162,7 @@ function seriesChart(panel) {
     }
   }
   const step = Math.ceil(n / X_TICKS);
-  labels.forEach((label, i) => {
+  ticks.forEach((label, i) => {
     if (i % step === 0) {
       chart.append(svg("text", { x: x(i), y: HEIGHT - PAD.bottom + 12, "text-anchor": "middle" }, label));
     }
@@ -139,7 +174,9 @@ function seriesChart(panel) {
   for (const m of members) {
     const { y, unit } = scales[m.axis];
     const group = svg("g", { class: `series ${m.kind} ${tone(m.index)}`, "data-series": m.s.name });
-    const hover = (i) => svg("title", {}, `${m.s.name} · ${labels[i]}: ${panelNumber(m.s.values[i], unit)}`);
+    const marked = (i) => i % Math.ceil(n / MARKS) === 0;
+    const hover = (i) => (marked(i)
+      ? svg("title", {}, `${m.s.name} · ${labels[i]}: ${panelNumber(m.s.values[i], unit)}`) : null);
     if (m.kind === "bar") {
       const left = PAD.left + slots.indexOf(m.slot) * slotWidth + band * 0.1;
       m.spans.forEach((span, i) => {
@@ -163,14 +200,15 @@ function seriesChart(panel) {
         }
       }
       m.spans.forEach((span, i) => {
-        if (span) group.append(svg("circle", { class: "dot", cx: x(i), cy: y(span[1]), r: m.kind === "scatter" ? 3.5 : 2.5 }, hover(i)));
+        if (span && (m.kind === "scatter" || marked(i))) group.append(svg("circle", { class: "dot", cx: x(i), cy: y(span[1]), r: m.kind === "scatter" ? 3.5 : 2.5 }, hover(i)));
       });
     }
     chart.append(group);
   }
   return [chart, legend(members.map((m) => ({ name: m.s.name, index: m.index,
     shape: m.kind === "bar" ? "box" : "line",
-    note: [m.s.stack ? `stack ${m.s.stack}` : "", m.axis === "right" ? "(right axis)" : ""].filter(Boolean).join(" ") })))];
+    note: [m.s.stack ? `stack ${m.s.stack}` : "", m.axis === "right" ? "(right axis)" : ""].filter(Boolean).join(" ") }))),
+  note];
 }
 
 function pieChart(panel) {
@@ -238,15 +276,18 @@ function statPanel(panel) {
 
 function tablePanel(panel) {
   const x = axisOf(panel, "x");
+  const labels = labelsOf(panel);
   return [h("table", { class: "panel-table", "aria-label": panel.title || "table panel" },
     h("thead", {}, h("tr", {}, h("th", {}, x.label || ""), panel.series.map((s) => h("th", {}, s.name)))),
-    h("tbody", {}, labelsOf(panel).map((label, i) => h("tr", {}, h("th", { scope: "row" }, label),
-      panel.series.map((s) => h("td", { class: "num" }, panelNumber(s.values[i], panel.unit)))))))];
+    h("tbody", {}, labels.slice(0, SHOWN).map((label, i) => h("tr", {}, h("th", { scope: "row" }, label),
+      panel.series.map((s) => h("td", { class: "num" }, panelNumber(s.values[i], panel.unit))))))),
+  shownNote(Math.min(labels.length, SHOWN), labels.length, "rows")];
 }
 
 function heatmapPanel(panel) {
-  const labels = labelsOf(panel);
-  const values = panel.series.flatMap((s) => s.values.filter(finite));
+  const all = labelsOf(panel);
+  const labels = all.slice(0, SHOWN);
+  const values = panel.series.flatMap((s) => s.values.slice(0, SHOWN).filter(finite));
   const [low, high] = values.length ? extent(values) : [0, 1];
   const height = PAD.top + panel.series.length * HEAT_ROW + PAD.bottom;
   const cell = (WIDTH - HEAT_NAMES - 8) / Math.max(labels.length, 1);
@@ -263,8 +304,8 @@ function heatmapPanel(panel) {
         "data-cell": `${s.name}|${label}` },
       svg("rect", { x: left, y: top, width: Math.max(cell - 1, 1), height: HEAT_ROW - 1,
         "fill-opacity": (0.08 + 0.92 * strength).toFixed(2) }),
-      svg("text", { x: left + cell / 2, y: top + HEAT_ROW / 2 + 4, "text-anchor": "middle" },
-        cell >= 18 ? panelNumber(v) : ""),
+      cell >= 18 ? svg("text", { x: left + cell / 2, y: top + HEAT_ROW / 2 + 4, "text-anchor": "middle" },
+        panelNumber(v)) : null,
       svg("title", {}, `${s.name} · ${label}: ${panelNumber(v, panel.unit)}`)));
     });
   });
@@ -276,7 +317,8 @@ function heatmapPanel(panel) {
     }
   });
   return [chart, h("p", { class: "muted legend-scale" },
-    `Darker is higher: ${panelNumber(low, panel.unit)} to ${panelNumber(high, panel.unit)}; each cell shows its value.`)];
+    `Darker is higher: ${panelNumber(low, panel.unit)} to ${panelNumber(high, panel.unit)}; each cell shows `
+    + `its value${cell >= 18 ? "" : " on hover"}.`), shownNote(labels.length, all.length, "columns")];
 }
 
 const DRAW = { line: seriesChart, area: seriesChart, scatter: seriesChart, bar: seriesChart,

@@ -54,7 +54,8 @@ function describe(p, format) {
  * value, or a bucket's mean with its min, max and count) over `domain` ([t0, t1] in ms;
  * the points' own span without it), with the span and value range as labels. Moving over
  * it shows the nearest point (a bucket's min–max too); dragging across it selects a span
- * (a visible rectangle) and calls `onZoom(fromMs, toMs)`.
+ * (a visible rectangle, the plot has the class `dragging` meanwhile) and calls
+ * `onZoom(fromMs, toMs)`.
  */
 export function linePlot(points, { label, format, domain, onZoom }) {
   const width = 360;
@@ -148,6 +149,7 @@ export function linePlot(points, { label, format, domain, onZoom }) {
     chart.addEventListener("pointerdown", (event) => {
       if (event.button !== 0) return;
       dragFrom = viewX(event);
+      chart.classList.add("dragging");  // the page holds its redraws until the drag ends
       chart.setPointerCapture(event.pointerId);
       showSelection(dragFrom);
       event.preventDefault();
@@ -156,6 +158,7 @@ export function linePlot(points, { label, format, domain, onZoom }) {
       if (dragFrom === null) return;
       const [from, to] = [dragFrom, viewX(event)].sort((a, b) => a - b);
       dragFrom = null;
+      chart.classList.remove("dragging");
       selection.setAttribute("visibility", "hidden");
       if (zoom && to - from >= MIN_DRAG) onZoom(Math.floor(timeAt(from)), Math.ceil(timeAt(to)));
     };

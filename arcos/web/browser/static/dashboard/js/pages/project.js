@@ -12,7 +12,8 @@ import { badge } from "../status.js";
 const PLOTTED = ["tests.pass_rate", "coverage.line_rate", "findings.total", "vulns.total",
   "build.success_rate"];
 const FEED_SIZE = 50;
-// Points kept per plotted series as live values arrive (a page left open stays bounded).
+// Live values kept per plotted series (a page left open stays bounded); the fetched
+// buckets are never trimmed, so the plot keeps its history back to the span's start.
 const SERIES_KEEP = 1000;
 // Set once the plots and the first feed rows are in the DOM, and once more after the next
 // frame: what tests/benchmarks/bench_dashboard.py times as the first meaningful paint.
@@ -74,6 +75,17 @@ function section(title, ...children) {
   return h("section", { class: "card", "aria-label": title }, h("h2", {}, title), ...children);
 }
 
+/** Where a section says what failed: one element whose text each failure replaces. */
+function alertBox() {
+  return h("p", { role: "alert", class: "alert", hidden: true });
+}
+
+/** Show `text` in `alert`, or empty and hide it (after a success). */
+function report(alert, text = "") {
+  alert.textContent = text;
+  alert.hidden = !text;
+}
+
 function select(id, label, options, onchange) {
   const element = h("select", { id, onchange },
     options.map(([value, text]) => h("option", { value }, text)));
@@ -87,8 +99,12 @@ export default {
   scopes: ["evidence:read"],
   render({ main, params }) {
     const slug = params.slug;
-    // Per plotted metric, its points in the shown span ({ time, value, min, max, count }).
-    const series = new Map(PLOTTED.map((name) => [name, []]));
+    // Per plotted metric, the buckets fetched for the shown span and the values that
+    // arrived live after them (points: { time, value, min, max, count }).
+    const series = new Map(PLOTTED.map((name) => [name, { fetched: [], live: [] }]));
+    let liveCount = 0;  // live values received so far: which came while a request was out
+    const alerts = { project: alertBox(), metrics: alertBox(), series: alertBox(),
+      feed: alertBox(), findings: alertBox(), compliance: alertBox(), panels: alertBox() };
     const latest = h("dl", { class: "kv", id: "latest-metrics" });
     const plots = h("div", { class: "grid", id: "plots" });
     const feed = h("ul", { class: "feed", id: "feed", "aria-live": "polite" });
@@ -116,43 +132,79 @@ export default {
     }
 
     function showRange() {
-      return showView(rangeView()).catch(failed("the metric series"));
+      return showView(rangeView());
     }
 
     function zoomTo(from, to) {
-      showView({ from, to, zoomed: true }).catch(failed("the metric series"));
+      showView({ from, to, zoomed: true });
     }
 
-    // One query for every plot at about one bucket per BUCKET_PX pixels; an answer for a
-    // span no longer shown (the range changed meanwhile) is dropped.
+    // One query for every plot at about one bucket per BUCKET_PX pixels. Only the latest
+    // request counts: an answer or a failure for a span no longer shown is dropped. Live
+    // values that came while it was out and are newer than its answer stay after it.
     async function showView(next) {
       const request = ++seriesRequest;
+      const liveBefore = liveCount;
       view = next;
       resetZoom.disabled = !view.zoomed;
       const plotWidth = (plots.firstElementChild && plots.firstElementChild.clientWidth) || 360;
       const points = Math.max(MIN_BUCKETS, Math.min(MAX_BUCKETS, Math.round(plotWidth / BUCKET_PX)));
       const iso = (ms) => (ms === null ? null : new Date(ms).toISOString());
-      const data = await query(seriesQuery(points), { slug, from: iso(view.from), to: iso(view.to) });
-      if (!alive || request !== seriesRequest) return;
-      for (const found of data.qualityMetricSeries) {
-        series.set(found.name, found.buckets.map((b) => ({ time: new Date(b.timestamp),
-          value: b.mean, min: b.min, max: b.max, count: b.count })));
+      const current = () => alive && request === seriesRequest;
+      let data;
+      try {
+        data = await query(seriesQuery(points), { slug, from: iso(view.from), to: iso(view.to) });
+      } catch (error) {
+        if (current()) report(alerts.series, `Could not load the metric series: ${error.message}`);
+        return;
       }
-      drawPlots();
+      if (!current()) return;
+      report(alerts.series);
+      for (const found of data.qualityMetricSeries) {
+        const shown = series.get(found.name);
+        shown.fetched = found.buckets.map((b) => ({ time: new Date(b.timestamp),
+          value: b.mean, min: b.min, max: b.max, count: b.count }));
+        // The answer ends at the span's end, or (everything) at its latest bucket.
+        const last = shown.fetched[shown.fetched.length - 1];
+        const end = view.to ?? (last ? last.time.getTime() : -Infinity);
+        shown.live = shown.live.filter((p) => p.number > liveBefore && p.time.getTime() > end);
+      }
+      redraw();
     }
 
     // A live value joins its series when the shown span is open-ended (not zoomed).
     function addLiveValue(m) {
-      const points = series.get(m.name);
-      if (!points || view.zoomed) return;
-      points.push({ time: new Date(m.timestamp), value: m.value, min: m.value, max: m.value,
-        count: 1 });
-      if (points.length > SERIES_KEEP) points.splice(0, points.length - SERIES_KEEP);
+      const shown = series.get(m.name);
+      if (!shown || view.zoomed) return;
+      shown.live.push({ time: new Date(m.timestamp), value: m.value, min: m.value, max: m.value,
+        count: 1, number: ++liveCount });
+      if (shown.live.length > SERIES_KEEP) shown.live.splice(0, shown.live.length - SERIES_KEEP);
+    }
+
+    // Redrawing replaces each plot's <svg>, which would end a drag across one (its pointer
+    // capture and selection gone): while one is dragged, the redraw waits for its end.
+    let frame = 0;
+    let deferred = false;
+    function redraw() {
+      cancelAnimationFrame(frame);
+      frame = 0;
+      deferred = Boolean(plots.querySelector("svg.dragging"));
+      if (!deferred) drawPlots();
+    }
+
+    // Live values come in bursts: at most one redraw per frame.
+    function redrawSoon() {
+      if (!frame) frame = requestAnimationFrame(redraw);
+    }
+
+    for (const type of ["pointerup", "pointercancel"]) {
+      plots.addEventListener(type, () => deferred && redrawSoon());
     }
 
     function drawPlots() {
       replace(plots, PLOTTED.map((name) => {
-        const points = series.get(name);
+        const { fetched, live } = series.get(name);
+        const points = [...fetched, ...live];
         const last = points.length ? points[points.length - 1].time.getTime() : null;
         const from = view.from ?? (points.length ? points[0].time.getTime() : null);
         const to = view.zoomed ? view.to : Math.max(view.to ?? -Infinity, last ?? -Infinity);
@@ -183,11 +235,15 @@ export default {
 
     const [severityLabel, severity] = select("severity", "Severity",
       [["", "any"], ...["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO", "UNKNOWN"].map((s) => [s, s])],
-      () => loadFindings());
+      showFindings);
     const [stateLabel, state] = select("state", "State", [["OPEN", "open"], ["FIXED", "fixed"], ["", "any"]],
-      () => loadFindings());
+      showFindings);
     const tool = h("input", { id: "tool", type: "search", placeholder: "e.g. bandit",
-      onchange: () => loadFindings() });
+      onchange: showFindings });
+
+    function showFindings() {
+      loadFindings().catch(failed(alerts.findings, "findings"));
+    }
 
     async function loadFindings() {
       const found = (await query(FINDINGS, { project: slug, severity: severity.value || null,
@@ -198,10 +254,15 @@ export default {
         h("td", {}, f.path ? `${f.path}${f.line ? `:${f.line}` : ""}` : f.component || ""),
         h("td", {}, f.ruleId || f.vulnerabilityId || ""))) :
         h("tr", {}, h("td", { colspan: 6 }, "No findings match.")));
+      report(alerts.findings);
     }
 
     const [frameworkLabel, framework] = select("framework", "Framework",
-      FRAMEWORKS.map((f) => [f, f]), () => loadCompliance());
+      FRAMEWORKS.map((f) => [f, f]), showCompliance);
+
+    function showCompliance() {
+      loadCompliance().catch(failed(alerts.compliance, "compliance"));
+    }
 
     async function loadCompliance() {
       const status = (await query(COMPLIANCE, { project: slug, framework: framework.value }))
@@ -214,26 +275,30 @@ export default {
           h("thead", {}, h("tr", {}, h("th", {}, "Control"), h("th", {}, "Title"), h("th", {}, "Status"))),
           h("tbody", {}, status.controls.map((c) => h("tr", {}, h("td", {}, c.controlId),
             h("td", {}, c.title), h("td", {}, badge(c.status)))))));
+      report(alerts.compliance);
     }
 
     replace(main,
       h("h1", {}, slug),
-      section("Latest metrics", latest),
-      section("Trends", h("div", { class: "controls" }, rangeLabel, resetZoom), plots),
-      section("Live evidence", h("p", {}, liveState), feed),
-      section("Findings",
+      alerts.project,
+      section("Latest metrics", alerts.metrics, latest),
+      section("Trends", h("div", { class: "controls" }, rangeLabel, resetZoom), alerts.series,
+        plots),
+      section("Live evidence", h("p", {}, liveState), alerts.feed, feed),
+      section("Findings", alerts.findings,
         h("div", { class: "controls" }, severityLabel, stateLabel,
           h("label", { for: "tool" }, "Tool", tool)),
         h("table", { "aria-label": "Findings" }, h("thead", {}, h("tr", {},
           ["Severity", "State", "Tool", "Message", "Where", "Rule"].map((t) => h("th", {}, t)))),
         findingsBody)),
-      section("Compliance", h("div", { class: "controls" }, frameworkLabel), compliance),
+      section("Compliance", h("div", { class: "controls" }, frameworkLabel), alerts.compliance,
+        compliance),
       section("Assurance cases", cases),
-      section("Plugin panels", panels));
+      section("Plugin panels", alerts.panels, panels));
 
     let alive = true;
-    const failed = (what) => (error) => {
-      if (alive) main.append(h("p", { role: "alert" }, `Could not load ${what}: ${error.message}`));
+    const failed = (alert, what) => (error) => {
+      if (alive) report(alert, `Could not load ${what}: ${error.message}`);
     };
 
     const seriesShown = showRange();
@@ -255,31 +320,38 @@ export default {
           ` (${c.caseId}, version ${c.version}${c.status.openItems.length
             ? `, open: ${c.status.openItems.join(", ")}` : ""})`))) : h("li", {}, "No cases."));
       unsubscribers.push(subscribe(EVIDENCE_ADDED, () => ({ project: slug, after: lastCursor }), {
-        next: (payload) => payload.data && addEvidence(payload.data.evidenceAdded, true),
-        error: failed("the live feed"),
+        next: (payload) => {
+          if (!payload.data) return;
+          report(alerts.feed);
+          addEvidence(payload.data.evidenceAdded, true);
+        },
+        error: failed(alerts.feed, "the live feed"),
       }));
       unsubscribers.push(subscribe(METRIC_UPDATED, () => ({ project: slug }), {
         next: (payload) => {
           const m = payload.data && payload.data.qualityMetricUpdated;
           if (!m) return;
+          report(alerts.metrics);
           addLiveValue(m);
           const cell = latest.querySelector(`dd[data-metric="${CSS.escape(m.name)}"]`);
           if (cell) cell.textContent = metricValue(m.name, m.value);
-          drawPlots();
+          redrawSoon();
         },
-        error: failed("metric updates"),
+        error: failed(alerts.metrics, "metric updates"),
       }));
-    })().catch(failed("the project"));
-    loadFindings().catch(failed("findings"));
-    loadCompliance().catch(failed("compliance"));
+    })().catch(failed(alerts.project, "the project"));
+    showFindings();
+    showCompliance();
     query(PANELS, { project: slug }).then((data) => alive
-      && replace(panels, panelFigures(data.pluginPanels, when))).catch(failed("plugin panels"));
+      && replace(panels, panelFigures(data.pluginPanels, when)))
+      .catch(failed(alerts.panels, "plugin panels"));
     unsubscribers.push(onLiveState((s) => {
       liveState.textContent = liveLabel(s);
     }));
 
     return () => {
       alive = false;
+      cancelAnimationFrame(frame);
       for (const stop of unsubscribers) stop();
     };
   },

@@ -25,6 +25,7 @@ from arcos.graphql.core_schema import core_schema
 from arcos.graphql.document_cache import DocumentCache
 from arcos.graphql.errors import ClassifyErrors, log_unexpected
 from arcos.graphql.limits import DocumentLimits, FreshLoaders, limit_extensions
+from arcos.graphql.name_cache import RememberingNameConverter
 from arcos.graphql.node import check_node_scopes, node_query
 from arcos.graphql.shape import ShapeLimits
 from arcos.registry import Registry
@@ -110,7 +111,8 @@ def create_schema(settings: Settings, registry: Registry = REGISTRY) -> ArcosSch
         # Every declared node type, so node(id) can return one no field reaches.
         types=[kind.type for kind in registry.node_kinds()],
         extensions=extensions,
-        config=StrawberryConfig(disable_field_suggestions=not settings.expose_schema),
+        config=StrawberryConfig(disable_field_suggestions=not settings.expose_schema,
+                                name_converter=RememberingNameConverter()),
         document_limits=limits,
     )
     check_node_scopes(core_schema(schema), registry.node_scopes)

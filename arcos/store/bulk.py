@@ -11,7 +11,7 @@ afterwards exactly like created ones.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -91,13 +91,32 @@ async def select_in(
     The SQL is written here: for the one-row SELECT of a small write (the project of an
     upload), Tortoise building it through pypika cost several times the statement itself.
     """
-    if not values:
+    return await select_where_in(connection, model, {column: values})
+
+
+async def select_where_in(
+    connection: BaseDBAsyncClient, model: type[M], where: Mapping[str, Collection[Any]]
+) -> list[M]:
+    """The rows of `model` whose every column in `where` is one of its values, as
+    `model.filter(**{f"{column}__in": values, ...}).using_db(connection)` returns them
+    (several columns: so a composite index serves the lookup)."""
+    if not where or not all(where.values()):
         return []
     meta = model._meta
     columns = ", ".join(f'"{name}"' for name in meta.fields_db_projection.values())
-    placeholders = values_placeholders(connection.capabilities.dialect, 1, len(values))
+    dialect = connection.capabilities.dialect
+    conditions: list[str] = []
+    parameters: list[Any] = []
+    for column, values in where.items():
+        if dialect == "postgres":  # numbered after the earlier columns' parameters
+            first = len(parameters) + 1
+            placeholders = ", ".join(f"${n}" for n in range(first, first + len(values)))
+        else:
+            placeholders = ", ".join("?" * len(values))
+        conditions.append(f'"{column}" IN ({placeholders})')
+        parameters += list(values)
     rows = await connection.execute_query_dict(
-        f'SELECT {columns} FROM "{meta.db_table}" WHERE "{column}" IN {placeholders}',  # noqa: S608
-        list(values),
+        f'SELECT {columns} FROM "{meta.db_table}" WHERE {" AND ".join(conditions)}',  # noqa: S608
+        parameters,
     )
     return [model._init_from_db(**row) for row in rows]

@@ -23,7 +23,7 @@ from arcos.evidence.models import RelationKind
 from arcos.evidence.service import draft_limits, insert_drafts, link_in
 from arcos.problems import ProblemCode, Refused
 from arcos.settings import Settings
-from arcos.store.bulk import insert_all
+from arcos.store.bulk import insert_all, select_where_in
 from arcos.store.group_commit import GroupCommit
 from arcos.store.housekeeping import Sweep
 from arcos.store.unit_of_work import UnitOfWork
@@ -236,10 +236,10 @@ async def _stored_deliveries(
     unit: UnitOfWork, keys: set[tuple[str, str]]
 ) -> dict[tuple[str, str], WebhookDelivery]:
     """The committed deliveries with these (provider, dedupe_key) keys (one query)."""
-    rows = await WebhookDelivery.filter(
-        provider__in=sorted({provider for provider, _ in keys}),
-        dedupe_key__in=sorted({key for _, key in keys}),
-    ).using_db(unit.connection)
+    rows = await select_where_in(unit.connection, WebhookDelivery, {
+        "provider": sorted({provider for provider, _ in keys}),
+        "dedupe_key": sorted({key for _, key in keys}),
+    })
     return {(row.provider, row.dedupe_key): row for row in rows
             if (row.provider, row.dedupe_key) in keys}
 

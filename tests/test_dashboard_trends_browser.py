@@ -49,13 +49,7 @@ def seed_ninety_days(database_url: str) -> None:
 
 
 def test_plots_span_the_range_and_zoom_by_dragging(live_server, chromium):
-    post_evidence(live_server, type="build", source="ci", project=PROJECT, data={})
-    seed_ninety_days(live_server.database_url)
-    watched = open_page(chromium, live_server.http_url)
-    page = watched.page
-    sign_in(watched, live_server.token)
-    page.goto(f"{live_server.http_url}/ui/#/project/{quote(PROJECT, safe='')}")
-    page.locator(f"{PLOT} circle").first.wait_for(state="attached")
+    watched, page = open_trends(live_server, chromium)
     month = page.evaluate(READ_PLOT, PLOT)
 
     page.select_option("#range", "90")

@@ -15,6 +15,8 @@ import itertools
 import json
 import sys
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -105,16 +107,36 @@ def encoded(result: Any) -> bytes:
                   "extensions": result.extensions}).encode()
 
 
+@asynccontextmanager
+async def fresh_adapter(settings: Any, direct: bool, monkeypatch: pytest.MonkeyPatch
+                        ) -> AsyncIterator[tuple[RunningApp, RestAdapter]]:
+    """A running app on a fresh store whose new ids are 1, 2, … (so both runs of a
+    scenario make the same bytes), and its adapter, with the compiled plans off unless
+    `direct`. The patches are undone when the block ends."""
+    ids = itertools.count(1)
+    monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=next(ids), version=4))
+    try:
+        async with running_app(settings) as running:
+            adapter = adapter_of(running)
+            if not direct:
+                monkeypatch.setattr(adapter.direct, "plan", lambda *_: None)
+            yield running, adapter
+    finally:
+        monkeypatch.undo()
+
+
+async def execute_all(adapter: RestAdapter,
+                      calls: list[tuple[str, dict[str, Any], Caller]]) -> list[bytes]:
+    """`encoded` answers of each (operation, variables, caller) call, in order."""
+    return [encoded(await adapter.execute(name, variables, caller, a_request()))
+            for name, variables, caller in calls]
+
+
 async def scenario(settings: Any, direct: bool, monkeypatch: pytest.MonkeyPatch
                    ) -> tuple[list[bytes], tuple[int, int]]:
     """Every answer of the scenario on a fresh store, and the plans' counts."""
-    ids = itertools.count(1)
-    monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=next(ids), version=4))
     answers: list[bytes] = []
-    async with running_app(settings) as running:
-        adapter = adapter_of(running)
-        if not direct:
-            monkeypatch.setattr(adapter.direct, "plan", lambda *_: None)
+    async with fresh_adapter(settings, direct, monkeypatch) as (running, adapter):
         async with running.client() as http:
             for event, delivery, body in DELIVERIES:
                 response = await http.post("/api/webhooks/github", content=body,
@@ -122,11 +144,8 @@ async def scenario(settings: Any, direct: bool, monkeypatch: pytest.MonkeyPatch
                 answers.append(b"%d %s " % (response.status_code,
                                             response.headers["content-type"].encode())
                                + response.content)
-        for name, variables, caller in CALLS:
-            answers.append(encoded(await adapter.execute(name, variables, caller,
-                                                         a_request())))
+        answers += await execute_all(adapter, CALLS)
         counts = adapter.direct.counts()
-    monkeypatch.undo()
     return answers, counts
 
 
@@ -177,14 +196,9 @@ async def upload_scenario(settings: Any, direct: bool, monkeypatch: pytest.Monke
     coverage report through the same document's other root field, a malformed report,
     a caller without the scope) and of adapter calls (uploads, and evidence submitted
     with and without a project, replayed, refused), on a fresh store."""
-    ids = itertools.count(1)
-    monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=next(ids), version=4))
     answers: list[bytes] = []
-    async with running_app(settings) as running:
+    async with fresh_adapter(settings, direct, monkeypatch) as (running, adapter):
         running.app.state.writer.clock = lambda: MOMENT
-        adapter = adapter_of(running)
-        if not direct:
-            monkeypatch.setattr(adapter.direct, "plan", lambda *_: None)
         reader = await running.issue("reader", "evidence:read")
         xml = {"content-type": "application/xml"}
         uploads = [
@@ -219,11 +233,8 @@ async def upload_scenario(settings: Any, direct: bool, monkeypatch: pytest.Monke
                 evidence_input(project="github.com/acme/other")["input"],
                 evidence_input()["input"]]}}, writer),
         ]
-        for name, variables, caller in calls:
-            answers.append(encoded(await adapter.execute(name, variables, caller,
-                                                         a_request())))
+        answers += await execute_all(adapter, calls)
         counts = adapter.direct.counts()
-    monkeypatch.undo()
     return answers, counts
 
 

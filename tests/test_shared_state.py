@@ -1,7 +1,7 @@
 """Shared state through a real Redis: the deployment-wide rate limit (atomic, expiring,
 failing open to the local bucket), the epochs that tell instances their caches may be
-stale, and the principal and webhook-secret caches trusting a hit only under the epoch
-they read (failing closed when Redis cannot say)."""
+stale, the gate that trusts an entry only under the epoch it was read under (failing
+closed when Redis cannot say), and the principal and webhook-secret caches applying it."""
 
 from __future__ import annotations
 
@@ -21,8 +21,11 @@ from redis_server import require_shared_redis, unique_prefix
 from arcos.auth.caller import Caller
 from arcos.auth.principal_cache import PrincipalCache
 from arcos.auth.redis_rate_limit import RedisTokenBucket
+from arcos.settings import Settings
 from arcos.shared_state.epoch import SharedEpoch
+from arcos.shared_state.epoch_gate import EpochGate
 from arcos.shared_state.redis_state import SharedRedis
+from arcos.webhooks.secret_cache import SecretCache
 
 VIEWER = {"query": "{ viewer { name } }"}
 
@@ -133,6 +136,88 @@ async def test_epoch_of_an_unreachable_redis_is_unknown():
     epoch = SharedEpoch(down, "test")
     assert await epoch.read() is None
     await epoch.change()  # logged, never raised: the write it follows has committed
+    await down.close()
+
+
+# The gate both caches trust their entries by (arcos/shared_state/epoch_gate.py).
+
+
+async def test_a_gate_trusts_an_entry_only_under_the_epoch_it_was_read_under(shared):
+    a, b = shared
+    gate = EpochGate(SharedEpoch(b, "gate"))
+    stamp = await gate.read()
+    assert stamp is not None and gate.may_keep(stamp)
+    assert gate.trusts(stamp, await gate.read())
+    announced = EpochGate(SharedEpoch(a, "gate")).announce()  # another instance's change
+    assert announced is not None
+    await announced
+    now = await gate.read()
+    assert not gate.trusts(stamp, now)
+    assert gate.trusts(now, await gate.read())  # what is read again is trusted again
+
+
+async def test_a_gate_trusts_nothing_read_before_redis_lost_the_epoch(shared):
+    """A missing epoch gets a fresh random value, never one an entry can hold."""
+    first, _ = shared
+    gate = EpochGate(SharedEpoch(first, "gate-lost"))
+    stamp = await gate.read()
+    await first.run(lambda client: client.delete(first.key("epoch:gate-lost")))
+    now = await gate.read()
+    assert now is not None and not gate.trusts(stamp, now)
+
+
+async def test_a_gate_fails_closed_while_redis_is_down():
+    down = unreachable()
+    gate = EpochGate(SharedEpoch(down, "gate"))
+    now = await gate.read()
+    assert now is None
+    assert not gate.may_keep(now)  # a read now could never be checked later: not kept
+    assert not gate.trusts("read-before-the-outage", now)
+    assert not gate.trusts(None, now)  # not even an entry stamped as unknown
+    announced = gate.announce()
+    assert announced is not None
+    await announced  # logged, never raised: the write it follows has committed
+    await down.close()
+
+
+async def test_without_shared_redis_the_gate_is_open():
+    gate = EpochGate(None)
+    now = await gate.read()
+    assert now is None and gate.may_keep(now) and gate.trusts(None, now)
+    assert gate.announce() is None
+
+
+def _secret_cache(epoch: SharedEpoch, monkeypatch: pytest.MonkeyPatch
+                  ) -> tuple[SecretCache, list[int]]:
+    """A webhook secret cache under `epoch`, and the list each store read appends to."""
+    reads: list[int] = []
+
+    async def overrides(names):
+        reads.append(len(names))
+        return {}
+
+    monkeypatch.setattr("arcos.webhooks.secret_cache.secret_overrides", overrides)
+    settings = Settings(auth_cache_seconds=3600)
+    return SecretCache(settings, ["GITHUB_WEBHOOK_SECRET"], 3600, epoch), reads
+
+
+async def test_cached_webhook_secrets_are_used_only_under_their_epoch(shared, monkeypatch):
+    a, b = shared
+    cache, reads = _secret_cache(SharedEpoch(b, "secrets"), monkeypatch)
+    await cache.overrides()
+    await cache.overrides()
+    assert len(reads) == 1
+    await SharedEpoch(a, "secrets").change()  # another instance set a secret
+    await cache.overrides()
+    assert len(reads) == 2
+
+
+async def test_webhook_secrets_are_read_from_the_store_while_redis_is_down(monkeypatch):
+    down = unreachable()
+    cache, reads = _secret_cache(SharedEpoch(down, "secrets"), monkeypatch)
+    for _ in range(3):
+        await cache.overrides()
+    assert len(reads) == 3 and not cache.cached  # fail closed: nothing kept
     await down.close()
 
 

@@ -16,7 +16,8 @@ has its own and nothing lives at module level. What keeps it honest:
   epoch (arcos/shared_state/epoch.py) before its mutation returns, and a hit is trusted only
   while the epoch is the one read before its entry was read from the store (one Redis
   round trip per authenticated request). When Redis cannot be read, nothing cached is
-  trusted: the token is read from the store (fail closed).
+  trusted: the token is read from the store (fail closed). The rule is the one the webhook
+  secret cache follows too (arcos/shared_state/epoch_gate.py).
 - A revocation committed by another process (`arcos token revoke`, another worker) is also
   read from the outbox every ARCOS_AUTH_REVOCATION_POLL_SECONDS: without Redis that
   interval, not the cache's lifetime, bounds how long such a token is still honoured; with
@@ -42,6 +43,7 @@ from typing import TYPE_CHECKING
 from arcos.auth.caller import Caller
 from arcos.auth.service import REVOCATION_EPOCH, TOKEN_REVOKED
 from arcos.shared_state.epoch import SharedEpoch
+from arcos.shared_state.epoch_gate import EpochGate
 from arcos.store.outbox import StoredEvent
 from arcos.store.outbox_follower import OutboxFollower
 
@@ -97,8 +99,9 @@ class PrincipalCache:
         epoch: SharedEpoch | None = None,
     ) -> None:
         self.ttl_seconds = ttl_seconds
-        #: The deployment's revocation epoch, when instances share a Redis.
-        self.epoch = epoch
+        #: Trusts an entry only under the deployment's revocation epoch it was read under,
+        #: when instances share a Redis.
+        self.gate = EpochGate(epoch)
         self.max_entries = max_entries
         self.topic = topic
         self._clock = clock
@@ -138,12 +141,10 @@ class PrincipalCache:
         present to `put`. With a shared epoch this is its one Redis read per request: an
         entry read from the store under another epoch is not trusted (a revocation
         happened somewhere since), nor is any entry when Redis cannot say."""
-        epoch = await self.epoch.read() if self.epoch is not None else None
+        epoch = await self.gate.read()
         generation = self.generation
         entry = self.get(digest)
-        if entry is not None and self.epoch is not None and (
-            epoch is None or entry.epoch != epoch
-        ):
+        if entry is not None and not self.gate.trusts(entry.epoch, epoch):
             self._drop(digest)
             entry = None
         return Lookup(entry, generation, epoch)
@@ -158,7 +159,7 @@ class PrincipalCache:
         stores nothing, since such an entry could never be trusted."""
         if not self.enabled or generation != self.generation or caller.token_id is None:
             return
-        if self.epoch is not None and epoch is None:
+        if not self.gate.may_keep(epoch):
             return
         self._drop(digest)
         self._entries[digest] = CachedPrincipal(
@@ -201,7 +202,7 @@ class PrincipalCache:
         other instance refuses the token from its next request on."""
         for message in messages:
             self._revoked_by(message.event)
-        return self.epoch.change() if self.epoch is not None else None
+        return self.gate.announce()
 
     def _revoked_by(self, event: dict[str, object]) -> None:
         token_id = event.get("token_id")

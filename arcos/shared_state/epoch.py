@@ -11,7 +11,8 @@ instance re-read what it cached, which is cheap because changes are rare.
 Each change writes a new random value rather than incrementing a counter, and a read that
 finds no value (a new deployment, or a Redis restarted without its data) first sets a new
 random one, so an entry's epoch can never come round again. `read` answers None when
-Redis is unreachable: callers then trust nothing cached.
+Redis is unreachable: callers then trust nothing cached. How a cache applies all this is
+one rule for every cache (epoch_gate.py).
 """
 
 from __future__ import annotations

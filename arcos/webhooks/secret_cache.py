@@ -11,7 +11,8 @@ first time a delivery needs them and kept until a change is seen. What keeps it 
   every other from its next delivery on: the changing instance changes the deployment's
   webhook-secret epoch (arcos/shared_state/epoch.py) before its mutation returns, and the
   cached overrides are used only while the epoch is the one read before they were (one
-  Redis round trip per delivery). When Redis cannot be read they are read from the store.
+  Redis round trip per delivery). When Redis cannot be read they are read from the store
+  (the principal cache's rule too: arcos/shared_state/epoch_gate.py).
 - A change committed by another process (another worker on the same store) is also read
   from the outbox every ARCOS_WEBHOOK_SECRET_POLL_SECONDS (with Redis: the backstop).
   Before that, a delivery signed with the new secret is not refused: a refusal made with
@@ -33,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from arcos.settings import Settings
 from arcos.shared_state.epoch import SharedEpoch
+from arcos.shared_state.epoch_gate import EpochGate
 from arcos.store.outbox import Message, StoredEvent
 from arcos.store.outbox_follower import OutboxFollower
 from arcos.webhooks.credentials import SECRET_SET, secret_overrides, secrets_in_force
@@ -60,8 +62,9 @@ class SecretCache:
         epoch: SharedEpoch | None = None,
     ) -> None:
         self.settings = settings
-        #: The deployment's webhook-secret epoch, when instances share a Redis.
-        self.epoch = epoch
+        #: Trusts the cached overrides only under the deployment's webhook-secret epoch
+        #: they were read under, when instances share a Redis.
+        self.gate = EpochGate(epoch)
         #: The epoch read before the cached overrides were.
         self._epoch_seen: str | None = None
         self.names = tuple(names)
@@ -88,16 +91,14 @@ class SecretCache:
     async def overrides(self) -> Mapping[str, WebhookSecret]:
         """Every override, from the cache when it holds them, they are not too old and (with
         a shared epoch) no instance changed a secret since they were read."""
-        epoch = await self.epoch.read() if self.epoch is not None else None
-        shared_says_current = self.epoch is None or (
-            epoch is not None and epoch == self._epoch_seen
-        )
-        if self._overrides is not None and not self._expired() and shared_says_current:
+        epoch = await self.gate.read()
+        if (self._overrides is not None and not self._expired()
+                and self.gate.trusts(self._epoch_seen, epoch)):
             return self._overrides
         generation = self.generation
         read_at = time.monotonic()
         rows = await secret_overrides(self.names)
-        if generation == self.generation and (self.epoch is None or epoch is not None):
+        if generation == self.generation and self.gate.may_keep(epoch):
             self._overrides, self._read_at, self._epoch_seen = rows, read_at, epoch
         return rows
 
@@ -115,7 +116,7 @@ class SecretCache:
         """`Writer.on_commit` listener: this process changed a secret. With a shared epoch,
         the returned change of it is awaited before the mutation returns."""
         self.clear()
-        return self.epoch.change() if self.epoch is not None else None
+        return self.gate.announce()
 
     async def _read_changes(self, events: list[StoredEvent]) -> None:
         self.clear()

@@ -204,8 +204,10 @@ class PrincipalCache:
             self._revoked_by(message.event)
         return self.gate.announce()
 
-    def _revoked_by(self, event: dict[str, object]) -> None:
-        token_id = event.get("token_id")
+    def _revoked_by(self, event: object) -> None:
+        """`event` is a revocation as committed here, or an outbox row's record, which may
+        be any JSON value (written by another version, or by hand)."""
+        token_id = event.get("token_id") if isinstance(event, dict) else None
         if isinstance(token_id, int):
             self.revoked(token_id)
         else:  # an event we cannot read: forget everything rather than honour a revoked token

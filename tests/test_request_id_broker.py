@@ -10,6 +10,7 @@ tests/plugins/test_plugin_triggers.py.)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -30,7 +31,9 @@ from conftest import (
 )
 from redis_server import require_shared_redis
 
-from arcos.assurance.case_watchers import merged
+from arcos.assurance.case_watchers import CASE_WATCHERS, CaseWatcher, merged
+from arcos.assurance.service import find_case
+from arcos.assurance.status import CaseStatus
 from arcos.auth.caller import Caller
 from arcos.auth.live import while_token_valid
 from arcos.broker import InMemoryBroker
@@ -170,6 +173,56 @@ async def test_a_case_watcher_evaluates_each_event_under_its_request_id() -> Non
                 if len(seen) == 2:
                     break
     assert sorted(seen) == [("a", "from-a"), ("b", "from-b")]
+
+
+WATCHED = "github.com/acme/traced"
+#: A case whose one Solution is met by any `traced` evidence of its project.
+TRACED_CASE = """\
+module: {name: Traced, brief: b}
+G1: {text: The build is traced., supportedBy: [Sn1]}
+Sn1: {text: A traced build., arcos: {type: traced}}
+"""
+CREATE_CASE = """mutation($input: CreateAssuranceCaseInput!) {
+  createAssuranceCase(input: $input) { case { caseId } errors { message } } }"""
+
+
+async def test_a_case_watchers_evaluation_and_update_run_under_the_writes_id(
+    app: RunningApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """End to end through a real case watcher: a write's evidence event reaches the
+    watcher through the broker, and both the one evaluation it causes (in the watcher's
+    task, which began under another request's id) and the update its member reads (in
+    the subscriber's task, under an id of its own) run under the writing request's id."""
+    evaluated_under: list[str | None] = []
+    evaluate = CaseWatcher.evaluate
+
+    async def recorded(self: CaseWatcher, view: Any) -> CaseStatus:
+        evaluated_under.append(current_request_id())
+        return await evaluate(self, view)
+
+    monkeypatch.setattr(CaseWatcher, "evaluate", recorded)
+    async with app.client(app.admin_token) as http:
+        created = await http.post("/graphql", headers={"X-Request-ID": "create-the-case"},
+                                  json={"query": CREATE_CASE, "variables": {"input": {
+                                      "project": WATCHED, "yaml": TRACED_CASE}}})
+        made = created.json()["data"]["createAssuranceCase"]
+        assert made["errors"] == [], made
+        view = await find_case(made["case"]["caseId"])
+        assert view is not None
+        watchers = app.app.state.services.domain_services[CASE_WATCHERS]
+        CURRENT.set("the-subscribers-own-id")
+        async with asyncio.timeout(GUARD_SECONDS), watchers.join(view) as joined, \
+                contextlib.aclosing(joined) as updates:
+            written = await http.post("/graphql", headers={"X-Request-ID": "traced-write"},
+                                      json={"query": SUBMIT, "variables": {"i": {
+                                          "type": "traced", "source": "test",
+                                          "project": WATCHED, "data": {}}}})
+            assert written.json()["data"]["submitEvidence"]["errors"] == [], written.text
+            update = await anext(updates)
+            read_under = current_request_id()
+    assert {state.id for state in update.changed} >= {"Sn1"}
+    assert evaluated_under == ["traced-write"]
+    assert read_under == "traced-write"
 
 
 async def test_a_token_holders_subscription_handles_each_event_under_its_request_id() -> None:

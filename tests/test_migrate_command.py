@@ -1,7 +1,9 @@
 """`arcos migrate`, `arcos migrate --check` and `arcos serve` against where a store stands,
 through the real command line and real uvicorn processes, on SQLite and PostgreSQL.
 
-- `--check` changes nothing and answers with the documented exit codes;
+- `--check` changes nothing and answers with the documented exit codes, for a new store,
+  a current one and one the previous release made (tests/previous_release.py), which
+  `arcos migrate` adopts;
 - three servers started at once on a new store all become healthy and the store is
   created once (PostgreSQL: the migration's advisory lock; SQLite: its write lock);
 - a store newer than the code is refused by every command, naming both versions;
@@ -20,12 +22,14 @@ from pathlib import Path
 
 import httpx
 from conftest import LiveServer, free_port, start_server, stop_server
+from previous_release import load_previous_store
 
 from arcos.db import MIGRATIONS_PACKAGE, sqlite_file
 from arcos.settings import Settings
 from arcos.store.schema_history import HISTORY_TABLE, known_migrations
 
 CODE_VERSION = known_migrations(MIGRATIONS_PACKAGE)[-1]
+BASELINE = known_migrations(MIGRATIONS_PACKAGE)[0]
 FUTURE = "9999_from_a_newer_arcos"
 
 
@@ -81,13 +85,16 @@ def test_check_and_migrate_say_where_the_store_stands(new_store_urls: Callable[[
         0, f"the store is current (schema {CODE_VERSION})")
     assert history(url) == list(known_migrations(MIGRATIONS_PACKAGE))
 
-    # Forgetting the history makes it a store from before migrations: adopted again.
-    sql(url, f"DELETE FROM {HISTORY_TABLE}")
-    check = arcos("migrate", "--check", url=url)
+    # A store the previous release made (tables, no history) is adopted at the baseline,
+    # then brought through every later migration.
+    old = new_store_urls()
+    load_previous_store(old)
+    check = arcos("migrate", "--check", url=old)
     assert check.returncode == 3 and "before migrations" in check.stdout, check
-    adopt = arcos("migrate", url=url)
-    assert adopt.returncode == 0 and "adopted a store made before migrations" in adopt.stdout
-    assert history(url) == list(known_migrations(MIGRATIONS_PACKAGE))
+    adopt = arcos("migrate", url=old)
+    assert adopt.returncode == 0, adopt
+    assert f"adopted a store made before migrations at baseline {BASELINE}" in adopt.stdout
+    assert history(old) == list(known_migrations(MIGRATIONS_PACKAGE))
 
 
 def test_a_store_newer_than_the_code_is_refused_by_every_command(

@@ -91,7 +91,7 @@ class StoredEvent:
     #: The payload as stored, less its request id: a JSON object for every event ARCOS
     #: writes; a row written otherwise (another version, an operator) may hold any JSON
     #: value, which is read back as it is, with no request id.
-    record: dict[str, Any]
+    record: Any
     #: The request that committed the event, when it had one.
     request_id: str | None = None
 

@@ -7,7 +7,7 @@ interpreter and reads its `sys.modules`.
 - Building the parser and the app imports none of the modules the first request does not
   need (DEFERRED below): jsonschema (which, with `rfc3987_syntax` installed, builds a
   grammar at import), the STIX pattern parser, every artifact format's parser (defusedxml
-  among them), asyncpg for an SQLite store; nor (ON_FIRST_USE) the process pool's
+  among them), asyncpg for an SQLite store, PyYAML (assurance-case documents); nor (ON_FIRST_USE) the process pool's
   machinery, which the first large upload starts, and strawberry's federation directives.
 - Once the app's lifespan has started, a background thread imports them
   (arcos/web/deferred_imports.py), so the first request that needs one does not import
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Packages and modules no start-up step needs, imported in the background once it serves.
 DEFERRED = (
     "jsonschema", "rfc3987_syntax", "stix2patterns", "antlr4", "asyncpg",
-    "arcos.formats.parse", "defusedxml",
+    "arcos.formats.parse", "defusedxml", "arcos.assurance.safe_yaml", "yaml",
 )
 #: Modules starting the server does not import at all: the process pool's machinery, which
 #: the first large upload starts (arcos/web/parse_pool.py), and the federation directives

@@ -35,6 +35,7 @@ from arcos.rest.routes import rest_routes
 from arcos.schema import create_schema
 from arcos.settings import Settings, redacted_url
 from arcos.shared_state import shared_redis as shared_redis_of
+from arcos.startup_collector import end_startup_pause
 from arcos.store.housekeeping import Housekeeping, Sweep
 from arcos.store.outbox import forget_before
 from arcos.store.unit_of_work import Writer
@@ -128,6 +129,9 @@ def create_app(
                 async with gauge_from(
                     ACTIVE_SUBSCRIPTIONS, lambda: subscription_count(broker, graphql.cohorts)
                 ), _domain_services(services.domain_services):
+                    # `arcos serve` kept the collector paused through start-up; what it
+                    # built is frozen now (arcos/startup_collector.py).
+                    end_startup_pause()
                     app.state.deferred_imports = import_in_background(
                         (*body_schema.DEFERRED_IMPORTS, *registry.deferred_imports)
                     )

@@ -3,7 +3,8 @@ own commands (Domain.cli; plugins).
 
 The domains (and so the store and the token commands) are imported inside `main`, with
 the garbage collector paused (arcos/startup_collector.py): building the parser is where
-every command pays for them.
+every command pays for them. `serve` with one worker keeps it paused until its app's
+lifespan has started.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from contextlib import nullcontext
 from functools import partial
 
 from arcos.settings import Settings, SettingsError, documented_settings, env_name
-from arcos.startup_collector import StartupPause
+from arcos.startup_collector import StartupPause, end_startup_pause
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -25,7 +26,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = _parser()
         args = parser.parse_args(argv)
         if args.command == "serve":
-            pause.freeze_survivors()
+            if args.workers == 1 and not args.reload:
+                # The app starts in this process: its lifespan ends the pause.
+                pause.hold_until_serving()
+            else:
+                pause.freeze_survivors()
     from arcos.auth.cli import run_token_command
     from arcos.db import StoreUnavailable
 
@@ -39,6 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreUnavailable as error:
         print(f"arcos: {error}", file=sys.stderr)
         return 1
+    finally:
+        # A server whose app never started (or has stopped) cannot have ended the pause.
+        end_startup_pause()
 
 
 def _parser() -> argparse.ArgumentParser:

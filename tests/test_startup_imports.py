@@ -7,13 +7,14 @@ interpreter and reads its `sys.modules`.
 - Building the parser and the app imports none of the modules the first request does not
   need (DEFERRED below): jsonschema (which, with `rfc3987_syntax` installed, builds a
   grammar at import), the STIX pattern parser, every artifact format's parser (defusedxml
-  among them), asyncpg for an SQLite store; nor (ON_FIRST_USE) the process pool's
+  among them), asyncpg for an SQLite store, PyYAML (assurance-case documents); nor (ON_FIRST_USE) the process pool's
   machinery, which the first large upload starts, and strawberry's federation directives.
 - Once the app's lifespan has started, a background thread imports them
   (arcos/web/deferred_imports.py), so the first request that needs one does not import
   it on the event loop.
 - `import arcos.cli` imports no domain: `main` imports them with the collector paused
-  (arcos/startup_collector.py).
+  (arcos/startup_collector.py); `serve` keeps it paused until its app's lifespan has
+  started, when that runs in its own process.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Packages and modules no start-up step needs, imported in the background once it serves.
 DEFERRED = (
     "jsonschema", "rfc3987_syntax", "stix2patterns", "antlr4", "asyncpg",
-    "arcos.formats.parse", "defusedxml",
+    "arcos.formats.parse", "defusedxml", "arcos.assurance.safe_yaml", "yaml",
 )
 #: Modules starting the server does not import at all: the process pool's machinery, which
 #: the first large upload starts (arcos/web/parse_pool.py), and the federation directives
@@ -107,28 +108,79 @@ def test_importing_the_command_imports_no_domain():
 WATCH_MAIN = """
 import gc, json, sys
 import arcos.cli
+from arcos.startup_collector import end_startup_pause
 seen = {}
 build = arcos.cli._parser
 def watched_parser():
     seen["collecting_while_importing"] = gc.isenabled()
     return build()
 def fake_serve(args):
-    seen["collecting_when_serving"] = gc.isenabled()
+    seen["collecting_when_serve_starts"] = gc.isenabled()
+    if "--lifespan" in sys.argv:
+        end_startup_pause()  # what the app's lifespan does once started
+        seen["collecting_once_started"] = gc.isenabled()
     return 0
 arcos.cli._parser = watched_parser
 arcos.cli._serve = fake_serve
-arcos.cli.main(sys.argv[1:])
+arcos.cli.main([a for a in sys.argv[1:] if a != "--lifespan"])
 seen["collecting_after"] = gc.isenabled()
 seen["frozen"] = gc.get_freeze_count()
 print(json.dumps(seen))
 """
 
 
-def test_serve_imports_with_the_collector_paused_and_freezes_what_they_built():
-    seen = json.loads(run_python(WATCH_MAIN, "serve"))
+def test_serve_keeps_the_collector_paused_until_its_app_started_then_freezes():
+    """One worker: the app starts in this process, so its start-up (store check, schema,
+    app, lifespan) runs paused too, and the lifespan freezes what it all built."""
+    seen = json.loads(run_python(WATCH_MAIN, "serve", "--lifespan"))
     assert seen["collecting_while_importing"] is False
-    assert seen["collecting_when_serving"] is True
+    assert seen["collecting_when_serve_starts"] is False
+    assert seen["collecting_once_started"] is True
+    assert seen["collecting_after"] is True
     assert seen["frozen"] > 50_000  # the domains' types, models and schema pieces
+
+
+def test_a_server_whose_app_never_started_turns_the_collector_back_on():
+    seen = json.loads(run_python(WATCH_MAIN, "serve"))
+    assert seen["collecting_when_serve_starts"] is False
+    assert seen["collecting_after"] is True
+    assert seen["frozen"] > 50_000
+
+
+def test_serve_with_workers_freezes_at_once_since_its_apps_start_elsewhere():
+    """With several workers (or --reload) the apps start in child processes, whose
+    lifespans cannot end this process's pause: it ends after the imports, as before."""
+    seen = json.loads(run_python(WATCH_MAIN, "serve", "--workers", "2"))
+    assert seen["collecting_while_importing"] is False
+    assert seen["collecting_when_serve_starts"] is True
+    assert seen["frozen"] > 50_000
+
+
+def test_the_app_ends_the_pause_serve_held_once_its_lifespan_started(tmp_path):
+    code = """
+import asyncio, gc, json, sys
+from arcos.startup_collector import StartupPause
+with StartupPause() as pause:
+    pause.hold_until_serving()
+    import arcos.cli
+    arcos.cli._parser()
+from arcos.app import create_app
+from arcos.settings import Settings
+app = create_app(Settings(database_url=sys.argv[1]))
+seen = {"collecting_before_start": gc.isenabled()}
+
+async def start():
+    async with app.router.lifespan_context(app):
+        seen["collecting_once_started"] = gc.isenabled()
+        seen["frozen"] = gc.get_freeze_count()
+
+asyncio.run(start())
+print(json.dumps(seen))
+"""
+    seen = json.loads(run_python(code, f"sqlite://{tmp_path / 'store.db'}"))
+    assert seen["collecting_before_start"] is False
+    assert seen["collecting_once_started"] is True
+    assert seen["frozen"] > 50_000
 
 
 def test_other_commands_pause_the_collector_but_freeze_nothing():

@@ -7,6 +7,10 @@ three keys gsn2x keeps as layers: `arcos:` (a Solution's evidence rule), `public
 goal other cases may refer to) and `module:` (an Away Goal: the id of the case whose public
 goal it is). `plain` exports leave out `arcos:` for tools that do not know it.
 The JSON form is `{"title": …, "elements": [Node.to_json(), …]}`.
+
+PyYAML is imported by the first YAML read or write, not at start-up (no start-up step
+reads or writes YAML): the domain lists `arcos.assurance.safe_yaml` among its deferred
+imports, which a background thread imports once the server answers.
 """
 
 from __future__ import annotations
@@ -14,9 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
-from arcos.assurance.safe_yaml import YamlRefused, load_yaml
 from arcos.community.gsn import MAX_NODES, Node, NodeType, parse_argument
 from arcos.evidence.drafts import CONTROL_CHARS
 from arcos.problems import Problem, ProblemCode
@@ -88,6 +89,8 @@ def to_json(document: CaseDocument, plain: bool = False) -> dict[str, Any]:
 def from_yaml(data: bytes | str, problems: list[Problem],
               title: str | None = None) -> CaseDocument:
     """A gsn2x YAML module; problems name the element id and its line."""
+    from arcos.assurance.safe_yaml import YamlRefused, load_yaml  # with PyYAML (see above)
+
     try:
         loaded = load_yaml(data)
     except YamlRefused as refused:
@@ -180,6 +183,8 @@ def _element_kind(name: str, element: dict[str, Any], at: str,
 
 def to_yaml(document: CaseDocument, plain: bool = False, brief: str = "") -> str:
     """The gsn2x YAML module, elements in the document's order."""
+    import yaml  # on first use (see above)
+
     out: dict[str, Any] = {"module": {"name": document.title,
                                       "brief": brief or document.title}}
     for node in document.elements:

@@ -23,4 +23,6 @@ ASSURANCE = Domain(
     topics=(CASE_EDITED,),
     rest_routes=rest.ROUTES,
     rest_documents=(resources.files("arcos.assurance") / "rest.graphql",),
+    # PyYAML, for case documents in gsn2x YAML (arcos/assurance/document.py).
+    deferred_imports=("arcos.assurance.safe_yaml",),
 )

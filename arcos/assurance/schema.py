@@ -1,8 +1,6 @@
 """Assurance case queries and mutations: resolvers check, call one service function and
 shape the payload. Reading needs evidence:read, editing evidence:write."""
 
-from __future__ import annotations
-
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from functools import partial

@@ -1,8 +1,6 @@
 """GraphQL types of assurance cases: the case, its elements, versions, violations and
 exports."""
 
-from __future__ import annotations
-
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
@@ -74,7 +72,7 @@ class ViolationType:
     text: str = strawberry.field(description="The whole violation on one line.")
 
     @classmethod
-    def of(cls, violation: Violation) -> ViolationType:
+    def of(cls, violation: Violation) -> "ViolationType":
         return cls(rule=violation.rule, severity=violation.severity,
                    elements=list(violation.elements), field=violation.problem.field or "",
                    message=violation.problem.message, text=violation.text)
@@ -87,7 +85,7 @@ class CaseValidationType:
     open_items: list[str] = strawberry.field(description="Undeveloped goals and strategies.")
 
     @classmethod
-    def of(cls, validation: Validation) -> CaseValidationType:
+    def of(cls, validation: Validation) -> "CaseValidationType":
         return cls(wellformedness=validation.wellformedness,
                    violations=[ViolationType.of(v) for v in validation.checked.violations],
                    open_items=list(validation.checked.open_items))
@@ -109,7 +107,7 @@ class ElementType:
                                          "arcos: block).")
 
     @classmethod
-    def of(cls, node: Node) -> ElementType:
+    def of(cls, node: Node) -> "ElementType":
         return cls(id=node.id, kind=node.type, text=node.text,
                    supported_by=list(node.supported_by), in_context_of=list(node.in_context_of),
                    undeveloped=node.undeveloped, public=node.public, module=node.module,
@@ -125,7 +123,7 @@ class VersionType:
     created_at: datetime
 
     @classmethod
-    def of(cls, row: AssuranceCaseVersion) -> VersionType:
+    def of(cls, row: AssuranceCaseVersion) -> "VersionType":
         return cls(number=row.number, title=row.title,
                    wellformedness=Wellformedness(row.wellformedness),
                    created_by=row.created_by, created_at=row.created_at)
@@ -184,7 +182,7 @@ class CaseStatusType:
     elements: list[ElementStatusType]
 
     @classmethod
-    def of(cls, status: CaseStatus, at: datetime) -> CaseStatusType:
+    def of(cls, status: CaseStatus, at: datetime) -> "CaseStatusType":
         return cls(status=status.status, version=status.version, at=at,
                    counts=[StatusCountType(status=s, count=status.counts.get(s, 0))
                            for s in ElementStatus],
@@ -219,7 +217,7 @@ class CaseType(relay.Node):
     view: strawberry.Private[CaseView]
 
     @classmethod
-    def of(cls, view: CaseView) -> CaseType:
+    def of(cls, view: CaseView) -> "CaseType":
         case = view.case
         return cls(uid=str(case.uid), case_id=str(case.uid), project=case.project,
                    title=view.version.title,
@@ -255,7 +253,7 @@ class CaseType(relay.Node):
     @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[CaseType | None]:
+    ) -> "list[CaseType | None]":
         found = [await service.find_case(node_id) for node_id in node_ids]
         return [None if view is None else cls.of(view) for view in found]
 
@@ -283,7 +281,7 @@ class SnapshotType:
                                   permission_classes=READ)
 
     @classmethod
-    def of(cls, stored: StoredSnapshot) -> SnapshotType:
+    def of(cls, stored: StoredSnapshot) -> "SnapshotType":
         taken, row = stored.snapshot, stored.row
         case = taken.body["case"]
         return cls(hash=taken.hash, previous=taken.previous, number=row.number,
@@ -316,7 +314,7 @@ class CaseUpdateType:
     open_items: list[str]
 
     @classmethod
-    def of(cls, update: CaseUpdate) -> CaseUpdateType:
+    def of(cls, update: CaseUpdate) -> "CaseUpdateType":
         shown = CaseStatusType.of(update.status, update.view.case.updated_at)
         changed = {state.id for state in update.changed}
         return cls(case_id=str(update.view.case.uid), version=update.status.version,

@@ -1,7 +1,5 @@
 """Who-am-I and token administration over GraphQL (the CLI's operations, for admins)."""
 
-from __future__ import annotations
-
 from datetime import datetime
 
 import strawberry
@@ -52,7 +50,7 @@ class ApiTokenType:
         return self.expires_at is None or self.expires_at > datetime.now(self.created_at.tzinfo)
 
     @classmethod
-    def from_model(cls, token: models.ApiToken) -> ApiTokenType:
+    def from_model(cls, token: models.ApiToken) -> "ApiTokenType":
         return cls(
             token_id=token.id, name=token.name, principal=token.principal.name,
             principal_kind=token.principal.kind, display_prefix=token.display_prefix,

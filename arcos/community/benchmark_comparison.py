@@ -18,8 +18,6 @@ to 0) would raise or give infinity. Likewise a median that close to 0 gives no r
 delta, and any ratio that still overflows is left out rather than reported as infinite.
 """
 
-from __future__ import annotations
-
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass

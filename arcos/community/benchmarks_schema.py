@@ -1,8 +1,6 @@
 """Benchmark queries and mutations: add, list, compare, community benchmarks and opting a
 project in or out. Resolvers check, call, shape."""
 
-from __future__ import annotations
-
 from functools import partial
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """GraphQL types of benchmarks, their comparisons and community benchmarks."""
 
-from __future__ import annotations
-
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -58,7 +56,7 @@ class BenchmarkType(relay.Node):
     row: strawberry.Private[Benchmark]
 
     @classmethod
-    def from_model(cls, row: Benchmark) -> BenchmarkType:
+    def from_model(cls, row: Benchmark) -> "BenchmarkType":
         return cls(
             key=str(row.uid), name=row.name, industry=row.industry,
             project_type=row.project_type,
@@ -74,7 +72,7 @@ class BenchmarkType(relay.Node):
     @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[BenchmarkType | None]:
+    ) -> "list[BenchmarkType | None]":
         ids = list(node_ids)
         rows = await benchmarks.readable_benchmarks(ids, info.context.caller)
         return [cls.from_model(rows[i]) if i in rows else None for i in ids]
@@ -122,7 +120,7 @@ class MetricComparisonType:
     verdict: Verdict | None
 
     @classmethod
-    def of(cls, answer: MetricComparison) -> MetricComparisonType:
+    def of(cls, answer: MetricComparison) -> "MetricComparisonType":
         return cls(
             name=answer.name, status=answer.status, explanation=answer.explanation,
             direction=answer.direction, value=answer.value, median=answer.median,
@@ -144,7 +142,7 @@ class BenchmarkComparisonType:
 
     @classmethod
     def of(cls, comparison: benchmarks.Comparison,
-           benchmark: BenchmarkType | None) -> BenchmarkComparisonType:
+           benchmark: BenchmarkType | None) -> "BenchmarkComparisonType":
         return cls(
             benchmark=benchmark, metrics=[MetricComparisonType.of(m) for m in comparison.metrics],
             better=comparison.count(Verdict.BETTER), worse=comparison.count(Verdict.WORSE),
@@ -184,7 +182,7 @@ class CommunityBenchmarkType:
     computed: strawberry.Private[CommunityBenchmark]
 
     @classmethod
-    def of(cls, computed: CommunityBenchmark) -> CommunityBenchmarkType:
+    def of(cls, computed: CommunityBenchmark) -> "CommunityBenchmarkType":
         return cls(
             industry=computed.industry, project_type=computed.project_type,
             published=computed.published, contributors=computed.contributors,
@@ -217,7 +215,7 @@ class BenchmarkOptInType:
     updated_at: datetime
 
     @classmethod
-    def of(cls, row: BenchmarkOptIn, project: str) -> BenchmarkOptInType:
+    def of(cls, row: BenchmarkOptIn, project: str) -> "BenchmarkOptInType":
         return cls(project=project, industry=row.industry, project_type=row.project_type,
                    opted_in_by=row.opted_in_by, created_at=row.created_at,
                    updated_at=row.updated_at)

@@ -2,8 +2,6 @@
 the core fields (statistics, moderation) with each area's: the libraries of patterns and
 practices, threat intelligence, templates and benchmarks."""
 
-from __future__ import annotations
-
 from importlib import resources
 
 import strawberry

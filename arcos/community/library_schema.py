@@ -4,8 +4,6 @@ Resolvers check, call a service, shape; the services (library_writes.py with the
 patterns.py and practices.py define, library_reads.py) hold the rules.
 """
 
-from __future__ import annotations
-
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial

@@ -5,8 +5,6 @@ Types are built from rows the caller may read (every read path filters with
 response level.
 """
 
-from __future__ import annotations
-
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -80,7 +78,7 @@ class MetricChangeType:
                                             "are known.")
 
     @classmethod
-    def of(cls, change: measuring.MetricChange) -> MetricChangeType:
+    def of(cls, change: measuring.MetricChange) -> "MetricChangeType":
         before, after = change.before, change.after
         return cls(metric=change.metric, before=before.value if before else None,
                    before_at=before.at if before else None,
@@ -96,7 +94,7 @@ class PatternAdoptionType:
     metrics: list[MetricChangeType]
 
     @classmethod
-    def of(cls, adoption: measuring.Adoption) -> PatternAdoptionType:
+    def of(cls, adoption: measuring.Adoption) -> "PatternAdoptionType":
         return cls(project=adoption.project, adopted_at=adoption.adopted_at,
                    metrics=[MetricChangeType.of(c) for c in adoption.changes])
 
@@ -120,7 +118,7 @@ class QualityPatternType(relay.Node):
     row: strawberry.Private[QualityPattern]
 
     @classmethod
-    def from_model(cls, row: QualityPattern) -> QualityPatternType:
+    def from_model(cls, row: QualityPattern) -> "QualityPatternType":
         return cls(
             uid=str(row.uid), name=row.name, category=LibraryCategory(row.category),
             description=row.description, pattern=row.pattern, tags=list(row.tags or []),
@@ -164,7 +162,7 @@ class QualityPatternType(relay.Node):
     @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[QualityPatternType | None]:
+    ) -> "list[QualityPatternType | None]":
         return await _readable_nodes(QualityPattern, cls.from_model, info, node_ids)
 
 
@@ -187,7 +185,7 @@ class BestPracticeType(relay.Node):
     row: strawberry.Private[BestPractice]
 
     @classmethod
-    def from_model(cls, row: BestPractice) -> BestPracticeType:
+    def from_model(cls, row: BestPractice) -> "BestPracticeType":
         return cls(
             uid=str(row.uid), title=row.title, category=LibraryCategory(row.category),
             industry=row.industry, description=row.description, steps=list(row.steps or []),
@@ -211,7 +209,7 @@ class BestPracticeType(relay.Node):
     @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[BestPracticeType | None]:
+    ) -> "list[BestPracticeType | None]":
         return await _readable_nodes(BestPractice, cls.from_model, info, node_ids)
 
 

@@ -1,8 +1,6 @@
 """The community's own root fields: statistics and taking items down. Each area (library,
 threats, templates, benchmarks) adds its fields beside these in arcos/community/domain.py."""
 
-from __future__ import annotations
-
 from functools import partial
 from typing import Annotated
 

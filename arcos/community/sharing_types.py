@@ -1,8 +1,6 @@
 """GraphQL shapes every shared kind uses: its visibility enum, its author and its id
 argument."""
 
-from __future__ import annotations
-
 import uuid
 from typing import TYPE_CHECKING, Annotated
 
@@ -36,7 +34,7 @@ class CommunityAuthor:
 
 
 async def author_of(
-    item: SharedItem | None, info: Info[ArcosContext, None]
+    item: SharedItem | None, info: "Info[ArcosContext, None]"
 ) -> CommunityAuthor | None:
     """Who shared `item`, with their reputation: every kind's `author` field. None for a
     built-in item and, to non-admins, for one shared anonymised."""

@@ -1,8 +1,6 @@
 """Template queries and mutations: industry and compliance templates, a project's compliance
 status and its checklist export. Resolvers check, call a service, shape."""
 
-from __future__ import annotations
-
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime

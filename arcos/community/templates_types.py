@@ -5,8 +5,6 @@ key (`healthcare`), a custom one's its uid, and `builtIn` tells them apart. `nod
 answers a custom template only to those who may read it.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
@@ -72,7 +70,7 @@ class GsnNodeType:
         description="For solutions: the ARCOS evidence types that would be its evidence.")
 
     @classmethod
-    def of(cls, node: Node) -> GsnNodeType:
+    def of(cls, node: Node) -> "GsnNodeType":
         return cls(id=node.id, type=node.type, text=node.text,
                    supported_by=list(node.supported_by), in_context_of=list(node.in_context_of),
                    undeveloped=node.undeveloped, evidence_types=list(node.evidence_types))
@@ -144,7 +142,7 @@ class IndustryTemplateType(SharingFields, TemplateNodes, relay.Node):
         description="Keys of the built-in compliance templates that apply.")
 
     @classmethod
-    def of(cls, template: Template[Industry]) -> IndustryTemplateType:
+    def of(cls, template: Template[Industry]) -> "IndustryTemplateType":
         industry = template.content
         return cls(
             handle=_handle(template), key=industry.key, name=industry.name,
@@ -168,7 +166,7 @@ class CheckType:
     description: str
 
     @classmethod
-    def of(cls, check: Check) -> CheckType:
+    def of(cls, check: Check) -> "CheckType":
         return cls(kind=CheckKind(check.kind), days=check.days, types=list(check.types),
                    expression=check.expression, description=check.describe())
 
@@ -184,7 +182,7 @@ class ControlType:
     checks: list[CheckType]
 
     @classmethod
-    def of(cls, control: Control) -> ControlType:
+    def of(cls, control: Control) -> "ControlType":
         return cls(control_id=control.id, title=control.title, checklist=control.checklist,
                    evidence_codes=[code.value for code in control.codes],
                    checks=[CheckType.of(check) for check in control.checks])
@@ -203,7 +201,7 @@ class ComplianceTemplateType(SharingFields, TemplateNodes, relay.Node):
     controls: list[ControlType]
 
     @classmethod
-    def of(cls, template: Template[Framework]) -> ComplianceTemplateType:
+    def of(cls, template: Template[Framework]) -> "ComplianceTemplateType":
         framework = template.content
         return cls(handle=_handle(template), key=framework.key, name=framework.name,
                    version=framework.version, description=framework.description,
@@ -259,7 +257,7 @@ class CheckStatusType:
     value: float | None
 
     @classmethod
-    def of(cls, result: CheckResult) -> CheckStatusType:
+    def of(cls, result: CheckResult) -> "CheckStatusType":
         return cls(check=CheckType.of(result.check), status=result.status, detail=result.detail,
                    evidence_ids=[strawberry.ID(evidence_global_id(u))
                                  for u in result.evidence_uids],
@@ -277,7 +275,7 @@ class ControlStatusType:
     checks: list[CheckStatusType]
 
     @classmethod
-    def of(cls, result: ControlResult) -> ControlStatusType:
+    def of(cls, result: ControlResult) -> "ControlStatusType":
         control = result.control
         return cls(control_id=control.id, title=control.title, checklist=control.checklist,
                    status=result.status,
@@ -305,7 +303,7 @@ class ComplianceStatusType:
     controls: list[ControlStatusType]
 
     @classmethod
-    def of(cls, status: FrameworkStatus, template: Template[Framework]) -> ComplianceStatusType:
+    def of(cls, status: FrameworkStatus, template: Template[Framework]) -> "ComplianceStatusType":
         counts = status.summary
         return cls(
             framework=ComplianceTemplateType.of(template), project=status.project,

@@ -1,8 +1,6 @@
 """Threat intelligence root fields: share and list threats, import and export STIX 2.1
 bundles, and hear when a threat meets a project's SBOM."""
 
-from __future__ import annotations
-
 import asyncio
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator

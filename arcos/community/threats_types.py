@@ -1,8 +1,6 @@
 """GraphQL shapes of threat intelligence: a shared threat (a relay node whose lookups read
 through the reader's TLP clearance), its affected components and matched projects."""
 
-from __future__ import annotations
-
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -54,7 +52,7 @@ class ThreatMatchType:
     version: str | None
 
     @classmethod
-    def of(cls, match: Match) -> ThreatMatchType:
+    def of(cls, match: Match) -> "ThreatMatchType":
         return cls(project=match.project, package=match.package, component=match.component,
                    version=match.version)
 
@@ -81,7 +79,7 @@ class ThreatType(relay.Node):
     row: strawberry.Private[Threat]
 
     @classmethod
-    def from_model(cls, row: Threat) -> ThreatType:
+    def from_model(cls, row: Threat) -> "ThreatType":
         return cls(
             uid=str(row.uid), title=row.title, kind=ThreatKind(row.kind),
             severity=Severity(row.severity), description=row.description,
@@ -118,7 +116,7 @@ class ThreatType(relay.Node):
     @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[ThreatType | None]:
+    ) -> "list[ThreatType | None]":
         ids = list(node_ids)
         wanted = [i for i in ids if _is_uuid(i)]
         rows = {str(row.uid): row for row in await Threat.filter(
@@ -200,7 +198,7 @@ class StixObjectType(relay.Node):
     row: strawberry.Private[StixObject]
 
     @classmethod
-    def from_model(cls, row: StixObject, body: dict[str, object]) -> StixObjectType:
+    def from_model(cls, row: StixObject, body: dict[str, object]) -> "StixObjectType":
         """`body` is the row's body as the reader may see it (`bodies_for`)."""
         return cls(uid=str(row.uid), stix_id=row.stix_id, type=row.stix_type,
                    modified=row.modified, tlp=Tlp(row.tlp),
@@ -214,7 +212,7 @@ class StixObjectType(relay.Node):
     @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[StixObjectType | None]:
+    ) -> "list[StixObjectType | None]":
         ids = list(node_ids)
         wanted = [i for i in ids if _is_uuid(i)]
         caller = info.context.caller

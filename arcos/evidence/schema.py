@@ -1,7 +1,5 @@
 """Evidence queries, mutations and subscriptions. Resolvers stay thin: check, call, shape."""
 
-from __future__ import annotations
-
 from collections.abc import AsyncGenerator
 from functools import partial
 from typing import Annotated

@@ -1,7 +1,5 @@
 """GraphQL types of the evidence domain, built from models or from broker events."""
 
-from __future__ import annotations
-
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
@@ -81,9 +79,9 @@ def evidence_field(description: str, project_of: Callable[[Any], str | None]) ->
         info: Info[ArcosContext, None],
         first: int = 50,
         after: str | None = None,
-        filter: EvidenceFilter | None = None,
+        filter: "EvidenceFilter | None" = None,
         order: OrderDirection = OrderDirection.ASC,
-    ) -> EvidenceConnection:
+    ) -> "EvidenceConnection":
         query = (filter or EvidenceFilter()).to_query(project=project_of(root))
         return await EvidenceConnection.page(info, query, first, after, order)
 
@@ -98,7 +96,7 @@ class ProjectType(relay.Node):
     db_id: strawberry.Private[int]
 
     @classmethod
-    def from_model(cls, project: models.Project) -> ProjectType:
+    def from_model(cls, project: models.Project) -> "ProjectType":
         return cls(
             key=project.slug, slug=project.slug, created_at=project.created_at, db_id=project.id
         )
@@ -106,7 +104,7 @@ class ProjectType(relay.Node):
     @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[ProjectType | None]:
+    ) -> "list[ProjectType | None]":
         ids = list(node_ids)
         rows = {p.slug: p for p in await models.Project.filter(slug__in=ids)}
         return [cls.from_model(rows[i]) if i in rows else None for i in ids]
@@ -125,7 +123,7 @@ class ProjectType(relay.Node):
         self,
         info: Info[ArcosContext, None],
         names: Annotated[list[str] | None, strawberry.argument(metadata=METRIC_NAME_BOUND)] = None,
-    ) -> list[Annotated[QualityMetricType, strawberry.lazy("arcos.intake.types")]]:
+    ) -> 'list[Annotated[QualityMetricType, strawberry.lazy("arcos.intake.types")]]':
         # Imported here: the intake domain builds on evidence, not the other way round.
         from arcos.intake.loaders import LatestMetricsByProject
         from arcos.intake.types import QualityMetricType as Metric
@@ -169,7 +167,7 @@ class EvidenceType(relay.Node):
     def from_model(
         cls, evidence: models.Evidence, canonical: dict[str, bytes] | None = None,
         project: models.Project | None = None,
-    ) -> EvidenceType:
+    ) -> "EvidenceType":
         """From a stored row; `data` and `metadata` need not have been selected.
 
         `canonical`: the values' encoding a write just made, answered as it is rather
@@ -193,7 +191,7 @@ class EvidenceType(relay.Node):
         )
 
     @classmethod
-    def from_event(cls, event: dict[str, Any]) -> EvidenceType:
+    def from_event(cls, event: dict[str, Any]) -> "EvidenceType":
         return cls(
             uid=event["uid"], type=event["type"], source=event["source"],
             commit_sha=event["commit_sha"], ref=event["ref"], data_size=event["data_size"],
@@ -236,7 +234,7 @@ class EvidenceType(relay.Node):
     @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[EvidenceType | None]:
+    ) -> "list[EvidenceType | None]":
         ids = list(node_ids)
         uids = []
         for raw in ids:
@@ -275,7 +273,7 @@ class EvidenceType(relay.Node):
     @strawberry.field(
         description="Links from and to this evidence, oldest first.", permission_classes=READ
     )
-    async def relations(self, info: Info[ArcosContext, None]) -> list[EvidenceRelationType]:
+    async def relations(self, info: Info[ArcosContext, None]) -> "list[EvidenceRelationType]":
         rows = await RelationsBySeq(info.context).load(self.seq)
         return [EvidenceRelationType.from_model(r) for r in rows]
 
@@ -289,7 +287,7 @@ class EvidenceRelationType:
     to_seq: strawberry.Private[int]
 
     @classmethod
-    def from_model(cls, relation: models.EvidenceRelation) -> EvidenceRelationType:
+    def from_model(cls, relation: models.EvidenceRelation) -> "EvidenceRelationType":
         return cls(
             relation=relation.relation, created_by=relation.created_by,
             created_at=relation.created_at, from_seq=relation.from_evidence_id,
@@ -358,7 +356,7 @@ class EvidenceConnection:
         first: int,
         after: str | None,
         order: OrderDirection,
-    ) -> EvidenceConnection:
+    ) -> "EvidenceConnection":
         check_page_size("first", first, info.context.settings.max_page_size)
         after_seq = decode_cursor(EVIDENCE_CURSOR, after)
         rows, has_next = await service.page_evidence(

@@ -7,8 +7,6 @@ error whose `extensions.code` says what happened. Anything else is a bug: the cl
 "Unexpected error." with code INTERNAL_SERVER_ERROR and the log gets the traceback.
 """
 
-from __future__ import annotations
-
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
@@ -40,7 +38,7 @@ class UserError:
     code: ProblemCode
 
     @classmethod
-    def of(cls, problem: Problem) -> UserError:
+    def of(cls, problem: Problem) -> "UserError":
         return cls(field=problem.field, message=problem.message, code=problem.code)
 
 

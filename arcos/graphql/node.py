@@ -6,8 +6,6 @@ A schema with a Node type no domain gives a scope is refused when it is built
 (`check_node_scopes`), so no stored kind is ever read under another kind's scope.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import Any
 

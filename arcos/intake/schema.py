@@ -1,8 +1,6 @@
 """Artifact intake in GraphQL: one mutation per kind of CI/security report, findings and
 metric queries, and live metric updates. Resolvers stay thin: check, call, shape."""
 
-from __future__ import annotations
-
 import base64
 import binascii
 import uuid

@@ -1,7 +1,5 @@
 """GraphQL types of artifact intake, built from models or (metrics) from broker events."""
 
-from __future__ import annotations
-
 from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
@@ -58,12 +56,12 @@ class QualityMetricType:
     evidence_uid: strawberry.Private[str]
 
     @classmethod
-    def from_model(cls, row: models.QualityMetric) -> QualityMetricType:
+    def from_model(cls, row: models.QualityMetric) -> "QualityMetricType":
         return cls(name=row.name, value=row.value, timestamp=row.timestamp,
                    metadata=row.metadata, evidence_uid=str(row.evidence_uid))
 
     @classmethod
-    def from_event(cls, event: dict[str, Any]) -> QualityMetricType:
+    def from_event(cls, event: dict[str, Any]) -> "QualityMetricType":
         return cls(name=event["name"], value=event["value"],
                    timestamp=datetime.fromisoformat(event["timestamp"]),
                    metadata=event["metadata"], evidence_uid=event["evidence_uid"])
@@ -90,7 +88,7 @@ class MetricBucketType:
     count: int = strawberry.field(description="How many values the bucket summarises.")
 
     @classmethod
-    def from_bucket(cls, bucket: series.Bucket) -> MetricBucketType:
+    def from_bucket(cls, bucket: series.Bucket) -> "MetricBucketType":
         return cls(start=bucket.start, end=bucket.end, timestamp=bucket.timestamp,
                    min=bucket.low, max=bucket.high, mean=bucket.mean, last=bucket.last,
                    count=bucket.count)
@@ -106,7 +104,7 @@ class MetricSeriesType:
     )
 
     @classmethod
-    def from_series(cls, found: series.Series) -> MetricSeriesType:
+    def from_series(cls, found: series.Series) -> "MetricSeriesType":
         return cls(name=found.name,
                    buckets=[MetricBucketType.from_bucket(b) for b in found.buckets])
 
@@ -135,7 +133,7 @@ class FindingType(relay.Node):
     last_evidence_uid: strawberry.Private[str]
 
     @classmethod
-    def from_model(cls, row: models.Finding) -> FindingType:
+    def from_model(cls, row: models.Finding) -> "FindingType":
         return cls(
             key=str(row.id), tool=row.tool, category=row.category, kind=row.kind,
             fingerprint=row.fingerprint, rule_id=row.rule_id,
@@ -150,7 +148,7 @@ class FindingType(relay.Node):
     @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[FindingType | None]:
+    ) -> "list[FindingType | None]":
         ids = list(node_ids)
         if not all(is_database_id(raw) for raw in ids):
             raise BadUserInput("a Finding id must come from a Finding's `id` field")
@@ -195,7 +193,7 @@ class IngestionJobType:
     evidence_uid: strawberry.Private[str | None]
 
     @classmethod
-    def from_model(cls, row: models.IngestionJob) -> IngestionJobType:
+    def from_model(cls, row: models.IngestionJob) -> "IngestionJobType":
         return cls(
             job_id=strawberry.ID(str(row.job_id)), kind=row.kind, format=row.format,
             status=row.status, error=row.error, project=row.project_slug,
@@ -219,7 +217,7 @@ class FindingsSummaryType:
     )
 
     @classmethod
-    def from_summary(cls, summary: FindingsSummary) -> FindingsSummaryType:
+    def from_summary(cls, summary: FindingsSummary) -> "FindingsSummaryType":
         return cls(total=summary.total, new=summary.new, fixed=summary.fixed,
                    untracked=summary.untracked)
 

@@ -1,7 +1,5 @@
 """Plugin queries, mutations and the execution subscription. Resolvers check, call, shape."""
 
-from __future__ import annotations
-
 from collections.abc import AsyncGenerator
 from functools import partial
 from typing import Annotated

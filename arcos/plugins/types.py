@@ -1,7 +1,5 @@
 """GraphQL types of the plugin domain, built from its rows and its broker events."""
 
-from __future__ import annotations
-
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -99,7 +97,7 @@ class PluginVersionType(relay.Node):
     created_at: datetime
 
     @classmethod
-    def from_model(cls, row: models.PluginVersion) -> PluginVersionType:
+    def from_model(cls, row: models.PluginVersion) -> "PluginVersionType":
         manifest = row.manifest if isinstance(row.manifest, dict) else {}
         return cls(
             key=row.label, plugin_id=row.plugin_id, version=row.version,
@@ -126,7 +124,7 @@ class PluginVersionType(relay.Node):
     @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[PluginVersionType | None]:
+    ) -> "list[PluginVersionType | None]":
         ids = list(node_ids)
         pairs = [i.rpartition("@") for i in ids]
         rows = {
@@ -149,7 +147,7 @@ class PluginType(relay.Node):
     latest: PluginVersionType
 
     @classmethod
-    def from_model(cls, row: models.PluginVersion) -> PluginType:
+    def from_model(cls, row: models.PluginVersion) -> "PluginType":
         latest = PluginVersionType.from_model(row)
         return cls(key=row.plugin_id, plugin_id=row.plugin_id, name=latest.name, type=latest.type,
                    description=latest.description, author=latest.author, tags=latest.tags,
@@ -163,7 +161,7 @@ class PluginType(relay.Node):
     @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[PluginType | None]:
+    ) -> "list[PluginType | None]":
         ids = list(node_ids)
         rows = {row.plugin_id: row for row in await models.PluginVersion.filter(
             plugin_id__in=ids, is_latest=True, removed_at=None)}
@@ -240,7 +238,7 @@ class PluginExecutionType(relay.Node):
     @classmethod
     def from_model(
         cls, row: models.PluginExecution, result: Any = _UNREAD
-    ) -> PluginExecutionType:
+    ) -> "PluginExecutionType":
         """From a row; `result` when the caller has it in hand (the row may not)."""
         return cls(
             uid=str(row.uid), plugin_id=row.plugin_id, version=row.version,
@@ -253,7 +251,7 @@ class PluginExecutionType(relay.Node):
         )
 
     @classmethod
-    def from_event(cls, event: dict[str, Any]) -> PluginExecutionType:
+    def from_event(cls, event: dict[str, Any]) -> "PluginExecutionType":
         return cls(
             uid=event["uid"], plugin_id=event["plugin_id"], version=event["version"],
             type=PluginKind(event["kind"]), status=ExecutionStatus(event["status"]),
@@ -273,7 +271,7 @@ class PluginExecutionType(relay.Node):
     @classmethod
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[PluginExecutionType | None]:
+    ) -> "list[PluginExecutionType | None]":
         ids = list(node_ids)
         valid = [i for i in ids if _is_uuid(i)]
         rows = {str(row.uid): row for row in await models.PluginExecution.filter(uid__in=valid)}
@@ -329,7 +327,7 @@ class PluginPanelType:
         return self.drawn
 
     @classmethod
-    def of(cls, shown: ShownPanel) -> PluginPanelType:
+    def of(cls, shown: ShownPanel) -> "PluginPanelType":
         row = shown.row
         panel = row.panel if isinstance(row.panel, dict) else {}
         return cls(
@@ -352,7 +350,7 @@ class PluginProblemType:
     column: int | None
 
     @classmethod
-    def of(cls, problem: PluginProblem) -> PluginProblemType:
+    def of(cls, problem: PluginProblem) -> "PluginProblemType":
         return cls(field=problem.field, message=problem.message, code=problem.code,
                    line=problem.line, column=problem.column)
 
@@ -380,7 +378,7 @@ class PluginStatsType:
         description="The most executed plugins (at most 10), most first.")
 
     @classmethod
-    def of(cls, stats: PluginStats) -> PluginStatsType:
+    def of(cls, stats: PluginStats) -> "PluginStatsType":
         return cls(
             plugins_by_type=[PluginCount(key=k, count=v)
                              for k, v in sorted(stats.plugins_by_type.items())],

@@ -1,7 +1,5 @@
 """Webhook deliveries in GraphQL: the ingest mutation the routes run, and operator tools."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from enum import Enum
 from typing import Annotated
@@ -57,7 +55,7 @@ class WebhookDeliveryType:
     evidence_uids: strawberry.Private[list[str]]
 
     @classmethod
-    def from_model(cls, row: WebhookDelivery) -> WebhookDeliveryType:
+    def from_model(cls, row: WebhookDelivery) -> "WebhookDeliveryType":
         return cls(
             delivery_id=strawberry.ID(str(row.id)), provider=row.provider, event=row.event,
             action=row.action, dedupe_key=row.dedupe_key, received_at=row.received_at,

@@ -147,12 +147,20 @@ def compile_arguments(
             return None
         converters.append((config.name_converter.from_argument(argument),
                            argument.python_name, convert))
+    if not converters:
+        return _no_arguments
 
     def convert_all(values: Mapping[str, Any]) -> dict[str, Any]:
         return {python_name: convert(values[name])
                 for name, python_name, convert in converters if name in values}
 
     return convert_all
+
+
+def _no_arguments(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A field without arguments: an empty dict of its own per call (the resolver's
+    reserved parameters are added to it)."""
+    return {}
 
 
 def converter(

@@ -48,6 +48,10 @@ from strawberry.types.unset import UNSET
 
 from arcos.graphql.bounds import STRAWBERRY_DEFINITION
 
+#: The names of the resolver wrappers `GraphQLCoreConverter.from_resolver` makes: a field
+#: whose `resolve` is anything else (wrapped again, or a strawberry that renamed them)
+#: keeps its own `resolve`.
+STRAWBERRY_WRAPPERS = frozenset({"_resolver", "_async_resolver"})
 #: Converts one graphql-core input value (already coerced) to the resolver's Python value.
 Convert = Callable[[Any], Any]
 #: Calls a field: (source, graphql-core's resolve info or None, its argument values by
@@ -72,8 +76,9 @@ def direct_field(schema: Any, field: GraphQLField) -> DirectField | None:
     strawberry already reads those without a wrapper."""
     definition = (field.extensions or {}).get(STRAWBERRY_DEFINITION)
     converter = getattr(schema, "schema_converter", None)
-    if definition is None or converter is None or field.resolve is None:
-        return None
+    if (definition is None or converter is None
+            or getattr(field.resolve, "__name__", None) not in STRAWBERRY_WRAPPERS):
+        return None  # not strawberry's wrapper (nor one it knows), so nothing to stand for
     resolver = definition.base_resolver
     if resolver is None or getattr(converter, "_exception_handler_specs", True):
         return None  # no resolver, or handlers (or a strawberry that names them otherwise)

@@ -477,9 +477,16 @@ class UnreproducedMutation:
         return ""
 
 
-def test_unreproduced_conversions_keep_strawberrys_resolver():
-    """A field whose conversion the direct call would not reproduce keeps the wrapper."""
+def test_unreproduced_conversions_keep_strawberrys_resolver(monkeypatch):
+    """A field whose conversion the direct call would not reproduce keeps the wrapper, and
+    so does a field whose resolve is no longer strawberry's own wrapper."""
     schema = strawberry.Schema(query=ShapeQuery, mutation=UnreproducedMutation)
     fields = schema._schema.mutation_type.fields
     assert direct_field(schema, fields["maybe"]) is None
     assert direct_field(schema, fields["node"]) is None
+    shapes = strawberry.Schema(query=ShapeQuery, mutation=ShapeMutation, config=SHAPE_CONFIG)
+    plain = shapes._schema.mutation_type.fields["plain"]
+    assert direct_field(shapes, plain) is not None
+    wrapped = plain.resolve
+    monkeypatch.setattr(plain, "resolve", lambda *args, **kwargs: wrapped(*args, **kwargs))
+    assert direct_field(shapes, plain) is None

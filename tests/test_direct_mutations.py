@@ -18,18 +18,27 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, NewType
 
 import pytest
+import strawberry
 from conftest import RunningApp, running_app
+from graphql import execute as graphql_execute
 from graphql import parse
 from starlette.requests import Request
+from strawberry.permission import BasePermission
+from strawberry.scalars import JSON
+from strawberry.schema.config import StrawberryConfig
+from strawberry.utils.await_maybe import await_maybe
 from test_webhooks import GITHUB_SECRET, PUSH, github_headers
 
 from arcos.auth.caller import Caller
 from arcos.graphql import direct_walk
+from arcos.graphql.after_writes import FreshLoadersAfterWrite
 from arcos.graphql.direct_mutation import compile_mutation
+from arcos.graphql.direct_resolve import direct_field
 from arcos.rest.adapter import RestAdapter
 from arcos.settings import Settings
 from arcos.web.preencoded import dumps
@@ -100,11 +109,12 @@ def a_request() -> Request:
                     "query_string": b"", "client": ("127.0.0.1", 1)})
 
 
-def encoded(result: Any) -> bytes:
-    """Everything a caller of `RestAdapter.execute` can read of a result, as bytes."""
+def encoded(result: Any, extensions: bool = True) -> bytes:
+    """Everything a caller of `RestAdapter.execute` can read of a result, as bytes
+    (without its extensions, for graphql-core's own results)."""
     errors = None if result.errors is None else [e.formatted for e in result.errors]
     return dumps({"data": result.data, "errors": errors,
-                  "extensions": result.extensions}).encode()
+                  **({"extensions": result.extensions} if extensions else {})}).encode()
 
 
 @asynccontextmanager
@@ -327,3 +337,156 @@ async def test_only_understood_schemas_and_shapes_compile(hook_settings, monkeyp
 
 class _Unknown:
     """Stands for any schema extension the direct path knows nothing about."""
+
+
+# Argument shapes: the converters built once per field (arcos/graphql/direct_resolve.py)
+# against strawberry's own conversion, through graphql-core's execution of both.
+
+Level = strawberry.enum(Enum("Level", {"LOW": "low", "HIGH": "high"}))
+
+
+def _parse_point(value: Any) -> tuple[int, int]:
+    x, y = str(value).split(",")
+    return int(x), int(y)
+
+
+Point = NewType("Point", tuple)
+#: Point is a custom scalar whose graphql-core value ("x,y" parsed) the resolver gets.
+SHAPE_CONFIG = StrawberryConfig(scalar_map={Point: strawberry.scalar(
+    name="Point", serialize=lambda p: f"{p[0]},{p[1]}", parse_value=_parse_point)})
+
+
+@strawberry.input
+class Inner:
+    level: Level  # type: ignore[valid-type]
+    points: list[Point] | None = None
+    child: Inner | None = None  # the type contains itself
+
+
+@strawberry.input
+class Shape:
+    name: str = strawberry.field(name="label")
+    count: int = 3
+    note: str | None  # no Python default: None unless given
+    tags: list[str] = strawberry.field(default_factory=lambda: ["t"])
+    data: JSON | None = None
+    inner: Inner | None = None
+    inners: list[Inner | None] | None = None
+    levels: list[Level] | None = None  # type: ignore[valid-type]
+
+
+class Counted(BasePermission):
+    """Refuses callers named "nobody"; returns a non-boolean for "odd" (fails closed)."""
+
+    message = "no"
+
+    async def has_permission(self, source: Any, info: Any, **kwargs: Any) -> Any:
+        caller = info.context["caller"]
+        return "yes" if caller == "odd" else caller != "nobody"
+
+
+@strawberry.type
+class ShapeQuery:
+    ok: bool = True
+
+
+@strawberry.type
+class ShapeMutation:
+    @strawberry.mutation(permission_classes=[Counted], extensions=[FreshLoadersAfterWrite()])
+    async def echo(self, info: strawberry.Info, shape: Shape, extra: list[Shape] | None = None,
+                   level: Level | None = None, when: Point | None = None  # type: ignore[valid-type]
+                   ) -> str:
+        return repr((shape, extra, level, when, sorted(info.context)))
+
+    @strawberry.mutation
+    def plain(self, words: list[str | None], flag: bool = False) -> str:
+        return repr((words, flag))
+
+
+class _Context(dict):
+    def fresh_loaders(self) -> None:
+        self["fresh"] = self.get("fresh", 0) + 1
+
+
+SHAPES = [
+    ('mutation { echo(shape: {label: "a", note: null}) }', {}),
+    ('mutation { echo(shape: {label: "a", count: 7, tags: [], data: {k: [1, null]}, '
+     'inner: {level: HIGH, points: ["1,2"], child: {level: LOW}}, inners: [null, {level: LOW}],'
+     ' levels: [HIGH, LOW]}, level: LOW, when: "3,4") }', {}),
+    ('mutation M($s: Shape!, $e: [Shape!], $l: Level, $w: Point) { '
+     'echo(shape: $s, extra: $e, level: $l, when: $w) }',
+     {"s": {"label": "v", "data": {"x": "é"}, "inner": {"level": "HIGH", "child": None}},
+      "e": [{"label": "e1", "note": "n", "inners": None}, {"label": "e2", "levels": []}],
+      "l": None, "w": "5,6"}),
+    ('mutation M($s: Shape!) { echo(shape: $s) }', {"s": {"label": "omitted"}}),
+    ('mutation M($w: [String]!) { plain(words: $w) }', {"w": ["a", None]}),
+    ('mutation { plain(words: "single", flag: true) }', {}),
+]
+
+
+def _direct_middleware(schema: Any) -> Any:
+    """Resolves the mutation's root fields with their direct calls (others as usual)."""
+    calls = {name: direct_field(schema, field)
+             for name, field in schema._schema.mutation_type.fields.items()}
+
+    def middleware(next_: Any, root: Any, info: Any, **arguments: Any) -> Any:
+        direct = calls.get(info.field_name) if info.path.prev is None else None
+        if direct is None:
+            return next_(root, info, **arguments)
+        return direct.call(root, info, arguments)
+
+    return middleware
+
+
+@pytest.mark.parametrize("caller", ["someone", "nobody", "odd"])
+async def test_direct_calls_convert_arguments_as_strawberry_does(caller):
+    """Nested inputs, renamed fields, defaults (values, factories, implicit None),
+    lists, enums, nulls, omitted optionals, custom scalars, literals and variables give
+    the resolver what strawberry's own conversion gives it; the permission class and the
+    field extension run (a refusal and a non-boolean answer fail closed, with the same
+    errors)."""
+    schema = strawberry.Schema(query=ShapeQuery, mutation=ShapeMutation, config=SHAPE_CONFIG)
+    assert all(direct_field(schema, field) is not None
+               for field in schema._schema.mutation_type.fields.values())
+    generic_context, direct_context = _Context(caller=caller), _Context(caller=caller)
+    for document, variables in SHAPES:
+        generic = await schema.execute(document, variables, context_value=generic_context)
+        direct = await await_maybe(graphql_execute(
+            schema._schema, parse(document), variable_values=variables,
+            context_value=direct_context, middleware=[_direct_middleware(schema)]))
+        assert encoded(direct, extensions=False) == encoded(generic, extensions=False), document
+        assert (direct.errors is None) is (caller == "someone" or "plain" in document)
+    # The field extension ran after each echo that was allowed, and only then.
+    assert direct_context == generic_context
+    assert direct_context.get("fresh") == (4 if caller == "someone" else None)
+
+
+@strawberry.input
+class Sized:
+    size: strawberry.Maybe[int]
+
+
+@strawberry.type
+class UnreproducedMutation:
+    @strawberry.mutation
+    def maybe(self, sized: Sized) -> str:
+        return ""
+
+    @strawberry.mutation
+    def node(self, id: strawberry.relay.GlobalID) -> str:
+        return ""
+
+
+def test_unreproduced_conversions_keep_strawberrys_resolver(monkeypatch):
+    """A field whose conversion the direct call would not reproduce keeps the wrapper, and
+    so does a field whose resolve is no longer strawberry's own wrapper."""
+    schema = strawberry.Schema(query=ShapeQuery, mutation=UnreproducedMutation)
+    fields = schema._schema.mutation_type.fields
+    assert direct_field(schema, fields["maybe"]) is None
+    assert direct_field(schema, fields["node"]) is None
+    shapes = strawberry.Schema(query=ShapeQuery, mutation=ShapeMutation, config=SHAPE_CONFIG)
+    plain = shapes._schema.mutation_type.fields["plain"]
+    assert direct_field(shapes, plain) is not None
+    wrapped = plain.resolve
+    monkeypatch.setattr(plain, "resolve", lambda *args, **kwargs: wrapped(*args, **kwargs))
+    assert direct_field(shapes, plain) is None

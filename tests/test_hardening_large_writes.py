@@ -117,3 +117,48 @@ def test_the_one_walk_check_finds_what_the_three_walks_found(data: dict, refused
     else:
         assert [error.field for error in errors] == ["data"]
         assert refused in errors[0].message
+
+
+def nested(depth: int, leaf: Any = 1) -> dict:
+    """An object `depth` levels deep (itself the first), arrays and objects alternating."""
+    value: Any = leaf
+    for level in range(depth - 1):
+        value = [value] if level % 2 else {"k": value}
+    return {"k": value}
+
+
+@pytest.mark.parametrize(("data", "field", "refused"), [
+    (nested(8), None, None),
+    (nested(9), "data", "nested 9 levels deep; the limit is 8"),
+    (nested(2000), "data", "nested 9 levels deep"),  # deeper than the encoder goes
+    ({"a": "{[" * 40}, None, None),  # brackets in strings: counted, then walked
+    (nested(9, float("nan")), "data", "nested 9 levels deep"),  # depth before NaN
+    (nested(8, float("nan")), "data", "NaN"),
+])
+def test_the_depth_limit_holds_when_the_text_decides_the_walk(
+    data: dict, field: str | None, refused: str | None
+):
+    """The depth walk runs only for a canonical text with more '{' and '[' than the limit;
+    every value deeper than the limit is still refused, and first."""
+    draft = EvidenceDraft(type="t", source="s", data=data)
+    errors = check_draft(draft, DraftLimits(max_json_depth=8, max_evidence_bytes=1 << 20))
+    assert [error.field for error in errors] == ([] if field is None else [field])
+    if refused is not None:
+        assert refused in errors[0].message
+
+
+@pytest.mark.parametrize(("fields", "named"), [
+    ({"ref": "refs/heads/\x00"}, "ref"),
+    ({"type": "t\ud800"}, "type"),
+    ({"idempotency_key": "k\ud800", "type": "t\x00"}, "type"),  # the first field, as before
+    ({"project": "github.com/a/b", "metadata": {"\udc00": 1}}, "metadata"),
+    ({"commit_sha": "abcdef1", "ref": "main"}, None),
+])
+def test_unstorable_text_is_named_in_field_order(fields: dict, named: str | None):
+    draft = EvidenceDraft(**{"type": "t", "source": "s", "data": {}, **fields})
+    errors = check_draft(draft, DraftLimits(max_json_depth=8, max_evidence_bytes=1 << 20))
+    if named is None:
+        assert errors == []
+    else:
+        assert [error.field for error in errors] == [named]
+        assert "NUL character or a lone UTF-16 surrogate" in errors[0].message

@@ -11,7 +11,7 @@ from types import FrameType
 
 import pytest
 
-from arcos.web.json_text import UnreadableJson, parse_json, parse_json_buffer
+from arcos.web.json_text import STEPPED_FROM, UnreadableJson, parse_json, parse_json_buffer
 
 #: 20,000 small objects, as a test report's results are: ~1.7 MB.
 LARGE = json.dumps({"results": [
@@ -44,8 +44,8 @@ def test_unreadable_text_says_why(text: str | bytes, reason: str):
         parse_json(text)
 
 
-def python_calls_during(decode: Callable[[str], object]) -> int:
-    """How many Python functions ran while `decode(LARGE)` ran (with the collector off:
+def python_calls_during(decode: Callable[[str], object], text: str = LARGE) -> int:
+    """How many Python functions ran while `decode(text)` ran (with the collector off:
     finalizers of other tests' garbage would run in between and be counted)."""
     calls = 0
 
@@ -58,7 +58,7 @@ def python_calls_during(decode: Callable[[str], object]) -> int:
     gc.disable()
     sys.setprofile(profile)
     try:
-        decode(LARGE)
+        decode(text)
     finally:
         sys.setprofile(None)
         gc.enable()
@@ -73,6 +73,14 @@ def test_a_large_body_is_decoded_in_steps_other_threads_can_run_between():
     objects = 20_000 + 1
     assert python_calls_during(parse_json) >= objects
     assert python_calls_during(json.loads) < objects // 10
+
+
+def test_a_small_body_is_decoded_in_one_step():
+    """Below STEPPED_FROM the decode is one C call (as short as a GIL hand-over allows)."""
+    small = json.dumps([{"n": index} for index in range(200)])
+    assert len(small) < STEPPED_FROM
+    assert python_calls_during(parse_json, small) < 20
+    assert parse_json(small) == json.loads(small)
 
 
 @pytest.mark.parametrize("body", [

@@ -12,7 +12,7 @@ from typing import Any
 
 from arcos.evidence.canonical import JsonTooDeep, canonical_text, json_depth
 from arcos.problems import Problem, ProblemCode
-from arcos.storable import storable_json_bytes, unstorable
+from arcos.storable import UNSTORABLE, storable_json_bytes, unstorable
 
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_.\-]{0,63}$")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9._\-]*(/[a-z0-9._\-]+)*$")
@@ -79,10 +79,18 @@ def check_draft(draft: EvidenceDraft, limits: DraftLimits, prefix: str = "") -> 
     def refuse(name: str, message: str, code: ProblemCode = ProblemCode.INVALID) -> None:
         errors.append(Problem(field=prefix + name, message=message, code=code))
 
-    values = {name: _JsonObject.examine(getattr(draft, name), limits)
-              for name in ("data", "metadata")}
-    for name in ("type", "source", "project", "commit_sha", "ref", "idempotency_key",
-                 "data", "metadata"):
+    values = {"data": _JsonObject.examine(draft.data, limits),
+              "metadata": _JsonObject.examine(draft.metadata, limits)}
+    texts = (draft.type, draft.source, draft.project, draft.commit_sha, draft.ref,
+             draft.idempotency_key)
+    if (all(isinstance(text, str) or text is None for text in texts)
+            and not UNSTORABLE.search("".join(filter(None, texts)))
+            and not values["data"].unstorable and not values["metadata"].unstorable):
+        names: tuple[str, ...] = ()  # nothing unstorable: one search instead of eight walks
+    else:
+        names = ("type", "source", "project", "commit_sha", "ref", "idempotency_key", "data",
+                 "metadata")
+    for name in names:
         if values[name].unstorable if name in values else unstorable(getattr(draft, name)):
             label = _camel(name)
             refuse(label, f"{label} contains a NUL character or a lone UTF-16 surrogate; "
@@ -151,13 +159,24 @@ class _JsonObject:
     def examine(cls, value: Any, limits: DraftLimits) -> _JsonObject:
         if not isinstance(value, dict):
             return cls.refused(value, f"must be a JSON object, not {_json_kind(value)}")
-        try:
-            json_depth(value, limits.max_json_depth)
-        except JsonTooDeep as exc:
-            return cls.refused(value, f"is {exc}", ProblemCode.TOO_LARGE)
+        # Encoded first: a text with no more '{' and '[' than the depth limit cannot nest
+        # deeper (each level opens one; strings only add to the count), so the Python walk
+        # of the depth runs only for larger values, or when the encoder refused (the depth
+        # is reported first, as it always was).
+        text: str | None = None
         try:
             text = canonical_text(value)
-        except ValueError:  # NaN or Infinity
+        except (ValueError, RecursionError) as refused:  # NaN or Infinity; very deep
+            failure: Exception = refused
+        limit = limits.max_json_depth
+        if text is None or text.count("{") + text.count("[") > limit:
+            try:
+                json_depth(value, limit)
+            except JsonTooDeep as exc:
+                return cls.refused(value, f"is {exc}", ProblemCode.TOO_LARGE)
+        if text is None:
+            if not isinstance(failure, ValueError):
+                raise failure
             return cls.refused(value, "must not contain NaN or Infinity")
         canonical = storable_json_bytes(text)
         if canonical is None:

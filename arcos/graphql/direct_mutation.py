@@ -13,9 +13,11 @@ this document, in the same order and with the same functions:
   response-size refusal;
 - variable coercion by graphql-core (`Executor.build`), the root field's arguments by
   `get_argument_values`, and its resolve info as graphql-core builds it;
-- the root field resolved by strawberry's own resolver for it, so its argument
-  conversion, permission classes, field extensions (fresh loaders after the write) and
-  exception handlers run exactly as in the generic path;
+- the root field resolved as strawberry's resolver wrapper resolves it, with its argument
+  conversion and extension chain built once (arcos/graphql/direct_resolve.py), so its
+  permission classes and field extensions (fresh loaders after the write) run their own
+  code exactly as in the generic path; a field that needs more of the wrapper
+  (exception handlers, …) is resolved by strawberry's own resolver;
 - the payload completed by a compiled walk of the selection set (arcos/graphql/
   direct_walk.py).
 
@@ -70,6 +72,7 @@ from arcos.auth.permission_memo import PermissionMemo, start_memo
 from arcos.graphql.bounds import ArgumentBounds, BoundedSite, bounded_sites, first_overlong_argument
 from arcos.graphql.budget import BoundedResponse, ResponseBudget, refuse_over_budget, start_response
 from arcos.graphql.core_schema import core_schema
+from arcos.graphql.direct_resolve import Call, direct_field
 from arcos.graphql.direct_walk import Complete, compile_walk
 from arcos.graphql.document_cache import document_cache
 from arcos.graphql.errors import ClassifyErrors, rewrite_errors
@@ -85,12 +88,14 @@ UNDERSTOOD: frozenset[type] = frozenset({
 
 @dataclass(frozen=True)
 class RootField:
-    """One root field a plan may run: its node, field, response key and payload walk."""
+    """One root field a plan may run: its node, field, response key, payload walk and
+    resolver call."""
 
     node: FieldNode
     field: GraphQLField
     key: str
     complete: Complete
+    call: Call
 
     def included(self, variable_values: Mapping[str, Any]) -> bool:
         """Whether its `@skip`/`@include` keep it, decided as graphql-core decides."""
@@ -164,7 +169,7 @@ class MutationPlan:
         path = Path(None, root.key, self.mutation_type.name)
         info = executor.build_resolve_info(root_field, [root_node], self.mutation_type, path)
         try:
-            value = root_field.resolve(None, info, **arguments)  # type: ignore[misc]
+            value = root.call(None, info, arguments)
             if executor.is_awaitable(value):
                 value = await value
         except Exception as raised:
@@ -248,7 +253,7 @@ def compile_mutation(
         definition.name.value: definition for definition in document.definitions
         if isinstance(definition, FragmentDefinitionNode)
     }
-    roots = _roots(operation.selection_set.selections, mutation_type, fragments)
+    roots = _roots(schema, operation.selection_set.selections, mutation_type, fragments)
     if roots is None:
         return None
     return MutationPlan(
@@ -260,7 +265,7 @@ def compile_mutation(
 
 
 def _roots(
-    selections: Any, mutation_type: GraphQLObjectType,
+    schema: Any, selections: Any, mutation_type: GraphQLObjectType,
     fragments: Mapping[str, FragmentDefinitionNode],
 ) -> tuple[RootField, ...] | None:
     """The root fields of a plan: one field, or several that each carry only `@skip`/
@@ -275,13 +280,25 @@ def _roots(
             return None
         if len(selections) == 1 and directives:
             return None  # a lone conditional field may answer `{}`: generic
-        complete = compile_walk(field.type, node.selection_set, fragments)
+        complete = compile_walk(schema, field.type, node.selection_set, fragments)
         if complete is None:
             return None
-        roots.append(RootField(node, field, (node.alias or node.name).value, complete))
+        direct = direct_field(schema, field)
+        call = direct.call if direct is not None else _generic_call(field)
+        roots.append(RootField(node, field, (node.alias or node.name).value, complete, call))
     if not roots or len({root.key for root in roots}) != len(roots):
         return None
     return tuple(roots)
+
+
+def _generic_call(field: GraphQLField) -> Call:
+    """The field's call through strawberry's own resolver (and its wrapper)."""
+    resolve = field.resolve
+
+    def call(source: Any, info: Any, arguments: Mapping[str, Any]) -> Any:
+        return resolve(source, info, **arguments)  # type: ignore[misc]
+
+    return call
 
 
 def _understood(schema: Any) -> bool:

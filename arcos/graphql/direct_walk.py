@@ -3,7 +3,9 @@
 graphql-core completes each selected field through several generic calls (collecting
 fields, building resolve infos, checking awaitables, handling errors). For a selection set
 known in advance, `compile_walk` builds a small tree that does the same steps: it calls
-each field's own `resolve` (strawberry's, with the resolve info graphql-core would build),
+each field's own `resolve` (strawberry's, with the resolve info graphql-core would build;
+for a field with a resolver of its own, the call strawberry's wrapper would make, settled
+once by arcos/graphql/direct_resolve.py, with no resolve info when nothing reads it),
 coerces leaves with their GraphQL type's `coerce_output_value`, walks lists and objects,
 and checks `is_type_of`.
 
@@ -45,9 +47,12 @@ from graphql.execution.executor import Executor
 from graphql.pyutils import Path, is_iterable
 
 from arcos.graphql.bounds import STRAWBERRY_DEFINITION
+from arcos.graphql.direct_resolve import direct_field
 
 #: Completes one value: (executor, value, path, info of the field that produced it).
 Complete = Callable[[Executor, Any, Path, Any], Any]
+#: Resolves one field: (source, its resolve info or None) -> its value.
+Resolve = Callable[[Any, Any], Any]
 
 
 class Unwalkable(Exception):
@@ -62,29 +67,30 @@ class WalkField:
     field: GraphQLField | None  # None for `__typename`
     nodes: list[FieldNode]
     complete: Complete | None
+    resolve: Resolve | None = None
     #: Whether its resolve, or the `is_type_of` of its object type, reads a resolve info.
     needs_info: bool = True
 
 
 def compile_walk(
-    return_type: GraphQLOutputType, selection_set: SelectionSetNode | None,
+    schema: Any, return_type: GraphQLOutputType, selection_set: SelectionSetNode | None,
     fragments: Mapping[str, FragmentDefinitionNode],
 ) -> Complete | None:
     """The completion of a value of `return_type` selected with `selection_set` (its
-    named fragments in `fragments`), or None when the shape has something the walk does
-    not handle (directives, arguments, repeated keys, fragments on another type, abstract
-    types, async or guarded fields)."""
+    named fragments in `fragments`) in the strawberry `schema`, or None when the shape
+    has something the walk does not handle (directives, arguments, repeated keys,
+    fragments on another type, abstract types, async or guarded fields)."""
     if isinstance(return_type, GraphQLNonNull):
-        inner = compile_walk(return_type.of_type, selection_set, fragments)
+        inner = compile_walk(schema, return_type.of_type, selection_set, fragments)
         return None if inner is None else _non_null(inner)
     if isinstance(return_type, GraphQLList):
-        inner = compile_walk(return_type.of_type, selection_set, fragments)
+        inner = compile_walk(schema, return_type.of_type, selection_set, fragments)
         return None if inner is None else _list(inner)
     if is_leaf_type(return_type):
         return None if selection_set is not None else _leaf(return_type)  # type: ignore[arg-type]
     if isinstance(return_type, GraphQLObjectType) and selection_set is not None:
         fields: list[WalkField] = []
-        if not _object_fields(return_type, selection_set, fragments, fields, set()):
+        if not _object_fields(schema, return_type, selection_set, fragments, fields, set()):
             return None
         return _object(return_type, tuple(fields))
     return None
@@ -112,7 +118,7 @@ def _same_type_selections(
 
 
 def _object_fields(
-    object_type: GraphQLObjectType, selection_set: SelectionSetNode,
+    schema: Any, object_type: GraphQLObjectType, selection_set: SelectionSetNode,
     fragments: Mapping[str, FragmentDefinitionNode], fields: list[WalkField], keys: set[str],
 ) -> bool:
     """Append the fields of `selection_set` to `fields`, in graphql-core's order; False
@@ -121,7 +127,7 @@ def _object_fields(
         if isinstance(selection, FragmentSpreadNode | InlineFragmentNode):
             selections = _same_type_selections(selection, object_type, fragments)
             if selections is None or not _object_fields(
-                object_type, selections, fragments, fields, keys
+                schema, object_type, selections, fragments, fields, keys
             ):
                 return False
             continue
@@ -138,11 +144,26 @@ def _object_fields(
         field = object_type.fields.get(name)
         if field is None or field.args or not _plain(field):
             return False
-        complete = compile_walk(field.type, selection.selection_set, fragments)
+        complete = compile_walk(schema, field.type, selection.selection_set, fragments)
         if complete is None:
             return False
-        fields.append(WalkField(key, field, [selection], complete, _needs_info(field)))
+        fields.append(WalkField(key, field, [selection], complete, *_resolve(schema, field)))
     return True
+
+
+def _resolve(schema: Any, field: GraphQLField) -> tuple[Resolve, bool]:
+    """How the walk resolves `field`, and whether that (or the `is_type_of` of its type)
+    reads a resolve info."""
+    type_checked = getattr(get_named_type(field.type), "is_type_of", None) is not None
+    direct = direct_field(schema, field)
+    if direct is None:
+        return field.resolve, _needs_info(field)  # type: ignore[return-value]
+    call = direct.call
+
+    def resolve(source: Any, info: Any) -> Any:
+        return call(source, info, {})
+
+    return resolve, direct.needs_info or type_checked
 
 
 def _plain(field: GraphQLField) -> bool:
@@ -237,7 +258,7 @@ def _object(object_type: GraphQLObjectType, fields: tuple[WalkField, ...]) -> Co
                 field.field, field.nodes, object_type, field_path
             ) if field.needs_info else None
             try:
-                resolved = field.field.resolve(value, field_info)  # type: ignore[misc]
+                resolved = field.resolve(value, field_info)  # type: ignore[misc]
             except Exception as refused:
                 raise Unwalkable from refused
             if executor.is_awaitable(resolved):

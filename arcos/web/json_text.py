@@ -12,13 +12,18 @@ runs in a JSON thread. Given a Python-level hook, the decoder calls back into th
 interpreter for every object it builds, and the interpreter hands the GIL over at each call
 when another thread has asked for it. That costs ~25% more decode time and shortened the
 worst /healthz answer during a burst of eight 4 MB writes from ~1.3 s to ~0.6 s
-(tests/benchmarks/bench_gil_hold.py measures the hold itself).
+(tests/benchmarks/bench_gil_hold.py measures the hold itself). A text shorter than
+`STEPPED_FROM` decodes in one C call: it holds the GIL for well under the interpreter's
+5 ms switch interval (~0.1 ms for a webhook's 7 KB), so stepping would only add its 25 %.
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+#: The length (characters or bytes) from which decoding leaves the GIL as it goes.
+STEPPED_FROM = 64 * 1024
 
 
 class UnreadableJson(ValueError):
@@ -27,6 +32,8 @@ class UnreadableJson(ValueError):
 
 def parse_json(data: str | bytes) -> object:
     try:
+        if len(data) < STEPPED_FROM:
+            return json.loads(data)
         return json.loads(data, object_pairs_hook=_object_yielding_the_gil)
     except RecursionError:
         raise UnreadableJson("JSON is nested too deeply") from None

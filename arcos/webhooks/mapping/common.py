@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -229,8 +230,14 @@ def url_path(value: Any) -> str | None:
 def _url_parts(value: Any) -> tuple[str | None, str] | None:
     """(host, path) of a URL; None when it is not text or does not parse."""
     found = text(value, MAX_URL)
-    if found is None:
-        return None
+    return None if found is None else _split_url(found)
+
+
+@lru_cache(maxsize=4096)
+def _split_url(found: str) -> tuple[str | None, str] | None:
+    """`_url_parts` of a URL of at most MAX_URL characters, remembered: a sender's
+    deliveries name the same few repository URLs over and over, each of them twice (the
+    event is kept only when it names a project, which its draft then names)."""
     try:
         parts = urlsplit(found.strip())
         return parts.hostname, parts.path
@@ -247,12 +254,24 @@ def slug_part(value: Any) -> str | None:
     return part if part.strip("-._") else None
 
 
+#: The longest text (all parts together) whose slug `make_slug` remembers.
+MAX_REMEMBERED_SLUG_INPUT = 1024
+
+
 def make_slug(*parts: Any) -> str | None:
-    """Join parts (each may itself hold '/') into a project slug, or None if that is no slug."""
+    """Join parts (each may itself hold '/') into a project slug, or None if that is no slug.
+
+    Remembered for short parts, like `_split_url`: the same repositories come back."""
+    if not all(isinstance(part, str) for part in parts):
+        return None
+    if sum(map(len, parts)) > MAX_REMEMBERED_SLUG_INPUT:
+        return _joined_slug(parts)
+    return _remembered_slug(parts)
+
+
+def _joined_slug(parts: tuple[str, ...]) -> str | None:
     pieces: list[str] = []
     for part in parts:
-        if not isinstance(part, str):
-            return None
         for piece in part.split("/"):
             if not piece:
                 continue
@@ -264,6 +283,9 @@ def make_slug(*parts: Any) -> str | None:
     if not slug or len(slug) > MAX_SLUG_LENGTH or not SLUG.match(slug):
         return None
     return slug
+
+
+_remembered_slug = lru_cache(maxsize=4096)(_joined_slug)
 
 
 def exact_slug(value: Any) -> str | None:

@@ -12,8 +12,7 @@ from arcos.assurance.affected import Change, RuleIndex
 from arcos.assurance.rules import EvidenceRule, parse_rule
 from arcos.evidence.events import evidence_event
 from arcos.evidence.models import Evidence
-from arcos.intake.metrics import metric_event
-from arcos.intake.models import QualityMetric
+from arcos.intake.metrics import StoredMetric, metric_event
 
 APP = "github.com/acme/app"
 LIB = "github.com/acme/lib"
@@ -41,7 +40,7 @@ def measured(project: str, name: str) -> Change:
     """The Change of a metrics.updated event as the writer publishes it."""
     row = SimpleNamespace(project_id=1, name=name, value=1.0, timestamp=datetime.now(UTC),
                           evidence_uid=uuid.uuid4(), metadata={})
-    return Change.of_metric_event(metric_event(cast(QualityMetric, row), project))
+    return Change.of_metric_event(metric_event(cast(StoredMetric, row), project))
 
 
 def index() -> RuleIndex:

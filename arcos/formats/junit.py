@@ -4,11 +4,13 @@ come from the testcase elements, because suite headers disagree with them (Suref
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from operator import itemgetter
 from xml.etree.ElementTree import Element
 
 from arcos.formats import junit_stream
 from arcos.formats.errors import UNPROCESSABLE, ArtifactRefused, ParseWarning, capped
+from arcos.formats.junit_stream import Verdict
 from arcos.formats.results import Outcome, TestCase, TestReport, Tool, new_test_case
 from arcos.formats.xml import local_name, parse_xml
 
@@ -24,6 +26,8 @@ _VERDICTS: tuple[tuple[str, Outcome], ...] = (
 )
 _OUTCOMES: dict[str, Outcome] = dict(_VERDICTS)
 _VERDICT_TAGS = tuple(_OUTCOMES)
+#: What identifies a test across reruns: (classname, name, file).
+_IDENTITY = itemgetter(0, 1, 2)
 #: The attribute Surefire names its schema in, as the element tree spells it.
 SCHEMA_LOCATION = "{http://www.w3.org/2001/XMLSchema-instance}noNamespaceSchemaLocation"
 
@@ -41,10 +45,7 @@ def parse(content: bytes) -> TestReport:
     except junit_stream.Unusual:
         return parse_tree(content)
     warnings: list[ParseWarning] = []
-    entries = [
-        testcase(attributes, suite_name, verdict, warnings)
-        for attributes, suite_name, verdict in reading.cases
-    ]
+    entries = testcases(reading.cases, warnings)
     return report(reading.root_name, reading.root, reading.suites, entries, warnings)
 
 
@@ -84,7 +85,7 @@ def report(
 
 def _testcases(root: Element, warnings: list[ParseWarning]) -> list[TestCase]:
     """Every testcase under the root in document order, nested suites included."""
-    found: list[TestCase] = []
+    found: list[tuple[Mapping[str, str], str, Verdict | None]] = []
     stack: list[tuple[Element, str]] = [(root, root.get("name", ""))]
     while stack:
         element, suite_name = stack.pop()
@@ -95,38 +96,55 @@ def _testcases(root: Element, warnings: list[ParseWarning]) -> list[TestCase]:
             elif tag == "testcase":
                 stack.append((child, suite_name))
         if local_name(element) == "testcase":
-            found.append(_testcase(element, suite_name, warnings))
-    return found
+            found.append((element.attrib, suite_name, _verdict(element)))
+    return testcases(found, warnings)
 
 
-def _testcase(element: Element, suite_name: str, warnings: list[ParseWarning]) -> TestCase:
+def _verdict(element: Element) -> Verdict | None:
+    """The testcase's first child with the highest-ranked verdict name, if any."""
     present = {local_name(child): child for child in reversed(list(element))}
     tag = next((tag for tag in _VERDICT_TAGS if tag in present), None)
-    verdict = None if tag is None else (tag, present[tag].attrib, present[tag].text)
-    return testcase(element.attrib, suite_name, verdict, warnings)
+    return None if tag is None else (tag, present[tag].attrib, present[tag].text)
 
 
-def testcase(
-    attributes: Mapping[str, str], suite_name: str,
-    verdict: tuple[str, Mapping[str, str], str | None] | None, warnings: list[ParseWarning],
-) -> TestCase:
-    """One testcase entry from its attributes and its verdict child (the first child with
-    the highest-ranked verdict name: tag, attributes, text before its first child)."""
-    outcome: Outcome = "passed"
-    message: str | None = None
-    if verdict is not None:
-        tag, verdict_attributes, text = verdict
-        outcome = _OUTCOMES[tag]
-        message = _message(verdict_attributes.get("message"), text)
-    name = attributes.get("name")
-    if not name:
-        warnings.append("a testcase without a name attribute was counted as '<unnamed>'")
-        name = "<unnamed>"
-    time = attributes.get("time")
-    return new_test_case((
-        attributes.get("classname") or suite_name, name, attributes.get("file") or None,
-        outcome, None if time is None else _seconds(time, warnings), message,
-    ))
+def testcases(
+    entries: Iterable[tuple[Mapping[str, str], str, Verdict | None]],
+    warnings: list[ParseWarning],
+) -> list[TestCase]:
+    """The testcase entries, in order, from each one's attributes, suite name and verdict
+    child (tag, attributes, text before its first child), as either reader finds them.
+
+    One loop over all of them rather than a call per case, with the `time` every case has
+    read inline when `float` takes it as it is (`_seconds` words anything else): after
+    expat's callbacks, building the cases is most of a large report's parse."""
+    cases: list[TestCase] = []
+    append = cases.append
+    for attributes, suite_name, verdict in entries:
+        outcome: Outcome = "passed"
+        message: str | None = None
+        if verdict is not None:
+            tag, verdict_attributes, text = verdict
+            outcome = _OUTCOMES[tag]
+            message = _message(verdict_attributes.get("message"), text)
+        get = attributes.get
+        name = get("name")
+        if not name:
+            warnings.append("a testcase without a name attribute was counted as '<unnamed>'")
+            name = "<unnamed>"
+        time = get("time")
+        seconds: float | None = None
+        if time is not None:
+            try:
+                seconds = float(time)
+            except ValueError:
+                seconds = _seconds(time, warnings)
+            else:
+                if not 0 <= seconds < math.inf:  # NaN fails both
+                    seconds = _seconds(time, warnings)
+        append(new_test_case((
+            get("classname") or suite_name, name, get("file") or None, outcome, seconds, message,
+        )))
+    return cases
 
 
 def _message(message: str | None, text: str | None) -> str | None:
@@ -139,11 +157,11 @@ def _message(message: str | None, text: str | None) -> str | None:
 
 def _fold_reruns(entries: list[TestCase], warnings: list[ParseWarning]) -> list[TestCase]:
     """One case per (classname, name, file): the last entry wins; fail-then-pass is flaky."""
-    if len({entry[:3] for entry in entries}) == len(entries):
+    if len(set(map(_IDENTITY, entries))) == len(entries):
         return entries  # no reruns: what nearly every report is
     folded: dict[tuple[str, str, str | None], TestCase] = {}
     for entry in entries:
-        key = (entry.classname, entry.name, entry.file)
+        key = _IDENTITY(entry)
         earlier = folded.get(key)
         if earlier is not None and entry.outcome == "passed" and earlier.outcome in (
             "failed", "errored", "flaky",

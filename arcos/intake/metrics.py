@@ -3,9 +3,11 @@ rolling build figures, and the JSON-safe broker events subscribers receive."""
 
 from __future__ import annotations
 
+import functools
 import math
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +15,7 @@ from arcos.broker import channel
 from arcos.formats.results import BuildRecord, MetricValue, Result
 from arcos.intake.findings import FindingsSummary
 from arcos.intake.models import QualityMetric
-from arcos.store.bulk import insert_all
+from arcos.store.bulk import insert_values
 from arcos.store.outbox import Message
 
 #: How many recent builds (or deployments) the rolling build metrics cover.
@@ -36,6 +38,20 @@ def report_values(
     return values
 
 
+@dataclass(frozen=True, slots=True)
+class StoredMetric:
+    """One metric value as `record_metrics` wrote it: what an upload's answer and its
+    `metrics.updated` event say about it (neither needs the row's id). A plain record: a
+    Tortoise instance per value cost more to build than writing all of an upload's values."""
+
+    project_id: int
+    name: str
+    value: float
+    timestamp: datetime
+    evidence_uid: uuid.UUID
+    metadata: dict[str, Any]
+
+
 async def record_metrics(
     values: Mapping[str, MetricValue],
     project_id: int,
@@ -43,17 +59,22 @@ async def record_metrics(
     timestamp: datetime,
     metadata: dict[str, Any],
     connection: Any,
-) -> list[QualityMetric]:
+) -> list[StoredMetric]:
     """Insert one row per known, finite value inside the caller's transaction."""
+    # the time as a row read back holds it (the store's time zone)
+    timestamp = QualityMetric._meta.fields_map["timestamp"].to_python_value(timestamp)
     rows = [
-        QualityMetric(
-            project_id=project_id, name=name, value=float(value), timestamp=timestamp,
-            evidence_uid=evidence_uid, metadata=metadata,
-        )
+        StoredMetric(project_id, name, float(value), timestamp, evidence_uid, metadata)
         for name, value in values.items()
         if value is not None and math.isfinite(value)
     ]
-    await insert_all(connection, rows)  # one INSERT, without Tortoise's per-call SQL build
+    # one INSERT; the rows share one metadata dict, encoded once
+    await insert_values(connection, QualityMetric, [
+        {"project_id": row.project_id, "name": row.name, "value": row.value,
+         "timestamp": row.timestamp, "evidence_uid": row.evidence_uid,
+         "metadata": row.metadata}
+        for row in rows
+    ])
     return rows
 
 
@@ -86,16 +107,23 @@ async def _recent(name: str, project_id: int, connection: Any) -> list[float]:
 METRICS_UPDATED = "metrics.updated"
 
 
-def metric_message(row: QualityMetric, project_slug: str) -> Message:
+def metric_message(row: StoredMetric, project_slug: str) -> Message:
     """What a writer publishes for a new metric value (small: the outbox keeps it all)."""
     return Message(
         topic=METRICS_UPDATED,
         event=metric_event(row, project_slug),
-        channels=(channel(METRICS_UPDATED, project=project_slug),),
+        channels=(_project_channel(project_slug),),
     )
 
 
-def metric_event(row: QualityMetric, project_slug: str) -> dict[str, Any]:
+@functools.lru_cache(maxsize=256)
+def _project_channel(project_slug: str) -> str:
+    """The project's metrics channel, encoded once per project rather than once per value
+    (an upload publishes eight or more values of one project)."""
+    return channel(METRICS_UPDATED, project=project_slug)
+
+
+def metric_event(row: StoredMetric, project_slug: str) -> dict[str, Any]:
     """Everything a subscriber needs to render the metric without reading the store."""
     return {
         "project": project_slug,

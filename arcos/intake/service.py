@@ -46,6 +46,7 @@ from arcos.metrics import INGEST_JOBS
 from arcos.problems import Problem, ProblemCode, Refused
 from arcos.settings import Settings
 from arcos.storable import storable, unstorable
+from arcos.store.bulk import insert_all
 from arcos.store.unit_of_work import UnitOfWork
 from arcos.store.write_context import WriteContext
 from arcos.web.parse_pool import ParsePool
@@ -84,7 +85,7 @@ class Intake:
 
     job: IngestionJob
     evidence: Evidence
-    metrics: list[QualityMetric]
+    metrics: list[quality.StoredMetric]
     findings: FindingsSummary
     warnings: list[str]
     project_slug: str | None = None
@@ -379,12 +380,13 @@ async def _store(unit: UnitOfWork, parsed: _Parsed, submitter: str) -> Intake:
     if submission.project_slug is not None:
         for row in rows:
             unit.publish(quality.metric_message(row, submission.project_slug))
-    job = await IngestionJob.create(
+    job = IngestionJob(
         job_id=parsed.job_id, kind=parsed.kind, format=result.format,
         status=JobStatus.SUCCEEDED, evidence_uid=evidence.uid,
         project_slug=submission.project_slug, submitted_by=submitter,
-        created_at=parsed.started_at, finished_at=unit.now, using_db=connection,
+        created_at=parsed.started_at, finished_at=unit.now,
     )
+    await insert_all(connection, [job])  # no SQL built through pypika per upload, as `create` does
     return Intake(
         job=job, evidence=evidence, metrics=rows, findings=findings or FindingsSummary(),
         warnings=list(result.warnings), project_slug=submission.project_slug,
@@ -411,7 +413,7 @@ def _scan_of(result: Result) -> StaticAnalysisReport | VulnerabilityReport | Non
 
 async def _record_metrics(
     parsed: _Parsed, evidence: Evidence, findings: FindingsSummary | None, connection: Any
-) -> list[QualityMetric]:
+) -> list[quality.StoredMetric]:
     if evidence.project_id is None:
         return []  # a time series belongs to a project
     record = quality.record_metrics

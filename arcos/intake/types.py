@@ -19,6 +19,7 @@ from arcos.graphql.errors import UserError
 from arcos.graphql.metadata import LIST_ITEMS
 from arcos.intake import models, series
 from arcos.intake.findings import FindingsSummary
+from arcos.intake.metrics import StoredMetric
 from arcos.problems import BadUserInput
 
 #: Fields that reach evidence need `evidence:read` even on a payload a write-only token gets.
@@ -56,7 +57,7 @@ class QualityMetricType:
     evidence_uid: strawberry.Private[str]
 
     @classmethod
-    def from_model(cls, row: models.QualityMetric) -> "QualityMetricType":
+    def from_model(cls, row: models.QualityMetric | StoredMetric) -> "QualityMetricType":
         return cls(name=row.name, value=row.value, timestamp=row.timestamp,
                    metadata=row.metadata, evidence_uid=str(row.evidence_uid))
 

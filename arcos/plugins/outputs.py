@@ -17,8 +17,7 @@ from typing import Any
 from arcos.evidence.drafts import IDENTIFIER, EvidenceDraft
 from arcos.evidence.models import RelationKind
 from arcos.evidence.service import Submission, check_drafts, draft_limits, insert_drafts, link_in
-from arcos.intake.metrics import metric_message, record_metrics
-from arcos.intake.models import QualityMetric
+from arcos.intake.metrics import StoredMetric, metric_message, record_metrics
 from arcos.plugins.manifest import Permission, PluginKind
 from arcos.plugins.models import PluginPanel
 from arcos.plugins.panel import panel_problems
@@ -68,7 +67,7 @@ class Applied:
     """What the host stored from one output, and why it stored nothing where it did not."""
 
     evidence: list[Submission] = field(default_factory=list)
-    metrics: list[QualityMetric] = field(default_factory=list)
+    metrics: list[StoredMetric] = field(default_factory=list)
     panel: PluginPanel | None = None
     warnings: list[str] = field(default_factory=list)
 
